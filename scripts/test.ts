@@ -1,0 +1,44 @@
+// `npm test`: everything CI runs, in order, stopping at the first failure.
+// 1. Chromium (Debian's package) for the browser tests: installed with apt when we are root,
+//    otherwise we say exactly what to run. Never `npx playwright install` (no downloads here).
+// 2. vitest: unit tests, the replica's conformance suite, canister integration tests.
+// 3. the site build (astro + pagefind).
+// 4. Playwright end-to-end tests in headless Chromium.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+function run(title: string, command: string, args: string[]): void {
+  const started = Date.now();
+  console.log(`\n▶ ${title}: ${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', env: process.env });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status !== 0) {
+    console.error(`✖ ${title} failed after ${seconds} s (exit ${result.status ?? result.signal})`);
+    process.exit(result.status ?? 1);
+  }
+  console.log(`✔ ${title} (${seconds} s)`);
+}
+
+function ensureChromium(): void {
+  if (existsSync(CHROMIUM)) return;
+  if (process.getuid?.() === 0) {
+    run('install Chromium (apt)', 'sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium']);
+    return;
+  }
+  console.error(
+    `Chromium is missing (${CHROMIUM}). Install Debian's package, then run npm test again:\n` +
+      '  sudo apt-get update && sudo apt-get install -y chromium\n' +
+      'or point CHROMIUM_PATH at an existing Chromium binary.',
+  );
+  process.exit(1);
+}
+
+const only = process.argv[2];
+if (!only || only === 'unit') run('unit, replica and canister tests', 'vitest', ['run']);
+if (!only || only === 'e2e') {
+  ensureChromium();
+  run('site build', 'npm', ['run', 'build']);
+  run('browser tests', 'playwright', ['test']);
+}

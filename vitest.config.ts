@@ -1,0 +1,18 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest run covers library code, the replica's conformance suite and the
+// canister integration tests. Browser tests are Playwright's (tests/e2e).
+export default defineConfig({
+  test: {
+    include: [
+      'tests/unit/**/*.test.ts',
+      'replica/test/**/*.test.ts',
+      'canisters/**/*.test.ts',
+      'scripts/**/*.test.ts',
+    ],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    // Two cores: Motoko builds and Wasm instances are memory-hungry.
+    maxWorkers: 2,
+  },
+});
