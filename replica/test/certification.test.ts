@@ -1,0 +1,209 @@
+// The certification building blocks, checked against the agents' own implementations:
+// @dfinity/agent 3.4.3 and @icp-sdk/core 6.1.0 decode, hash, reconstruct and verify what we build.
+
+import { describe, expect, it } from 'vitest';
+import * as agent from '@dfinity/agent';
+import * as core from '@icp-sdk/core/agent';
+import { Principal } from '@dfinity/principal';
+import { Ed25519PublicKey } from '@dfinity/identity';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { fromHex, toHex, utf8, concatBytes } from '../src/certification/bytes.ts';
+import { CborDecodeError, decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
+import { hashOfMap, requestIdOf } from '../src/certification/representation-independent-hash.ts';
+import { EMPTY_SUBTREE, lookupPath, reconstruct, setPath, stateLeaf, witness, digestOf } from '../src/certification/hash-tree.ts';
+import { subnetKeys, signResponse } from '../src/certification/keys.ts';
+import {
+  EMPTY_STATE, rootHash, withCanister, withRequestStatus, withSubnet, withTime,
+} from '../src/certification/state-tree.ts';
+import { certificateFor, signState } from '../src/certification/certificate.ts';
+import { Certifier } from '../src/certification/certifier.ts';
+import { canisterIdFromNumber, principalFromText, principalToText, selfAuthenticatingPrincipal } from '../src/certification/principal.ts';
+
+const keys = subnetKeys();
+const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+
+describe('CBOR', () => {
+  it('starts every message with the self-describe tag and round-trips through the agent decoder', () => {
+    const value = { a: new Uint8Array([1, 2, 3]), b: 'text', c: 1_700_000_000_000_000_000n, d: [1, [2, 3]], e: 0 };
+    const bytes = encodeCbor(value);
+    expect(toHex(bytes.slice(0, 3))).toBe('d9d9f7');
+    const decoded = agent.Cbor.decode(bytes) as Record<string, unknown>;
+    expect(decoded.a).toEqual(new Uint8Array([1, 2, 3]));
+    expect(decoded.b).toBe('text');
+    expect(BigInt(decoded.c as bigint)).toBe(1_700_000_000_000_000_000n);
+    expect(decoded.d).toEqual([1, [2, 3]]);
+  });
+
+  it('decodes what the agent encodes into plain Uint8Arrays', () => {
+    const encoded = agent.Cbor.encode({ content: { sender: Principal.anonymous(), arg: new Uint8Array([9]), n: 5n } });
+    const decoded = decodeCbor(Buffer.from(encoded)) as any;
+    expect(decoded.content.sender).toEqual(Uint8Array.of(4));
+    expect(decoded.content.sender.constructor).toBe(Uint8Array);
+    expect(decoded.content.arg.constructor).toBe(Uint8Array);
+    expect(decoded.content.n).toBe(5);
+  });
+
+  it.each([
+    ['empty input', '', /the body is empty/],
+    ['truncated byte string', 'd9d9f74401', /claims 4 bytes but only 1 remain/],
+    ['trailing bytes', '0000', /1 unexpected bytes after the value/],
+    ['a float', 'fb3ff0000000000000', /floating-point/],
+    ['an unknown tag', 'c074323031', /tag 0 is not used/],
+    ['indefinite length', '9f00ff', /indefinite-length/],
+    ['non-text map key', 'a10102', /map keys must be text/],
+    ['duplicate key', 'a2616101616102', /duplicate map key "a"/],
+    ['huge declared length', '5bffffffffffffffff', /larger than the whole input/],
+  ])('refuses %s with a clear message', (_name, hex, message) => {
+    expect(() => decodeCbor(fromHex(hex))).toThrow(CborDecodeError);
+    expect(() => decodeCbor(fromHex(hex))).toThrow(message);
+  });
+
+  it('refuses absurd nesting without overflowing the stack', () => {
+    const deep = new Uint8Array(100_000).fill(0x81);
+    expect(() => decodeCbor(deep)).toThrow(/nesting deeper/);
+  });
+});
+
+describe('representation-independent hash', () => {
+  it('matches the spec example request id', () => {
+    const id = requestIdOf({
+      request_type: 'call',
+      sender: Uint8Array.of(4),
+      ingress_expiry: 1685570400000000000n,
+      canister_id: fromHex('00000000000004d2'),
+      method_name: 'hello',
+      arg: concatBytes(utf8('DIDL'), Uint8Array.of(0, 0xfd, 0x2a)),
+    });
+    expect(toHex(id)).toBe('1d1091364d6bb8a6c16b203ee75467d59ead468f523eb058880ae8ec80e2b101');
+  });
+
+  it('agrees with both agents on a request with nonce, paths and nested maps', () => {
+    const content = {
+      request_type: 'read_state',
+      sender: Principal.fromText('2vxsx-fae'),
+      ingress_expiry: 1_800_000_000_000_000_000n,
+      nonce: new Uint8Array([1, 2, 3, 4]),
+      paths: [[utf8('request_status'), new Uint8Array(32).fill(7)], [utf8('time')]],
+      nested: { x: 624485n, y: 'z' },
+    };
+    const ours = requestIdOf(decodeCbor(agent.Cbor.encode(content)) as any);
+    expect(toHex(ours)).toBe(toHex(agent.requestIdOf(content as any)));
+    expect(toHex(ours)).toBe(toHex(core.requestIdOf(content as any)));
+    expect(toHex(hashOfMap({ a: 0 }))).toBe(toHex(agent.hashOfMap({ a: 0 })));
+  });
+});
+
+describe('hash tree', () => {
+  let tree = EMPTY_SUBTREE;
+  // Fixed-length labels, like request ids and canister ids: the agents compare labels with a
+  // helper that is not lexicographic when one label is a proper prefix of another.
+  const labels = Array.from({ length: 200 }, (_, i) => utf8(`key-${String((i * 7919) % 1000).padStart(4, '0')}`));
+  for (const [i, l] of labels.entries()) tree = setPath(tree, [utf8('data'), l], stateLeaf(utf8(`value ${i}`)));
+  tree = setPath(tree, [utf8('other')], stateLeaf(utf8('x')));
+
+  it('witnesses reconstruct to the root hash, as the agent computes it', async () => {
+    const w = witness(tree, [[utf8('data'), labels[17]], [utf8('data'), utf8('missing')]]);
+    expect(toHex(reconstruct(w))).toBe(toHex(digestOf(tree)));
+    expect(toHex(await agent.reconstruct(w as any))).toBe(toHex(digestOf(tree)));
+    expect(toHex(await core.reconstruct(w as any))).toBe(toHex(digestOf(tree)));
+  });
+
+  it('proves presence and absence to the agent lookup', () => {
+    const w = witness(tree, [[utf8('data'), labels[17]], [utf8('data'), utf8('key-5000')], [utf8('zzz')]]);
+    const found = agent.lookup_path(['data', labels[17]], w as any);
+    expect(found.status).toBe('Found');
+    expect(found.status === 'Found' && new TextDecoder().decode(found.value as Uint8Array)).toBe('value 17');
+    expect(agent.lookup_path(['data', 'key-5000'], w as any).status).toBe('Absent');
+    expect(core.lookup_path(['data', 'key-5000'], w as any).status).toBe('Absent');
+    expect(agent.lookup_path(['zzz'], w as any).status).toBe('Absent');
+    expect(lookupPath(['data', labels[18]], w).status).toBe('unknown');
+    expect(lookupPath(['data', 'key-5000'], w).status).toBe('absent');
+  });
+
+  it('keeps old versions valid after changes (persistent)', () => {
+    const before = digestOf(tree);
+    const changed = setPath(tree, [utf8('data'), labels[3]], undefined);
+    expect(toHex(digestOf(tree))).toBe(toHex(before));
+    expect(toHex(digestOf(changed))).not.toBe(toHex(before));
+    const restored = setPath(changed, [utf8('data'), labels[3]], stateLeaf(utf8('value 3')));
+    expect(toHex(digestOf(restored))).toBe(toHex(before));
+  });
+});
+
+describe('certificates', () => {
+  const canisterId = canisterIdFromNumber(1);
+  let state = withSubnet(EMPTY_STATE, {
+    subnetId: keys.subnetId,
+    publicKeyDer: keys.rootKeyDer,
+    canisterRanges: [[canisterIdFromNumber(0), canisterIdFromNumber(0xfffff)]],
+    nodes: [{ nodeId: keys.nodeId, publicKeyDer: keys.nodePublicKeyDer }],
+  });
+  const requestId = new Uint8Array(32).fill(1);
+  state = withRequestStatus(state, requestId, { status: 'replied', reply: utf8('DIDL') });
+  state = withRequestStatus(state, new Uint8Array(32).fill(2), {
+    status: 'rejected', rejectCode: 4, rejectMessage: 'no', errorCode: 'IC0406',
+  });
+  state = withCanister(state, canisterId, {
+    certifiedData: new Uint8Array(32).fill(9),
+    moduleHash: new Uint8Array(32).fill(3),
+    controllers: [Uint8Array.of(4)],
+    metadata: [{ name: 'candid:service', isPublic: true, content: utf8('service : {}') }],
+  });
+  state = withTime(state, nowNs());
+  const signed = signState(keys, state, 1);
+
+  it('verify in @dfinity/agent with the served root key', async () => {
+    const bytes = certificateFor(signed, [[utf8('request_status'), requestId], [utf8('canister'), canisterId, utf8('controllers')]]);
+    const cert = await agent.Certificate.create({ certificate: bytes, rootKey: keys.rootKeyDer, canisterId: Principal.fromUint8Array(canisterId) });
+    const status = agent.lookupResultToBuffer(cert.lookup_path(['request_status', requestId, 'status']));
+    expect(new TextDecoder().decode(status)).toBe('replied');
+    const controllers = agent.Cbor.decode(agent.lookupResultToBuffer(cert.lookup_path(['canister', canisterId, 'controllers']))!);
+    expect(controllers).toEqual([Uint8Array.of(4)]);
+  });
+
+  it('verify in @icp-sdk/core and reveal the subnet as the query verifier needs it', async () => {
+    const bytes = certificateFor(signed, [[utf8('subnet')]]);
+    const cert = await core.Certificate.create({
+      certificate: bytes, rootKey: keys.rootKeyDer, principal: { canisterId: core.Principal?.fromUint8Array?.(canisterId) ?? (await import('@icp-sdk/core/principal')).Principal.fromUint8Array(canisterId) },
+    } as any);
+    const subnet = (await import('@icp-sdk/core/principal')).Principal.fromUint8Array(keys.subnetId);
+    expect(core.check_canister_ranges({ canisterId: (await import('@icp-sdk/core/principal')).Principal.fromUint8Array(canisterId), subnetId: subnet, tree: cert.cert.tree })).toBe(true);
+    const nodeKey = core.lookupResultToBuffer(cert.lookup_path(['subnet', keys.subnetId, 'node', keys.nodeId, 'public_key']));
+    expect(toHex(nodeKey!)).toBe(toHex(keys.nodePublicKeyDer));
+  });
+
+  it('are refused when the signature does not match the tree', async () => {
+    const other = signState(subnetKeys(), state, 1);
+    const bytes = certificateFor({ ...signed, signature: other.signature }, [[utf8('time')]]);
+    await expect(agent.Certificate.create({ certificate: bytes, rootKey: keys.rootKeyDer, canisterId: Principal.fromUint8Array(canisterId) })).rejects.toThrow(/signature/i);
+  });
+
+  it('batch concurrent requests into one signature', async () => {
+    const certifier = new Certifier(keys, state, nowNs);
+    let rounds = 0;
+    certifier.beforeRound = () => rounds++;
+    const versions = Array.from({ length: 20 }, (_, i) =>
+      certifier.update((t) => withRequestStatus(t, new Uint8Array(32).fill(100 + i), { status: 'replied', reply: Uint8Array.of(i) })));
+    const results = await Promise.all(versions.map((v) => certifier.certified(v)));
+    expect(rounds).toBe(1);
+    expect(new Set(results.map((r) => r.signature)).size).toBe(1);
+  });
+});
+
+describe('keys and principals', () => {
+  it('derive the subnet id the agent derives from the root key', () => {
+    expect(Principal.selfAuthenticating(keys.rootKeyDer).toText()).toBe(principalToText(keys.subnetId));
+    expect(principalToText(canisterIdFromNumber(1))).toBe('rrkah-fqaaa-aaaaa-aaaaq-cai');
+    expect(toHex(principalFromText('rrkah-fqaaa-aaaaa-aaaaq-cai'))).toBe(toHex(canisterIdFromNumber(1)));
+    expect(principalToText(new Uint8Array())).toBe('aaaaa-aa');
+    expect(() => principalFromText('rrkah-fqaaa-aaaaa-aaaaq-caj')).toThrow(/checksum/);
+    expect(principalToText(selfAuthenticatingPrincipal(keys.nodePublicKeyDer))).toBe(principalToText(keys.nodeId));
+  });
+
+  it('sign query responses the way the agent verifies them', () => {
+    const hash = agent.hashOfMap({ status: 'replied', reply: { arg: utf8('DIDL') }, timestamp: 5n, request_id: new Uint8Array(32) });
+    const sig = signResponse(keys, hash);
+    const raw = Ed25519PublicKey.fromDer(keys.nodePublicKeyDer).rawKey;
+    expect(ed25519.verify(sig, concatBytes(agent.IC_RESPONSE_DOMAIN_SEPARATOR, hash), raw)).toBe(true);
+  });
+});
