@@ -1,0 +1,46 @@
+// The working group's site: Astro + Starlight (sidebar, pagefind search, table of contents, dark
+// mode) over the content collections in ./content (see src/content.config.ts and contract A).
+import { defineConfig } from 'astro/config';
+import starlight from '@astrojs/starlight';
+import mdx from '@astrojs/mdx';
+import motokoGrammar from './src/grammars/motoko.tmLanguage.json' with { type: 'json' };
+import candidGrammar from './src/grammars/candid.tmLanguage.json' with { type: 'json' };
+
+// The absolute origin used in the sitemap, the RSS feed and the calendar. The site is served from
+// an asset canister; override with SITE_URL when it is deployed elsewhere.
+const site = process.env.SITE_URL ?? 'https://scalability-wg.icp0.io';
+
+export default defineConfig({
+  site,
+  trailingSlash: 'always',
+  build: { format: 'directory' },
+  // Keep the dev toolbar's script out of screenshots and console checks.
+  devToolbar: { enabled: false },
+  integrations: [
+    starlight({
+      title: 'Scalability & Performance WG',
+      description:
+        'Sessions, slides and design patterns from the Internet Computer Scalability & Performance working group.',
+      logo: { src: './src/assets/logo.svg', replacesTitle: false },
+      favicon: '/favicon.svg',
+      customCss: ['./src/styles/theme.css'],
+      // Our own pages (src/pages) pass a sidebar built from the content collections; this one
+      // only serves Starlight's own docs route, which we do not use for content.
+      sidebar: [{ label: 'Home', link: '/' }],
+      tableOfContents: { minHeadingLevel: 2, maxHeadingLevel: 3 },
+      pagination: false,
+      disable404Route: true,
+      lastUpdated: false,
+      markdown: { processedDirs: ['./content/sessions/', './content/patterns/'] },
+      expressiveCode: {
+        themes: ['github-light', 'github-dark-dimmed'],
+        shiki: { langs: [motokoGrammar, candidGrammar] },
+        styleOverrides: { borderRadius: '0.5rem', codeFontSize: '0.875rem' },
+      },
+      components: {
+        Footer: './src/components/SiteFooter.astro',
+      },
+    }),
+    mdx(),
+  ],
+});

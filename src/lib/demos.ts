@@ -1,0 +1,25 @@
+// What the site says about each live demo (contract B). The demo components themselves live in
+// src/demos/ (issue 8).
+import type { DemoId } from './contract.ts';
+
+const demos: Record<DemoId, { title: string; description: string }> = {
+  'stable-memory': {
+    title: 'stable memory across upgrades',
+    description:
+      'Add records to three stores (heap, stable variables, stable structures), upgrade the canister, and see which store kept its data and what the upgrade cost in instructions.',
+  },
+  'composite-queries': {
+    title: 'composite query fan-out',
+    description:
+      'Run one search over several partition canisters, once with a composite query and once with update calls, and compare results, latency and per-partition instructions.',
+  },
+  sharding: {
+    title: 'index and bucket sharding',
+    description:
+      'Add keys and watch an index canister create new bucket canisters as buckets fill, then look a key up through the index and directly.',
+  },
+};
+
+export function demoInfo(id: DemoId) {
+  return { id, ...demos[id] };
+}
