@@ -192,7 +192,7 @@ class ByteReader {
   }
 }
 
-function decodeItem(r: ByteReader, depth: number): CborValue {
+function decodeItem(r: ByteReader, depth: number, integerKeys = false): CborValue {
   if (depth > MAX_DEPTH) r.fail(`nesting deeper than ${MAX_DEPTH} levels`);
   const start = r.offset;
   const initial = r.byte();
@@ -219,7 +219,7 @@ function decodeItem(r: ByteReader, depth: number): CborValue {
     case 4: {
       const count = r.length(info, start);
       const items: CborValue[] = [];
-      for (let i = 0; i < count; i++) items.push(decodeItem(r, depth + 1));
+      for (let i = 0; i < count; i++) items.push(decodeItem(r, depth + 1, integerKeys));
       return items;
     }
     case 5: {
@@ -227,16 +227,18 @@ function decodeItem(r: ByteReader, depth: number): CborValue {
       const map: CborMap = Object.create(null);
       for (let i = 0; i < count; i++) {
         const keyAt = r.offset;
-        const key = decodeItem(r, depth + 1);
+        let key = decodeItem(r, depth + 1);
+        // COSE keys (WebAuthn) use integer map keys; only that caller allows them, as strings.
+        if (integerKeys && (typeof key === 'number' || typeof key === 'bigint')) key = String(key);
         if (typeof key !== 'string') r.fail('map keys must be text strings', keyAt);
         if (Object.hasOwn(map, key)) r.fail(`duplicate map key "${key}"`, keyAt);
-        map[key] = decodeItem(r, depth + 1);
+        map[key] = decodeItem(r, depth + 1, integerKeys);
       }
       return map;
     }
     case 6: {
       const tag = r.argument(info, start);
-      if (tag === SELF_DESCRIBE_TAG) return decodeItem(r, depth + 1);
+      if (tag === SELF_DESCRIBE_TAG) return decodeItem(r, depth + 1, integerKeys);
       if (tag === 2 || tag === 3) {
         const contentAt = r.offset;
         const content = decodeItem(r, depth + 1);
@@ -261,12 +263,12 @@ function decodeItem(r: ByteReader, depth: number): CborValue {
  * Decodes one CBOR item (an optional leading 55799 tag is accepted). Throws CborDecodeError for
  * truncated input, trailing bytes, floats, unknown tags, indefinite lengths or duplicate keys.
  */
-export function decodeCbor(bytes: Uint8Array): CborValue {
+export function decodeCbor(bytes: Uint8Array, options: { integerKeys?: boolean } = {}): CborValue {
   // Copy into a plain Uint8Array so every decoded byte string is a plain, non-Buffer copy.
   const input = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes);
   const r = new ByteReader(input);
   if (input.length === 0) r.fail('the body is empty');
-  const value = decodeItem(r, 0);
+  const value = decodeItem(r, 0, options.integerKeys ?? false);
   if (r.offset !== input.length) r.fail(`${input.length - r.offset} unexpected bytes after the value`);
   return value;
 }

@@ -1,0 +1,118 @@
+// Sender authentication against envelopes signed by the real identity classes of
+// @dfinity/identity 3.4.3 (Ed25519, ECDSA P-256 via WebCrypto, delegation chains),
+// @dfinity/identity-secp256k1, and a WebAuthn assertion built the way a passkey makes one.
+
+import { describe, expect, it } from 'vitest';
+import { Cbor, SignIdentity, type HttpAgentRequest } from '@dfinity/agent';
+import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
+import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
+import { Principal } from '@dfinity/principal';
+import { p256 } from '@noble/curves/nist.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, fromHex, utf8 } from '../src/certification/bytes.ts';
+import { decodeCbor, encodeCbor, type CborMap } from '../src/certification/cbor.ts';
+import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
+import { subnetKeys } from '../src/certification/keys.ts';
+import { AuthenticationError, authenticateEnvelope } from '../src/http/authentication.ts';
+
+const keys = subnetKeys();
+const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+const canister = Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai');
+
+async function signedEnvelope(identity: SignIdentity | DelegationIdentity, canisterId = canister) {
+  const content = {
+    request_type: 'call',
+    canister_id: canisterId,
+    method_name: 'greet',
+    arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]),
+    sender: identity.getPrincipal(),
+    ingress_expiry: nowNs() + 60_000_000_000n,
+  };
+  const request = { request: { method: 'POST', headers: {} }, endpoint: 'call', body: content } as unknown as HttpAgentRequest;
+  const transformed = (await identity.transformRequest(request)) as { body: unknown };
+  return decodeCbor(Cbor.encode(transformed.body)) as CborMap;
+}
+
+function check(envelope: CborMap) {
+  const content = envelope.content as CborMap;
+  return authenticateEnvelope(envelope, content, requestIdOf(content), { nowNs: nowNs(), rootKeyDer: keys.rootKeyDer });
+}
+
+describe('sender authentication', () => {
+  it('accepts Ed25519, secp256k1 and ECDSA P-256 (WebCrypto) senders', async () => {
+    for (const identity of [Ed25519KeyIdentity.generate(), Secp256k1KeyIdentity.generate(), await ECDSAKeyIdentity.generate()]) {
+      const envelope = await signedEnvelope(identity);
+      expect(Principal.fromUint8Array(check(envelope).sender).toText()).toBe(identity.getPrincipal().toText());
+    }
+  });
+
+  it('accepts the anonymous sender without keys and refuses keys with it', () => {
+    const content = { request_type: 'query', sender: Uint8Array.of(4), ingress_expiry: 1n, canister_id: new Uint8Array(), method_name: 'x', arg: new Uint8Array() };
+    expect(check({ content }).sender).toEqual(Uint8Array.of(4));
+    expect(() => check({ content, sender_sig: new Uint8Array(64) })).toThrow(/anonymous requests/);
+  });
+
+  it('refuses a wrong signature, saying which request id it was checked against', async () => {
+    const envelope = await signedEnvelope(Ed25519KeyIdentity.generate());
+    (envelope.sender_sig as Uint8Array)[0] ^= 1;
+    expect(() => check(envelope)).toThrow(AuthenticationError);
+    expect(() => check(envelope)).toThrow(/invalid signature: sender_sig does not verify over the request id 0x[0-9a-f]{64}/);
+  });
+
+  it('refuses a sender that does not match the key', async () => {
+    const envelope = await signedEnvelope(Ed25519KeyIdentity.generate());
+    (envelope.content as CborMap).sender = Ed25519KeyIdentity.generate().getPrincipal().toUint8Array();
+    expect(() => check(envelope)).toThrow(/does not match sender_pubkey, whose principal is/);
+  });
+
+  it('accepts a delegation chain as auth-client builds it, and enforces its targets', async () => {
+    const user = Ed25519KeyIdentity.generate();
+    const session = await ECDSAKeyIdentity.generate();
+    const chain = await DelegationChain.create(user, session.getPublicKey(), new Date(Date.now() + 3600_000), { targets: [canister] });
+    const identity = DelegationIdentity.fromDelegation(session, chain);
+    const result = check(await signedEnvelope(identity));
+    expect(Principal.fromUint8Array(result.sender).toText()).toBe(user.getPrincipal().toText());
+    expect(result.targets?.map((t) => Principal.fromUint8Array(t).toText())).toEqual([canister.toText()]);
+  });
+
+  it('refuses an expired delegation with the moment it expired', async () => {
+    const user = Ed25519KeyIdentity.generate();
+    const session = Ed25519KeyIdentity.generate();
+    const chain = await DelegationChain.create(user, session.getPublicKey(), new Date(Date.now() - 1000));
+    const envelope = await signedEnvelope(DelegationIdentity.fromDelegation(session, chain));
+    expect(() => check(envelope)).toThrow(/delegation 1 of 1 expired at 20\d\d-.*sign in again/);
+  });
+
+  it('refuses a delegation signed by another key', async () => {
+    const session = Ed25519KeyIdentity.generate();
+    const chain = await DelegationChain.create(Ed25519KeyIdentity.generate(), session.getPublicKey(), new Date(Date.now() + 60_000));
+    const forged = DelegationChain.fromDelegations(chain.delegations, Ed25519KeyIdentity.generate().getPublicKey().toDer());
+    const envelope = await signedEnvelope(DelegationIdentity.fromDelegation(session, forged));
+    expect(() => check(envelope)).toThrow(/delegation 1 of 1 has an invalid signature/);
+  });
+
+  it('accepts a WebAuthn (passkey) signature as Internet Identity sends it', async () => {
+    const secret = p256.utils.randomSecretKey();
+    const point = p256.getPublicKey(secret, false);
+    // DER-wrapped COSE key (index.md#webauthn): EC2, ES256, P-256, x, y.
+    const cose = fromHex('a5010203262001215820') ;
+    const coseKey = concatBytes(cose, point.slice(1, 33), fromHex('225820'), point.slice(33));
+    const der = concatBytes(fromHex('305e300c060a2b0601040183b8430101034e00'), coseKey);
+    class PasskeyIdentity extends SignIdentity {
+      getPublicKey() {
+        return { toDer: () => der, derKey: der, rawKey: der } as any;
+      }
+      async sign(payload: Uint8Array) {
+        const challenge = Buffer.from(payload).toString('base64url');
+        const clientDataJson = JSON.stringify({ type: 'webauthn.get', challenge, origin: 'http://localhost' });
+        const authenticatorData = new Uint8Array(37).fill(5);
+        const message = concatBytes(authenticatorData, sha256(utf8(clientDataJson)));
+        const signature = p256.sign(message, secret, { format: 'der', lowS: false });
+        return encodeCbor({ authenticator_data: authenticatorData, client_data_json: clientDataJson, signature }) as any;
+      }
+    }
+    const identity = new PasskeyIdentity();
+    const result = check(await signedEnvelope(identity));
+    expect(Principal.fromUint8Array(result.sender).toText()).toBe(identity.getPrincipal().toText());
+  });
+});
