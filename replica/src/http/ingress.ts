@@ -1,0 +1,57 @@
+// Ingress bookkeeping: the calls this replica knows (by request id), so replays are not executed
+// twice, read_state can check who may read a status, and statuses are pruned after the spec's
+// window (https-interface.md#http-call-overview: never before ingress_expiry; ~5 min after done).
+
+import { toHex } from '../certification/bytes.ts';
+import type { CallOutcome } from './engine-port.ts';
+import { REQUEST_STATUS_RETENTION_NS } from './constants.ts';
+
+export interface KnownCall {
+  requestId: Uint8Array;
+  sender: Uint8Array;
+  effectiveCanisterId: Uint8Array;
+  ingressExpiry: bigint;
+  /** Resolves with the outcome and the certifier version that holds it. */
+  done: Promise<{ outcome: CallOutcome; version: number }>;
+  finished: boolean;
+}
+
+export class IngressRegistry {
+  #calls = new Map<string, KnownCall>();
+  #pruneQueue: Array<{ key: string; pruneAt: bigint }> = [];
+
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  get(requestId: Uint8Array): KnownCall | undefined {
+    return this.#calls.get(toHex(requestId));
+  }
+
+  add(call: KnownCall): void {
+    this.#calls.set(toHex(call.requestId), call);
+  }
+
+  /** Schedules removal once the status has been readable long enough and the request expired. */
+  completed(call: KnownCall, nowNs: bigint): void {
+    call.finished = true;
+    const retained = nowNs + REQUEST_STATUS_RETENTION_NS;
+    this.#pruneQueue.push({ key: toHex(call.requestId), pruneAt: retained > call.ingressExpiry ? retained : call.ingressExpiry });
+  }
+
+  /** Removes due entries and returns their request ids (to drop from the state tree). */
+  prune(nowNs: bigint): Uint8Array[] {
+    const removed: Uint8Array[] = [];
+    let i = 0;
+    while (i < this.#pruneQueue.length && this.#pruneQueue[i].pruneAt <= nowNs) {
+      const call = this.#calls.get(this.#pruneQueue[i].key);
+      if (call) {
+        this.#calls.delete(this.#pruneQueue[i].key);
+        removed.push(call.requestId);
+      }
+      i++;
+    }
+    if (i > 0) this.#pruneQueue.splice(0, i);
+    return removed;
+  }
+}

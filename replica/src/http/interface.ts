@@ -1,0 +1,412 @@
+// The IC's public HTTPS interface (https-interface.md) over an execution engine: status, call
+// (v2 async; v3/v4 sync with a certificate), query (signed by the node key) and read_state
+// (certified). Transport-free: `handle` takes a method, a path and body bytes, so the Node server
+// (server.ts) and a future in-browser replica share it.
+
+import { compareBytes, equalBytes, toHex, utf8 } from '../certification/bytes.ts';
+import { encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
+import { certificateFor, type SignedState } from '../certification/certificate.ts';
+import { Certifier } from '../certification/certifier.ts';
+import type { SubnetKeys } from '../certification/keys.ts';
+import { signResponse } from '../certification/keys.ts';
+import { MANAGEMENT_CANISTER_ID, ANONYMOUS_PRINCIPAL, principalFromText, principalToText } from '../certification/principal.ts';
+import { hashOfMap } from '../certification/representation-independent-hash.ts';
+import {
+  EMPTY_STATE, STATE_LABELS, withCanister, withRequestStatus, withSubnet, type CanisterCertifiedInfo, type RequestStatus,
+} from '../certification/state-tree.ts';
+import { AuthenticationError, authenticateEnvelope } from './authentication.ts';
+import {
+  DATA_CERTIFICATE_MAX_AGE_NS, MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, READ_STATE_MAX_AGE_NS, SYNC_CALL_TIMEOUT_MS,
+} from './constants.ts';
+import type { CallOutcome, EnginePort, IngressCall } from './engine-port.ts';
+import { decodeEnvelope, type CallEnvelope, type Envelope, type ReadStateEnvelope } from './envelope.ts';
+import { HttpError, badRequest, forbidden, methodNotAllowed, notFound } from './errors.ts';
+import { IngressRegistry, type KnownCall } from './ingress.ts';
+
+export interface HttpResponse {
+  status: number;
+  contentType?: string;
+  body?: Uint8Array | string;
+}
+
+export interface CallLogEntry {
+  kind: 'call' | 'query';
+  canisterId: Uint8Array;
+  methodName: string;
+  sender: Uint8Array;
+  outcome: CallOutcome;
+  ms: number;
+}
+
+export interface HttpInterfaceOptions {
+  engine: EnginePort;
+  keys: SubnetKeys;
+  /** Called after each completed call or query (for the per-call log). */
+  onCall?: (entry: CallLogEntry) => void;
+  /** How long v3/v4 calls wait for the outcome before answering 202. */
+  syncCallTimeoutMs?: number;
+}
+
+const CBOR = 'application/cbor';
+const ok = (value: CborValue): HttpResponse => ({ status: 200, contentType: CBOR, body: encodeCbor(value) });
+const accepted = (): HttpResponse => ({ status: 202 });
+
+const ROUTE = /^\/api\/(v2|v3|v4)\/(canister|subnet)\/([^/]+)\/(call|query|read_state)\/?$/;
+
+export class HttpInterface {
+  readonly engine: EnginePort;
+  readonly keys: SubnetKeys;
+  readonly certifier: Certifier;
+  readonly registry = new IngressRegistry();
+  #onCall: HttpInterfaceOptions['onCall'];
+  #syncTimeoutMs: number;
+  #canisterCache = new Map<string, CanisterCertifiedInfo>();
+  #dataCertificates = new Map<string, { version: number; certificate: Uint8Array }>();
+
+  constructor(options: HttpInterfaceOptions) {
+    this.engine = options.engine;
+    this.keys = options.keys;
+    this.#onCall = options.onCall;
+    this.#syncTimeoutMs = options.syncCallTimeoutMs ?? SYNC_CALL_TIMEOUT_MS;
+    const tree = withSubnet(EMPTY_STATE, {
+      subnetId: this.keys.subnetId,
+      publicKeyDer: this.keys.rootKeyDer,
+      canisterRanges: this.engine.canisterRanges(),
+      nodes: [{ nodeId: this.keys.nodeId, publicKeyDer: this.keys.nodePublicKeyDer }],
+    });
+    this.certifier = new Certifier(this.keys, tree, () => this.engine.time());
+    this.certifier.beforeRound = () => this.#refreshState();
+    this.engine.setDataCertificateProvider?.((id) => this.#dataCertificate(id));
+  }
+
+  /** Handles one HTTP request. Never throws: every failure becomes a status and a sentence. */
+  async handle(method: string, path: string, contentType: string | undefined, body: Uint8Array): Promise<HttpResponse> {
+    try {
+      return await this.#route(method, path.split('?')[0], contentType, body);
+    } catch (error) {
+      if (error instanceof HttpError) return { status: error.status, contentType: 'text/plain; charset=utf-8', body: error.message };
+      if (error instanceof AuthenticationError) return { status: 400, contentType: 'text/plain; charset=utf-8', body: error.message };
+      const message = error instanceof Error ? error.message : String(error);
+      return { status: 500, contentType: 'text/plain; charset=utf-8', body: `the replica failed to handle ${path}: ${message}` };
+    }
+  }
+
+  async #route(method: string, path: string, contentType: string | undefined, body: Uint8Array): Promise<HttpResponse> {
+    if (path === '/api/v2/status') {
+      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('/api/v2/status takes GET');
+      return ok({ root_key: this.keys.rootKeyDer, impl_version: 'scaling-wg-replica 0.1.0', replica_health_status: 'healthy' });
+    }
+    const match = ROUTE.exec(path);
+    if (!match) {
+      throw notFound(
+        `no such endpoint: ${path}. The replica serves /api/v2/status, /api/v2|v3/canister/<id>/query, ` +
+          '/api/v2|v3|v4/canister/<id>/call and /api/v2|v3/canister|subnet/<id>/read_state',
+      );
+    }
+    const [, version, scope, idText, endpoint] = match;
+    if (method !== 'POST') throw methodNotAllowed(`${endpoint} takes POST with a CBOR body, not ${method}`);
+    if (!contentType || contentType.split(';')[0].trim().toLowerCase() !== CBOR) {
+      throw new HttpError(415, `the request body must be CBOR with Content-Type: application/cbor (got ${contentType ?? 'none'})`);
+    }
+    let id: Uint8Array;
+    try {
+      id = principalFromText(decodeURIComponent(idText));
+    } catch (error) {
+      throw badRequest(`the ${scope} id in the URL is not valid: ${(error as Error).message}`);
+    }
+    if (scope === 'subnet' && !equalBytes(id, this.keys.subnetId)) {
+      throw badRequest(`unknown subnet ${principalToText(id)}; this replica is subnet ${principalToText(this.keys.subnetId)}`);
+    }
+    const supported =
+      (endpoint === 'call' && (scope === 'canister' || version === 'v4')) ||
+      (endpoint === 'query' && (version !== 'v4') && (scope === 'canister' || version === 'v3')) ||
+      (endpoint === 'read_state' && version !== 'v4');
+    if (!supported) throw notFound(`/api/${version}/${scope}/<id>/${endpoint} is not an endpoint of the IC interface`);
+
+    if (endpoint === 'call') return this.#call(version, scope, id, body);
+    if (endpoint === 'query') return this.#query(scope, id, body);
+    return this.#readState(scope, id, body);
+  }
+
+  // ---- shared checks -------------------------------------------------------------------------
+
+  #checkExpiry(env: Envelope, nowNs: bigint): void {
+    const max = nowNs + MAX_INGRESS_TTL_NS + PERMITTED_DRIFT_NS;
+    if (env.ingressExpiry < nowNs || env.ingressExpiry > max) {
+      const fmt = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();
+      // The agents look for this exact prefix to re-sync their clock and retry once.
+      throw badRequest(
+        `Invalid request expiry: ingress_expiry ${fmt(env.ingressExpiry)} is outside the accepted window ` +
+          `${fmt(nowNs)} .. ${fmt(max)} (replica time); check the client's clock`,
+      );
+    }
+  }
+
+  #authenticate(env: Envelope, nowNs: bigint) {
+    return authenticateEnvelope(env.envelope, env.content, env.requestId, { nowNs, rootKeyDer: this.keys.rootKeyDer });
+  }
+
+  #inRanges(id: Uint8Array): boolean {
+    return this.engine.canisterRanges().some(([lo, hi]) => compareBytes(lo, id) <= 0 && compareBytes(id, hi) <= 0);
+  }
+
+  #checkRouting(env: CallEnvelope, scope: string, effectiveId: Uint8Array): void {
+    const isManagement = equalBytes(env.canisterId, MANAGEMENT_CANISTER_ID);
+    if (scope === 'subnet') {
+      if (!isManagement) {
+        throw badRequest('subnet-scoped calls and queries may only target the management canister (aaaaa-aa)');
+      }
+      return;
+    }
+    if (!isManagement && !equalBytes(env.canisterId, effectiveId)) {
+      throw badRequest(
+        `the effective canister id in the URL (${principalToText(effectiveId)}) must equal the request's canister_id ` +
+          `(${principalToText(env.canisterId)}) for calls to canisters other than aaaaa-aa`,
+      );
+    }
+    const anyEffectiveId = isManagement && ['create_canister', 'provisional_create_canister_with_cycles', 'list_canisters'].includes(env.methodName);
+    if (!anyEffectiveId && !this.#inRanges(effectiveId)) {
+      const ranges = this.engine.canisterRanges().map(([lo, hi]) => `${principalToText(lo)}..${principalToText(hi)}`).join(', ');
+      throw badRequest(`canister ${principalToText(effectiveId)} does not belong to this replica, which hosts ${ranges}`);
+    }
+  }
+
+  #checkTargets(targets: Uint8Array[] | undefined, canisterId: Uint8Array): void {
+    if (targets && !targets.some((t) => equalBytes(t, canisterId))) {
+      throw forbidden(`the sender's delegation does not allow calls to ${principalToText(canisterId)} (it is not among the delegation targets)`);
+    }
+  }
+
+  // ---- call ----------------------------------------------------------------------------------
+
+  async #call(version: string, scope: string, effectiveId: Uint8Array, body: Uint8Array): Promise<HttpResponse> {
+    const env = decodeEnvelope(body, 'call') as CallEnvelope;
+    this.#checkRouting(env, scope, effectiveId);
+    const now = this.engine.time();
+    this.#checkExpiry(env, now);
+    const { sender, targets } = this.#authenticate(env, now);
+    this.#checkTargets(targets, env.canisterId);
+
+    let known = this.registry.get(env.requestId);
+    if (!known) {
+      const call: IngressCall = {
+        requestId: env.requestId, sender, canisterId: env.canisterId, methodName: env.methodName, arg: env.arg, effectiveCanisterId: effectiveId,
+      };
+      const rejection = await this.#accept(call);
+      if (rejection && rejection.status === 'rejected') {
+        this.#onCall?.({ kind: 'call', canisterId: call.canisterId, methodName: call.methodName, sender, outcome: rejection, ms: 0 });
+        const fields = { reject_code: rejection.rejectCode, reject_message: rejection.rejectMessage, error_code: rejection.errorCode };
+        return ok(version === 'v2' ? fields : { status: 'non_replicated_rejection', ...fields });
+      }
+      // A replay that raced the acceptance check joins the first submission.
+      known = this.registry.get(env.requestId) ?? this.#start(call, env.ingressExpiry);
+    }
+    if (version === 'v2') return accepted();
+
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, this.#syncTimeoutMs)));
+    const result = await Promise.race([known.done, timeout]);
+    clearTimeout(timer);
+    if (!result) return accepted();
+    const signed = await this.certifier.certified(result.version);
+    return ok({ status: 'replied', certificate: certificateFor(signed, [[STATE_LABELS.requestStatus, env.requestId]]) });
+  }
+
+  async #accept(call: IngressCall): Promise<CallOutcome | undefined> {
+    if (this.engine.acceptCall) return this.engine.acceptCall(call);
+    if (!equalBytes(call.canisterId, MANAGEMENT_CANISTER_ID) && !this.engine.canisterInfo(call.canisterId)) {
+      return { status: 'rejected', rejectCode: 3, rejectMessage: `Canister ${principalToText(call.canisterId)} not found`, errorCode: 'IC0301' };
+    }
+    return undefined;
+  }
+
+  #start(call: IngressCall, ingressExpiry: bigint): KnownCall {
+    const started = performance.now();
+    this.certifier.update((t) => withRequestStatus(t, call.requestId, { status: 'processing' }));
+    const known: KnownCall = {
+      requestId: call.requestId, sender: call.sender, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry, finished: false,
+      done: undefined as never,
+    };
+    known.done = this.engine
+      .submitCall(call)
+      .catch((error: unknown): CallOutcome => ({
+        status: 'rejected', rejectCode: 1, errorCode: '',
+        rejectMessage: `the replica failed while executing ${principalToText(call.canisterId)}.${call.methodName}: ${error instanceof Error ? error.message : String(error)}`,
+      }))
+      .then((outcome) => {
+        const status: RequestStatus =
+          outcome.status === 'replied'
+            ? { status: 'replied', reply: outcome.reply }
+            : { status: 'rejected', rejectCode: outcome.rejectCode, rejectMessage: outcome.rejectMessage, errorCode: outcome.errorCode };
+        const version = this.certifier.update((t) => withRequestStatus(t, call.requestId, status));
+        this.registry.completed(known, this.engine.time());
+        this.#onCall?.({ kind: 'call', canisterId: call.canisterId, methodName: call.methodName, sender: call.sender, outcome, ms: performance.now() - started });
+        return { outcome, version };
+      });
+    this.registry.add(known);
+    return known;
+  }
+
+  // ---- query ---------------------------------------------------------------------------------
+
+  async #query(scope: string, effectiveId: Uint8Array, body: Uint8Array): Promise<HttpResponse> {
+    const env = decodeEnvelope(body, 'query') as CallEnvelope;
+    this.#checkRouting(env, scope, effectiveId);
+    const now = this.engine.time();
+    // Anonymous queries may carry any expiry (https-interface.md#authentication).
+    if (!equalBytes(env.sender, ANONYMOUS_PRINCIPAL)) this.#checkExpiry(env, now);
+    const { sender, targets } = this.#authenticate(env, now);
+    this.#checkTargets(targets, env.canisterId);
+
+    // Keep the data certificate (ic0.data_certificate_copy) recent enough for clients to accept.
+    if (this.engine.setDataCertificateProvider) {
+      const latest = this.certifier.latest;
+      if (!latest || now - latest.timeNs > DATA_CERTIFICATE_MAX_AGE_NS) await this.certifier.fresh(DATA_CERTIFICATE_MAX_AGE_NS);
+    }
+    const started = performance.now();
+    let outcome: CallOutcome;
+    if (!equalBytes(env.canisterId, MANAGEMENT_CANISTER_ID) && !this.engine.canisterInfo(env.canisterId)) {
+      outcome = { status: 'rejected', rejectCode: 3, rejectMessage: `Canister ${principalToText(env.canisterId)} not found`, errorCode: 'IC0301' };
+    } else {
+      try {
+        outcome = await this.engine.queryCall({ sender, canisterId: env.canisterId, methodName: env.methodName, arg: env.arg, effectiveCanisterId: effectiveId });
+      } catch (error) {
+        outcome = { status: 'rejected', rejectCode: 1, errorCode: '', rejectMessage: `the replica failed while executing the query: ${(error as Error).message}` };
+      }
+    }
+    this.#onCall?.({ kind: 'query', canisterId: env.canisterId, methodName: env.methodName, sender, outcome, ms: performance.now() - started });
+
+    const timestamp = this.engine.time();
+    const response: CborMap =
+      outcome.status === 'replied'
+        ? { status: 'replied', reply: { arg: outcome.reply } }
+        : { status: 'rejected', reject_code: outcome.rejectCode, reject_message: outcome.rejectMessage, error_code: outcome.errorCode };
+    // The node signs hash_of_map of the response fields + timestamp + request id (https-interface.md#http-query).
+    const signature = signResponse(this.keys, hashOfMap({ ...response, timestamp, request_id: env.requestId }));
+    return ok({ ...response, signatures: [{ timestamp, signature, identity: this.keys.nodeId }] });
+  }
+
+  // ---- read_state ----------------------------------------------------------------------------
+
+  async #readState(scope: string, effectiveId: Uint8Array, body: Uint8Array): Promise<HttpResponse> {
+    const env = decodeEnvelope(body, 'read_state') as ReadStateEnvelope;
+    const now = this.engine.time();
+    if (!equalBytes(env.sender, ANONYMOUS_PRINCIPAL)) this.#checkExpiry(env, now);
+    const { sender } = this.#authenticate(env, now);
+    if (scope === 'canister' && !this.#inRanges(effectiveId)) {
+      throw badRequest(`canister ${principalToText(effectiveId)} does not belong to this replica`);
+    }
+    this.#checkPaths(env.paths, scope, effectiveId, sender);
+    const signed: SignedState = await this.certifier.fresh(READ_STATE_MAX_AGE_NS);
+    return ok({ certificate: certificateFor(signed, env.paths) });
+  }
+
+  /** Which paths a read_state may ask for (https-interface.md#http-read-state). */
+  #checkPaths(paths: Uint8Array[][], scope: string, effectiveId: Uint8Array, sender: Uint8Array): void {
+    const L = STATE_LABELS;
+    let requestId: Uint8Array | undefined;
+    for (const path of paths) {
+      const [head, second, third, fourth] = path;
+      const shown = path.map((l) => (l.every((b) => b >= 0x20 && b < 0x7f) ? new TextDecoder().decode(l) : `0x${toHex(l)}`)).join('/');
+      if (!head) throw badRequest('an empty path cannot be requested');
+      if (equalBytes(head, L.time) || equalBytes(head, L.subnet) || equalBytes(head, utf8('api_boundary_nodes'))) continue;
+      if (equalBytes(head, L.canisterRanges)) {
+        if (scope !== 'subnet') throw forbidden(`/${shown} can only be read at /api/v3/subnet/<subnet id>/read_state`);
+        continue;
+      }
+      if (equalBytes(head, L.requestStatus)) {
+        if (!second) throw forbidden('/request_status needs a request id: /request_status/<request id>');
+        if (requestId && !equalBytes(requestId, second)) throw forbidden('all request_status paths of one read_state must name the same request id');
+        requestId = second;
+        const known = this.registry.get(second);
+        if (known) {
+          if (!equalBytes(known.sender, sender)) {
+            throw forbidden(`request 0x${toHex(second)} was sent by ${principalToText(known.sender)}, so ${principalToText(sender)} cannot read its status`);
+          }
+          if (scope === 'canister' && !equalBytes(known.effectiveCanisterId, effectiveId)) {
+            throw forbidden(`request 0x${toHex(second)} was sent to ${principalToText(known.effectiveCanisterId)}; read its status at that canister's read_state`);
+          }
+        }
+        continue;
+      }
+      if (equalBytes(head, L.canister)) {
+        if (scope !== 'canister' || !second || !equalBytes(second, effectiveId)) {
+          throw forbidden(`/${shown} can only be read at /api/v2|v3/canister/<that canister>/read_state`);
+        }
+        const isInfo = path.length === 3 && (equalBytes(third, L.moduleHash) || equalBytes(third, L.controllers));
+        const isMetadata = path.length === 4 && equalBytes(third, L.metadata);
+        if (!isInfo && !isMetadata) {
+          throw forbidden(`/${shown} cannot be requested: canister paths are module_hash, controllers and metadata/<name>`);
+        }
+        if (isMetadata) {
+          const info = this.engine.canisterInfo(second);
+          const name = new TextDecoder().decode(fourth);
+          const section = info?.metadata.find((m) => m.name === name);
+          if (section && !section.isPublic && !info!.controllers.some((c) => equalBytes(c, sender))) {
+            throw forbidden(`metadata section "${name}" of ${principalToText(second)} is private; only its controllers can read it`);
+          }
+        }
+        continue;
+      }
+      throw notFound(`/${shown} is not a path of the state tree (time, subnet, canister_ranges, request_status, canister, api_boundary_nodes)`);
+    }
+  }
+
+  // ---- certified state -----------------------------------------------------------------------
+
+  /** Before each signature: fold the engine's canister state in and drop expired statuses. */
+  #refreshState(): void {
+    const seen = new Set<string>();
+    for (const id of this.engine.listCanisters()) {
+      const key = toHex(id);
+      seen.add(key);
+      const info = this.engine.canisterInfo(id);
+      const cached = this.#canisterCache.get(key);
+      if (info && (!cached || !sameInfo(cached, info))) {
+        this.#canisterCache.set(key, cloneInfo(info));
+        this.certifier.update((t) => withCanister(t, id, info));
+      }
+    }
+    for (const key of [...this.#canisterCache.keys()]) {
+      if (!seen.has(key)) {
+        this.#canisterCache.delete(key);
+        this.certifier.update((t) => withCanister(t, Uint8Array.from(key.match(/../g)!.map((h) => parseInt(h, 16))), undefined));
+      }
+    }
+    for (const id of this.registry.prune(this.engine.time())) {
+      this.certifier.update((t) => withRequestStatus(t, id, undefined));
+    }
+  }
+
+  #dataCertificate(canisterId: Uint8Array): Uint8Array | undefined {
+    const latest = this.certifier.latest;
+    if (!latest) return undefined;
+    const key = toHex(canisterId);
+    const cached = this.#dataCertificates.get(key);
+    if (cached && cached.version === latest.version) return cached.certificate;
+    const certificate = certificateFor(latest, [[STATE_LABELS.canister, canisterId, STATE_LABELS.certifiedData]]);
+    this.#dataCertificates.set(key, { version: latest.version, certificate });
+    return certificate;
+  }
+}
+
+function sameInfo(a: CanisterCertifiedInfo, b: CanisterCertifiedInfo): boolean {
+  const same = (x?: Uint8Array, y?: Uint8Array) => (x === undefined || y === undefined ? x === y : equalBytes(x, y));
+  return (
+    same(a.certifiedData, b.certifiedData) &&
+    same(a.moduleHash, b.moduleHash) &&
+    a.controllers.length === b.controllers.length &&
+    a.controllers.every((c, i) => equalBytes(c, b.controllers[i])) &&
+    a.metadata.length === b.metadata.length &&
+    a.metadata.every((m, i) => m.name === b.metadata[i].name && m.isPublic === b.metadata[i].isPublic && equalBytes(m.content, b.metadata[i].content))
+  );
+}
+
+function cloneInfo(info: CanisterCertifiedInfo): CanisterCertifiedInfo {
+  return {
+    certifiedData: info.certifiedData.slice(),
+    moduleHash: info.moduleHash?.slice(),
+    controllers: info.controllers.map((c) => c.slice()),
+    metadata: info.metadata.map((m) => ({ ...m, content: m.content.slice() })),
+  };
+}

@@ -1,0 +1,151 @@
+// The HTTP interface through both agent generations with default verification (certificates,
+// query signatures), in front of a small in-test engine: this file pins the protocol (routes,
+// certificates, signatures, refusals). Canister behaviour through the real engine is in
+// http-e2e.test.ts.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Actor, HttpAgent } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
+import { Ed25519KeyIdentity, DelegationChain, DelegationIdentity } from '@dfinity/identity';
+import { Principal } from '@dfinity/principal';
+import { HttpAgent as CoreAgent, Actor as CoreActor } from '@icp-sdk/core/agent';
+import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
+import { toHex } from '../src/certification/bytes.ts';
+import { encodeCbor } from '../src/certification/cbor.ts';
+import { subnetKeys } from '../src/certification/keys.ts';
+import { canisterIdFromNumber, principalToText } from '../src/certification/principal.ts';
+import type { CallOutcome, EnginePort } from '../src/http/engine-port.ts';
+import { HttpInterface } from '../src/http/interface.ts';
+import { startServer } from '../src/http/server.ts';
+
+const idl = ({ IDL: I }: { IDL: typeof IDL }) =>
+  I.Service({
+    greet: I.Func([I.Text], [I.Text], ['query']),
+    inc: I.Func([], [I.Nat], []),
+    fail: I.Func([], [], []),
+    whoami: I.Func([], [I.Principal], ['query']),
+  });
+
+/** A canister written in JS: enough behaviour to exercise every route. */
+class TinyEngine implements EnginePort {
+  counter = 0n;
+  certifiedData = new Uint8Array(32);
+  readonly id = canisterIdFromNumber(1);
+  time = () => BigInt(Date.now()) * 1_000_000n;
+  canisterRanges = (): Array<[Uint8Array, Uint8Array]> => [[canisterIdFromNumber(0), canisterIdFromNumber(0xfffff)]];
+  listCanisters = () => [this.id];
+  canisterInfo = (id: Uint8Array) =>
+    toHex(id) === toHex(this.id)
+      ? { certifiedData: this.certifiedData, moduleHash: new Uint8Array(32).fill(1), controllers: [Uint8Array.of(4)], metadata: [] }
+      : undefined;
+  async submitCall(call: { methodName: string; sender: Uint8Array }): Promise<CallOutcome> {
+    if (call.methodName === 'inc') {
+      this.counter++;
+      this.certifiedData = new Uint8Array(32).fill(Number(this.counter % 256n));
+      return { status: 'replied', reply: new Uint8Array(IDL.encode([IDL.Nat], [this.counter])) };
+    }
+    if (call.methodName === 'fail') return { status: 'rejected', rejectCode: 4, rejectMessage: 'no thanks', errorCode: 'IC0406' };
+    return { status: 'rejected', rejectCode: 5, rejectMessage: `no update method ${call.methodName}`, errorCode: 'IC0536' };
+  }
+  async queryCall(call: { methodName: string; arg: Uint8Array; sender: Uint8Array }): Promise<CallOutcome> {
+    if (call.methodName === 'greet') {
+      const [name] = IDL.decode([IDL.Text], call.arg) as [string];
+      return { status: 'replied', reply: new Uint8Array(IDL.encode([IDL.Text], [`Hello, ${name}!`])) };
+    }
+    if (call.methodName === 'whoami') {
+      return { status: 'replied', reply: new Uint8Array(IDL.encode([IDL.Principal], [Principal.fromUint8Array(call.sender)])) };
+    }
+    return { status: 'rejected', rejectCode: 3, rejectMessage: `no query method ${call.methodName}`, errorCode: 'IC0302' };
+  }
+}
+
+const engine = new TinyEngine();
+const keys = subnetKeys();
+const api = new HttpInterface({ engine, keys });
+let url = '';
+let close: () => Promise<void>;
+const canisterId = principalToText(engine.id);
+
+beforeAll(async () => {
+  ({ url, close } = await startServer({ httpInterface: api, port: 0 }));
+});
+afterAll(() => close());
+
+const dfinityActor = async (identity?: Ed25519KeyIdentity | DelegationIdentity) => {
+  const agent = await HttpAgent.create({ host: url, shouldFetchRootKey: true, identity });
+  return Actor.createActor(idl, { agent, canisterId }) as any;
+};
+const coreActor = async () => {
+  const agent = await CoreAgent.create({ host: url, shouldFetchRootKey: true });
+  return CoreActor.createActor(idl as any, { agent, canisterId: CorePrincipal.fromText(canisterId) }) as any;
+};
+
+describe('through @dfinity/agent 3.4.3 (v3 call, v2/v3 query, verified)', () => {
+  it('answers a query with a node signature the agent verifies', async () => {
+    expect(await (await dfinityActor()).greet('agent')).toBe('Hello, agent!');
+  });
+
+  it('answers an update with a certificate (v3 fast path) and counts once', async () => {
+    const actor = await dfinityActor();
+    const before = engine.counter;
+    expect(await actor.inc()).toBe(before + 1n);
+    expect(engine.counter).toBe(before + 1n);
+  });
+
+  it('surfaces a canister reject with its code and message', async () => {
+    await expect((await dfinityActor()).fail()).rejects.toThrow(/no thanks/);
+  });
+
+  it('authenticates a delegation identity as its user principal', async () => {
+    const user = Ed25519KeyIdentity.generate();
+    const session = Ed25519KeyIdentity.generate();
+    const chain = await DelegationChain.create(user, session.getPublicKey(), new Date(Date.now() + 60_000));
+    const actor = await dfinityActor(DelegationIdentity.fromDelegation(session, chain));
+    expect((await actor.whoami()).toText()).toBe(user.getPrincipal().toText());
+    expect(await actor.inc()).toBeGreaterThan(0n);
+  });
+});
+
+describe('through @icp-sdk/core 6.1.0 (v4 call, v3 query and read_state, verified)', () => {
+  it('queries and updates', async () => {
+    const actor = await coreActor();
+    expect(await actor.greet('core')).toBe('Hello, core!');
+    const before = engine.counter;
+    expect(await actor.inc()).toBe(before + 1n);
+  });
+
+  it('runs 50 concurrent updates under one or a few signatures', async () => {
+    const actor = await coreActor();
+    const before = engine.counter;
+    const results = await Promise.all(Array.from({ length: 50 }, () => actor.inc()));
+    expect(new Set(results.map(String)).size).toBe(50);
+    expect(engine.counter).toBe(before + 50n);
+  });
+});
+
+describe('bad input gets a 4xx and a sentence, and the replica keeps answering', () => {
+  const post = (path: string, body: Uint8Array | string, contentType = 'application/cbor') =>
+    fetch(url + path, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const after = async () => expect(await (await dfinityActor()).greet('still here')).toBe('Hello, still here!');
+
+  it.each([
+    ['malformed CBOR', () => post(`/api/v3/canister/${canisterId}/query`, new Uint8Array([0xd9, 0xd9, 0xf7, 0x5b, 1])), 400, /not valid CBOR/],
+    ['wrong content type', () => post(`/api/v3/canister/${canisterId}/query`, '{}', 'application/json'), 415, /Content-Type: application\/cbor/],
+    ['unknown path', () => post('/api/v9/nothing', new Uint8Array()), 404, /no such endpoint/],
+    ['GET on a POST endpoint', () => fetch(`${url}/api/v3/canister/${canisterId}/query`), 405, /takes POST/],
+    ['a bad canister id', () => post('/api/v3/canister/not-a-principal/query', encodeCbor({})), 400, /not valid/],
+    ['a body that is not an envelope', () => post(`/api/v3/canister/${canisterId}/call`, encodeCbor([1, 2])), 400, /must be a CBOR map/],
+    ['a body over 2 MiB', () => post(`/api/v3/canister/${canisterId}/call`, new Uint8Array(2 * 1024 * 1024 + 1)), 413, /ingress limit/],
+    ['a canister outside the ranges', () => post(`/api/v3/canister/${principalToText(new Uint8Array(10).fill(0xff))}/query`, encodeCbor({ content: {
+      request_type: 'query', sender: Uint8Array.of(4), ingress_expiry: 1, canister_id: new Uint8Array(10).fill(0xff), method_name: 'x', arg: new Uint8Array() } })), 400, /does not belong to this replica, which hosts/],
+    ['a mismatched effective canister id', () => post('/api/v3/canister/ryjl3-tyaaa-aaaaa-aaaba-cai/query', encodeCbor({ content: {
+      request_type: 'query', sender: Uint8Array.of(4), ingress_expiry: 1, canister_id: engine.id, method_name: 'x', arg: new Uint8Array() } })), 400, /must equal the request's canister_id/],
+    ['an expired request', () => post(`/api/v2/canister/${canisterId}/call`, encodeCbor({ content: {
+      request_type: 'call', sender: Uint8Array.of(4), ingress_expiry: 1, canister_id: engine.id, method_name: 'inc', arg: new Uint8Array() } })), 400, /^Invalid request expiry: /],
+  ])('%s', async (_name, request, status, message) => {
+    const response = await request();
+    expect(response.status).toBe(status);
+    expect(await response.text()).toMatch(message);
+    await after();
+  });
+});
