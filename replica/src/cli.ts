@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// `npm run replica`: a local IC replica on 127.0.0.1:4943 speaking the IC's HTTP interface.
+//   --port <n>         (default 4943; 0 picks a free port)
+//   --host <addr>      (default 127.0.0.1)
+//   --state-dir <dir>  keep the root key and canisters there across restarts
+//   --log quiet|normal|verbose
+
+import { parseArgs } from 'node:util';
+import { toHex } from './certification/bytes.ts';
+import { principalToText } from './certification/principal.ts';
+import { schedulerEngine } from './http/engine-adapter.ts';
+import { HttpInterface } from './http/interface.ts';
+import { startServer } from './http/server.ts';
+import { Replica } from './index.ts';
+import { loadOrCreateKeys } from './store/disk-keys.ts';
+
+const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose]';
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string', default: '4943' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'state-dir': { type: 'string' },
+        log: { type: 'string', default: 'normal' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`--port must be a number from 0 to 65535, got "${values.port}"\n${USAGE}`);
+    process.exit(2);
+  }
+  const log = values.log as 'quiet' | 'normal' | 'verbose';
+  if (!['quiet', 'normal', 'verbose'].includes(log)) {
+    console.error(`--log must be quiet, normal or verbose, got "${values.log}"`);
+    process.exit(2);
+  }
+  const stateDir = values['state-dir'];
+
+  const keys = loadOrCreateKeys(stateDir);
+  const replica = await Replica.create({ stateDir, subnetId: keys.subnetId, log } as Parameters<typeof Replica.create>[0]);
+  const httpInterface = new HttpInterface({ engine: schedulerEngine((replica as unknown as { scheduler: never }).scheduler), keys });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ httpInterface, host: values.host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    console.error(
+      code === 'EADDRINUSE'
+        ? `port ${port} is already in use on ${values.host}: another replica may be running; stop it or pass --port`
+        : `cannot listen on ${values.host}:${port}: ${(error as Error).message}`,
+    );
+    await replica.tearDown();
+    process.exit(1);
+  }
+
+  console.log(`root key: ${toHex(keys.rootKeyDer)}`);
+  console.log(`subnet:   ${principalToText(keys.subnetId)}`);
+  if (stateDir) console.log(`state:    ${stateDir}`);
+  console.log(`ready: ${server.url}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping`);
+    await server.close();
+    await replica.tearDown();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error(`the replica could not start: ${(error as Error).stack ?? error}`);
+  process.exit(1);
+});
