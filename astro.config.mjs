@@ -13,6 +13,9 @@ const site = process.env.SITE_URL ?? 'https://scalability-wg.icp0.io';
 export default defineConfig({
   site,
   trailingSlash: 'always',
+  // Starlight turns on prefetch-all; pages without a demo should ship only search, theme and
+  // table-of-contents script (tests/unit/site-js-budget.test.ts holds them to 10 KB gzipped).
+  prefetch: false,
   build: { format: 'directory' },
   // Keep the dev toolbar's script out of screenshots and console checks.
   devToolbar: { enabled: false },

@@ -15,7 +15,7 @@ export function siteSidebar(data: SiteData, currentYear?: number): SidebarItem[]
     { label: 'All sessions', link: '/sessions/' },
     ...years.map((y) => ({
       label: `Sessions ${y.year}`,
-      collapsed: currentYear !== undefined && currentYear !== y.year,
+      collapsed: currentYear !== y.year,
       items: y.months
         .flatMap((m) => m.sessions)
         .reverse()
