@@ -1,0 +1,36 @@
+/// A fixed-window rate limit, kept in stable state: at most `limit` events per
+/// `windowNanos`. Used where a stranger's call costs the canister real work
+/// (upgrades, resets) and a per-caller limit would not help (new principals are free).
+import Time "mo:core/Time";
+import Int "mo:core/Int";
+
+module {
+  public type RateLimit = {
+    var windowStart : Int;
+    var count : Nat;
+    var limit : Nat;
+    var windowNanos : Nat;
+  };
+
+  public func new(limit : Nat, windowSeconds : Nat) : RateLimit {
+    { var windowStart = 0; var count = 0; var limit; var windowNanos = windowSeconds * 1_000_000_000 }
+  };
+
+  /// Counts one event at `now` if the window has room; otherwise returns how many
+  /// whole seconds (at least 1) remain until it has.
+  public func take(self : RateLimit, now : Int) : { #ok; #wait : Nat } {
+    if (now - self.windowStart >= self.windowNanos) {
+      self.windowStart := now;
+      self.count := 0;
+    };
+    if (self.count < self.limit) {
+      self.count += 1;
+      #ok
+    } else {
+      let remaining = self.windowStart + self.windowNanos - now;
+      #wait(Int.abs(remaining) / 1_000_000_000 + 1)
+    }
+  };
+
+  public func takeNow(self : RateLimit) : { #ok; #wait : Nat } = take(self, Time.now());
+};
