@@ -1,0 +1,94 @@
+// The demo canisters: one entry per folder under canisters/. The build
+// (scripts/build-canisters.ts), the integration tests and the deploy path all
+// read this list, so a canister is added in one place.
+
+export type PersistenceMode = 'eop' | 'classic';
+export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding';
+
+export interface CanisterSpec {
+  /** Folder under canisters/, dfx.json name, .did and bindings name. */
+  name: string;
+  /** Main Motoko file, relative to the repository root. */
+  entry: string;
+  /** 'eop' (enhanced orthogonal persistence, wasm64) or 'classic' (wasm32, pre/post_upgrade serialisation). */
+  mode: PersistenceMode;
+  demo: DemoId;
+  /**
+   * Set for actor classes that another canister creates at run time (it embeds their Wasm):
+   * they are built for their .did, bindings and tests, but not deployed on their own.
+   */
+  createdBy?: string;
+  /** What it is, in one line (printed by the build, used in dfx.json remarks). */
+  summary: string;
+}
+
+export const canisters: readonly CanisterSpec[] = [
+  {
+    name: 'stable-memory-classic',
+    entry: 'canisters/stable-memory-classic/main.mo',
+    mode: 'classic',
+    demo: 'stable-memory',
+    summary: 'records in the heap, serialised through pre/post_upgrade',
+  },
+  {
+    name: 'stable-memory-region',
+    entry: 'canisters/stable-memory-region/main.mo',
+    // Classic like the store it is contrasted with, so the two differ only in where data lives.
+    mode: 'classic',
+    demo: 'stable-memory',
+    summary: 'records in a stable structure on a Region',
+  },
+  {
+    name: 'stable-memory-eop',
+    entry: 'canisters/stable-memory-eop/main.mo',
+    mode: 'eop',
+    demo: 'stable-memory',
+    summary: 'records in stable variables under enhanced orthogonal persistence',
+  },
+  {
+    name: 'lab',
+    entry: 'canisters/lab/main.mo',
+    mode: 'eop',
+    demo: 'stable-memory',
+    summary: 'controls the three stores; upgrades or resets them for anyone, rate-limited',
+  },
+  {
+    name: 'composite-front',
+    entry: 'canisters/composite-front/main.mo',
+    mode: 'eop',
+    demo: 'composite-queries',
+    summary: 'fans a search out to its partitions as a composite query and as an update',
+  },
+  {
+    name: 'composite-partition',
+    entry: 'canisters/composite-partition/main.mo',
+    mode: 'eop',
+    demo: 'composite-queries',
+    createdBy: 'composite-front',
+    summary: 'one slice of the search corpus (actor class)',
+  },
+  {
+    name: 'sharding-index',
+    entry: 'canisters/sharding-index/main.mo',
+    mode: 'eop',
+    demo: 'sharding',
+    summary: 'routes keys to buckets it creates as they fill',
+  },
+  {
+    name: 'sharding-bucket',
+    entry: 'canisters/sharding-bucket/main.mo',
+    mode: 'eop',
+    demo: 'sharding',
+    createdBy: 'sharding-index',
+    summary: 'one bucket of keys (actor class)',
+  },
+];
+
+/** The canisters deployed on their own (the others are created by these at run time). */
+export const deployedCanisters = canisters.filter((c) => !c.createdBy);
+
+export function canisterSpec(name: string): CanisterSpec {
+  const spec = canisters.find((c) => c.name === name);
+  if (!spec) throw new Error(`No demo canister named "${name}"; known: ${canisters.map((c) => c.name).join(', ')}`);
+  return spec;
+}
