@@ -22,15 +22,11 @@ module {
     #pruned : Blob;
   };
 
-  // domain_sep(s) = byte(|s|) · s
-  func domain(s : Text) : Blob {
-    let bytes = Text.encodeUtf8(s);
-    Blob.fromArray(Array.concat<Nat8>([Nat8.fromNat(bytes.size())], Blob.toArray(bytes)));
-  };
-  let emptyDomain = domain("ic-hashtree-empty");
-  let forkDomain = domain("ic-hashtree-fork");
-  let labeledDomain = domain("ic-hashtree-labeled");
-  let leafDomain = domain("ic-hashtree-leaf");
+  // domain_sep(s) = byte(|s|) · s, written as literals because module fields must be static.
+  let emptyDomain : Blob = "\11ic-hashtree-empty";
+  let forkDomain : Blob = "\10ic-hashtree-fork";
+  let labeledDomain : Blob = "\13ic-hashtree-labeled";
+  let leafDomain : Blob = "\10ic-hashtree-leaf";
 
   public func emptyHash() : Blob = Sha256.hash(emptyDomain);
   public func forkHash(l : Blob, r : Blob) : Blob = Sha256.hashAll([forkDomain, l, r]);
