@@ -10,6 +10,7 @@ import { toHex } from './certification/bytes.ts';
 import { principalToText } from './certification/principal.ts';
 import { schedulerEngine } from './http/engine-adapter.ts';
 import { HttpInterface } from './http/interface.ts';
+import { nodeResponseSigner } from './http/node-crypto.ts';
 import { startServer } from './http/server.ts';
 import { Replica } from './index.ts';
 import { loadOrCreateKeys } from './store/disk-keys.ts';
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
 
   const keys = loadOrCreateKeys(stateDir);
   const replica = await Replica.create({ stateDir, subnetId: keys.subnetId, log } as Parameters<typeof Replica.create>[0]);
-  const httpInterface = new HttpInterface({ engine: schedulerEngine((replica as unknown as { scheduler: never }).scheduler), keys });
+  const httpInterface = new HttpInterface({ engine: schedulerEngine((replica as unknown as { scheduler: never }).scheduler), keys, signResponse: nodeResponseSigner(keys) });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ httpInterface, host: values.host, port });

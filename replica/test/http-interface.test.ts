@@ -17,6 +17,7 @@ import { canisterIdFromNumber, principalToText } from '../src/certification/prin
 import type { CallOutcome, EnginePort } from '../src/http/engine-port.ts';
 import { HttpInterface } from '../src/http/interface.ts';
 import { startServer } from '../src/http/server.ts';
+import { nodeResponseSigner } from '../src/http/node-crypto.ts';
 
 const idl = ({ IDL: I }: { IDL: typeof IDL }) =>
   I.Service({
@@ -61,7 +62,7 @@ class TinyEngine implements EnginePort {
 
 const engine = new TinyEngine();
 const keys = subnetKeys();
-const api = new HttpInterface({ engine, keys });
+const api = new HttpInterface({ engine, keys, signResponse: nodeResponseSigner(keys) });
 let url = '';
 let close: () => Promise<void>;
 const canisterId = principalToText(engine.id);
@@ -147,5 +148,13 @@ describe('bad input gets a 4xx and a sentence, and the replica keeps answering',
     expect(response.status).toBe(status);
     expect(await response.text()).toMatch(message);
     await after();
+  });
+});
+
+describe('the node:crypto response signer', () => {
+  it('produces the same signature as the portable one', async () => {
+    const { signResponse } = await import('../src/certification/keys.ts');
+    const hash = new Uint8Array(32).fill(3);
+    expect(toHex(nodeResponseSigner(keys)(hash))).toBe(toHex(signResponse(keys, hash)));
   });
 });

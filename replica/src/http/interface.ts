@@ -45,6 +45,11 @@ export interface HttpInterfaceOptions {
   onCall?: (entry: CallLogEntry) => void;
   /** How long v3/v4 calls wait for the outcome before answering 202. */
   syncCallTimeoutMs?: number;
+  /**
+   * Signs a query response hash with the node key (default: @noble/curves, ~1 ms). The Node
+   * server passes node:crypto's ed25519 (~0.07 ms); the result is the same bytes.
+   */
+  signResponse?: (responseHash: Uint8Array) => Uint8Array;
 }
 
 const CBOR = 'application/cbor';
@@ -60,6 +65,7 @@ export class HttpInterface {
   readonly registry = new IngressRegistry();
   #onCall: HttpInterfaceOptions['onCall'];
   #syncTimeoutMs: number;
+  #signResponse: (responseHash: Uint8Array) => Uint8Array;
   #canisterCache = new Map<string, CanisterCertifiedInfo>();
   #dataCertificates = new Map<string, { version: number; certificate: Uint8Array }>();
 
@@ -68,6 +74,7 @@ export class HttpInterface {
     this.keys = options.keys;
     this.#onCall = options.onCall;
     this.#syncTimeoutMs = options.syncCallTimeoutMs ?? SYNC_CALL_TIMEOUT_MS;
+    this.#signResponse = options.signResponse ?? ((hash) => signResponse(this.keys, hash));
     const tree = withSubnet(EMPTY_STATE, {
       subnetId: this.keys.subnetId,
       publicKeyDer: this.keys.rootKeyDer,
@@ -282,7 +289,7 @@ export class HttpInterface {
         ? { status: 'replied', reply: { arg: outcome.reply } }
         : { status: 'rejected', reject_code: outcome.rejectCode, reject_message: outcome.rejectMessage, error_code: outcome.errorCode };
     // The node signs hash_of_map of the response fields + timestamp + request id (https-interface.md#http-query).
-    const signature = signResponse(this.keys, hashOfMap({ ...response, timestamp, request_id: env.requestId }));
+    const signature = this.#signResponse(hashOfMap({ ...response, timestamp, request_id: env.requestId }));
     return ok({ ...response, signatures: [{ timestamp, signature, identity: this.keys.nodeId }] });
   }
 

@@ -1,0 +1,132 @@
+// Shared by the HTTP end-to-end tests and the bench: start `npm run replica` as a child process,
+// deploy the fixture canister through the agent's own management-canister calls.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Actor, HttpAgent, type Identity } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import { compileMotoko } from '../../scripts/lib/motoko.ts';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+export const COUNTER_ENTRY = 'replica/test/fixtures/http/counter.mo';
+
+export interface ReplicaProcess {
+  url: string;
+  rootKeyHex: string;
+  child: ChildProcess;
+  output: () => string;
+  /** Ctrl-C: resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** kill -9. */
+  kill(): Promise<void>;
+}
+
+export async function startReplicaProcess(options: { stateDir?: string; port?: number; log?: string } = {}): Promise<ReplicaProcess> {
+  const args = [CLI, '--port', String(options.port ?? 0), '--log', options.log ?? 'quiet'];
+  if (options.stateDir) args.push('--state-dir', options.stateDir);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the replica did not print "ready" within 60 s:\n${output}`)), 60_000);
+    const check = () => {
+      const m = /ready: (http:\/\/\S+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the replica exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+  return {
+    url,
+    rootKeyHex: /root key: ([0-9a-f]+)/.exec(output)![1],
+    child,
+    output: () => output,
+    stop: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** The management canister methods the tests use, typed after ic.did. */
+export const managementIdl = ({ IDL: I }: { IDL: typeof IDL }) => {
+  const settings = I.Record({ controllers: I.Opt(I.Vec(I.Principal)) });
+  const mode = I.Variant({
+    install: I.Null,
+    reinstall: I.Null,
+    upgrade: I.Opt(I.Record({ skip_pre_upgrade: I.Opt(I.Bool), wasm_memory_persistence: I.Opt(I.Variant({ keep: I.Null, replace: I.Null })) })),
+  });
+  return I.Service({
+    provisional_create_canister_with_cycles: I.Func(
+      [I.Record({ amount: I.Opt(I.Nat), settings: I.Opt(settings) })],
+      [I.Record({ canister_id: I.Principal })],
+      [],
+    ),
+    install_code: I.Func([I.Record({ mode, canister_id: I.Principal, wasm_module: I.Vec(I.Nat8), arg: I.Vec(I.Nat8) })], [], []),
+    stop_canister: I.Func([I.Record({ canister_id: I.Principal })], [], []),
+    start_canister: I.Func([I.Record({ canister_id: I.Principal })], [], []),
+  });
+};
+
+export const counterIdl = ({ IDL: I }: { IDL: typeof IDL }) =>
+  I.Service({
+    get: I.Func([], [I.Nat], ['query']),
+    greet: I.Func([I.Text], [I.Text], ['query']),
+    whoami: I.Func([], [I.Principal], ['query']),
+    inc: I.Func([], [I.Nat], []),
+    getCertified: I.Func([], [I.Nat, I.Opt(I.Vec(I.Nat8))], ['query']),
+    refuse: I.Func([], [], []),
+    crash: I.Func([], [], []),
+    crashQuery: I.Func([], [], ['query']),
+    incPeer: I.Func([I.Principal], [I.Nat], []),
+    sumWithPeer: I.Func([I.Principal], [I.Nat], ['composite_query']),
+    getVersion: I.Func([], [I.Nat], ['query']),
+  });
+
+/**
+ * A management-canister actor. The effective canister id is the canister the call is about
+ * (https-interface.md#http-effective-canister-id); creation may use any id of the subnet.
+ */
+export function managementActor(agent: HttpAgent): any {
+  return Actor.createActor(managementIdl, {
+    agent,
+    canisterId: Principal.fromText('aaaaa-aa'),
+    callTransform: (_method: string, args: any[]) => ({
+      effectiveCanisterId: args[0]?.canister_id ?? Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai'),
+    }),
+    queryTransform: (_method: string, args: any[]) => ({ effectiveCanisterId: args[0]?.canister_id }),
+  } as any);
+}
+
+export async function counterWasm(): Promise<Uint8Array> {
+  return (await compileMotoko({ entry: COUNTER_ENTRY })).wasm;
+}
+
+export async function deployCounter(agent: HttpAgent, start = 0n, wasm?: Uint8Array): Promise<Principal> {
+  const ic = managementActor(agent);
+  const { canister_id } = await ic.provisional_create_canister_with_cycles({ amount: [100_000_000_000_000n], settings: [] });
+  await ic.install_code({
+    mode: { install: null },
+    canister_id,
+    wasm_module: wasm ?? (await counterWasm()),
+    arg: new Uint8Array(IDL.encode([IDL.Nat], [start])),
+  });
+  return canister_id;
+}
+
+export async function localAgent(url: string, identity?: Identity): Promise<HttpAgent> {
+  return HttpAgent.create({ host: url, shouldFetchRootKey: true, identity });
+}

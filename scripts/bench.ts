@@ -1,0 +1,196 @@
+// `npm run bench`: performance of the local replica, each number printed next to a floor measured
+// in the same run on the same machine. Sections are independent; add one by appending to
+// `sections` (the metering engineer adds instruction-counting costs here).
+// Loopback only; every loop is bounded in count and time.
+
+import { spawn } from 'node:child_process';
+import { blsVerify } from '@dfinity/agent';
+import { Actor } from '@dfinity/agent';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { concatBytes } from '../replica/src/certification/bytes.ts';
+import { decodeCbor, encodeCbor, type CborMap } from '../replica/src/certification/cbor.ts';
+import { lookupPath, type HashTree } from '../replica/src/certification/hash-tree.ts';
+import { signStateRoot, subnetKeys } from '../replica/src/certification/keys.ts';
+import { domainSeparator } from '../replica/src/certification/representation-independent-hash.ts';
+import { counterIdl, deployCounter, localAgent, startReplicaProcess } from '../replica/test/http-support.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+interface Stats { n: number; p50: number; p99: number; mean: number }
+function stats(samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
+}
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1)) + ' ms';
+const line = (label: string, text: string) => console.log(`  ${label.padEnd(44)} ${text}`);
+
+/** Runs `op` sequentially until `count` samples or `seconds` elapsed; returns latencies in ms. */
+async function sequential(op: () => Promise<unknown>, count: number, seconds: number): Promise<number[]> {
+  const samples: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  while (samples.length < count && performance.now() < deadline) {
+    const t = performance.now();
+    await op();
+    samples.push(performance.now() - t);
+  }
+  return samples;
+}
+
+/** `workers` concurrent loops sharing a budget of `count` operations or `seconds`. */
+async function concurrent(workers: Array<() => Promise<unknown>>, count: number, seconds: number) {
+  const samples: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  let started = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    workers.map(async (op) => {
+      while (started < count && performance.now() < deadline) {
+        started++;
+        const t = performance.now();
+        await op();
+        samples.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  return { ...stats(samples), perSecond: samples.length / elapsed };
+}
+
+function time(op: () => unknown, count: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    op();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Section: the HTTP interface
+
+async function rawHttpServer(): Promise<{ url: string; stop: () => void }> {
+  const code = `const s=require('node:http').createServer((q,r)=>{q.resume();q.on('end',()=>{r.writeHead(200,{'content-type':'application/cbor'});r.end(Buffer.alloc(200))})});s.keepAliveTimeout=65000;s.listen(0,'127.0.0.1',()=>console.log('port '+s.address().port))`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout!.on('data', (d) => resolve(/port (\d+)/.exec(String(d))![1])));
+  return { url: `http://127.0.0.1:${port}/`, stop: () => child.kill() };
+}
+
+async function httpInterfaceSection(): Promise<void> {
+  console.log('\n== HTTP interface: replica in a child process (npm run replica), clients here, loopback ==');
+
+  // Floors ---------------------------------------------------------------------------------
+  const raw = await rawHttpServer();
+  const body = new Uint8Array(300);
+  const post = () => fetch(raw.url, { method: 'POST', body, headers: { 'content-type': 'application/cbor' } }).then((r) => r.arrayBuffer());
+  await sequential(post, 200, 5);
+  const rawOne = stats(await sequential(post, 1000, 10));
+  const rawMany = await concurrent(Array.from({ length: 50 }, () => post), 5000, 10);
+  raw.stop();
+
+  const keys = subnetKeys();
+  const root = new Uint8Array(32).fill(7);
+  const blsSign = stats(time(() => signStateRoot(keys, root), 30));
+  const signature = signStateRoot(keys, root);
+  const message = concatBytes(domainSeparator('ic-state-root'), root);
+  const rawKey = keys.rootKeyDer.slice(-96);
+  const verifySamples: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    await blsVerify(rawKey, signature, message);
+    verifySamples.push(performance.now() - t);
+  }
+  const blsCheck = stats(verifySamples);
+  const edSecret = ed25519.utils.randomSecretKey();
+  const edPublic = ed25519.getPublicKey(edSecret);
+  const edSig = ed25519.sign(message, edSecret);
+  const edVerify = stats(time(() => ed25519.verify(edSig, message, edPublic), 300));
+
+  line('floor: raw HTTP round trip, 1 client', `p50 ${ms(rawOne.p50)}  p99 ${ms(rawOne.p99)}`);
+  line('floor: raw HTTP, 50 clients', `p50 ${ms(rawMany.p50)}  p99 ${ms(rawMany.p99)}  ${rawMany.perSecond.toFixed(0)}/s`);
+  line('floor: BLS sign (server)', `p50 ${ms(blsSign.p50)}`);
+  line("floor: BLS verify (the agent's blsVerify)", `p50 ${ms(blsCheck.p50)}`);
+  line('floor: ed25519 verify (query signature)', `p50 ${ms(edVerify.p50)}`);
+  const queryFloor = rawOne.p50 + edVerify.p50;
+  const updateFloor = rawOne.p50 + blsSign.p50 + blsCheck.p50;
+  line('=> query floor (HTTP + ed25519 verify)', ms(queryFloor));
+  line('=> update floor (HTTP + BLS sign + verify)', ms(updateFloor));
+
+  // The replica ----------------------------------------------------------------------------
+  const replica = await startReplicaProcess();
+  try {
+    const agent = await localAgent(replica.url);
+    const canisterId = await deployCounter(agent);
+    const actor = Actor.createActor(counterIdl, { agent, canisterId }) as any;
+
+    await sequential(() => actor.get(), 30, 5);
+    const q1 = stats(await sequential(() => actor.get(), 300, 15));
+    line('query, 1 agent (@dfinity/agent, verified)', `p50 ${ms(q1.p50)} (${(q1.p50 / queryFloor).toFixed(2)}x floor)  p99 ${ms(q1.p99)}`);
+
+    await sequential(() => actor.inc(), 5, 5);
+    const u1 = stats(await sequential(() => actor.inc(), 60, 15));
+    line('update, 1 agent (v3 call, certificate verified)', `p50 ${ms(u1.p50)} (${(u1.p50 / updateFloor).toFixed(2)}x floor)  p99 ${ms(u1.p99)}`);
+
+    // 50 agents, each with its own HttpAgent. One BLS signature covers a batch of concurrent
+    // calls, so the agents share a memo of verified (key, signature, message) triples: the
+    // verification is real, done once per distinct signature.
+    const verified = new Map<string, Promise<boolean>>();
+    const memoVerify = (pk: Uint8Array, sig: Uint8Array, msg: Uint8Array) => {
+      const k = Buffer.from(sig).toString('hex') + Buffer.from(msg).toString('hex');
+      if (!verified.has(k)) verified.set(k, Promise.resolve(blsVerify(pk, sig, msg)));
+      return verified.get(k)!;
+    };
+    const agents = await Promise.all(Array.from({ length: 50 }, () => localAgent(replica.url)));
+    const actors = agents.map((a) => Actor.createActor(counterIdl, { agent: a, canisterId, blsVerify: memoVerify } as any) as any);
+    await Promise.all(actors.map((a) => a.get()));
+    const q50 = await concurrent(actors.map((a) => () => a.get()), 2000, 15);
+    line('query, 50 agents (verified)', `p50 ${ms(q50.p50)}  p99 ${ms(q50.p99)}  ${q50.perSecond.toFixed(0)}/s (floor ${rawMany.perSecond.toFixed(0)}/s raw HTTP)`);
+    const u50 = await concurrent(actors.map((a) => () => a.inc()), 1000, 20);
+    line('update, 50 agents (verified, memoized BLS)', `p50 ${ms(u50.p50)}  p99 ${ms(u50.p99)}  ${u50.perSecond.toFixed(0)}/s`);
+
+    // Throughput with light clients: pre-encoded anonymous requests over fetch, responses decoded
+    // (query status, certificate's request status) but not signature-checked, so the client
+    // side does not cap what the replica can do.
+    const path = (kind: string, v: string) => `${replica.url}/api/${v}/canister/${canisterId.toText()}/${kind}`;
+    const expiry = (BigInt(Date.now()) + 240_000n) * 1_000_000n;
+    const content = (type: string, method: string, nonce?: Uint8Array): CborMap => ({
+      request_type: type, canister_id: canisterId.toUint8Array(), method_name: method,
+      arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]), sender: Uint8Array.of(4), ingress_expiry: expiry, nonce,
+    });
+    const queryBody = encodeCbor({ content: content('query', 'get') });
+    const lightQuery = async () => {
+      const r = await fetch(path('query', 'v3'), { method: 'POST', body: queryBody, headers: { 'content-type': 'application/cbor' } });
+      const answer = decodeCbor(new Uint8Array(await r.arrayBuffer())) as CborMap;
+      if (answer.status !== 'replied') throw new Error(`query failed: ${JSON.stringify(answer)}`);
+    };
+    let nonce = 0;
+    const lightUpdate = async () => {
+      const n = new Uint8Array(8);
+      new DataView(n.buffer).setFloat64(0, ++nonce + Math.random());
+      const r = await fetch(path('call', 'v4'), { method: 'POST', body: encodeCbor({ content: content('call', 'inc', n) }), headers: { 'content-type': 'application/cbor' } });
+      if (r.status !== 200) throw new Error(`call answered ${r.status}`);
+      const answer = decodeCbor(new Uint8Array(await r.arrayBuffer())) as CborMap;
+      const cert = decodeCbor(answer.certificate as Uint8Array) as CborMap;
+      if (lookupPath(['time'], cert.tree as unknown as HashTree).status !== 'found') throw new Error('certificate without time');
+    };
+    const qt = await concurrent(Array.from({ length: 50 }, () => lightQuery), 20_000, 10);
+    line('query throughput, 50 light clients', `${qt.perSecond.toFixed(0)}/s  p50 ${ms(qt.p50)}  (aim 2000/s; raw HTTP ${rawMany.perSecond.toFixed(0)}/s)`);
+    const ut = await concurrent(Array.from({ length: 50 }, () => lightUpdate), 5_000, 10);
+    line('update throughput, 50 light clients', `${ut.perSecond.toFixed(0)}/s  p50 ${ms(ut.p50)}  (aim 300/s)`);
+  } finally {
+    await replica.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const sections: Array<{ name: string; run: () => Promise<void> }> = [{ name: 'http', run: httpInterfaceSection }];
+
+const only = process.argv[2];
+for (const section of sections) {
+  if (only && section.name !== only) continue;
+  await section.run();
+}
+process.exit(0);
