@@ -1,0 +1,151 @@
+// A canister's state (interface spec, "Abstract behaviour" → canister state): module and
+// instance, stable memory, settings, status, cycles, certified data, global timer, version,
+// chunk store, history and snapshots.
+import { Principal } from '@dfinity/principal';
+import { StableMemory } from './stable-memory.ts';
+import { WasmInstance, type HeapSnapshot } from './instance.ts';
+import type { LoadedModule } from './module.ts';
+import type { CanisterView, MessageContext } from '../system-api/context.ts';
+import { systemApiImports } from '../system-api/ic0.ts';
+
+export type CanisterStatus = 'running' | 'stopping' | 'stopped';
+
+export type Visibility = { controllers: null } | { public: null } | { allowed_viewers: Principal[] };
+
+export interface CanisterSettings {
+  controllers: Principal[];
+  computeAllocation: bigint;
+  memoryAllocation: bigint;
+  freezingThreshold: bigint;
+  reservedCyclesLimit: bigint;
+  wasmMemoryLimit: bigint;
+  wasmMemoryThreshold: bigint;
+  logVisibility: Visibility;
+  snapshotVisibility: Visibility;
+  statusVisibility: Visibility;
+  logMemoryLimit: bigint;
+  minimumIncomingCallCycles: bigint;
+  environmentVariables: { name: string; value: string }[];
+}
+
+export const defaultSettings = (controllers: Principal[]): CanisterSettings => ({
+  controllers,
+  computeAllocation: 0n,
+  memoryAllocation: 0n,
+  // Interface spec defaults: 30 days of freezing threshold, 3 GiB wasm memory limit.
+  freezingThreshold: 2_592_000n,
+  reservedCyclesLimit: 5_000_000_000_000n,
+  wasmMemoryLimit: 3n * 2n ** 30n,
+  wasmMemoryThreshold: 0n,
+  logVisibility: { controllers: null },
+  snapshotVisibility: { controllers: null },
+  statusVisibility: { controllers: null },
+  logMemoryLimit: 4096n,
+  minimumIncomingCallCycles: 0n,
+  environmentVariables: [],
+});
+
+export type ChangeOrigin = { from_user: { user_id: Principal } } | { from_canister: { canister_id: Principal; canister_version: [] | [bigint] } };
+
+/** One entry of the canister history (ic.did `change`), in the shape Candid encodes. */
+export interface Change {
+  timestamp_nanos: bigint;
+  canister_version: bigint;
+  origin: ChangeOrigin;
+  details: Record<string, unknown>;
+}
+
+/** What a snapshot captures (management canister take_canister_snapshot). */
+export interface CanisterSnapshotData {
+  id: Uint8Array;
+  takenAt: bigint;
+  module?: LoadedModule;
+  heap?: HeapSnapshot;
+  stable: StableMemory;
+  certifiedData: Uint8Array;
+  globalTimer: bigint;
+  chunkStore: Map<string, Uint8Array>;
+  canisterVersion: bigint;
+}
+
+export class Canister implements CanisterView {
+  readonly principal: Principal;
+  readonly id: Uint8Array;
+  readonly idText: string;
+  /** A human name for logs (setupCanister's `name`, else the id). */
+  name: string;
+  settings: CanisterSettings;
+  status: CanisterStatus = 'running';
+  balance: bigint;
+  instance?: WasmInstance;
+  stable = new StableMemory();
+  certifiedData: Uint8Array = new Uint8Array();
+  globalTimer = 0n;
+  version = 0n;
+  chunkStore = new Map<string, Uint8Array>();
+  history: Change[] = [];
+  totalChanges = 0n;
+  snapshots = new Map<string, CanisterSnapshotData>();
+  nextSnapshotIndex = 0n;
+  /** The message being executed on this canister, read by the ic0 imports. */
+  context?: MessageContext;
+  /** Open call contexts (the canister may only become stopped when this reaches 0). */
+  openCallContexts = 0;
+  createdAt: bigint;
+
+  constructor(principal: Principal, controllers: Principal[], cycles: bigint, now: bigint) {
+    this.principal = principal;
+    this.id = principal.toUint8Array();
+    this.idText = principal.toText();
+    this.name = this.idText;
+    this.settings = defaultSettings(controllers);
+    this.balance = cycles;
+    this.createdAt = now;
+  }
+
+  get module(): LoadedModule | undefined {
+    return this.instance?.module;
+  }
+
+  statusCode(): number {
+    return this.status === 'running' ? 1 : this.status === 'stopping' ? 2 : 3;
+  }
+
+  isController(principal: Uint8Array): boolean {
+    return this.settings.controllers.some((c) => equalBytes(c.toUint8Array(), principal));
+  }
+
+  /** A fresh instance of `module` wired to this canister's System API (start function not yet run). */
+  instantiate(module: LoadedModule): WasmInstance {
+    const canister = this;
+    let instance: WasmInstance | undefined;
+    const host = {
+      context: () => canister.context,
+      memory: () => instance!.memory,
+      stable: () => canister.stable,
+      memory64: module.info.memory64,
+    };
+    instance = new WasmInstance(module, { ic0: systemApiImports(host, module.imports) });
+    return instance;
+  }
+
+  recordChange(origin: ChangeOrigin, details: Record<string, unknown>, now: bigint): void {
+    this.totalChanges += 1n;
+    this.history.push({ timestamp_nanos: now, canister_version: this.version, origin, details });
+    // The IC keeps the 20 most recent changes (interface spec, canister_info).
+    if (this.history.length > 20) this.history.shift();
+  }
+
+  /** Memory in use: heap + stable + chunk store, for canister_status. */
+  get memorySize(): bigint {
+    let chunks = 0;
+    for (const c of this.chunkStore.values()) chunks += c.length;
+    return BigInt((this.instance?.heapBytes ?? 0) + this.stable.byteLength + chunks + (this.module?.bytes.length ?? 0));
+  }
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

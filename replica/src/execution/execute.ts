@@ -1,0 +1,100 @@
+// Runs one entry point of a canister atomically (interface spec, "Abstract behaviour": if a
+// message traps, the canister's state is as before it, and its outgoing calls and response are
+// discarded). Heap and mutable globals are snapshotted, stable memory journaled, the cycle
+// balance saved; a trap — or a query, which never persists — puts all of it back.
+import { CanisterTrap, type Closure, type MessageContext } from '../system-api/context.ts';
+import { ErrorCode } from '../errors.ts';
+import type { Canister } from './canister.ts';
+
+export type Entry = { export: string } | { closure: Closure } | { start: true };
+
+export interface TrapInfo {
+  errorCode: ErrorCode;
+  /** What the canister did, in the IC's words. */
+  message: string;
+  /** The Wasm functions the trap happened in, innermost first ("a ← b ← c"), from the name section. */
+  functionName?: string;
+}
+
+export interface ExecutionResult {
+  trap?: TrapInfo;
+  instructions: bigint;
+  durationMs: number;
+}
+
+export interface ExecuteOptions {
+  /** false for queries: state changes are discarded even when the message succeeds. */
+  persist: boolean;
+  /** Instruction budget (contract E); ignored while the module is unmetered. */
+  budget: bigint;
+}
+
+export function execute(canister: Canister, ctx: MessageContext, entry: Entry, options: ExecuteOptions): ExecutionResult {
+  const instance = canister.instance;
+  if (!instance) throw new Error(`execute: canister ${canister.idText} has no module`);
+  const started = performance.now();
+  const heap = instance.snapshot();
+  const balance = canister.balance;
+  canister.stable.begin();
+  const counter = instance.counter;
+  if (counter) counter.value = options.budget;
+  const used = () => (counter ? options.budget - (counter.value as bigint) : 0n);
+  ctx.instructionCounter = used;
+  const previous = canister.context;
+  canister.context = ctx;
+  let trap: TrapInfo | undefined;
+  try {
+    if ('export' in entry) instance.callExport(entry.export);
+    else if ('closure' in entry) instance.callClosure(entry.closure);
+    else instance.runStart();
+  } catch (e) {
+    trap = classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget);
+    if (!trap.functionName) trap.functionName = instance.wasmFrames(e);
+  } finally {
+    canister.context = previous;
+  }
+  const instructions = used() < 0n ? options.budget : used();
+  if (trap || !options.persist) {
+    canister.instance!.restore(heap);
+    canister.stable.rollback();
+    canister.balance = balance;
+  } else {
+    canister.stable.commit();
+    if (ctx.certifiedData) canister.certifiedData = ctx.certifiedData;
+    if (ctx.globalTimer !== undefined) canister.globalTimer = ctx.globalTimer;
+  }
+  if (trap) {
+    // A trapping message answers nothing and sends nothing (interface spec).
+    ctx.outcome = undefined;
+    ctx.outgoing = [];
+    ctx.building = undefined;
+  } else if (ctx.building) {
+    // A call built but never performed is dropped; its cycles go back (spec: call_new).
+    if (options.persist) canister.balance += ctx.building.cycles;
+    ctx.building = undefined;
+  }
+  return { trap, instructions, durationMs: performance.now() - started };
+}
+
+function classifyTrap(canister: Canister, e: unknown, outOfInstructions: boolean, budget: bigint): TrapInfo {
+  if (outOfInstructions) {
+    return {
+      errorCode: ErrorCode.CanisterInstructionLimitExceeded,
+      message: `Canister exceeded the limit of ${budget} instructions for single message execution.`,
+    };
+  }
+  if (e instanceof CanisterTrap) {
+    return e.called
+      ? { errorCode: ErrorCode.CanisterCalledTrap, message: `Canister called \`ic0.trap\` with message: '${e.message}'` }
+      : { errorCode: ErrorCode.CanisterTrapped, message: `Canister trapped: ${e.message}` };
+  }
+  if (e instanceof WebAssembly.RuntimeError) {
+    return { errorCode: ErrorCode.CanisterTrapped, message: `Canister trapped: ${e.message}` };
+  }
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return { errorCode: ErrorCode.CanisterTrapped, message: 'Canister trapped: stack overflow' };
+  }
+  // A host-side failure must not take the replica down: report it as a trap that says so.
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return { errorCode: ErrorCode.CanisterTrapped, message: `Canister trapped: replica error while executing ${canister.idText}: ${text}` };
+}

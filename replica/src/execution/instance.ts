@@ -1,0 +1,109 @@
+// A running canister module: the WebAssembly instance plus handles on the state the replica
+// must be able to capture and restore (heap, mutable globals) for atomic messages, upgrades and
+// snapshots (interface spec, "Abstract behaviour": a trap discards the message's state changes).
+import { INTERNAL_EXPORT } from './wasm-module.ts';
+import { WASM_PAGE } from './stable-memory.ts';
+import type { LoadedModule } from './module.ts';
+import type { Closure } from '../system-api/context.ts';
+
+/** Main memory and mutable globals at one point in time. */
+export interface HeapSnapshot {
+  memory: Uint8Array;
+  globals: (number | bigint)[];
+}
+
+export class WasmInstance {
+  readonly module: LoadedModule;
+  private readonly imports: WebAssembly.Imports;
+  instance!: WebAssembly.Instance;
+  memory!: WebAssembly.Memory;
+  table?: WebAssembly.Table;
+  globals!: WebAssembly.Global[];
+  counter?: WebAssembly.Global;
+
+  constructor(module: LoadedModule, imports: WebAssembly.Imports) {
+    this.module = module;
+    this.imports = imports;
+    this.instantiate();
+  }
+
+  /** Instantiates without running the start function (the rewrite removed the start section). */
+  private instantiate(): void {
+    this.instance = new WebAssembly.Instance(this.module.compiled, this.imports);
+    const ex = this.instance.exports;
+    this.memory = (ex[INTERNAL_EXPORT.memory] ?? ex[this.module.info.memoryExport ?? '']) as WebAssembly.Memory;
+    if (!this.memory) this.memory = new WebAssembly.Memory({ initial: 0 }); // a module without memory
+    this.table = ex[INTERNAL_EXPORT.table] as WebAssembly.Table | undefined;
+    this.globals = [];
+    for (const g of this.module.info.globals) {
+      if (!g.mutable) continue;
+      const global = (ex[INTERNAL_EXPORT.global(g.index)] ?? (g.exportName ? ex[g.exportName] : undefined)) as WebAssembly.Global | undefined;
+      if (global) this.globals.push(global);
+    }
+    this.counter = this.module.counterExport ? (ex[this.module.counterExport] as WebAssembly.Global) : undefined;
+  }
+
+  runStart(): void {
+    const start = this.instance.exports[INTERNAL_EXPORT.start] as (() => void) | undefined;
+    start?.();
+  }
+
+  hasExport(name: string): boolean {
+    return typeof this.instance.exports[name] === 'function';
+  }
+
+  callExport(name: string): void {
+    (this.instance.exports[name] as () => void)();
+  }
+
+  /** Calls a callback closure: a table index and an environment value (spec: call_new). */
+  callClosure(closure: Closure): void {
+    if (!this.table) throw new Error('the module exports no table, so callbacks cannot be called');
+    const index = this.module.info.table64 ? BigInt(closure.fun) : closure.fun;
+    const f = this.table.get(index as number) as ((env: number | bigint) => void) | null;
+    if (typeof f !== 'function') throw new Error(`callback table entry ${closure.fun} is not a function`);
+    f(this.module.info.memory64 ? closure.env : Number(closure.env));
+  }
+
+  get heapBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  snapshot(): HeapSnapshot {
+    return { memory: new Uint8Array(this.memory.buffer).slice(), globals: this.globals.map((g) => g.value) };
+  }
+
+  /** Puts back a snapshot. Memory cannot shrink, so a grown memory means a fresh instance. */
+  restore(s: HeapSnapshot): void {
+    if (this.memory.buffer.byteLength > s.memory.length) this.instantiate();
+    this.loadMemory(s.memory);
+    this.globals.forEach((g, i) => (g.value = s.globals[i]));
+  }
+
+  /** Replaces main memory with `bytes` (used for rollback and for EOP upgrades that keep memory). */
+  loadMemory(bytes: Uint8Array): void {
+    const current = this.memory.buffer.byteLength;
+    if (bytes.length > current) {
+      const delta = Math.ceil((bytes.length - current) / WASM_PAGE);
+      this.memory.grow((this.module.info.memory64 ? BigInt(delta) : delta) as number);
+    }
+    const view = new Uint8Array(this.memory.buffer);
+    view.set(bytes);
+    if (view.length > bytes.length) view.fill(0, bytes.length);
+  }
+
+  /**
+   * The innermost canister functions of a trap's stack (at most `depth`), named from the name
+   * section, e.g. "ic_trap ← assert_fail ← $lambda", or undefined without Wasm frames.
+   */
+  wasmFrames(error: unknown, depth = 3): string | undefined {
+    const stack = (error as Error)?.stack ?? '';
+    const names: string[] = [];
+    for (const m of stack.matchAll(/wasm-function\[(\d+)\]/g)) {
+      const index = Number(m[1]);
+      names.push(this.module.info.functionNames.get(index) ?? `function ${index}`);
+      if (names.length === depth) break;
+    }
+    return names.length ? names.join(' ← ') : undefined;
+  }
+}

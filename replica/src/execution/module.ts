@@ -1,0 +1,91 @@
+// A canister module as installed: the bytes the user sent (their SHA-256 is the module hash),
+// what the replica learned by parsing them, and the compiled WebAssembly.Module of the
+// rewritten bytes (metered when the metering instrumenter is present, see metering-hook.ts).
+import { sha256 } from '@noble/hashes/sha2.js';
+import { canisterMetadata, exportedMethods, exposeInternals, parseModule, WasmFormatError, type ModuleInfo } from './wasm-module.ts';
+import { instrumentForMetering } from './metering-hook.ts';
+
+export interface LoadedModule {
+  /** The module exactly as installed (after gzip decompression). */
+  bytes: Uint8Array;
+  hash: Uint8Array;
+  info: ModuleInfo;
+  compiled: WebAssembly.Module;
+  methods: ReturnType<typeof exportedMethods>;
+  imports: string[];
+  /** Motoko enhanced orthogonal persistence: main memory may be kept across upgrades. */
+  enhancedOrthogonalPersistence: boolean;
+  /** Name of the exported instruction-budget global when metering is active (contract E). */
+  counterExport?: string;
+}
+
+export class InvalidModuleError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidModuleError';
+  }
+}
+
+const compiledCache = new Map<string, { compiled: WebAssembly.Module; counterExport?: string; info: ModuleInfo }>();
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
+  // The IC accepts gzip-compressed modules (interface spec, install_code).
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
+  try {
+    const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    throw new InvalidModuleError(`the module is gzip-compressed but does not decompress: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Parses, rewrites and compiles a canister module. Throws InvalidModuleError with the reason. */
+export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
+  const bytes = await gunzipIfNeeded(input);
+  const hash = sha256(bytes);
+  const key = hex(hash);
+  let entry = compiledCache.get(key);
+  if (!entry) {
+    let info: ModuleInfo;
+    try {
+      info = parseModule(bytes);
+    } catch (e) {
+      if (e instanceof WasmFormatError) throw new InvalidModuleError(e.message, { cause: e });
+      throw e;
+    }
+    const { bytes: metered, counterExport } = await instrumentForMetering(bytes);
+    const meteredInfo = metered === bytes ? info : parseModule(metered);
+    const rewritten = exposeInternals(metered, meteredInfo);
+    let compiled: WebAssembly.Module;
+    try {
+      compiled = await WebAssembly.compile(rewritten as BufferSource);
+    } catch (e) {
+      throw new InvalidModuleError(`Wasm validation failed: ${(e as Error).message}`, { cause: e });
+    }
+    for (const imp of WebAssembly.Module.imports(compiled)) {
+      if (imp.module !== 'ic0') throw new InvalidModuleError(`the module imports ${imp.module}.${imp.name}; a canister may only import from "ic0"`);
+      if (imp.kind !== 'function') throw new InvalidModuleError(`the module imports ic0.${imp.name} as a ${imp.kind}; only functions are provided`);
+    }
+    entry = { compiled, counterExport, info: meteredInfo };
+    if (compiledCache.size > 64) compiledCache.clear();
+    compiledCache.set(key, entry);
+  }
+  const methods = exportedMethods(entry.info);
+  for (const name of methods.updates) {
+    if (methods.queries.has(name) || methods.compositeQueries.has(name)) {
+      throw new InvalidModuleError(`method "${name}" is exported both as an update and as a query`);
+    }
+  }
+  return {
+    bytes,
+    hash,
+    info: entry.info,
+    compiled: entry.compiled,
+    methods,
+    imports: WebAssembly.Module.imports(entry.compiled).map((i) => i.name),
+    enhancedOrthogonalPersistence: canisterMetadata(entry.info, 'enhanced-orthogonal-persistence') !== undefined,
+    counterExport: entry.counterExport,
+  };
+}

@@ -1,0 +1,401 @@
+// The replica's programmatic API (contract D), shaped like PicJS so its users feel at home:
+// create, setupCanister, createActor, updateCall/queryCall, upgradeCanister, advanceTime,
+// tick, takeSnapshot, tearDown. Everything goes through the same management canister and
+// scheduler the HTTP interface uses.
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { Scheduler, MANAGEMENT_CANISTER_ID } from './scheduler/scheduler.ts';
+import { Clock } from './scheduler/clock.ts';
+import { ManagementCanister } from './management/management-canister.ts';
+import { managementMethods } from './management/ic-idl.ts';
+import { captureSnapshot, restoreSnapshot } from './management/snapshots.ts';
+import { ReplicaLog, type LogLevel, type LogSink } from './log.ts';
+import { CanisterRejectError, UsageError, type ErrorCode, type RejectCode } from './errors.ts';
+import { createActor, type Actor, type IdlFactory } from './actor.ts';
+import type { Limits } from './limits.ts';
+import type { CallResponse } from './scheduler/call-context.ts';
+
+export { CanisterRejectError, ReplicaError, CandidError, UsageError, RejectCode, ErrorCode } from './errors.ts';
+export type { Actor, IdlFactory } from './actor.ts';
+export type { Limits } from './limits.ts';
+export { DEFAULT_LIMITS } from './limits.ts';
+export { canisterRange } from './management/canister-ids.ts';
+export type { LogLevel, LogEvent, LogSink } from './log.ts';
+
+export interface ReplicaOptions {
+  /** State directory for persistence (needs the disk store of issue 4; not in this build). */
+  stateDir?: string;
+  /** Start time (Date or ms since 1970). Given: time is frozen there and moves only by setTime/advanceTime. Default: real time. */
+  time?: Date | number;
+  /** Makes raw_rand deterministic. Default: cryptographic randomness. */
+  seed?: Uint8Array | number;
+  /** Lower the IC's limits for tests and demos. Default: the IC's. */
+  limits?: Partial<Limits>;
+  /** Default 'normal': one line per user message, debug_print lines, traps. */
+  log?: LogLevel;
+  /** Where log lines go. Default: console.log. */
+  onLog?: LogSink;
+  /** Real-time mode only: run a round (heartbeats, due timers) every this many ms. Default 500; false turns it off. */
+  autoTick?: number | false;
+}
+
+export interface SetupCanisterOptions {
+  /** The canister's Candid IDL factory. */
+  idlFactory: IdlFactory;
+  /** The module (raw or gzip-compressed Wasm). */
+  wasm: Uint8Array;
+  /** Candid-encoded init argument. Default: empty. */
+  arg?: Uint8Array;
+  /** Who creates and installs it. Default: anonymous. */
+  sender?: Principal;
+  /** Default: [sender]. */
+  controllers?: Principal[];
+  /** Default: 100T cycles. */
+  cycles?: bigint;
+  /** Create the canister under this id (must be in the local range and free). */
+  targetCanisterId?: Principal;
+  /** Name used in log lines instead of the id. */
+  name?: string;
+}
+
+export interface CallOptions {
+  canisterId: Principal;
+  method: string;
+  /** Candid-encoded argument. Default: empty (`DIDL\0\0`). */
+  arg?: Uint8Array;
+  /** Default: anonymous. */
+  sender?: Principal;
+}
+
+export interface InstallOptions {
+  canisterId: Principal;
+  wasm: Uint8Array;
+  arg?: Uint8Array;
+  /** Must be a controller. Default: anonymous. */
+  sender?: Principal;
+}
+
+export interface UpgradeOptions extends InstallOptions {
+  /**
+   * skip_pre_upgrade and wasm_memory_persistence of ic.did. Default for a canister with
+   * enhanced orthogonal persistence: keep main memory (as dfx does); otherwise none.
+   */
+  upgradeModeOptions?: { skip_pre_upgrade?: boolean; wasm_memory_persistence?: 'keep' | 'replace' };
+}
+
+export interface Snapshot {
+  /** Puts the canister back to the state it had when the snapshot was taken. Can be called again. */
+  restore(): Promise<void>;
+}
+
+const EMPTY_ARG = new Uint8Array(IDL.encode([], []));
+
+export class Replica {
+  readonly scheduler: Scheduler;
+  readonly management: ManagementCanister;
+  readonly log: ReplicaLog;
+  readonly clock: Clock;
+  private autoTickTimer?: ReturnType<typeof setInterval>;
+  private ticking = false;
+  private closed = false;
+
+  private constructor(options: ReplicaOptions) {
+    this.clock = new Clock(options.time);
+    this.log = new ReplicaLog(options.log ?? 'normal', options.onLog);
+    // The subnet id is a placeholder self-authenticating-style principal until the
+    // certification layer derives it from the root key (issue 4).
+    const subnetId = Principal.selfAuthenticating(sha256(new TextEncoder().encode('scaling-wg local subnet'))).toUint8Array();
+    this.scheduler = new Scheduler({ clock: this.clock, log: this.log, limits: options.limits, subnetId });
+    this.management = new ManagementCanister(this.scheduler, seedBytes(options.seed));
+    const interval = options.autoTick ?? 500;
+    if (this.clock.isReal && interval !== false) {
+      this.autoTickTimer = setInterval(() => {
+        if (this.ticking || !this.scheduler.hasPeriodicWork()) return;
+        this.ticking = true;
+        this.scheduler.tick().finally(() => (this.ticking = false));
+      }, interval);
+      (this.autoTickTimer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /**
+   * Starts a replica in this process.
+   * @example
+   * const pic = await Replica.create({ time: new Date('2026-01-01'), seed: 42, log: 'quiet' });
+   */
+  static async create(options: ReplicaOptions = {}): Promise<Replica> {
+    if (options.stateDir !== undefined) {
+      throw new UsageError(`stateDir (${options.stateDir}) needs the disk store of issue 4, which this build does not have yet; omit it for an in-memory replica`);
+    }
+    return new Replica(options);
+  }
+
+  /**
+   * Creates a canister, installs `wasm` and returns a Candid actor for it.
+   * @example
+   * const { actor, canisterId } = await pic.setupCanister({ idlFactory, wasm });
+   * await actor.inc();
+   */
+  async setupCanister<T = Record<string, (...args: any[]) => Promise<any>>>(options: SetupCanisterOptions): Promise<{ actor: Actor<T>; canisterId: Principal }> {
+    const canisterId = await this.createCanister(options);
+    if (options.name) this.scheduler.canister(canisterId)!.name = options.name;
+    await this.installCode({ canisterId, wasm: options.wasm, arg: options.arg, sender: options.sender });
+    return { actor: this.createActor<T>(options.idlFactory, canisterId, options.sender), canisterId };
+  }
+
+  /**
+   * Creates an empty canister through the management canister (provisional_create_canister_with_cycles).
+   * @example
+   * const canisterId = await pic.createCanister({ cycles: 10n ** 12n });
+   */
+  async createCanister(options: { sender?: Principal; controllers?: Principal[]; cycles?: bigint; targetCanisterId?: Principal } = {}): Promise<Principal> {
+    const result = (await this.callManagement('provisional_create_canister_with_cycles', {
+      amount: options.cycles === undefined ? [] : [options.cycles],
+      settings: options.controllers ? [{ ...emptySettings(), controllers: [options.controllers] }] : [],
+      specified_id: options.targetCanisterId ? [options.targetCanisterId] : [],
+      sender_canister_version: [],
+    }, options.sender)) as { canister_id: Principal };
+    return result.canister_id;
+  }
+
+  /**
+   * Installs code on an empty canister (install_code, mode install).
+   * @example
+   * await pic.installCode({ canisterId, wasm, arg: IDL.encode([IDL.Nat], [5n]) });
+   */
+  async installCode(options: InstallOptions): Promise<void> {
+    await this.install(options, { install: null });
+  }
+
+  /**
+   * Upgrades a canister: pre_upgrade, new module, post_upgrade; stable memory is kept.
+   * @example
+   * await pic.upgradeCanister({ canisterId, wasm: v2, upgradeModeOptions: { skip_pre_upgrade: true } });
+   */
+  async upgradeCanister(options: UpgradeOptions): Promise<void> {
+    const o = options.upgradeModeOptions ?? {};
+    const eop = this.scheduler.canister(options.canisterId)?.module?.enhancedOrthogonalPersistence ?? false;
+    const persistence = o.wasm_memory_persistence ?? (eop ? 'keep' : undefined);
+    await this.install(options, {
+      upgrade: [{ skip_pre_upgrade: o.skip_pre_upgrade === undefined ? [] : [o.skip_pre_upgrade], wasm_memory_persistence: persistence ? [{ [persistence]: null }] : [] }],
+    });
+  }
+
+  /**
+   * Replaces a canister's code and wipes its state (heap and stable memory), then runs init.
+   * @example
+   * await pic.reinstallCode({ canisterId, wasm });
+   */
+  async reinstallCode(options: InstallOptions): Promise<void> {
+    await this.install(options, { reinstall: null });
+  }
+
+  private async install(options: InstallOptions, mode: unknown): Promise<void> {
+    await this.callManagement('install_code', {
+      mode,
+      canister_id: options.canisterId,
+      wasm_module: options.wasm,
+      arg: options.arg ?? EMPTY_ARG,
+      sender_canister_version: [],
+    }, options.sender);
+  }
+
+  /**
+   * Stops a canister; resolves once it has no open call contexts.
+   * @example
+   * await pic.stopCanister({ canisterId });
+   */
+  async stopCanister(options: { canisterId: Principal; sender?: Principal }): Promise<void> {
+    await this.callManagement('stop_canister', { canister_id: options.canisterId }, options.sender);
+  }
+
+  /**
+   * @example
+   * await pic.startCanister({ canisterId });
+   */
+  async startCanister(options: { canisterId: Principal; sender?: Principal }): Promise<void> {
+    await this.callManagement('start_canister', { canister_id: options.canisterId }, options.sender);
+  }
+
+  /**
+   * Deletes a stopped canister.
+   * @example
+   * await pic.stopCanister({ canisterId }); await pic.deleteCanister({ canisterId });
+   */
+  async deleteCanister(options: { canisterId: Principal; sender?: Principal }): Promise<void> {
+    await this.callManagement('delete_canister', { canister_id: options.canisterId }, options.sender);
+  }
+
+  /**
+   * Calls any management canister method with Candid values, as `sender` (default anonymous).
+   * @example
+   * const status = await pic.callManagement('canister_status', { canister_id: canisterId });
+   */
+  async callManagement(method: keyof typeof managementMethods, arg: unknown, sender: Principal = Principal.anonymous()): Promise<unknown> {
+    const [argTypes, resultTypes] = managementMethods[method];
+    const bytes = await this.updateCall({
+      canisterId: Principal.managementCanister(),
+      method,
+      arg: new Uint8Array(IDL.encode([...argTypes], argTypes.length ? [arg] : [])),
+      sender,
+    });
+    const values = IDL.decode([...resultTypes], bytes);
+    return values[0];
+  }
+
+  /**
+   * An update call with a Candid-encoded argument; resolves with the reply bytes or throws CanisterRejectError.
+   * @example
+   * const reply = await pic.updateCall({ canisterId, method: 'inc', arg: IDL.encode([], []) });
+   */
+  async updateCall(options: CallOptions): Promise<Uint8Array> {
+    const id = options.canisterId.toText();
+    const sender = (options.sender ?? Principal.anonymous()).toUint8Array();
+    const arg = options.arg ?? EMPTY_ARG;
+    const refused = this.scheduler.inspectIngress(id, options.method, arg, sender);
+    const response = refused ?? (await this.scheduler.submitIngress(id, options.method, arg, sender));
+    return unwrap(response, id, options.method);
+  }
+
+  /**
+   * A query call (composite queries included); nothing it does persists.
+   * @example
+   * const reply = await pic.queryCall({ canisterId, method: 'get' });
+   */
+  async queryCall(options: CallOptions): Promise<Uint8Array> {
+    const id = options.canisterId.toText();
+    const response = this.scheduler.query(id, options.method, options.arg ?? EMPTY_ARG, (options.sender ?? Principal.anonymous()).toUint8Array());
+    return unwrap(response, id, options.method);
+  }
+
+  /**
+   * A Candid actor for a canister; change the sender with setIdentity / setPrincipal.
+   * @example
+   * const actor = pic.createActor<_SERVICE>(idlFactory, canisterId);
+   * actor.setPrincipal(alice);
+   */
+  createActor<T = Record<string, (...args: any[]) => Promise<any>>>(idlFactory: IdlFactory, canisterId: Principal, sender?: Principal): Actor<T> {
+    return createActor<T>(this, idlFactory, canisterId, sender);
+  }
+
+  /**
+   * Moves time forward (freezing it if it was real). Timers fire on the next tick().
+   * @example
+   * await pic.advanceTime(60_000); await pic.tick();
+   */
+  async advanceTime(ms: number): Promise<void> {
+    this.clock.advance(ms);
+  }
+
+  /**
+   * Sets the time (ms since 1970 or a Date) and freezes it there; it cannot go back.
+   * @example
+   * await pic.setTime(new Date('2030-01-01'));
+   */
+  async setTime(time: number | Date): Promise<void> {
+    this.clock.set(time);
+  }
+
+  /**
+   * The replica's time in milliseconds since 1970.
+   * @example
+   * const now = pic.getTime();
+   */
+  getTime(): number {
+    return Number(this.clock.nowNanos() / 1_000_000n);
+  }
+
+  /**
+   * Runs `rounds` execution rounds: heartbeats, due global timers, then every queued message.
+   * @example
+   * await pic.tick(3);
+   */
+  async tick(rounds = 1): Promise<void> {
+    for (let i = 0; i < rounds; i++) await this.scheduler.tick();
+  }
+
+  /**
+   * Captures a canister's whole state (module, heap, stable memory, certified data, timer).
+   * @example
+   * const snap = await pic.takeSnapshot(canisterId);
+   * await actor.reset();
+   * await snap.restore();
+   */
+  async takeSnapshot(canisterId: Principal): Promise<Snapshot> {
+    await this.scheduler.settle();
+    const canister = this.requireCanister(canisterId);
+    const data = captureSnapshot(canister, new Uint8Array(), this.clock.nowNanos());
+    return {
+      restore: async () => {
+        await this.scheduler.settle();
+        const target = this.requireCanister(canisterId);
+        restoreSnapshot(target, data);
+        target.version += 1n;
+      },
+    };
+  }
+
+  /**
+   * A canister's cycle balance.
+   * @example
+   * const cycles = pic.getCycleBalance(canisterId);
+   */
+  getCycleBalance(canisterId: Principal): bigint {
+    return this.requireCanister(canisterId).balance;
+  }
+
+  /**
+   * Adds cycles (provisional_top_up_canister).
+   * @example
+   * await pic.addCycles(canisterId, 10n ** 12n);
+   */
+  async addCycles(canisterId: Principal, amount: bigint): Promise<void> {
+    await this.callManagement('provisional_top_up_canister', { canister_id: canisterId, amount });
+  }
+
+  /**
+   * Stops automatic rounds and waits for queued messages; the replica is unusable afterwards.
+   * @example
+   * await pic.tearDown();
+   */
+  async tearDown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.autoTickTimer) clearInterval(this.autoTickTimer);
+    await this.scheduler.settle();
+  }
+
+  private requireCanister(canisterId: Principal) {
+    const c = this.scheduler.canister(canisterId);
+    if (!c) throw new UsageError(`Canister ${canisterId.toText()} does not exist on this replica`);
+    return c;
+  }
+}
+
+function unwrap(response: CallResponse, canisterId: string, method: string): Uint8Array {
+  if (response.kind === 'reply') return response.data;
+  throw new CanisterRejectError({
+    rejectCode: response.code as RejectCode,
+    errorCode: response.errorCode as ErrorCode | undefined,
+    canisterId: canisterId === MANAGEMENT_CANISTER_ID ? 'aaaaa-aa (management canister)' : canisterId,
+    method,
+    message: response.message,
+  });
+}
+
+function seedBytes(seed: Uint8Array | number | undefined): Uint8Array | undefined {
+  if (seed === undefined) return undefined;
+  if (seed instanceof Uint8Array) return seed;
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(Math.trunc(seed)));
+  return b;
+}
+
+function emptySettings(): Record<string, []> {
+  return {
+    controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
+    minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
+    status_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [],
+  };
+}

@@ -1,0 +1,163 @@
+// The Internet Computer's resource limits for an application subnet, as named constants with
+// their sources. Every limit can be lowered per replica (`Replica.create({ limits })`, the CLI's
+// --limit flags) so a test or a demo can hit it with little data; the defaults are the IC's.
+//
+// Sources (read 2026-11-28):
+//   [docs]   internetcomputer.org "Canister resource limits" page (developer docs, current).
+//   [config] dfinity/ic rs/config/src/subnet_config.rs (instruction limits, DTS slice) and
+//            rs/config/src/embedders.rs (stable memory page limits, module shape limits).
+// Field names up to maxSnapshotsPerCanister are fixed by contract D and by the engine's use.
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+export interface Limits {
+  /** Instructions per update call, callback, heartbeat or timer: 40 billion [docs; config MAX_INSTRUCTIONS_PER_MESSAGE]. */
+  instructionsPerUpdate: number;
+  /** Instructions per query or composite query: 5 billion [docs; config MAX_INSTRUCTIONS_PER_QUERY_MESSAGE]. */
+  instructionsPerQuery: number;
+  /** Instructions per install_code (start + init, or pre_upgrade + start + post_upgrade): 300 billion [docs; config MAX_INSTRUCTIONS_PER_INSTALL_CODE]. */
+  instructionsPerInstall: number;
+  /** Instructions per canister_inspect_message: 200 million [docs]. */
+  instructionsPerInspect: number;
+  /** Largest ingress message payload: 2 MiB [docs]. */
+  maxIngressBytes: number;
+  /** Largest response of a replicated execution (update, inter-canister): 2 MiB [docs]. */
+  maxResponseBytes: number;
+  /** Largest response of a non-replicated query: 3 MiB [docs]. */
+  maxQueryResponseBytes: number;
+  /** Nested composite-query calls (the IC's MAX_QUERY_CALL_DEPTH = 6). */
+  maxQueryCallDepth: number;
+  /** Snapshots a canister may keep (the IC allows 10: MAX_NUMBER_OF_SNAPSHOTS_PER_CANISTER). */
+  maxSnapshotsPerCanister: number;
+
+  /** Largest inter-canister request payload across subnets: 2 MiB [docs]. */
+  maxInterCanisterPayloadBytes: number;
+  /** Main (Wasm heap) memory of a wasm32 canister: 4 GiB, the 32-bit address space [docs]. */
+  wasm32HeapBytes: number;
+  /** Stable memory per canister: 500 GiB [docs]. Stored sparsely by the replica. */
+  stableMemoryBytes: number;
+  /** Stable memory a replicated message (update, callback, timer) may read or write: 2 GiB each [docs; config STABLE_MEMORY_*_PAGE_LIMIT_MESSAGE]. */
+  stableAccessBytesPerMessage: number;
+  stableWrittenBytesPerMessage: number;
+  /** ... an install/upgrade: 8 GiB each [docs; config *_UPGRADE]. */
+  stableAccessBytesPerUpgrade: number;
+  stableWrittenBytesPerUpgrade: number;
+  /** ... a query: 1 GiB each [docs; config *_QUERY]. */
+  stableAccessBytesPerQuery: number;
+  stableWrittenBytesPerQuery: number;
+  /** Largest uncompressed module (and chunk store): 100 MiB [config WASM_MAX_SIZE]. */
+  maxWasmModuleBytes: number;
+  /** Functions a module may declare: 50,000 [config MAX_FUNCTIONS]. */
+  maxFunctions: number;
+  /** Globals a module may declare: 1,000 [config MAX_GLOBALS]. */
+  maxGlobals: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  instructionsPerUpdate: 40e9,
+  instructionsPerQuery: 5e9,
+  instructionsPerInstall: 300e9,
+  instructionsPerInspect: 200e6,
+  maxIngressBytes: 2 * MiB,
+  maxResponseBytes: 2 * MiB,
+  maxQueryResponseBytes: 3 * MiB,
+  maxQueryCallDepth: 6,
+  maxSnapshotsPerCanister: 10,
+
+  maxInterCanisterPayloadBytes: 2 * MiB,
+  wasm32HeapBytes: 4 * GiB,
+  stableMemoryBytes: 500 * GiB,
+  stableAccessBytesPerMessage: 2 * GiB,
+  stableWrittenBytesPerMessage: 2 * GiB,
+  stableAccessBytesPerUpgrade: 8 * GiB,
+  stableWrittenBytesPerUpgrade: 8 * GiB,
+  stableAccessBytesPerQuery: 1 * GiB,
+  stableWrittenBytesPerQuery: 1 * GiB,
+  maxWasmModuleBytes: 100 * MiB,
+  maxFunctions: 50_000,
+  maxGlobals: 1_000,
+};
+
+/**
+ * The kinds of execution the IC budgets separately. Callbacks, timers, heartbeats and cleanup
+ * run under the update limit; `start` runs inside install_code.
+ */
+export type ExecutionKind =
+  | 'update'
+  | 'replicated-query'
+  | 'query'
+  | 'composite-query'
+  | 'callback'
+  | 'cleanup'
+  | 'timer'
+  | 'heartbeat'
+  | 'install'
+  | 'upgrade'
+  | 'start'
+  | 'inspect';
+
+/** The instruction budget of one execution of `kind` (for the counter global, contract E). */
+export function instructionLimit(limits: Limits, kind: ExecutionKind): bigint {
+  switch (kind) {
+    case 'query':
+    case 'composite-query':
+      return BigInt(limits.instructionsPerQuery);
+    case 'install':
+    case 'upgrade':
+    case 'start':
+      return BigInt(limits.instructionsPerInstall);
+    case 'inspect':
+      return BigInt(limits.instructionsPerInspect);
+    default:
+      // update, replicated query, callbacks, cleanup, timers, heartbeats
+      return BigInt(limits.instructionsPerUpdate);
+  }
+}
+
+/** Stable memory bytes one execution of `kind` may access and write. */
+export function stableMemoryAccessLimits(limits: Limits, kind: ExecutionKind): { accessed: number; written: number } {
+  switch (kind) {
+    case 'query':
+    case 'composite-query':
+    case 'inspect':
+      return { accessed: limits.stableAccessBytesPerQuery, written: limits.stableWrittenBytesPerQuery };
+    case 'install':
+    case 'upgrade':
+    case 'start':
+      return { accessed: limits.stableAccessBytesPerUpgrade, written: limits.stableWrittenBytesPerUpgrade };
+    default:
+      return { accessed: limits.stableAccessBytesPerMessage, written: limits.stableWrittenBytesPerMessage };
+  }
+}
+
+/** Largest reply of one execution of `kind`. */
+export function maxReplyBytes(limits: Limits, kind: ExecutionKind): number {
+  return kind === 'query' || kind === 'composite-query' ? limits.maxQueryResponseBytes : limits.maxResponseBytes;
+}
+
+/**
+ * Defaults overlaid with the caller's changes, each checked: a limit must be a positive integer.
+ * Raising a limit above the IC's is allowed (a local replica may be more generous) but lowering
+ * is what tests and demos use.
+ */
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  const out: Limits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(overrides) as Array<[keyof Limits, unknown]>) {
+    if (value === undefined) continue;
+    if (!(key in DEFAULT_LIMITS)) {
+      throw new Error(`unknown limit "${key}"; known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}`);
+    }
+    const n = typeof value === 'bigint' ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) {
+      throw new Error(`limit ${key} must be a positive integer, got ${String(value)}`);
+    }
+    out[key] = n;
+  }
+  return out;
+}
+
+export const WASM_PAGE_BYTES = 64 * KiB;
+/** The IC tracks stable memory access in 4 KiB OS pages (config STABLE_MEMORY_*_PAGE_LIMIT_*). */
+export const OS_PAGE_BYTES = 4 * KiB;

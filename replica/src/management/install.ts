@@ -1,0 +1,126 @@
+// install_code (interface spec, "IC method install_code"): install, reinstall and upgrade,
+// each atomic — if any step traps, the canister is left exactly as it was. Upgrades run
+// canister_pre_upgrade on the old instance (unless skip_pre_upgrade), then the start function
+// and canister_post_upgrade on a fresh instance of the new module; stable memory is kept, and
+// main memory too when enhanced orthogonal persistence asks for it (wasm_memory_persistence =
+// keep). The start function runs after retained memory is loaded: Motoko's EOP runtime checks
+// it (else "unexpected state entering InInit").
+import { ErrorCode, RejectCode } from '../errors.ts';
+import type { Canister } from '../execution/canister.ts';
+import { StableMemory } from '../execution/stable-memory.ts';
+import { InvalidModuleError, loadModule, type LoadedModule } from '../execution/module.ts';
+import type { WasmInstance } from '../execution/instance.ts';
+import type { CallResponse } from '../scheduler/call-context.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { ApiKind } from '../system-api/context.ts';
+
+export type InstallMode =
+  | { install: null }
+  | { reinstall: null }
+  | { upgrade: [] | [{ skip_pre_upgrade: [] | [boolean]; wasm_memory_persistence: [] | [{ keep: null } | { replace: null }] }] };
+
+export const modeName = (mode: InstallMode): 'install' | 'reinstall' | 'upgrade' =>
+  'install' in mode ? 'install' : 'reinstall' in mode ? 'reinstall' : 'upgrade';
+
+const fail = (code: RejectCode, errorCode: ErrorCode, message: string): CallResponse => ({ kind: 'reject', code, errorCode, message });
+
+/** Returns undefined on success, or the reject to send back. */
+export async function installCode(s: Scheduler, canister: Canister, mode: InstallMode, wasm: Uint8Array, arg: Uint8Array, caller: Uint8Array): Promise<CallResponse | undefined> {
+  const id = canister.idText;
+  let module: LoadedModule;
+  try {
+    module = await loadModule(wasm);
+  } catch (e) {
+    if (e instanceof InvalidModuleError) {
+      return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterInvalidWasm, `Error from Canister ${id}: Canister's Wasm module is not valid: ${e.message}`);
+    }
+    throw e;
+  }
+  const name = modeName(mode);
+  if (name === 'install' && canister.module) {
+    return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterNonEmpty, `Canister ${id} cannot be installed because the canister is not empty. Try installing with mode='reinstall' instead.`);
+  }
+  if (name === 'upgrade' && !canister.module) {
+    return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterWasmModuleNotFound, `Canister ${id} has no module to upgrade: install code first (mode='install')`);
+  }
+  const options = 'upgrade' in mode ? mode.upgrade[0] : undefined;
+  const persistence = options?.wasm_memory_persistence[0];
+  const keepMemory = persistence !== undefined && 'keep' in persistence;
+  if (name === 'upgrade') {
+    if (canister.module!.enhancedOrthogonalPersistence && persistence === undefined) {
+      return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterContractViolation, `Error from Canister ${id}: Missing upgrade option: Enhanced orthogonal persistence requires the \`wasm_memory_persistence\` upgrade option (keep or replace).`);
+    }
+    if (keepMemory && !module.enhancedOrthogonalPersistence) {
+      return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterContractViolation, `Error from Canister ${id}: Invalid upgrade option: \`wasm_memory_persistence: opt keep\` requires a new module with enhanced orthogonal persistence.`);
+    }
+  }
+
+  // Everything below is one transaction over the canister's state.
+  const saved = {
+    instance: canister.instance,
+    heap: canister.instance?.snapshot(),
+    stable: canister.stable,
+    certifiedData: canister.certifiedData,
+    globalTimer: canister.globalTimer,
+    balance: canister.balance,
+  };
+  const restore = () => {
+    canister.instance = saved.instance;
+    if (saved.instance && saved.heap) saved.instance.restore(saved.heap);
+    canister.stable = saved.stable;
+    if (name === 'upgrade') canister.stable.rollback();
+    canister.certifiedData = saved.certifiedData;
+    canister.globalTimer = saved.globalTimer;
+    canister.balance = saved.balance;
+  };
+  const step = (kind: ApiKind, entry: { export: string } | { start: true }, label: string, stepArg: Uint8Array = new Uint8Array()): CallResponse | undefined => {
+    const ctx = s.newContext(canister, kind, { caller, arg: stepArg, methodName: label });
+    const result = s.run(canister, ctx, entry, true, { method: label });
+    if (!result.trap) return undefined;
+    const where = result.trap.functionName ? ` (in Wasm function \`${result.trap.functionName}\`)` : '';
+    return fail(RejectCode.CANISTER_ERROR, result.trap.errorCode, `Error from Canister ${id}: ${result.trap.message}${where} during ${label}; the canister was left unchanged`);
+  };
+
+  let oldHeap: Uint8Array | undefined;
+  if (name === 'upgrade') {
+    canister.stable.begin();
+    const skip = options?.skip_pre_upgrade[0] === true;
+    if (!skip && saved.instance!.hasExport('canister_pre_upgrade')) {
+      const problem = step('G', { export: 'canister_pre_upgrade' }, 'canister_pre_upgrade');
+      if (problem) {
+        restore();
+        return problem;
+      }
+    }
+    if (keepMemory) oldHeap = new Uint8Array(saved.instance!.memory.buffer).slice();
+  } else {
+    canister.stable = new StableMemory();
+  }
+
+  let fresh: WasmInstance;
+  try {
+    fresh = canister.instantiate(module);
+  } catch (e) {
+    restore();
+    return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterInvalidWasm, `Error from Canister ${id}: the module could not be instantiated: ${(e as Error).message}`);
+  }
+  if (oldHeap) fresh.loadMemory(oldHeap);
+  canister.instance = fresh;
+  if (name !== 'upgrade') canister.certifiedData = new Uint8Array();
+  canister.globalTimer = 0n; // the spec deactivates the global timer on every code change
+
+  const problem =
+    step('s', { start: true }, '(start)') ??
+    (fresh.hasExport(name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init')
+      ? step('I', { export: name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init' }, name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init', arg)
+      : undefined);
+  if (problem) {
+    restore();
+    return problem;
+  }
+  if (name === 'upgrade') canister.stable.commit();
+  else if (saved.instance) s.rejectOpenCallContexts(canister, `Canister ${id} has been reinstalled`);
+  canister.version += 1n;
+  return undefined;
+}
+

@@ -1,0 +1,427 @@
+// The management canister aaaaa-aa (interface spec, "The IC management canister"), decoding
+// and encoding with ic.did's types. Controllers are checked on every method that names a
+// canister; a reject names the method, the canister and the cause.
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { StableMemory } from '../execution/stable-memory.ts';
+import { Canister, equalBytes, type ChangeOrigin, type Visibility } from '../execution/canister.ts';
+import { ErrorCode, RejectCode } from '../errors.ts';
+import type { CallResponse, RequestMessage } from '../scheduler/call-context.ts';
+import type { ManagementHandler, Scheduler } from '../scheduler/scheduler.ts';
+import { managementMethods, unsupportedManagementMethods, type ManagementMethod } from './ic-idl.ts';
+import { installCode, modeName, type InstallMode } from './install.ts';
+import { canisterIdFromIndex, canisterIndexOf, FIRST_CANISTER_INDEX, CANISTER_RANGE_END } from './canister-ids.ts';
+import { captureSnapshot, restoreSnapshot, snapshotSize } from './snapshots.ts';
+
+/** Cycles a canister gets from provisional_create_canister_with_cycles without `amount` (as PocketIC / dfx). */
+export const DEFAULT_PROVISIONAL_CYCLES = 100_000_000_000_000n;
+/** upload_chunk: at most 1 MiB per chunk and 100 chunks per store (interface spec). */
+const MAX_CHUNK_BYTES = 1024 * 1024;
+const MAX_CHUNKS = 100;
+const MAX_CONTROLLERS = 10;
+
+class Reject extends Error {
+  readonly response: CallResponse;
+  constructor(code: RejectCode, errorCode: ErrorCode | undefined, message: string) {
+    super(message);
+    this.response = { kind: 'reject', code, errorCode, message };
+  }
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+interface Call {
+  method: ManagementMethod;
+  caller: Uint8Array;
+  callerIsCanister: boolean;
+  cycles: bigint;
+}
+
+type Settings = Record<string, [] | [unknown]>;
+
+export class ManagementCanister implements ManagementHandler {
+  private readonly s: Scheduler;
+  private nextIndex = FIRST_CANISTER_INDEX;
+  private randomCounter = 0n;
+  private readonly seed?: Uint8Array;
+
+  constructor(scheduler: Scheduler, seed?: Uint8Array) {
+    this.s = scheduler;
+    this.seed = seed;
+    scheduler.management = this;
+  }
+
+  acceptsIngress(method: string): CallResponse | undefined {
+    const canistersOnly = ['create_canister', 'raw_rand', 'deposit_cycles', 'canister_info', ...unsupportedManagementMethods];
+    if (canistersOnly.includes(method)) {
+      return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.CanisterRejectedMessage, message: `Only canisters can call the management canister method ${method}; users cannot send it as an ingress message` };
+    }
+    return undefined;
+  }
+
+  async handle(request: RequestMessage, done: (response: CallResponse, refund: bigint) => void): Promise<void> {
+    const method = request.method;
+    try {
+      if (unsupportedManagementMethods.has(method)) {
+        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.UnknownManagementMessage, `The management canister method ${method} is not provided by this local replica`);
+      }
+      if (!(method in managementMethods)) {
+        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.UnknownManagementMessage, `Management canister has no method '${method}'`);
+      }
+      const [argTypes, resultTypes] = managementMethods[method as ManagementMethod];
+      let args: unknown[];
+      try {
+        args = IDL.decode([...argTypes], request.arg);
+      } catch (e) {
+        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `Error decoding the Candid argument of management canister method ${method}: ${(e as Error).message}`);
+      }
+      const call: Call = { method: method as ManagementMethod, caller: request.caller, callerIsCanister: request.origin.kind === 'canister', cycles: request.cycles };
+      const result = await this.dispatch(call, args[0] as any);
+      if (result === WAIT) {
+        const id = (args[0] as { canister_id: Principal }).canister_id.toText();
+        const waiters = this.s.stopWaiters.get(id) ?? [];
+        waiters.push((stopped) =>
+          done(
+            stopped
+              ? { kind: 'reply', data: new Uint8Array(IDL.encode([], [])) }
+              : { kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.CanisterStoppingCancelled, message: `Canister ${id}'s stop request was cancelled by start_canister` },
+            0n,
+          ),
+        );
+        this.s.stopWaiters.set(id, waiters);
+        return;
+      }
+      const { value, refund } = result as { value: unknown; refund?: bigint };
+      const data = new Uint8Array(IDL.encode([...resultTypes], resultTypes.length ? [value] : []));
+      done({ kind: 'reply', data }, refund ?? call.cycles);
+    } catch (e) {
+      if (e instanceof Reject) return done(e.response, request.cycles);
+      throw e;
+    }
+  }
+
+  private target(id: Principal, call: Call, controllersOnly = true): Canister {
+    const canister = this.s.canister(id);
+    if (!canister) throw new Reject(RejectCode.DESTINATION_INVALID, ErrorCode.CanisterNotFound, `Canister ${id.toText()} not found (management canister method ${call.method})`);
+    if (controllersOnly && !canister.isController(call.caller)) {
+      const controllers = canister.settings.controllers.map((c) => c.toText()).join(' ');
+      throw new Reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterInvalidController, `Only the controllers of the canister ${canister.idText} can call ${call.method}.\nCanister's controllers: ${controllers || '(none)'}\nSender's ID: ${Principal.fromUint8Array(call.caller).toText()}`);
+    }
+    return canister;
+  }
+
+  private origin(call: Call): ChangeOrigin {
+    const p = Principal.fromUint8Array(call.caller);
+    if (!call.callerIsCanister) return { from_user: { user_id: p } };
+    const caller = this.s.canister(p);
+    return { from_canister: { canister_id: p, canister_version: caller ? [caller.version] : [] } };
+  }
+
+  /** Creates a canister (shared by the create methods and the programmatic API). */
+  createCanister(caller: Uint8Array, origin: ChangeOrigin, cycles: bigint, settings?: Settings, specifiedId?: Principal): Canister {
+    let id: Principal;
+    if (specifiedId) {
+      if (canisterIndexOf(specifiedId) === undefined) {
+        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterNotHostedBySubnet, `Specified id ${specifiedId.toText()} is not in this subnet's canister range`);
+      }
+      if (this.s.canister(specifiedId)) throw new Reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterIdAlreadyExists, `Canister ${specifiedId.toText()} already exists`);
+      id = specifiedId;
+    } else {
+      do {
+        if (this.nextIndex > CANISTER_RANGE_END) throw new Reject(RejectCode.SYS_FATAL, undefined, 'The subnet canister id range is exhausted');
+        id = canisterIdFromIndex(this.nextIndex++);
+      } while (this.s.canister(id));
+    }
+    const now = this.s.clock.nowNanos();
+    const canister = new Canister(id, [Principal.fromUint8Array(caller)], cycles, now);
+    if (settings) this.applySettings(canister, settings, 'create_canister');
+    this.s.canisters.set(canister.idText, canister);
+    canister.recordChange(origin, { creation: { controllers: canister.settings.controllers, environment_variables_hash: [] } }, now);
+    return canister;
+  }
+
+  private applySettings(canister: Canister, settings: Settings, method: string): void {
+    const get = <T>(k: string): T | undefined => (settings[k]?.length ? (settings[k][0] as T) : undefined);
+    const controllers = get<Principal[]>('controllers');
+    if (controllers) {
+      if (controllers.length > MAX_CONTROLLERS) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `${method}: at most ${MAX_CONTROLLERS} controllers are allowed, got ${controllers.length}`);
+      canister.settings.controllers = controllers;
+    }
+    const nat = (k: string, apply: (v: bigint) => void) => {
+      const v = get<bigint>(k);
+      if (v !== undefined) apply(BigInt(v));
+    };
+    const freezing = get<bigint>('freezing_threshold');
+    if (freezing !== undefined && BigInt(freezing) >= 2n ** 64n) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `${method}: freezing_threshold must be below 2^64`);
+    const compute = get<bigint>('compute_allocation');
+    if (compute !== undefined && BigInt(compute) > 100n) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `${method}: compute_allocation must be between 0 and 100, got ${compute}`);
+    nat('compute_allocation', (v) => (canister.settings.computeAllocation = v));
+    nat('memory_allocation', (v) => (canister.settings.memoryAllocation = v));
+    nat('freezing_threshold', (v) => (canister.settings.freezingThreshold = v));
+    nat('reserved_cycles_limit', (v) => (canister.settings.reservedCyclesLimit = v));
+    nat('wasm_memory_limit', (v) => (canister.settings.wasmMemoryLimit = v));
+    nat('wasm_memory_threshold', (v) => (canister.settings.wasmMemoryThreshold = v));
+    nat('log_memory_limit', (v) => (canister.settings.logMemoryLimit = v));
+    nat('minimum_incoming_canister_call_cycles', (v) => (canister.settings.minimumIncomingCallCycles = v));
+    const vis = (k: string, apply: (v: Visibility) => void) => {
+      const v = get<Visibility>(k);
+      if (v) apply(v);
+    };
+    vis('log_visibility', (v) => (canister.settings.logVisibility = v));
+    vis('snapshot_visibility', (v) => (canister.settings.snapshotVisibility = v));
+    vis('status_visibility', (v) => (canister.settings.statusVisibility = v));
+    const env = get<{ name: string; value: string }[]>('environment_variables');
+    if (env) canister.settings.environmentVariables = env;
+  }
+
+  private async dispatch(call: Call, a: any): Promise<{ value: unknown; refund?: bigint } | typeof WAIT> {
+    const s = this.s;
+    const now = s.clock.nowNanos();
+    switch (call.method) {
+      case 'create_canister': {
+        const c = this.createCanister(call.caller, this.origin(call), call.cycles, a.settings[0]);
+        return { value: { canister_id: c.principal }, refund: 0n };
+      }
+      case 'provisional_create_canister_with_cycles': {
+        const amount = a.amount.length ? BigInt(a.amount[0]) : DEFAULT_PROVISIONAL_CYCLES;
+        const c = this.createCanister(call.caller, this.origin(call), amount + call.cycles, a.settings[0], a.specified_id[0]);
+        return { value: { canister_id: c.principal }, refund: 0n };
+      }
+      case 'provisional_top_up_canister': {
+        const c = this.target(a.canister_id, call, false);
+        c.balance += BigInt(a.amount);
+        return { value: undefined };
+      }
+      case 'deposit_cycles': {
+        const c = this.target(a.canister_id, call, false);
+        c.balance += call.cycles;
+        return { value: undefined, refund: 0n };
+      }
+      case 'update_settings': {
+        const c = this.target(a.canister_id, call);
+        const before = c.settings.controllers.map((p) => p.toText()).join();
+        this.applySettings(c, a.settings, 'update_settings');
+        c.version += 1n;
+        if (c.settings.controllers.map((p) => p.toText()).join() !== before) {
+          c.recordChange(this.origin(call), { controllers_change: { controllers: c.settings.controllers } }, now);
+        }
+        return { value: undefined };
+      }
+      case 'upload_chunk': {
+        const c = this.target(a.canister_id, call);
+        const chunk = Uint8Array.from(a.chunk as Uint8Array);
+        if (chunk.length > MAX_CHUNK_BYTES) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `upload_chunk: a chunk may hold at most ${MAX_CHUNK_BYTES} bytes, got ${chunk.length}`);
+        const hash = sha256(chunk);
+        if (!c.chunkStore.has(hex(hash)) && c.chunkStore.size >= MAX_CHUNKS) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `upload_chunk: the chunk store of ${c.idText} is full (${MAX_CHUNKS} chunks); clear it with clear_chunk_store`);
+        c.chunkStore.set(hex(hash), chunk);
+        return { value: { hash } };
+      }
+      case 'clear_chunk_store': {
+        this.target(a.canister_id, call).chunkStore.clear();
+        return { value: undefined };
+      }
+      case 'stored_chunks': {
+        const c = this.target(a.canister_id, call);
+        return { value: [...c.chunkStore.keys()].map((h) => ({ hash: Uint8Array.from(h.match(/../g)!.map((x) => parseInt(x, 16))) })) };
+      }
+      case 'install_code': {
+        const c = this.target(a.canister_id, call);
+        await this.install(c, a.mode, Uint8Array.from(a.wasm_module), Uint8Array.from(a.arg), call);
+        return { value: undefined };
+      }
+      case 'install_chunked_code': {
+        const target = this.target(a.target_canister, call);
+        const store = a.store_canister.length ? this.target(a.store_canister[0], call) : target;
+        const parts: Uint8Array[] = [];
+        for (const { hash } of a.chunk_hashes_list as { hash: Uint8Array }[]) {
+          const chunk = store.chunkStore.get(hex(Uint8Array.from(hash)));
+          if (!chunk) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `install_chunked_code: chunk ${hex(Uint8Array.from(hash))} is not in the chunk store of ${store.idText}`);
+          parts.push(chunk);
+        }
+        const wasm = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let o = 0;
+        for (const p of parts) { wasm.set(p, o); o += p.length; }
+        if (!equalBytes(sha256(wasm), Uint8Array.from(a.wasm_module_hash))) {
+          throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `install_chunked_code: the assembled module's SHA-256 ${hex(sha256(wasm))} does not match wasm_module_hash ${hex(Uint8Array.from(a.wasm_module_hash))}`);
+        }
+        await this.install(target, a.mode, wasm, Uint8Array.from(a.arg), call);
+        return { value: undefined };
+      }
+      case 'uninstall_code': {
+        const c = this.target(a.canister_id, call);
+        this.uninstall(c, call);
+        return { value: undefined };
+      }
+      case 'start_canister': {
+        const c = this.target(a.canister_id, call);
+        if (c.status === 'stopping') {
+          // Pending stop requests are answered with an error (spec: start_canister).
+          const waiters = s.stopWaiters.get(c.idText) ?? [];
+          s.stopWaiters.delete(c.idText);
+          c.status = 'running';
+          for (const w of waiters) w(false);
+        }
+        c.status = 'running';
+        return { value: undefined };
+      }
+      case 'stop_canister': {
+        const c = this.target(a.canister_id, call);
+        if (c.status === 'stopped') return { value: undefined };
+        c.status = 'stopping';
+        s.checkStopped(c);
+        return (c.status as string) === 'stopped' ? { value: undefined } : WAIT;
+      }
+      case 'canister_status': {
+        const c = this.target(a.canister_id, call, !visibleTo(s.canister(a.canister_id)?.settings.statusVisibility, call.caller));
+        return { value: this.status(c) };
+      }
+      case 'canister_info': {
+        const c = this.target(a.canister_id, call, false);
+        const n = a.num_requested_changes.length ? Number(a.num_requested_changes[0]) : 0;
+        return {
+          value: {
+            total_num_changes: c.totalChanges,
+            recent_changes: n > 0 ? c.history.slice(-n) : [],
+            module_hash: c.module ? [c.module.hash] : [],
+            controllers: c.settings.controllers,
+          },
+        };
+      }
+      case 'delete_canister': {
+        const c = this.target(a.canister_id, call);
+        if (c.status !== 'stopped') throw new Reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterNotStopped, `Canister ${c.idText} must be stopped before it is deleted (call stop_canister first)`);
+        if (equalBytes(c.id, call.caller)) throw new Reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterContractViolation, `Canister ${c.idText} cannot delete itself`);
+        s.rejectOpenCallContexts(c, `Canister ${c.idText} has been deleted`);
+        s.canisters.delete(c.idText);
+        return { value: undefined };
+      }
+      case 'raw_rand':
+        return { value: this.randomBytes() };
+      case 'take_canister_snapshot': {
+        const c = this.target(a.canister_id, call);
+        const replace: Uint8Array | undefined = a.replace_snapshot.length ? Uint8Array.from(a.replace_snapshot[0]) : undefined;
+        if (replace && !c.snapshots.has(hex(replace))) throw snapshotNotFound(c, replace);
+        if (!replace && c.snapshots.size >= s.limits.maxSnapshotsPerCanister) {
+          throw new Reject(RejectCode.CANISTER_REJECT, undefined, `Canister ${c.idText} has reached the maximum number of snapshots allowed: ${s.limits.maxSnapshotsPerCanister} (pass replace_snapshot or delete one)`);
+        }
+        if (replace) c.snapshots.delete(hex(replace));
+        const id = new Uint8Array(18);
+        id.set(c.id, 0);
+        new DataView(id.buffer).setBigUint64(10, c.nextSnapshotIndex++);
+        const snap = captureSnapshot(c, id, now);
+        c.snapshots.set(hex(id), snap);
+        if (a.uninstall_code[0] === true) this.uninstall(c, call);
+        return { value: { id, taken_at_timestamp: now, total_size: snapshotSize(snap) } };
+      }
+      case 'load_canister_snapshot': {
+        const c = this.target(a.canister_id, call);
+        const id = Uint8Array.from(a.snapshot_id);
+        const snap = c.snapshots.get(hex(id));
+        if (!snap) throw snapshotNotFound(c, id);
+        restoreSnapshot(c, snap);
+        c.version += 1n;
+        c.recordChange(this.origin(call), {
+          load_snapshot: { from_canister_id: [], snapshot_id: id, canister_version: snap.canisterVersion, taken_at_timestamp: snap.takenAt, source: { taken_from_canister: null } },
+        }, now);
+        return { value: undefined };
+      }
+      case 'list_canister_snapshots': {
+        const c = this.target(a.canister_id, call);
+        return { value: [...c.snapshots.values()].map((x) => ({ id: x.id, taken_at_timestamp: x.takenAt, total_size: snapshotSize(x) })) };
+      }
+      case 'delete_canister_snapshot': {
+        const c = this.target(a.canister_id, call);
+        const id = Uint8Array.from(a.snapshot_id);
+        if (!c.snapshots.delete(hex(id))) throw snapshotNotFound(c, id);
+        return { value: undefined };
+      }
+    }
+  }
+
+  private async install(c: Canister, mode: InstallMode, wasm: Uint8Array, arg: Uint8Array, call: Call): Promise<void> {
+    const failure = await installCode(this.s, c, mode, wasm, arg, call.caller);
+    if (failure && failure.kind === 'reject') throw new Reject(failure.code, failure.errorCode, failure.message);
+    c.recordChange(this.origin(call), { code_deployment: { mode: { [modeName(mode)]: null }, module_hash: c.module!.hash } }, this.s.clock.nowNanos());
+  }
+
+  uninstall(c: Canister, call: Call): void {
+    this.s.rejectOpenCallContexts(c, `Canister ${c.idText} has been uninstalled`);
+    c.instance = undefined;
+    c.stable = new StableMemory();
+    c.certifiedData = new Uint8Array();
+    c.globalTimer = 0n;
+    c.version += 1n;
+    c.recordChange(this.origin(call), { code_uninstall: null }, this.s.clock.nowNanos());
+  }
+
+  private status(c: Canister): unknown {
+    const heap = BigInt(c.instance?.heapBytes ?? 0);
+    let chunks = 0n;
+    for (const ch of c.chunkStore.values()) chunks += BigInt(ch.length);
+    let snapshots = 0n;
+    for (const sn of c.snapshots.values()) snapshots += snapshotSize(sn);
+    const st = c.settings;
+    return {
+      status: { [c.status]: null },
+      ready_for_migration: false,
+      version: c.version,
+      settings: {
+        controllers: st.controllers,
+        compute_allocation: st.computeAllocation,
+        memory_allocation: st.memoryAllocation,
+        freezing_threshold: st.freezingThreshold,
+        reserved_cycles_limit: st.reservedCyclesLimit,
+        minimum_incoming_canister_call_cycles: st.minimumIncomingCallCycles,
+        log_visibility: st.logVisibility,
+        log_memory_limit: st.logMemoryLimit,
+        snapshot_visibility: st.snapshotVisibility,
+        status_visibility: st.statusVisibility,
+        wasm_memory_limit: st.wasmMemoryLimit,
+        wasm_memory_threshold: st.wasmMemoryThreshold,
+        environment_variables: st.environmentVariables,
+      },
+      module_hash: c.module ? [c.module.hash] : [],
+      memory_size: c.memorySize,
+      memory_metrics: {
+        wasm_memory_size: heap,
+        stable_memory_size: BigInt(c.stable.byteLength),
+        global_memory_size: BigInt((c.instance?.globals.length ?? 0) * 8),
+        wasm_binary_size: BigInt(c.module?.bytes.length ?? 0),
+        custom_sections_size: 0n,
+        canister_history_size: BigInt(c.history.length * 64),
+        wasm_chunk_store_size: chunks,
+        snapshots_size: snapshots,
+        log_memory_store_size: 0n,
+      },
+      cycles: c.balance,
+      reserved_cycles: 0n,
+      idle_cycles_burned_per_day: 0n,
+      query_stats: { num_calls_total: 0n, num_instructions_total: 0n, request_payload_bytes_total: 0n, response_payload_bytes_total: 0n },
+    };
+  }
+
+  /** 32 random bytes; a SHA-256 chain over the seed when the replica was created with one. */
+  randomBytes(): Uint8Array {
+    if (!this.seed) return crypto.getRandomValues(new Uint8Array(32));
+    const counter = new Uint8Array(8);
+    new DataView(counter.buffer).setBigUint64(0, this.randomCounter++);
+    const input = new Uint8Array(this.seed.length + 8);
+    input.set(this.seed);
+    input.set(counter, this.seed.length);
+    return sha256(input);
+  }
+}
+
+const WAIT = Symbol('wait for the canister to stop');
+
+function snapshotNotFound(c: Canister, id: Uint8Array): Reject {
+  return new Reject(RejectCode.DESTINATION_INVALID, ErrorCode.CanisterSnapshotNotFound, `Could not find the snapshot ID ${hex(id)} for canister ${c.idText}`);
+}
+
+function visibleTo(v: Visibility | undefined, caller: Uint8Array): boolean {
+  if (!v) return false;
+  if ('public' in v) return true;
+  if ('allowed_viewers' in v) return v.allowed_viewers.some((p) => equalBytes(p.toUint8Array(), caller));
+  return false;
+}

@@ -1,0 +1,120 @@
+// Non-replicated queries and composite queries (interface spec, "Query call" and "Composite
+// query methods"). A composite query may call queries of canisters on the same subnet; the
+// whole call graph runs against the current state and nothing of it persists. As on the IC
+// (rs/execution_environment query_context.rs), a call back into a canister that is already
+// waiting in the graph is a loop (IC0517), and a chain deeper than MAX_QUERY_CALL_DEPTH = 6
+// fails the whole query (IC0525).
+import { Principal } from '@dfinity/principal';
+import { ErrorCode, RejectCode } from '../errors.ts';
+import type { Canister } from '../execution/canister.ts';
+import type { ExecutionResult } from '../execution/execute.ts';
+import type { MessageContext, PendingCall } from '../system-api/context.ts';
+import type { CallResponse } from './call-context.ts';
+import { MANAGEMENT_CANISTER_ID, type Scheduler } from './scheduler.ts';
+
+/** Ends the whole query, not just one call in it (loop or depth limit). */
+class QueryGraphError extends Error {
+  readonly response: CallResponse;
+  constructor(response: CallResponse) {
+    super(response.kind === 'reject' ? response.message : 'query graph error');
+    this.response = response;
+  }
+}
+
+export function evaluateQuery(s: Scheduler, canisterId: string, method: string, arg: Uint8Array, caller: Uint8Array): CallResponse {
+  try {
+    return queryOn(s, canisterId, method, arg, caller, []);
+  } catch (e) {
+    if (e instanceof QueryGraphError) return e.response;
+    throw e;
+  }
+}
+
+function outcomeOf(canister: Canister, ctx: MessageContext, result: ExecutionResult): CallResponse | undefined {
+  if (result.trap) {
+    const where = result.trap.functionName ? ` (in Wasm function \`${result.trap.functionName}\`)` : '';
+    return { kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: result.trap.errorCode, message: `Error from Canister ${canister.idText}: ${result.trap.message}${where}` };
+  }
+  if (ctx.outcome?.kind === 'reply') return ctx.outcome;
+  if (ctx.outcome?.kind === 'reject') return { kind: 'reject', code: ctx.outcome.code, message: ctx.outcome.message };
+  return undefined;
+}
+
+const didNotReply = (id: string): CallResponse => ({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.CanisterDidNotReply, message: `Canister ${id} did not reply to the call` });
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, caller: Uint8Array, ancestors: string[]): CallResponse {
+  if (id === MANAGEMENT_CANISTER_ID) {
+    return { kind: 'reject', code: RejectCode.DESTINATION_INVALID, errorCode: ErrorCode.CanisterMethodNotFound, message: `The management canister (aaaaa-aa) does not answer query calls; call ${method} as an update` };
+  }
+  const canister = s.canisters.get(id);
+  const problem = s.checkCallable(canister, id, method, 'query');
+  if (problem) return problem;
+  const c = canister!;
+  const dataCertificate = s.dataCertificateProvider?.(c.id);
+  const composite = c.module!.methods.compositeQueries.has(method);
+  if (!composite) {
+    const ctx = s.newContext(c, 'NRQ', { caller, arg, methodName: method, dataCertificate });
+    const result = s.run(c, ctx, { export: `canister_query ${method}` }, false, { method });
+    return outcomeOf(c, ctx, result) ?? didNotReply(id);
+  }
+
+  // The canister's state evolves across the method and its callbacks, then is discarded.
+  const instance = c.instance!;
+  const heap = instance.snapshot();
+  const balance = c.balance;
+  c.stable.begin();
+  try {
+    const ctx = s.newContext(c, 'CQ', { caller, arg, methodName: method, dataCertificate });
+    const first = s.run(c, ctx, { export: `canister_composite_query ${method}` }, true, { method });
+    const direct = outcomeOf(c, ctx, first);
+    if (direct) return direct;
+    const pending: PendingCall[] = [...ctx.outgoing];
+    while (pending.length > 0) {
+      const call = pending.shift()!;
+      let callee: string;
+      try {
+        callee = Principal.fromUint8Array(call.callee).toText();
+      } catch {
+        callee = '<invalid principal>';
+      }
+      if (callee === id || ancestors.includes(callee)) {
+        throw new QueryGraphError({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.QueryCallGraphLoopDetected, message: `Loop detected: composite query ${method} of ${id} calls ${callee}, which is already waiting in this query's call graph (the IC does not support loops in composite queries)` });
+      }
+      if (ancestors.length + 1 > s.limits.maxQueryCallDepth) {
+        throw new QueryGraphError({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.QueryCallGraphTooDeep, message: `Call exceeded the limit for maximum number of nested query calls (${s.limits.maxQueryCallDepth}): ${[...ancestors, id, callee].join(' -> ')}` });
+      }
+      const response = queryOn(s, callee, call.method, concat(call.arg, call.argSize), c.id, [...ancestors, id]);
+      const isReply = response.kind === 'reply';
+      const cbCtx = s.newContext(c, isReply ? 'CRy' : 'CRt', {
+        caller,
+        methodName: method,
+        dataCertificate,
+        arg: response.kind === 'reply' ? response.data : new Uint8Array(),
+        rejectCode: response.kind === 'reject' ? response.code : 0,
+        rejectMessage: response.kind === 'reject' ? response.message : '',
+      });
+      const label = `${method} ${isReply ? 'reply' : 'reject'} callback from ${s.canisters.get(callee)?.name ?? callee}.${call.method}`;
+      const result = s.run(c, cbCtx, { closure: isReply ? call.reply : call.reject }, true, { method: label });
+      if (result.trap) {
+        if (call.cleanup) s.run(c, s.newContext(c, 'C', { caller, methodName: method }), { closure: call.cleanup }, true, { method: `${method} cleanup` });
+        if (pending.length === 0) return outcomeOf(c, cbCtx, result)!;
+        continue;
+      }
+      pending.push(...cbCtx.outgoing);
+      const answered = outcomeOf(c, cbCtx, result);
+      if (answered) return answered;
+    }
+    return didNotReply(id);
+  } finally {
+    instance.restore(heap);
+    c.stable.rollback();
+    c.balance = balance;
+  }
+}

@@ -1,0 +1,453 @@
+// The subnet's message routing and execution (interface spec, "Abstract behaviour"): ingress
+// and inter-canister requests, responses into callbacks, call contexts answered at most once,
+// cycles sent/accepted/refunded, heartbeats and global timers. Messages run one at a time to
+// completion; a drain loop yields to the event loop between messages so an HTTP front end
+// stays responsive.
+import { Principal } from '@dfinity/principal';
+import { Canister } from '../execution/canister.ts';
+import { execute, type Entry, type ExecutionResult } from '../execution/execute.ts';
+import { CanisterTrap, type ApiKind, type MessageContext, type PendingCall } from '../system-api/context.ts';
+import { ErrorCode, RejectCode } from '../errors.ts';
+import { Clock } from './clock.ts';
+import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
+import { DEFAULT_LIMITS, type Limits } from '../limits.ts';
+import type { CallContext, CallOrigin, CallResponse, Callback, QueuedMessage, RequestMessage } from './call-context.ts';
+import { evaluateQuery } from './query.ts';
+
+export const MANAGEMENT_CANISTER_ID = 'aaaaa-aa';
+
+/** What the management canister (management/) must provide to the scheduler. */
+export interface ManagementHandler {
+  /** Handles a call; calls `done` once, possibly later (stop_canister waits for the canister to stop). */
+  handle(request: RequestMessage, done: (response: CallResponse, refund: bigint) => void): void | Promise<void>;
+  /** Methods users may call by ingress (the others only canisters may call). */
+  acceptsIngress(method: string, sender: Uint8Array, arg: Uint8Array): CallResponse | undefined;
+}
+
+export interface SchedulerOptions {
+  clock: Clock;
+  log: ReplicaLog;
+  limits?: Partial<Limits>;
+  subnetId: Uint8Array;
+}
+
+const reject = (code: RejectCode, errorCode: ErrorCode | undefined, message: string): CallResponse => ({ kind: 'reject', code, errorCode, message });
+
+export class Scheduler {
+  readonly canisters = new Map<string, Canister>();
+  readonly clock: Clock;
+  readonly log: ReplicaLog;
+  readonly limits: Limits;
+  readonly subnetId: Uint8Array;
+  management?: ManagementHandler;
+  /** Supplies `ic0.data_certificate_*` to non-replicated queries (set by the certification layer). */
+  dataCertificateProvider?: (canisterId: Uint8Array) => Uint8Array | undefined;
+  private queue: QueuedMessage[] = [];
+  private callbacks = new Map<number, Callback>();
+  readonly callContexts = new Map<number, CallContext>();
+  private nextId = 1;
+  private draining?: Promise<void>;
+  private pendingAsync = new Set<Promise<void>>();
+  /** Resolved when a canister in `stopping` reaches `stopped` (used by stop_canister). */
+  readonly stopWaiters = new Map<string, ((stopped: boolean) => void)[]>();
+
+  constructor(options: SchedulerOptions) {
+    this.clock = options.clock;
+    this.log = options.log;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.subnetId = options.subnetId;
+  }
+
+  canister(id: string | Principal | Uint8Array): Canister | undefined {
+    return this.canisters.get(toText(id));
+  }
+
+  // ---------------------------------------------------------------- message contexts
+
+  newContext(canister: Canister, kind: ApiKind, init: Partial<MessageContext> = {}): MessageContext {
+    const log = this.log;
+    return {
+      kind,
+      canister,
+      caller: new Uint8Array(),
+      arg: new Uint8Array(),
+      methodName: '',
+      time: this.clock.nowNanos(),
+      rejectCode: 0,
+      rejectMessage: '',
+      callContextResponded: false,
+      replyBuffer: [],
+      replySize: 0,
+      cyclesAvailable: 0n,
+      cyclesAccepted: 0n,
+      cyclesRefunded: 0n,
+      outgoing: [],
+      previousGlobalTimer: canister.globalTimer,
+      messageAccepted: false,
+      debugPrint: (line) => log.debugPrint(canister.name, line),
+      instructionCounter: () => 0n,
+      callContextInstructions: 0n,
+      replicated: kind !== 'NRQ' && kind !== 'CQ' && kind !== 'CRy' && kind !== 'CRt' && kind !== 'F',
+      deadline: 0n,
+      subnetId: this.subnetId,
+      takeCycles: (amount) => {
+        if (amount > 0n && canister.balance < amount) {
+          throw new CanisterTrap(`insufficient cycles: the canister has ${canister.balance} and needs ${amount}`);
+        }
+        canister.balance -= amount;
+      },
+      burnCycles: (amount) => {
+        const burned = amount < canister.balance ? amount : canister.balance;
+        canister.balance -= burned;
+        return burned;
+      },
+      ...init,
+    };
+  }
+
+  budgetFor(kind: ApiKind): bigint {
+    const l = this.limits;
+    switch (kind) {
+      case 'I': case 'G': case 's': return BigInt(l.instructionsPerInstall);
+      case 'F': return BigInt(l.instructionsPerInspect);
+      case 'NRQ': case 'CQ': case 'CRy': case 'CRt': case 'RQ': return BigInt(l.instructionsPerQuery);
+      default: return BigInt(l.instructionsPerUpdate);
+    }
+  }
+
+  /** Executes an entry point and logs one line for it. */
+  run(canister: Canister, ctx: MessageContext, entry: Entry, persist: boolean, label: { method: string; callerName?: string }): ExecutionResult {
+    const result = execute(canister, ctx, entry, { persist, budget: this.budgetFor(ctx.kind) });
+    const caller = label.callerName ?? this.callerName(ctx.caller);
+    let outcome: string;
+    if (result.trap) {
+      outcome = `trapped${result.trap.functionName ? ` in \`${result.trap.functionName}\`` : ''}: ${result.trap.message}`;
+    } else if (ctx.outcome?.kind === 'reply') outcome = `replied (${ctx.outcome.data.length} bytes)`;
+    else if (ctx.outcome?.kind === 'reject') outcome = `rejected: ${ctx.outcome.message}`;
+    else if (ctx.outgoing.length > 0) outcome = `waiting on ${ctx.outgoing.length} call${ctx.outgoing.length > 1 ? 's' : ''}`;
+    else outcome = 'done';
+    const instr = result.instructions > 0n ? `, ${formatInstructions(result.instructions)}` : '';
+    const userFacing = ctx.kind === 'U' || ctx.kind === 'NRQ' || ctx.kind === 'CQ' || ctx.kind === 'I' || ctx.kind === 'F';
+    this.log.emit({
+      kind: result.trap ? 'trap' : 'message',
+      level: result.trap || (userFacing && ctx.caller.length !== 10) ? 'normal' : 'verbose',
+      text: `${canister.name}.${label.method} (${caller}) -> ${outcome} ${formatDuration(result.durationMs)}${instr}`,
+    });
+    return result;
+  }
+
+  callerName(caller: Uint8Array): string {
+    if (caller.length === 1 && caller[0] === 4) return 'anonymous';
+    if (caller.length === 0) return 'system';
+    const text = Principal.fromUint8Array(caller).toText();
+    return this.canisters.get(text)?.name ?? text;
+  }
+
+  // ---------------------------------------------------------------- ingress and queries
+
+  /**
+   * The checks made before an ingress update call is accepted (interface spec, "Ingress
+   * message inspection"): the canister exists, runs, has code and the method, and its
+   * canister_inspect_message accepts the message. Returns a reject, or undefined if accepted.
+   */
+  inspectIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined {
+    if (arg.length > this.limits.maxIngressBytes) {
+      return reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterRejectedMessage, `The ingress message of ${arg.length} bytes for ${canisterId}.${method} exceeds the limit of ${this.limits.maxIngressBytes} bytes`);
+    }
+    if (canisterId === MANAGEMENT_CANISTER_ID) return this.management?.acceptsIngress(method, sender, arg);
+    const canister = this.canisters.get(canisterId);
+    const problem = this.checkCallable(canister, canisterId, method, 'update');
+    if (problem) return problem;
+    const c = canister!;
+    if (!c.instance!.hasExport('canister_inspect_message')) return undefined;
+    const ctx = this.newContext(c, 'F', { caller: sender, arg, methodName: method });
+    const result = this.run(c, ctx, { export: 'canister_inspect_message' }, false, { method: `canister_inspect_message(${method})` });
+    if (result.trap) {
+      return reject(RejectCode.CANISTER_ERROR, result.trap.errorCode, `Error from Canister ${canisterId}: ${result.trap.message} (in canister_inspect_message for ${method})`);
+    }
+    if (!ctx.messageAccepted) {
+      return reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterRejectedMessage, `Canister ${canisterId} rejected the message: canister_inspect_message did not accept a call to ${method}`);
+    }
+    return undefined;
+  }
+
+  /** Enqueues an ingress update call (after inspectIngress) and resolves with its response. */
+  submitIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array): Promise<CallResponse> {
+    return new Promise((resolve) => {
+      this.queue.push({ kind: 'request', callee: canisterId, method, arg, cycles: 0n, caller: sender, origin: { kind: 'ingress', resolve }, deadline: 0n });
+      this.scheduleDrain();
+    });
+  }
+
+  /** A non-replicated query call, evaluated against the current state (composite queries included). */
+  query(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array): CallResponse {
+    return evaluateQuery(this, canisterId, method, arg, sender);
+  }
+
+  /** Why a call to `method` cannot be delivered, or undefined if it can. */
+  checkCallable(canister: Canister | undefined, id: string, method: string, mode: 'update' | 'query'): CallResponse | undefined {
+    if (!canister) return reject(RejectCode.DESTINATION_INVALID, ErrorCode.CanisterNotFound, `Canister ${id} not found`);
+    if (canister.status === 'stopped') return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterStopped, `Canister ${id} is stopped and therefore does not have a CallContextManager`);
+    if (canister.status === 'stopping' && mode === 'update') return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterStopping, `Canister ${id} is stopping`);
+    const module = canister.module;
+    if (!module) return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterWasmModuleNotFound, `Canister ${id} is empty: it has no Wasm module installed (install one with install_code)`);
+    const m = module.methods;
+    if (mode === 'update') {
+      if (m.compositeQueries.has(method)) return reject(RejectCode.CANISTER_ERROR, ErrorCode.CompositeQueryCalledInReplicatedMode, `Composite query ${method} of canister ${id} cannot be called in replicated mode (call it as a query)`);
+      if (!m.updates.has(method) && !m.queries.has(method)) return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterMethodNotFound, `Canister ${id} has no update method '${method}'`);
+    } else if (!m.queries.has(method) && !m.compositeQueries.has(method)) {
+      return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterMethodNotFound, `Canister ${id} has no query method '${method}'${m.updates.has(method) ? ' (it is an update method: make an update call)' : ''}`);
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- the drain loop
+
+  scheduleDrain(): void {
+    if (this.draining) return;
+    this.draining = this.drainLoop().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0) this.scheduleDrain();
+    });
+  }
+
+  private async drainLoop(): Promise<void> {
+    await Promise.resolve();
+    let since = performance.now();
+    while (this.queue.length > 0) {
+      const message = this.queue.shift()!;
+      try {
+        if (message.kind === 'request') this.deliverRequest(message);
+        else this.deliverResponse(message);
+      } catch (e) {
+        // A replica bug must not take the subnet down: answer the call and keep going.
+        this.log.info(`replica error while handling a ${message.kind}: ${(e as Error).stack ?? e}`);
+        if (message.kind === 'request') this.answer(message, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), message.cycles);
+      }
+      if (performance.now() - since > 20) {
+        await new Promise((r) => setTimeout(r, 0));
+        since = performance.now();
+      }
+    }
+  }
+
+  /** Resolves when no message is queued or being processed and no management work is pending. */
+  async settle(): Promise<void> {
+    for (;;) {
+      if (this.queue.length > 0) this.scheduleDrain();
+      if (this.draining) { await this.draining; continue; }
+      if (this.pendingAsync.size > 0) { await Promise.all([...this.pendingAsync]); continue; }
+      return;
+    }
+  }
+
+  // ---------------------------------------------------------------- requests and responses
+
+  /** Sends a response to whoever made the request (ingress or a canister's callback). */
+  answer(request: RequestMessage, response: CallResponse, refund: bigint): void {
+    if (request.origin.kind === 'ingress') request.origin.resolve(response);
+    else this.queue.push({ kind: 'response', canister: request.origin.canister, callbackId: request.origin.callbackId, response, refund });
+  }
+
+  private deliverRequest(request: RequestMessage): void {
+    if (request.callee === MANAGEMENT_CANISTER_ID) {
+      if (!this.management) throw new Error('no management canister attached');
+      let answered = false;
+      const done = (response: CallResponse, refund: bigint) => {
+        if (answered) return;
+        answered = true;
+        this.answer(request, response, refund);
+        this.scheduleDrain();
+      };
+      const pending = this.management.handle(request, done);
+      if (pending) {
+        const tracked: Promise<void> = pending
+          .catch((e) => done(reject(RejectCode.CANISTER_ERROR, undefined, `management canister: ${(e as Error).message}`), request.cycles))
+          .finally(() => this.pendingAsync.delete(tracked));
+        this.pendingAsync.add(tracked);
+      }
+      return;
+    }
+    const canister = this.canisters.get(request.callee);
+    const problem = this.checkCallable(canister, request.callee, request.method, 'update');
+    if (problem) return this.answer(request, problem, request.cycles);
+    const c = canister!;
+    const isQuery = c.module!.methods.queries.has(request.method);
+    const cc = this.openCallContext(c, request.origin, request.caller, request.method, request.cycles, request.deadline);
+    const ctx = this.newContext(c, isQuery ? 'RQ' : 'U', {
+      caller: request.caller,
+      arg: request.arg,
+      methodName: request.method,
+      cyclesAvailable: request.cycles,
+      deadline: request.deadline,
+    });
+    const exportName = isQuery ? `canister_query ${request.method}` : `canister_update ${request.method}`;
+    // A query executed in replicated mode discards its state changes (interface spec).
+    const result = this.run(c, ctx, { export: exportName }, !isQuery, { method: request.method });
+    this.afterExecution(c, cc, ctx, result);
+  }
+
+  private deliverResponse(message: Extract<QueuedMessage, { kind: 'response' }>): void {
+    const callback = this.callbacks.get(message.callbackId);
+    if (!callback) return; // dropped by uninstall_code: the response is ignored (spec)
+    this.callbacks.delete(message.callbackId);
+    const canister = this.canisters.get(callback.canister);
+    if (!canister) return;
+    canister.balance += message.refund;
+    const cc = callback.callContext;
+    cc.outstanding--;
+    if (!canister.instance) {
+      this.closeIfDone(canister, cc);
+      return;
+    }
+    const isReply = message.response.kind === 'reply';
+    const ctx = this.newContext(canister, isReply ? 'Ry' : 'Rt', {
+      caller: cc.caller,
+      arg: message.response.kind === 'reply' ? message.response.data : new Uint8Array(),
+      methodName: cc.method,
+      rejectCode: message.response.kind === 'reject' ? message.response.code : 0,
+      rejectMessage: message.response.kind === 'reject' ? message.response.message : '',
+      cyclesRefunded: message.refund,
+      cyclesAvailable: cc.cyclesAvailable,
+      callContextResponded: cc.responded,
+      deadline: cc.deadline,
+    });
+    const closure = isReply ? callback.call.reply : callback.call.reject;
+    const label = `${cc.method} ${isReply ? 'reply' : 'reject'} callback from ${this.canisters.get(callback.callee)?.name ?? callback.callee}.${callback.call.method}`;
+    const result = this.run(canister, ctx, { closure }, true, { method: label });
+    if (result.trap && callback.call.cleanup) {
+      // The cleanup closure runs when a callback traps (spec: call_on_cleanup); its own
+      // state changes persist, but it may not send or answer anything.
+      const cleanupCtx = this.newContext(canister, 'C', { caller: cc.caller, methodName: cc.method });
+      this.run(canister, cleanupCtx, { closure: callback.call.cleanup }, true, { method: `${cc.method} cleanup` });
+    }
+    this.afterExecution(canister, cc, ctx, result);
+  }
+
+  openCallContext(canister: Canister, origin: CallOrigin, caller: Uint8Array, method: string, cycles: bigint, deadline: bigint): CallContext {
+    const cc: CallContext = {
+      id: this.nextId++, canister: canister.idText, origin, caller, method, responded: false,
+      cyclesAvailable: cycles, outstanding: 0, instructions: 0n, closed: false, deadline,
+    };
+    this.callContexts.set(cc.id, cc);
+    canister.openCallContexts++;
+    return cc;
+  }
+
+  /** Applies a message's effects to its call context: outgoing calls, the response, completion. */
+  afterExecution(canister: Canister, cc: CallContext, ctx: MessageContext, result: ExecutionResult): void {
+    cc.instructions += result.instructions;
+    if (!result.trap) {
+      cc.cyclesAvailable = ctx.cyclesAvailable;
+      for (const call of ctx.outgoing) this.sendCall(canister, cc, call);
+      if (ctx.outcome) {
+        this.respond(cc, ctx.outcome.kind === 'reply' ? ctx.outcome : reject(ctx.outcome.code, undefined, ctx.outcome.message));
+      }
+    } else if (!cc.responded && cc.outstanding === 0) {
+      const where = result.trap.functionName ? ` (in Wasm function \`${result.trap.functionName}\`)` : '';
+      this.respond(cc, reject(RejectCode.CANISTER_ERROR, result.trap.errorCode, `Error from Canister ${canister.idText}: ${result.trap.message}${where}`));
+    }
+    this.closeIfDone(canister, cc);
+  }
+
+  private sendCall(canister: Canister, cc: CallContext, call: PendingCall): void {
+    const id = this.nextId++;
+    let callee: string;
+    try {
+      callee = Principal.fromUint8Array(call.callee).toText();
+    } catch {
+      callee = `<invalid principal ${call.callee.length} bytes>`;
+    }
+    this.callbacks.set(id, { id, canister: canister.idText, callContext: cc, call, callee });
+    cc.outstanding++;
+    const arg = new Uint8Array(call.argSize);
+    let o = 0;
+    for (const part of call.arg) { arg.set(part, o); o += part.length; }
+    const deadline = call.timeoutSeconds !== undefined ? this.clock.nowNanos() + BigInt(call.timeoutSeconds) * 1_000_000_000n : 0n;
+    this.queue.push({ kind: 'request', callee, method: call.method, arg, cycles: call.cycles, caller: canister.id, origin: { kind: 'canister', canister: canister.idText, callbackId: id }, deadline });
+  }
+
+  respond(cc: CallContext, response: CallResponse): void {
+    if (cc.responded) return;
+    cc.responded = true;
+    const refund = cc.cyclesAvailable;
+    cc.cyclesAvailable = 0n;
+    if (cc.origin.kind === 'ingress') cc.origin.resolve(response);
+    else if (cc.origin.kind === 'canister') this.queue.push({ kind: 'response', canister: cc.origin.canister, callbackId: cc.origin.callbackId, response, refund });
+  }
+
+  private closeIfDone(canister: Canister, cc: CallContext): void {
+    if (cc.closed || cc.outstanding > 0) return;
+    if (!cc.responded && cc.origin.kind !== 'system') {
+      this.respond(cc, reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterDidNotReply, `Canister ${canister.idText} did not reply to the call`));
+    }
+    cc.closed = true;
+    this.callContexts.delete(cc.id);
+    canister.openCallContexts--;
+    this.checkStopped(canister);
+  }
+
+  /** A stopping canister becomes stopped once it has no open call contexts (spec: stop_canister). */
+  checkStopped(canister: Canister): void {
+    if (canister.status !== 'stopping' || canister.openCallContexts > 0) return;
+    canister.status = 'stopped';
+    const waiters = this.stopWaiters.get(canister.idText) ?? [];
+    this.stopWaiters.delete(canister.idText);
+    for (const w of waiters) w(true);
+  }
+
+  /**
+   * uninstall_code, reinstall and deletion: every open call context of the canister is
+   * rejected and its callbacks forgotten, so late responses are ignored (interface spec).
+   */
+  rejectOpenCallContexts(canister: Canister, message: string): void {
+    for (const cb of [...this.callbacks.values()]) if (cb.canister === canister.idText) this.callbacks.delete(cb.id);
+    for (const cc of [...this.callContexts.values()]) {
+      if (cc.canister !== canister.idText) continue;
+      this.respond(cc, reject(RejectCode.CANISTER_REJECT, undefined, message));
+      cc.outstanding = 0;
+      cc.closed = true;
+      this.callContexts.delete(cc.id);
+    }
+    canister.openCallContexts = 0;
+    this.checkStopped(canister);
+  }
+
+  // ---------------------------------------------------------------- rounds: heartbeat and timers
+
+  /** One execution round: heartbeats, due global timers, then every message until the queues are empty. */
+  async tick(): Promise<void> {
+    const now = this.clock.nowNanos();
+    for (const c of [...this.canisters.values()]) {
+      if (c.status !== 'running' || !c.instance) continue;
+      if (c.instance.hasExport('canister_heartbeat')) this.runSystemTask(c, 'canister_heartbeat');
+      if (c.globalTimer !== 0n && now >= c.globalTimer && c.instance?.hasExport('canister_global_timer')) {
+        c.globalTimer = 0n; // the timer fires once; the canister sets it again (spec: global timer)
+        this.runSystemTask(c, 'canister_global_timer');
+      }
+    }
+    await this.settle();
+  }
+
+  /** Whether any canister has periodic work (a heartbeat or an armed timer), for automatic rounds. */
+  hasPeriodicWork(): boolean {
+    for (const c of this.canisters.values()) {
+      if (c.status !== 'running' || !c.instance) continue;
+      if (c.globalTimer !== 0n || c.instance.hasExport('canister_heartbeat')) return true;
+    }
+    return false;
+  }
+
+  private runSystemTask(canister: Canister, task: 'canister_heartbeat' | 'canister_global_timer'): void {
+    const cc = this.openCallContext(canister, { kind: 'system', task }, new Uint8Array(), task, 0n, 0n);
+    const ctx = this.newContext(canister, 'T', { methodName: task });
+    const result = this.run(canister, ctx, { export: task }, true, { method: task, callerName: 'system' });
+    this.afterExecution(canister, cc, ctx, result);
+  }
+}
+
+export function toText(id: string | Principal | Uint8Array): string {
+  if (typeof id === 'string') return id;
+  if (id instanceof Uint8Array) return Principal.fromUint8Array(id).toText();
+  return id.toText();
+}

@@ -1,0 +1,12 @@
+// The storage interface under the replica's state (see STYLE.md: one storage interface, memory
+// as the default, persistence only a path option). The disk implementation belongs to the
+// HTTP/persistence part (issue 4); the execution engine only depends on this shape.
+
+/** A key-value store of byte blobs, written atomically per batch. */
+export interface ReplicaStore {
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Writes every entry of the batch or none of them (undefined deletes the key). */
+  writeBatch(entries: Map<string, Uint8Array | undefined>): Promise<void>;
+  keys(prefix: string): Promise<string[]>;
+  close(): Promise<void>;
+}

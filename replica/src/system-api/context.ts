@@ -1,0 +1,99 @@
+// The state one message execution sees through the System API (interface spec, "Canister
+// interface (System API)"). The scheduler fills a MessageContext before it runs an entry point;
+// the ic0 imports read and write it; afterwards the scheduler commits or discards what it holds.
+import type { RejectCode } from '../errors.ts';
+
+/**
+ * Entry-point kinds, named after the spec's availability table: I (init), G (pre_upgrade),
+ * s (start), U (update), RQ/NRQ (replicated / non-replicated query), CQ (composite query),
+ * Ry/Rt (reply / reject callback), CRy/CRt (their composite-query forms), C (cleanup, in
+ * updates and composite queries alike), F (inspect_message), T (system task: heartbeat,
+ * global timer). post_upgrade is I, as in the spec.
+ */
+export type ApiKind = 'I' | 'G' | 's' | 'U' | 'RQ' | 'NRQ' | 'CQ' | 'Ry' | 'Rt' | 'CRy' | 'CRt' | 'C' | 'F' | 'T';
+
+export interface Closure {
+  fun: number;
+  env: bigint;
+}
+
+/** An outgoing call as built by call_new … call_perform. */
+export interface PendingCall {
+  callee: Uint8Array;
+  method: string;
+  reply: Closure;
+  reject: Closure;
+  cleanup?: Closure;
+  arg: Uint8Array[];
+  argSize: number;
+  cycles: bigint;
+  /** Seconds; set by call_with_best_effort_response. */
+  timeoutSeconds?: number;
+}
+
+export type MessageOutcome =
+  | { kind: 'reply'; data: Uint8Array }
+  | { kind: 'reject'; code: RejectCode; message: string };
+
+export interface CanisterView {
+  id: Uint8Array;
+  idText: string;
+  /** Running = 1, stopping = 2, stopped = 3 (ic0.canister_status). */
+  statusCode(): number;
+  balance: bigint;
+  version: bigint;
+  isController(principal: Uint8Array): boolean;
+}
+
+export interface MessageContext {
+  kind: ApiKind;
+  canister: CanisterView;
+  caller: Uint8Array;
+  arg: Uint8Array;
+  methodName: string;
+  time: bigint;
+  /** 0 in a reply callback (the Rust CDK's single callback relies on it), the code in a reject callback. */
+  rejectCode: number;
+  rejectMessage: string;
+  /** Whether the call context this message belongs to has already been answered. */
+  callContextResponded: boolean;
+  replyBuffer: Uint8Array[];
+  replySize: number;
+  /** Set by msg_reply / msg_reject in this message. */
+  outcome?: MessageOutcome;
+  cyclesAvailable: bigint;
+  cyclesAccepted: bigint;
+  cyclesRefunded: bigint;
+  outgoing: PendingCall[];
+  building?: PendingCall;
+  certifiedData?: Uint8Array<ArrayBufferLike>;
+  /** New global timer deadline (ns), 0n to deactivate; undefined if unchanged. */
+  globalTimer?: bigint;
+  previousGlobalTimer: bigint;
+  /** Certificate for certified data in non-replicated queries (from the certification layer). */
+  dataCertificate?: Uint8Array;
+  messageAccepted: boolean;
+  debugPrint(line: string): void;
+  /** Instructions used so far in this message (performance_counter type 0). */
+  instructionCounter(): bigint;
+  /** Instructions used by the whole call context before this message (type 1 adds this). */
+  callContextInstructions: bigint;
+  replicated: boolean;
+  /** Deadline of a best-effort call (ns), 0n for guaranteed-response calls. */
+  deadline: bigint;
+  subnetId: Uint8Array;
+  /** Adds or removes cycles from the canister's balance; throws a trap if insufficient. */
+  takeCycles(amount: bigint): void;
+  burnCycles(amount: bigint): bigint;
+  rootKey?: Uint8Array;
+}
+
+/** A trap: the message's effects are discarded. `called` marks ic0.trap (IC0503) vs a Wasm or API trap (IC0502). */
+export class CanisterTrap extends Error {
+  readonly called: boolean;
+  constructor(message: string, called = false) {
+    super(message);
+    this.name = 'CanisterTrap';
+    this.called = called;
+  }
+}

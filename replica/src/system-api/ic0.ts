@@ -1,0 +1,397 @@
+// The `ic0` imports (interface spec, "Canister interface (System API)"), for 32- and 64-bit
+// memories. Each function is declared once with its spec signature, where `I` is i32 for
+// wasm32 and i64 for wasm64 modules, and with the entry-point kinds it may be called from (the
+// spec's availability table). A call from any other kind traps, as on the IC.
+import { CanisterTrap, type ApiKind, type MessageContext } from './context.ts';
+import type { StableMemory } from '../execution/stable-memory.ts';
+import { RejectCode } from '../errors.ts';
+
+export interface ApiHost {
+  /** The message being executed; undefined between messages. */
+  context(): MessageContext | undefined;
+  memory(): WebAssembly.Memory;
+  stable(): StableMemory;
+  memory64: boolean;
+}
+
+type ParamType = 'I' | 'i32' | 'i64';
+type Impl = (ctx: MessageContext, host: ApiHost, ...args: any[]) => number | bigint | void;
+
+interface ApiFunction {
+  params: ParamType[];
+  result?: ParamType;
+  allowed: ReadonlySet<ApiKind> | 'all';
+  impl: Impl;
+}
+
+const kinds = (...k: ApiKind[]) => new Set(k);
+// Groups from the spec's availability table.
+const ARG = kinds('I', 'U', 'RQ', 'NRQ', 'CQ', 'Ry', 'CRy', 'F');
+const CALLER = kinds('I', 'G', 'U', 'RQ', 'NRQ', 'CQ', 'F', 'Ry', 'Rt', 'CRy', 'CRt', 'C', 'T');
+const REJECT_INFO = kinds('Ry', 'Rt', 'CRy', 'CRt');
+const REJECT_MSG = kinds('Rt', 'CRt');
+const RESPOND = kinds('U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt');
+const CYCLES_IN = kinds('U', 'RQ', 'Ry', 'Rt');
+const CYCLES_REFUNDED = kinds('Ry', 'Rt');
+const CALLS = kinds('U', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt', 'T');
+const CALL_CYCLES = kinds('U', 'Ry', 'Rt', 'T');
+const MUTATE = kinds('I', 'G', 'U', 'Ry', 'Rt', 'C', 'T');
+const CERTIFICATE = kinds('NRQ', 'CQ', 'CRy', 'CRt');
+const INSPECT = kinds('F');
+const ALL: 'all' = 'all';
+
+const MAX_CYCLES_128 = (1n << 128n) - 1n;
+
+function mem(host: ApiHost): Uint8Array {
+  return new Uint8Array(host.memory().buffer);
+}
+
+function readMem(host: ApiHost, ptr: number, len: number, what: string): Uint8Array {
+  const m = mem(host);
+  if (ptr < 0 || len < 0 || ptr + len > m.length) {
+    throw new CanisterTrap(`${what}: heap out of bounds (offset ${ptr}, size ${len}, heap size ${m.length} bytes)`);
+  }
+  return m.slice(ptr, ptr + len);
+}
+
+function writeMem(host: ApiHost, ptr: number, data: Uint8Array, what: string): void {
+  const m = mem(host);
+  if (ptr < 0 || ptr + data.length > m.length) {
+    throw new CanisterTrap(`${what}: heap out of bounds (offset ${ptr}, size ${data.length}, heap size ${m.length} bytes)`);
+  }
+  m.set(data, ptr);
+}
+
+/** `*_copy(dst, offset, size)`: copies a slice of `source`, trapping if the slice is out of range. */
+function copyOut(host: ApiHost, source: Uint8Array, dst: number, offset: number, size: number, what: string): void {
+  if (offset + size > source.length) {
+    throw new CanisterTrap(`${what}: offset ${offset} + size ${size} exceeds the data length ${source.length}`);
+  }
+  writeMem(host, dst, source.subarray(offset, offset + size), what);
+}
+
+function writeU128(host: ApiHost, dst: number, value: bigint, what: string): void {
+  const out = new Uint8Array(16);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, value & 0xffff_ffff_ffff_ffffn, true);
+  view.setBigUint64(8, value >> 64n, true);
+  writeMem(host, dst, out, what);
+}
+
+const u128 = (high: bigint, low: bigint) => (BigInt.asUintN(64, high) << 64n) | BigInt.asUintN(64, low);
+
+function stableCall<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError) throw new CanisterTrap(`${what}: ${e.message}`);
+    throw e;
+  }
+}
+
+function respond(ctx: MessageContext, what: string): void {
+  if (ctx.outcome || ctx.callContextResponded) throw new CanisterTrap(`${what}: the call was already answered (a call is replied or rejected at most once)`);
+}
+
+const api: Record<string, ApiFunction> = {
+  // --- Message arguments, caller, reject info
+  msg_arg_data_size: { params: [], result: 'I', allowed: ARG, impl: (c) => c.arg.length },
+  msg_arg_data_copy: { params: ['I', 'I', 'I'], allowed: ARG, impl: (c, h, dst, off, size) => copyOut(h, c.arg, dst, off, size, 'ic0.msg_arg_data_copy') },
+  msg_caller_size: { params: [], result: 'I', allowed: CALLER, impl: (c) => c.caller.length },
+  msg_caller_copy: { params: ['I', 'I', 'I'], allowed: CALLER, impl: (c, h, dst, off, size) => copyOut(h, c.caller, dst, off, size, 'ic0.msg_caller_copy') },
+  msg_reject_code: { params: [], result: 'i32', allowed: REJECT_INFO, impl: (c) => c.rejectCode },
+  msg_reject_msg_size: { params: [], result: 'I', allowed: REJECT_MSG, impl: (c) => new TextEncoder().encode(c.rejectMessage).length },
+  msg_reject_msg_copy: { params: ['I', 'I', 'I'], allowed: REJECT_MSG, impl: (c, h, dst, off, size) => copyOut(h, new TextEncoder().encode(c.rejectMessage), dst, off, size, 'ic0.msg_reject_msg_copy') },
+  msg_deadline: { params: [], result: 'i64', allowed: kinds('U', 'NRQ', 'RQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt'), impl: (c) => c.deadline },
+  msg_method_name_size: { params: [], result: 'I', allowed: INSPECT, impl: (c) => new TextEncoder().encode(c.methodName).length },
+  msg_method_name_copy: { params: ['I', 'I', 'I'], allowed: INSPECT, impl: (c, h, dst, off, size) => copyOut(h, new TextEncoder().encode(c.methodName), dst, off, size, 'ic0.msg_method_name_copy') },
+  accept_message: {
+    params: [], allowed: INSPECT,
+    impl: (c) => {
+      if (c.messageAccepted) throw new CanisterTrap('ic0.accept_message called twice');
+      c.messageAccepted = true;
+    },
+  },
+
+  // --- Responding
+  msg_reply_data_append: {
+    params: ['I', 'I'], allowed: RESPOND,
+    impl: (c, h, src, size) => {
+      respond(c, 'ic0.msg_reply_data_append');
+      c.replyBuffer.push(readMem(h, src, size, 'ic0.msg_reply_data_append'));
+      c.replySize += size;
+    },
+  },
+  msg_reply: {
+    params: [], allowed: RESPOND,
+    impl: (c) => {
+      respond(c, 'ic0.msg_reply');
+      const data = new Uint8Array(c.replySize);
+      let o = 0;
+      for (const part of c.replyBuffer) { data.set(part, o); o += part.length; }
+      c.outcome = { kind: 'reply', data };
+    },
+  },
+  msg_reject: {
+    params: ['I', 'I'], allowed: RESPOND,
+    impl: (c, h, src, size) => {
+      respond(c, 'ic0.msg_reject');
+      c.outcome = { kind: 'reject', code: RejectCode.CANISTER_REJECT, message: new TextDecoder().decode(readMem(h, src, size, 'ic0.msg_reject')) };
+    },
+  },
+
+  // --- Cycles
+  msg_cycles_available: { params: [], result: 'i64', allowed: CYCLES_IN, impl: (c) => clamp64(c.cyclesAvailable) },
+  msg_cycles_available128: { params: ['I'], allowed: CYCLES_IN, impl: (c, h, dst) => writeU128(h, dst, c.cyclesAvailable, 'ic0.msg_cycles_available128') },
+  msg_cycles_refunded: { params: [], result: 'i64', allowed: CYCLES_REFUNDED, impl: (c) => clamp64(c.cyclesRefunded) },
+  msg_cycles_refunded128: { params: ['I'], allowed: CYCLES_REFUNDED, impl: (c, h, dst) => writeU128(h, dst, c.cyclesRefunded, 'ic0.msg_cycles_refunded128') },
+  msg_cycles_accept: { params: ['i64'], result: 'i64', allowed: CYCLES_IN, impl: (c, _h, max) => accept(c, BigInt.asUintN(64, max)) },
+  msg_cycles_accept128: {
+    params: ['i64', 'i64', 'I'], allowed: CYCLES_IN,
+    impl: (c, h, high, low, dst) => writeU128(h, dst, accept(c, u128(high, low)), 'ic0.msg_cycles_accept128'),
+  },
+  cycles_burn128: {
+    params: ['i64', 'i64', 'I'], allowed: MUTATE,
+    impl: (c, h, high, low, dst) => writeU128(h, dst, c.burnCycles(u128(high, low)), 'ic0.cycles_burn128'),
+  },
+  canister_cycle_balance: { params: [], result: 'i64', allowed: ALL, impl: (c) => clamp64(c.canister.balance) },
+  canister_cycle_balance128: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, c.canister.balance, 'ic0.canister_cycle_balance128') },
+  canister_liquid_cycle_balance128: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, c.canister.balance, 'ic0.canister_liquid_cycle_balance128') },
+
+  // --- Canister and subnet identity, status
+  canister_self_size: { params: [], result: 'I', allowed: ALL, impl: (c) => c.canister.id.length },
+  canister_self_copy: { params: ['I', 'I', 'I'], allowed: ALL, impl: (c, h, dst, off, size) => copyOut(h, c.canister.id, dst, off, size, 'ic0.canister_self_copy') },
+  subnet_self_size: { params: [], result: 'I', allowed: ALL, impl: (c) => c.subnetId.length },
+  subnet_self_copy: { params: ['I', 'I', 'I'], allowed: ALL, impl: (c, h, dst, off, size) => copyOut(h, c.subnetId, dst, off, size, 'ic0.subnet_self_copy') },
+  canister_status: { params: [], result: 'i32', allowed: ALL, impl: (c) => c.canister.statusCode() },
+  canister_version: { params: [], result: 'i64', allowed: ALL, impl: (c) => c.canister.version },
+  is_controller: {
+    params: ['I', 'I'], result: 'i32', allowed: ALL,
+    impl: (c, h, src, size) => {
+      if (size > 29) throw new CanisterTrap(`ic0.is_controller: ${size} bytes is not a valid principal (at most 29)`);
+      return c.canister.isController(readMem(h, src, size, 'ic0.is_controller')) ? 1 : 0;
+    },
+  },
+  in_replicated_execution: { params: [], result: 'i32', allowed: ALL, impl: (c) => (c.replicated ? 1 : 0) },
+  root_key_size: { params: [], result: 'I', allowed: ALL, impl: (c) => c.rootKey?.length ?? 0 },
+  root_key_copy: { params: ['I', 'I', 'I'], allowed: ALL, impl: (c, h, dst, off, size) => copyOut(h, c.rootKey ?? new Uint8Array(), dst, off, size, 'ic0.root_key_copy') },
+
+  // --- Inter-canister calls
+  call_new: {
+    params: ['I', 'I', 'I', 'I', 'I', 'I', 'I', 'I'], allowed: CALLS,
+    impl: (c, h, calleeSrc, calleeSize, nameSrc, nameSize, replyFun, replyEnv, rejectFun, rejectEnv) => {
+      if (c.building) c.takeCycles(-c.building.cycles); // an abandoned call gives its cycles back
+      c.building = {
+        callee: readMem(h, calleeSrc, calleeSize, 'ic0.call_new'),
+        method: new TextDecoder().decode(readMem(h, nameSrc, nameSize, 'ic0.call_new')),
+        reply: { fun: Number(replyFun), env: BigInt(replyEnv) },
+        reject: { fun: Number(rejectFun), env: BigInt(rejectEnv) },
+        arg: [], argSize: 0, cycles: 0n,
+      };
+    },
+  },
+  call_on_cleanup: {
+    params: ['I', 'I'], allowed: CALLS,
+    impl: (c, _h, fun, env) => {
+      const call = building(c, 'ic0.call_on_cleanup');
+      if (call.cleanup) throw new CanisterTrap('ic0.call_on_cleanup called twice for the same call');
+      call.cleanup = { fun: Number(fun), env: BigInt(env) };
+    },
+  },
+  call_data_append: {
+    params: ['I', 'I'], allowed: CALLS,
+    impl: (c, h, src, size) => {
+      const call = building(c, 'ic0.call_data_append');
+      call.arg.push(readMem(h, src, size, 'ic0.call_data_append'));
+      call.argSize += size;
+    },
+  },
+  call_with_best_effort_response: {
+    params: ['i32'], allowed: CALLS,
+    impl: (c, _h, timeout) => {
+      const call = building(c, 'ic0.call_with_best_effort_response');
+      if (call.timeoutSeconds !== undefined) throw new CanisterTrap('ic0.call_with_best_effort_response called twice for the same call');
+      call.timeoutSeconds = Math.min(timeout >>> 0, 300); // the spec caps the timeout at 300 s
+    },
+  },
+  call_cycles_add: { params: ['i64'], allowed: CALL_CYCLES, impl: (c, _h, amount) => addCycles(c, BigInt.asUintN(64, amount)) },
+  call_cycles_add128: { params: ['i64', 'i64'], allowed: CALL_CYCLES, impl: (c, _h, high, low) => addCycles(c, u128(high, low)) },
+  call_perform: {
+    params: [], result: 'i32', allowed: CALLS,
+    impl: (c) => {
+      const call = building(c, 'ic0.call_perform');
+      c.building = undefined;
+      c.outgoing.push(call);
+      return 0;
+    },
+  },
+
+  // --- Stable memory (always 64-bit offsets in the stable64 API; the 32-bit API traps past 4 GiB)
+  stable_size: {
+    params: [], result: 'i32', allowed: ALL,
+    impl: (_c, h) => {
+      const size = h.stable().size;
+      if (size > 65536) throw new CanisterTrap('ic0.stable_size: stable memory is larger than 4 GiB; use the stable64 API');
+      return size;
+    },
+  },
+  stable_grow: {
+    params: ['i32'], result: 'i32', allowed: ALL,
+    impl: (_c, h, delta) => {
+      const s = h.stable();
+      if (s.size > 65536) throw new CanisterTrap('ic0.stable_grow: stable memory is larger than 4 GiB; use the stable64 API');
+      if (s.size + (delta >>> 0) > 65536) return -1;
+      return s.grow(delta >>> 0);
+    },
+  },
+  stable_write: { params: ['i32', 'i32', 'i32'], allowed: ALL, impl: (_c, h, off, src, size) => stableCall('ic0.stable_write', () => h.stable().write(off >>> 0, readMem(h, src >>> 0, size >>> 0, 'ic0.stable_write'))) },
+  stable_read: { params: ['i32', 'i32', 'i32'], allowed: ALL, impl: (_c, h, dst, off, size) => writeMem(h, dst >>> 0, stableCall('ic0.stable_read', () => h.stable().read(off >>> 0, size >>> 0)), 'ic0.stable_read') },
+  stable64_size: { params: [], result: 'i64', allowed: ALL, impl: (_c, h) => BigInt(h.stable().size) },
+  stable64_grow: { params: ['i64'], result: 'i64', allowed: ALL, impl: (_c, h, delta) => BigInt(h.stable().grow(Number(BigInt.asUintN(64, delta)))) },
+  stable64_write: {
+    params: ['i64', 'i64', 'i64'], allowed: ALL,
+    impl: (_c, h, off, src, size) => stableCall('ic0.stable64_write', () => h.stable().write(Number(off), readMem(h, Number(src), Number(size), 'ic0.stable64_write'))),
+  },
+  stable64_read: {
+    params: ['i64', 'i64', 'i64'], allowed: ALL,
+    impl: (_c, h, dst, off, size) => writeMem(h, Number(dst), stableCall('ic0.stable64_read', () => h.stable().read(Number(off), Number(size))), 'ic0.stable64_read'),
+  },
+
+  // --- Certified data
+  certified_data_set: {
+    params: ['I', 'I'], allowed: MUTATE,
+    impl: (c, h, src, size) => {
+      if (size > 32) throw new CanisterTrap(`ic0.certified_data_set: ${size} bytes exceeds the 32-byte limit`);
+      c.certifiedData = readMem(h, src, size, 'ic0.certified_data_set');
+    },
+  },
+  data_certificate_present: { params: [], result: 'i32', allowed: ALL, impl: (c) => (c.dataCertificate ? 1 : 0) },
+  data_certificate_size: {
+    params: [], result: 'I', allowed: CERTIFICATE,
+    impl: (c) => {
+      if (!c.dataCertificate) throw new CanisterTrap('ic0.data_certificate_size: no certificate is present');
+      return c.dataCertificate.length;
+    },
+  },
+  data_certificate_copy: {
+    params: ['I', 'I', 'I'], allowed: CERTIFICATE,
+    impl: (c, h, dst, off, size) => {
+      if (!c.dataCertificate) throw new CanisterTrap('ic0.data_certificate_copy: no certificate is present');
+      copyOut(h, c.dataCertificate, dst, off, size, 'ic0.data_certificate_copy');
+    },
+  },
+
+  // --- Time, timers, performance counter
+  time: { params: [], result: 'i64', allowed: ALL, impl: (c) => c.time },
+  global_timer_set: {
+    params: ['i64'], result: 'i64', allowed: MUTATE,
+    impl: (c, _h, deadline) => {
+      const previous = c.globalTimer ?? c.previousGlobalTimer;
+      c.globalTimer = BigInt.asUintN(64, deadline);
+      return previous;
+    },
+  },
+  performance_counter: {
+    params: ['i32'], result: 'i64', allowed: ALL,
+    impl: (c, _h, type) => {
+      if (type === 0) return c.instructionCounter();
+      if (type === 1) return c.callContextInstructions + c.instructionCounter();
+      throw new CanisterTrap(`ic0.performance_counter: unknown counter type ${type}`);
+    },
+  },
+
+  // --- Debugging
+  debug_print: {
+    params: ['I', 'I'], allowed: ALL,
+    impl: (c, h, src, size) => {
+      // The IC never traps on debug_print; out-of-range text is printed as a note.
+      const m = mem(h);
+      const text = src + size <= m.length ? new TextDecoder().decode(m.subarray(src, src + size)) : `<debug_print out of bounds: offset ${src}, size ${size}>`;
+      c.debugPrint(text);
+    },
+  },
+  trap: {
+    params: ['I', 'I'], allowed: ALL,
+    impl: (_c, h, src, size) => {
+      const m = mem(h);
+      const text = src + size <= m.length ? new TextDecoder().decode(m.subarray(src, src + size)) : '<trap message out of bounds>';
+      throw new CanisterTrap(text, true);
+    },
+  },
+};
+
+function clamp64(v: bigint): bigint {
+  return v > 0xffff_ffff_ffff_ffffn ? 0xffff_ffff_ffff_ffffn : v;
+}
+
+function accept(c: MessageContext, max: bigint): bigint {
+  const amount = max < c.cyclesAvailable ? max : c.cyclesAvailable;
+  c.cyclesAvailable -= amount;
+  c.cyclesAccepted += amount;
+  c.takeCycles(-amount);
+  return amount;
+}
+
+function addCycles(c: MessageContext, amount: bigint): void {
+  const call = building(c, 'ic0.call_cycles_add');
+  if (amount > MAX_CYCLES_128) throw new CanisterTrap('ic0.call_cycles_add128: amount exceeds 2^128');
+  c.takeCycles(amount); // traps when the balance is insufficient, as the spec requires
+  call.cycles += amount;
+}
+
+function building(c: MessageContext, what: string) {
+  if (!c.building) throw new CanisterTrap(`${what} called without a preceding ic0.call_new`);
+  return c.building;
+}
+
+/** Builds the `ic0` import object for one instance. Imports the module does not use are harmless. */
+export function systemApiImports(host: ApiHost, wanted: readonly string[]): Record<string, (...args: any[]) => any> {
+  const out: Record<string, (...args: any[]) => any> = {};
+  const toNumber = (v: number | bigint, t: ParamType) => {
+    if (t === 'i64') return typeof v === 'bigint' ? v : BigInt(v);
+    if (t === 'I') return typeof v === 'bigint' ? Number(v) : v >>> 0;
+    return typeof v === 'bigint' ? Number(v) : v;
+  };
+  for (const name of wanted) {
+    const f = api[name];
+    if (!f) {
+      out[name] = () => {
+        throw new CanisterTrap(`ic0.${name} is not supported by this replica`);
+      };
+      continue;
+    }
+    const resultType = f.result === 'I' ? (host.memory64 ? 'i64' : 'i32') : f.result;
+    out[name] = (...raw: (number | bigint)[]) => {
+      const ctx = host.context();
+      if (!ctx) throw new CanisterTrap(`ic0.${name} called outside of a message`);
+      if (ctx.kind === 's' ? !(name === 'trap' || name === 'debug_print' || name.startsWith('stable')) : f.allowed !== 'all' && !f.allowed.has(ctx.kind)) {
+        throw new CanisterTrap(`ic0.${name} cannot be called ${kindDescription[ctx.kind]}`);
+      }
+      const args = raw.map((v, i) => toNumber(v, f.params[i] ?? 'i32'));
+      const result = f.impl(ctx, host, ...args);
+      if (resultType === 'i64') return typeof result === 'bigint' ? result : BigInt(result ?? 0);
+      if (resultType === 'i32') return Number(result ?? 0) | 0;
+      return undefined;
+    };
+  }
+  return out;
+}
+
+export const supportedSystemApi = (): string[] => Object.keys(api);
+
+const kindDescription: Record<ApiKind, string> = {
+  I: 'in canister_init or canister_post_upgrade',
+  G: 'in canister_pre_upgrade',
+  s: 'in the start function',
+  U: 'in an update method',
+  RQ: 'in a query executed as an update',
+  NRQ: 'in a query',
+  CQ: 'in a composite query',
+  Ry: 'in a reply callback',
+  Rt: 'in a reject callback',
+  CRy: 'in a composite query reply callback',
+  CRt: 'in a composite query reject callback',
+  C: 'in a cleanup callback',
+  F: 'in canister_inspect_message',
+  T: 'in a heartbeat or global timer',
+};
