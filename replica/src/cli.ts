@@ -50,8 +50,8 @@ async function main(): Promise<void> {
   const stateDir = values['state-dir'];
 
   const keys = loadOrCreateKeys(stateDir);
-  const replica = await Replica.create({ stateDir, subnetId: keys.subnetId, log } as Parameters<typeof Replica.create>[0]);
-  const httpInterface = new HttpInterface({ engine: schedulerEngine((replica as unknown as { scheduler: never }).scheduler), keys, signResponse: nodeResponseSigner(keys) });
+  const replica = await Replica.create({ log });
+  const httpInterface = new HttpInterface({ engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys) });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ httpInterface, host: values.host, port });

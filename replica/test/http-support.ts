@@ -7,6 +7,7 @@ import { Actor, HttpAgent, type Identity } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { compileMotoko } from '../../scripts/lib/motoko.ts';
+import { managementIdlFactory } from '../src/management/ic-idl.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 export const COUNTER_ENTRY = 'replica/test/fixtures/http/counter.mo';
@@ -61,26 +62,6 @@ export async function startReplicaProcess(options: { stateDir?: string; port?: n
   };
 }
 
-/** The management canister methods the tests use, typed after ic.did. */
-export const managementIdl = ({ IDL: I }: { IDL: typeof IDL }) => {
-  const settings = I.Record({ controllers: I.Opt(I.Vec(I.Principal)) });
-  const mode = I.Variant({
-    install: I.Null,
-    reinstall: I.Null,
-    upgrade: I.Opt(I.Record({ skip_pre_upgrade: I.Opt(I.Bool), wasm_memory_persistence: I.Opt(I.Variant({ keep: I.Null, replace: I.Null })) })),
-  });
-  return I.Service({
-    provisional_create_canister_with_cycles: I.Func(
-      [I.Record({ amount: I.Opt(I.Nat), settings: I.Opt(settings) })],
-      [I.Record({ canister_id: I.Principal })],
-      [],
-    ),
-    install_code: I.Func([I.Record({ mode, canister_id: I.Principal, wasm_module: I.Vec(I.Nat8), arg: I.Vec(I.Nat8) })], [], []),
-    stop_canister: I.Func([I.Record({ canister_id: I.Principal })], [], []),
-    start_canister: I.Func([I.Record({ canister_id: I.Principal })], [], []),
-  });
-};
-
 export const counterIdl = ({ IDL: I }: { IDL: typeof IDL }) =>
   I.Service({
     get: I.Func([], [I.Nat], ['query']),
@@ -101,7 +82,7 @@ export const counterIdl = ({ IDL: I }: { IDL: typeof IDL }) =>
  * (https-interface.md#http-effective-canister-id); creation may use any id of the subnet.
  */
 export function managementActor(agent: HttpAgent): any {
-  return Actor.createActor(managementIdl, {
+  return Actor.createActor(managementIdlFactory, {
     agent,
     canisterId: Principal.fromText('aaaaa-aa'),
     callTransform: (_method: string, args: any[]) => ({
@@ -117,12 +98,15 @@ export async function counterWasm(): Promise<Uint8Array> {
 
 export async function deployCounter(agent: HttpAgent, start = 0n, wasm?: Uint8Array): Promise<Principal> {
   const ic = managementActor(agent);
-  const { canister_id } = await ic.provisional_create_canister_with_cycles({ amount: [100_000_000_000_000n], settings: [] });
+  const { canister_id } = await ic.provisional_create_canister_with_cycles({
+    amount: [100_000_000_000_000n], settings: [], specified_id: [], sender_canister_version: [],
+  });
   await ic.install_code({
     mode: { install: null },
     canister_id,
     wasm_module: wasm ?? (await counterWasm()),
     arg: new Uint8Array(IDL.encode([IDL.Nat], [start])),
+    sender_canister_version: [],
   });
   return canister_id;
 }

@@ -1,0 +1,182 @@
+// End to end: `npm run replica` (the CLI, in a child process) with the real execution engine,
+// a Motoko canister deployed through the agent's own management-canister calls, and both agent
+// generations with default verification (certificates and query signatures checked).
+
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Actor, Certificate, HttpAgent, lookupResultToBuffer } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
+import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
+import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
+import { Principal } from '@dfinity/principal';
+import { Actor as CoreActor, HttpAgent as CoreAgent } from '@icp-sdk/core/agent';
+import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
+import { compileMotoko } from '../../scripts/lib/motoko.ts';
+import { encodeCbor } from '../src/certification/cbor.ts';
+import {
+  COUNTER_ENTRY, counterIdl, counterWasm, deployCounter, localAgent, managementActor, startReplicaProcess, type ReplicaProcess,
+} from './http-support.ts';
+
+let replica: ReplicaProcess;
+let agent: HttpAgent;
+let canisterId: Principal;
+let peerId: Principal;
+let actor: any;
+
+beforeAll(async () => {
+  replica = await startReplicaProcess();
+  agent = await localAgent(replica.url);
+  const wasm = await counterWasm();
+  canisterId = await deployCounter(agent, 0n, wasm);
+  peerId = await deployCounter(agent, 100n, wasm);
+  actor = Actor.createActor(counterIdl, { agent, canisterId });
+});
+afterAll(async () => {
+  expect(await replica.stop()).toBe(0); // Ctrl-C stops cleanly
+});
+
+const coreActor = async (id = canisterId) => {
+  const core = await CoreAgent.create({ host: replica.url, shouldFetchRootKey: true });
+  return CoreActor.createActor(counterIdl as any, { agent: core, canisterId: CorePrincipal.fromText(id.toText()) }) as any;
+};
+
+describe('a Motoko canister through @dfinity/agent 3.4.3', () => {
+  it('answers a verified query', async () => {
+    expect(await actor.greet('replica')).toBe('Hello, replica!');
+  });
+
+  it('runs an update and shows it to later queries', async () => {
+    const before = await actor.get();
+    expect(await actor.inc()).toBe(before + 1n);
+    expect(await actor.get()).toBe(before + 1n);
+  });
+
+  it('reports a canister reject with reject code 4', async () => {
+    await expect(actor.refuse()).rejects.toThrow(/refused on purpose[\s\S]*|Reject code: 4/);
+    try {
+      await actor.refuse();
+    } catch (error: any) {
+      expect(String(error.message)).toMatch(/refused on purpose/);
+      expect(String(error.message)).toMatch(/4|CanisterReject/);
+    }
+  });
+
+  it('reports a trap in an update and in a query, naming the message', async () => {
+    await expect(actor.crash()).rejects.toThrow(/crashed on purpose/);
+    await expect(actor.crashQuery()).rejects.toThrow(/query crashed on purpose/);
+    expect(await actor.greet('after traps')).toBe('Hello, after traps!');
+  });
+
+  it('calls another canister (inter-canister update) and composes queries', async () => {
+    const peer = Actor.createActor(counterIdl, { agent, canisterId: peerId }) as any;
+    const before = await peer.get();
+    expect(await actor.incPeer(peerId)).toBe(before + 1n);
+    expect(await actor.sumWithPeer(peerId)).toBe((await actor.get()) + before + 1n);
+  });
+
+  it('serves a certified variable whose certificate the agent verifies', async () => {
+    const count = await actor.inc();
+    const [seen, certificate] = await actor.getCertified();
+    expect(seen).toBe(count);
+    expect(certificate).toHaveLength(1);
+    const cert = await Certificate.create({ certificate: new Uint8Array(certificate[0]), rootKey: agent.rootKey!, canisterId });
+    const data = lookupResultToBuffer(cert.lookup_path(['canister', canisterId.toUint8Array(), 'certified_data']));
+    expect(Array.from(data!)).toEqual([Number(count % 256n)]);
+  });
+
+  it('authenticates Ed25519, secp256k1, P-256 and delegation identities', async () => {
+    const user = Ed25519KeyIdentity.generate();
+    const session = await ECDSAKeyIdentity.generate();
+    const chain = await DelegationChain.create(user, session.getPublicKey(), new Date(Date.now() + 600_000), { targets: [canisterId] });
+    const identities = [
+      [Ed25519KeyIdentity.generate(), undefined],
+      [Secp256k1KeyIdentity.generate(), undefined],
+      [session, undefined],
+      [DelegationIdentity.fromDelegation(session, chain), user.getPrincipal()],
+    ] as const;
+    for (const [identity, expected] of identities) {
+      const a = Actor.createActor(counterIdl, { agent: await localAgent(replica.url, identity as any), canisterId }) as any;
+      expect((await a.whoami()).toText()).toBe((expected ?? identity.getPrincipal()).toText());
+      expect(typeof (await a.inc())).toBe('bigint');
+    }
+  });
+
+  it('refuses a delegation whose targets exclude the canister', async () => {
+    const user = Ed25519KeyIdentity.generate();
+    const session = Ed25519KeyIdentity.generate();
+    const chain = await DelegationChain.create(user, session.getPublicKey(), new Date(Date.now() + 600_000), { targets: [peerId] });
+    const a = Actor.createActor(counterIdl, { agent: await localAgent(replica.url, DelegationIdentity.fromDelegation(session, chain)), canisterId }) as any;
+    await expect(a.inc()).rejects.toThrow(/not among the delegation targets/);
+  });
+
+  it('upgrades a canister through install_code and keeps its state', async () => {
+    const dir = '.cache/http-fixtures';
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/counter-v2.mo`, readFileSync(COUNTER_ENTRY, 'utf8').replace('getVersion() : async Nat { 1 }', 'getVersion() : async Nat { 2 }'));
+    const v2 = await compileMotoko({ entry: `${dir}/counter-v2.mo` });
+    const before = await actor.get();
+    expect(await actor.getVersion()).toBe(1n);
+    await managementActor(agent).install_code({
+      mode: { upgrade: [{ skip_pre_upgrade: [], wasm_memory_persistence: [{ keep: null }] }] }, canister_id: canisterId, wasm_module: v2.wasm, arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])), sender_canister_version: [],
+    });
+    expect(await actor.getVersion()).toBe(2n);
+    expect(await actor.get()).toBe(before);
+  });
+
+  it('stops and starts a canister from the agent; a stopped canister rejects calls', async () => {
+    const ic = managementActor(agent);
+    await ic.stop_canister({ canister_id: peerId });
+    const peer = Actor.createActor(counterIdl, { agent, canisterId: peerId }) as any;
+    await expect(peer.inc()).rejects.toThrow(/stopped/);
+    await ic.start_canister({ canister_id: peerId });
+    expect(typeof (await peer.inc())).toBe('bigint');
+  });
+});
+
+describe('the same canister through @icp-sdk/core 6.1.0 (v4 call, v3 query)', () => {
+  it('queries, updates, rejects and composes', async () => {
+    const core = await coreActor();
+    expect(await core.greet('core')).toBe('Hello, core!');
+    const before = await core.get();
+    expect(await core.inc()).toBe(before + 1n);
+    await expect(core.refuse()).rejects.toThrow(/refused on purpose/);
+    await expect(core.crash()).rejects.toThrow(/crashed on purpose/);
+    expect(typeof (await core.sumWithPeer(CorePrincipal.fromText(peerId.toText())))).toBe('bigint');
+  });
+});
+
+describe('bad input: a 4xx with a sentence, and the replica keeps answering', () => {
+  const post = (path: string, body: BodyInit, contentType = 'application/cbor') =>
+    fetch(replica.url + path, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const id = () => canisterId.toText();
+  const stillAnswers = async () => expect(await actor.greet('again')).toBe('Hello, again!');
+
+  it.each([
+    ['malformed CBOR', () => post(`/api/v3/canister/${id()}/call`, new Uint8Array([0xa1, 0x61])), 400, /not valid CBOR/],
+    ['a JSON body', () => post(`/api/v2/canister/${id()}/query`, '{"content":{}}', 'application/json'), 415, /application\/cbor/],
+    ['an oversized body', () => post(`/api/v4/canister/${id()}/call`, new Uint8Array(3 * 1024 * 1024)), 413, /ingress limit/],
+    ['an unknown path', () => post('/api/v2/canister/nope', ''), 404, /no such endpoint/],
+    ['an unknown canister id', () => post('/api/v3/canister/aaaaa-aaaaa-aaaaa/query', encodeCbor({})), 400, /not valid/],
+    ['a forged signature', async () => {
+      const identity = Ed25519KeyIdentity.generate();
+      const content = { request_type: 'call', canister_id: canisterId.toUint8Array(), method_name: 'inc', arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
+        sender: identity.getPrincipal().toUint8Array(), ingress_expiry: (BigInt(Date.now()) + 60_000n) * 1_000_000n };
+      return post(`/api/v3/canister/${id()}/call`, encodeCbor({ content, sender_pubkey: identity.getPublicKey().toDer(), sender_sig: new Uint8Array(64) }));
+    }, 400, /invalid signature/],
+  ])('%s', async (_name, request, status, message) => {
+    const t = performance.now();
+    const response = await request();
+    expect(response.status).toBe(status);
+    expect(await response.text()).toMatch(message);
+    expect(performance.now() - t).toBeLessThan(1000);
+    await stillAnswers();
+  });
+
+  it('answers a call to a canister that does not exist with a reject, not a retry loop', async () => {
+    const missing = Actor.createActor(counterIdl, { agent, canisterId: Principal.fromText('r7inp-6aaaa-aaaaa-aaabq-cai') }) as any;
+    const t = performance.now();
+    await expect(missing.inc()).rejects.toThrow(/not found/);
+    await expect(missing.get()).rejects.toThrow(/not found/);
+    expect(performance.now() - t).toBeLessThan(2000);
+  });
+});
