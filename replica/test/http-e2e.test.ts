@@ -4,7 +4,7 @@
 
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Actor, Certificate, HttpAgent, lookupResultToBuffer } from '@dfinity/agent';
+import { Actor, CanisterStatus, Certificate, HttpAgent, lookupResultToBuffer } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
 import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
@@ -12,7 +12,8 @@ import { Principal } from '@dfinity/principal';
 import { Actor as CoreActor, HttpAgent as CoreAgent } from '@icp-sdk/core/agent';
 import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
 import { compileMotoko } from '../../scripts/lib/motoko.ts';
-import { encodeCbor } from '../src/certification/cbor.ts';
+import { decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
+import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import {
   COUNTER_ENTRY, counterIdl, counterWasm, deployCounter, localAgent, managementActor, startReplicaProcess, type ReplicaProcess,
 } from './http-support.ts';
@@ -142,6 +143,46 @@ describe('the same canister through @icp-sdk/core 6.1.0 (v4 call, v3 query)', ()
     await expect(core.refuse()).rejects.toThrow(/refused on purpose/);
     await expect(core.crash()).rejects.toThrow(/crashed on purpose/);
     expect(typeof (await core.sumWithPeer(CorePrincipal.fromText(peerId.toText())))).toBe('bigint');
+  });
+});
+
+describe('read_state and ingress rules', () => {
+  const expiry = () => (BigInt(Date.now()) + 120_000n) * 1_000_000n;
+  const incBody = (nonce: number) => encodeCbor({ content: {
+    request_type: 'call', canister_id: canisterId.toUint8Array(), method_name: 'inc', arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
+    sender: Uint8Array.of(4), ingress_expiry: expiry(), nonce: Uint8Array.of(nonce, 1, 2, 3) } });
+  const postCbor = (path: string, body: Uint8Array) =>
+    fetch(replica.url + path, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body });
+
+  it('reveals module hash, controllers and Candid metadata to CanisterStatus', async () => {
+    const status = await CanisterStatus.request({ canisterId, agent, paths: ['time', 'controllers', 'module_hash', 'candid'] });
+    expect((status.get('controllers') as Principal[]).map((p) => p.toText())).toEqual([(await agent.getPrincipal()).toText()]);
+    expect(status.get('module_hash')).toMatch(/^[0-9a-f]{64}$/);
+    expect(String(status.get('candid'))).toMatch(/sumWithPeer/);
+    expect((status.get('time') as Date).getTime()).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('executes a replayed call once (v2: 202 twice, one increment)', async () => {
+    const body = incBody(7);
+    const before = await actor.get();
+    expect((await postCbor(`/api/v2/canister/${canisterId.toText()}/call`, body)).status).toBe(202);
+    expect((await postCbor(`/api/v2/canister/${canisterId.toText()}/call`, body)).status).toBe(202);
+    const synced = await postCbor(`/api/v3/canister/${canisterId.toText()}/call`, body);
+    expect(synced.status).toBe(200);
+    expect(await actor.get()).toBe(before + 1n);
+  });
+
+  it('lets only the original sender read a request status', async () => {
+    const body = incBody(9);
+    await postCbor(`/api/v3/canister/${canisterId.toText()}/call`, body);
+    const requestId = requestIdOf((decodeCbor(body) as any).content);
+    const other = Ed25519KeyIdentity.generate();
+    const otherAgent = await localAgent(replica.url, other);
+    await expect(otherAgent.readState(canisterId, { paths: [[new TextEncoder().encode('request_status'), requestId]] }))
+      .rejects.toThrow(/was sent by 2vxsx-fae/);
+    const own = await agent.readState(canisterId, { paths: [[new TextEncoder().encode('request_status'), requestId]] });
+    const cert = await Certificate.create({ certificate: own.certificate, rootKey: agent.rootKey!, canisterId });
+    expect(new TextDecoder().decode(lookupResultToBuffer(cert.lookup_path(['request_status', requestId, 'status'])))).toBe('replied');
   });
 });
 
