@@ -13,7 +13,7 @@ import {
 } from '../src/cycles/account.ts';
 import { applicationSubnetCosts as costs, CyclesCosts } from '../src/cycles/fees.ts';
 import { DEFAULT_LIMITS, instructionLimit, maxReplyBytes, resolveLimits, stableMemoryAccessLimits } from '../src/limits.ts';
-import { InstructionMeter, meteredSystemApi, OutOfInstructionsError, systemApiCost } from '../src/metering/system-api-costs.ts';
+import { chargeSystemApiCall, InstructionMeter, meteredSystemApi, OutOfInstructionsError, systemApiCost } from '../src/metering/system-api-costs.ts';
 
 const GiB = 1024n ** 3n;
 const DAY = 86_400n;
@@ -132,5 +132,15 @@ describe('System API instruction costs', () => {
     expect(() => ic0.time()).toThrow(OutOfInstructionsError);
     expect(meter.exceeded()).toBe(true);
     expect(meter.used()).toBe(1_000n);
+  });
+
+  it('charges on a bare counter global, leaving it negative when the budget runs out', () => {
+    const counter = new WebAssembly.Global({ value: 'i64', mutable: true }, 600n);
+    chargeSystemApiCall(counter, 'msg_arg_data_copy', [0, 0, 50]);
+    expect(counter.value).toBe(50n);
+    expect(() => chargeSystemApiCall(counter, 'msg_arg_data_copy', [0, 0, 51])).toThrow(OutOfInstructionsError);
+    expect(counter.value).toBe(50n - 551n);
+    expect(() => chargeSystemApiCall(counter, 'time', [])).toThrow(OutOfInstructionsError);
+    expect(() => chargeSystemApiCall(undefined, 'time', [])).not.toThrow();
   });
 });

@@ -129,10 +129,30 @@ export function systemApiCost(name: string, args: ArrayLike<unknown> = []): bigi
 
 /** Thrown by a System API call when the message has run out of instructions. */
 export class OutOfInstructionsError extends Error {
-  constructor(limit: bigint) {
-    super(`Canister exceeded the limit of ${limit} instructions for single message execution.`);
+  constructor(limit?: bigint) {
+    super(
+      limit === undefined
+        ? 'Canister exceeded the instruction limit for single message execution.'
+        : `Canister exceeded the limit of ${limit} instructions for single message execution.`,
+    );
     this.name = 'OutOfInstructionsError';
   }
+}
+
+/**
+ * Stateless form of `InstructionMeter.chargeSystemApi` for an engine that keeps only the
+ * instance's counter global: charges `ic0.<name>(...args)` on it, and throws
+ * OutOfInstructionsError (leaving the counter negative, which is how the engine recognises the
+ * IC0522 case) when the counter is already negative or the charge takes it below zero.
+ * A module without a counter (unmetered) is not charged.
+ */
+export function chargeSystemApiCall(counter: WebAssembly.Global | undefined, name: string, args: ArrayLike<unknown>): void {
+  if (!counter) return;
+  const before = counter.value as bigint;
+  if (before < 0n) throw new OutOfInstructionsError();
+  const after = before - systemApiCost(name, args);
+  counter.value = after;
+  if (after < 0n) throw new OutOfInstructionsError();
 }
 
 /**
