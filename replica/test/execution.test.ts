@@ -1,0 +1,349 @@
+// Conformance: executing messages (interface spec, "Abstract behaviour" and "System API"),
+// against Motoko in both persistence modes and a hand-written probe canister.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import { Replica, CanisterRejectError, RejectCode, ErrorCode } from '../src/index.ts';
+import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
+
+type CounterService = {
+  inc(): Promise<bigint>;
+  get(): Promise<bigint>;
+  getHeapOnly(): Promise<bigint>;
+  bumpInQuery(): Promise<bigint>;
+  writeStable(v: bigint): Promise<void>;
+  readStable(): Promise<bigint>;
+  stablePages(): Promise<bigint>;
+  incThenTrap(): Promise<void>;
+  print(t: string): Promise<void>;
+  now(): Promise<bigint>;
+};
+
+async function rejection(p: Promise<unknown>): Promise<CanisterRejectError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof CanisterRejectError) return e;
+    throw e;
+  }
+  throw new Error('expected the call to be rejected, but it succeeded');
+}
+
+const u32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(0, true);
+
+describe.each(['eop', 'classic'] as const)('Motoko canister (%s)', (mode) => {
+  let counter: Fixture;
+  let refusesUpgrade: Fixture;
+  beforeAll(async () => {
+    counter = await motokoFixture('counter', mode);
+    refusesUpgrade = await motokoFixture('refuses-upgrade', mode);
+  });
+
+  async function setup(options: { time?: number } = {}) {
+    const lines: string[] = [];
+    const pic = await Replica.create({ time: options.time ?? Date.UTC(2026, 0, 1), onLog: (l) => lines.push(l) });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(5n), name: 'counter' });
+    return { pic, actor, canisterId, lines };
+  }
+
+  it('init argument reaches canister_init', async () => {
+    const { actor } = await setup();
+    expect(await actor.get()).toBe(5n);
+  });
+
+  it('update persists and query reads it', async () => {
+    const { actor } = await setup();
+    expect(await actor.inc()).toBe(6n);
+    expect(await actor.inc()).toBe(7n);
+    expect(await actor.get()).toBe(7n);
+  });
+
+  it('query never persists heap or stable memory', async () => {
+    const { actor } = await setup();
+    expect(await actor.bumpInQuery()).toBe(6n);
+    expect(await actor.get()).toBe(5n);
+    expect(await actor.readStable()).toBe(0n);
+  });
+
+  it('trap in update rolls back heap and transient state', async () => {
+    const { actor } = await setup();
+    await actor.inc();
+    const e = await rejection(actor.incThenTrap());
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
+    expect(e.errorCode).toBe(ErrorCode.CanisterCalledTrap);
+    expect(e.message).toContain('deliberate trap after writing');
+    expect(await actor.get()).toBe(6n);
+    expect(await actor.getHeapOnly()).toBe(1n);
+  });
+
+  it('trap in update rolls back stable memory', async () => {
+    const { actor } = await setup();
+    await actor.writeStable(7n);
+    await rejection(actor.incThenTrap());
+    expect(await actor.readStable()).toBe(7n);
+    expect(await actor.stablePages()).toBe(1n);
+  });
+
+  it('canister keeps working after many trapped messages', async () => {
+    const { actor } = await setup();
+    for (let i = 0; i < 5; i++) await rejection(actor.incThenTrap());
+    expect(await actor.inc()).toBe(6n);
+  });
+
+  it('upgrade keeps stable memory and drops transient heap state', async () => {
+    const { pic, actor, canisterId } = await setup();
+    await actor.inc();
+    await actor.writeStable(1234n);
+    await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n) });
+    expect(await actor.get()).toBe(6n);
+    expect(await actor.readStable()).toBe(1234n);
+    expect(await actor.getHeapOnly()).toBe(0n);
+  });
+
+  it('failed upgrade leaves the canister as it was', async () => {
+    const { pic, actor, canisterId } = await setup();
+    await actor.inc();
+    await actor.writeStable(77n);
+    const e = await rejection(pic.upgradeCanister({ canisterId, wasm: refusesUpgrade.wasm, arg: refusesUpgrade.encodeInit(0n) }));
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
+    expect(await actor.get()).toBe(6n);
+    expect(await actor.getHeapOnly()).toBe(1n);
+    expect(await actor.readStable()).toBe(77n);
+    expect(await actor.inc()).toBe(7n);
+  });
+
+  it('reinstall wipes heap and stable memory and runs init', async () => {
+    const { pic, actor, canisterId } = await setup();
+    await actor.inc();
+    await actor.writeStable(5n);
+    await pic.reinstallCode({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(40n) });
+    expect(await actor.get()).toBe(40n);
+    expect(await actor.readStable()).toBe(0n);
+  });
+
+  it('debug_print lines are prefixed with the canister name', async () => {
+    const { actor, lines } = await setup();
+    await actor.print('hello replica');
+    expect(lines).toContain('[counter] hello replica');
+  });
+
+  it('each user message is logged with method, caller, outcome and duration', async () => {
+    const { actor, lines } = await setup();
+    await actor.inc();
+    expect(lines.some((l) => /^counter\.inc \(anonymous\) -> replied \(\d+ bytes\) [\d.]+ ms/.test(l))).toBe(true);
+  });
+
+  it('ic0.time is the replica time and moves with advanceTime', async () => {
+    const start = Date.UTC(2030, 5, 1);
+    const { pic, actor } = await setup({ time: start });
+    expect(await actor.now()).toBe(BigInt(start) * 1_000_000n);
+    await pic.advanceTime(1500);
+    expect(await actor.now()).toBe(BigInt(start + 1500) * 1_000_000n);
+    expect(pic.getTime()).toBe(start + 1500);
+  });
+
+  it('missing method is rejected with code 5 naming canister and method', async () => {
+    const { pic, canisterId } = await setup();
+    const e = await rejection(pic.updateCall({ canisterId, method: 'no_such_method' }));
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
+    expect(e.errorCode).toBe(ErrorCode.CanisterMethodNotFound);
+    expect(e.message).toContain(canisterId.toText());
+    expect(e.message).toContain('no_such_method');
+  });
+
+  it('query call to an update method is rejected', async () => {
+    const { pic, canisterId } = await setup();
+    const e = await rejection(pic.queryCall({ canisterId, method: 'inc' }));
+    expect(e.errorCode).toBe(ErrorCode.CanisterMethodNotFound);
+    expect(e.message).toContain('update method');
+  });
+
+  it('stopped canister rejects calls with code 5', async () => {
+    const { pic, actor, canisterId } = await setup();
+    await pic.stopCanister({ canisterId });
+    const e = await rejection(actor.inc());
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
+    expect(e.errorCode).toBe(ErrorCode.CanisterStopped);
+    expect(e.message).toContain(canisterId.toText());
+    await pic.startCanister({ canisterId });
+    expect(await actor.inc()).toBe(6n);
+  });
+
+  it('deleted canister rejects calls with code 3', async () => {
+    const { pic, actor, canisterId } = await setup();
+    await pic.stopCanister({ canisterId });
+    await pic.deleteCanister({ canisterId });
+    const e = await rejection(actor.get());
+    expect(e.rejectCode).toBe(RejectCode.DESTINATION_INVALID);
+    expect(e.errorCode).toBe(ErrorCode.CanisterNotFound);
+    expect(e.message).toContain(canisterId.toText());
+  });
+});
+
+describe('enhanced orthogonal persistence', () => {
+  let counter: Fixture;
+  beforeAll(async () => {
+    counter = await motokoFixture('counter', 'eop');
+  });
+
+  it('EOP upgrade keeps main memory', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n) });
+    await actor.inc();
+    await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), upgradeModeOptions: { wasm_memory_persistence: 'keep' } });
+    expect(await actor.get()).toBe(2n);
+    expect(await actor.getHeapOnly()).toBe(0n);
+  });
+
+  it('EOP upgrade without wasm_memory_persistence is refused and changes nothing', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n) });
+    await actor.inc();
+    const e = await rejection(pic.callManagement('install_code', {
+      mode: { upgrade: [] }, canister_id: canisterId, wasm_module: counter.wasm, arg: counter.encodeInit(0n), sender_canister_version: [],
+    }));
+    expect(e.message).toContain('wasm_memory_persistence');
+    expect(await actor.get()).toBe(2n);
+  });
+
+  it('EOP upgrade with wasm_memory_persistence replace discards main memory', async () => {
+    // Motoko's EOP runtime keeps stable variables in main memory, not in stable memory, so
+    // replacing main memory loses them: the canister starts over from its init argument.
+    const pic = await Replica.create({ log: 'quiet' });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n) });
+    await actor.inc();
+    await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(30n), upgradeModeOptions: { wasm_memory_persistence: 'replace' } });
+    expect(await actor.get()).toBe(30n);
+  });
+});
+
+describe('System API probes (hand-written Wasm)', () => {
+  let probe: Uint8Array;
+  let pic: Replica;
+  let canisterId: Principal;
+  const lines: string[] = [];
+  beforeAll(async () => {
+    probe = await watFixture('probe');
+    pic = await Replica.create({ onLog: (l) => lines.push(l) });
+    canisterId = await pic.createCanister();
+    await pic.installCode({ canisterId, wasm: probe });
+  });
+  const call = (method: string) => pic.updateCall({ canisterId, method, arg: new Uint8Array() });
+  const query = (method: string) => pic.queryCall({ canisterId, method, arg: new Uint8Array() });
+
+  it('reply twice traps', async () => {
+    const e = await rejection(call('reply_twice'));
+    expect(e.errorCode).toBe(ErrorCode.CanisterTrapped);
+    expect(e.message).toContain('already answered');
+  });
+
+  it('out-of-bounds heap access in the System API traps with offset and size', async () => {
+    const e = await rejection(call('reply_oob'));
+    expect(e.errorCode).toBe(ErrorCode.CanisterTrapped);
+    expect(e.message).toContain('offset 65500, size 1000');
+  });
+
+  it('call API used in a query traps', async () => {
+    const e = await rejection(query('call_in_query'));
+    expect(e.message).toContain('ic0.call_new cannot be called in a query');
+  });
+
+  it('cycles API used in a query traps', async () => {
+    const e = await rejection(query('accept_in_query'));
+    expect(e.message).toContain('ic0.msg_cycles_accept128 cannot be called in a query');
+  });
+
+  it('trap rolls back mutable globals, memory growth and stable memory', async () => {
+    expect(u32(await call('bump'))).toBe(1);
+    const before = u32(await query('pages'));
+    await rejection(call('bump_then_trap'));
+    expect(u32(await query('counter'))).toBe(1);
+    expect(u32(await query('pages'))).toBe(before);
+    expect(u32(await call('bump'))).toBe(2);
+  });
+
+  it('method that neither replies nor calls is rejected as did-not-reply', async () => {
+    const e = await rejection(call('no_reply'));
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
+    expect(e.errorCode).toBe(ErrorCode.CanisterDidNotReply);
+  });
+
+  it('msg_reject is delivered with code 4 and the canister message', async () => {
+    const e = await rejection(call('reject'));
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_REJECT);
+    expect(e.rejectMessage).toBe('nope');
+  });
+
+  it('trapping pre_upgrade blocks the upgrade unless skip_pre_upgrade is set', async () => {
+    await call('write_stable');
+    const before = u32(await query('counter'));
+    const e = await rejection(pic.upgradeCanister({ canisterId, wasm: probe }));
+    expect(e.message).toContain('canister_pre_upgrade');
+    expect(u32(await query('counter'))).toBe(before);
+    await pic.upgradeCanister({ canisterId, wasm: probe, upgradeModeOptions: { skip_pre_upgrade: true } });
+    expect(u32(await query('counter'))).toBe(0); // fresh instance: globals start over
+    expect(u32(await query('pages')) % 1000).toBe(1); // stable memory kept
+  });
+
+  it('trap names the Wasm functions from the name section', async () => {
+    const e = await rejection(call('trap_deep'));
+    expect(e.message).toContain('unreachable');
+    expect(e.message).toMatch(/in Wasm function `deep ← deep ← deep`/);
+    expect(lines.some((l) => l.includes('trapped in `deep ← deep ← deep`'))).toBe(true);
+  });
+});
+
+describe('bad input never crashes the replica', () => {
+  it('invalid module is rejected with IC0505 naming the canister', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    const e = await rejection(pic.installCode({ canisterId, wasm: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99, 1, 2]) }));
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
+    expect(e.errorCode).toBe(ErrorCode.CanisterInvalidWasm);
+    expect(e.message).toContain(canisterId.toText());
+    const notWasm = await rejection(pic.installCode({ canisterId, wasm: new TextEncoder().encode('hello') }));
+    expect(notWasm.message).toContain('not a Wasm module');
+    // still usable afterwards
+    await pic.installCode({ canisterId, wasm: await watFixture('probe') });
+  });
+
+  it('module importing something other than ic0 is refused', async () => {
+    const { default: binaryen } = await import('binaryen');
+    const m = binaryen.parseText('(module (import "env" "f" (func)) (func (export "canister_update x")))');
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    const e = await rejection(pic.installCode({ canisterId, wasm: m.emitBinary() }));
+    expect(e.message).toContain('env.f');
+  });
+
+  it('call to an empty canister is rejected with IC0537', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    const e = await rejection(pic.updateCall({ canisterId, method: 'anything' }));
+    expect(e.errorCode).toBe(ErrorCode.CanisterWasmModuleNotFound);
+    expect(e.message).toContain(canisterId.toText());
+  });
+
+  it('call to a canister that never existed is rejected with code 3', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const e = await rejection(pic.updateCall({ canisterId: Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai'), method: 'x' }));
+    expect(e.rejectCode).toBe(RejectCode.DESTINATION_INVALID);
+    expect(e.message).toContain('ryjl3-tyaaa-aaaaa-aaaba-cai not found');
+  });
+
+  it('gzip-compressed module installs', async () => {
+    const probe = await watFixture('probe');
+    const gz = new Uint8Array(await new Response(new Blob([probe as BlobPart]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    await pic.installCode({ canisterId, wasm: gz });
+    expect(u32(await pic.updateCall({ canisterId, method: 'bump', arg: new Uint8Array() }))).toBe(1);
+  });
+
+  it('malformed Candid to the management canister is rejected with IC0408', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const e = await rejection(pic.updateCall({ canisterId: Principal.managementCanister(), method: 'install_code', arg: new Uint8Array(IDL.encode([IDL.Text], ['x'])) }));
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_REJECT);
+    expect(e.errorCode).toBe(ErrorCode.InvalidManagementPayload);
+  });
+});
