@@ -54,6 +54,7 @@ import {
   plainCost64,
   plainImm,
 } from './opcodes.ts';
+import { meterEachInstruction } from './reference.ts';
 
 export const COUNTER_EXPORT = '__ic_instructions_left';
 
@@ -85,6 +86,12 @@ export interface InstrumentOptions {
    * `off`, an operator's switch for measuring what metering costs.
    */
   meter?: boolean;
+  /**
+   * 'block' (default): the IC's scheme. 'instruction': charge every instruction separately and
+   * never check (reference.ts; for tests that compare the two). The environment variable
+   * REPLICA_METERING=per-instruction selects it for a whole replica.
+   */
+  granularity?: 'block' | 'instruction';
 }
 
 export interface InstrumentResult {
@@ -123,6 +130,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   const memory64 = memories.length > 0 && (memories[0].flags & 0x04) !== 0;
   const counterGlobal = counts.globals + m.globals.length;
   const meter = options.meter ?? meteringEnabledByEnvironment();
+  const granularity = options.granularity ?? (environmentValue('REPLICA_METERING') === 'per-instruction' ? 'instruction' : 'block');
 
   // The helper that charges bulk operations: (i64 size) -> (i64 size), appended last.
   const helperFunction = meter ? counts.funcs + m.functions.length : -1;
@@ -131,7 +139,20 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   const table64ByIndex = tables.map((t) => (t.limits.flags & 0x04) !== 0);
   const stats = { functions: m.code.length, blocks: 0, checks: 0, dynamicCharges: 0, milliseconds: 0 };
 
-  if (meter) {
+  if (meter && granularity === 'instruction') {
+    for (const body of m.code) {
+      body.bytes = meterEachInstruction(body.bytes, counterGlobal, helperFunction, memory64, (ins) => {
+        const imm = ins.imm as { a?: number; b?: number } | number | undefined;
+        if (ins.op === 'memory.init' || ins.op === 'table.init') return false;
+        const a = typeof imm === 'number' ? imm : (imm?.a ?? 0);
+        const b = typeof imm === 'number' ? imm : (imm?.b ?? 0);
+        const wide = ins.op.startsWith('memory.') ? memory64ByIndex : table64ByIndex;
+        return Boolean(wide[a] && wide[b]);
+      });
+      delete body.sizeWidth;
+    }
+    appendHelper(m, counterGlobal);
+  } else if (meter) {
     const rewriter = new BodyRewriter(counterGlobal, helperFunction, memory64, memory64ByIndex, table64ByIndex);
     const definedFuncOffset = counts.funcs;
     for (let f = 0; f < m.code.length; f++) {
@@ -215,9 +236,12 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   return result;
 }
 
+function environmentValue(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
 function meteringEnabledByEnvironment(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.REPLICA_METERING !== 'off';
+  return environmentValue('REPLICA_METERING') !== 'off';
 }
 
 /** Appends the bulk-operation charging helper and, if needed, its type. */
