@@ -14,6 +14,7 @@ import { nodeResponseSigner } from './http/node-crypto.ts';
 import { startServer } from './http/server.ts';
 import { Replica } from './index.ts';
 import { loadOrCreateKeys } from './store/disk-keys.ts';
+import { DiskStore } from './store/disk-store.ts';
 
 const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose]';
 
@@ -51,7 +52,18 @@ async function main(): Promise<void> {
 
   const keys = loadOrCreateKeys(stateDir);
   const replica = await Replica.create({ log });
-  const httpInterface = new HttpInterface({ engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys) });
+  const store = stateDir ? new DiskStore(stateDir) : undefined;
+  if (store) {
+    const restored = await store.restore(replica.scheduler, replica.management);
+    if (restored > 0) console.log(`restored ${restored} canister${restored === 1 ? '' : 's'} from ${stateDir}`);
+  }
+  const flush = () => store?.flush(replica.scheduler, replica.management);
+  const httpInterface = new HttpInterface({
+    engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys), beforeCertify: flush,
+  });
+  // Timers and heartbeats change state without any certificate being asked for.
+  const flushTimer = store ? setInterval(flush, 1000) : undefined;
+  flushTimer?.unref();
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ httpInterface, host: values.host, port });
@@ -78,6 +90,9 @@ async function main(): Promise<void> {
     console.log(`\n${signal}: stopping`);
     await server.close();
     await replica.tearDown();
+    if (flushTimer) clearInterval(flushTimer);
+    flush();
+    store?.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

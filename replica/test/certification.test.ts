@@ -207,3 +207,11 @@ describe('keys and principals', () => {
     expect(ed25519.verify(sig, concatBytes(agent.IC_RESPONSE_DOMAIN_SEPARATOR, hash), raw)).toBe(true);
   });
 });
+
+describe('subnet keys from stored secrets', () => {
+  it('are the same keys every time they are loaded', () => {
+    const again = subnetKeys(keys.rootSecretKey, keys.nodeSecretKey);
+    expect(toHex(again.rootKeyDer)).toBe(toHex(keys.rootKeyDer));
+    expect(toHex(again.nodeId)).toBe(toHex(keys.nodeId));
+  });
+});

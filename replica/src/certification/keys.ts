@@ -55,7 +55,8 @@ const BLS_ORDER = bls12_381.fields.Fr.ORDER;
 function normalizeBlsSecret(secret: Uint8Array): Uint8Array {
   let n = 0n;
   for (const b of secret) n = (n << 8n) | BigInt(b);
-  n = (n % (BLS_ORDER - 1n)) + 1n;
+  // Idempotent: a valid scalar (1 <= n < order) is kept, so stored keys load unchanged.
+  if (n < 1n || n >= BLS_ORDER) n = (n % (BLS_ORDER - 1n)) + 1n;
   const out = new Uint8Array(32);
   for (let i = 31; i >= 0; i--) {
     out[i] = Number(n & 0xffn);

@@ -50,6 +50,11 @@ export interface HttpInterfaceOptions {
    * server passes node:crypto's ed25519 (~0.07 ms); the result is the same bytes.
    */
   signResponse?: (responseHash: Uint8Array) => Uint8Array;
+  /**
+   * Runs before each certificate is signed, i.e. before any client can learn a call's outcome
+   * from it: the disk store makes the state durable here.
+   */
+  beforeCertify?: () => void;
 }
 
 const CBOR = 'application/cbor';
@@ -66,6 +71,7 @@ export class HttpInterface {
   #onCall: HttpInterfaceOptions['onCall'];
   #syncTimeoutMs: number;
   #signResponse: (responseHash: Uint8Array) => Uint8Array;
+  #beforeCertify: (() => void) | undefined;
   #canisterCache = new Map<string, CanisterCertifiedInfo>();
   #dataCertificates = new Map<string, { version: number; certificate: Uint8Array }>();
 
@@ -75,6 +81,7 @@ export class HttpInterface {
     this.#onCall = options.onCall;
     this.#syncTimeoutMs = options.syncCallTimeoutMs ?? SYNC_CALL_TIMEOUT_MS;
     this.#signResponse = options.signResponse ?? ((hash) => signResponse(this.keys, hash));
+    this.#beforeCertify = options.beforeCertify;
     const tree = withSubnet(EMPTY_STATE, {
       subnetId: this.keys.subnetId,
       publicKeyDer: this.keys.rootKeyDer,
@@ -363,6 +370,7 @@ export class HttpInterface {
 
   /** Before each signature: fold the engine's canister state in and drop expired statuses. */
   #refreshState(): void {
+    this.#beforeCertify?.();
     const seen = new Set<string>();
     for (const id of this.engine.listCanisters()) {
       const key = toHex(id);
