@@ -158,3 +158,14 @@ describe('the node:crypto response signer', () => {
     expect(toHex(nodeResponseSigner(keys)(hash))).toBe(toHex(signResponse(keys, hash)));
   });
 });
+
+describe('the node:crypto SHA-256', () => {
+  it('gives the portable digests', async () => {
+    const { sha256 } = await import('@noble/hashes/sha2.js');
+    const { nodeSha256 } = await import('../src/http/node-crypto.ts');
+    for (const size of [0, 1, 55, 64, 1000]) {
+      const data = new Uint8Array(size).map((_, i) => i * 7);
+      expect(toHex(nodeSha256(data))).toBe(toHex(sha256(data)));
+    }
+  });
+});

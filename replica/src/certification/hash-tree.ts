@@ -5,7 +5,7 @@
 // insertion or removal rehash O(log n) nodes, and an old version stays valid for witnesses after
 // the state moved on (a certificate and its witnesses must come from the same version).
 
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from './sha256.ts';
 import { compareBytes, concatBytes } from './bytes.ts';
 import { domainSeparator } from './representation-independent-hash.ts';
 

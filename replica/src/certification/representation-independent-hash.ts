@@ -1,7 +1,7 @@
 // Representation-independent hashing of structured data (https-interface.md#hash-of-map) and
 // request ids (#request-id): the request id is the hash of the request's `content` map.
 
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256 } from './sha256.ts';
 import { compareBytes, concatBytes, sleb128, uleb128, utf8 } from './bytes.ts';
 import type { CborMap, CborValue } from './cbor.ts';
 
@@ -17,12 +17,23 @@ export function hashValue(value: CborValue): Uint8Array {
   throw new TypeError(`the representation-independent hash has no encoding for ${value === null ? 'null' : typeof value}`);
 }
 
+// Field names repeat in every request (request_type, sender, …): hash each once.
+const nameHashes = new Map<string, Uint8Array>();
+function nameHash(name: string): Uint8Array {
+  let hash = nameHashes.get(name);
+  if (!hash) {
+    hash = sha256(utf8(name));
+    if (nameHashes.size < 1024) nameHashes.set(name, hash);
+  }
+  return hash;
+}
+
 /** hash_of_map: SHA-256 over the sorted concatenations H(name) · H(value) of the present fields. */
 export function hashOfMap(map: CborMap): Uint8Array {
   const pairs: Uint8Array[] = [];
   for (const [name, value] of Object.entries(map)) {
     if (value === undefined) continue;
-    pairs.push(concatBytes(sha256(utf8(name)), hashValue(value)));
+    pairs.push(concatBytes(nameHash(name), hashValue(value)));
   }
   pairs.sort(compareBytes);
   return sha256(concatBytes(...pairs));
