@@ -11,7 +11,9 @@ import { Principal } from '@dfinity/principal';
 import { HttpAgent as CoreAgent, Actor as CoreActor } from '@icp-sdk/core/agent';
 import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
 import { toHex } from '../src/certification/bytes.ts';
-import { encodeCbor } from '../src/certification/cbor.ts';
+import { decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
+import { lookupPath } from '../src/certification/hash-tree.ts';
+import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import { subnetKeys } from '../src/certification/keys.ts';
 import { canisterIdFromNumber, principalToText } from '../src/certification/principal.ts';
 import type { CallOutcome, EnginePort } from '../src/http/engine-port.ts';
@@ -32,7 +34,9 @@ class TinyEngine implements EnginePort {
   counter = 0n;
   certifiedData = new Uint8Array(32);
   readonly id = canisterIdFromNumber(1);
-  time = () => BigInt(Date.now()) * 1_000_000n;
+  /** Added to the wall clock, to move replica time forward past retention windows. */
+  offsetNs = 0n;
+  time = () => BigInt(Date.now()) * 1_000_000n + this.offsetNs;
   canisterRanges = (): Array<[Uint8Array, Uint8Array]> => [[canisterIdFromNumber(0), canisterIdFromNumber(0xfffff)]];
   listCanisters = () => [this.id];
   canisterInfo = (id: Uint8Array) =>
@@ -167,5 +171,60 @@ describe('the node:crypto SHA-256', () => {
       const data = new Uint8Array(size).map((_, i) => i * 7);
       expect(toHex(nodeSha256(data))).toBe(toHex(sha256(data)));
     }
+  });
+});
+
+describe('ingress rules and housekeeping', () => {
+  const post = (path: string, body: Uint8Array) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body });
+  const callBody = (nonce: number, expiry = engine.time() + 60_000_000_000n) => encodeCbor({ content: {
+    request_type: 'call', sender: Uint8Array.of(4), ingress_expiry: expiry, canister_id: engine.id, method_name: 'inc',
+    arg: new Uint8Array(IDL.encode([], [])), nonce: Uint8Array.of(nonce) } });
+  const readStatus = async (requestId: Uint8Array) => {
+    const response = await post(`/api/v3/canister/${canisterId}/read_state`, encodeCbor({ content: {
+      request_type: 'read_state', sender: Uint8Array.of(4), ingress_expiry: engine.time() + 60_000_000_000n,
+      paths: [[new TextEncoder().encode('request_status'), requestId]] } }));
+    const { certificate } = decodeCbor(new Uint8Array(await response.arrayBuffer())) as any;
+    const tree = (decodeCbor(certificate) as any).tree;
+    return lookupPath(['request_status', requestId, 'status'], tree);
+  };
+
+  it('refuses an expiry too far in the future with the agent-recognised prefix', async () => {
+    const response = await post(`/api/v3/canister/${canisterId}/call`, callBody(1, engine.time() + 3_600_000_000_000n));
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/^Invalid request expiry: .* is outside the accepted window/);
+  });
+
+  it('keeps a request status for the retention window, then prunes it', async () => {
+    const body = callBody(2);
+    expect((await post(`/api/v3/canister/${canisterId}/call`, body)).status).toBe(200);
+    const requestId = requestIdOf((decodeCbor(body) as any).content);
+    const status = await readStatus(requestId);
+    expect(status.status === 'found' && new TextDecoder().decode(status.value as Uint8Array)).toBe('replied');
+    engine.offsetNs += 6n * 60n * 1_000_000_000n;
+    try {
+      expect((await readStatus(requestId)).status).toBe('absent');
+      expect(api.registry.get(requestId)).toBeUndefined();
+    } finally {
+      engine.offsetNs = 0n;
+    }
+  });
+
+  it('answers a browser preflight with CORS headers', async () => {
+    const response = await fetch(`${url}/api/v3/canister/${canisterId}/query`, {
+      method: 'OPTIONS', headers: { origin: 'http://localhost:4321', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-headers')).toMatch(/Content-Type/i);
+  });
+
+  it('serves subnet read_state with the subnet key and canister ranges', async () => {
+    const agent = await CoreAgent.create({ host: url, shouldFetchRootKey: true });
+    const subnetId = CorePrincipal.fromUint8Array(keys.subnetId);
+    const { verifiedCertificate } = await (agent as any).readState({ subnetId }, { paths: [[new TextEncoder().encode('subnet')], [new TextEncoder().encode('canister_ranges'), keys.subnetId]] });
+    const key = verifiedCertificate.lookup_path(['subnet', keys.subnetId, 'public_key']);
+    expect(toHex(key.value)).toBe(toHex(keys.rootKeyDer));
+    const shard = verifiedCertificate.lookup_path(['canister_ranges', keys.subnetId, canisterIdFromNumber(0)]);
+    expect(shard.status).toBe('Found');
   });
 });

@@ -298,24 +298,35 @@ function witnessNode(n: StateNode, trie: PathTrie): HashTree {
   if (trie.next.size === 0) return [PRUNED, digestOf(n)];
   if (n.kind === 'leaf') return [PRUNED, digestOf(n)];
   if (n.root === null) return [EMPTY];
-  const wanted = [...trie.next.values()].sort((a, b) => compareBytes(a.label, b.label));
-  return witnessTreap(n.root, wanted);
+  const root = n.root;
+  const wanted = [...trie.next.values()]
+    .map((w) => ({ ...w, absent: treapGet(root, w.label) === undefined }))
+    .sort((a, b) => compareBytes(a.label, b.label));
+  return witnessTreap(root, wanted);
 }
 
-function witnessTreap(t: TreapNode, wanted: Array<{ label: Uint8Array; trie: PathTrie }>): HashTree {
-  const less: typeof wanted = [];
-  const greater: typeof wanted = [];
+type Wanted = { label: Uint8Array; trie: PathTrie; absent: boolean };
+
+function witnessTreap(t: TreapNode, wanted: Wanted[]): HashTree {
+  const less: Wanted[] = [];
+  const greater: Wanted[] = [];
   let here: PathTrie | undefined;
   for (const w of wanted) {
     const cmp = compareBytes(w.label, t.label);
     if (cmp === 0) here = w.trie;
     else (cmp < 0 ? less : greater).push(w);
   }
-  const side = (sub: TreapNode | null, ws: typeof wanted): HashTree | null => {
+  const side = (sub: TreapNode | null, ws: Wanted[]): HashTree | null => {
     if (sub === null) return null;
     return ws.length > 0 ? witnessTreap(sub, ws) : [PRUNED, treapDigest(sub)];
   };
-  // This node's label is always shown: it bounds the searches that went left or right.
-  const own: HashTree = [LABELED, t.label, here ? witnessNode(t.child, here) : [PRUNED, digestOf(t.child)]];
+  // Show this node's label when it is requested, or as a bound that proves a requested label
+  // absent. Otherwise prune it: besides being smaller, this keeps the agents' label comparison
+  // (not lexicographic for a label that is a prefix of another, e.g. canister / canister_ranges)
+  // from stopping at a label nobody asked for.
+  let own: HashTree;
+  if (here) own = [LABELED, t.label, witnessNode(t.child, here)];
+  else if (wanted.some((w) => w.absent)) own = [LABELED, t.label, [PRUNED, digestOf(t.child)]];
+  else own = [PRUNED, labeledDigest(t.label, digestOf(t.child))];
   return combineTrees(side(t.left, less), own, side(t.right, greater));
 }
