@@ -10,8 +10,13 @@ import candidGrammar from './src/grammars/candid.tmLanguage.json' with { type: '
 // an asset canister; override with SITE_URL when it is deployed elsewhere.
 const site = process.env.SITE_URL ?? 'https://scalability-wg.icp0.io';
 
+// WG_CONTENT_DIR builds another content folder (tests build broken fixtures); give such builds
+// their own cache so they never share content-layer state with the real site.
+const fixtureBuild = process.env.WG_CONTENT_DIR !== undefined;
+
 export default defineConfig({
   site,
+  ...(fixtureBuild ? { cacheDir: `${process.env.WG_CONTENT_DIR}/.astro-cache` } : {}),
   trailingSlash: 'always',
   // Starlight turns on prefetch-all; pages without a demo should ship only search, theme and
   // table-of-contents script (tests/unit/site-js-budget.test.ts holds them to 10 KB gzipped).
@@ -42,6 +47,7 @@ export default defineConfig({
       },
       components: {
         Footer: './src/components/SiteFooter.astro',
+        Search: './src/components/Search.astro',
       },
     }),
     mdx(),

@@ -59,7 +59,7 @@ export function checkContent(input: ContentInput): ContentProblem[] {
       problems.push({
         file,
         field: 'date',
-        message: `is ${isoDay(session.data.date)} but the file name says ${session.id.slice(0, 10)}; the meeting date must match`,
+        message: `is ${isoDay(session.data.date)} but the file name says ${session.id.slice(0, 10)}; the meeting date must match (YAML rolls an impossible date such as 2022-13-45 over into a later one)`,
       });
     }
     if (!slideIds.has(session.data.slides)) {

@@ -109,7 +109,7 @@ describe('cross-file checks', () => {
     const problems = checkContent({ sessions, slides: [deck('2022-08-18-stable-memory'), deck('2023-01-01-orphan')], patterns: [], glossary: [] });
     expect(new ContentError(problems).message).toMatchInlineSnapshot(`
       "The content has 4 problems:
-        content/sessions/2022-08-18-stable-memory.mdx: field \`date\`: is 2022-08-19 but the file name says 2022-08-18; the meeting date must match
+        content/sessions/2022-08-18-stable-memory.mdx: field \`date\`: is 2022-08-19 but the file name says 2022-08-18; the meeting date must match (YAML rolls an impossible date such as 2022-13-45 over into a later one)
         content/sessions/2022-09-22-plan.mdx: field \`slides\`: no deck content/slides/2022-09-22-plan-deck.md exists (a deck's id is its file name)
         content/sessions/2022-09-22-plan.mdx: field \`number\`: 2 is also used by content/sessions/2022-08-18-stable-memory.mdx
         content/slides/2023-01-01-orphan.md: field \`session\`: no session content/sessions/2023-01-01-orphan.mdx exists"

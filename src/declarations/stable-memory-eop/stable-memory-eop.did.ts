@@ -68,8 +68,9 @@ export interface UpgradeCost {
   'at' : bigint,
   'records' : bigint,
   'totalInstructions' : bigint,
-  'preUpgradeInstructions' : bigint,
-  'postUpgradeInstructions' : bigint,
+  'postUpgradeHookInstructions' : bigint,
+  'runtimeInstructions' : bigint,
+  'preUpgradeHookInstructions' : bigint,
 }
 export interface Verification {
   'records' : bigint,
@@ -135,8 +136,9 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
     'at' : IDL.Int,
     'records' : IDL.Nat,
     'totalInstructions' : IDL.Nat64,
-    'preUpgradeInstructions' : IDL.Nat64,
-    'postUpgradeInstructions' : IDL.Nat64,
+    'postUpgradeHookInstructions' : IDL.Nat64,
+    'runtimeInstructions' : IDL.Nat64,
+    'preUpgradeHookInstructions' : IDL.Nat64,
   });
   const Stats = IDL.Record({
     'memory' : MemoryStats,
