@@ -14,6 +14,14 @@ import { join } from 'node:path';
 
 const here = import.meta.dirname;
 
+// stripTypeScriptTypes is marked experimental in Node 24 and says so on stderr the first time; that
+// line would land in the middle of `npm start`'s progress output, so this one warning is dropped.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: never[]) => {
+  if (String(warning).includes('stripTypeScriptTypes')) return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
+
 const files: Record<string, { path: string; type: string; strip?: boolean }> = {
   '/': { path: 'index.html', type: 'text/html; charset=utf-8' },
   '/provider.ts': { path: 'provider.ts', type: 'text/javascript; charset=utf-8', strip: true },

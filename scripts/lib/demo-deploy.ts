@@ -1,0 +1,252 @@
+// Deploys the demo canisters (canisters/canisters.ts, those not created by another canister) onto a
+// network through the IC's public HTTP interface, with @dfinity/agent, as a controller identity.
+// `npm start` calls it against the local replica; it is written so `npm run deploy` can call the
+// same function (one deploy path), given an agent for its network and the ids it already knows.
+//
+// For each canister: known id and installed → compare the module hash (read_state, certified) with
+// the build's sha256 and upgrade only when the code changed; known id but gone (a wiped local
+// replica) → create it again under the same id (provisional_create_canister_with_cycles'
+// specified_id, local replicas only) and install; unknown → create and install. Then the wiring
+// the demos need, each step idempotent: the lab controls the three stores and holds their modules
+// (canisters/lab/main.mo says why), and the composite-query front has created its partitions.
+import { readFileSync } from 'node:fs';
+import { Actor, CanisterStatus, type ActorSubclass, type HttpAgent } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import { deployedCanisters, type CanisterSpec } from '../../canisters/canisters.ts';
+import type { BuiltCanister } from '../build-canisters.ts';
+import { idlFactory as labIdl, type _SERVICE as LabService, type Which } from '../../src/declarations/lab/lab.did.ts';
+import { idlFactory as frontIdl, type _SERVICE as FrontService } from '../../src/declarations/composite-front/composite-front.did.ts';
+
+// The part of the management canister's interface (ic.did) a deploy needs. Records may omit
+// optional fields: Candid subtyping reads them as null on the receiving side.
+const managementIdl: IDL.InterfaceFactory = ({ IDL }) => {
+  const settings = IDL.Record({ controllers: IDL.Opt(IDL.Vec(IDL.Principal)) });
+  return IDL.Service({
+    provisional_create_canister_with_cycles: IDL.Func(
+      [IDL.Record({ amount: IDL.Opt(IDL.Nat), settings: IDL.Opt(settings), specified_id: IDL.Opt(IDL.Principal) })],
+      [IDL.Record({ canister_id: IDL.Principal })],
+      [],
+    ),
+    install_code: IDL.Func(
+      [
+        IDL.Record({
+          mode: IDL.Variant({
+            install: IDL.Null,
+            reinstall: IDL.Null,
+            upgrade: IDL.Opt(
+              IDL.Record({
+                skip_pre_upgrade: IDL.Opt(IDL.Bool),
+                wasm_memory_persistence: IDL.Opt(IDL.Variant({ keep: IDL.Null, replace: IDL.Null })),
+              }),
+            ),
+          }),
+          canister_id: IDL.Principal,
+          wasm_module: IDL.Vec(IDL.Nat8),
+          arg: IDL.Vec(IDL.Nat8),
+        }),
+      ],
+      [],
+      [],
+    ),
+    update_settings: IDL.Func([IDL.Record({ canister_id: IDL.Principal, settings })], [], []),
+  });
+};
+
+interface ManagementService {
+  provisional_create_canister_with_cycles(arg: {
+    amount: [] | [bigint];
+    settings: [] | [{ controllers: [] | [Principal[]] }];
+    specified_id: [] | [Principal];
+  }): Promise<{ canister_id: Principal }>;
+  install_code(arg: {
+    mode: { install: null } | { reinstall: null } | { upgrade: [] | [{ skip_pre_upgrade: [] | [boolean]; wasm_memory_persistence: [] | [{ keep: null } | { replace: null }] }] };
+    canister_id: Principal;
+    wasm_module: Uint8Array;
+    arg: Uint8Array;
+  }): Promise<void>;
+  update_settings(arg: { canister_id: Principal; settings: { controllers: [] | [Principal[]] } }): Promise<void>;
+}
+
+/** The first id of a local replica's range: an effective canister id for creating canisters there. */
+const LOCAL_RANGE_START = 'rrkah-fqaaa-aaaaa-aaaaq-cai';
+/** Cycles for a canister that creates others (each bucket or partition takes its share). */
+const CREATOR_CYCLES = 100_000_000_000_000n;
+const STORE_FOR: Record<string, Which> = {
+  'stable-memory-classic': { classic: null },
+  'stable-memory-region': { region: null },
+  'stable-memory-eop': { eop: null },
+};
+/** What the composite-query demo searches: 4 partitions of 2,000 generated documents each. */
+const COMPOSITE_SETUP = { partitions: 4n, documentsPerPartition: 2_000n, cyclesPerPartition: 2_000_000_000_000n };
+const LAB_CHUNK_BYTES = 1_000_000;
+
+export type DeployAction = 'created' | 'recreated' | 'installed' | 'upgraded' | 'unchanged';
+
+export interface DeployOptions {
+  /** An agent whose identity becomes (or already is) the controller of every demo canister. */
+  agent: HttpAgent;
+  network: 'local' | 'ic';
+  /** The build's output (scripts/build-canisters.ts), one entry per canister. */
+  built: BuiltCanister[];
+  /** Ids from earlier deploys on this network, by canister name. */
+  knownIds: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface DeployResult {
+  ids: Record<string, string>;
+  actions: Record<string, DeployAction>;
+}
+
+function management(agent: HttpAgent, effectiveCanisterId: Principal | string): ActorSubclass<ManagementService> {
+  return Actor.createActor<ManagementService>(managementIdl, {
+    agent,
+    canisterId: Principal.managementCanister(),
+    effectiveCanisterId: typeof effectiveCanisterId === 'string' ? Principal.fromText(effectiveCanisterId) : effectiveCanisterId,
+  });
+}
+
+function hex(bytes: ArrayBuffer | Uint8Array): string {
+  return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('hex');
+}
+
+/** The installed module's hash and the controllers, or undefined when the canister does not exist. */
+async function readCanister(agent: HttpAgent, id: Principal): Promise<{ moduleHash?: string; controllers: string[] } | undefined> {
+  try {
+    const status = await CanisterStatus.request({ agent, canisterId: id, paths: ['module_hash', 'controllers'] });
+    const moduleHash = status.get('module_hash');
+    const controllers = status.get('controllers');
+    // Paths of a canister that does not exist are absent from the certified tree (read as null).
+    if (!Array.isArray(controllers)) return undefined;
+    return {
+      ...(typeof moduleHash === 'string' && moduleHash ? { moduleHash: moduleHash.replace(/^0x/, '') } : {}),
+      controllers: controllers.map((p) => p.toText()),
+    };
+  } catch (error) {
+    const message = String((error as Error).message ?? error);
+    // A canister that does not exist: its read_state path is absent or refused (400/404).
+    if (/not (?:found|exist)|does not belong|does not contain|absent|404|400/i.test(message)) return undefined;
+    throw error;
+  }
+}
+
+async function deployOne(spec: CanisterSpec, built: BuiltCanister, options: DeployOptions, self: Principal): Promise<{ id: Principal; action: DeployAction }> {
+  const { agent, network } = options;
+  const wasm = new Uint8Array(readFileSync(built.wasmPath));
+  const known = options.knownIds[spec.name];
+  let id = known ? Principal.fromText(known) : undefined;
+  let action: DeployAction = 'installed';
+  const existing = id ? await readCanister(agent, id) : undefined;
+  if (!id || !existing) {
+    if (network !== 'local') {
+      throw new Error(
+        `${spec.name} has no canister on mainnet${known ? ` (${known} is gone)` : ''}: create it first (npm run deploy -- --network ic, or dfx canister create ${spec.name} --network ic) and record its id in canister_ids.json`,
+      );
+    }
+    const created = await management(agent, id ?? LOCAL_RANGE_START).provisional_create_canister_with_cycles({
+      amount: [CREATOR_CYCLES],
+      settings: [{ controllers: [[self]] }],
+      specified_id: id ? [id] : [],
+    });
+    action = id ? 'recreated' : 'created';
+    id = created.canister_id;
+  } else if (existing.moduleHash === built.sha256) {
+    return { id, action: 'unchanged' };
+  } else if (existing.moduleHash) {
+    action = 'upgraded';
+  }
+  const mode =
+    action === 'upgraded'
+      ? {
+          upgrade: [
+            {
+              skip_pre_upgrade: [],
+              // Enhanced orthogonal persistence keeps the Wasm heap only when the upgrade says so.
+              wasm_memory_persistence: spec.mode === 'eop' ? [{ keep: null }] : [],
+            },
+          ] as [{ skip_pre_upgrade: []; wasm_memory_persistence: [] | [{ keep: null }] }],
+        }
+      : { install: null };
+  await management(agent, id).install_code({ mode, canister_id: id, wasm_module: wasm, arg: new Uint8Array(IDL.encode([], [])) });
+  return { id, action };
+}
+
+function firstLine(text: string): string {
+  // Agent errors spell out the whole HTTP exchange; the reject message is what a person needs.
+  const reject = /Reject message: (.*)/.exec(text);
+  return reject ? reject[1] : text.split('\n')[0];
+}
+
+function describe(error: { [k: string]: unknown }): string {
+  const [kind, detail] = Object.entries(error)[0];
+  return `${kind}: ${typeof detail === 'string' ? detail : JSON.stringify(detail, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`;
+}
+
+/** Makes the lab a controller of each store, registers the stores and uploads their modules where needed. */
+async function wireLab(options: DeployOptions, ids: Record<string, string>, actions: Record<string, DeployAction>, self: Principal): Promise<void> {
+  const { agent, log = console.log } = options;
+  const labId = Principal.fromText(ids.lab);
+  const lab = Actor.createActor<LabService>(labIdl, { agent, canisterId: labId });
+  const status = await lab.status();
+  for (const [name, which] of Object.entries(STORE_FOR)) {
+    const storeId = Principal.fromText(ids[name]);
+    const built = options.built.find((b) => b.name === name)!;
+    const current = await readCanister(agent, storeId);
+    if (!current?.controllers.includes(labId.toText())) {
+      await management(agent, storeId).update_settings({ canister_id: storeId, settings: { controllers: [[self, labId]] } });
+    }
+    const info = status.stores.find((s) => Object.keys(s.which)[0] === Object.keys(which)[0]);
+    if (info?.canisterId[0]?.toText() !== storeId.toText()) {
+      const registered = await lab.register(which, storeId);
+      if ('err' in registered) throw new Error(`lab.register(${name}) refused: ${describe(registered.err)}`);
+    }
+    // The lab upgrades a store to the module it holds, so it must hold the one just deployed.
+    const stale = !info?.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged' || actions.lab === 'created' || actions.lab === 'recreated';
+    if (stale) {
+      const wasm = new Uint8Array(readFileSync(built.wasmPath));
+      const begun = await lab.beginModuleUpload(which, BigInt(wasm.length));
+      if ('err' in begun) throw new Error(`lab.beginModuleUpload(${name}) refused: ${describe(begun.err)}`);
+      for (let at = 0; at < wasm.length; at += LAB_CHUNK_BYTES) {
+        const appended = await lab.appendModuleChunk(which, wasm.subarray(at, at + LAB_CHUNK_BYTES));
+        if ('err' in appended) throw new Error(`lab.appendModuleChunk(${name}) refused: ${describe(appended.err)}`);
+      }
+      log(`  lab holds the ${name} module (${Math.round(wasm.length / 1024)} KiB)`);
+    }
+  }
+}
+
+async function setUpCompositeFront(options: DeployOptions, frontId: string): Promise<void> {
+  const front = Actor.createActor<FrontService>(frontIdl, { agent: options.agent, canisterId: frontId });
+  if ((await front.listPartitions()).length > 0) return;
+  const result = await front.setup(COMPOSITE_SETUP);
+  if ('err' in result) throw new Error(`composite-front.setup refused: ${describe(result.err)}`);
+  (options.log ?? console.log)(`  composite-front created ${result.ok.length} partitions: ${result.ok.map((p) => p.canisterId.toText()).join(', ')}`);
+}
+
+/** Deploys every demo canister that is deployed on its own, then wires them up; returns ids and what happened. */
+export async function deployDemoCanisters(options: DeployOptions): Promise<DeployResult> {
+  const log = options.log ?? console.log;
+  const self = await options.agent.getPrincipal();
+  const ids: Record<string, string> = {};
+  const actions: Record<string, DeployAction> = {};
+  const width = Math.max(...deployedCanisters.map((c) => c.name.length));
+  for (const spec of deployedCanisters) {
+    const built = options.built.find((b) => b.name === spec.name);
+    if (!built) throw new Error(`${spec.name} was not built; run npm run build:canisters`);
+    const started = Date.now();
+    let deployed: { id: Principal; action: DeployAction };
+    try {
+      deployed = await deployOne(spec, built, options, self);
+    } catch (error) {
+      throw new Error(`deploying ${spec.name} failed: ${firstLine((error as Error).message)}`, { cause: error });
+    }
+    const { id, action } = deployed;
+    ids[spec.name] = id.toText();
+    actions[spec.name] = action;
+    log(`  ${spec.name.padEnd(width)} ${id.toText()}  ${action}${action === 'unchanged' ? '' : ` (${Date.now() - started} ms)`}`);
+  }
+  await wireLab({ ...options, log }, ids, actions, self);
+  await setUpCompositeFront({ ...options, log }, ids['composite-front']);
+  return { ids, actions };
+}
