@@ -53,14 +53,16 @@ async function main(): Promise<void> {
   const keys = loadOrCreateKeys(stateDir);
   const replica = await Replica.create({ log });
   const store = stateDir ? new DiskStore(stateDir) : undefined;
-  if (store) {
-    const restored = await store.restore(replica.scheduler, replica.management);
-    if (restored > 0) console.log(`restored ${restored} canister${restored === 1 ? '' : 's'} from ${stateDir}`);
+  const restored = await store?.restore(replica.scheduler, replica.management);
+  if (restored && restored.canisters > 0) {
+    console.log(`restored ${restored.canisters} canister${restored.canisters === 1 ? '' : 's'} from ${stateDir}`);
   }
-  const flush = () => store?.flush(replica.scheduler, replica.management);
-  const httpInterface = new HttpInterface({
+  let httpInterface: HttpInterface | undefined;
+  const flush = () => store?.flush(replica.scheduler, replica.management, httpInterface?.registry);
+  httpInterface = new HttpInterface({
     engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys), beforeCertify: flush,
   });
+  if (restored) httpInterface.restoreCompletedCalls(restored.completedCalls);
   // Timers and heartbeats change state without any certificate being asked for.
   const flushTimer = store ? setInterval(flush, 1000) : undefined;
   flushTimer?.unref();

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Actor, Certificate, lookupResultToBuffer } from '@dfinity/agent';
+import { decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
+import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import { counterIdl, counterWasm, deployCounter, localAgent, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'replica-state-'));
@@ -29,6 +31,14 @@ describe('a replica with a state directory', () => {
     const canisterId = await deployCounter(agent, 10n, wasm);
     let actor = Actor.createActor(counterIdl, { agent, canisterId }) as any;
     expect(await actor.inc()).toBe(11n);
+    // A call sent as raw CBOR, so the very same request can be replayed after the restart.
+    const replayBody = encodeCbor({ content: {
+      request_type: 'call', canister_id: canisterId.toUint8Array(), method_name: 'inc', arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
+      sender: Uint8Array.of(4), ingress_expiry: (BigInt(Date.now()) + 200_000n) * 1_000_000n, nonce: Uint8Array.of(42) } });
+    const send = (r: ReplicaProcess, version: string) => fetch(`${r.url}/api/${version}/canister/${canisterId.toText()}/call`, {
+      method: 'POST', headers: { 'content-type': 'application/cbor' }, body: replayBody });
+    expect((await send(replica, 'v3')).status).toBe(200);
+    expect(await actor.get()).toBe(12n);
 
     // Concurrent updates; kill -9 right after some have been answered.
     let replied = 0;
@@ -44,8 +54,16 @@ describe('a replica with a state directory', () => {
     agent = await localAgent(replica.url);
     actor = Actor.createActor(counterIdl, { agent, canisterId }) as any;
     const count = await actor.get();
-    expect(count).toBeGreaterThanOrEqual(11n + BigInt(answered));
-    expect(count).toBeLessThanOrEqual(41n);
+    expect(count).toBeGreaterThanOrEqual(12n + BigInt(answered));
+    expect(count).toBeLessThanOrEqual(42n);
+
+    // The replayed request is recognised (status done) and not executed a second time.
+    expect((await send(replica, 'v2')).status).toBe(202);
+    const requestId = requestIdOf((decodeCbor(replayBody) as any).content);
+    const state = await agent.readState(canisterId, { paths: [[new TextEncoder().encode('request_status'), requestId]] });
+    const statusCert = await Certificate.create({ certificate: state.certificate, rootKey: agent.rootKey!, canisterId });
+    expect(new TextDecoder().decode(lookupResultToBuffer(statusCert.lookup_path(['request_status', requestId, 'status'])))).toBe('done');
+    expect(await actor.get()).toBe(count);
 
     // The restored canister still works and certifies; a new canister gets a fresh id.
     const next = await actor.inc();

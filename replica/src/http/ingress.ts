@@ -11,14 +11,25 @@ export interface KnownCall {
   sender: Uint8Array;
   effectiveCanisterId: Uint8Array;
   ingressExpiry: bigint;
-  /** Resolves with the outcome and the certifier version that holds it. */
-  done: Promise<{ outcome: CallOutcome; version: number }>;
+  /** Resolves with the outcome and the certifier version that holds it (no outcome: restored as done). */
+  done: Promise<{ outcome?: CallOutcome; version: number }>;
   finished: boolean;
+}
+
+/** What the disk store keeps of a completed call, so a replay after a restart is not re-executed. */
+export interface CompletedCall {
+  requestId: Uint8Array;
+  sender: Uint8Array;
+  effectiveCanisterId: Uint8Array;
+  ingressExpiry: bigint;
+  pruneAt: bigint;
 }
 
 export class IngressRegistry {
   #calls = new Map<string, KnownCall>();
   #pruneQueue: Array<{ key: string; pruneAt: bigint }> = [];
+  #completedSinceTake: CompletedCall[] = [];
+  #prunedSinceTake: Uint8Array[] = [];
 
   get size(): number {
     return this.#calls.size;
@@ -36,7 +47,32 @@ export class IngressRegistry {
   completed(call: KnownCall, nowNs: bigint): void {
     call.finished = true;
     const retained = nowNs + REQUEST_STATUS_RETENTION_NS;
-    this.#pruneQueue.push({ key: toHex(call.requestId), pruneAt: retained > call.ingressExpiry ? retained : call.ingressExpiry });
+    const pruneAt = retained > call.ingressExpiry ? retained : call.ingressExpiry;
+    this.#pruneQueue.push({ key: toHex(call.requestId), pruneAt });
+    this.#completedSinceTake.push({ ...call, pruneAt });
+  }
+
+  /** Adds a call restored from disk as done (its outcome was not kept). */
+  restore(call: CompletedCall, done: KnownCall['done']): void {
+    this.add({ ...call, done, finished: true });
+    this.#pruneQueue.push({ key: toHex(call.requestId), pruneAt: call.pruneAt });
+    this.#pruneQueue.sort((a, b) => (a.pruneAt < b.pruneAt ? -1 : a.pruneAt > b.pruneAt ? 1 : 0));
+  }
+
+  /** Every completed call still remembered (for a checkpoint). */
+  completedCalls(): CompletedCall[] {
+    const pruneAt = new Map(this.#pruneQueue.map((e) => [e.key, e.pruneAt]));
+    return [...this.#calls.values()]
+      .filter((c) => c.finished)
+      .map((c) => ({ requestId: c.requestId, sender: c.sender, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry, pruneAt: pruneAt.get(toHex(c.requestId)) ?? c.ingressExpiry }));
+  }
+
+  /** Calls completed and pruned since the last take (for an incremental commit). */
+  takeChanges(): { completed: CompletedCall[]; pruned: Uint8Array[] } {
+    const out = { completed: this.#completedSinceTake, pruned: this.#prunedSinceTake };
+    this.#completedSinceTake = [];
+    this.#prunedSinceTake = [];
+    return out;
   }
 
   /** Removes due entries and returns their request ids (to drop from the state tree). */
@@ -48,6 +84,7 @@ export class IngressRegistry {
       if (call) {
         this.#calls.delete(this.#pruneQueue[i].key);
         removed.push(call.requestId);
+        this.#prunedSinceTake.push(call.requestId);
       }
       i++;
     }

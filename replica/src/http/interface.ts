@@ -21,7 +21,7 @@ import {
 import type { CallOutcome, EnginePort, IngressCall } from './engine-port.ts';
 import { decodeEnvelope, type CallEnvelope, type Envelope, type ReadStateEnvelope } from './envelope.ts';
 import { HttpError, badRequest, forbidden, methodNotAllowed, notFound } from './errors.ts';
-import { IngressRegistry, type KnownCall } from './ingress.ts';
+import { IngressRegistry, type CompletedCall, type KnownCall } from './ingress.ts';
 
 export interface HttpResponse {
   status: number;
@@ -390,6 +390,16 @@ export class HttpInterface {
     }
     for (const id of this.registry.prune(this.engine.time())) {
       this.certifier.update((t) => withRequestStatus(t, id, undefined));
+    }
+  }
+
+  /** Puts back calls a previous run completed (from the disk store): replays stay answered, as done. */
+  restoreCompletedCalls(calls: CompletedCall[]): void {
+    const now = this.engine.time();
+    for (const call of calls) {
+      if (call.pruneAt <= now || this.registry.get(call.requestId)) continue;
+      const version = this.certifier.update((t) => withRequestStatus(t, call.requestId, { status: 'done' }));
+      this.registry.restore(call, Promise.resolve({ version }));
     }
   }
 

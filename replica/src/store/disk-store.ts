@@ -19,6 +19,7 @@ import { loadModule } from '../execution/module.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import type { ManagementCanister } from '../management/management-canister.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { CompletedCall } from '../http/ingress.ts';
 
 const LOG = 'state.log';
 const PAGE = 65536;
@@ -91,12 +92,17 @@ interface PersistedCanister {
   stable: Uint8Array;
 }
 
-export interface RestoredRequest {
-  requestId: Uint8Array;
-  sender: Uint8Array;
-  effectiveCanisterId: Uint8Array;
-  ingressExpiry: bigint;
+/** The ingress registry, as the store sees it (http/ingress.ts). */
+export interface CompletedCallSource {
+  completedCalls(): CompletedCall[];
+  takeChanges(): { completed: CompletedCall[]; pruned: Uint8Array[] };
 }
+
+const callToCbor = (c: CompletedCall): CborValue => [c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt];
+const callFromCbor = (v: CborValue): CompletedCall => {
+  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt] = v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint];
+  return { requestId, sender, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt) };
+};
 
 export class DiskStore {
   readonly dir: string;
@@ -114,9 +120,13 @@ export class DiskStore {
     this.#path = join(dir, LOG);
   }
 
-  /** Rebuilds canisters and the id allocator from the log into a fresh engine; returns how many. */
-  async restore(scheduler: Scheduler, management: ManagementCanister): Promise<number> {
-    if (!existsSync(this.#path)) return 0;
+  /**
+   * Rebuilds canisters and the id allocator from the log into a fresh engine; returns how many
+   * canisters, and the completed calls to hand to HttpInterface.restoreCompletedCalls.
+   */
+  async restore(scheduler: Scheduler, management: ManagementCanister): Promise<{ canisters: number; completedCalls: CompletedCall[] }> {
+    if (!existsSync(this.#path)) return { canisters: 0, completedCalls: [] };
+    const calls = new Map<string, CompletedCall>();
     const bytes = new Uint8Array(readFileSync(this.#path));
     const state = new Map<string, { fields: unknown; module?: Uint8Array; heap: Uint8Array; globals: unknown[]; stable: Uint8Array }>();
     const modules = new Map<string, Uint8Array>();
@@ -132,7 +142,15 @@ export class DiskStore {
       offset += 8 + length;
       const record = decodeCbor(payload) as CborMap;
       if (record.format !== FORMAT) throw new Error(`${this.#path} was written by an incompatible replica version (format ${String(record.format)})`);
-      if (record.full) state.clear();
+      if (record.full) {
+        state.clear();
+        calls.clear();
+      }
+      for (const c of (record.calls ?? []) as CborValue[]) {
+        const call = callFromCbor(c);
+        calls.set(toHex(call.requestId), call);
+      }
+      for (const id of (record.prunedCalls ?? []) as Uint8Array[]) calls.delete(toHex(id));
       for (const m of (record.modules ?? []) as CborMap[]) modules.set(toHex(m.hash as Uint8Array), m.bytes as Uint8Array);
       if (record.management) managementFields = fromCbor(record.management);
       for (const id of (record.removed ?? []) as string[]) state.delete(id);
@@ -170,14 +188,14 @@ export class DiskStore {
       canister.stable = stable;
       scheduler.canisters.set(id, canister);
     }
-    return state.size;
+    return { canisters: state.size, completedCalls: [...calls.values()] };
   }
 
   /**
    * Appends and fsyncs a commit with everything that changed since the last one. Cheap when
    * nothing changed (a memcmp per memory page). Returns true when it wrote.
    */
-  flush(scheduler: Scheduler, management: ManagementCanister): boolean {
+  flush(scheduler: Scheduler, management: ManagementCanister, ingress?: CompletedCallSource): boolean {
     const full = this.#fd === undefined || this.#logBytes > 4 * Math.max(this.#checkpointBytes, 16 * 1024 * 1024);
     if (full) this.#persisted.clear();
     const canisters: CborMap[] = [];
@@ -224,12 +242,16 @@ export class DiskStore {
     for (const id of removed) this.#persisted.delete(id);
     const managementMeta = toHex(encodeCbor(toCbor({ ...management, s: undefined, seed: undefined }) ?? null));
     const managementChanged = managementMeta !== this.#management;
-    if (!full && canisters.length === 0 && removed.length === 0 && !managementChanged) return false;
+    const callChanges = ingress?.takeChanges() ?? { completed: [], pruned: [] };
+    const calls = full ? (ingress?.completedCalls() ?? []) : callChanges.completed;
+    const prunedCalls = full ? [] : callChanges.pruned;
+    if (!full && canisters.length === 0 && removed.length === 0 && !managementChanged && calls.length === 0 && prunedCalls.length === 0) return false;
     this.#management = managementMeta;
 
     const payload = encodeCbor({
       format: FORMAT, full, modules, canisters, removed,
       management: toCbor({ ...management, s: undefined, seed: undefined }) ?? null,
+      calls: calls.map(callToCbor), prunedCalls,
     });
     const header = new Uint8Array(8);
     new DataView(header.buffer).setUint32(0, payload.length);
