@@ -13,6 +13,7 @@ import { lookupPath, type HashTree } from '../replica/src/certification/hash-tre
 import { signStateRoot, subnetKeys } from '../replica/src/certification/keys.ts';
 import { domainSeparator } from '../replica/src/certification/representation-independent-hash.ts';
 import { counterIdl, deployCounter, localAgent, startReplicaProcess } from '../replica/test/http-support.ts';
+import { meteringSection } from './bench-metering.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -186,7 +187,10 @@ async function httpInterfaceSection(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-const sections: Array<{ name: string; run: () => Promise<void> }> = [{ name: 'http', run: httpInterfaceSection }];
+const sections: Array<{ name: string; run: () => Promise<void> }> = [
+  { name: 'http', run: httpInterfaceSection },
+  { name: 'metering', run: meteringSection },
+];
 
 const only = process.argv[2];
 for (const section of sections) {

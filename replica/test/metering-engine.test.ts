@@ -10,7 +10,8 @@ const idlFactory: IdlFactory = ({ IDL: I }) =>
     spin: I.Func([I.Nat64], [I.Nat64], ['query']),
     spinCounted: I.Func([I.Nat64], [I.Nat64, I.Nat64], ['query']),
     mapInsert: I.Func([I.Nat64], [I.Nat64], []),
-    regionInsert: I.Func([I.Nat64], [I.Nat64], []),
+    regionAppend: I.Func([I.Nat64], [I.Nat64], []),
+    mapGet: I.Func([I.Nat64], [I.Nat64], ['query']),
     size: I.Func([], [I.Nat], ['query']),
   });
 

@@ -1,0 +1,137 @@
+// The "metering" section of `npm run bench` (scripts/bench.ts): what instruction counting costs,
+// measured against the same canisters run unmetered in the same process, and the instruction
+// counts of a few reference operations next to ic-stable-structures' published canbench figures.
+//
+// Unmetered baseline: REPLICA_METERING=off makes instrumentModule add the counter global but no
+// metering code. Both variants run in one replica; the unmetered module carries an extra custom
+// section so the engine's compiled-module cache (keyed by module hash) keeps them apart.
+// Timings are the minimum of interleaved rounds: the machine is shared, minima are the stable
+// statistic, and interleaving exposes both variants to the same load.
+
+import { Replica } from '../replica/src/index.ts';
+import { instrumentModule } from '../replica/src/metering/instrument.ts';
+import { encodeModule, parseModule } from '../replica/src/metering/module.ts';
+import { azleWork, motokoWork } from '../replica/test/metering-fixtures/fixtures.ts';
+
+const line = (label: string, text: string) => console.log(`  ${label.padEnd(52)} ${text}`);
+const fmt = (n: bigint | number) => Number(n).toLocaleString('en-US');
+const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1)) + ' ms';
+
+function unmeteredVariant(bytes: Uint8Array): Uint8Array {
+  const m = parseModule(bytes);
+  m.customs.push({ name: 'bench:unmetered', payload: new Uint8Array([1]) });
+  m.order.push(`custom:${m.customs.length - 1}`);
+  return encodeModule(m);
+}
+
+async function install<T>(pic: Replica, idlFactory: Parameters<Replica['setupCanister']>[0]['idlFactory'], wasm: Uint8Array, metered: boolean): Promise<T> {
+  if (!metered) process.env.REPLICA_METERING = 'off';
+  try {
+    const { actor } = await pic.setupCanister<T>({ idlFactory, wasm: metered ? wasm : unmeteredVariant(wasm) });
+    return actor as T;
+  } finally {
+    delete process.env.REPLICA_METERING;
+  }
+}
+
+/** Minimum wall time of `op` per variant over `rounds` interleaved rounds. */
+async function interleaved(variants: Record<string, () => Promise<unknown>>, rounds: number): Promise<Record<string, number>> {
+  const best: Record<string, number> = {};
+  for (const op of Object.values(variants)) await op(); // warm-up: compile tiers, caches
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, op] of Object.entries(variants)) {
+      const t = performance.now();
+      await op();
+      best[name] = Math.min(best[name] ?? Infinity, performance.now() - t);
+    }
+  }
+  return best;
+}
+
+// ic-stable-structures' checked-in canbench results, dfinity/stable-structures at commit
+// ce9ae9b (2026-04-07, "perf: use node cache in insert and remove operations for BTreeMap") for
+// benchmarks/btreemap/canbench_results.yml and 29fad0d (2026-03-20) for
+// benchmarks/vec/canbench_results.yml, read 2026-11-28. Each benchmark runs 10,000 operations
+// on random u64 keys (benchmarks/*/src/main.rs).
+const CANBENCH = {
+  btreemapInsertU64U64: 356_162_259,
+  btreemapGetU64U64: 175_700_899,
+  vecInsertU64: 4_999_519,
+};
+
+export async function meteringSection(): Promise<void> {
+  console.log('\n== Metering: instruction counting cost and reference counts (same run, same machine) ==');
+
+  // Instrumentation speed ----------------------------------------------------------------
+  const eop = (await motokoWork('eop')).wasm;
+  const classic = (await motokoWork('classic')).wasm;
+  const azle = azleWork();
+  for (const [name, bytes] of [['Azle', azle], ['Motoko wasm64 (EOP)', eop], ['Motoko wasm32 (classic)', classic]] as const) {
+    let best = Infinity;
+    let out = 0;
+    for (let k = 0; k < 5; k++) {
+      const t = performance.now();
+      out = instrumentModule(bytes).wasm.length;
+      best = Math.min(best, performance.now() - t);
+    }
+    line(`instrument ${name}, ${(bytes.length / 1e6).toFixed(2)} MB`, `${ms(best)} (min of 5), output +${(((out - bytes.length) / bytes.length) * 100).toFixed(0)}% bytes`);
+  }
+
+  // Metered vs unmetered run time -----------------------------------------------------------
+  const pic = await Replica.create({ log: 'quiet', limits: { maxIngressBytes: 8 * 1024 * 1024 } });
+  try {
+    type Spin = { spin(n: bigint | number): Promise<unknown> };
+    const motokoIdl: Parameters<Replica['setupCanister']>[0]['idlFactory'] = ({ IDL }) =>
+      IDL.Service({
+        spin: IDL.Func([IDL.Nat64], [IDL.Nat64], ['query']),
+        mapInsert: IDL.Func([IDL.Nat64], [IDL.Nat64], []),
+        mapGet: IDL.Func([IDL.Nat64], [IDL.Nat64], ['query']),
+        regionAppend: IDL.Func([IDL.Nat64], [IDL.Nat64], []),
+      });
+    const azleIdl: Parameters<Replica['setupCanister']>[0]['idlFactory'] = ({ IDL }) =>
+      IDL.Service({ spin: IDL.Func([IDL.Nat32], [IDL.Nat32], ['query']) });
+
+    // Each variant runs the loop n times and 0 times; the difference is the loop alone, without the
+    // per-message work (argument decoding, heap snapshots) that metering does not touch.
+    const compare = async (label: string, metered: Spin, unmetered: Spin, n: bigint | number, zero: bigint | number) => {
+      const t = await interleaved({
+        metered: () => metered.spin(n),
+        unmetered: () => unmetered.spin(n),
+        meteredEmpty: () => metered.spin(zero),
+        unmeteredEmpty: () => unmetered.spin(zero),
+      }, 5);
+      const loopMetered = t.metered - t.meteredEmpty;
+      const loopUnmetered = t.unmetered - t.unmeteredEmpty;
+      line(label, `metered ${ms(loopMetered)} vs unmetered ${ms(loopUnmetered)} = ${(loopMetered / loopUnmetered).toFixed(2)}x (aim <= 2x)`);
+      line('', `(whole message: ${ms(t.metered)} vs ${ms(t.unmetered)})`);
+    };
+    const iterations = 50_000_000n;
+    for (const [name, wasm] of [['Motoko wasm64 (EOP)', eop], ['Motoko wasm32 (classic)', classic]] as const) {
+      const metered = await install<Spin>(pic, motokoIdl, wasm, true);
+      const unmetered = await install<Spin>(pic, motokoIdl, wasm, false);
+      await compare(`${name}: xorshift loop x ${fmt(iterations)}`, metered, unmetered, iterations, 0n);
+    }
+    // Large enough that the loop dominates; about 3B instructions, under the 5B query limit.
+    const azleMetered = await install<Spin>(pic, azleIdl, azle, true);
+    const azleUnmetered = await install<Spin>(pic, azleIdl, azle, false);
+    await compare('Azle (QuickJS): xorshift loop x 1,000,000 in JS', azleMetered, azleUnmetered, 1_000_000, 0);
+
+    // Reference operations next to canbench ----------------------------------------------------
+    type Work = { mapInsert(n: bigint): Promise<bigint>; mapGet(n: bigint): Promise<bigint>; regionAppend(n: bigint): Promise<bigint> };
+    const n = 10_000n;
+    for (const [name, wasm] of [['EOP', eop], ['classic', classic]] as const) {
+      const work = await install<Work>(pic, motokoIdl, wasm, true);
+      const insert = await work.mapInsert(n);
+      const get = await work.mapGet(n);
+      const append = await work.regionAppend(n);
+      const per = (v: bigint | number) => `${fmt(Math.round(Number(v) / Number(n)))}/op`;
+      line(`Motoko ${name}: mo:core Map.add x 10,000 (heap B-tree)`, `${fmt(insert)} instr (${per(insert)}); canbench BTreeMap insert u64->u64: ${fmt(CANBENCH.btreemapInsertU64U64)} (${per(CANBENCH.btreemapInsertU64U64)})`);
+      line(`Motoko ${name}: mo:core Map.get x 10,000`, `${fmt(get)} instr (${per(get)}); canbench BTreeMap get u64->u64: ${fmt(CANBENCH.btreemapGetU64U64)} (${per(CANBENCH.btreemapGetU64U64)})`);
+      line(`Motoko ${name}: Region append u64 x 10,000`, `${fmt(append)} instr (${per(append)}); canbench StableVec push u64: ${fmt(CANBENCH.vecInsertU64)} (${per(CANBENCH.vecInsertU64)})`);
+    }
+    console.log('  (canbench: dfinity/stable-structures benchmarks/btreemap @ce9ae9b 2026-04-07 and benchmarks/vec @29fad0d');
+    console.log('   2026-03-20, Rust on stable memory; ours: Motoko in the heap (Map) or a Region, counted by this replica.)');
+  } finally {
+    await pic.tearDown();
+  }
+}
