@@ -144,3 +144,21 @@ describe('System API instruction costs', () => {
     expect(() => chargeSystemApiCall(undefined, 'time', [])).not.toThrow();
   });
 });
+
+describe('stable memory access limits', () => {
+  it('counts 4 KiB pages, reports first-time dirty pages, and stops past the limit with IC0524', async () => {
+    const { StableMemoryAccessMeter, MemoryAccessLimitError, formatCycles } = await import('../src/metering/stable-access.ts');
+    const meter = new StableMemoryAccessMeter({ accessed: 16 * 4096, written: 8 * 4096 });
+    expect(meter.write(4090, 10)).toBe(2); // straddles pages 0 and 1
+    expect(meter.write(0, 4096)).toBe(0); // page 0 already dirty in this message
+    meter.read(8 * 4096, 4096 * 8); // pages 8..15
+    expect(meter.accessedPages).toBe(10);
+    expect(() => meter.write(20 * 4096, 7 * 4096)).toThrow(MemoryAccessLimitError);
+    expect(() => meter.write(2 * 4096, 7 * 4096)).toThrow(
+      'Exceeded the limit for the number of modified pages in the stable memory in a single message execution: limit: 32 KB.',
+    );
+    expect(meter.dirtyPages).toBe(2); // refused writes are not recorded
+    expect(formatCycles(5_007_000n)).toBe('5.0M cycles');
+    expect(formatCycles(999n)).toBe('999 cycles');
+  });
+});
