@@ -393,3 +393,8 @@ export const BlockType = {
   funcref: -16, // 0x70
   externref: -17, // 0x6f
 } as const;
+
+/** Every instruction the decoder knows, for tests that want to cover them all. */
+export function allOpcodes(): OpInfo[] {
+  return [...byKey.values()];
+}
