@@ -3,6 +3,7 @@
 /// (upgrades, resets) and a per-caller limit would not help (new principals are free).
 import Time "mo:core/Time";
 import Int "mo:core/Int";
+import Nat "mo:core/Nat";
 
 module {
   public type RateLimit = {
@@ -27,8 +28,9 @@ module {
       self.count += 1;
       #ok
     } else {
-      let remaining = self.windowStart + self.windowNanos - now;
-      #wait(Int.abs(remaining) / 1_000_000_000 + 1)
+      let remaining = Int.abs(self.windowStart + self.windowNanos - now);
+      // Rounded up, so waiting the advertised seconds is always enough.
+      #wait(Nat.max(1, (remaining + 999_999_999) / 1_000_000_000))
     }
   };
 

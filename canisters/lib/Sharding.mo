@@ -2,7 +2,7 @@
 import Nat "mo:core/Nat";
 import Text "mo:core/Text";
 import Errors "Errors";
-import Memory "Memory";
+import RuntimeStats "RuntimeStats";
 
 module {
   public let maxKeyBytes = 64;
@@ -31,7 +31,7 @@ module {
     bucket : Nat;
     bucketId : Principal;
     keys : Nat;
-    memory : Memory.MemoryStats;
+    memory : RuntimeStats.MemoryStats;
   };
 
   public func checkKey(key : Text) : ?Errors.Error {

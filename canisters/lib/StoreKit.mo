@@ -2,23 +2,22 @@
 /// expose the same Candid interface and the demo can treat them alike), input
 /// validation, and the bookkeeping of operation and upgrade costs.
 ///
-/// Upgrade cost is measured inside the canister with performance counter 0
-/// ("instructions executed in the current message", ic0.performance_counter,
-/// IC interface spec, "Performance counter"). An upgrade runs the old code's
-/// `canister_pre_upgrade` and then the new code's start function and
-/// `canister_post_upgrade` as separate executions; the counter is read at the end
-/// of each user hook, so the pre-upgrade figure includes whatever the hook
-/// serialises and the post-upgrade figure includes the runtime's own restoring of
-/// stable variables, which runs before the hook. Work the runtime does after the
-/// pre-upgrade hook (writing stable variables out) is not seen by either read;
-/// the classic store serialises explicitly inside its hook so that its dominant
-/// cost is inside the measurement.
+/// Upgrade cost. An upgrade runs the old code's canister_pre_upgrade, then the
+/// new code's start function and canister_post_upgrade (IC interface spec,
+/// "Canister upgrades"). Motoko's runtime counts everything up to the user's
+/// `postupgrade` hook (pre_upgrade with the writing out of stable variables,
+/// then start and the reading back), and the hook itself is measured here with
+/// performance counter 0 ("instructions executed in the current message",
+/// ic0.performance_counter); the two together are the upgrade's cost.
+/// The user pre-upgrade hook is measured separately too, so the page can show
+/// how much of the cost is the store's own serialisation.
 import List "mo:core/List";
 import Nat "mo:core/Nat";
+import Nat64 "mo:core/Nat64";
 import Time "mo:core/Time";
 import IC "mo:core/InternetComputer";
 import Errors "Errors";
-import Memory "Memory";
+import RuntimeStats "RuntimeStats";
 import Records "Records";
 
 module {
@@ -39,8 +38,14 @@ module {
   public type UpgradeCost = {
     /// Records held when the upgrade ran.
     records : Nat;
-    preUpgradeInstructions : Nat64;
-    postUpgradeInstructions : Nat64;
+    /// The user pre_upgrade hook alone (the classic store serialises its records there).
+    preUpgradeHookInstructions : Nat64;
+    /// The user post_upgrade hook alone (the classic store decodes its records there).
+    postUpgradeHookInstructions : Nat64;
+    /// The runtime's share: writing and reading stable variables, start-up.
+    runtimeInstructions : Nat64;
+    /// Everything the upgrade executed in this canister: runtime plus post_upgrade hook
+    /// (the pre_upgrade hook is inside the runtime's count).
     totalInstructions : Nat64;
     at : Int;
   };
@@ -55,7 +60,7 @@ module {
     maxBatch : Nat;
     /// Bytes of record data (encoded as the Region store lays it out; comparable across stores).
     recordBytes : Nat;
-    memory : Memory.MemoryStats;
+    memory : RuntimeStats.MemoryStats;
     /// Pages (64 KiB) of the store's own regions; 0 for stores that use none.
     regionPages : Nat;
     lastOperation : ?Operation;
@@ -91,8 +96,10 @@ module {
     var lastOperation : ?Operation;
     var lastUpgrade : ?UpgradeCost;
     var upgrades : Nat;
-    /// Set at the end of pre_upgrade, consumed by post_upgrade.
+    /// Set at the end of the pre_upgrade hook, consumed by post_upgrade.
     var pendingPreUpgrade : ?Nat64;
+    /// Performance counter 0 when the post_upgrade hook began.
+    var postUpgradeStart : Nat64;
     history : List.List<UpgradeCost>;
   };
 
@@ -104,6 +111,7 @@ module {
       var lastUpgrade = null;
       var upgrades = 0;
       var pendingPreUpgrade = null;
+      var postUpgradeStart = 0;
       history = List.empty<UpgradeCost>();
     }
   };
@@ -152,14 +160,21 @@ module {
     self.pendingPreUpgrade := ?IC.performanceCounter(0);
   };
 
+  /// Call first thing in the post_upgrade hook.
+  public func startPostUpgrade(self : Ledger) {
+    self.postUpgradeStart := IC.performanceCounter(0);
+  };
+
+  /// Call last thing in the post_upgrade hook.
   public func finishPostUpgrade(self : Ledger, records : Nat) {
-    let post = IC.performanceCounter(0);
-    let pre = switch (self.pendingPreUpgrade) { case (?n) n; case null 0 : Nat64 };
+    let hook = IC.performanceCounter(0) - self.postUpgradeStart;
+    let runtime = Nat64.fromNat(RuntimeStats.lastUpgradeInstructions());
     let cost = {
       records;
-      preUpgradeInstructions = pre;
-      postUpgradeInstructions = post;
-      totalInstructions = pre + post;
+      preUpgradeHookInstructions = switch (self.pendingPreUpgrade) { case (?n) n; case null 0 : Nat64 };
+      postUpgradeHookInstructions = hook;
+      runtimeInstructions = runtime;
+      totalInstructions = runtime + hook;
       at = Time.now();
     };
     self.pendingPreUpgrade := null;
@@ -183,7 +198,7 @@ module {
       maxRecords = self.maxRecords;
       maxBatch = self.maxBatch;
       recordBytes;
-      memory = Memory.current();
+      memory = RuntimeStats.memory();
       regionPages;
       lastOperation = self.lastOperation;
       lastUpgrade = self.lastUpgrade;

@@ -7,7 +7,7 @@ import Text "mo:core/Text";
 import Time "mo:core/Time";
 import Principal "mo:core/Principal";
 import Nat "mo:core/Nat";
-import Memory "../lib/Memory";
+import RuntimeStats "../lib/RuntimeStats";
 import Sharding "../lib/Sharding";
 
 persistent actor class Bucket(init : { bucket : Nat; index : Principal }) = this {
@@ -51,7 +51,7 @@ persistent actor class Bucket(init : { bucket : Nat; index : Principal }) = this
   };
 
   public query func stats() : async Sharding.BucketStats {
-    { bucket = init.bucket; bucketId = self(); keys = Map.size(entries); memory = Memory.current() }
+    { bucket = init.bucket; bucketId = self(); keys = Map.size(entries); memory = RuntimeStats.memory() }
   };
 
   /// Only the index writes, so only small ingress is ever legitimate.

@@ -25,7 +25,7 @@ import Nat "mo:core/Nat";
 import Principal "mo:core/Principal";
 import Error "mo:core/Error";
 import Errors "../lib/Errors";
-import Memory "../lib/Memory";
+import RuntimeStats "../lib/RuntimeStats";
 import Sharding "../lib/Sharding";
 import Bucket "../sharding-bucket/main";
 
@@ -46,7 +46,7 @@ persistent actor ShardingIndex {
   public type LocationResult = { #ok : Location; #err : Error };
   public type ConfigResult = { #ok : Config; #err : Error };
   public type BucketStatsReport = {
-    index : { keys : Nat; memory : Memory.MemoryStats };
+    index : { keys : Nat; memory : RuntimeStats.MemoryStats };
     buckets : [{ info : BucketInfo; stats : ?Sharding.BucketStats; error : ?Text }];
   };
 
@@ -219,7 +219,7 @@ persistent actor ShardingIndex {
       };
       List.add(rows, row);
     };
-    { index = { keys = Map.size(directory); memory = Memory.current() }; buckets = List.toArray(rows) }
+    { index = { keys = Map.size(directory); memory = RuntimeStats.memory() }; buckets = List.toArray(rows) }
   };
 
   /// The caller's keys and where they live (at most maxEntriesPerCaller of them).

@@ -87,6 +87,7 @@ persistent actor StableMemoryClassic {
   };
 
   system func postupgrade() {
+    StoreKit.startPostUpgrade(ledger);
     let restored : ?[Record] = from_candid (upgradeStash);
     switch (restored) {
       case (?array) {

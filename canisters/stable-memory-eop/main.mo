@@ -74,5 +74,8 @@ persistent actor StableMemoryEop {
 
   // No data moves in either hook; they only take the measurements.
   system func preupgrade() { StoreKit.finishPreUpgrade(ledger) };
-  system func postupgrade() { StoreKit.finishPostUpgrade(ledger, List.size(records)) };
+  system func postupgrade() {
+    StoreKit.startPostUpgrade(ledger);
+    StoreKit.finishPostUpgrade(ledger, List.size(records));
+  };
 };

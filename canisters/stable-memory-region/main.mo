@@ -146,5 +146,8 @@ persistent actor StableMemoryRegion {
 
   // No data moves in either hook; they only take the measurements.
   system func preupgrade() { StoreKit.finishPreUpgrade(ledger) };
-  system func postupgrade() { StoreKit.finishPostUpgrade(ledger, recordCount) };
+  system func postupgrade() {
+    StoreKit.startPostUpgrade(ledger);
+    StoreKit.finishPostUpgrade(ledger, recordCount);
+  };
 };
