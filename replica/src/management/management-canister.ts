@@ -77,24 +77,15 @@ export class ManagementCanister implements ManagementHandler {
         throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `Error decoding the Candid argument of management canister method ${method}: ${(e as Error).message}`);
       }
       const call: Call = { method: method as ManagementMethod, caller: request.caller, callerIsCanister: request.origin.kind === 'canister', cycles: request.cycles };
-      const result = await this.dispatch(call, args[0] as any);
-      if (result === WAIT) {
-        const id = (args[0] as { canister_id: Principal }).canister_id.toText();
-        const waiters = this.s.stopWaiters.get(id) ?? [];
-        waiters.push((stopped) =>
-          done(
-            stopped
-              ? { kind: 'reply', data: new Uint8Array(IDL.encode([], [])) }
-              : { kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.CanisterStoppingCancelled, message: `Canister ${id}'s stop request was cancelled by start_canister` },
-            0n,
-          ),
-        );
-        this.s.stopWaiters.set(id, waiters);
-        return;
-      }
-      const { value, refund } = result as { value: unknown; refund?: bigint };
-      const data = new Uint8Array(IDL.encode([...resultTypes], resultTypes.length ? [value] : []));
-      done({ kind: 'reply', data }, refund ?? call.cycles);
+      const reply = (value: unknown, refund?: bigint) => {
+        const data = new Uint8Array(IDL.encode([...resultTypes], resultTypes.length ? [value] : []));
+        done({ kind: 'reply', data }, refund ?? call.cycles);
+      };
+      // Synchronous unless the method must load a module: stop_canister registers its waiter
+      // before any other message can run, so a canister that stops right after is not missed.
+      const pending = this.dispatch(call, args[0] as any, done);
+      const result = pending instanceof Promise ? await pending : pending;
+      if (result !== WAIT) reply(result.value, result.refund);
     } catch (e) {
       if (e instanceof Reject) return done(e.response, request.cycles);
       throw e;
@@ -175,7 +166,7 @@ export class ManagementCanister implements ManagementHandler {
     if (env) canister.settings.environmentVariables = env;
   }
 
-  private async dispatch(call: Call, a: any): Promise<{ value: unknown; refund?: bigint } | typeof WAIT> {
+  private dispatch(call: Call, a: any, done: (response: CallResponse, refund: bigint) => void): Result | Promise<Result> {
     const s = this.s;
     const now = s.clock.nowNanos();
     switch (call.method) {
@@ -227,8 +218,7 @@ export class ManagementCanister implements ManagementHandler {
       }
       case 'install_code': {
         const c = this.target(a.canister_id, call);
-        await this.install(c, a.mode, Uint8Array.from(a.wasm_module), Uint8Array.from(a.arg), call);
-        return { value: undefined };
+        return this.install(c, a.mode, Uint8Array.from(a.wasm_module), Uint8Array.from(a.arg), call).then(() => ({ value: undefined }));
       }
       case 'install_chunked_code': {
         const target = this.target(a.target_canister, call);
@@ -245,8 +235,7 @@ export class ManagementCanister implements ManagementHandler {
         if (!equalBytes(sha256(wasm), Uint8Array.from(a.wasm_module_hash))) {
           throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `install_chunked_code: the assembled module's SHA-256 ${hex(sha256(wasm))} does not match wasm_module_hash ${hex(Uint8Array.from(a.wasm_module_hash))}`);
         }
-        await this.install(target, a.mode, wasm, Uint8Array.from(a.arg), call);
-        return { value: undefined };
+        return this.install(target, a.mode, wasm, Uint8Array.from(a.arg), call).then(() => ({ value: undefined }));
       }
       case 'uninstall_code': {
         const c = this.target(a.canister_id, call);
@@ -270,7 +259,18 @@ export class ManagementCanister implements ManagementHandler {
         if (c.status === 'stopped') return { value: undefined };
         c.status = 'stopping';
         s.checkStopped(c);
-        return (c.status as string) === 'stopped' ? { value: undefined } : WAIT;
+        if ((c.status as string) === 'stopped') return { value: undefined };
+        const waiters = s.stopWaiters.get(c.idText) ?? [];
+        waiters.push((stopped) =>
+          done(
+            stopped
+              ? { kind: 'reply', data: new Uint8Array(IDL.encode([], [])) }
+              : { kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.CanisterStoppingCancelled, message: `Canister ${c.idText}'s stop request was cancelled by start_canister` },
+            0n,
+          ),
+        );
+        s.stopWaiters.set(c.idText, waiters);
+        return WAIT;
       }
       case 'canister_status': {
         const c = this.target(a.canister_id, call, !visibleTo(s.canister(a.canister_id)?.settings.statusVisibility, call.caller));
@@ -414,6 +414,7 @@ export class ManagementCanister implements ManagementHandler {
 }
 
 const WAIT = Symbol('wait for the canister to stop');
+type Result = { value: unknown; refund?: bigint } | typeof WAIT;
 
 function snapshotNotFound(c: Canister, id: Uint8Array): Reject {
   return new Reject(RejectCode.DESTINATION_INVALID, ErrorCode.CanisterSnapshotNotFound, `Could not find the snapshot ID ${hex(id)} for canister ${c.idText}`);

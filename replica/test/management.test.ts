@@ -1,0 +1,243 @@
+// Conformance: the management canister against ic.did — ids, controllers, chunked install,
+// status, settings, history, snapshots, stop/start/delete — plus the programmatic snapshots.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Principal } from '@dfinity/principal';
+import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { Replica, CanisterRejectError, RejectCode, ErrorCode } from '../src/index.ts';
+import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
+
+type Counter = { inc(): Promise<bigint>; get(): Promise<bigint>; writeStable(v: bigint): Promise<void>; readStable(): Promise<bigint> };
+
+async function rejection(p: Promise<unknown>): Promise<CanisterRejectError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof CanisterRejectError) return e;
+    throw e;
+  }
+  throw new Error('expected the call to be rejected, but it succeeded');
+}
+
+const alice = Ed25519KeyIdentity.generate().getPrincipal();
+const bob = Ed25519KeyIdentity.generate().getPrincipal();
+
+describe('management canister', () => {
+  let counter: Fixture;
+  let probe: Uint8Array;
+  beforeAll(async () => {
+    counter = await motokoFixture('counter');
+    probe = await watFixture('probe');
+  });
+
+  async function counterOn(pic: Replica, sender = alice) {
+    return pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n), sender });
+  }
+
+  it('canister ids start at rrkah-fqaaa-aaaaa-aaaaq-cai and increase', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const ids = [await pic.createCanister(), await pic.createCanister(), await pic.createCanister()];
+    expect(ids.map((p) => p.toText())).toEqual(['rrkah-fqaaa-aaaaa-aaaaq-cai', 'ryjl3-tyaaa-aaaaa-aaaba-cai', 'r7inp-6aaaa-aaaaa-aaabq-cai']);
+  });
+
+  it('provisional creation with a specified id, refused when taken', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const wanted = Principal.fromText('r7inp-6aaaa-aaaaa-aaabq-cai');
+    expect((await pic.createCanister({ targetCanisterId: wanted })).toText()).toBe(wanted.toText());
+    const e = await rejection(pic.createCanister({ targetCanisterId: wanted }));
+    expect(e.errorCode).toBe(ErrorCode.CanisterIdAlreadyExists);
+    // automatic ids skip the taken one later on
+    expect((await pic.createCanister()).toText()).toBe('rrkah-fqaaa-aaaaa-aaaaq-cai');
+  });
+
+  it('controllers are checked on install, stop and status', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister({ sender: alice });
+    const e = await rejection(pic.installCode({ canisterId, wasm: probe, sender: bob }));
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
+    expect(e.errorCode).toBe(ErrorCode.CanisterInvalidController);
+    expect(e.message).toContain(bob.toText());
+    expect((await rejection(pic.stopCanister({ canisterId, sender: bob }))).errorCode).toBe(ErrorCode.CanisterInvalidController);
+    expect((await rejection(pic.callManagement('canister_status', { canister_id: canisterId }, bob))).errorCode).toBe(ErrorCode.CanisterInvalidController);
+    await pic.installCode({ canisterId, wasm: probe, sender: alice });
+  });
+
+  it('update_settings replaces the controllers', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister({ sender: alice });
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...noSettings(), controllers: [[bob]], freezing_threshold: [1000n] }, sender_canister_version: [] }, alice);
+    await rejection(pic.installCode({ canisterId, wasm: probe, sender: alice }));
+    await pic.installCode({ canisterId, wasm: probe, sender: bob });
+    const status = (await pic.callManagement('canister_status', { canister_id: canisterId }, bob)) as { settings: { freezing_threshold: bigint; controllers: Principal[] } };
+    expect(status.settings.freezing_threshold).toBe(1000n);
+    expect(status.settings.controllers.map((p) => p.toText())).toEqual([bob.toText()]);
+  });
+
+  it('canister_status reports status, module hash, memory and cycles', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { canisterId } = await counterOn(pic);
+    const status = (await pic.callManagement('canister_status', { canister_id: canisterId }, alice)) as any;
+    expect(Object.keys(status.status)).toEqual(['running']);
+    expect(Buffer.from(status.module_hash[0]).toString('hex')).toBe(Buffer.from(sha256(counter.wasm)).toString('hex'));
+    expect(status.memory_metrics.wasm_memory_size).toBeGreaterThan(0n);
+    expect(status.cycles).toBe(100_000_000_000_000n);
+    expect(status.version).toBeGreaterThan(0n);
+  });
+
+  it('uninstall_code empties the canister and calls get IC0537', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { actor, canisterId } = await counterOn(pic);
+    await pic.callManagement('uninstall_code', { canister_id: canisterId, sender_canister_version: [] }, alice);
+    expect((await rejection(actor.get())).errorCode).toBe(ErrorCode.CanisterWasmModuleNotFound);
+    const status = (await pic.callManagement('canister_status', { canister_id: canisterId }, alice)) as any;
+    expect(status.module_hash).toEqual([]);
+  });
+
+  it('installing on a non-empty canister is refused with IC0514', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { canisterId } = await counterOn(pic);
+    const e = await rejection(pic.installCode({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), sender: alice }));
+    expect(e.errorCode).toBe(ErrorCode.CanisterNonEmpty);
+  });
+
+  it('chunk store: upload, list, install_chunked_code, clear', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister({ sender: alice });
+    const wasm = counter.wasm;
+    const chunks = [wasm.slice(0, 100_000), wasm.slice(100_000, 200_000), wasm.slice(200_000)];
+    const hashes: Uint8Array[] = [];
+    for (const chunk of chunks) {
+      const { hash } = (await pic.callManagement('upload_chunk', { canister_id: canisterId, chunk }, alice)) as { hash: Uint8Array };
+      expect(Buffer.from(hash).equals(Buffer.from(sha256(chunk)))).toBe(true);
+      hashes.push(hash);
+    }
+    const stored = (await pic.callManagement('stored_chunks', { canister_id: canisterId }, alice)) as { hash: Uint8Array }[];
+    expect(stored.length).toBe(3);
+    const args = (moduleHash: Uint8Array) => ({
+      mode: { install: null }, target_canister: canisterId, store_canister: [], chunk_hashes_list: hashes.map((hash) => ({ hash })),
+      wasm_module_hash: moduleHash, arg: counter.encodeInit(9n), sender_canister_version: [],
+    });
+    const wrong = await rejection(pic.callManagement('install_chunked_code', args(new Uint8Array(32)), alice));
+    expect(wrong.message).toContain('does not match wasm_module_hash');
+    await pic.callManagement('install_chunked_code', args(sha256(wasm)), alice);
+    expect(await pic.createActor<Counter>(counter.idlFactory, canisterId).get()).toBe(9n);
+    await pic.callManagement('clear_chunk_store', { canister_id: canisterId }, alice);
+    expect(((await pic.callManagement('stored_chunks', { canister_id: canisterId }, alice)) as unknown[]).length).toBe(0);
+  });
+
+  it('canister_info history records creation, deployments and controller changes', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { canisterId } = await counterOn(pic);
+    await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), sender: alice });
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...noSettings(), controllers: [[alice, bob]] }, sender_canister_version: [] }, alice);
+    // canister_info is for canisters only; read the same history through the engine
+    const ingress = await rejection(pic.callManagement('canister_info', { canister_id: canisterId, num_requested_changes: [10n] }, alice));
+    expect(ingress.message).toContain('Only canisters');
+    const c = pic.scheduler.canister(canisterId)!;
+    expect(c.history.map((h) => Object.keys(h.details)[0])).toEqual(['creation', 'code_deployment', 'code_deployment', 'controllers_change']);
+    expect(c.totalChanges).toBe(4n);
+  });
+
+  it('stop_canister waits for open call contexts while the canister keeps answering responses', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const a = await counterOn(pic);
+    const b = await counterOn(pic);
+    const order: string[] = [];
+    const call = (a.actor as unknown as { callInc(p: Principal): Promise<bigint> }).callInc(b.canisterId).then((v) => order.push(`call ${v}`));
+    const stop = pic.stopCanister({ canisterId: a.canisterId, sender: alice }).then(() => order.push('stopped'));
+    await Promise.all([call, stop]);
+    expect(order).toEqual(['call 2', 'stopped']);
+    expect((await rejection(a.actor.inc())).errorCode).toBe(ErrorCode.CanisterStopped);
+  });
+
+  it('start_canister cancels a pending stop_canister with IC0511', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const a = await counterOn(pic);
+    const b = await counterOn(pic);
+    const call = (a.actor as unknown as { callInc(p: Principal): Promise<bigint> }).callInc(b.canisterId);
+    const stop = rejection(pic.stopCanister({ canisterId: a.canisterId, sender: alice }));
+    await pic.startCanister({ canisterId: a.canisterId, sender: alice });
+    expect((await stop).errorCode).toBe(ErrorCode.CanisterStoppingCancelled);
+    expect(await call).toBe(2n);
+    expect(await a.actor.inc()).toBe(2n);
+  });
+
+  it('delete_canister refuses a running canister', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { canisterId } = await counterOn(pic);
+    const e = await rejection(pic.deleteCanister({ canisterId, sender: alice }));
+    expect(e.errorCode).toBe(ErrorCode.CanisterNotStopped);
+  });
+
+  it('raw_rand cannot be called by ingress', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const e = await rejection(pic.callManagement('raw_rand', undefined));
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_REJECT);
+  });
+
+  it('unknown management method is rejected naming it', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const e = await rejection(pic.updateCall({ canisterId: Principal.managementCanister(), method: 'make_coffee' }));
+    expect(e.errorCode).toBe(ErrorCode.UnknownManagementMessage);
+    expect(e.message).toContain('make_coffee');
+  });
+
+  it('snapshots: take, change, load, list, delete', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { actor, canisterId } = await counterOn(pic);
+    await actor.inc();
+    await actor.writeStable(5n);
+    const snap = (await pic.callManagement('take_canister_snapshot', { canister_id: canisterId, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] }, alice)) as { id: Uint8Array; total_size: bigint };
+    expect(snap.total_size).toBeGreaterThan(0n);
+    await actor.inc();
+    await actor.writeStable(6n);
+    await pic.callManagement('load_canister_snapshot', { canister_id: canisterId, snapshot_id: snap.id, sender_canister_version: [] }, alice);
+    expect(await actor.get()).toBe(2n);
+    expect(await actor.readStable()).toBe(5n);
+    const list = (await pic.callManagement('list_canister_snapshots', { canister_id: canisterId }, alice)) as unknown[];
+    expect(list.length).toBe(1);
+    await pic.callManagement('delete_canister_snapshot', { canister_id: canisterId, snapshot_id: snap.id }, alice);
+    const e = await rejection(pic.callManagement('load_canister_snapshot', { canister_id: canisterId, snapshot_id: snap.id, sender_canister_version: [] }, alice));
+    expect(e.errorCode).toBe(ErrorCode.CanisterSnapshotNotFound);
+    expect(e.rejectCode).toBe(RejectCode.DESTINATION_INVALID);
+  });
+
+  it('snapshot limit per canister is enforced', async () => {
+    const pic = await Replica.create({ log: 'quiet', limits: { maxSnapshotsPerCanister: 2 } });
+    const canisterId = await pic.createCanister({ sender: alice });
+    const take = () => pic.callManagement('take_canister_snapshot', { canister_id: canisterId, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] }, alice);
+    await take();
+    await take();
+    const e = await rejection(take());
+    expect(e.message).toContain('maximum number of snapshots');
+  });
+
+  it('takeSnapshot().restore() puts a canister back, more than once', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { actor, canisterId } = await counterOn(pic);
+    await actor.inc();
+    const snap = await pic.takeSnapshot(canisterId);
+    await actor.inc();
+    await actor.inc();
+    await snap.restore();
+    expect(await actor.get()).toBe(2n);
+    await actor.inc();
+    await snap.restore();
+    expect(await actor.get()).toBe(2n);
+  });
+
+  it('provisional_top_up_canister adds cycles', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister({ cycles: 1000n });
+    await pic.addCycles(canisterId, 500n);
+    expect(pic.getCycleBalance(canisterId)).toBe(1500n);
+  });
+});
+
+function noSettings() {
+  return {
+    controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
+    minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
+    status_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [],
+  };
+}
