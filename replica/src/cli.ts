@@ -11,6 +11,7 @@ import { principalToText } from './certification/principal.ts';
 import { schedulerEngine } from './http/engine-adapter.ts';
 import { HttpInterface } from './http/interface.ts';
 import { nodeResponseSigner } from './http/node-crypto.ts';
+import { startBlsWorker } from './http/bls-worker.ts';
 import { startServer } from './http/server.ts';
 import { Replica } from './index.ts';
 import { loadOrCreateKeys } from './store/disk-keys.ts';
@@ -59,8 +60,10 @@ async function main(): Promise<void> {
   }
   let httpInterface: HttpInterface | undefined;
   const flush = () => store?.flush(replica.scheduler, replica.management, httpInterface?.registry);
+  const blsWorker = await startBlsWorker(keys);
   httpInterface = new HttpInterface({
     engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys), beforeCertify: flush,
+    signStateRoot: blsWorker.sign,
   });
   if (restored) httpInterface.restoreCompletedCalls(restored.completedCalls);
   // Timers and heartbeats change state without any certificate being asked for.
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
     if (flushTimer) clearInterval(flushTimer);
     flush();
     store?.close();
+    await blsWorker.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -228,3 +228,17 @@ describe('ingress rules and housekeeping', () => {
     expect(shard.status).toBe('Found');
   });
 });
+
+describe('the worker-thread BLS signer', () => {
+  it('signs state roots exactly as the in-process signer does', async () => {
+    const { startBlsWorker } = await import('../src/http/bls-worker.ts');
+    const { signStateRoot } = await import('../src/certification/keys.ts');
+    const worker = await startBlsWorker(keys);
+    try {
+      const hash = new Uint8Array(32).fill(5);
+      expect(toHex(await worker.sign(hash))).toBe(toHex(signStateRoot(keys, hash)));
+    } finally {
+      await worker.close();
+    }
+  });
+});

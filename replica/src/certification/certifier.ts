@@ -3,9 +3,12 @@
 // round signs once for every change and waiter that arrived before it started, so 50 concurrent
 // calls cost one BLS signature, not 50.
 
-import { signState, type SignedState } from './certificate.ts';
-import type { SubnetKeys } from './keys.ts';
-import { withTime, type StateTree } from './state-tree.ts';
+import type { SignedState } from './certificate.ts';
+import { signStateRoot, type SubnetKeys } from './keys.ts';
+import { rootHash, withTime, type StateTree } from './state-tree.ts';
+
+/** Signs a state root hash; async so a worker thread (or Web Worker) can do the ~11 ms of BLS. */
+export type StateRootSigner = (rootHash: Uint8Array) => Promise<Uint8Array> | Uint8Array;
 
 interface Waiter {
   version: number;
@@ -20,14 +23,17 @@ export class Certifier {
   #latest: SignedState | undefined;
   #waiters: Waiter[] = [];
   #scheduled = false;
+  #signing = false;
   #clock: () => bigint;
+  #signer: StateRootSigner;
   /** Called before each round so the owner can fold fresh state (canisters, time) into the tree. */
   beforeRound: (() => void) | undefined;
 
-  constructor(keys: SubnetKeys, tree: StateTree, clock: () => bigint) {
+  constructor(keys: SubnetKeys, tree: StateTree, clock: () => bigint, signer?: StateRootSigner) {
     this.keys = keys;
     this.#tree = tree;
     this.#clock = clock;
+    this.#signer = signer ?? ((hash) => signStateRoot(keys, hash));
   }
 
   get tree(): StateTree {
@@ -73,14 +79,16 @@ export class Certifier {
   }
 
   #schedule(): void {
-    if (this.#scheduled) return;
+    // One signature in flight at a time; whoever arrives meanwhile joins the next round.
+    if (this.#scheduled || this.#signing) return;
     this.#scheduled = true;
     // A macrotask, so requests that arrive in the same I/O turn join this round.
-    setTimeout(() => this.#round(), 0);
+    setTimeout(() => void this.#round(), 0);
   }
 
-  #round(): void {
+  async #round(): Promise<void> {
     this.#scheduled = false;
+    this.#signing = true;
     const waiters = this.#waiters;
     this.#waiters = [];
     try {
@@ -89,10 +97,22 @@ export class Certifier {
       const now = this.#clock();
       const time = now > last ? now : last + 1n; // certified time never goes backwards
       this.#tree = withTime(this.#tree, time);
-      this.#latest = signState(this.keys, this.#tree, this.#version);
-      for (const w of waiters) w.resolve(this.#latest);
+      const tree = this.#tree;
+      const version = this.#version;
+      const hash = rootHash(tree);
+      const signature = await this.#signer(hash);
+      const signed: SignedState = { tree, rootHash: hash, signature, timeNs: time, version };
+      if (!this.#latest || this.#latest.version <= version) this.#latest = signed;
+      for (const w of waiters) w.resolve(signed);
+      // Those who arrived while we signed and need nothing newer are served by this signature.
+      const stillWaiting: Waiter[] = [];
+      for (const w of this.#waiters) (w.version <= version ? w.resolve(signed) : stillWaiting.push(w));
+      this.#waiters = stillWaiting;
     } catch (error) {
       for (const w of waiters) w.reject(error);
+    } finally {
+      this.#signing = false;
+      if (this.#waiters.length > 0) this.#schedule();
     }
   }
 }

@@ -6,7 +6,7 @@
 import { compareBytes, equalBytes, toHex, utf8 } from '../certification/bytes.ts';
 import { encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
 import { certificateFor, type SignedState } from '../certification/certificate.ts';
-import { Certifier } from '../certification/certifier.ts';
+import { Certifier, type StateRootSigner } from '../certification/certifier.ts';
 import type { SubnetKeys } from '../certification/keys.ts';
 import { signResponse } from '../certification/keys.ts';
 import { MANAGEMENT_CANISTER_ID, ANONYMOUS_PRINCIPAL, principalFromText, principalToText } from '../certification/principal.ts';
@@ -55,6 +55,8 @@ export interface HttpInterfaceOptions {
    * from it: the disk store makes the state durable here.
    */
   beforeCertify?: () => void;
+  /** Signs state roots (default: in-process BLS). The CLI passes a worker-thread signer. */
+  signStateRoot?: StateRootSigner;
 }
 
 const CBOR = 'application/cbor';
@@ -88,7 +90,7 @@ export class HttpInterface {
       canisterRanges: this.engine.canisterRanges(),
       nodes: [{ nodeId: this.keys.nodeId, publicKeyDer: this.keys.nodePublicKeyDer }],
     });
-    this.certifier = new Certifier(this.keys, tree, () => this.engine.time());
+    this.certifier = new Certifier(this.keys, tree, () => this.engine.time(), options.signStateRoot);
     this.certifier.beforeRound = () => this.#refreshState();
     this.engine.setDataCertificateProvider?.((id) => this.#dataCertificate(id));
   }
