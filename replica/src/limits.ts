@@ -138,6 +138,15 @@ export function maxReplyBytes(limits: Limits, kind: ExecutionKind): number {
 }
 
 /**
+ * The IC's contract-violation text (IC0504) when a reply would exceed `max` bytes, or undefined
+ * when `current + appended` fits (dfinity/ic system_api `ic0_msg_reply_data_append`).
+ */
+export function replyTooLarge(current: number, appended: number, max: number, call = 'ic0.msg_reply_data_append'): string | undefined {
+  const size = current + appended;
+  return size > max ? `${call}: application payload size (${size}) cannot be larger than ${max}` : undefined;
+}
+
+/**
  * Defaults overlaid with the caller's changes, each checked: a limit must be a positive integer.
  * Raising a limit above the IC's is allowed (a local replica may be more generous) but lowering
  * is what tests and demos use.

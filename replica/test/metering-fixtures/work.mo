@@ -1,6 +1,8 @@
 // A canister for the metering tests and the bench: loops of known work, a B-tree map (mo:core's
 // Map) and a Region (stable memory) filled with N entries, so instruction counts can be set next
 // to ic-stable-structures' published canbench figures for BTreeMap and StableVec.
+import Array "mo:core/Array";
+import Blob "mo:core/Blob";
 import Map "mo:core/Map";
 import Nat64 "mo:core/Nat64";
 import Region "mo:core/Region";
@@ -86,4 +88,20 @@ persistent actor {
   };
 
   public query func size() : async Nat { Map.size(map) };
+
+  // What one performance_counter call costs as seen from the canister: the IC charges 200.
+  public query func counterDelta() : async Nat64 {
+    let a = Prim.performanceCounter(0);
+    let b = Prim.performanceCounter(0);
+    b - a
+  };
+
+  // A reply of n bytes (plus Candid's few bytes of framing), to hit the response size limits.
+  public query func bytes(n : Nat) : async Blob {
+    Blob.fromArray(Array.tabulate<Nat8>(n, func _ = 7))
+  };
+
+  public func bytesUpdate(n : Nat) : async Blob {
+    Blob.fromArray(Array.tabulate<Nat8>(n, func _ = 7))
+  };
 };
