@@ -167,6 +167,32 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   return out;
 }
 
+/**
+ * Parses command-line limit assignments such as `instructionsPerQuery=1e6` or
+ * `maxIngressBytes=64KiB` (the CLI's `--limit` flag; repeatable). Units: K/M/G for thousands
+ * etc., KiB/MiB/GiB for powers of 1024, and `e` notation. Errors name the bad assignment.
+ */
+export function parseLimitAssignments(assignments: readonly string[]): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  for (const text of assignments) {
+    const m = /^([A-Za-z0-9]+)=([0-9.eE+]+)\s*(KiB|MiB|GiB|K|M|B|G|T)?$/.exec(text.trim());
+    if (!m) throw new Error(`--limit expects name=value (e.g. instructionsPerQuery=1e6), got "${text}"`);
+    const [, name, number, unit] = m;
+    const scale: Record<string, number> = { KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, K: 1e3, M: 1e6, B: 1e9, G: 1e9, T: 1e12 };
+    const value = Number(number) * (unit ? scale[unit] : 1);
+    Object.assign(out, resolveLimitsDelta(name, value));
+  }
+  resolveLimits(out); // validates names and values together
+  return out;
+}
+
+function resolveLimitsDelta(name: string, value: number): Partial<Limits> {
+  if (!(name in DEFAULT_LIMITS)) {
+    throw new Error(`unknown limit "${name}"; known limits: ${Object.keys(DEFAULT_LIMITS).join(', ')}`);
+  }
+  return { [name]: value } as Partial<Limits>;
+}
+
 export const WASM_PAGE_BYTES = 64 * KiB;
 /** The IC tracks stable memory access in 4 KiB OS pages (config STABLE_MEMORY_*_PAGE_LIMIT_*). */
 export const OS_PAGE_BYTES = 4 * KiB;

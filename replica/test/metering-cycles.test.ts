@@ -12,7 +12,7 @@ import {
   type CyclesState,
 } from '../src/cycles/account.ts';
 import { applicationSubnetCosts as costs, CyclesCosts } from '../src/cycles/fees.ts';
-import { DEFAULT_LIMITS, instructionLimit, maxReplyBytes, resolveLimits, stableMemoryAccessLimits } from '../src/limits.ts';
+import { DEFAULT_LIMITS, instructionLimit, maxReplyBytes, parseLimitAssignments, replyTooLarge, resolveLimits, stableMemoryAccessLimits } from '../src/limits.ts';
 import { chargeSystemApiCall, InstructionMeter, meteredSystemApi, OutOfInstructionsError, systemApiCost } from '../src/metering/system-api-costs.ts';
 
 const GiB = 1024n ** 3n;
@@ -103,6 +103,22 @@ describe('limits', () => {
     expect(maxReplyBytes(DEFAULT_LIMITS, 'update')).toBe(2 * 1024 * 1024);
     expect(stableMemoryAccessLimits(DEFAULT_LIMITS, 'upgrade').written).toBe(8 * 1024 ** 3);
     expect(DEFAULT_LIMITS.stableMemoryBytes).toBe(500 * 1024 ** 3);
+  });
+
+  it('parses the CLI form, with units', () => {
+    expect(parseLimitAssignments(['instructionsPerQuery=1e6', 'maxIngressBytes=64KiB', 'instructionsPerInstall=2B'])).toEqual({
+      instructionsPerQuery: 1_000_000,
+      maxIngressBytes: 65_536,
+      instructionsPerInstall: 2_000_000_000,
+    });
+    expect(() => parseLimitAssignments(['instructionsPerQuery'])).toThrow('--limit expects name=value (e.g. instructionsPerQuery=1e6), got "instructionsPerQuery"');
+    expect(() => parseLimitAssignments(['nope=1'])).toThrow(/unknown limit "nope"/);
+    expect(() => parseLimitAssignments(['maxIngressBytes=0.5'])).toThrow(/positive integer/);
+  });
+
+  it('words an oversized reply as the IC does', () => {
+    expect(replyTooLarge(3_000_000, 200_000, 3_145_728)).toBe('ic0.msg_reply_data_append: application payload size (3200000) cannot be larger than 3145728');
+    expect(replyTooLarge(10, 10, 20)).toBeUndefined();
   });
 
   it('can be lowered, and says which value is wrong', () => {

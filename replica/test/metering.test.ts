@@ -237,6 +237,19 @@ describe('instruction metering', () => {
     expect(exported.startExport).toBe('canister_start');
   });
 
+  it('can export table 0 and every mutable global for the host (callbacks, rollback)', () => {
+    const m = parseModule(assemble({ functions: [{ params: [], results: [], body: [i('nop')] }] }));
+    m.tables.push({ refType: ValType.funcref, limits: { flags: 0, min: 1 } });
+    const init = Uint8Array.of(0x41, 0x05, 0x0b);
+    m.globals.push({ type: { valType: i32, mutable: true }, init }, { type: { valType: i32, mutable: false }, init });
+    const bytes = encodeModule(m);
+    const r = instrumentModule(bytes, { exportTable: '__table', exportMutableGlobalsPrefix: '__global_' });
+    expect(r.tableExport).toBe('__table');
+    expect([...r.mutableGlobalExports]).toEqual([[0, '__global_0']]); // not the immutable one, not the counter
+    const exports = WebAssembly.Module.exports(new WebAssembly.Module(r.wasm as BufferSource)).map((e) => `${e.kind}:${e.name}`);
+    expect(exports).toEqual(expect.arrayContaining(['table:__table', 'global:__global_0', `global:${COUNTER_EXPORT}`]));
+  });
+
   it('refuses to instrument a module twice', () => {
     const { wasm } = instrumentModule(sumLoop);
     expect(() => instrumentModule(wasm)).toThrow(/already exports `__ic_instructions_left`/);
