@@ -152,6 +152,9 @@ describe('stable memory stores', () => {
     expect(full.text).toContain('add at most 20');
     expect((await store.stats()).records).toBe(80n);
     expect(errorOf(await store.getRecords(0n, 101n)).kind).toBe('invalidArgument');
+    // A number thousands of bits long is no batch size: inspect_message drops it unexecuted.
+    await expect(store.addRecords(2n ** 4000n)).rejects.toThrow();
+    expect((await store.stats()).records).toBe(80n);
   });
 
   it('strangers can neither clear nor reconfigure a store, nor feed the lab code', async () => {
