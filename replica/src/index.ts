@@ -90,6 +90,8 @@ export interface Snapshot {
 }
 
 const EMPTY_ARG = new Uint8Array(IDL.encode([], []));
+/** upload_chunk's limit (interface spec): 1 MiB. */
+const CHUNK_BYTES = 1024 * 1024;
 
 export class Replica {
   readonly scheduler: Scheduler;
@@ -192,11 +194,32 @@ export class Replica {
   }
 
   private async install(options: InstallOptions, mode: unknown): Promise<void> {
+    const arg = options.arg ?? EMPTY_ARG;
+    // Like dfx and icp-cli, modules that do not fit in one ingress message (Azle's are ~3.5 MB)
+    // go through the chunk store: upload_chunk per MiB, then install_chunked_code.
+    if (options.wasm.length + arg.length > this.scheduler.limits.maxIngressBytes - 64 * 1024) {
+      const hashes: { hash: Uint8Array }[] = [];
+      for (let offset = 0; offset < options.wasm.length; offset += CHUNK_BYTES) {
+        const chunk = options.wasm.subarray(offset, offset + CHUNK_BYTES);
+        hashes.push((await this.callManagement('upload_chunk', { canister_id: options.canisterId, chunk }, options.sender)) as { hash: Uint8Array });
+      }
+      await this.callManagement('install_chunked_code', {
+        mode,
+        target_canister: options.canisterId,
+        store_canister: [],
+        chunk_hashes_list: hashes,
+        wasm_module_hash: sha256(options.wasm),
+        arg,
+        sender_canister_version: [],
+      }, options.sender);
+      await this.callManagement('clear_chunk_store', { canister_id: options.canisterId }, options.sender);
+      return;
+    }
     await this.callManagement('install_code', {
       mode,
       canister_id: options.canisterId,
       wasm_module: options.wasm,
-      arg: options.arg ?? EMPTY_ARG,
+      arg,
       sender_canister_version: [],
     }, options.sender);
   }

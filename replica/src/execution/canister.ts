@@ -124,6 +124,7 @@ export class Canister implements CanisterView {
       memory: () => instance!.memory,
       stable: () => canister.stable,
       memory64: module.info.memory64,
+      counter: () => instance?.counter,
     };
     instance = new WasmInstance(module, { ic0: systemApiImports(host, module.imports) });
     return instance;

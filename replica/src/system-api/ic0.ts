@@ -5,6 +5,8 @@
 import { CanisterTrap, type ApiKind, type MessageContext } from './context.ts';
 import type { StableMemory } from '../execution/stable-memory.ts';
 import { RejectCode } from '../errors.ts';
+import { applicationSubnetCosts } from '../cycles/fees.ts';
+import { chargeSystemApiCall } from '../metering/system-api-costs.ts';
 
 export interface ApiHost {
   /** The message being executed; undefined between messages. */
@@ -12,6 +14,8 @@ export interface ApiHost {
   memory(): WebAssembly.Memory;
   stable(): StableMemory;
   memory64: boolean;
+  /** The instance's instruction counter when metered (contract E), charged per System API call. */
+  counter(): WebAssembly.Global | undefined;
 }
 
 type ParamType = 'I' | 'i32' | 'i64';
@@ -300,6 +304,16 @@ const api: Record<string, ApiFunction> = {
     },
   },
 
+  // --- Cost of System API operations in cycles (fees: cycles/fees.ts, a 13-node application subnet)
+  cost_call: {
+    params: ['i64', 'i64', 'I'], allowed: ALL,
+    impl: (_c, h, methodNameSize, payloadSize, dst) => {
+      const { transmission, execution } = applicationSubnetCosts.callPrepayment(methodNameSize + payloadSize, 40_000_000_000n, h.memory64);
+      writeU128(h, dst, transmission + execution, 'ic0.cost_call');
+    },
+  },
+  cost_create_canister: { params: ['I'], allowed: ALL, impl: (_c, h, dst) => writeU128(h, dst, applicationSubnetCosts.canisterCreation(), 'ic0.cost_create_canister') },
+
   // --- Debugging
   debug_print: {
     params: ['I', 'I'], allowed: ALL,
@@ -367,6 +381,7 @@ export function systemApiImports(host: ApiHost, wanted: readonly string[]): Reco
       if (ctx.kind === 's' ? !(name === 'trap' || name === 'debug_print' || name.startsWith('stable')) : f.allowed !== 'all' && !f.allowed.has(ctx.kind)) {
         throw new CanisterTrap(`ic0.${name} cannot be called ${kindDescription[ctx.kind]}`);
       }
+      chargeSystemApiCall(host.counter(), name, raw);
       const args = raw.map((v, i) => toNumber(v, f.params[i] ?? 'i32'));
       const result = f.impl(ctx, host, ...args);
       if (resultType === 'i64') return typeof result === 'bigint' ? result : BigInt(result ?? 0);
