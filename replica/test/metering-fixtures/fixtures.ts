@@ -3,7 +3,7 @@
 // `azle` package, cached in .cache/azle/ by a hash of its source and Azle's version.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileMotoko, type PersistenceMode } from '../../../scripts/lib/motoko.ts';
@@ -18,34 +18,45 @@ export async function motokoWork(mode: PersistenceMode): Promise<{ wasm: Uint8Ar
   return { wasm, candid };
 }
 
-/** Builds (or reads from cache) the Azle fixture canister. Takes ~6 s when not cached. */
+const AZLE_VERSION = '0.33.0';
+/** Where Azle is installed, shared with the engine's Azle fixture (replica/test/fixtures/azle.ts). */
+const azleHome = join(repoRoot, '.cache/azle');
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): void {
+  // Node 24 first on PATH: Azle's build runs its TypeScript with whatever `node` it finds.
+  const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+  const result = spawnSync(command, args, { cwd, env: { ...process.env, PATH, ...env }, encoding: 'utf8', timeout: 300_000 });
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.join(' ')} failed in ${cwd} (exit ${result.status}):\n` +
+        `${(result.stderr || result.stdout || String(result.error)).slice(-3000)}`,
+    );
+  }
+}
+
+/**
+ * Builds (or reads from cache) the Azle fixture canister. Azle stays out of package.json (its
+ * install script wires a dfx extension); like the engine's fixture we install it with
+ * --ignore-scripts into .cache/azle on first use. A build takes ~6 s.
+ */
 export function azleWork(): Uint8Array {
   const source = readFileSync(join(here, 'azle/src/index.ts'));
-  const azleVersion = (JSON.parse(readFileSync(join(repoRoot, 'node_modules/azle/package.json'), 'utf8')) as { version: string }).version;
-  const key = createHash('sha256').update(source).update(azleVersion).digest('hex').slice(0, 16);
-  const cached = join(repoRoot, '.cache/azle', `${key}.wasm`);
+  const key = createHash('sha256').update(source).update(AZLE_VERSION).digest('hex').slice(0, 16);
+  const cached = join(azleHome, `metering-${key}.wasm`);
   if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
-  // Azle builds from a dfx.json entry in the working directory; the build directory sits inside
-  // the repository so that `import 'azle'` resolves to the workspace's node_modules.
-  const buildDir = join(repoRoot, '.cache/azle-build', key);
+  if (!existsSync(join(azleHome, 'node_modules/azle/package.json'))) {
+    mkdirSync(azleHome, { recursive: true });
+    run('flock', ['/tmp/npm.lock', 'npm', 'install', '--prefix', azleHome, '--ignore-scripts', '--no-audit', '--no-fund', `azle@${AZLE_VERSION}`], repoRoot);
+  }
+  // Azle builds from a dfx.json entry in the working directory and resolves `azle` from there.
+  const buildDir = join(azleHome, `metering-build-${key}`);
+  rmSync(buildDir, { recursive: true, force: true });
   mkdirSync(join(buildDir, 'src'), { recursive: true });
   copyFileSync(join(here, 'azle/src/index.ts'), join(buildDir, 'src/index.ts'));
   writeFileSync(join(buildDir, 'dfx.json'), JSON.stringify({ canisters: { work: { type: 'azle', main: 'src/index.ts' } } }));
-  const azleBin = join(repoRoot, 'node_modules/.bin/azle');
-  const result = spawnSync(azleBin, ['build', 'work'], {
-    cwd: buildDir,
-    env: { ...process.env, CANISTER_CANDID_PATH: join(buildDir, 'work.did') },
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  const built = join(buildDir, '.azle/work/work.wasm');
-  if (result.status !== 0 || !existsSync(built)) {
-    throw new Error(
-      `azle build of the metering fixture failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}\n` +
-        'Check that `npm install` has installed the replica workspace dev dependency `azle`.',
-    );
-  }
-  mkdirSync(dirname(cached), { recursive: true });
-  copyFileSync(built, cached);
+  symlinkSync(join(azleHome, 'node_modules'), join(buildDir, 'node_modules'));
+  run(join(buildDir, 'node_modules/.bin/azle'), ['build', 'work'], buildDir, { CANISTER_CANDID_PATH: join(buildDir, 'work.did') });
+  copyFileSync(join(buildDir, '.azle/work/work.wasm'), cached);
+  rmSync(buildDir, { recursive: true, force: true });
   return new Uint8Array(readFileSync(cached));
 }
