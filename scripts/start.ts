@@ -56,7 +56,8 @@ function fail(message: string): Promise<never> {
 /** Spawns a child whose output goes to a log file; resolves when `ready` matches a line of it. */
 function startLogged(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs: number): Promise<{ child: ChildProcess; match: RegExpExecArray; logPath: string }> {
   mkdirSync(logDir, { recursive: true });
-  const logPath = join(logDir, `${name}.log`);
+  // Named by port as well, so two stacks (npm start and the e2e suite's) never share a log file.
+  const logPath = join(logDir, `${name}-${name === 'replica' ? replicaPort : sitePort}.log`);
   const log = createWriteStream(logPath);
   const child = spawn(nodeBin, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);

@@ -1,0 +1,106 @@
+// A line chart in plain SVG, readable without sight: the SVG has a title and a description that
+// states each series' range, every point has its own <title>, and the same numbers are in a
+// real table right under it (a chart that only draws is invisible to a screen reader).
+import { formatCount, formatInstructions } from './format.ts';
+import { h, s } from './dom.ts';
+
+export interface Series {
+  label: string;
+  /** A CSS class that colours the line and its points (see DemoMount.astro's styles). */
+  className: string;
+  points: Array<{ x: number; y: number }>;
+}
+
+export interface LineChartOptions {
+  id: string;
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+}
+
+const W = 560;
+const H = 260;
+const M = { top: 16, right: 20, bottom: 44, left: 78 };
+
+function niceMax(value: number): number {
+  if (value <= 0) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+function describeSeries(series: Series): string {
+  if (!series.points.length) return `${series.label}: no upgrades measured yet.`;
+  const sorted = [...series.points].sort((a, b) => a.x - b.x);
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  return `${series.label}: ${sorted.length} upgrade${sorted.length === 1 ? '' : 's'}, from ${formatInstructions(first.y)} instructions at ${formatCount(first.x)} records to ${formatInstructions(last.y)} at ${formatCount(last.x)}.`;
+}
+
+export function lineChart(options: LineChartOptions): HTMLElement {
+  const all = options.series.flatMap((series) => series.points);
+  // Floors keep the axes readable before anything was measured (and ticks whole numbers).
+  const xMax = niceMax(Math.max(1_000, ...all.map((p) => p.x)));
+  const yMax = niceMax(Math.max(1_000_000, ...all.map((p) => p.y)));
+  const x = (v: number) => M.left + (v / xMax) * (W - M.left - M.right);
+  const y = (v: number) => H - M.bottom - (v / yMax) * (H - M.top - M.bottom);
+  const titleId = `${options.id}-title`;
+  const descId = `${options.id}-desc`;
+
+  const grid: SVGElement[] = [];
+  for (let i = 0; i <= 4; i++) {
+    const yv = (yMax * i) / 4;
+    const xv = (xMax * i) / 4;
+    grid.push(
+      s('line', { x1: M.left, x2: W - M.right, y1: y(yv), y2: y(yv), class: 'wg-chart__grid' }),
+      s('text', { x: M.left - 8, y: y(yv) + 4, 'text-anchor': 'end', class: 'wg-chart__tick' }, formatInstructions(yv)),
+      s('text', { x: x(xv), y: H - M.bottom + 18, 'text-anchor': 'middle', class: 'wg-chart__tick' }, formatCount(Math.round(xv))),
+    );
+  }
+  const lines = options.series.map((series) => {
+    const sorted = [...series.points].sort((a, b) => a.x - b.x);
+    return s(
+      'g',
+      { class: `wg-chart__series ${series.className}` },
+      sorted.length > 1 ? s('polyline', { points: sorted.map((p) => `${x(p.x)},${y(p.y)}`).join(' '), fill: 'none' }) : null,
+      ...sorted.map((p) =>
+        s('circle', { cx: x(p.x), cy: y(p.y), r: 4 }, s('title', {}, `${series.label}: ${formatInstructions(p.y)} instructions at ${formatCount(p.x)} records`)),
+      ),
+    );
+  });
+  const svg = s(
+    'svg',
+    { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `${titleId} ${descId}`, class: 'wg-chart__svg' },
+    s('title', { id: titleId }, options.title),
+    s('desc', { id: descId }, options.series.map(describeSeries).join(' ')),
+    ...grid,
+    s('text', { x: (M.left + W - M.right) / 2, y: H - 6, 'text-anchor': 'middle', class: 'wg-chart__axis' }, options.xLabel),
+    s('text', { x: 14, y: (M.top + H - M.bottom) / 2, transform: `rotate(-90 14 ${(M.top + H - M.bottom) / 2})`, 'text-anchor': 'middle', class: 'wg-chart__axis' }, options.yLabel),
+    ...lines,
+    all.length
+      ? null
+      : s('text', { x: (M.left + W - M.right) / 2, y: (M.top + H - M.bottom) / 2, 'text-anchor': 'middle', class: 'wg-chart__axis' }, 'No upgrade measured yet: add records, then upgrade.'),
+  );
+  const legend = h(
+    'ul',
+    { class: 'wg-chart__legend' },
+    ...options.series.map((series) => h('li', { class: series.className }, h('span', { class: 'wg-chart__swatch', 'aria-hidden': 'true' }), series.label)),
+  );
+  const rows = options.series.flatMap((series) =>
+    [...series.points].sort((a, b) => a.x - b.x).map((p) => h('tr', {}, h('td', {}, series.label), h('td', {}, formatCount(p.x)), h('td', {}, formatCount(p.y)))),
+  );
+  const table = h(
+    'details',
+    { class: 'wg-chart__data' },
+    h('summary', {}, 'The measured numbers'),
+    h(
+      'table',
+      {},
+      h('caption', {}, options.title),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Store'), h('th', { scope: 'col' }, options.xLabel), h('th', { scope: 'col' }, options.yLabel))),
+      h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 3 }, 'No upgrade measured yet.'))])),
+    ),
+  );
+  return h('figure', { class: 'wg-chart' }, svg, legend, table);
+}

@@ -1,0 +1,34 @@
+// A few lines of DOM building for the demos: no framework, so a page with one demo ships the agent
+// and the demo's own code and nothing else.
+
+type Child = Node | string | number | false | null | undefined;
+type Attrs = Record<string, string | number | boolean | EventListener | undefined>;
+
+/** h('button', { type: 'button', onclick: fn }, 'Label'): attributes, `on*` listeners, then children. */
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(node, ...children);
+  return node;
+}
+
+export function append(parent: Node, ...children: Child[]): void {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+  }
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** The same for SVG elements (charts). */
+export function s(tag: string, attrs: Record<string, string | number> = {}, ...children: Child[]): SVGElement {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  append(node, ...children);
+  return node;
+}
