@@ -33,7 +33,7 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
   const instance = canister.instance;
   if (!instance) throw new Error(`execute: canister ${canister.idText} has no module`);
   const started = performance.now();
-  const heap = instance.snapshot();
+  instance.beginMessage();
   const balance = canister.balance;
   canister.stable.begin();
   const counter = instance.counter;
@@ -55,10 +55,11 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
   }
   const instructions = used() < 0n ? options.budget : used();
   if (trap || !options.persist) {
-    canister.instance!.restore(heap);
+    instance.rollbackMessage();
     canister.stable.rollback();
     canister.balance = balance;
   } else {
+    instance.commitMessage();
     canister.stable.commit();
     if (ctx.certifiedData) canister.certifiedData = ctx.certifiedData;
     if (ctx.globalTimer !== undefined) canister.globalTimer = ctx.globalTimer;
