@@ -24,8 +24,10 @@ export { canisterRange } from './management/canister-ids.ts';
 export type { LogLevel, LogEvent, LogSink } from './log.ts';
 
 export interface ReplicaOptions {
-  /** State directory for persistence (needs the disk store of issue 4; not in this build). */
+  /** Keep canisters, ids, heap and stable memory in this directory across restarts (Node only). Default: memory only. */
   stateDir?: string;
+  /** The subnet's principal (self-authenticating id of its root key, issue 4). Default: a fixed local id. */
+  subnetId?: Uint8Array;
   /** Start time (Date or ms since 1970). Given: time is frozen there and moves only by setTime/advanceTime. Default: real time. */
   time?: Date | number;
   /** Makes raw_rand deterministic. Default: cryptographic randomness. */
@@ -101,13 +103,14 @@ export class Replica {
   private autoTickTimer?: ReturnType<typeof setInterval>;
   private ticking = false;
   private closed = false;
+  /** The disk store when created with stateDir (store/disk-store.ts, issue 4). */
+  private store?: { flush(scheduler: Scheduler, management: ManagementCanister): boolean };
 
   private constructor(options: ReplicaOptions) {
     this.clock = new Clock(options.time);
     this.log = new ReplicaLog(options.log ?? 'normal', options.onLog);
-    // The subnet id is a placeholder self-authenticating-style principal until the
-    // certification layer derives it from the root key (issue 4).
-    const subnetId = Principal.selfAuthenticating(sha256(new TextEncoder().encode('scaling-wg local subnet'))).toUint8Array();
+    // Without a root key (issue 4 passes its subnet id), a fixed self-authenticating id.
+    const subnetId = options.subnetId ?? Principal.selfAuthenticating(sha256(new TextEncoder().encode('scaling-wg local subnet'))).toUint8Array();
     this.scheduler = new Scheduler({ clock: this.clock, log: this.log, limits: options.limits, subnetId });
     this.management = new ManagementCanister(this.scheduler, seedBytes(options.seed));
     const interval = options.autoTick ?? 500;
@@ -127,10 +130,15 @@ export class Replica {
    * const pic = await Replica.create({ time: new Date('2026-01-01'), seed: 42, log: 'quiet' });
    */
   static async create(options: ReplicaOptions = {}): Promise<Replica> {
+    const replica = new Replica(options);
     if (options.stateDir !== undefined) {
-      throw new UsageError(`stateDir (${options.stateDir}) needs the disk store of issue 4, which this build does not have yet; omit it for an in-memory replica`);
+      // Loaded on demand: the disk store needs node:fs, the engine itself must not.
+      const { DiskStore } = await import('./store/disk-store.ts');
+      const store = new DiskStore(options.stateDir);
+      await store.restore(replica.scheduler, replica.management);
+      replica.store = store;
     }
-    return new Replica(options);
+    return replica;
   }
 
   /**
@@ -278,6 +286,7 @@ export class Replica {
     const arg = options.arg ?? EMPTY_ARG;
     const refused = this.scheduler.inspectIngress(id, options.method, arg, sender);
     const response = refused ?? (await this.scheduler.submitIngress(id, options.method, arg, sender));
+    this.store?.flush(this.scheduler, this.management);
     return unwrap(response, id, options.method);
   }
 
@@ -355,6 +364,7 @@ export class Replica {
         const target = this.requireCanister(canisterId);
         restoreSnapshot(target, data);
         target.version += 1n;
+        this.store?.flush(this.scheduler, this.management);
       },
     };
   }
@@ -387,6 +397,7 @@ export class Replica {
     this.closed = true;
     if (this.autoTickTimer) clearInterval(this.autoTickTimer);
     await this.scheduler.settle();
+    this.store?.flush(this.scheduler, this.management);
   }
 
   private requireCanister(canisterId: Principal) {

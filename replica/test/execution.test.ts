@@ -293,6 +293,22 @@ describe('System API probes (hand-written Wasm)', () => {
   });
 });
 
+describe('canister_inspect_message', () => {
+  it('a message inspect_message does not accept is refused with IC0406 and not executed', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    await pic.installCode({ canisterId, wasm: await watFixture('refuser') });
+    expect(await pic.updateCall({ canisterId, method: 'allowed', arg: new Uint8Array() })).toEqual(new Uint8Array());
+    const e = await rejection(pic.updateCall({ canisterId, method: 'refused', arg: new Uint8Array() }));
+    expect(e.rejectCode).toBe(RejectCode.CANISTER_REJECT);
+    expect(e.errorCode).toBe(ErrorCode.CanisterRejectedMessage);
+    expect(e.message).toContain('refused');
+    // queries are not inspected
+    const q = await rejection(pic.queryCall({ canisterId, method: 'refused', arg: new Uint8Array() }));
+    expect(q.errorCode).toBe(ErrorCode.CanisterMethodNotFound);
+  });
+});
+
 describe('bad input never crashes the replica', () => {
   it('invalid module is rejected with IC0505 naming the canister', async () => {
     const pic = await Replica.create({ log: 'quiet' });

@@ -52,6 +52,16 @@ export class ManagementCanister implements ManagementHandler {
     scheduler.management = this;
   }
 
+  /** The id allocator and raw_rand counter, for persistence (store/). */
+  get allocatorState(): { nextIndex: bigint; randomCounter: bigint } {
+    return { nextIndex: this.nextIndex, randomCounter: this.randomCounter };
+  }
+
+  set allocatorState(state: { nextIndex: bigint; randomCounter: bigint }) {
+    this.nextIndex = BigInt(state.nextIndex);
+    this.randomCounter = BigInt(state.randomCounter);
+  }
+
   acceptsIngress(method: string): CallResponse | undefined {
     const canistersOnly = ['create_canister', 'raw_rand', 'deposit_cycles', 'canister_info', ...unsupportedManagementMethods];
     if (canistersOnly.includes(method)) {

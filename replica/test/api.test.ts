@@ -1,0 +1,93 @@
+// The programmatic API (contract D) as a user meets it: persistence by stateDir, time control,
+// documentation on every public method, and the promises the engine makes about itself (no
+// Node-only modules in the parts a web page will run, every exported error class thrown).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Replica } from '../src/index.ts';
+import * as publicApi from '../src/index.ts';
+import { motokoFixture, type Fixture } from './fixtures/build.ts';
+
+const src = join(dirname(fileURLToPath(import.meta.url)), '../src');
+type Counter = { inc(): Promise<bigint>; get(): Promise<bigint>; writeStable(v: bigint): Promise<void>; readStable(): Promise<bigint>; now(): Promise<bigint> };
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('programmatic API', () => {
+  let counter: Fixture;
+  beforeAll(async () => {
+    counter = await motokoFixture('counter');
+  });
+
+  it('stateDir keeps canisters, ids, heap and stable memory across restarts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replica-state-'));
+    try {
+      const first = await Replica.create({ stateDir: dir, log: 'quiet' });
+      const { actor, canisterId } = await first.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(3n) });
+      await actor.inc();
+      await actor.writeStable(99n);
+      await first.tearDown();
+
+      const second = await Replica.create({ stateDir: dir, log: 'quiet' });
+      const again = second.createActor<Counter>(counter.idlFactory, canisterId);
+      expect(await again.get()).toBe(4n);
+      expect(await again.readStable()).toBe(99n);
+      expect((await second.createCanister()).toText()).toBe('ryjl3-tyaaa-aaaaa-aaaba-cai');
+      await second.tearDown();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('time is real by default and frozen once set', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    expect(Math.abs(pic.getTime() - Date.now())).toBeLessThan(5_000);
+    await pic.setTime(new Date('2031-07-01T00:00:00Z'));
+    const { actor } = await pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(0n) });
+    expect(await actor.now()).toBe(BigInt(Date.UTC(2031, 6, 1)) * 1_000_000n);
+    await expect(pic.setTime(Date.UTC(2020, 0, 1))).rejects.toThrow(/monotonic/);
+    await pic.tearDown();
+  });
+
+  it('every public Replica method has TSDoc with an @example', () => {
+    const text = readFileSync(join(src, 'index.ts'), 'utf8');
+    const methods = Object.getOwnPropertyNames(Replica.prototype).filter((m) => m !== 'constructor' && !text.includes(`private ${m}(`) && !text.includes(`private async ${m}(`));
+    methods.push('create');
+    expect(methods.length).toBeGreaterThan(15);
+    const missing = methods.filter((m) => {
+      const at = text.search(new RegExp(`\\n  (static )?(async )?${m}[<(]`));
+      if (at < 0) return true;
+      const doc = text.slice(text.lastIndexOf('/**', at), at);
+      return !doc.includes('@example') || text.lastIndexOf('*/', at) < text.lastIndexOf('/**', at);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  it('execution, System API, scheduler and management use no Node-only modules', () => {
+    const engine = ['execution', 'system-api', 'scheduler', 'management', 'cycles', 'metering'].flatMap((d) => filesUnder(join(src, d)));
+    expect(engine.length).toBeGreaterThan(10);
+    const offenders = engine.filter((f) => {
+      const code = readFileSync(f, 'utf8');
+      return /from ['"]node:|require\(['"]node:|\bBuffer\.|\bprocess\./.test(code);
+    });
+    expect(offenders.map((f) => f.slice(src.length + 1))).toEqual([]);
+  });
+
+  it('every exported error class is thrown somewhere in the replica', () => {
+    const all = filesUnder(src).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const classes = Object.entries(publicApi)
+      .filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error)
+      .map(([name]) => name)
+      .filter((name) => name !== 'ReplicaError'); // the base class
+    const neverThrown = classes.filter((name) => !new RegExp(`new ${name}\\(`).test(all));
+    expect(classes.length).toBeGreaterThan(0);
+    expect(neverThrown).toEqual([]);
+  });
+});
