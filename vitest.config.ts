@@ -9,6 +9,7 @@ export default defineConfig({
       'replica/test/**/*.test.ts',
       'canisters/**/*.test.ts',
       'scripts/**/*.test.ts',
+      'src/lib/ic/**/*.test.ts',
     ],
     testTimeout: 120_000,
     hookTimeout: 300_000,

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { buildCanisters } from './build-canisters.ts';
-import { deployDemoCanisters } from './lib/demo-deploy.ts';
+import { deployDemoCanisters, siteNetworkEnv } from './lib/demo-deploy.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from './dev-identity/server.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -165,13 +165,7 @@ async function main(): Promise<void> {
   done();
 
   done = step(5, 'Starting the site (astro dev)');
-  const siteEnv = {
-    ...process.env,
-    PUBLIC_WG_NETWORK: 'local',
-    PUBLIC_WG_HOST: replicaUrl,
-    PUBLIC_WG_CANISTER_IDS: JSON.stringify(ids),
-    PUBLIC_WG_IDENTITY_PROVIDER: identityProvider.url,
-  };
+  const siteEnv = { ...process.env, ...siteNetworkEnv({ network: 'local', host: replicaUrl, ids, identityProvider: identityProvider.url }) };
   const astro = join(repoRoot, 'node_modules/astro/bin/astro.mjs');
   const site = await startLogged('site', [astro, 'dev', '--host', host, '--port', String(sitePort)], siteEnv, /(?:Local|➜)\s+(http:\/\/\S+)/, 120_000);
   const siteUrl = site.match[1].replace(/\/?$/, '/');

@@ -255,3 +255,18 @@ export async function deployDemoCanisters(options: DeployOptions): Promise<Deplo
   await setUpCompositeFront({ ...options, log }, ids['composite-front']);
   return { ids, actions };
 }
+
+/**
+ * The environment that tells a build or dev server of the site which network the demos call
+ * (read by src/lib/ic/network.ts). `npm start` passes it to astro dev; a local asset-canister
+ * deploy passes the same to astro build.
+ */
+export function siteNetworkEnv(options: { network: 'local' | 'ic'; host?: string; ids: Record<string, string>; identityProvider?: string }): Record<string, string> {
+  return {
+    PUBLIC_WG_NETWORK: options.network,
+    ...(options.host ? { PUBLIC_WG_HOST: options.host } : {}),
+    // Mainnet ids come from canister_ids.json at build time; only a local build needs them here.
+    ...(options.network === 'local' ? { PUBLIC_WG_CANISTER_IDS: JSON.stringify(options.ids) } : {}),
+    ...(options.identityProvider ? { PUBLIC_WG_IDENTITY_PROVIDER: options.identityProvider } : {}),
+  };
+}
