@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Replica, type IdlFactory } from '../src/index.ts';
 import { encodeModule, parseModule } from '../src/metering/module.ts';
-import { motokoWork } from './metering-fixtures/fixtures.ts';
+import { azleWork, motokoWork } from './metering-fixtures/fixtures.ts';
 
 const idlFactory: IdlFactory = ({ IDL: I }) =>
   I.Service({
@@ -75,6 +75,43 @@ describe.each(['eop', 'classic'] as const)('a Motoko loop (%s)', (mode) => {
     expect(b0 - r0).toBeLessThan(200n);
     expect(await blocks.spin(1000n)).toBe(await reference.spin(1000n));
   });
+});
+
+describe('an Azle loop (QuickJS interpreting JavaScript)', () => {
+  it('costs the same as charging every executed instruction one by one', async () => {
+    const azleIdl: IdlFactory = ({ IDL: I }) => I.Service({ spinCounted: I.Func([I.Nat32], [I.Tuple(I.Nat32, I.Nat64)], ['query']) });
+    type AzleWork = { spinCounted(n: number): Promise<[number, bigint]> };
+    const bytes = azleWork();
+    // Frozen time and one canister id for both runs: Azle's JavaScript heap depends on both (two
+    // canisters with different ids differ by a few hundred instructions in the same call).
+    const pic = await Replica.create({ log: 'quiet', time: 1_700_000_000_000, seed: 1 });
+    try {
+      const { actor, canisterId } = await pic.setupCanister<AzleWork>({ idlFactory: azleIdl, wasm: bytes });
+      const counts = async () => {
+        const out: Array<[number, bigint]> = [];
+        for (const n of [0, 1, 10, 100]) out.push(await actor.spinCounted(n));
+        return out;
+      };
+      const blocks = await counts();
+      process.env.REPLICA_METERING = 'per-instruction';
+      try {
+        await pic.reinstallCode({ canisterId, wasm: variant(bytes, 'per-instruction') });
+      } finally {
+        delete process.env.REPLICA_METERING;
+      }
+      const reference = await counts();
+      for (let k = 1; k < blocks.length; k++) {
+        expect(blocks[k][0]).toBe(reference[k][0]);
+        expect(blocks[k][1] - blocks[0][1]).toBe(reference[k][1] - reference[0][1]);
+      }
+      expect(blocks[3][1] - blocks[0][1]).toBeGreaterThan(100n * 100n); // an interpreter: hundreds per JS iteration
+      // As for Motoko: the counter's own block is paid up front, so the block count runs ahead.
+      expect(blocks[0][1] - reference[0][1]).toBeGreaterThanOrEqual(0n);
+      expect(blocks[0][1] - reference[0][1]).toBeLessThan(1_000n);
+    } finally {
+      await pic.tearDown();
+    }
+  }, 300_000);
 });
 
 describe('instruction limits', () => {
