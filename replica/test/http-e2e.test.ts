@@ -213,6 +213,15 @@ describe('bad input: a 4xx with a sentence, and the replica keeps answering', ()
     await stillAnswers();
   });
 
+  it('refuses a management call whose effective canister id is not the canister it names', async () => {
+    const arg = new Uint8Array(IDL.encode([IDL.Record({ canister_id: IDL.Principal })], [{ canister_id: peerId }]));
+    const content = { request_type: 'call', canister_id: new Uint8Array(), method_name: 'start_canister', arg,
+      sender: Uint8Array.of(4), ingress_expiry: (BigInt(Date.now()) + 60_000n) * 1_000_000n };
+    const response = await post(`/api/v3/canister/${id()}/call`, encodeCbor({ content }));
+    expect(response.status).toBe(400);
+    expect(await response.text()).toMatch(/must be the canister_id of the aaaaa-aa.start_canister argument/);
+  });
+
   it('answers a call to a canister that does not exist with a reject, not a retry loop', async () => {
     const missing = Actor.createActor(counterIdl, { agent, canisterId: Principal.fromText('r7inp-6aaaa-aaaaa-aaabq-cai') }) as any;
     const t = performance.now();

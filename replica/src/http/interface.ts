@@ -14,6 +14,8 @@ import { hashOfMap } from '../certification/representation-independent-hash.ts';
 import {
   EMPTY_STATE, STATE_LABELS, withCanister, withRequestStatus, withSubnet, type CanisterCertifiedInfo, type RequestStatus,
 } from '../certification/state-tree.ts';
+import { IDL } from '@dfinity/candid';
+import { managementMethods } from '../management/ic-idl.ts';
 import { AuthenticationError, authenticateEnvelope } from './authentication.ts';
 import {
   DATA_CERTIFICATE_MAX_AGE_NS, MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, READ_STATE_MAX_AGE_NS, SYNC_CALL_TIMEOUT_MS,
@@ -181,6 +183,15 @@ export class HttpInterface {
       );
     }
     const anyEffectiveId = isManagement && ['create_canister', 'provisional_create_canister_with_cycles', 'list_canisters'].includes(env.methodName);
+    if (isManagement && !anyEffectiveId) {
+      const named = canisterNamedInManagementArg(env.methodName, env.arg);
+      if (named && !equalBytes(named.id, effectiveId)) {
+        throw badRequest(
+          `the effective canister id in the URL (${principalToText(effectiveId)}) must be the ${named.field} of the ` +
+            `aaaaa-aa.${env.methodName} argument (${principalToText(named.id)})`,
+        );
+      }
+    }
     if (!anyEffectiveId && !this.#inRanges(effectiveId)) {
       const ranges = this.engine.canisterRanges().map(([lo, hi]) => `${principalToText(lo)}..${principalToText(hi)}`).join(', ');
       throw badRequest(`canister ${principalToText(effectiveId)} does not belong to this replica, which hosts ${ranges}`);
@@ -415,6 +426,26 @@ export class HttpInterface {
     this.#dataCertificates.set(key, { version: latest.version, certificate });
     return certificate;
   }
+}
+
+/**
+ * The canister a management call is about (https-interface.md#http-effective-canister-id):
+ * `target_canister` for install_chunked_code, else a `canister_id` field. Undefined when the
+ * argument does not decode or names none; the management canister then rejects the call itself.
+ */
+function canisterNamedInManagementArg(method: string, arg: Uint8Array): { id: Uint8Array; field: string } | undefined {
+  const types = (managementMethods as Record<string, readonly [IDL.Type[], IDL.Type[]]>)[method];
+  if (!types) return undefined;
+  let decoded: unknown[];
+  try {
+    decoded = IDL.decode([...types[0]], arg);
+  } catch {
+    return undefined;
+  }
+  const record = decoded[0] as Record<string, unknown> | undefined;
+  const field = method === 'install_chunked_code' ? 'target_canister' : 'canister_id';
+  const value = record?.[field] as { toUint8Array?: () => Uint8Array } | undefined;
+  return value?.toUint8Array ? { id: value.toUint8Array(), field } : undefined;
 }
 
 function sameInfo(a: CanisterCertifiedInfo, b: CanisterCertifiedInfo): boolean {
