@@ -33,6 +33,7 @@ module {
   /// trailing `/` leaves a final "" (so `/` is `[""]`).
   public func exprLabels(path : Text) : [Text] {
     let rest = switch (Text.stripStart(path, #char '/')) { case (?r) r; case null path };
+    if (rest == "") return [""]; // Text.split of "" yields nothing
     Iter.toArray(Text.split(rest, #char '/'));
   };
 

@@ -120,6 +120,7 @@ shared ({ caller = installer }) persistent actor class Assets() {
   func has(caller : Principal, p : Permission) : Bool = Map.containsKey(holders(p), Principal.compare, caller);
 
   func grant(p : Principal, permission : Permission) {
+    if (Principal.isAnonymous(p)) Runtime.trap("refusing to grant " # permissionName(permission) # " to the anonymous principal: anyone could use it");
     let m = holders(permission);
     if (Map.size(m) >= Limits.maxPrincipalsPerPermission and not Map.containsKey(m, Principal.compare, p)) {
       Runtime.trap("too many principals hold " # permissionName(permission) # " (limit " # Nat.toText(Limits.maxPrincipalsPerPermission) # "); revoke one first");
@@ -622,9 +623,12 @@ shared ({ caller = installer }) persistent actor class Assets() {
         let labels = Paths.exprLabels(path);
         let proofs = List.empty<[Blob]>();
         List.add(proofs, textPath(Array.concat<Text>(["http_expr"], Array.concat<Text>(labels, ["<$>"]))));
+        // The 3.0.3 verifier also asks about `<prefix>/""/<*>` (a directory's own wildcard).
         var k : Int = labels.size();
         while (k >= 0) {
-          List.add(proofs, textPath(Array.concat<Text>(["http_expr"], Array.concat<Text>(Array.sliceToArray<Text>(labels, 0, k), ["<*>"]))));
+          let prefix = Array.concat<Text>(["http_expr"], Array.sliceToArray<Text>(labels, 0, k));
+          List.add(proofs, textPath(Array.concat<Text>(prefix, ["<*>"])));
+          List.add(proofs, textPath(Array.concat<Text>(prefix, ["", "<*>"])));
           k -= 1;
         };
         let v1Paths : [[Blob]] = [["http_assets", Text.encodeUtf8(path)], ["http_assets", "/index.html"]];
@@ -685,9 +689,10 @@ shared ({ caller = installer }) persistent actor class Assets() {
   // ---------------------------------------------------------------------------------------
   // Install and upgrade (last: the body may only use what is defined above it)
 
-  // The installer may upload, as with DFINITY's asset canister (it grants Commit on install).
+  // The installer may upload, as with DFINITY's asset canister (it grants Commit on install),
+  // unless it is the anonymous principal: that would let anyone upload.
   do {
-    grant(installer, #Commit);
+    if (not Principal.isAnonymous(installer)) grant(installer, #Commit);
     certifyFallback();
     CertifiedData.set(HashTree.hash(tree));
   };
