@@ -9,7 +9,12 @@ import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, fromHex, utf8 } from '../src/certification/bytes.ts';
+import { concatBytes, fromHex, toHex, utf8 } from '../src/certification/bytes.ts';
+import { EMPTY_SUBTREE, fullTree, reconstruct, setPath, stateLeaf } from '../src/certification/hash-tree.ts';
+import { EMPTY_STATE, withCanister, withTime } from '../src/certification/state-tree.ts';
+import { certificateFor, signState } from '../src/certification/certificate.ts';
+import { canisterIdFromNumber, selfAuthenticatingPrincipal } from '../src/certification/principal.ts';
+import { domainSeparator, hashOfMap } from '../src/certification/representation-independent-hash.ts';
 import { decodeCbor, encodeCbor, type CborMap } from '../src/certification/cbor.ts';
 import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import { subnetKeys } from '../src/certification/keys.ts';
@@ -114,5 +119,43 @@ describe('sender authentication', () => {
     const identity = new PasskeyIdentity();
     const result = check(await signedEnvelope(identity));
     expect(Principal.fromUint8Array(result.sender).toText()).toBe(identity.getPrincipal().toText());
+  });
+});
+
+describe('canister signatures (what Internet Identity signs delegations with)', () => {
+  const canisterId = canisterIdFromNumber(7);
+  const seed = new Uint8Array(32).fill(11);
+  // SubjectPublicKeyInfo with OID 1.3.6.1.4.1.56387.1.2 and |canister id| · canister id · seed.
+  const raw = concatBytes(Uint8Array.of(canisterId.length), canisterId, seed);
+  const der = concatBytes(fromHex('303c300c060a2b0601040183b8430102032c00'), raw);
+
+  async function envelopeSignedByCanister(tamper = false) {
+    const session = Ed25519KeyIdentity.generate();
+    const delegation = { pubkey: new Uint8Array(session.getPublicKey().toDer()), expiration: nowNs() + 3_600_000_000_000n };
+    const payload = concatBytes(domainSeparator('ic-request-auth-delegation'), hashOfMap(delegation));
+    const sigTree = fullTree(setPath(EMPTY_SUBTREE, [utf8('sig'), sha256(seed), sha256(tamper ? utf8('other') : payload)], stateLeaf(new Uint8Array())));
+    const state = withTime(withCanister(EMPTY_STATE, canisterId, { certifiedData: reconstruct(sigTree), controllers: [], metadata: [] }), nowNs());
+    const certificate = certificateFor(signState(keys, state, 1), [[utf8('canister'), canisterId, utf8('certified_data')]]);
+    const content = {
+      request_type: 'call', canister_id: canisterId, method_name: 'm', arg: new Uint8Array(),
+      sender: selfAuthenticatingPrincipal(der), ingress_expiry: nowNs() + 60_000_000_000n,
+    };
+    const requestId = requestIdOf(content);
+    return {
+      content,
+      sender_pubkey: der,
+      sender_delegation: [{ delegation, signature: encodeCbor({ certificate, tree: sigTree as any }) }],
+      sender_sig: new Uint8Array(await session.sign(concatBytes(domainSeparator('ic-request'), requestId))),
+    } as CborMap;
+  }
+
+  it('accepts a delegation signed by a canister, as its self-authenticating principal', async () => {
+    const envelope = await envelopeSignedByCanister();
+    expect(toHex(check(envelope).sender)).toBe(toHex(selfAuthenticatingPrincipal(der)));
+  });
+
+  it('refuses one whose signature tree signs a different payload', async () => {
+    const envelope = await envelopeSignedByCanister(true);
+    expect(() => check(envelope)).toThrow(/delegation 1 of 1 has an invalid signature/);
   });
 });
