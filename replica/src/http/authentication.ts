@@ -298,7 +298,13 @@ export function authenticateEnvelope(
         throw new AuthenticationError(`${where} needs a natural-number expiration (ns since 1970)`);
       }
       const delegationSig = blobField(entry, 'signature', where);
-      if (!verifySignature(currentKey, delegationSig, concatBytes(DELEGATION_SEPARATOR, hashOfMap(delegation)), context)) {
+      let delegationHash: Uint8Array;
+      try {
+        delegationHash = hashOfMap(delegation);
+      } catch (error) {
+        throw new AuthenticationError(`${where} cannot be hashed: ${(error as Error).message}`);
+      }
+      if (!verifySignature(currentKey, delegationSig, concatBytes(DELEGATION_SEPARATOR, delegationHash), context)) {
         throw new AuthenticationError(`${where} has an invalid signature: it was not signed by the key it claims to extend`);
       }
       if (BigInt(expiration) < context.nowNs) {

@@ -65,7 +65,13 @@ export function decodeEnvelope(body: Uint8Array, expected: 'call' | 'query' | 'r
     if (!(nonce instanceof Uint8Array)) throw badRequest('"nonce" must be a blob');
     if (nonce.length > MAX_NONCE_BYTES) throw badRequest(`"nonce" has ${nonce.length} bytes; at most ${MAX_NONCE_BYTES} are allowed`);
   }
-  const base: Envelope = { envelope: decoded, content, requestId: requestIdOf(content), sender, ingressExpiry: BigInt(expiry) };
+  let requestId: Uint8Array;
+  try {
+    requestId = requestIdOf(content);
+  } catch (error) {
+    throw badRequest(`the request content has no request id: ${(error as Error).message} (content values are blobs, text, naturals, arrays and maps)`);
+  }
+  const base: Envelope = { envelope: decoded, content, requestId, sender, ingressExpiry: BigInt(expiry) };
 
   if (requestType === 'read_state') {
     const paths = content.paths;
