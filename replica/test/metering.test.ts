@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../src/metering/binary.ts';
 import { assemble } from '../src/metering/assemble.ts';
 import { i } from '../src/metering/code.ts';
-import { COUNTER_EXPORT, instrumentModule } from '../src/metering/instrument.ts';
+import { COUNTER_EXPORT, instrumentModule, WASM_MEMORY_LIMIT_EXPORT, WASM_MEMORY_REFUSED_EXPORT } from '../src/metering/instrument.ts';
 import { BlockType, ValType } from '../src/metering/opcodes.ts';
 import { encodeModule, parseModule } from '../src/metering/module.ts';
 
@@ -216,7 +216,7 @@ describe('instruction metering', () => {
     const before = parseModule(bytes);
     const { wasm, counterGlobal, helperFunction } = instrumentModule(bytes);
     const after = parseModule(wasm);
-    expect(after.exports.filter((e) => e.name !== COUNTER_EXPORT)).toEqual(before.exports);
+    expect(after.exports.filter((e) => !e.name.startsWith('__ic_'))).toEqual(before.exports);
     expect(counterGlobal).toBe(before.globals.length);
     expect(helperFunction).toBe(before.functions.length);
     expect(after.exports.find((e) => e.name === COUNTER_EXPORT)).toEqual({ name: COUNTER_EXPORT, kind: 3, index: counterGlobal });
@@ -248,6 +248,28 @@ describe('instruction metering', () => {
     expect([...r.mutableGlobalExports]).toEqual([[0, '__global_0']]); // not the immutable one, not the counter
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(r.wasm as BufferSource)).map((e) => `${e.kind}:${e.name}`);
     expect(exports).toEqual(expect.arrayContaining(['table:__table', 'global:__global_0', `global:${COUNTER_EXPORT}`]));
+  });
+
+  it('stops a memory.grow past a Wasm memory limit the host sets, and records the size asked for', () => {
+    for (const memory64 of [false, true]) {
+      const addr = memory64 ? i64 : i32;
+      const bytes = assemble({
+        memory: { flags: memory64 ? 0x04 : 0, min: 1 },
+        functions: [{ params: [addr], results: [addr], export: 'grow', body: [i('local.get', 0), i('memory.grow', 0)] }],
+      });
+      const r = instrumentModule(bytes);
+      expect(r.wasmMemoryLimit).toEqual({ limitExport: WASM_MEMORY_LIMIT_EXPORT, refusedExport: WASM_MEMORY_REFUSED_EXPORT });
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(r.wasm as BufferSource));
+      const grow = instance.exports.grow as (pages: number | bigint) => number | bigint;
+      const page = (n: number) => (memory64 ? BigInt(n) : n);
+      (instance.exports[COUNTER_EXPORT] as WebAssembly.Global).value = 10_000n;
+      expect(grow(page(2))).toBe(page(1)); // unlimited until the host sets a limit
+      (instance.exports[WASM_MEMORY_LIMIT_EXPORT] as WebAssembly.Global).value = 4n;
+      expect(grow(page(1))).toBe(page(3)); // 4 pages: at the limit
+      expect(() => grow(page(1))).toThrow(WebAssembly.RuntimeError);
+      expect((instance.exports[WASM_MEMORY_REFUSED_EXPORT] as WebAssembly.Global).value).toBe(5n);
+      expect((instance.exports[COUNTER_EXPORT] as WebAssembly.Global).value).toBeGreaterThan(0n); // not an instruction-limit stop
+    }
   });
 
   it('refuses to instrument a module twice', () => {

@@ -92,7 +92,18 @@ export interface InstrumentOptions {
    * REPLICA_METERING=per-instruction selects it for a whole replica.
    */
   granularity?: 'block' | 'instruction';
+  /**
+   * Enforce a settable Wasm heap limit (the canister setting wasm_memory_limit): before every
+   * `memory.grow` of memory 0 a helper compares the new size with the exported global
+   * `__ic_wasm_memory_limit_pages`; past it, it records the size it was asked for in
+   * `__ic_wasm_memory_refused_pages` and stops (the host reports IC0539). The limit starts
+   * unlimited, so a host that never sets it sees no change. Default: true (block metering only).
+   */
+  wasmMemoryLimit?: boolean;
 }
+
+export const WASM_MEMORY_LIMIT_EXPORT = '__ic_wasm_memory_limit_pages';
+export const WASM_MEMORY_REFUSED_EXPORT = '__ic_wasm_memory_refused_pages';
 
 export interface InstrumentResult {
   wasm: Uint8Array;
@@ -103,6 +114,8 @@ export interface InstrumentResult {
   helperFunction: number;
   /** Whether memory 0 is 64-bit (loads and stores then cost 2). */
   memory64: boolean;
+  /** Export names of the Wasm memory limit globals, when the option is on and there is a memory. */
+  wasmMemoryLimit?: { limitExport: string; refusedExport: string };
   startExport?: string;
   tableExport?: string;
   /** Global index -> export name, for the mutable globals we exported. */
@@ -134,6 +147,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
 
   // The helper that charges bulk operations: (i64 size) -> (i64 size), appended last.
   const helperFunction = meter ? counts.funcs + m.functions.length : -1;
+  // The memory.grow guard and its two globals come after the helper and the counter.
+  const guardHeap = meter && granularity === 'block' && options.wasmMemoryLimit !== false && memories.length > 0;
+  const growGuard = guardHeap ? helperFunction + 1 : -1;
+  const limitGlobal = counterGlobal + 1;
+  const refusedGlobal = counterGlobal + 2;
 
   const memory64ByIndex = memories.map((l) => (l.flags & 0x04) !== 0);
   const table64ByIndex = tables.map((t) => (t.limits.flags & 0x04) !== 0);
@@ -153,7 +171,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     }
     appendHelper(m, counterGlobal);
   } else if (meter) {
-    const rewriter = new BodyRewriter(counterGlobal, helperFunction, memory64, memory64ByIndex, table64ByIndex);
+    const rewriter = new BodyRewriter(counterGlobal, helperFunction, memory64, memory64ByIndex, table64ByIndex, growGuard);
     const definedFuncOffset = counts.funcs;
     for (let f = 0; f < m.code.length; f++) {
       const body = m.code[f];
@@ -173,6 +191,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     stats.checks = rewriter.checks;
     stats.dynamicCharges = rewriter.dynamicCharges;
     appendHelper(m, counterGlobal);
+    if (guardHeap) appendGrowGuard(m, memory64, limitGlobal, refusedGlobal);
   }
 
   // The counter: a mutable i64 appended after every existing global, so no index moves.
@@ -183,6 +202,20 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   init.u8(0x0b);
   m.globals.push({ type: { valType: ValType.i64, mutable: true }, init: init.finish() });
   m.exports.push({ name: counterExport, kind: ExternalKind.global, index: counterGlobal });
+  if (guardHeap) {
+    const i64Init = (v: bigint) => {
+      const w = new ByteWriter(12);
+      w.u8(0x42);
+      w.s64(v);
+      w.u8(0x0b);
+      return w.finish();
+    };
+    // Unlimited until the host says otherwise: 2^48 pages is beyond any memory.
+    m.globals.push({ type: { valType: ValType.i64, mutable: true }, init: i64Init(1n << 48n) });
+    m.globals.push({ type: { valType: ValType.i64, mutable: true }, init: i64Init(0n) });
+    m.exports.push({ name: WASM_MEMORY_LIMIT_EXPORT, kind: ExternalKind.global, index: limitGlobal });
+    m.exports.push({ name: WASM_MEMORY_REFUSED_EXPORT, kind: ExternalKind.global, index: refusedGlobal });
+  }
 
   const result: InstrumentResult = {
     wasm: new Uint8Array(0),
@@ -193,6 +226,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     mutableGlobalExports: new Map(),
     stats,
   };
+  if (guardHeap) result.wasmMemoryLimit = { limitExport: WASM_MEMORY_LIMIT_EXPORT, refusedExport: WASM_MEMORY_REFUSED_EXPORT };
 
   if (options.startFunction === 'export' && m.start !== undefined) {
     const name = options.startExport ?? 'canister_start';
@@ -224,7 +258,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
       m.globals.flatMap((gl, i) => (gl.type.mutable ? [counts.globals + i] : [])),
     );
     for (const index of candidates) {
-      if (exported.has(index) || index === counterGlobal) continue;
+      if (exported.has(index) || index >= counterGlobal) continue; // ours are exported already
       const name = `${options.exportMutableGlobalsPrefix}${index}`;
       m.exports.push({ name, kind: ExternalKind.global, index });
       result.mutableGlobalExports.set(index, name);
@@ -280,6 +314,38 @@ function appendHelper(m: WasmModule, counter: number): void {
   m.code.push({ bytes: w.finish(), offset: -1 });
 }
 
+/**
+ * Appends the memory.grow guard: (delta) -> (delta) in memory 0's address type. If the memory
+ * would end up larger than the limit global (in pages), it records the requested size in the
+ * refused global and stops; otherwise it hands the delta on to `memory.grow` unchanged.
+ */
+function appendGrowGuard(m: WasmModule, memory64: boolean, limit: number, refused: number): void {
+  const addr = memory64 ? ValType.i64 : ValType.i32;
+  let typeIndex = m.types.findIndex((t) => t.params.length === 1 && t.params[0] === addr && t.results.length === 1 && t.results[0] === addr);
+  if (typeIndex < 0) {
+    m.types.push({ params: [addr], results: [addr] });
+    typeIndex = m.types.length - 1;
+  }
+  const w = new ByteWriter(64);
+  w.u8(1); w.u32(1); w.u8(ValType.i64); // one i64 local: the size asked for, in pages
+  w.u8(0x3f); w.u8(0x00); // memory.size 0
+  if (!memory64) w.u8(0xad); // i64.extend_i32_u
+  w.u8(0x20); w.u32(0); // local.get 0 (delta)
+  if (!memory64) w.u8(0xad);
+  w.u8(0x7c); // i64.add
+  w.u8(0x22); w.u32(1); // local.tee 1
+  w.u8(0x23); w.u32(limit); // global.get limit
+  w.u8(0x56); // i64.gt_u
+  w.u8(0x04); w.u8(0x40); // if
+  w.u8(0x20); w.u32(1); w.u8(0x24); w.u32(refused); // refused = requested pages
+  w.u8(0x00); // unreachable
+  w.u8(0x0b); // end
+  w.u8(0x20); w.u32(0); // the delta, unchanged
+  w.u8(0x0b);
+  m.functions.push(typeIndex);
+  m.code.push({ bytes: w.finish(), offset: -1 });
+}
+
 // Kinds of injection point, in the order they are found in a body.
 const STATIC = 0; // a block start: decrement the local copy
 const REENTRANT = 1; // a loop head: decrement, publish to the global, check
@@ -289,6 +355,7 @@ const DYNAMIC64 = 4; // ... with an i64 size
 const BEFORE_CALL = 5; // publish the local copy (the callee, or the host, uses the global)
 const AFTER_CALL = 6; // reload it
 const BEFORE_EXIT = 7; // publish before leaving the function (return, branch out, trap)
+const BEFORE_GROW = 8; // pass memory.grow's delta through the Wasm memory limit guard
 
 /**
  * Rewrites function bodies in two passes over the bytes: the first finds the injection points
@@ -313,6 +380,7 @@ class BodyRewriter {
   private readonly fdCost: Uint16Array;
   private readonly counterLeb: Uint8Array;
   private readonly helperLeb: Uint8Array;
+  private readonly growGuardLeb: Uint8Array | undefined;
   private readonly memory64ByIndex: boolean[];
   private readonly table64ByIndex: boolean[];
   private readonly out = new ByteWriter(1 << 16);
@@ -329,7 +397,13 @@ class BodyRewriter {
     memory64: boolean,
     memory64ByIndex: boolean[],
     table64ByIndex: boolean[],
+    growGuard = -1,
   ) {
+    if (growGuard >= 0) {
+      const g = new ByteWriter(5);
+      g.u32(growGuard);
+      this.growGuardLeb = g.finish();
+    }
     this.memory64ByIndex = memory64ByIndex;
     this.table64ByIndex = table64ByIndex;
     this.cost = memory64 ? plainCost64 : plainCost32;
@@ -481,6 +555,9 @@ class BodyRewriter {
           this.push(start, BEFORE_CALL);
           this.push(r.pos, AFTER_CALL);
           break;
+        case 0x40: // memory.grow
+          if (r.u32() === 0 && this.growGuardLeb) this.push(start, BEFORE_GROW);
+          break;
         default:
           if (imm !== Imm.none) skipImmediate(r, imm);
       }
@@ -573,6 +650,10 @@ class BodyRewriter {
         case AFTER_CALL:
           w.u8(0x23); w.bytes(counter);
           w.u8(0x21); w.bytes(local);
+          break;
+        case BEFORE_GROW:
+          // The guard neither reads nor writes the counter, so no publish/reload is needed.
+          w.u8(0x10); w.bytes(this.growGuardLeb!);
           break;
       }
     }
