@@ -1,0 +1,102 @@
+// The deploy `npm start` runs, against the real replica over HTTP (replica/src/cli.ts in a child
+// process): created once, untouched when nothing changed, upgraded with data kept when a module
+// changed, and re-created under the same ids when the replica lost its state.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Actor, HttpAgent } from '@dfinity/agent';
+import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { buildCanisters, type BuiltCanister } from '../build-canisters.ts';
+import { deployDemoCanisters, siteNetworkEnv } from './demo-deploy.ts';
+import { idlFactory as storeIdl, type _SERVICE as StoreService } from '../../src/declarations/stable-memory-eop/stable-memory-eop.did.ts';
+import { idlFactory as labIdl, type _SERVICE as LabService } from '../../src/declarations/lab/lab.did.ts';
+
+const children: ChildProcess[] = [];
+
+async function startReplica(): Promise<string> {
+  const child = spawn(process.execPath, ['replica/src/cli.ts', '--port', '0', '--log', 'quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const ready = /ready: (\S+)/.exec(out);
+      if (ready) resolve(ready[1]);
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => reject(new Error(`replica exited (${code}): ${out}`)));
+  });
+}
+
+/** The same module with one more custom section: valid Wasm, another hash, so "the code changed". */
+function changedModule(built: BuiltCanister, dir: string): BuiltCanister {
+  const wasm = readFileSync(built.wasmPath);
+  const name = Buffer.from('wg-test');
+  const payload = Buffer.concat([Buffer.from([name.length]), name, Buffer.from(String(Date.now()))]);
+  const changed = Buffer.concat([wasm, Buffer.from([0, payload.length]), payload]);
+  const wasmPath = join(dir, `${built.name}.wasm`);
+  writeFileSync(wasmPath, changed);
+  return { ...built, wasmPath, bytes: changed.length, sha256: createHash('sha256').update(changed).digest('hex') };
+}
+
+describe('deployDemoCanisters', () => {
+  let built: BuiltCanister[];
+  const identity = Ed25519KeyIdentity.generate();
+  const dir = mkdtempSync(join(tmpdir(), 'demo-deploy-'));
+
+  beforeAll(async () => {
+    built = await buildCanisters({ log: () => {} });
+  });
+  afterAll(() => {
+    for (const child of children) child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates, leaves alone, upgrades with data kept, and re-creates under the same ids', async () => {
+    const host = await startReplica();
+    const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: true });
+    const log: string[] = [];
+    const first = await deployDemoCanisters({ agent, network: 'local', built, knownIds: {}, log: (l) => log.push(l) });
+    expect(Object.values(first.actions)).toEqual(Array(6).fill('created'));
+    expect(log.join('\n')).toMatch(/composite-front created 4 partitions/);
+
+    const again = await deployDemoCanisters({ agent, network: 'local', built, knownIds: first.ids, log: () => {} });
+    expect(again.ids).toEqual(first.ids);
+    expect(Object.values(again.actions)).toEqual(Array(6).fill('unchanged'));
+
+    // Records in the EOP store, then a changed module: upgraded in place, records still there,
+    // and the lab holds the new module (its upgrade works right after).
+    const store = Actor.createActor<StoreService>(storeIdl, { agent, canisterId: first.ids['stable-memory-eop'] });
+    expect('ok' in (await store.addRecords(50n))).toBe(true);
+    const changed = built.map((b) => (b.name === 'stable-memory-eop' ? changedModule(b, dir) : b));
+    const upgraded = await deployDemoCanisters({ agent, network: 'local', built: changed, knownIds: first.ids, log: () => {} });
+    expect(upgraded.actions['stable-memory-eop']).toBe('upgraded');
+    expect(upgraded.actions.lab).toBe('unchanged');
+    expect((await store.stats()).records).toBe(50n);
+    const lab = Actor.createActor<LabService>(labIdl, { agent, canisterId: first.ids.lab });
+    const status = await lab.status();
+    expect(status.stores.find((s) => 'eop' in s.which)?.moduleBytes).toBe(BigInt(changed.find((b) => b.name === 'stable-memory-eop')!.bytes));
+    const viaLab = await lab.upgrade({ eop: null });
+    expect('ok' in viaLab && viaLab.ok.stats.records).toBe(50n);
+
+    // A replica that lost its state: same ids, created again.
+    const fresh = await startReplica();
+    const freshAgent = await HttpAgent.create({ host: fresh, identity, shouldFetchRootKey: true });
+    const recreated = await deployDemoCanisters({ agent: freshAgent, network: 'local', built, knownIds: first.ids, log: () => {} });
+    expect(recreated.ids).toEqual(first.ids);
+    expect(Object.values(recreated.actions)).toEqual(Array(6).fill('recreated'));
+  }, 300_000);
+
+  it('hands the site the network in PUBLIC_WG_* variables', () => {
+    expect(siteNetworkEnv({ network: 'local', host: 'http://127.0.0.1:4943', ids: { lab: 'rkp4c-7iaaa-aaaaa-aaaca-cai' }, identityProvider: 'http://127.0.0.1:4944/' })).toEqual({
+      PUBLIC_WG_NETWORK: 'local',
+      PUBLIC_WG_HOST: 'http://127.0.0.1:4943',
+      PUBLIC_WG_CANISTER_IDS: '{"lab":"rkp4c-7iaaa-aaaaa-aaaca-cai"}',
+      PUBLIC_WG_IDENTITY_PROVIDER: 'http://127.0.0.1:4944/',
+    });
+    expect(siteNetworkEnv({ network: 'ic', ids: { lab: 'x' } })).toEqual({ PUBLIC_WG_NETWORK: 'ic' });
+  });
+});
