@@ -6,6 +6,8 @@
 import Nat64 "mo:core/Nat64";
 import Nat32 "mo:core/Nat32";
 import Text "mo:core/Text";
+import Array "mo:core/Array";
+import VarArray "mo:core/VarArray";
 
 module {
   public type Record = {
@@ -16,8 +18,9 @@ module {
   };
 
   /// A small vocabulary drawn from the working group's topics, so generated
-  /// bodies read like notes rather than noise.
-  let words : [Text] = [
+  /// bodies read like notes rather than noise. At most 32 words: a set of them
+  /// fits a Nat32 (`wordSet`).
+  public let words : [Text] = [
     "canister", "subnet", "query", "update", "upgrade", "stable", "memory", "region",
     "heap", "wasm", "cycles", "instructions", "replica", "certified", "bucket", "index",
     "shard", "partition", "composite", "latency", "throughput", "boundary", "node", "state",
@@ -31,24 +34,37 @@ module {
     z ^ (z >> 31)
   };
 
-  /// Record `id`: a title, a body of 8 to 15 words (about 60 to 120 bytes) and a score.
-  public func generate(id : Nat64) : Record {
+  /// The vocabulary positions of record `id`'s body words, in order, and its score.
+  func draw(id : Nat64) : ([Nat], Nat32) {
     var state = mix(id);
     let wordCount = 8 + Nat64.toNat(state % 8);
-    var body = "";
+    let picked = VarArray.repeat<Nat>(0, wordCount);
     var i = 0;
     while (i < wordCount) {
       state := mix(state);
-      let word = words[Nat64.toNat(state % Nat64.fromNat(words.size()))];
-      body := if (i == 0) word else body # " " # word;
+      picked[i] := Nat64.toNat(state % Nat64.fromNat(words.size()));
       i += 1;
     };
+    (Array.fromVarArray(picked), Nat32.fromNat64(mix(state) % 1000))
+  };
+
+  /// Record `id`: a title, a body of 8 to 15 words (about 60 to 120 bytes) and a score.
+  public func generate(id : Nat64) : Record {
+    let (picked, score) = draw(id);
     {
       id;
       title = "Record " # Nat64.toText(id);
-      body;
-      score = Nat32.fromNat64(mix(state) % 1000);
+      body = Text.join(Array.map<Nat, Text>(picked, func(w) = words[w]).vals(), " ");
+      score;
     }
+  };
+
+  /// The set of vocabulary words in record `id`'s body, bit i standing for `words[i]`.
+  public func wordSet(id : Nat64) : Nat32 {
+    let (picked, _) = draw(id);
+    var set : Nat32 = 0;
+    for (w in picked.vals()) set |= (1 : Nat32) << Nat32.fromNat(w);
+    set
   };
 
   /// True when `record` is exactly what `generate(record.id)` produces.

@@ -5,6 +5,7 @@ import Array "mo:core/Array";
 import Iter "mo:core/Iter";
 import Nat "mo:core/Nat";
 import Char "mo:core/Char";
+import Nat32 "mo:core/Nat32";
 import Errors "Errors";
 import Records "Records";
 
@@ -34,8 +35,21 @@ module {
     #ok(terms)
   };
 
-  /// A document matches when its title or body contains every term (substring match, so "cani" finds "canister").
-  public func matches(document : Records.Record, terms : [Text]) : Bool {
-    Array.all<Text>(terms, func(term) = Text.contains(document.body, #text term) or Text.contains(Text.toLower(document.title), #text term))
+  /// For each term, the set of vocabulary words it starts (bit i for `Records.words[i]`):
+  /// "cani" stands for {canister}, "st" for {stable, state}. Computed once per search.
+  public func termSets(terms : [Text]) : [Nat32] {
+    Array.map<Text, Nat32>(terms, func(term) {
+      var set : Nat32 = 0;
+      for ((i, word) in Array.enumerate(Records.words)) {
+        if (Text.startsWith(word, #text term)) set |= (1 : Nat32) << Nat32.fromNat(i);
+      };
+      set
+    })
+  };
+
+  /// A document matches when every term starts one of its body's words; with word sets
+  /// precomputed, that is one AND per term, so a scan of thousands of documents stays cheap.
+  public func matches(documentWords : Nat32, terms : [Nat32]) : Bool {
+    Array.all<Nat32>(terms, func(set) = documentWords & set != 0)
   };
 };
