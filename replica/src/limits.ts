@@ -95,6 +95,8 @@ export type ExecutionKind =
   | 'heartbeat'
   | 'install'
   | 'upgrade'
+  | 'pre-upgrade'
+  | 'post-upgrade'
   | 'start'
   | 'inspect';
 
@@ -106,6 +108,8 @@ export function instructionLimit(limits: Limits, kind: ExecutionKind): bigint {
       return BigInt(limits.instructionsPerQuery);
     case 'install':
     case 'upgrade':
+    case 'pre-upgrade':
+    case 'post-upgrade':
     case 'start':
       return BigInt(limits.instructionsPerInstall);
     case 'inspect':
@@ -125,6 +129,8 @@ export function stableMemoryAccessLimits(limits: Limits, kind: ExecutionKind): {
       return { accessed: limits.stableAccessBytesPerQuery, written: limits.stableWrittenBytesPerQuery };
     case 'install':
     case 'upgrade':
+    case 'pre-upgrade':
+    case 'post-upgrade':
     case 'start':
       return { accessed: limits.stableAccessBytesPerUpgrade, written: limits.stableWrittenBytesPerUpgrade };
     default:
@@ -135,6 +141,32 @@ export function stableMemoryAccessLimits(limits: Limits, kind: ExecutionKind): {
 /** Largest reply of one execution of `kind`. */
 export function maxReplyBytes(limits: Limits, kind: ExecutionKind): number {
   return kind === 'query' || kind === 'composite-query' ? limits.maxQueryResponseBytes : limits.maxResponseBytes;
+}
+
+/**
+ * Main memory of a wasm64 canister: 6 GiB (internetcomputer.org, "Execution errors: Wasm memory
+ * limit exceeded", read 2026-11-28: 4 GiB for wasm32, 6 GiB for wasm64).
+ */
+export const WASM64_HEAP_BYTES = 6 * GiB;
+
+/**
+ * Whether the canister's wasm_memory_limit setting applies: update calls, timers, heartbeats,
+ * install and post_upgrade fail past it; queries, pre_upgrade and callbacks do not (ic-utils
+ * `WasmMemoryLimit` docs, which describe the management canister setting).
+ */
+export function wasmMemoryLimitApplies(kind: ExecutionKind): boolean {
+  return kind === 'update' || kind === 'timer' || kind === 'heartbeat' || kind === 'install' || kind === 'post-upgrade' || kind === 'start';
+}
+
+/** The IC's IC0539 text (rs/types error Display for WasmMemoryLimitExceeded). */
+export function wasmMemoryLimitExceeded(limitBytes: bigint, peakBytes: bigint): string {
+  return (
+    `Canister exceeded its current Wasm memory limit of ${limitBytes} bytes. The peak Wasm memory usage was ${peakBytes} bytes. ` +
+    'If the canister reaches 4GiB, then it may stop functioning and may become unrecoverable. ' +
+    'Please reach out to the canister owner to investigate the reason for the increased memory usage. ' +
+    'It might be necessary to move data from the Wasm memory to the stable memory. ' +
+    'If such high Wasm memory usage is expected and safe, then the developer can increase the Wasm memory limit in the canister settings.'
+  );
 }
 
 /**

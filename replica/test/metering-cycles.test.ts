@@ -178,3 +178,13 @@ describe('stable memory access limits', () => {
     expect(formatCycles(999n)).toBe('999 cycles');
   });
 });
+
+describe('Wasm memory limit', () => {
+  it('applies to updates, timers, install and post_upgrade only, with the IC0539 text', async () => {
+    const { wasmMemoryLimitApplies, wasmMemoryLimitExceeded, WASM64_HEAP_BYTES } = await import('../src/limits.ts');
+    expect(['update', 'timer', 'heartbeat', 'install', 'post-upgrade'].every((k) => wasmMemoryLimitApplies(k as never))).toBe(true);
+    expect(['query', 'pre-upgrade', 'callback', 'composite-query'].some((k) => wasmMemoryLimitApplies(k as never))).toBe(false);
+    expect(wasmMemoryLimitExceeded(1024n, 2048n)).toMatch(/^Canister exceeded its current Wasm memory limit of 1024 bytes\. The peak Wasm memory usage was 2048 bytes\./);
+    expect(WASM64_HEAP_BYTES).toBe(6 * 1024 ** 3);
+  });
+});
