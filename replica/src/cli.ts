@@ -71,7 +71,10 @@ async function main(): Promise<void> {
   flushTimer?.unref();
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer({ httpInterface, host: values.host, port });
+    server = await startServer({
+      httpInterface, host: values.host, port,
+      onRefusal: log === 'quiet' ? undefined : (method, path, status, message) => console.log(`refused ${method} ${path} -> ${status}: ${message}`),
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     console.error(

@@ -16,6 +16,8 @@ export interface ReplicaServerOptions {
   maxRequestBytes?: number;
   /** Requests outside /api/ (e.g. the HTTP gateway) go here; 404 when absent. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Told about every 4xx/5xx answer, so the replica's log says why a client was refused. */
+  onRefusal?: (method: string, path: string, status: number, message: string) => void;
 }
 
 // Same digests as the portable SHA-256, faster: the server hashes every request and response.
@@ -76,13 +78,15 @@ export async function startServer(options: ReplicaServerOptions): Promise<{ serv
       if (req.method === 'OPTIONS') return send(res, { status: 204 });
       if (!path.startsWith('/api/') && options.fallback) return options.fallback(req, res);
       const body = await readBody(req, limit);
-      if (body === 'too-large') {
-        return send(res, {
-          status: 413, contentType: 'text/plain; charset=utf-8',
-          body: `the request body is larger than the ingress limit of ${limit} bytes (${(limit / 1048576).toFixed(0)} MiB); upload large Wasm in chunks (upload_chunk + install_chunked_code)`,
-        });
-      }
-      send(res, await api.handle(req.method ?? 'GET', path, req.headers['content-type'], body));
+      const response: HttpResponse =
+        body === 'too-large'
+          ? {
+              status: 413, contentType: 'text/plain; charset=utf-8',
+              body: `the request body is larger than the ingress limit of ${limit} bytes (${(limit / 1048576).toFixed(0)} MiB); upload large Wasm in chunks (upload_chunk + install_chunked_code)`,
+            }
+          : await api.handle(req.method ?? 'GET', path, req.headers['content-type'], body);
+      if (response.status >= 400) options.onRefusal?.(req.method ?? 'GET', path, response.status, String(response.body ?? ''));
+      send(res, response);
     } catch (error) {
       send(res, { status: 500, contentType: 'text/plain; charset=utf-8', body: `internal error: ${(error as Error).message}` });
     }
