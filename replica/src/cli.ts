@@ -52,7 +52,9 @@ async function main(): Promise<void> {
   const stateDir = values['state-dir'];
 
   const keys = loadOrCreateKeys(stateDir);
-  const replica = await Replica.create({ log });
+  // The store is driven here rather than through Replica.create({ stateDir }), because the HTTP
+  // interface must flush before each certificate and persist its completed calls with the state.
+  const replica = await Replica.create({ log, subnetId: keys.subnetId });
   const store = stateDir ? new DiskStore(stateDir) : undefined;
   const restored = await store?.restore(replica.scheduler, replica.management);
   if (restored && restored.canisters > 0) {

@@ -5,8 +5,8 @@
 // full checkpoint; when the log grows past a few checkpoints' worth it is rewritten (temp file,
 // fsync, rename). A torn last record (crash mid-write) fails its CRC and is ignored on load.
 //
-// It reads and rebuilds the engine's objects (execution/canister.ts, scheduler, management) and
-// keeps no state of its own beyond the last persisted copy of each memory.
+// It reads and rebuilds the engine's objects (execution/canister.ts, scheduler, the management
+// canister's allocatorState) and keeps no state of its own beyond the last persisted memories.
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -167,7 +167,7 @@ export class DiskStore {
     }
     this.#logBytes = offset;
 
-    if (managementFields) Object.assign(management as object, managementFields);
+    if (managementFields) management.allocatorState = managementFields as ManagementCanister['allocatorState'];
     for (const [id, saved] of state) {
       const fields = saved.fields as Record<string, unknown>;
       const principal = Principal.fromText(id);
@@ -240,7 +240,7 @@ export class DiskStore {
     }
     const removed = [...this.#persisted.keys()].filter((id) => !seen.has(id));
     for (const id of removed) this.#persisted.delete(id);
-    const managementMeta = toHex(encodeCbor(toCbor({ ...management, s: undefined, seed: undefined }) ?? null));
+    const managementMeta = toHex(encodeCbor(toCbor(management.allocatorState) ?? null));
     const managementChanged = managementMeta !== this.#management;
     const callChanges = ingress?.takeChanges() ?? { completed: [], pruned: [] };
     const calls = full ? (ingress?.completedCalls() ?? []) : callChanges.completed;
@@ -250,7 +250,7 @@ export class DiskStore {
 
     const payload = encodeCbor({
       format: FORMAT, full, modules, canisters, removed,
-      management: toCbor({ ...management, s: undefined, seed: undefined }) ?? null,
+      management: toCbor(management.allocatorState) ?? null,
       calls: calls.map(callToCbor), prunedCalls,
     });
     const header = new Uint8Array(8);
