@@ -12,6 +12,7 @@ import { schedulerEngine } from './http/engine-adapter.ts';
 import { HttpInterface } from './http/interface.ts';
 import { nodeResponseSigner } from './http/node-crypto.ts';
 import { startBlsWorker } from './http/bls-worker.ts';
+import { gatewayFallback } from './gateway/index.ts';
 import { startServer } from './http/server.ts';
 import { Replica } from './index.ts';
 import { loadOrCreateKeys } from './store/disk-keys.ts';
@@ -75,6 +76,11 @@ async function main(): Promise<void> {
   try {
     server = await startServer({
       httpInterface, host: values.host, port,
+      // Everything outside /api/ is the HTTP gateway: <canister-id>.localhost:<port> or ?canisterId=.
+      fallback: gatewayFallback(httpInterface, {
+        onRequest: log === 'quiet' ? undefined : (r) =>
+          console.log(`gateway ${r.canisterId} ${r.method} ${r.url} -> ${r.status} ${r.ms.toFixed(1)} ms${r.error ? ` (${r.error})` : ''}`),
+      }),
       onRefusal: log === 'quiet' ? undefined : (method, path, status, message) => console.log(`refused ${method} ${path} -> ${status}: ${message}`),
     });
   } catch (error) {
