@@ -43,6 +43,7 @@ export const ErrorCode = {
   QueryCallGraphLoopDetected: 'IC0517',
   InsufficientCyclesInCall: 'IC0520',
   CanisterInstructionLimitExceeded: 'IC0522',
+  CanisterMemoryAccessLimitExceeded: 'IC0524',
   QueryCallGraphTooDeep: 'IC0525',
   CompositeQueryCalledInReplicatedMode: 'IC0527',
   CanisterMethodNotFound: 'IC0536',
@@ -52,7 +53,7 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** The reject code an error code belongs to: its first digit. */
-export const rejectCodeOf = (errorCode: ErrorCode): RejectCode => Number(errorCode[2]) as RejectCode;
+export const rejectCodeOf = (errorCode: ErrorCode): RejectCode => Number(errorCode[3]) as RejectCode;
 
 /** Base class of every error the replica throws; `code` is stable and safe to match on. */
 export class ReplicaError extends Error {

@@ -86,12 +86,21 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
 
   it('cycles sent, partly accepted, the rest refunded', async () => {
     const { pic, canisters: [a, b] } = await setup(2);
-    const before = { a: pic.getCycleBalance(a.canisterId), b: pic.getCycleBalance(b.canisterId) };
+    // Execution fees apply to both canisters; a first call without cycles measures them.
+    const balances = () => ({ a: pic.getCycleBalance(a.canisterId), b: pic.getCycleBalance(b.canisterId) });
+    const start = balances();
+    expect(await a.actor.sendCycles(b.canisterId, 0n, 0n)).toEqual([0n, 0n]);
+    const mid = balances();
     const [seen, refunded] = await a.actor.sendCycles(b.canisterId, 1_000_000n, 400_000n);
+    const end = balances();
     expect(seen).toBe(1_000_000n);
     expect(refunded).toBe(600_000n);
-    expect(pic.getCycleBalance(b.canisterId) - before.b).toBe(400_000n);
-    expect(before.a - pic.getCycleBalance(a.canisterId)).toBe(400_000n);
+    const fees = { a: start.a - mid.a, b: start.b - mid.b };
+    expect(fees.a).toBeGreaterThan(0n);
+    // Accepting takes a few hundred instructions more than not accepting: allow 10K cycles.
+    const near = (x: bigint, y: bigint) => (x > y ? x - y : y - x) < 10_000n;
+    expect(near(end.b - mid.b + fees.b, 400_000n)).toBe(true);
+    expect(near(mid.a - end.a - fees.a, 400_000n)).toBe(true);
   });
 
   it('composite query calls queries on other canisters and persists nothing', async () => {
@@ -206,6 +215,8 @@ describe.each(['eop', 'classic'] as const)('Motoko actor classes (%s)', (mode) =
     expect(await childActor.getValue()).toBe(22n);
     const info = (await pic.callManagement('canister_status', { canister_id: first }, canisterId)) as { settings: { controllers: Principal[] }; cycles: bigint };
     expect(info.settings.controllers.map((p) => p.toText())).toEqual([canisterId.toText()]);
-    expect(info.cycles).toBe(1_000_000_000_000n);
+    // 1T sent with the creation, less what installing the child cost it
+    expect(info.cycles).toBeLessThan(1_000_000_000_000n);
+    expect(info.cycles).toBeGreaterThan(990_000_000_000n);
   });
 });

@@ -293,6 +293,79 @@ describe('System API probes (hand-written Wasm)', () => {
   });
 });
 
+describe('limits and cycles the engine enforces', () => {
+  let probe: Uint8Array;
+  let counter: Fixture;
+  beforeAll(async () => {
+    probe = await watFixture('probe');
+    counter = await motokoFixture('counter', 'classic');
+  });
+  const probeOn = async (pic: Replica) => {
+    const canisterId = await pic.createCanister();
+    await pic.installCode({ canisterId, wasm: probe });
+    return canisterId;
+  };
+
+  it('performance_counter counts the instructions of the message', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await probeOn(pic);
+    const counted = new DataView((await pic.updateCall({ canisterId, method: 'spin', arg: new Uint8Array() })).buffer).getBigUint64(0, true);
+    expect(counted).toBeGreaterThan(10_000n);
+    expect(counted).toBeLessThan(1_000_000n);
+  });
+
+  it('oversized reply is rejected as a contract violation (IC0504)', async () => {
+    const pic = await Replica.create({ log: 'quiet', limits: { maxQueryResponseBytes: 4 } });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n) });
+    const e = await rejection(actor.get());
+    expect(e.errorCode).toBe(ErrorCode.CanisterContractViolation);
+    expect(e.message).toContain(`Canister ${canisterId.toText()} violated contract`);
+    expect(e.message).toContain('cannot be larger than 4');
+    expect(await actor.inc()).toBe(2n); // updates have the 2 MiB limit
+  });
+
+  it('stable memory written past the per-message limit traps with IC0524 and rolls back', async () => {
+    const pic = await Replica.create({ log: 'quiet', limits: { stableWrittenBytesPerMessage: 32 * 1024 } });
+    const canisterId = await probeOn(pic);
+    const e = await rejection(pic.updateCall({ canisterId, method: 'write_64k', arg: new Uint8Array() }));
+    expect(e.errorCode).toBe(ErrorCode.CanisterMemoryAccessLimitExceeded);
+    expect(u32(await pic.queryCall({ canisterId, method: 'pages', arg: new Uint8Array() })) % 1000).toBe(0);
+  });
+
+  it('frozen canister rejects calls with IC0207 until topped up', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n), cycles: 10n ** 12n });
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...emptySettings(), freezing_threshold: [10n ** 12n] }, sender_canister_version: [] });
+    const e = await rejection(actor.inc());
+    expect(e.rejectCode).toBe(RejectCode.SYS_TRANSIENT);
+    expect(e.errorCode).toBe(ErrorCode.CanisterOutOfCycles);
+    expect((await rejection(actor.get())).message).toContain('frozen');
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...emptySettings(), freezing_threshold: [0n] }, sender_canister_version: [] });
+    expect(await actor.inc()).toBe(2n);
+  });
+
+  it('execution fees are charged to the canister and shown in the log', async () => {
+    const lines: string[] = [];
+    const pic = await Replica.create({ onLog: (l) => lines.push(l) });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n), name: 'fees' });
+    const before = pic.getCycleBalance(canisterId);
+    await actor.inc();
+    expect(pic.getCycleBalance(canisterId)).toBeLessThan(before);
+    expect(lines.some((l) => /^fees\.inc \(anonymous\) -> replied .* instr, [\d.]+M cycles$/.test(l))).toBe(true);
+    const afterUpdate = pic.getCycleBalance(canisterId);
+    await actor.get();
+    expect(pic.getCycleBalance(canisterId)).toBe(afterUpdate); // queries are free
+  });
+});
+
+function emptySettings() {
+  return {
+    controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
+    minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
+    status_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [],
+  };
+}
+
 describe('canister_inspect_message', () => {
   it('a message inspect_message does not accept is refused with IC0406 and not executed', async () => {
     const pic = await Replica.create({ log: 'quiet' });

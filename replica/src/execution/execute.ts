@@ -20,6 +20,8 @@ export interface ExecutionResult {
   trap?: TrapInfo;
   instructions: bigint;
   durationMs: number;
+  /** Cycles charged for the execution (set by the scheduler for update-type messages). */
+  cycles?: bigint;
 }
 
 export interface ExecuteOptions {
@@ -83,6 +85,12 @@ function classifyTrap(canister: Canister, e: unknown, outOfInstructions: boolean
       errorCode: ErrorCode.CanisterInstructionLimitExceeded,
       message: `Canister exceeded the limit of ${budget} instructions for single message execution.`,
     };
+  }
+  if (e instanceof CanisterTrap && e.errorCode === ErrorCode.CanisterContractViolation) {
+    return { errorCode: ErrorCode.CanisterContractViolation, message: `Canister ${canister.idText} violated contract: ${e.message}` };
+  }
+  if (e instanceof CanisterTrap && e.errorCode) {
+    return { errorCode: e.errorCode as ErrorCode, message: `Canister trapped: ${e.message}` };
   }
   if (e instanceof CanisterTrap) {
     return e.called

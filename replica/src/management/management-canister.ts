@@ -13,6 +13,7 @@ import { managementMethods, unsupportedManagementMethods, type ManagementMethod 
 import { installCode, modeName, type InstallMode } from './install.ts';
 import { canisterIdFromIndex, canisterIndexOf, FIRST_CANISTER_INDEX, CANISTER_RANGE_END } from './canister-ids.ts';
 import { captureSnapshot, restoreSnapshot, snapshotSize } from './snapshots.ts';
+import { idleCyclesBurnedPerDay } from '../cycles/account.ts';
 
 /** Cycles a canister gets from provisional_create_canister_with_cycles without `amount` (as PocketIC / dfx). */
 export const DEFAULT_PROVISIONAL_CYCLES = 100_000_000_000_000n;
@@ -406,7 +407,7 @@ export class ManagementCanister implements ManagementHandler {
       },
       cycles: c.balance,
       reserved_cycles: 0n,
-      idle_cycles_burned_per_day: 0n,
+      idle_cycles_burned_per_day: idleCyclesBurnedPerDay(this.s.cyclesState(c)),
       query_stats: { num_calls_total: 0n, num_instructions_total: 0n, request_payload_bytes_total: 0n, response_payload_bytes_total: 0n },
     };
   }

@@ -5,7 +5,7 @@
 // waiting in the graph is a loop (IC0517), and a chain deeper than MAX_QUERY_CALL_DEPTH = 6
 // fails the whole query (IC0525).
 import { Principal } from '@dfinity/principal';
-import { ErrorCode, RejectCode } from '../errors.ts';
+import { ErrorCode, RejectCode, rejectCodeOf } from '../errors.ts';
 import type { Canister } from '../execution/canister.ts';
 import type { ExecutionResult } from '../execution/execute.ts';
 import type { MessageContext, PendingCall } from '../system-api/context.ts';
@@ -33,7 +33,7 @@ export function evaluateQuery(s: Scheduler, canisterId: string, method: string, 
 function outcomeOf(canister: Canister, ctx: MessageContext, result: ExecutionResult): CallResponse | undefined {
   if (result.trap) {
     const where = result.trap.functionName ? ` (in Wasm function \`${result.trap.functionName}\`)` : '';
-    return { kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: result.trap.errorCode, message: `Error from Canister ${canister.idText}: ${result.trap.message}${where}` };
+    return { kind: 'reject', code: rejectCodeOf(result.trap.errorCode), errorCode: result.trap.errorCode, message: `Error from Canister ${canister.idText}: ${result.trap.message}${where}` };
   }
   if (ctx.outcome?.kind === 'reply') return ctx.outcome;
   if (ctx.outcome?.kind === 'reject') return { kind: 'reject', code: ctx.outcome.code, message: ctx.outcome.message };

@@ -7,10 +7,13 @@ import { Principal } from '@dfinity/principal';
 import { Canister } from '../execution/canister.ts';
 import { execute, type Entry, type ExecutionResult } from '../execution/execute.ts';
 import { CanisterTrap, type ApiKind, type MessageContext, type PendingCall } from '../system-api/context.ts';
-import { ErrorCode, RejectCode } from '../errors.ts';
+import { ErrorCode, RejectCode, rejectCodeOf } from '../errors.ts';
+import { instructionLimit, maxReplyBytes, resolveLimits, stableMemoryAccessLimits, type ExecutionKind } from '../limits.ts';
+import { StableMemoryAccessMeter, formatCycles } from '../metering/stable-access.ts';
+import { freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, type CyclesState } from '../cycles/account.ts';
 import { Clock } from './clock.ts';
 import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
-import { DEFAULT_LIMITS, type Limits } from '../limits.ts';
+import type { Limits } from '../limits.ts';
 import type { CallContext, CallOrigin, CallResponse, Callback, QueuedMessage, RequestMessage } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
 
@@ -54,7 +57,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.clock = options.clock;
     this.log = options.log;
-    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.limits = resolveLimits(options.limits);
     this.subnetId = options.subnetId;
   }
 
@@ -97,27 +100,57 @@ export class Scheduler {
         canister.balance -= amount;
       },
       burnCycles: (amount) => {
-        const burned = amount < canister.balance ? amount : canister.balance;
+        // cycles_burn128 never takes the balance below the freezing threshold (interface spec).
+        const threshold = freezingThresholdCycles(this.cyclesState(canister));
+        const available = canister.balance > threshold ? canister.balance - threshold : 0n;
+        const burned = amount < available ? amount : available;
         canister.balance -= burned;
         return burned;
       },
+      replyLimit: maxReplyBytes(this.limits, executionKind(kind)),
+      stableAccess: new StableMemoryAccessMeter(stableMemoryAccessLimits(this.limits, executionKind(kind))),
       ...init,
     };
   }
 
   budgetFor(kind: ApiKind): bigint {
-    const l = this.limits;
-    switch (kind) {
-      case 'I': case 'G': case 's': return BigInt(l.instructionsPerInstall);
-      case 'F': return BigInt(l.instructionsPerInspect);
-      case 'NRQ': case 'CQ': case 'CRy': case 'CRt': case 'RQ': return BigInt(l.instructionsPerQuery);
-      default: return BigInt(l.instructionsPerUpdate);
-    }
+    return instructionLimit(this.limits, executionKind(kind));
+  }
+
+  /** The canister's cycles account as cycles/account.ts sees it; `balance` writes through. */
+  cyclesState(canister: Canister): CyclesState {
+    const settings = canister.settings;
+    return {
+      get balance() {
+        return canister.balance;
+      },
+      set balance(v: bigint) {
+        canister.balance = v;
+      },
+      freezingThresholdSeconds: settings.freezingThreshold,
+      memoryBytes: canister.memorySize,
+      memoryAllocationBytes: settings.memoryAllocation,
+      computeAllocationPercent: settings.computeAllocation,
+    };
   }
 
   /** Executes an entry point and logs one line for it. */
   run(canister: Canister, ctx: MessageContext, entry: Entry, persist: boolean, label: { method: string; callerName?: string }): ExecutionResult {
-    const result = execute(canister, ctx, entry, { persist, budget: this.budgetFor(ctx.kind) });
+    const budget = this.budgetFor(ctx.kind);
+    // Update-type executions prepay their whole instruction budget and get the unused part
+    // back; queries and inspect_message are free (cycles/account.ts prepayExecution).
+    let payment: ReturnType<typeof prepayExecution> | undefined;
+    if (chargedKinds.has(ctx.kind)) {
+      try {
+        payment = prepayExecution(this.cyclesState(canister), canister.idText, budget, { wasm64: canister.module?.info.memory64, revealTopUp: canister.isController(ctx.caller) });
+      } catch (e) {
+        if (!(e instanceof OutOfCyclesError)) throw e;
+        this.log.emit({ kind: 'trap', level: 'normal', text: `${canister.name}.${label.method} (${label.callerName ?? this.callerName(ctx.caller)}) -> not run: ${e.message}` });
+        return { trap: { errorCode: ErrorCode.CanisterOutOfCycles, message: e.message }, instructions: 0n, durationMs: 0, cycles: 0n };
+      }
+    }
+    const result: ExecutionResult = execute(canister, ctx, entry, { persist, budget });
+    if (payment) result.cycles = payment.settle(result.instructions).charged;
     const caller = label.callerName ?? this.callerName(ctx.caller);
     let outcome: string;
     if (result.trap) {
@@ -126,7 +159,7 @@ export class Scheduler {
     else if (ctx.outcome?.kind === 'reject') outcome = `rejected: ${ctx.outcome.message}`;
     else if (ctx.outgoing.length > 0) outcome = `waiting on ${ctx.outgoing.length} call${ctx.outgoing.length > 1 ? 's' : ''}`;
     else outcome = 'done';
-    const instr = result.instructions > 0n ? `, ${formatInstructions(result.instructions)}` : '';
+    const instr = (result.instructions > 0n ? `, ${formatInstructions(result.instructions)}` : '') + (result.cycles ? `, ${formatCycles(result.cycles)}` : '');
     const userFacing = ctx.kind === 'U' || ctx.kind === 'NRQ' || ctx.kind === 'CQ' || ctx.kind === 'I' || ctx.kind === 'F';
     this.log.emit({
       kind: result.trap ? 'trap' : 'message',
@@ -189,6 +222,13 @@ export class Scheduler {
     if (!canister) return reject(RejectCode.DESTINATION_INVALID, ErrorCode.CanisterNotFound, `Canister ${id} not found`);
     if (canister.status === 'stopped') return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterStopped, `Canister ${id} is stopped and therefore does not have a CallContextManager`);
     if (canister.status === 'stopping' && mode === 'update') return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterStopping, `Canister ${id} is stopping`);
+    const state = this.cyclesState(canister);
+    if (isFrozen(state)) {
+      const message = mode === 'query'
+        ? `Canister ${id} is unable to process query calls because it's frozen. Please top up the canister with cycles and try again.`
+        : new OutOfCyclesError(id, canister.balance, 0n, freezingThresholdCycles(state), false).message;
+      return reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterOutOfCycles, message);
+    }
     const module = canister.module;
     if (!module) return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterWasmModuleNotFound, `Canister ${id} is empty: it has no Wasm module installed (install one with install_code)`);
     const m = module.methods;
@@ -345,7 +385,7 @@ export class Scheduler {
       }
     } else if (!cc.responded && cc.outstanding === 0) {
       const where = result.trap.functionName ? ` (in Wasm function \`${result.trap.functionName}\`)` : '';
-      this.respond(cc, reject(RejectCode.CANISTER_ERROR, result.trap.errorCode, `Error from Canister ${canister.idText}: ${result.trap.message}${where}`));
+      this.respond(cc, reject(rejectCodeOf(result.trap.errorCode), result.trap.errorCode, `Error from Canister ${canister.idText}: ${result.trap.message}${where}`));
     }
     this.closeIfDone(canister, cc);
   }
@@ -445,6 +485,25 @@ export class Scheduler {
     this.afterExecution(canister, cc, ctx, result);
   }
 }
+
+/** The spec's entry-point kinds mapped to the IC's budget classes (limits.ts). */
+export function executionKind(kind: ApiKind): ExecutionKind {
+  switch (kind) {
+    case 'I': return 'install';
+    case 'G': return 'upgrade';
+    case 's': return 'start';
+    case 'U': return 'update';
+    case 'RQ': return 'replicated-query';
+    case 'NRQ': return 'query';
+    case 'CQ': case 'CRy': case 'CRt': return 'composite-query';
+    case 'Ry': case 'Rt': return 'callback';
+    case 'C': return 'cleanup';
+    case 'F': return 'inspect';
+    case 'T': return 'timer';
+  }
+}
+
+const chargedKinds = new Set<ApiKind>(['I', 'G', 's', 'U', 'RQ', 'Ry', 'Rt', 'C', 'T']);
 
 export function toText(id: string | Principal | Uint8Array): string {
   if (typeof id === 'string') return id;

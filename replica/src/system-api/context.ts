@@ -85,15 +85,22 @@ export interface MessageContext {
   /** Adds or removes cycles from the canister's balance; throws a trap if insufficient. */
   takeCycles(amount: bigint): void;
   burnCycles(amount: bigint): bigint;
+  /** Largest reply or reject this execution may produce (limits.ts maxReplyBytes). */
+  replyLimit: number;
+  /** Per-message stable memory access accounting (IC0524); returns pages newly dirtied by a write. */
+  stableAccess?: { read(offset: number, length: number): void; write(offset: number, length: number): number };
   rootKey?: Uint8Array;
 }
 
 /** A trap: the message's effects are discarded. `called` marks ic0.trap (IC0503) vs a Wasm or API trap (IC0502). */
 export class CanisterTrap extends Error {
   readonly called: boolean;
-  constructor(message: string, called = false) {
+  /** Set when the IC reports the trap under its own code (IC0504 contract violation, IC0524 …). */
+  readonly errorCode?: string;
+  constructor(message: string, called = false, errorCode?: string) {
     super(message);
     this.name = 'CanisterTrap';
     this.called = called;
+    this.errorCode = errorCode;
   }
 }

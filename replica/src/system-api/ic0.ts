@@ -6,7 +6,8 @@ import { CanisterTrap, type ApiKind, type MessageContext } from './context.ts';
 import type { StableMemory } from '../execution/stable-memory.ts';
 import { RejectCode } from '../errors.ts';
 import { applicationSubnetCosts } from '../cycles/fees.ts';
-import { chargeSystemApiCall } from '../metering/system-api-costs.ts';
+import { chargeSystemApiCall, DIRTY_PAGE_OVERHEAD } from '../metering/system-api-costs.ts';
+import { replyTooLarge } from '../limits.ts';
 
 export interface ApiHost {
   /** The message being executed; undefined between messages. */
@@ -97,6 +98,27 @@ function respond(ctx: MessageContext, what: string): void {
   if (ctx.outcome || ctx.callContextResponded) throw new CanisterTrap(`${what}: the call was already answered (a call is replied or rejected at most once)`);
 }
 
+/** The IC reports an oversized reply as a contract violation (IC0504), before copying anything. */
+function checkReplySize(ctx: MessageContext, appended: number, what: string): void {
+  const problem = replyTooLarge(ctx.replySize, appended, ctx.replyLimit, what);
+  if (problem) throw new CanisterTrap(problem, false, 'IC0504');
+}
+
+function stableTouch(ctx: MessageContext, host: ApiHost, offset: number, length: number, writing: boolean, what: string): void {
+  if (!ctx.stableAccess) return;
+  try {
+    if (!writing) return ctx.stableAccess.read(offset, length);
+    const fresh = ctx.stableAccess.write(offset, length);
+    // The IC charges 1,000 instructions per 4 KiB page a message dirties for the first time.
+    const counter = host.counter();
+    if (counter && fresh > 0) counter.value = (counter.value as bigint) - DIRTY_PAGE_OVERHEAD * BigInt(fresh);
+  } catch (e) {
+    const code = (e as { errorCode?: string }).errorCode;
+    if (code) throw new CanisterTrap(`${what}: ${(e as Error).message}`, false, code);
+    throw e;
+  }
+}
+
 const api: Record<string, ApiFunction> = {
   // --- Message arguments, caller, reject info
   msg_arg_data_size: { params: [], result: 'I', allowed: ARG, impl: (c) => c.arg.length },
@@ -122,6 +144,7 @@ const api: Record<string, ApiFunction> = {
     params: ['I', 'I'], allowed: RESPOND,
     impl: (c, h, src, size) => {
       respond(c, 'ic0.msg_reply_data_append');
+      checkReplySize(c, size, 'ic0.msg_reply_data_append');
       c.replyBuffer.push(readMem(h, src, size, 'ic0.msg_reply_data_append'));
       c.replySize += size;
     },
@@ -140,6 +163,7 @@ const api: Record<string, ApiFunction> = {
     params: ['I', 'I'], allowed: RESPOND,
     impl: (c, h, src, size) => {
       respond(c, 'ic0.msg_reject');
+      checkReplySize(c, size, 'ic0.msg_reject');
       c.outcome = { kind: 'reject', code: RejectCode.CANISTER_REJECT, message: new TextDecoder().decode(readMem(h, src, size, 'ic0.msg_reject')) };
     },
   },
@@ -248,17 +272,35 @@ const api: Record<string, ApiFunction> = {
       return s.grow(delta >>> 0);
     },
   },
-  stable_write: { params: ['i32', 'i32', 'i32'], allowed: ALL, impl: (_c, h, off, src, size) => stableCall('ic0.stable_write', () => h.stable().write(off >>> 0, readMem(h, src >>> 0, size >>> 0, 'ic0.stable_write'))) },
-  stable_read: { params: ['i32', 'i32', 'i32'], allowed: ALL, impl: (_c, h, dst, off, size) => writeMem(h, dst >>> 0, stableCall('ic0.stable_read', () => h.stable().read(off >>> 0, size >>> 0)), 'ic0.stable_read') },
+  stable_write: {
+    params: ['i32', 'i32', 'i32'], allowed: ALL,
+    impl: (c, h, off, src, size) => {
+      stableTouch(c, h, off >>> 0, size >>> 0, true, 'ic0.stable_write');
+      stableCall('ic0.stable_write', () => h.stable().write(off >>> 0, readMem(h, src >>> 0, size >>> 0, 'ic0.stable_write')));
+    },
+  },
+  stable_read: {
+    params: ['i32', 'i32', 'i32'], allowed: ALL,
+    impl: (c, h, dst, off, size) => {
+      stableTouch(c, h, off >>> 0, size >>> 0, false, 'ic0.stable_read');
+      writeMem(h, dst >>> 0, stableCall('ic0.stable_read', () => h.stable().read(off >>> 0, size >>> 0)), 'ic0.stable_read');
+    },
+  },
   stable64_size: { params: [], result: 'i64', allowed: ALL, impl: (_c, h) => BigInt(h.stable().size) },
   stable64_grow: { params: ['i64'], result: 'i64', allowed: ALL, impl: (_c, h, delta) => BigInt(h.stable().grow(Number(BigInt.asUintN(64, delta)))) },
   stable64_write: {
     params: ['i64', 'i64', 'i64'], allowed: ALL,
-    impl: (_c, h, off, src, size) => stableCall('ic0.stable64_write', () => h.stable().write(Number(off), readMem(h, Number(src), Number(size), 'ic0.stable64_write'))),
+    impl: (c, h, off, src, size) => {
+      stableTouch(c, h, Number(off), Number(size), true, 'ic0.stable64_write');
+      stableCall('ic0.stable64_write', () => h.stable().write(Number(off), readMem(h, Number(src), Number(size), 'ic0.stable64_write')));
+    },
   },
   stable64_read: {
     params: ['i64', 'i64', 'i64'], allowed: ALL,
-    impl: (_c, h, dst, off, size) => writeMem(h, Number(dst), stableCall('ic0.stable64_read', () => h.stable().read(Number(off), Number(size))), 'ic0.stable64_read'),
+    impl: (c, h, dst, off, size) => {
+      stableTouch(c, h, Number(off), Number(size), false, 'ic0.stable64_read');
+      writeMem(h, Number(dst), stableCall('ic0.stable64_read', () => h.stable().read(Number(off), Number(size))), 'ic0.stable64_read');
+    },
   },
 
   // --- Certified data
