@@ -97,8 +97,9 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
     expect(refunded).toBe(600_000n);
     const fees = { a: start.a - mid.a, b: start.b - mid.b };
     expect(fees.a).toBeGreaterThan(0n);
-    // Accepting takes a few hundred instructions more than not accepting: allow 10K cycles.
-    const near = (x: bigint, y: bigint) => (x > y ? x - y : y - x) < 10_000n;
+    // Fees differ a little between the two calls (a few more instructions and argument bytes):
+    // allow 50K cycles, far from the 600K that was refunded or the 1M that was sent.
+    const near = (x: bigint, y: bigint) => (x > y ? x - y : y - x) < 50_000n;
     expect(near(end.b - mid.b + fees.b, 400_000n)).toBe(true);
     expect(near(mid.a - end.a - fees.a, 400_000n)).toBe(true);
   });

@@ -344,6 +344,18 @@ describe('limits and cycles the engine enforces', () => {
     expect(await actor.inc()).toBe(2n);
   });
 
+  it('memory is charged by time: a day costs idle_cycles_burned_per_day', async () => {
+    const pic = await Replica.create({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
+    const { canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n) });
+    await pic.tick();
+    const status = (await pic.callManagement('canister_status', { canister_id: canisterId })) as { idle_cycles_burned_per_day: bigint };
+    const before = pic.getCycleBalance(canisterId);
+    await pic.advanceTime(86_400_000);
+    await pic.tick();
+    expect(status.idle_cycles_burned_per_day).toBeGreaterThan(0n);
+    expect(before - pic.getCycleBalance(canisterId)).toBe(status.idle_cycles_burned_per_day);
+  });
+
   it('execution fees are charged to the canister and shown in the log', async () => {
     const lines: string[] = [];
     const pic = await Replica.create({ onLog: (l) => lines.push(l) });

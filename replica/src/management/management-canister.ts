@@ -4,7 +4,6 @@
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { StableMemory } from '../execution/stable-memory.ts';
 import { Canister, equalBytes, type ChangeOrigin, type Visibility } from '../execution/canister.ts';
 import { ErrorCode, RejectCode } from '../errors.ts';
 import type { CallResponse, RequestMessage } from '../scheduler/call-context.ts';
@@ -357,12 +356,7 @@ export class ManagementCanister implements ManagementHandler {
   }
 
   uninstall(c: Canister, call: Call): void {
-    this.s.rejectOpenCallContexts(c, `Canister ${c.idText} has been uninstalled`);
-    c.instance = undefined;
-    c.stable = new StableMemory();
-    c.certifiedData = new Uint8Array();
-    c.globalTimer = 0n;
-    c.version += 1n;
+    this.s.uninstallCode(c, `Canister ${c.idText} has been uninstalled`);
     c.recordChange(this.origin(call), { code_uninstall: null }, this.s.clock.nowNanos());
   }
 

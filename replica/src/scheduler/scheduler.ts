@@ -10,7 +10,9 @@ import { CanisterTrap, type ApiKind, type MessageContext, type PendingCall } fro
 import { ErrorCode, RejectCode, rejectCodeOf } from '../errors.ts';
 import { instructionLimit, maxReplyBytes, resolveLimits, stableMemoryAccessLimits, type ExecutionKind } from '../limits.ts';
 import { StableMemoryAccessMeter, formatCycles } from '../metering/stable-access.ts';
-import { freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, type CyclesState } from '../cycles/account.ts';
+import { chargeForResources, freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, withdrawCycles, type CyclesState } from '../cycles/account.ts';
+import { applicationSubnetCosts } from '../cycles/fees.ts';
+import { StableMemory } from '../execution/stable-memory.ts';
 import { Clock } from './clock.ts';
 import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
 import type { Limits } from '../limits.ts';
@@ -106,6 +108,16 @@ export class Scheduler {
         const burned = amount < available ? amount : available;
         canister.balance -= burned;
         return burned;
+      },
+      prepayCall: (requestBytes) => {
+        const fees = applicationSubnetCosts.callPrepayment(requestBytes, BigInt(this.limits.instructionsPerUpdate), canister.module?.info.memory64);
+        try {
+          withdrawCycles(this.cyclesState(canister), fees.transmission + fees.execution, canister.idText);
+          return fees;
+        } catch (e) {
+          if (e instanceof OutOfCyclesError) return undefined;
+          throw e;
+        }
       },
       replyLimit: maxReplyBytes(this.limits, executionKind(kind)),
       stableAccess: new StableMemoryAccessMeter(stableMemoryAccessLimits(this.limits, executionKind(kind))),
@@ -312,6 +324,15 @@ export class Scheduler {
     const problem = this.checkCallable(canister, request.callee, request.method, 'update');
     if (problem) return this.answer(request, problem, request.cycles);
     const c = canister!;
+    if (request.origin.kind === 'ingress') {
+      // Ingress induction is paid by the receiving canister (cycles/fees.ts ingressInduction).
+      try {
+        withdrawCycles(this.cyclesState(c), applicationSubnetCosts.ingressInduction(request.arg.length + request.method.length), c.idText);
+      } catch (e) {
+        if (!(e instanceof OutOfCyclesError)) throw e;
+        return this.answer(request, reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterOutOfCycles, e.message), 0n);
+      }
+    }
     const isQuery = c.module!.methods.queries.has(request.method);
     const cc = this.openCallContext(c, request.origin, request.caller, request.method, request.cycles, request.deadline);
     const ctx = this.newContext(c, isQuery ? 'RQ' : 'U', {
@@ -334,6 +355,13 @@ export class Scheduler {
     const canister = this.canisters.get(callback.canister);
     if (!canister) return;
     canister.balance += message.refund;
+    const fees = callback.call.prepaidFees;
+    if (fees) {
+      // The callback prepays its own execution below, so the call's execution prepayment comes
+      // back in full, and the unused part of the response transmission prepayment with it.
+      const bytes = message.response.kind === 'reply' ? message.response.data.length : message.response.message.length;
+      canister.balance += fees.execution + applicationSubnetCosts.responseTransmissionRefund(bytes);
+    }
     const cc = callback.callContext;
     cc.outstanding--;
     if (!canister.instance) {
@@ -458,6 +486,7 @@ export class Scheduler {
   /** One execution round: heartbeats, due global timers, then every message until the queues are empty. */
   async tick(): Promise<void> {
     const now = this.clock.nowNanos();
+    this.chargeStorage(now);
     for (const c of [...this.canisters.values()]) {
       if (c.status !== 'running' || !c.instance) continue;
       if (c.instance.hasExport('canister_heartbeat')) this.runSystemTask(c, 'canister_heartbeat');
@@ -467,6 +496,36 @@ export class Scheduler {
       }
     }
     await this.settle();
+  }
+
+  private lastStorageCharge = new Map<string, bigint>();
+
+  /**
+   * Charges memory and compute allocation for the time since the last charge (the IC does it
+   * every 10 s; here at each round). A canister that cannot pay loses its code, as on the IC.
+   */
+  private chargeStorage(now: bigint): void {
+    for (const c of this.canisters.values()) {
+      const last = this.lastStorageCharge.get(c.idText) ?? c.createdAt;
+      const seconds = (now - last) / 1_000_000_000n;
+      if (seconds <= 0n) continue;
+      this.lastStorageCharge.set(c.idText, last + seconds * 1_000_000_000n);
+      const { exhausted } = chargeForResources(this.cyclesState(c), seconds);
+      if (exhausted && c.instance) {
+        this.log.info(`${c.name} ran out of cycles paying for its memory; its code was uninstalled (top it up and reinstall)`);
+        this.uninstallCode(c, `Canister ${c.idText} ran out of cycles and was uninstalled`);
+      }
+    }
+  }
+
+  /** Removes a canister's code and state (uninstall_code, and running out of cycles). */
+  uninstallCode(canister: Canister, reason: string): void {
+    this.rejectOpenCallContexts(canister, reason);
+    canister.instance = undefined;
+    canister.stable = new StableMemory();
+    canister.certifiedData = new Uint8Array();
+    canister.globalTimer = 0n;
+    canister.version += 1n;
   }
 
   /** Whether any canister has periodic work (a heartbeat or an armed timer), for automatic rounds. */

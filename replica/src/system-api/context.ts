@@ -29,6 +29,8 @@ export interface PendingCall {
   cycles: bigint;
   /** Seconds; set by call_with_best_effort_response. */
   timeoutSeconds?: number;
+  /** Cycles withdrawn by call_perform beyond the attached ones (fees; mostly refunded with the response). */
+  prepaidFees?: { transmission: bigint; execution: bigint };
 }
 
 export type MessageOutcome =
@@ -85,6 +87,11 @@ export interface MessageContext {
   /** Adds or removes cycles from the canister's balance; throws a trap if insufficient. */
   takeCycles(amount: bigint): void;
   burnCycles(amount: bigint): bigint;
+  /**
+   * Withdraws what call_perform prepays for a call of `requestBytes` (cycles/fees.ts
+   * callPrepayment), respecting the freezing threshold; undefined when the canister cannot pay.
+   */
+  prepayCall(requestBytes: number): { transmission: bigint; execution: bigint } | undefined;
   /** Largest reply or reject this execution may produce (limits.ts maxReplyBytes). */
   replyLimit: number;
   /** Per-message stable memory access accounting (IC0524); returns pages newly dirtied by a write. */

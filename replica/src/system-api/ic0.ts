@@ -249,6 +249,13 @@ const api: Record<string, ApiFunction> = {
     impl: (c) => {
       const call = building(c, 'ic0.call_perform');
       c.building = undefined;
+      const fees = c.prepayCall(call.argSize + new TextEncoder().encode(call.method).length);
+      if (!fees) {
+        // Not performed: the attached cycles go back and the canister learns a non-zero code (spec: call_perform).
+        c.takeCycles(-call.cycles);
+        return RejectCode.SYS_TRANSIENT;
+      }
+      call.prepaidFees = fees;
       c.outgoing.push(call);
       return 0;
     },
