@@ -62,15 +62,25 @@ async function main(): Promise<void> {
     console.log(`restored ${restored.canisters} canister${restored.canisters === 1 ? '' : 's'} from ${stateDir}`);
   }
   let httpInterface: HttpInterface | undefined;
-  const flush = () => store?.flush(replica.scheduler, replica.management, httpInterface?.registry);
+  // Only calls, timers and heartbeats change state (queries never persist): skip the page
+  // comparison when none of them ran since the last commit.
+  let dirty = true;
+  const flush = (force = false) => {
+    if (!store || !(force || dirty || replica.scheduler.hasPeriodicWork())) return;
+    dirty = false;
+    store.flush(replica.scheduler, replica.management, httpInterface?.registry);
+  };
   const blsWorker = await startBlsWorker(keys);
   httpInterface = new HttpInterface({
-    engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys), beforeCertify: flush,
+    engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys), beforeCertify: () => flush(),
     signStateRoot: blsWorker.sign,
+    onCall: (entry) => {
+      if (entry.kind === 'call') dirty = true;
+    },
   });
   if (restored) httpInterface.restoreCompletedCalls(restored.completedCalls);
   // Timers and heartbeats change state without any certificate being asked for.
-  const flushTimer = store ? setInterval(flush, 1000) : undefined;
+  const flushTimer = store ? setInterval(() => flush(), 1000) : undefined;
   flushTimer?.unref();
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
@@ -107,7 +117,7 @@ async function main(): Promise<void> {
     await server.close();
     await replica.tearDown();
     if (flushTimer) clearInterval(flushTimer);
-    flush();
+    flush(true);
     store?.close();
     await blsWorker.close();
     process.exit(0);
