@@ -285,6 +285,20 @@ describe('System API probes (hand-written Wasm)', () => {
     expect(u32(await query('pages')) % 1000).toBe(1); // stable memory kept
   });
 
+  it('callback at a table index that does not exist traps instead of crashing', async () => {
+    const e = await rejection(call('bad_callback'));
+    expect(e.errorCode).toBe(ErrorCode.CanisterTrapped);
+    expect(e.message).toContain('callback table index 999 is out of bounds');
+    expect(u32(await call('bump'))).toBeGreaterThan(0);
+  });
+
+  it('unbounded recursion traps as a stack overflow and the canister keeps working', async () => {
+    const e = await rejection(call('recurse'));
+    expect(e.errorCode).toBe(ErrorCode.CanisterTrapped);
+    expect(e.message).toMatch(/stack overflow|call stack/i);
+    expect(u32(await call('bump'))).toBeGreaterThan(0);
+  });
+
   it('trap names the Wasm functions from the name section', async () => {
     const e = await rejection(call('trap_deep'));
     expect(e.message).toContain('unreachable');
@@ -312,6 +326,15 @@ describe('limits and cycles the engine enforces', () => {
     const counted = new DataView((await pic.updateCall({ canisterId, method: 'spin', arg: new Uint8Array() })).buffer).getBigUint64(0, true);
     expect(counted).toBeGreaterThan(10_000n);
     expect(counted).toBeLessThan(1_000_000n);
+  });
+
+  it('an endless loop stops at the instruction limit (IC0522) and rolls back', async () => {
+    const pic = await Replica.create({ log: 'quiet', limits: { instructionsPerUpdate: 5_000_000 } });
+    const canisterId = await probeOn(pic);
+    const e = await rejection(pic.updateCall({ canisterId, method: 'loop_forever', arg: new Uint8Array() }));
+    expect(e.errorCode).toBe(ErrorCode.CanisterInstructionLimitExceeded);
+    expect(e.message).toContain('5000000 instructions');
+    expect(u32(await pic.queryCall({ canisterId, method: 'counter', arg: new Uint8Array() }))).toBe(0);
   });
 
   it('oversized reply is rejected as a contract violation (IC0504)', async () => {

@@ -4,7 +4,7 @@
 import { INTERNAL_EXPORT } from './wasm-module.ts';
 import { WASM_PAGE } from './stable-memory.ts';
 import type { LoadedModule } from './module.ts';
-import type { Closure } from '../system-api/context.ts';
+import { CanisterTrap, type Closure } from '../system-api/context.ts';
 
 /** Main memory and mutable globals at one point in time. */
 export interface HeapSnapshot {
@@ -66,10 +66,11 @@ export class WasmInstance {
 
   /** Calls a callback closure: a table index and an environment value (spec: call_new). */
   callClosure(closure: Closure): void {
-    if (!this.table) throw new Error('the module exports no table, so callbacks cannot be called');
+    if (!this.table) throw new CanisterTrap(`callback ${closure.fun}: the module has no table, so it cannot receive responses`);
     const index = this.module.info.table64 ? BigInt(closure.fun) : closure.fun;
+    if (closure.fun >= this.table.length) throw new CanisterTrap(`callback table index ${closure.fun} is out of bounds (table size ${this.table.length})`);
     const f = this.table.get(index as number) as ((env: number | bigint) => void) | null;
-    if (typeof f !== 'function') throw new Error(`callback table entry ${closure.fun} is not a function`);
+    if (typeof f !== 'function') throw new CanisterTrap(`callback table entry ${closure.fun} is not a function`);
     f(this.module.info.memory64 ? closure.env : Number(closure.env));
   }
 
