@@ -53,10 +53,18 @@ module {
     let (picked, score) = draw(id);
     {
       id;
-      title = "Record " # Nat64.toText(id);
-      body = Text.join(Array.map<Nat, Text>(picked, func(w) = words[w]).vals(), " ");
+      title = flat("Record " # Nat64.toText(id));
+      body = flat(Text.join(Array.map<Nat, Text>(picked, func(w) = words[w]).vals(), " "));
       score;
     }
+  };
+
+  /// The same text as one contiguous string. `#` builds a tree of concatenation
+  /// nodes, several times larger than the characters it holds; a store of
+  /// generated records would mostly hold those nodes.
+  func flat(text : Text) : Text = switch (Text.decodeUtf8(Text.encodeUtf8(text))) {
+    case (?copy) copy;
+    case null text;
   };
 
   /// The set of vocabulary words in record `id`'s body, bit i standing for `words[i]`.

@@ -82,9 +82,11 @@ module {
   public type Limits = { maxRecords : ?Nat; maxBatch : ?Nat };
   public type ConfigureResult = { #ok : { maxRecords : Nat; maxBatch : Nat }; #err : Error };
 
-  /// Hard ceilings a controller cannot raise the limits past: they keep an upgrade
-  /// of the classic store well inside the IC's install instruction limit.
-  public let ceilingRecords = 200_000;
+  /// Hard ceilings a controller cannot raise the limits past. They keep an upgrade of
+  /// the classic store well inside the IC's install limit (50,000 records cost about
+  /// 0.3B of its 300B instructions on the local replica) and the EOP store's Wasm
+  /// memory around 200 MiB at the default cap.
+  public let ceilingRecords = 100_000;
   public let ceilingBatch = 10_000;
   public let pageLimit = 100;
   let historyLength = 64;
@@ -105,7 +107,7 @@ module {
 
   public func newLedger() : Ledger {
     {
-      var maxRecords = 100_000;
+      var maxRecords = 50_000;
       var maxBatch = 5_000;
       var lastOperation = null;
       var lastUpgrade = null;
