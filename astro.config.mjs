@@ -32,6 +32,12 @@ export default defineConfig({
       logo: { src: './src/assets/logo.svg', replacesTitle: false },
       favicon: '/favicon.svg',
       customCss: ['./src/styles/theme.css'],
+      head: [
+        {
+          tag: 'link',
+          attrs: { rel: 'alternate', type: 'application/rss+xml', title: 'Sessions (RSS)', href: '/rss.xml' },
+        },
+      ],
       // Our own pages (src/pages) pass a sidebar built from the content collections; this one
       // only serves Starlight's own docs route, which we do not use for content.
       sidebar: [{ label: 'Home', link: '/' }],

@@ -1,5 +1,5 @@
 // Browser tests in Debian's Chromium (never `npx playwright install`). The site specs run against
-// the built site in dist/ (npm run build), served by `astro preview`.
+// the built site in dist/ (npm run build), served by tests/e2e/site-static-server.ts.
 import { defineConfig, devices } from '@playwright/test';
 
 const port = Number(process.env.SITE_PORT ?? 4329);
@@ -30,7 +30,7 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'], channel: undefined } }],
   webServer: {
-    command: `astro preview --host 127.0.0.1 --port ${port}`,
+    command: `node tests/e2e/site-static-server.ts ${port}`,
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

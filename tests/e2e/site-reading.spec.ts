@@ -127,7 +127,12 @@ function wordOnlyInNotes(sessionId: string): string {
 test('search finds a session by a word that appears only in its notes', async ({ page }) => {
   const id = '2022-08-18-stable-memory';
   const word = wordOnlyInNotes(id);
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('requestfailed', (r) => errors.push(`${r.url()} ${r.failure()?.errorText}`));
   await page.goto('/');
+  // Pagefind's UI is built when the browser is idle after load; a person opens search later.
+  await expect(page.locator('#starlight__search input'), errors.join('\n')).toBeAttached({ timeout: 30_000 });
   await page.keyboard.press('Control+k');
   const dialog = page.getByRole('dialog');
   await expect(dialog).toBeVisible();
