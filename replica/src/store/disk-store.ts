@@ -235,7 +235,13 @@ export class DiskStore {
       }
       if (Object.keys(record).length > 1) {
         canisters.push(record);
-        this.#persisted.set(id, { meta, moduleHash, heap: heap.slice(), globals, stable });
+        // Keep a copy of what is now on disk; patch only the changed pages when the size held.
+        let heapCopy: Uint8Array;
+        if (prev && prev.heap.length === heap.length) {
+          for (const [index, bytes] of heapPages) prev.heap.set(bytes, index * PAGE);
+          heapCopy = prev.heap;
+        } else heapCopy = heap.slice();
+        this.#persisted.set(id, { meta, moduleHash, heap: heapCopy, globals, stable });
       }
     }
     const removed = [...this.#persisted.keys()].filter((id) => !seen.has(id));
