@@ -10,6 +10,7 @@ import { Clock } from './scheduler/clock.ts';
 import { ManagementCanister } from './management/management-canister.ts';
 import { managementMethods } from './management/ic-idl.ts';
 import { captureSnapshot, restoreSnapshot } from './management/snapshots.ts';
+import { StableMemory, WASM_PAGE } from './execution/stable-memory.ts';
 import { ReplicaLog, type LogLevel, type LogSink } from './log.ts';
 import { CanisterRejectError, UsageError, type ErrorCode, type RejectCode } from './errors.ts';
 import { createActor, type Actor, type IdlFactory } from './actor.ts';
@@ -45,8 +46,8 @@ export interface ReplicaOptions {
 export interface SetupCanisterOptions {
   /** The canister's Candid IDL factory. */
   idlFactory: IdlFactory;
-  /** The module (raw or gzip-compressed Wasm). */
-  wasm: Uint8Array;
+  /** The module (raw or gzip-compressed Wasm), or a file path to it (Node only). */
+  wasm: Uint8Array | ArrayBuffer | string;
   /** Candid-encoded init argument. Default: empty. */
   arg?: Uint8Array;
   /** Who creates and installs it. Default: anonymous. */
@@ -150,7 +151,7 @@ export class Replica {
   async setupCanister<T = Record<string, (...args: any[]) => Promise<any>>>(options: SetupCanisterOptions): Promise<{ actor: Actor<T>; canisterId: Principal }> {
     const canisterId = await this.createCanister(options);
     if (options.name) this.scheduler.canister(canisterId)!.name = options.name;
-    await this.installCode({ canisterId, wasm: options.wasm, arg: options.arg, sender: options.sender });
+    await this.installCode({ canisterId, wasm: await wasmBytes(options.wasm), arg: options.arg, sender: options.sender });
     return { actor: this.createActor<T>(options.idlFactory, canisterId, options.sender), canisterId };
   }
 
@@ -372,10 +373,45 @@ export class Replica {
   /**
    * A canister's cycle balance.
    * @example
-   * const cycles = pic.getCycleBalance(canisterId);
+   * const cycles = pic.getCyclesBalance(canisterId);
    */
-  getCycleBalance(canisterId: Principal): bigint {
+  getCyclesBalance(canisterId: Principal): bigint {
     return this.requireCanister(canisterId).balance;
+  }
+
+  /**
+   * A canister's controllers.
+   * @example
+   * const [owner] = pic.getControllers(canisterId);
+   */
+  getControllers(canisterId: Principal): Principal[] {
+    return [...this.requireCanister(canisterId).settings.controllers];
+  }
+
+  /**
+   * A copy of a canister's whole stable memory.
+   * @example
+   * const bytes = await pic.getStableMemory(canisterId);
+   */
+  async getStableMemory(canisterId: Principal): Promise<Uint8Array> {
+    await this.scheduler.settle();
+    const stable = this.requireCanister(canisterId).stable;
+    return stable.read(0, stable.byteLength);
+  }
+
+  /**
+   * Replaces a canister's stable memory (grown to fit), e.g. to load a fixture state before an upgrade test.
+   * @example
+   * await pic.setStableMemory(canisterId, bytes);
+   */
+  async setStableMemory(canisterId: Principal, bytes: Uint8Array): Promise<void> {
+    await this.scheduler.settle();
+    const canister = this.requireCanister(canisterId);
+    const stable = new StableMemory();
+    stable.grow(Math.ceil(bytes.length / WASM_PAGE));
+    stable.write(0, bytes);
+    canister.stable = stable;
+    this.store?.flush(this.scheduler, this.management);
   }
 
   /**
@@ -416,6 +452,14 @@ function unwrap(response: CallResponse, canisterId: string, method: string): Uin
     method,
     message: response.message,
   });
+}
+
+async function wasmBytes(wasm: Uint8Array | ArrayBuffer | string): Promise<Uint8Array> {
+  if (wasm instanceof Uint8Array) return wasm;
+  if (wasm instanceof ArrayBuffer) return new Uint8Array(wasm);
+  // A path, as PicJS accepts: read with node:fs, loaded only here so the engine stays portable.
+  const { readFile } = await import('node:fs/promises');
+  return new Uint8Array(await readFile(wasm));
 }
 
 function seedBytes(seed: Uint8Array | number | undefined): Uint8Array | undefined {

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Replica } from '../src/index.ts';
 import * as publicApi from '../src/index.ts';
-import { motokoFixture, type Fixture } from './fixtures/build.ts';
+import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
+import { writeFileSync } from 'node:fs';
 
 const src = join(dirname(fileURLToPath(import.meta.url)), '../src');
 type Counter = { inc(): Promise<bigint>; get(): Promise<bigint>; writeStable(v: bigint): Promise<void>; readStable(): Promise<bigint>; now(): Promise<bigint> };
@@ -41,6 +42,27 @@ describe('programmatic API', () => {
       expect(await again.readStable()).toBe(99n);
       expect((await second.createCanister()).toText()).toBe('ryjl3-tyaaa-aaaaa-aaaba-cai');
       await second.tearDown();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('setupCanister takes a file path like PicJS; stable memory can be read and replaced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replica-wasm-'));
+    try {
+      const path = join(dir, 'probe.wasm');
+      writeFileSync(path, await watFixture('probe'));
+      const pic = await Replica.create({ log: 'quiet' });
+      const { canisterId } = await pic.setupCanister({ idlFactory: ({ IDL }) => IDL.Service({}), wasm: path });
+      await pic.updateCall({ canisterId, method: 'write_stable', arg: new Uint8Array() });
+      const stable = await pic.getStableMemory(canisterId);
+      expect(stable.length).toBe(65536);
+      expect(new TextDecoder().decode(stable.subarray(0, 16))).toBe('hello from probe');
+      await pic.setStableMemory(canisterId, new Uint8Array(3 * 65536 - 5).fill(7));
+      const pages = new DataView((await pic.queryCall({ canisterId, method: 'pages', arg: new Uint8Array() })).buffer).getUint32(0, true);
+      expect(pages % 1000).toBe(3);
+      expect((await pic.getStableMemory(canisterId))[10]).toBe(7);
+      expect(pic.getControllers(canisterId).map((p) => p.toText())).toEqual(['2vxsx-fae']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

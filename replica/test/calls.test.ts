@@ -87,7 +87,7 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
   it('cycles sent, partly accepted, the rest refunded', async () => {
     const { pic, canisters: [a, b] } = await setup(2);
     // Execution fees apply to both canisters; a first call without cycles measures them.
-    const balances = () => ({ a: pic.getCycleBalance(a.canisterId), b: pic.getCycleBalance(b.canisterId) });
+    const balances = () => ({ a: pic.getCyclesBalance(a.canisterId), b: pic.getCyclesBalance(b.canisterId) });
     const start = balances();
     expect(await a.actor.sendCycles(b.canisterId, 0n, 0n)).toEqual([0n, 0n]);
     const mid = balances();

@@ -372,24 +372,24 @@ describe('limits and cycles the engine enforces', () => {
     const { canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n) });
     await pic.tick();
     const status = (await pic.callManagement('canister_status', { canister_id: canisterId })) as { idle_cycles_burned_per_day: bigint };
-    const before = pic.getCycleBalance(canisterId);
+    const before = pic.getCyclesBalance(canisterId);
     await pic.advanceTime(86_400_000);
     await pic.tick();
     expect(status.idle_cycles_burned_per_day).toBeGreaterThan(0n);
-    expect(before - pic.getCycleBalance(canisterId)).toBe(status.idle_cycles_burned_per_day);
+    expect(before - pic.getCyclesBalance(canisterId)).toBe(status.idle_cycles_burned_per_day);
   });
 
   it('execution fees are charged to the canister and shown in the log', async () => {
     const lines: string[] = [];
     const pic = await Replica.create({ onLog: (l) => lines.push(l) });
     const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n), name: 'fees' });
-    const before = pic.getCycleBalance(canisterId);
+    const before = pic.getCyclesBalance(canisterId);
     await actor.inc();
-    expect(pic.getCycleBalance(canisterId)).toBeLessThan(before);
+    expect(pic.getCyclesBalance(canisterId)).toBeLessThan(before);
     expect(lines.some((l) => /^fees\.inc \(anonymous\) -> replied .* instr, [\d.]+M cycles$/.test(l))).toBe(true);
-    const afterUpdate = pic.getCycleBalance(canisterId);
+    const afterUpdate = pic.getCyclesBalance(canisterId);
     await actor.get();
-    expect(pic.getCycleBalance(canisterId)).toBe(afterUpdate); // queries are free
+    expect(pic.getCyclesBalance(canisterId)).toBe(afterUpdate); // queries are free
   });
 });
 

@@ -233,7 +233,7 @@ describe('management canister', () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await pic.createCanister({ cycles: 1000n });
     await pic.addCycles(canisterId, 500n);
-    expect(pic.getCycleBalance(canisterId)).toBe(1500n);
+    expect(pic.getCyclesBalance(canisterId)).toBe(1500n);
   });
 });
 
