@@ -3,7 +3,7 @@
 // (certified). Transport-free: `handle` takes a method, a path and body bytes, so the Node server
 // (server.ts) and a future in-browser replica share it.
 
-import { compareBytes, equalBytes, toHex, utf8 } from '../certification/bytes.ts';
+import { compareBytes, equalBytes, toHex } from '../certification/bytes.ts';
 import { encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
 import { certificateFor, type SignedState } from '../certification/certificate.ts';
 import { Certifier, type StateRootSigner } from '../certification/certifier.ts';
@@ -14,8 +14,6 @@ import { hashOfMap } from '../certification/representation-independent-hash.ts';
 import {
   EMPTY_STATE, STATE_LABELS, withCanister, withRequestStatus, withSubnet, type CanisterCertifiedInfo, type RequestStatus,
 } from '../certification/state-tree.ts';
-import { IDL } from '@dfinity/candid';
-import { managementMethods } from '../management/ic-idl.ts';
 import { AuthenticationError, authenticateEnvelope } from './authentication.ts';
 import {
   DATA_CERTIFICATE_MAX_AGE_NS, MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, READ_STATE_MAX_AGE_NS, SYNC_CALL_TIMEOUT_MS,
@@ -24,6 +22,8 @@ import type { CallOutcome, EnginePort, IngressCall } from './engine-port.ts';
 import { decodeEnvelope, type CallEnvelope, type Envelope, type ReadStateEnvelope } from './envelope.ts';
 import { HttpError, badRequest, forbidden, methodNotAllowed, notFound } from './errors.ts';
 import { IngressRegistry, type CompletedCall, type KnownCall } from './ingress.ts';
+import { canisterNamedInManagementArg } from './management-routing.ts';
+import { checkReadStatePaths } from './read-state.ts';
 
 export interface HttpResponse {
   status: number;
@@ -323,60 +323,9 @@ export class HttpInterface {
     if (scope === 'canister' && !this.#inRanges(effectiveId)) {
       throw badRequest(`canister ${principalToText(effectiveId)} does not belong to this replica`);
     }
-    this.#checkPaths(env.paths, scope, effectiveId, sender);
+    checkReadStatePaths(env.paths, { scope, effectiveId, sender, registry: this.registry, canisterInfo: (id) => this.engine.canisterInfo(id) });
     const signed: SignedState = await this.certifier.fresh(READ_STATE_MAX_AGE_NS);
     return ok({ certificate: certificateFor(signed, env.paths) });
-  }
-
-  /** Which paths a read_state may ask for (https-interface.md#http-read-state). */
-  #checkPaths(paths: Uint8Array[][], scope: string, effectiveId: Uint8Array, sender: Uint8Array): void {
-    const L = STATE_LABELS;
-    let requestId: Uint8Array | undefined;
-    for (const path of paths) {
-      const [head, second, third, fourth] = path;
-      const shown = path.map((l) => (l.every((b) => b >= 0x20 && b < 0x7f) ? new TextDecoder().decode(l) : `0x${toHex(l)}`)).join('/');
-      if (!head) throw badRequest('an empty path cannot be requested');
-      if (equalBytes(head, L.time) || equalBytes(head, L.subnet) || equalBytes(head, utf8('api_boundary_nodes'))) continue;
-      if (equalBytes(head, L.canisterRanges)) {
-        if (scope !== 'subnet') throw forbidden(`/${shown} can only be read at /api/v3/subnet/<subnet id>/read_state`);
-        continue;
-      }
-      if (equalBytes(head, L.requestStatus)) {
-        if (!second) throw forbidden('/request_status needs a request id: /request_status/<request id>');
-        if (requestId && !equalBytes(requestId, second)) throw forbidden('all request_status paths of one read_state must name the same request id');
-        requestId = second;
-        const known = this.registry.get(second);
-        if (known) {
-          if (!equalBytes(known.sender, sender)) {
-            throw forbidden(`request 0x${toHex(second)} was sent by ${principalToText(known.sender)}, so ${principalToText(sender)} cannot read its status`);
-          }
-          if (scope === 'canister' && !equalBytes(known.effectiveCanisterId, effectiveId)) {
-            throw forbidden(`request 0x${toHex(second)} was sent to ${principalToText(known.effectiveCanisterId)}; read its status at that canister's read_state`);
-          }
-        }
-        continue;
-      }
-      if (equalBytes(head, L.canister)) {
-        if (scope !== 'canister' || !second || !equalBytes(second, effectiveId)) {
-          throw forbidden(`/${shown} can only be read at /api/v2|v3/canister/<that canister>/read_state`);
-        }
-        const isInfo = path.length === 3 && (equalBytes(third, L.moduleHash) || equalBytes(third, L.controllers));
-        const isMetadata = path.length === 4 && equalBytes(third, L.metadata);
-        if (!isInfo && !isMetadata) {
-          throw forbidden(`/${shown} cannot be requested: canister paths are module_hash, controllers and metadata/<name>`);
-        }
-        if (isMetadata) {
-          const info = this.engine.canisterInfo(second);
-          const name = new TextDecoder().decode(fourth);
-          const section = info?.metadata.find((m) => m.name === name);
-          if (section && !section.isPublic && !info!.controllers.some((c) => equalBytes(c, sender))) {
-            throw forbidden(`metadata section "${name}" of ${principalToText(second)} is private; only its controllers can read it`);
-          }
-        }
-        continue;
-      }
-      throw notFound(`/${shown} is not a path of the state tree (time, subnet, canister_ranges, request_status, canister, api_boundary_nodes)`);
-    }
   }
 
   // ---- certified state -----------------------------------------------------------------------
@@ -426,26 +375,6 @@ export class HttpInterface {
     this.#dataCertificates.set(key, { version: latest.version, certificate });
     return certificate;
   }
-}
-
-/**
- * The canister a management call is about (https-interface.md#http-effective-canister-id):
- * `target_canister` for install_chunked_code, else a `canister_id` field. Undefined when the
- * argument does not decode or names none; the management canister then rejects the call itself.
- */
-function canisterNamedInManagementArg(method: string, arg: Uint8Array): { id: Uint8Array; field: string } | undefined {
-  const types = (managementMethods as Record<string, readonly [IDL.Type[], IDL.Type[]]>)[method];
-  if (!types) return undefined;
-  let decoded: unknown[];
-  try {
-    decoded = IDL.decode([...types[0]], arg);
-  } catch {
-    return undefined;
-  }
-  const record = decoded[0] as Record<string, unknown> | undefined;
-  const field = method === 'install_chunked_code' ? 'target_canister' : 'canister_id';
-  const value = record?.[field] as { toUint8Array?: () => Uint8Array } | undefined;
-  return value?.toUint8Array ? { id: value.toUint8Array(), field } : undefined;
 }
 
 function sameInfo(a: CanisterCertifiedInfo, b: CanisterCertifiedInfo): boolean {
