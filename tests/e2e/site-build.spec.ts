@@ -44,14 +44,29 @@ test('a page per session and per deck, the patterns, feeds, sitemap, 404 and sea
   expect(html(join(dist, 'slides', sessions[0], 'index.html'))).not.toContain('data-pagefind-body');
 });
 
-test('every internal link and asset in dist/ resolves', () => {
+test('every internal link, asset and #fragment in dist/ resolves', () => {
+  const ids = new Map<string, Set<string>>();
+  const idsOf = (file: string) => {
+    if (!ids.has(file)) ids.set(file, new Set([...html(file).matchAll(/\sid="([^"]+)"/g)].map((m) => m[1])));
+    return ids.get(file)!;
+  };
   const broken: string[] = [];
   for (const page of files(dist, '.html')) {
-    for (const [, attr] of html(page).matchAll(/\s(?:href|src)="([^"#?]*)[^"]*"/g)) {
-      if (!attr || /^(https?:|mailto:|data:|javascript:)/.test(attr) || attr.startsWith('//')) continue;
-      const target = attr.startsWith('/') ? join(dist, attr) : resolve(dirname(page), attr);
-      const candidates = [target, join(target, 'index.html')];
-      if (!candidates.some((c) => existsSync(c) && statSync(c).isFile())) broken.push(`${urlOf(page)} → ${attr}`);
+    for (const [, attr, fragment] of html(page).matchAll(/\s(?:href|src)="([^"#?]*)[^"#]*(?:#([^"]*))?"/g)) {
+      if (/^(https?:|mailto:|data:|javascript:)/.test(attr) || attr.startsWith('//')) continue;
+      let file: string | undefined = page;
+      if (attr) {
+        const target = attr.startsWith('/') ? join(dist, attr) : resolve(dirname(page), attr);
+        file = [target, join(target, 'index.html')].find((c) => existsSync(c) && statSync(c).isFile());
+        if (!file) {
+          broken.push(`${urlOf(page)} → ${attr}`);
+          continue;
+        }
+      }
+      // Glossary terms, headings and slides are linked by id: the id must exist on the target.
+      if (fragment && file.endsWith('.html') && !idsOf(file).has(decodeURIComponent(fragment))) {
+        broken.push(`${urlOf(page)} → ${attr}#${fragment}`);
+      }
     }
   }
   expect(broken).toEqual([]);
@@ -92,7 +107,8 @@ test('pages without a demo load at most 10 KB of gzipped JavaScript (search, the
   const budget = 10 * 1024;
   const report: { page: string; bytes: number }[] = [];
   for (const page of files(dist, '.html')) {
-    if (/data-demo=/.test(html(page))) continue; // live demos (issue 8) bring their own agent code
+    // A page with a live demo (a DemoSlot carrying data-demo-slot) brings the demo's agent code.
+    if (/data-demo-slot=/.test(html(page))) continue;
     report.push({ page: urlOf(page), bytes: pageScripts(page).eager });
   }
   report.sort((a, b) => b.bytes - a.bytes);
