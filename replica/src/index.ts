@@ -134,7 +134,7 @@ export class Replica {
     const replica = new Replica(options);
     if (options.stateDir !== undefined) {
       // Loaded on demand: the disk store needs node:fs, the engine itself must not.
-      const { DiskStore } = await import('./store/disk-store.ts');
+      const { DiskStore } = (await nodeOnly(new URL('./store/disk-store.ts', import.meta.url).href)) as typeof import('./store/disk-store.ts');
       const store = new DiskStore(options.stateDir);
       await store.restore(replica.scheduler, replica.management);
       replica.store = store;
@@ -454,11 +454,19 @@ function unwrap(response: CallResponse, canisterId: string, method: string): Uin
   });
 }
 
+/**
+ * Imports a Node-only module by a specifier bundlers do not follow, so a browser build of the
+ * replica contains none of them (they are only reached with stateDir or a wasm file path).
+ */
+function nodeOnly(specifier: string): Promise<unknown> {
+  return import(/* @vite-ignore */ specifier);
+}
+
 async function wasmBytes(wasm: Uint8Array | ArrayBuffer | string): Promise<Uint8Array> {
   if (wasm instanceof Uint8Array) return wasm;
   if (wasm instanceof ArrayBuffer) return new Uint8Array(wasm);
   // A path, as PicJS accepts: read with node:fs, loaded only here so the engine stays portable.
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = (await nodeOnly('node:fs/promises')) as typeof import('node:fs/promises');
   return new Uint8Array(await readFile(wasm));
 }
 

@@ -102,6 +102,23 @@ describe('programmatic API', () => {
     expect(offenders.map((f) => f.slice(src.length + 1))).toEqual([]);
   });
 
+  it('the replica bundles for the browser without Node built-ins', async () => {
+    const esbuild = await import('esbuild');
+    const result = await esbuild.build({
+      entryPoints: [join(src, 'index.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+    });
+    expect(result.errors).toEqual([]);
+    const code = result.outputFiles[0].text;
+    expect(code).toMatch(/\bScheduler\b/);
+    expect(code).toMatch(/canister_inspect_message/);
+    expect(code).not.toMatch(/from ["']node:|require\(["']node:/);
+  });
+
   it('every exported error class is thrown somewhere in the replica', () => {
     const all = filesUnder(src).map((f) => readFileSync(f, 'utf8')).join('\n');
     const classes = Object.entries(publicApi)
