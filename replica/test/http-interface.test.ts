@@ -25,6 +25,7 @@ const idl = ({ IDL: I }: { IDL: typeof IDL }) =>
   I.Service({
     greet: I.Func([I.Text], [I.Text], ['query']),
     inc: I.Func([], [I.Nat], []),
+    slowInc: I.Func([], [I.Nat], []),
     fail: I.Func([], [], []),
     whoami: I.Func([], [I.Principal], ['query']),
   });
@@ -50,6 +51,11 @@ class TinyEngine implements EnginePort {
       return { status: 'replied', reply: new Uint8Array(IDL.encode([IDL.Nat], [this.counter])) };
     }
     if (call.methodName === 'fail') return { status: 'rejected', rejectCode: 4, rejectMessage: 'no thanks', errorCode: 'IC0406' };
+    if (call.methodName === 'slowInc') {
+      await new Promise((r) => setTimeout(r, 400));
+      this.counter++;
+      return { status: 'replied', reply: new Uint8Array(IDL.encode([IDL.Nat], [this.counter])) };
+    }
     return { status: 'rejected', rejectCode: 5, rejectMessage: `no update method ${call.methodName}`, errorCode: 'IC0536' };
   }
   async queryCall(call: { methodName: string; arg: Uint8Array; sender: Uint8Array }): Promise<CallOutcome> {
@@ -239,6 +245,22 @@ describe('the worker-thread BLS signer', () => {
       expect(toHex(await worker.sign(hash))).toBe(toHex(signStateRoot(keys, hash)));
     } finally {
       await worker.close();
+    }
+  });
+});
+
+describe('calls that outlast the synchronous wait', () => {
+  it('answer 202 and are then read by polling, in both agents', async () => {
+    const slowApi = new HttpInterface({ engine, keys, syncCallTimeoutMs: 50 });
+    const slow = await startServer({ httpInterface: slowApi, port: 0 });
+    try {
+      const agent = await HttpAgent.create({ host: slow.url, shouldFetchRootKey: true });
+      const before = engine.counter;
+      expect(await (Actor.createActor(idl, { agent, canisterId }) as any).slowInc()).toBe(before + 1n);
+      const core = await CoreAgent.create({ host: slow.url, shouldFetchRootKey: true });
+      expect(await (CoreActor.createActor(idl as any, { agent: core, canisterId: CorePrincipal.fromText(canisterId) }) as any).slowInc()).toBe(before + 2n);
+    } finally {
+      await slow.close();
     }
   });
 });
