@@ -13,6 +13,7 @@ export interface AssetDetails {
   'key' : Key,
   'encodings' : Array<AssetEncodingDetails>,
   'content_type' : string,
+  'headers' : [] | [Array<HeaderField>],
 }
 export interface AssetEncodingDetails {
   'modified' : bigint,
@@ -49,6 +50,10 @@ export interface Assets {
       'content_encoding' : string,
       'total_length' : bigint,
     }
+  >,
+  'get_asset_properties' : ActorMethod<
+    [Key],
+    { 'headers' : [] | [Array<HeaderField>], 'max_age' : [] | [bigint] }
   >,
   'get_chunk' : ActorMethod<
     [
@@ -250,6 +255,7 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
     'key' : Key,
     'encodings' : IDL.Vec(AssetEncodingDetails),
     'content_type' : IDL.Text,
+    'headers' : IDL.Opt(IDL.Vec(HeaderField)),
   });
   const StoreArguments = IDL.Record({
     'key' : Key,
@@ -304,6 +310,16 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
             'content_type' : IDL.Text,
             'content_encoding' : IDL.Text,
             'total_length' : IDL.Nat,
+          }),
+        ],
+        ['query'],
+      ),
+    'get_asset_properties' : IDL.Func(
+        [Key],
+        [
+          IDL.Record({
+            'headers' : IDL.Opt(IDL.Vec(HeaderField)),
+            'max_age' : IDL.Opt(IDL.Nat64),
           }),
         ],
         ['query'],

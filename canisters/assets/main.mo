@@ -55,7 +55,9 @@ shared ({ caller = installer }) persistent actor class Assets() {
   public type StoreArguments = { key : Key; content_type : Text; content_encoding : Text; content : Blob; sha256 : ?Blob };
 
   public type AssetEncodingDetails = { content_encoding : Text; sha256 : ?Blob; length : Nat; modified : Int };
-  public type AssetDetails = { key : Key; content_type : Text; encodings : [AssetEncodingDetails] };
+  // `headers` is this canister's extension (DFINITY's list has no headers): one query tells a
+  // deploy everything it needs to skip unchanged assets. Clients that do not know it ignore it.
+  public type AssetDetails = { key : Key; content_type : Text; encodings : [AssetEncodingDetails]; headers : ?[HeaderField] };
 
   public type HttpRequest = { url : Text; method : Text; body : Blob; headers : [HeaderField]; certificate_version : ?Nat16 };
   public type StreamingCallbackToken = { key : Key; content_encoding : Text; index : Nat; sha256 : ?Blob };
@@ -246,23 +248,36 @@ shared ({ caller = installer }) persistent actor class Assets() {
     // batch_id 0 runs the operations without a batch (the reference canister allows it too).
     if (args.batch_id != 0) ignore openBatch(args.batch_id, "commit_batch");
     let touched = Map.empty<Key, ()>();
-    for (op in args.operations.vals()) apply(op, args.batch_id, touched);
+    let created = Map.empty<Key, ()>();
+    for (op in args.operations.vals()) apply(op, args.batch_id, touched, created);
     if (args.batch_id != 0) dropBatch(args.batch_id);
     recertify(touched);
   };
 
-  func apply(op : BatchOperationKind, batchId : BatchId, touched : Map.Map<Key, ()>) {
+  // `created`: keys (re)created earlier in this commit. @dfinity/assets sends CreateAsset before
+  // every SetAssetContent, so a commit that stores identity and gzip for one key creates it twice;
+  // the second CreateAsset must not drop the encoding the first pair just set.
+  func apply(op : BatchOperationKind, batchId : BatchId, touched : Map.Map<Key, ()>, created : Map.Map<Key, ()>) {
     switch op {
-      case (#CreateAsset(a)) { createAsset(a); Map.add(touched, Text.compare, a.key, ()) };
+      case (#CreateAsset(a)) {
+        createAsset(a, not Map.containsKey(created, Text.compare, a.key));
+        Map.add(created, Text.compare, a.key, ());
+        Map.add(touched, Text.compare, a.key, ());
+      };
       case (#SetAssetContent(a)) { setAssetContent(a, batchId); Map.add(touched, Text.compare, a.key, ()) };
       case (#UnsetAssetContent(a)) {
         Map.remove(assetOrTrap(a.key, "UnsetAssetContent").encodings, Text.compare, a.content_encoding);
         Map.add(touched, Text.compare, a.key, ());
       };
-      case (#DeleteAsset(a)) { Map.remove(assets, Text.compare, a.key); Map.add(touched, Text.compare, a.key, ()) };
+      case (#DeleteAsset(a)) {
+        Map.remove(assets, Text.compare, a.key);
+        Map.remove(created, Text.compare, a.key);
+        Map.add(touched, Text.compare, a.key, ());
+      };
       case (#Clear(_)) {
         for (k in Map.keys(assets)) Map.add(touched, Text.compare, k, ());
         Map.clear(assets);
+        Map.clear(created);
       };
     };
   };
@@ -290,9 +305,10 @@ shared ({ caller = installer }) persistent actor class Assets() {
     List.toArray(out);
   };
 
-  // CreateAsset on an existing key recreates it (type and headers replaced, encodings dropped),
-  // so a re-deploy can replace a changed file in one atomic commit; DFINITY's canister rejects it.
-  func createAsset(a : CreateAssetArguments) {
+  // CreateAsset on an existing key recreates it (type and headers replaced, encodings dropped
+  // when `dropEncodings`), so a re-deploy can replace a changed file in one atomic commit;
+  // DFINITY's canister rejects it instead.
+  func createAsset(a : CreateAssetArguments, dropEncodings : Bool) {
     checkKey(a.key);
     if (a.content_type.size() > 256) Runtime.trap("content_type is longer than 256 bytes");
     let headers = cleanHeaders(switch (a.headers) { case (?h) h; case null [] });
@@ -301,7 +317,7 @@ shared ({ caller = installer }) persistent actor class Assets() {
         existing.contentType := a.content_type;
         existing.headers := headers;
         existing.maxAge := a.max_age;
-        Map.clear(existing.encodings);
+        if (dropEncodings) Map.clear(existing.encodings);
       };
       case null {
         if (Map.size(assets) >= Limits.maxAssets) Runtime.trap("the canister holds the maximum of " # Nat.toText(Limits.maxAssets) # " assets");
@@ -352,7 +368,7 @@ shared ({ caller = installer }) persistent actor class Assets() {
     let asset = switch (Map.get(assets, Text.compare, args.key)) {
       case (?a) { a.contentType := args.content_type; a };
       case null {
-        createAsset({ key = args.key; content_type = args.content_type; headers = null; max_age = null });
+        createAsset({ key = args.key; content_type = args.content_type; headers = null; max_age = null }, true);
         assetOrTrap(args.key, "store");
       };
     };
@@ -362,7 +378,7 @@ shared ({ caller = installer }) persistent actor class Assets() {
 
   public shared ({ caller }) func create_asset(args : CreateAssetArguments) : async () {
     require(caller, "create_asset", [#Commit]);
-    createAsset(args);
+    createAsset(args, true);
     recertify(Map.singleton<Key, ()>(args.key, ()));
   };
 
@@ -413,7 +429,7 @@ shared ({ caller = installer }) persistent actor class Assets() {
         Map.toArray(asset.encodings),
         func((name, e)) = { content_encoding = name; sha256 = ?e.sha256; length = e.totalLength; modified = e.modified },
       );
-      List.add(out, { key = asset.key; content_type = asset.contentType; encodings });
+      List.add(out, { key = asset.key; content_type = asset.contentType; encodings; headers = ?asset.headers });
     };
     List.toArray(out);
   };
@@ -433,6 +449,11 @@ shared ({ caller = installer }) persistent actor class Assets() {
       };
     };
     Runtime.trap("get: asset " # args.key # " has none of the encodings " # debug_show args.accept_encodings);
+  };
+
+  public query func get_asset_properties(key : Key) : async { headers : ?[HeaderField]; max_age : ?Nat64 } {
+    let asset = assetOrTrap(key, "get_asset_properties");
+    { headers = ?asset.headers; max_age = asset.maxAge };
   };
 
   public query func get_chunk(args : { key : Key; content_encoding : Text; index : Nat; sha256 : ?Blob }) : async { content : Blob } {

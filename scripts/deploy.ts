@@ -1,0 +1,346 @@
+// `npm run deploy -- --network local|ic`: the site as a certified asset canister, with its demos.
+//   1. the network: local = the replica at 127.0.0.1:4943 (started in the background, state in
+//      .replica-state/, when none answers); ic = mainnet through https://icp-api.io
+//   2. the demo canisters: built (cached) and created or upgraded (scripts/lib/demo-deploy.ts,
+//      the same path `npm start` uses)
+//   3. the site: `astro build` with this network's canister ids
+//   4. the asset canister (canisters/assets): created, or upgraded when its module changed
+//   5. dist/ uploaded with @dfinity/assets, only what changed, with a progress bar
+//   6. ids recorded: canister_ids.json (ic, dfx's format) or .replica-state/canister_ids.json (local)
+//
+// Flags: --network local|ic (default local)  --identity <pem>  (required for ic: a dfx/icp-cli
+//        identity file, Ed25519 or secp256k1; local defaults to the same deployer `npm start` uses)
+//        --skip-build (upload dist/ as it is)  --skip-demos  --port <n> (local replica port, 4943)
+import { spawn } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Actor, CanisterStatus, HttpAgent, type Identity } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
+import { Ed25519KeyIdentity } from '@dfinity/identity';
+import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
+import { Principal } from '@dfinity/principal';
+import { buildAssetCanister } from './lib/asset-canister.ts';
+import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const USAGE = 'usage: npm run deploy -- --network local|ic [--identity <identity.pem>] [--skip-build] [--skip-demos] [--port 4943]';
+/** The dfx.json name of the site's asset canister (`type: assets`). */
+export const SITE_CANISTER = 'site';
+const LOCAL_RANGE_START = 'rrkah-fqaaa-aaaaa-aaaaq-cai';
+
+class DeployError extends Error {}
+
+function step(n: number, total: number, title: string): () => void {
+  const started = Date.now();
+  console.log(`[${n}/${total}] ${title}`);
+  return () => console.log(`      done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** An identity file as dfx and icp-cli write it: PKCS#8 Ed25519, or SEC1 / PKCS#8 secp256k1. */
+export function identityFromPem(pem: string, source: string): Identity {
+  let key;
+  try {
+    key = createPrivateKey(pem);
+  } catch (error) {
+    throw new DeployError(`${source} is not a PEM private key (${(error as Error).message}); export one with \`dfx identity export <name>\``);
+  }
+  const jwk = key.export({ format: 'jwk' }) as { d?: string; crv?: string };
+  const secret = new Uint8Array(Buffer.from(jwk.d ?? '', 'base64url'));
+  if (key.asymmetricKeyType === 'ed25519') return Ed25519KeyIdentity.fromSecretKey(secret);
+  if (key.asymmetricKeyType === 'ec' && jwk.crv === 'secp256k1') return Secp256k1KeyIdentity.fromSecretKey(secret);
+  throw new DeployError(`${source} holds a ${key.asymmetricKeyType}${jwk.crv ? ` ${jwk.crv}` : ''} key; the IC tooling uses Ed25519 or secp256k1 identities`);
+}
+
+// The local controller `npm start` also uses (scripts/start.ts), kept beside the replica's state.
+function localDeployer(stateDir: string): Identity {
+  const path = join(stateDir, 'deployer-identity.json');
+  if (existsSync(path)) return Ed25519KeyIdentity.fromJSON(readFileSync(path, 'utf8'));
+  const identity = Ed25519KeyIdentity.generate();
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(path, JSON.stringify(identity.toJSON()), { mode: 0o600 });
+  return identity;
+}
+
+async function replicaAnswers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/api/v2/status`, { signal: AbortSignal.timeout(2000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `npm run replica` in the background (it outlives the deploy: the site is served from it). */
+async function startLocalReplica(port: number, stateDir: string): Promise<string> {
+  const logDir = join(repoRoot, '.cache/deploy');
+  mkdirSync(logDir, { recursive: true });
+  const logPath = join(logDir, 'replica.log');
+  const log = openSync(logPath, 'a');
+  const child = spawn(process.execPath, [join(repoRoot, 'replica/src/cli.ts'), '--host', '127.0.0.1', '--port', String(port), '--state-dir', stateDir, '--log', 'normal'], {
+    cwd: repoRoot,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  child.unref();
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (!(await replicaAnswers(url))) {
+    if (child.exitCode !== null) throw new DeployError(`the local replica exited (${child.exitCode}) before answering; see ${logPath}`);
+    if (Date.now() > deadline) throw new DeployError(`the local replica did not answer within 60 s; see ${logPath}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  console.log(`      started the replica in the background (pid ${child.pid}, log ${logPath.replace(`${repoRoot}/`, '')}); stop it with: kill ${child.pid}`);
+  return url;
+}
+
+type IdsFile = Record<string, Record<string, string>>;
+
+function readIds(path: string): IdsFile {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as IdsFile) : {};
+}
+
+function writeIds(path: string, network: string, ids: Record<string, string>): void {
+  const file = readIds(path);
+  for (const [name, id] of Object.entries(ids)) file[name] = { ...(file[name] ?? {}), [network]: id };
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+const managementIdl: IDL.InterfaceFactory = ({ IDL }) =>
+  IDL.Service({
+    provisional_create_canister_with_cycles: IDL.Func(
+      [IDL.Record({ amount: IDL.Opt(IDL.Nat), settings: IDL.Opt(IDL.Record({ controllers: IDL.Opt(IDL.Vec(IDL.Principal)) })), specified_id: IDL.Opt(IDL.Principal) })],
+      [IDL.Record({ canister_id: IDL.Principal })],
+      [],
+    ),
+    install_code: IDL.Func(
+      [
+        IDL.Record({
+          mode: IDL.Variant({
+            install: IDL.Null,
+            reinstall: IDL.Null,
+            upgrade: IDL.Opt(IDL.Record({ skip_pre_upgrade: IDL.Opt(IDL.Bool), wasm_memory_persistence: IDL.Opt(IDL.Variant({ keep: IDL.Null, replace: IDL.Null })) })),
+          }),
+          canister_id: IDL.Principal,
+          wasm_module: IDL.Vec(IDL.Nat8),
+          arg: IDL.Vec(IDL.Nat8),
+        }),
+      ],
+      [],
+      [],
+    ),
+  });
+
+function management(agent: HttpAgent, effectiveCanisterId: string) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return Actor.createActor<any>(managementIdl, { agent, canisterId: Principal.managementCanister(), effectiveCanisterId: Principal.fromText(effectiveCanisterId) });
+}
+
+async function installedModuleHash(agent: HttpAgent, id: string): Promise<string | undefined | null> {
+  try {
+    const status = await CanisterStatus.request({ agent, canisterId: Principal.fromText(id), paths: ['module_hash', 'controllers'] });
+    if (!Array.isArray(status.get('controllers'))) return null; // no such canister
+    const hash = status.get('module_hash');
+    return typeof hash === 'string' && hash ? hash.replace(/^0x/, '') : undefined;
+  } catch (error) {
+    if (/not (?:found|exist)|does not belong|does not contain|absent|404|400/i.test(String((error as Error).message))) return null;
+    throw error;
+  }
+}
+
+/** Creates (local), installs or upgrades the asset canister; returns its id and what happened. */
+export async function deployAssetCanister(agent: HttpAgent, network: 'local' | 'ic', knownId: string | undefined): Promise<{ id: string; action: string; wasmBytes: number }> {
+  const built = await buildAssetCanister({ check: true });
+  if (built.stale.length) console.log(`      note: ${built.stale.join(', ')} differ from the build; run node scripts/lib/asset-canister.ts and commit them`);
+  const self = await agent.getPrincipal();
+  let id = knownId;
+  const hash = id ? await installedModuleHash(agent, id) : null;
+  let action: string;
+  if (!id || hash === null) {
+    if (network !== 'local') {
+      throw new DeployError(
+        `the site has no asset canister on mainnet${id ? ` (${id} does not exist)` : ''}. Create one with your cycles (\`dfx canister create ${SITE_CANISTER} --network ic\` ` +
+          `or \`icp canister create ${SITE_CANISTER} --environment ic\`), which records its id in canister_ids.json, then run the deploy again.`,
+      );
+    }
+    const created = await management(agent, id ?? LOCAL_RANGE_START).provisional_create_canister_with_cycles({
+      amount: [100_000_000_000_000n],
+      settings: [{ controllers: [[self]] }],
+      specified_id: id ? [Principal.fromText(id)] : [],
+    });
+    id = (created.canister_id as Principal).toText();
+    action = knownId ? 'recreated' : 'created';
+  } else if (hash === built.sha256) {
+    return { id, action: 'unchanged', wasmBytes: built.wasm.length };
+  } else {
+    action = hash ? 'upgraded' : 'installed';
+  }
+  const mode = action === 'upgraded'
+    ? { upgrade: [{ skip_pre_upgrade: [], wasm_memory_persistence: [{ keep: null }] }] } // enhanced orthogonal persistence keeps the heap
+    : { install: null };
+  await management(agent, id).install_code({ mode, canister_id: Principal.fromText(id), wasm_module: built.wasm, arg: IDL.encode([], []) });
+  return { id, action, wasmBytes: built.wasm.length };
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.max(1, Math.round(n / 1024))} KiB`;
+}
+
+/** A one-line progress bar on a terminal; a line per quarter otherwise (CI logs). */
+export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p: SyncProgress) => void {
+  let lastQuarter = -1;
+  return (p) => {
+    if (p.phase !== 'upload' || p.bytesTotal === 0) return;
+    const fraction = p.bytesDone / p.bytesTotal;
+    const text = `${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}, ${p.assetsDone}/${p.assetsTotal} assets committed`;
+    if (stream.isTTY) {
+      const width = 30;
+      const filled = Math.round(fraction * width);
+      stream.write(`\r      [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${text}   `);
+      if (p.bytesDone === p.bytesTotal && p.assetsDone === p.assetsTotal) stream.write('\n');
+    } else {
+      const quarter = Math.floor(fraction * 4);
+      if (quarter > lastQuarter) {
+        lastQuarter = quarter;
+        console.log(`      ${(fraction * 100).toFixed(0)}% ${text}`);
+      }
+    }
+  };
+}
+
+async function buildSite(env: NodeJS.ProcessEnv): Promise<void> {
+  const astro = join(repoRoot, 'node_modules/astro/bin/astro.mjs');
+  await new Promise<void>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [astro, 'build'], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new DeployError(`astro build failed (exit ${code}):\n${output.split('\n').slice(-25).join('\n')}`))));
+  });
+}
+
+export interface DeployOptions {
+  network: 'local' | 'ic';
+  identityPath?: string;
+  skipBuild?: boolean;
+  skipDemos?: boolean;
+  port?: number;
+  stateDir?: string;
+}
+
+export async function deploy(options: DeployOptions): Promise<{ siteId: string; urls: string[] }> {
+  const started = Date.now();
+  const { network } = options;
+  const stateDir = options.stateDir ?? resolve(repoRoot, process.env.WG_STATE_DIR ?? '.replica-state');
+  const total = 6;
+
+  let done = step(1, total, network === 'local' ? 'Connecting to the local replica' : 'Connecting to mainnet');
+  let host: string;
+  if (network === 'local') {
+    host = `http://127.0.0.1:${options.port ?? Number(process.env.WG_REPLICA_PORT ?? 4943)}`;
+    if (await replicaAnswers(host)) console.log(`      ${host} is running`);
+    else host = await startLocalReplica(Number(new URL(host).port), stateDir);
+  } else {
+    host = 'https://icp-api.io';
+    if (!options.identityPath) throw new DeployError('--network ic needs --identity <pem>: the identity that controls the canisters (e.g. `dfx identity export default > id.pem`)');
+  }
+  const identity = options.identityPath
+    ? identityFromPem(readFileSync(resolve(options.identityPath), 'utf8'), options.identityPath)
+    : localDeployer(stateDir);
+  const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: network === 'local' });
+  console.log(`      deploying as ${(await agent.getPrincipal()).toText()}`);
+  const idsPath = network === 'ic' ? join(repoRoot, 'canister_ids.json') : join(stateDir, 'canister_ids.json');
+  const known = Object.fromEntries(Object.entries(readIds(idsPath)).flatMap(([name, byNet]) => (byNet[network] ? [[name, byNet[network]]] : [])));
+  done();
+
+  done = step(2, total, 'Deploying the demo canisters');
+  let demoIds: Record<string, string> = Object.fromEntries(Object.entries(known).filter(([name]) => name !== SITE_CANISTER));
+  if (options.skipDemos) console.log('      skipped (--skip-demos)');
+  else {
+    const { buildCanisters } = await import('./build-canisters.ts');
+    const { deployDemoCanisters } = await import('./lib/demo-deploy.ts');
+    const built = await buildCanisters({ log: (line) => console.log(`      ${line}`) });
+    ({ ids: demoIds } = await deployDemoCanisters({ agent, network, built, knownIds: known, log: (line) => console.log(`    ${line}`) }));
+    writeIds(idsPath, network, demoIds);
+  }
+  done();
+
+  done = step(3, total, options.skipBuild ? 'Using the site in dist/ as built (--skip-build)' : 'Building the site for this network');
+  if (!options.skipBuild) {
+    await buildSite(
+      network === 'local'
+        ? { PUBLIC_WG_NETWORK: 'local', PUBLIC_WG_HOST: host, PUBLIC_WG_CANISTER_IDS: JSON.stringify(demoIds) }
+        : { PUBLIC_WG_NETWORK: 'ic' }, // mainnet ids come from canister_ids.json, written above
+    );
+  }
+  if (!existsSync(join(repoRoot, 'dist/index.html'))) throw new DeployError('dist/index.html is missing: build the site first (npm run build) or drop --skip-build');
+  done();
+
+  done = step(4, total, 'Deploying the asset canister');
+  const site = await deployAssetCanister(agent, network, known[SITE_CANISTER]);
+  console.log(`      ${SITE_CANISTER} ${site.id} ${site.action} (module ${formatBytes(site.wasmBytes)})`);
+  writeIds(idsPath, network, { [SITE_CANISTER]: site.id });
+  done();
+
+  done = step(5, total, 'Uploading dist/ (only what changed)');
+  const result = await syncAssets({ agent, canisterId: site.id, siteDir: join(repoRoot, 'dist'), onProgress: progressPrinter() });
+  console.log(
+    `      ${result.uploaded.length} uploaded (${formatBytes(result.bytesUploaded)} in ${result.commits} commit${result.commits === 1 ? '' : 's'}), ` +
+      `${result.unchanged} unchanged, ${result.deleted.length} deleted, ${(result.ms / 1000).toFixed(1)} s`,
+  );
+  done();
+
+  done = step(6, total, 'Recording canister ids');
+  console.log(`      ${idsPath.replace(`${repoRoot}/`, '')}`);
+  done();
+
+  const port = new URL(host).port;
+  const urls = network === 'local'
+    ? [`http://${site.id}.localhost:${port}/`, `http://127.0.0.1:${port}/?canisterId=${site.id}`]
+    : [`https://${site.id}.icp0.io/`];
+  console.log(`\nDeployed in ${((Date.now() - started) / 1000).toFixed(1)} s. The site: ${urls.join('  or  ')}`);
+  return { siteId: site.id, urls };
+}
+
+if (import.meta.main) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        network: { type: 'string', default: 'local' },
+        identity: { type: 'string' },
+        'skip-build': { type: 'boolean', default: false },
+        'skip-demos': { type: 'boolean', default: false },
+        port: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (values.network !== 'local' && values.network !== 'ic') {
+    console.error(`--network must be local or ic, got "${values.network}"\n${USAGE}`);
+    process.exit(2);
+  }
+  try {
+    await deploy({
+      network: values.network,
+      identityPath: values.identity,
+      skipBuild: values['skip-build'],
+      skipDemos: values['skip-demos'],
+      ...(values.port ? { port: Number(values.port) } : {}),
+    });
+  } catch (error) {
+    console.error(`\n✖ deploy failed: ${error instanceof DeployError ? error.message : ((error as Error).stack ?? error)}`);
+    process.exit(1);
+  }
+}
