@@ -328,6 +328,16 @@ describe('limits and cycles the engine enforces', () => {
     expect(counted).toBeLessThan(1_000_000n);
   });
 
+  it('call_perform fails once 500 calls wait for responses (the output queue capacity)', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await probeOn(pic);
+    await pic.updateCall({ canisterId, method: 'set_self', arg: new Uint8Array() });
+    expect(u32(await pic.updateCall({ canisterId, method: 'fan_out', arg: new Uint8Array() }))).toBe(500);
+    await pic.tick();
+    expect(u32(await pic.queryCall({ canisterId, method: 'counter', arg: new Uint8Array() }))).toBe(500);
+    expect(pic.scheduler.canister(canisterId)!.outstandingCalls).toBe(0);
+  });
+
   it('an endless loop stops at the instruction limit (IC0522) and rolls back', async () => {
     const pic = await Replica.create({ log: 'quiet', limits: { instructionsPerUpdate: 5_000_000 } });
     const canisterId = await probeOn(pic);

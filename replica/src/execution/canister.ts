@@ -91,6 +91,8 @@ export class Canister implements CanisterView {
   context?: MessageContext;
   /** Open call contexts (the canister may only become stopped when this reaches 0). */
   openCallContexts = 0;
+  /** Calls made that wait for a response. */
+  outstandingCalls = 0;
   createdAt: bigint;
 
   constructor(principal: Principal, controllers: Principal[], cycles: bigint, now: bigint) {

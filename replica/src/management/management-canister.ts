@@ -62,10 +62,33 @@ export class ManagementCanister implements ManagementHandler {
     this.randomCounter = BigInt(state.randomCounter);
   }
 
-  acceptsIngress(method: string): CallResponse | undefined {
+  /**
+   * The IC's ingress filter for aaaaa-aa: methods only canisters may call are refused, and for
+   * methods about one canister the sender must control it (checked before the message is
+   * inducted, so a refused message is never executed).
+   */
+  acceptsIngress(method: string, sender: Uint8Array, arg: Uint8Array): CallResponse | undefined {
     const canistersOnly = ['create_canister', 'raw_rand', 'deposit_cycles', 'canister_info', ...unsupportedManagementMethods];
     if (canistersOnly.includes(method)) {
       return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.CanisterRejectedMessage, message: `Only canisters can call the management canister method ${method}; users cannot send it as an ingress message` };
+    }
+    if (!(method in managementMethods) || method.startsWith('provisional_')) return undefined;
+    let decoded: Record<string, unknown> | undefined;
+    try {
+      decoded = IDL.decode([...managementMethods[method as ManagementMethod][0]], arg)[0] as Record<string, unknown> | undefined;
+    } catch {
+      return undefined; // the execution reports the Candid error with its details
+    }
+    const target = (decoded?.canister_id ?? decoded?.target_canister) as Principal | undefined;
+    if (!target) return undefined;
+    try {
+      const call: Call = { method: method as ManagementMethod, caller: sender, callerIsCanister: false, cycles: 0n };
+      const canister = this.s.canister(target);
+      const visible = method === 'canister_status' && visibleTo(canister?.settings.statusVisibility, sender);
+      this.target(target, call, !visible);
+    } catch (e) {
+      if (e instanceof Reject) return e.response;
+      throw e;
     }
     return undefined;
   }

@@ -354,6 +354,7 @@ export class Scheduler {
     this.callbacks.delete(message.callbackId);
     const canister = this.canisters.get(callback.canister);
     if (!canister) return;
+    canister.outstandingCalls--;
     canister.balance += message.refund;
     const fees = callback.call.prepaidFees;
     if (fees) {
@@ -428,6 +429,7 @@ export class Scheduler {
     }
     this.callbacks.set(id, { id, canister: canister.idText, callContext: cc, call, callee });
     cc.outstanding++;
+    canister.outstandingCalls++;
     const arg = new Uint8Array(call.argSize);
     let o = 0;
     for (const part of call.arg) { arg.set(part, o); o += part.length; }
@@ -470,6 +472,7 @@ export class Scheduler {
    */
   rejectOpenCallContexts(canister: Canister, message: string): void {
     for (const cb of [...this.callbacks.values()]) if (cb.canister === canister.idText) this.callbacks.delete(cb.id);
+    canister.outstandingCalls = 0;
     for (const cc of [...this.callContexts.values()]) {
       if (cc.canister !== canister.idText) continue;
       this.respond(cc, reject(RejectCode.CANISTER_REJECT, undefined, message));

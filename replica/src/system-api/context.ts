@@ -44,6 +44,8 @@ export interface CanisterView {
   statusCode(): number;
   balance: bigint;
   version: bigint;
+  /** Calls this canister made that still wait for a response (bounded by the output queue). */
+  outstandingCalls: number;
   isController(principal: Uint8Array): boolean;
 }
 

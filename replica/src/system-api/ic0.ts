@@ -46,6 +46,8 @@ const INSPECT = kinds('F');
 const ALL: 'all' = 'all';
 
 const MAX_CYCLES_128 = (1n << 128n) - 1n;
+/** The IC's output queue capacity per canister (DEFAULT_QUEUE_CAPACITY in rs/config): call_perform fails beyond it. */
+export const OUTPUT_QUEUE_CAPACITY = 500;
 
 function mem(host: ApiHost): Uint8Array {
   return new Uint8Array(host.memory().buffer);
@@ -249,6 +251,10 @@ const api: Record<string, ApiFunction> = {
     impl: (c) => {
       const call = building(c, 'ic0.call_perform');
       c.building = undefined;
+      if (c.canister.outstandingCalls + c.outgoing.length >= OUTPUT_QUEUE_CAPACITY) {
+        c.takeCycles(-call.cycles);
+        return RejectCode.SYS_TRANSIENT;
+      }
       const fees = c.prepayCall(call.argSize + new TextEncoder().encode(call.method).length);
       if (!fees) {
         // Not performed: the attached cycles go back and the canister learns a non-zero code (spec: call_perform).
