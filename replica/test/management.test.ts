@@ -158,6 +158,22 @@ describe('management canister', () => {
     expect((await rejection(a.actor.inc())).errorCode).toBe(ErrorCode.CanisterStopped);
   });
 
+  it('canister_info called by a canister reports changes, module hash and controllers', async () => {
+    const inspector = await motokoFixture('inspector');
+    const pic = await Replica.create({ log: 'quiet' });
+    const { canisterId } = await counterOn(pic);
+    await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), sender: alice });
+    const { actor } = await pic.setupCanister<{ info(p: Principal): Promise<[bigint, [] | [Uint8Array], Principal[]]>; deposit(p: Principal, n: bigint): Promise<void> }>({ idlFactory: inspector.idlFactory, wasm: inspector.wasm });
+    const [changes, hash, controllers] = await actor.info(canisterId);
+    expect(changes).toBe(3n);
+    expect(Buffer.from(hash[0]!).equals(Buffer.from(sha256(counter.wasm)))).toBe(true);
+    expect(controllers.map((p) => p.toText())).toEqual([alice.toText()]);
+
+    const before = pic.getCyclesBalance(canisterId);
+    await actor.deposit(canisterId, 5_000_000n);
+    expect(pic.getCyclesBalance(canisterId) - before).toBe(5_000_000n);
+  });
+
   it('start_canister cancels a pending stop_canister with IC0511', async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const a = await counterOn(pic);
