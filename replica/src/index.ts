@@ -112,7 +112,11 @@ export class Replica {
     this.log = new ReplicaLog(options.log ?? 'normal', options.onLog);
     // Without a root key (issue 4 passes its subnet id), a fixed self-authenticating id.
     const subnetId = options.subnetId ?? Principal.selfAuthenticating(sha256(new TextEncoder().encode('scaling-wg local subnet'))).toUint8Array();
-    this.scheduler = new Scheduler({ clock: this.clock, log: this.log, limits: options.limits, subnetId });
+    try {
+      this.scheduler = new Scheduler({ clock: this.clock, log: this.log, limits: options.limits, subnetId });
+    } catch (e) {
+      throw new UsageError(`Replica.create: ${(e as Error).message}`);
+    }
     this.management = new ManagementCanister(this.scheduler, seedBytes(options.seed));
     const interval = options.autoTick ?? 500;
     if (this.clock.isReal && interval !== false) {

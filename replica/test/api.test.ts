@@ -68,6 +68,19 @@ describe('programmatic API', () => {
     }
   });
 
+  it('a mistyped or non-positive limit is refused with a message naming it', async () => {
+    await expect(Replica.create({ limits: { instructionsPerUpdat: 5 } as never })).rejects.toThrow(/unknown limit "instructionsPerUpdat"/);
+    await expect(Replica.create({ limits: { maxIngressBytes: 0 } })).rejects.toThrow(/maxIngressBytes must be a positive integer/);
+  });
+
+  it('concurrent update calls run one at a time and none is lost', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { actor } = await pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(0n) });
+    const replies = await Promise.all(Array.from({ length: 50 }, () => actor.inc()));
+    expect(new Set(replies).size).toBe(50);
+    expect(await actor.get()).toBe(50n);
+  });
+
   it('time is real by default and frozen once set', async () => {
     const pic = await Replica.create({ log: 'quiet' });
     expect(Math.abs(pic.getTime() - Date.now())).toBeLessThan(5_000);
