@@ -70,9 +70,15 @@ async function main(): Promise<void> {
     dirty = false;
     store.flush(replica.scheduler, replica.management, httpInterface?.registry);
   };
+  // Before a certificate: capture and write the commit now, fsync beside the BLS signature.
+  const flushBeforeCertificate = () => {
+    if (!store || !(dirty || replica.scheduler.hasPeriodicWork())) return;
+    dirty = false;
+    return store.flushDurable(replica.scheduler, replica.management, httpInterface?.registry);
+  };
   const blsWorker = await startBlsWorker(keys);
   httpInterface = new HttpInterface({
-    engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys), beforeCertify: () => flush(),
+    engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys), beforeCertify: flushBeforeCertificate,
     signStateRoot: blsWorker.sign,
     onCall: (entry) => {
       if (entry.kind === 'call') dirty = true;

@@ -26,8 +26,12 @@ export class Certifier {
   #signing = false;
   #clock: () => bigint;
   #signer: StateRootSigner;
-  /** Called before each round so the owner can fold fresh state (canisters, time) into the tree. */
-  beforeRound: (() => void) | undefined;
+  /**
+   * Called at the start of each round, synchronously, so the owner can fold fresh state
+   * (canisters) into the tree. A returned promise (e.g. the state reaching the disk) is awaited,
+   * alongside the signature, before the signed state is handed to anyone.
+   */
+  beforeRound: (() => void | Promise<void>) | undefined;
 
   constructor(keys: SubnetKeys, tree: StateTree, clock: () => bigint, signer?: StateRootSigner) {
     this.keys = keys;
@@ -92,7 +96,9 @@ export class Certifier {
     const waiters = this.#waiters;
     this.#waiters = [];
     try {
-      this.beforeRound?.();
+      // Everything up to the awaits is synchronous: the tree and what beforeRound made durable
+      // describe the same moment, whatever executes while we wait.
+      const durable = this.beforeRound?.();
       const last = this.#latest?.timeNs ?? 0n;
       const now = this.#clock();
       const time = now > last ? now : last + 1n; // certified time never goes backwards
@@ -100,7 +106,7 @@ export class Certifier {
       const tree = this.#tree;
       const version = this.#version;
       const hash = rootHash(tree);
-      const signature = await this.#signer(hash);
+      const [signature] = await Promise.all([this.#signer(hash), durable]);
       const signed: SignedState = { tree, rootHash: hash, signature, timeNs: time, version };
       if (!this.#latest || this.#latest.version <= version) this.#latest = signed;
       for (const w of waiters) w.resolve(signed);

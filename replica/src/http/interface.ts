@@ -56,7 +56,7 @@ export interface HttpInterfaceOptions {
    * Runs before each certificate is signed, i.e. before any client can learn a call's outcome
    * from it: the disk store makes the state durable here.
    */
-  beforeCertify?: () => void;
+  beforeCertify?: () => void | Promise<void>;
   /** Signs state roots (default: in-process BLS). The CLI passes a worker-thread signer. */
   signStateRoot?: StateRootSigner;
 }
@@ -75,7 +75,7 @@ export class HttpInterface {
   #onCall: HttpInterfaceOptions['onCall'];
   #syncTimeoutMs: number;
   #signResponse: (responseHash: Uint8Array) => Uint8Array;
-  #beforeCertify: (() => void) | undefined;
+  #beforeCertify: (() => void | Promise<void>) | undefined;
   #canisterCache = new Map<string, CanisterCertifiedInfo>();
   #dataCertificates = new Map<string, { version: number; certificate: Uint8Array }>();
 
@@ -331,8 +331,8 @@ export class HttpInterface {
   // ---- certified state -----------------------------------------------------------------------
 
   /** Before each signature: fold the engine's canister state in and drop expired statuses. */
-  #refreshState(): void {
-    this.#beforeCertify?.();
+  #refreshState(): void | Promise<void> {
+    const durable = this.#beforeCertify?.();
     const seen = new Set<string>();
     for (const id of this.engine.listCanisters()) {
       const key = toHex(id);
@@ -353,6 +353,7 @@ export class HttpInterface {
     for (const id of this.registry.prune(this.engine.time())) {
       this.certifier.update((t) => withRequestStatus(t, id, undefined));
     }
+    return durable;
   }
 
   /** Puts back calls a previous run completed (from the disk store): replays stay answered, as done. */

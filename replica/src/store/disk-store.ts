@@ -8,7 +8,7 @@
 // It reads and rebuilds the engine's objects (execution/canister.ts, scheduler, the management
 // canister's allocatorState) and keeps no state of its own beyond the last persisted memories.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Principal } from '@dfinity/principal';
@@ -196,6 +196,18 @@ export class DiskStore {
    * nothing changed (a memcmp per memory page). Returns true when it wrote.
    */
   flush(scheduler: Scheduler, management: ManagementCanister, ingress?: CompletedCallSource): boolean {
+    return this.#commit(scheduler, management, ingress, true) !== undefined;
+  }
+
+  /**
+   * Like flush, but the fsync runs on libuv's thread pool: the commit is captured and written
+   * now, and the promise settles once it is durable (undefined when there was nothing to write).
+   */
+  flushDurable(scheduler: Scheduler, management: ManagementCanister, ingress?: CompletedCallSource): Promise<void> | undefined {
+    return this.#commit(scheduler, management, ingress, false);
+  }
+
+  #commit(scheduler: Scheduler, management: ManagementCanister, ingress: CompletedCallSource | undefined, syncNow: boolean): Promise<void> | undefined {
     const full = this.#fd === undefined || this.#logBytes > 4 * Math.max(this.#checkpointBytes, 16 * 1024 * 1024);
     if (full) this.#persisted.clear();
     const canisters: CborMap[] = [];
@@ -251,7 +263,7 @@ export class DiskStore {
     const callChanges = ingress?.takeChanges() ?? { completed: [], pruned: [] };
     const calls = full ? (ingress?.completedCalls() ?? []) : callChanges.completed;
     const prunedCalls = full ? [] : callChanges.pruned;
-    if (!full && canisters.length === 0 && removed.length === 0 && !managementChanged && calls.length === 0 && prunedCalls.length === 0) return false;
+    if (!full && canisters.length === 0 && removed.length === 0 && !managementChanged && calls.length === 0 && prunedCalls.length === 0) return undefined;
     this.#management = managementMeta;
 
     const payload = encodeCbor({
@@ -279,10 +291,14 @@ export class DiskStore {
     } else {
       writeSync(this.#fd!, header);
       writeSync(this.#fd!, payload);
-      fsyncSync(this.#fd!);
       this.#logBytes += 8 + payload.length;
+      if (syncNow) fsyncSync(this.#fd!);
+      else {
+        const fd = this.#fd!;
+        return new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+      }
     }
-    return true;
+    return Promise.resolve();
   }
 
   close(): void {
