@@ -142,6 +142,15 @@ describe.each(['eop', 'classic'] as const)('Motoko canister (%s)', (mode) => {
     expect(pic.getTime()).toBe(start + 1500);
   });
 
+  it('garbage Candid arguments trap in the canister and leave it working', async () => {
+    const { pic, actor, canisterId } = await setup();
+    for (const arg of [new Uint8Array(), new Uint8Array([1, 2, 3]), new TextEncoder().encode('DIDL\x00\x01\x71\xff\xff\xff')]) {
+      const e = await rejection(pic.updateCall({ canisterId, method: 'writeStable', arg }));
+      expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
+    }
+    expect(await actor.inc()).toBe(6n);
+  });
+
   it('missing method is rejected with code 5 naming canister and method', async () => {
     const { pic, canisterId } = await setup();
     const e = await rejection(pic.updateCall({ canisterId, method: 'no_such_method' }));
@@ -439,6 +448,29 @@ describe('bad input never crashes the replica', () => {
     expect(notWasm.message).toContain('not a Wasm module');
     // still usable afterwards
     await pic.installCode({ canisterId, wasm: await watFixture('probe') });
+  });
+
+  it('randomly corrupted modules are installed or refused, never crash the replica', async () => {
+    const probe = await watFixture('probe');
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const bytes = probe.slice();
+      for (let k = 0; k < 3; k++) bytes[8 + Math.floor(random() * (bytes.length - 8))] = Math.floor(random() * 256);
+      try {
+        await pic.reinstallCode({ canisterId, wasm: bytes });
+        outcomes.add('installed');
+      } catch (e) {
+        expect(e).toBeInstanceOf(CanisterRejectError);
+        outcomes.add((e as CanisterRejectError).errorCode ?? 'reject');
+      }
+    }
+    expect(outcomes.has(ErrorCode.CanisterInvalidWasm)).toBe(true);
+    await pic.reinstallCode({ canisterId, wasm: probe });
+    expect(u32(await pic.updateCall({ canisterId, method: 'bump', arg: new Uint8Array() }))).toBe(1);
   });
 
   it('module importing something other than ic0 is refused', async () => {
