@@ -157,6 +157,22 @@ describe('stable memory stores', () => {
     expect((await store.stats()).records).toBe(80n);
   });
 
+  it('visitors cannot refill a store without bound', async () => {
+    unwrap(await stores['stable-memory-eop'].actor.configure({ maxRecords: [100n], maxBatch: [] }), 'configure');
+    const visitorLab = actorAs(pic, lab, alice);
+    // Four fills per hour are allowed (4 x maxRecords records), however often the lab resets.
+    for (let fill = 0; fill < 4; fill++) {
+      await addRecords('stable-memory-eop', 100, 100);
+      unwrap(await visitorLab.reset({ eop: null }), `reset ${fill}`);
+      await pic.advanceTime(5_000);
+    }
+    const refused = errorOf(await actorAs(pic, stores['stable-memory-eop'], alice).addRecords(1n));
+    expect(refused.kind).toBe('rateLimited');
+    expect(refused.text).toContain('400 records');
+    await pic.advanceTime(3_600_000);
+    await addRecords('stable-memory-eop', 1);
+  });
+
   it('strangers can neither clear nor reconfigure a store, nor feed the lab code', async () => {
     const stranger = actorAs(pic, stores['stable-memory-eop'], alice);
     expect(errorOf(await stranger.clear()).kind).toBe('notAuthorized');

@@ -108,6 +108,9 @@ persistent actor Lab {
   let region = newSlot();
   let eop = newSlot();
   let hourlyUpgrades = RateLimit.new(settings.upgradesPerHour, 3600);
+  /// Each reset lets visitors fill a store again; the stores' own hourly cap on added
+  /// records bounds the work, this bounds how often the slate is wiped for everyone.
+  let hourlyResets = RateLimit.new(60, 3600);
 
   func slotOf(which : Which) : Slot = switch which {
     case (#classic) classic;
@@ -262,6 +265,10 @@ persistent actor Lab {
     if (slot.busy) return #err(#rateLimited({ message = nameOf(which) # " is being upgraded or reset right now"; retryAfterSeconds = 1 }));
     switch (RateLimit.takeNow(slot.resetLimit)) {
       case (#wait(seconds)) return #err(#rateLimited({ message = nameOf(which) # " was reset moments ago"; retryAfterSeconds = seconds }));
+      case (#ok) {};
+    };
+    switch (RateLimit.takeNow(hourlyResets)) {
+      case (#wait(seconds)) return #err(#rateLimited({ message = "the lab's hourly reset budget is spent"; retryAfterSeconds = seconds }));
       case (#ok) {};
     };
     slot.busy := true;

@@ -1,6 +1,7 @@
-/// A fixed-window rate limit, kept in stable state: at most `limit` events per
-/// `windowNanos`. Used where a stranger's call costs the canister real work
-/// (upgrades, resets) and a per-caller limit would not help (new principals are free).
+/// A fixed-window rate limit, kept in stable state: at most `limit` events (or
+/// units of work) per `windowNanos`. Used where a stranger's call costs the
+/// canister real work (upgrades, resets, adding records) and a per-caller limit
+/// would not help (new principals are free).
 import Time "mo:core/Time";
 import Int "mo:core/Int";
 import Nat "mo:core/Nat";
@@ -19,13 +20,16 @@ module {
 
   /// Counts one event at `now` if the window has room; otherwise returns how many
   /// whole seconds (at least 1) remain until it has.
-  public func take(self : RateLimit, now : Int) : { #ok; #wait : Nat } {
+  public func take(self : RateLimit, now : Int) : { #ok; #wait : Nat } = takeMany(self, now, 1);
+
+  /// Counts `amount` units (e.g. records added) at once, all or nothing.
+  public func takeMany(self : RateLimit, now : Int, amount : Nat) : { #ok; #wait : Nat } {
     if (now - self.windowStart >= self.windowNanos) {
       self.windowStart := now;
       self.count := 0;
     };
-    if (self.count < self.limit) {
-      self.count += 1;
+    if (self.count + amount <= self.limit) {
+      self.count += amount;
       #ok
     } else {
       let remaining = Int.abs(self.windowStart + self.windowNanos - now);

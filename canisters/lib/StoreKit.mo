@@ -17,6 +17,7 @@ import Nat64 "mo:core/Nat64";
 import Time "mo:core/Time";
 import IC "mo:core/InternetComputer";
 import Errors "Errors";
+import RateLimit "RateLimit";
 import RuntimeStats "RuntimeStats";
 import Records "Records";
 
@@ -115,6 +116,26 @@ module {
       var pendingPreUpgrade = null;
       var postUpgradeStart = 0;
       history = List.empty<UpgradeCost>();
+    }
+  };
+
+  /// Records all visitors together may add per hour: four stores' worth. With the lab's
+  /// reset budget this bounds what strangers can make a store compute, not only what it holds.
+  public let fillsPerHour = 4;
+
+  /// Kept in its own stable variable by each store (added after the Ledger's type was fixed).
+  public func newHourlyRecords() : RateLimit.RateLimit = RateLimit.new(fillsPerHour * 50_000, 3600);
+
+  /// Checks an addRecords request against the batch, total and hourly caps; counts it when it passes.
+  public func admitAdd(self : Ledger, hourly : RateLimit.RateLimit, count : Nat, held : Nat) : ?Error {
+    switch (checkAdd(self, count, held)) { case (?error) return ?error; case null {} };
+    hourly.limit := fillsPerHour * self.maxRecords;
+    switch (RateLimit.takeMany(hourly, Time.now(), count)) {
+      case (#ok) null;
+      case (#wait(seconds)) ?#rateLimited({
+        message = "visitors have added " # Nat.toText(hourly.limit) # " records to this store within the hour, " # Nat.toText(fillsPerHour) # " times its capacity";
+        retryAfterSeconds = seconds;
+      });
     }
   };
 

@@ -17,6 +17,7 @@ persistent actor StableMemoryClassic {
   type Record = Records.Record;
 
   let ledger = StoreKit.newLedger();
+  let hourlyRecords = StoreKit.newHourlyRecords();
 
   /// The working copy. `transient`: classic persistence drops it on upgrade.
   transient var records = List.empty<Record>();
@@ -28,7 +29,7 @@ persistent actor StableMemoryClassic {
 
   public shared func addRecords(count : Nat) : async StoreKit.AddResult {
     let held = List.size(records);
-    switch (StoreKit.checkAdd(ledger, count, held)) { case (?error) return #err(error); case null {} };
+    switch (StoreKit.admitAdd(ledger, hourlyRecords, count, held)) { case (?error) return #err(error); case null {} };
     var id = held;
     while (id < held + count) {
       let record = Records.generate(Nat64.fromNat(id));

@@ -14,12 +14,13 @@ persistent actor StableMemoryEop {
   type Record = Records.Record;
 
   let ledger = StoreKit.newLedger();
+  let hourlyRecords = StoreKit.newHourlyRecords();
   var records = List.empty<Record>();
   var recordBytes = 0;
 
   public shared func addRecords(count : Nat) : async StoreKit.AddResult {
     let held = List.size(records);
-    switch (StoreKit.checkAdd(ledger, count, held)) { case (?error) return #err(error); case null {} };
+    switch (StoreKit.admitAdd(ledger, hourlyRecords, count, held)) { case (?error) return #err(error); case null {} };
     var id = held;
     while (id < held + count) {
       let record = Records.generate(Nat64.fromNat(id));

@@ -26,6 +26,7 @@ persistent actor StableMemoryRegion {
   type Record = Records.Record;
 
   let ledger = StoreKit.newLedger();
+  let hourlyRecords = StoreKit.newHourlyRecords();
   let index = Region.new();
   let data = Region.new();
   var recordCount = 0;
@@ -79,7 +80,7 @@ persistent actor StableMemoryRegion {
   };
 
   public shared func addRecords(count : Nat) : async StoreKit.AddResult {
-    switch (StoreKit.checkAdd(ledger, count, recordCount)) { case (?error) return #err(error); case null {} };
+    switch (StoreKit.admitAdd(ledger, hourlyRecords, count, recordCount)) { case (?error) return #err(error); case null {} };
     let batch = Array.tabulate<Record>(count, func(k) = Records.generate(Nat64.fromNat(recordCount + k)));
     var batchBytes : Nat64 = 0;
     for (record in batch.vals()) batchBytes += Nat64.fromNat(Records.encodedSize(record));
