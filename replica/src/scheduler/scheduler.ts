@@ -6,14 +6,15 @@
 import { Principal } from '@dfinity/principal';
 import { Canister } from '../execution/canister.ts';
 import { execute, type Entry, type ExecutionResult } from '../execution/execute.ts';
-import { CanisterTrap, type ApiKind, type MessageContext, type PendingCall } from '../system-api/context.ts';
+import type { ApiKind, MessageContext, PendingCall } from '../system-api/context.ts';
 import { ErrorCode, RejectCode, rejectCodeOf } from '../errors.ts';
-import { instructionLimit, maxReplyBytes, resolveLimits, stableMemoryAccessLimits, type ExecutionKind } from '../limits.ts';
-import { StableMemoryAccessMeter, formatCycles } from '../metering/stable-access.ts';
+import { instructionLimit, resolveLimits } from '../limits.ts';
+import { formatCycles } from '../metering/stable-access.ts';
 import { chargeForResources, freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, withdrawCycles, type CyclesState } from '../cycles/account.ts';
 import { applicationSubnetCosts } from '../cycles/fees.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import { Clock } from './clock.ts';
+import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
 import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
 import type { Limits } from '../limits.ts';
 import type { CallContext, CallOrigin, CallResponse, Callback, QueuedMessage, RequestMessage } from './call-context.ts';
@@ -70,59 +71,7 @@ export class Scheduler {
   // ---------------------------------------------------------------- message contexts
 
   newContext(canister: Canister, kind: ApiKind, init: Partial<MessageContext> = {}): MessageContext {
-    const log = this.log;
-    return {
-      kind,
-      canister,
-      caller: new Uint8Array(),
-      arg: new Uint8Array(),
-      methodName: '',
-      time: this.clock.nowNanos(),
-      rejectCode: 0,
-      rejectMessage: '',
-      callContextResponded: false,
-      replyBuffer: [],
-      replySize: 0,
-      cyclesAvailable: 0n,
-      cyclesAccepted: 0n,
-      cyclesRefunded: 0n,
-      outgoing: [],
-      previousGlobalTimer: canister.globalTimer,
-      messageAccepted: false,
-      debugPrint: (line) => log.debugPrint(canister.name, line),
-      instructionCounter: () => 0n,
-      callContextInstructions: 0n,
-      replicated: kind !== 'NRQ' && kind !== 'CQ' && kind !== 'CRy' && kind !== 'CRt' && kind !== 'F',
-      deadline: 0n,
-      subnetId: this.subnetId,
-      takeCycles: (amount) => {
-        if (amount > 0n && canister.balance < amount) {
-          throw new CanisterTrap(`insufficient cycles: the canister has ${canister.balance} and needs ${amount}`);
-        }
-        canister.balance -= amount;
-      },
-      burnCycles: (amount) => {
-        // cycles_burn128 never takes the balance below the freezing threshold (interface spec).
-        const threshold = freezingThresholdCycles(this.cyclesState(canister));
-        const available = canister.balance > threshold ? canister.balance - threshold : 0n;
-        const burned = amount < available ? amount : available;
-        canister.balance -= burned;
-        return burned;
-      },
-      prepayCall: (requestBytes) => {
-        const fees = applicationSubnetCosts.callPrepayment(requestBytes, BigInt(this.limits.instructionsPerUpdate), canister.module?.info.memory64);
-        try {
-          withdrawCycles(this.cyclesState(canister), fees.transmission + fees.execution, canister.idText);
-          return fees;
-        } catch (e) {
-          if (e instanceof OutOfCyclesError) return undefined;
-          throw e;
-        }
-      },
-      replyLimit: maxReplyBytes(this.limits, executionKind(kind)),
-      stableAccess: new StableMemoryAccessMeter(stableMemoryAccessLimits(this.limits, executionKind(kind))),
-      ...init,
-    };
+    return createMessageContext(this, canister, kind, init);
   }
 
   budgetFor(kind: ApiKind): bigint {
@@ -131,19 +80,7 @@ export class Scheduler {
 
   /** The canister's cycles account as cycles/account.ts sees it; `balance` writes through. */
   cyclesState(canister: Canister): CyclesState {
-    const settings = canister.settings;
-    return {
-      get balance() {
-        return canister.balance;
-      },
-      set balance(v: bigint) {
-        canister.balance = v;
-      },
-      freezingThresholdSeconds: settings.freezingThreshold,
-      memoryBytes: canister.memorySize,
-      memoryAllocationBytes: settings.memoryAllocation,
-      computeAllocationPercent: settings.computeAllocation,
-    };
+    return cyclesStateOf(canister);
   }
 
   /** Executes an entry point and logs one line for it. */
@@ -548,24 +485,6 @@ export class Scheduler {
   }
 }
 
-/** The spec's entry-point kinds mapped to the IC's budget classes (limits.ts). */
-export function executionKind(kind: ApiKind): ExecutionKind {
-  switch (kind) {
-    case 'I': return 'install';
-    case 'G': return 'upgrade';
-    case 's': return 'start';
-    case 'U': return 'update';
-    case 'RQ': return 'replicated-query';
-    case 'NRQ': return 'query';
-    case 'CQ': case 'CRy': case 'CRt': return 'composite-query';
-    case 'Ry': case 'Rt': return 'callback';
-    case 'C': return 'cleanup';
-    case 'F': return 'inspect';
-    case 'T': return 'timer';
-  }
-}
-
-const chargedKinds = new Set<ApiKind>(['I', 'G', 's', 'U', 'RQ', 'Ry', 'Rt', 'C', 'T']);
 
 export function toText(id: string | Principal | Uint8Array): string {
   if (typeof id === 'string') return id;
