@@ -159,6 +159,19 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
   });
 });
 
+describe('real time', () => {
+  it('in real time, rounds run on their own and an armed timer fires', async () => {
+    const counter = await motokoFixture('counter');
+    const pic = await Replica.create({ log: 'quiet', autoTick: 50 });
+    const { actor } = await pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(0n) });
+    await actor.armTimer(1n);
+    const deadline = Date.now() + 10_000;
+    while ((await actor.getTimerFired()) === 0n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await actor.getTimerFired()).toBe(1n);
+    await pic.tearDown();
+  });
+});
+
 describe('system hooks', () => {
   let hooks: Fixture;
   let counter: Fixture;
