@@ -10,7 +10,8 @@
 //
 // Flags: --network local|ic (default local)  --identity <pem>  (required for ic: a dfx/icp-cli
 //        identity file, Ed25519 or secp256k1; local defaults to the same deployer `npm start` uses)
-//        --skip-build (upload dist/ as it is)  --skip-demos  --port <n> (local replica port, 4943)
+//        --skip-build (upload the site directory as it is)  --skip-demos  --port <n> (local replica
+//        port, 4943)  --out-dir <dir> (where the site is built and uploaded from; default dist/)
 import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,7 +27,7 @@ import { buildAssetCanister } from './lib/asset-canister.ts';
 import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: npm run deploy -- --network local|ic [--identity <identity.pem>] [--skip-build] [--skip-demos] [--port 4943]';
+const USAGE = 'usage: npm run deploy -- --network local|ic [--identity <identity.pem>] [--skip-build] [--skip-demos] [--port 4943] [--out-dir dist]';
 /** The dfx.json name of the site's asset canister (`type: assets`). */
 export const SITE_CANISTER = 'site';
 const LOCAL_RANGE_START = 'rrkah-fqaaa-aaaaa-aaaaq-cai';
@@ -211,10 +212,10 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p
   };
 }
 
-async function buildSite(env: NodeJS.ProcessEnv): Promise<void> {
+async function buildSite(outDir: string, env: NodeJS.ProcessEnv): Promise<void> {
   const astro = join(repoRoot, 'node_modules/astro/bin/astro.mjs');
   await new Promise<void>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [astro, 'build'], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [astro, 'build', '--outDir', outDir], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -230,6 +231,8 @@ export interface DeployOptions {
   skipDemos?: boolean;
   port?: number;
   stateDir?: string;
+  /** Where the site is built and uploaded from. Default: dist/. */
+  outDir?: string;
 }
 
 export async function deploy(options: DeployOptions): Promise<{ siteId: string; urls: string[] }> {
@@ -237,6 +240,7 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
   const { network } = options;
   const stateDir = options.stateDir ?? resolve(repoRoot, process.env.WG_STATE_DIR ?? '.replica-state');
   const total = 6;
+  const outDir = resolve(repoRoot, options.outDir ?? 'dist');
 
   let done = step(1, total, network === 'local' ? 'Connecting to the local replica' : 'Connecting to mainnet');
   let host: string;
@@ -272,12 +276,13 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
   done = step(3, total, options.skipBuild ? 'Using the site in dist/ as built (--skip-build)' : 'Building the site for this network');
   if (!options.skipBuild) {
     await buildSite(
+      outDir,
       network === 'local'
         ? { PUBLIC_WG_NETWORK: 'local', PUBLIC_WG_HOST: host, PUBLIC_WG_CANISTER_IDS: JSON.stringify(demoIds) }
         : { PUBLIC_WG_NETWORK: 'ic' }, // mainnet ids come from canister_ids.json, written above
     );
   }
-  if (!existsSync(join(repoRoot, 'dist/index.html'))) throw new DeployError('dist/index.html is missing: build the site first (npm run build) or drop --skip-build');
+  if (!existsSync(join(outDir, 'index.html'))) throw new DeployError(`${join(outDir, 'index.html')} is missing: build the site first (npm run build) or drop --skip-build`);
   done();
 
   done = step(4, total, 'Deploying the asset canister');
@@ -286,8 +291,8 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
   writeIds(idsPath, network, { [SITE_CANISTER]: site.id });
   done();
 
-  done = step(5, total, 'Uploading dist/ (only what changed)');
-  const result = await syncAssets({ agent, canisterId: site.id, siteDir: join(repoRoot, 'dist'), onProgress: progressPrinter() });
+  done = step(5, total, `Uploading ${outDir.replace(`${repoRoot}/`, '')}/ (only what changed)`);
+  const result = await syncAssets({ agent, canisterId: site.id, siteDir: outDir, onProgress: progressPrinter() });
   console.log(
     `      ${result.uploaded.length} uploaded (${formatBytes(result.bytesUploaded)} in ${result.commits} commit${result.commits === 1 ? '' : 's'}), ` +
       `${result.unchanged} unchanged, ${result.deleted.length} deleted, ${(result.ms / 1000).toFixed(1)} s`,
@@ -316,6 +321,7 @@ if (import.meta.main) {
         'skip-build': { type: 'boolean', default: false },
         'skip-demos': { type: 'boolean', default: false },
         port: { type: 'string' },
+        'out-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -338,6 +344,7 @@ if (import.meta.main) {
       skipBuild: values['skip-build'],
       skipDemos: values['skip-demos'],
       ...(values.port ? { port: Number(values.port) } : {}),
+      ...(values['out-dir'] ? { outDir: values['out-dir'] } : {}),
     });
   } catch (error) {
     console.error(`\n✖ deploy failed: ${error instanceof DeployError ? error.message : ((error as Error).stack ?? error)}`);

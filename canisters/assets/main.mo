@@ -564,13 +564,23 @@ shared ({ caller = installer }) persistent actor class Assets() {
     };
   };
 
-  func certifyPath(path : Text) {
+  // `memo`: an asset's certified entries by key, computed once per update even when several
+  // paths (aliases) resolve to it; hashing its headers (a long CSP) is not free.
+  func certifyPath(path : Text, memo : Map.Map<Key, [(Blob, Blob)]>) {
     let v1Path : [Blob] = ["http_assets", Text.encodeUtf8(path)];
     let v2Path = Array.concat<Blob>(Paths.exprSegments(path), ["<$>"]);
     switch (resolve(path)) {
       case (?asset) {
         HashTree.insert(tree, v1Path, v1Hash(asset));
-        installV2(v2Path, certifiedEntries(?asset, 200));
+        let entries = switch (Map.get(memo, Text.compare, asset.key)) {
+          case (?e) e;
+          case null {
+            let e = certifiedEntries(?asset, 200);
+            Map.add(memo, Text.compare, asset.key, e);
+            e;
+          };
+        };
+        installV2(v2Path, entries);
       };
       case null {
         HashTree.remove(tree, v1Path);
@@ -605,7 +615,8 @@ shared ({ caller = installer }) persistent actor class Assets() {
       for (p in Paths.affectedBy(key).vals()) Map.add(paths, Text.compare, p, ());
       if (key == "/404.html" or key == "/index.html") fallbackChanged := true;
     };
-    for (p in Map.keys(paths)) certifyPath(p);
+    let memo = Map.empty<Key, [(Blob, Blob)]>();
+    for (p in Map.keys(paths)) certifyPath(p, memo);
     if (fallbackChanged) certifyFallback();
     CertifiedData.set(HashTree.hash(tree));
   };
