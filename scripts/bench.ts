@@ -4,6 +4,10 @@
 // Loopback only; every loop is bounded in count and time.
 
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Principal } from '@dfinity/principal';
 import { blsVerify } from '@dfinity/agent';
 import { Actor } from '@dfinity/agent';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -67,6 +71,35 @@ function time(op: () => unknown, count: number): number[] {
     out.push(performance.now() - t);
   }
   return out;
+}
+
+
+// Light clients: pre-encoded anonymous requests over fetch, responses decoded (query status, the
+// certificate's time) but not signature-checked, so the client side does not cap the replica.
+function lightClients(url: string, canisterId: Principal) {
+  const path = (kind: string, v: string) => `${url}/api/${v}/canister/${canisterId.toText()}/${kind}`;
+  const expiry = (BigInt(Date.now()) + 240_000n) * 1_000_000n;
+  const content = (type: string, method: string, nonce?: Uint8Array): CborMap => ({
+    request_type: type, canister_id: canisterId.toUint8Array(), method_name: method,
+    arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]), sender: Uint8Array.of(4), ingress_expiry: expiry, nonce,
+  });
+  const queryBody = encodeCbor({ content: content('query', 'get') });
+  const lightQuery = async () => {
+    const r = await fetch(path('query', 'v3'), { method: 'POST', body: queryBody, headers: { 'content-type': 'application/cbor' } });
+    const answer = decodeCbor(new Uint8Array(await r.arrayBuffer())) as CborMap;
+    if (answer.status !== 'replied') throw new Error(`query failed: ${JSON.stringify(answer)}`);
+  };
+  let nonce = 0;
+  const lightUpdate = async () => {
+    const n = new Uint8Array(8);
+    new DataView(n.buffer).setFloat64(0, ++nonce + Math.random());
+    const r = await fetch(path('call', 'v4'), { method: 'POST', body: encodeCbor({ content: content('call', 'inc', n) }), headers: { 'content-type': 'application/cbor' } });
+    if (r.status !== 200) throw new Error(`call answered ${r.status}`);
+    const answer = decodeCbor(new Uint8Array(await r.arrayBuffer())) as CborMap;
+    const cert = decodeCbor(answer.certificate as Uint8Array) as CborMap;
+    if (lookupPath(['time'], cert.tree as unknown as HashTree).status !== 'found') throw new Error('certificate without time');
+  };
+  return { lightQuery, lightUpdate };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,37 +184,28 @@ async function httpInterfaceSection(): Promise<void> {
     const u50 = await concurrent(actors.map((a) => () => a.inc()), 1000, 20);
     line('update, 50 agents (verified, memoized BLS)', `p50 ${ms(u50.p50)}  p99 ${ms(u50.p99)}  ${u50.perSecond.toFixed(0)}/s`);
 
-    // Throughput with light clients: pre-encoded anonymous requests over fetch, responses decoded
-    // (query status, certificate's request status) but not signature-checked, so the client
-    // side does not cap what the replica can do.
-    const path = (kind: string, v: string) => `${replica.url}/api/${v}/canister/${canisterId.toText()}/${kind}`;
-    const expiry = (BigInt(Date.now()) + 240_000n) * 1_000_000n;
-    const content = (type: string, method: string, nonce?: Uint8Array): CborMap => ({
-      request_type: type, canister_id: canisterId.toUint8Array(), method_name: method,
-      arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]), sender: Uint8Array.of(4), ingress_expiry: expiry, nonce,
-    });
-    const queryBody = encodeCbor({ content: content('query', 'get') });
-    const lightQuery = async () => {
-      const r = await fetch(path('query', 'v3'), { method: 'POST', body: queryBody, headers: { 'content-type': 'application/cbor' } });
-      const answer = decodeCbor(new Uint8Array(await r.arrayBuffer())) as CborMap;
-      if (answer.status !== 'replied') throw new Error(`query failed: ${JSON.stringify(answer)}`);
-    };
-    let nonce = 0;
-    const lightUpdate = async () => {
-      const n = new Uint8Array(8);
-      new DataView(n.buffer).setFloat64(0, ++nonce + Math.random());
-      const r = await fetch(path('call', 'v4'), { method: 'POST', body: encodeCbor({ content: content('call', 'inc', n) }), headers: { 'content-type': 'application/cbor' } });
-      if (r.status !== 200) throw new Error(`call answered ${r.status}`);
-      const answer = decodeCbor(new Uint8Array(await r.arrayBuffer())) as CborMap;
-      const cert = decodeCbor(answer.certificate as Uint8Array) as CborMap;
-      if (lookupPath(['time'], cert.tree as unknown as HashTree).status !== 'found') throw new Error('certificate without time');
-    };
+    const { lightQuery, lightUpdate } = lightClients(replica.url, canisterId);
     const qt = await concurrent(Array.from({ length: 50 }, () => lightQuery), 20_000, 10);
     line('query throughput, 50 light clients', `${qt.perSecond.toFixed(0)}/s  p50 ${ms(qt.p50)}  (aim 2000/s; raw HTTP ${rawMany.perSecond.toFixed(0)}/s)`);
     const ut = await concurrent(Array.from({ length: 50 }, () => lightUpdate), 5_000, 10);
     line('update throughput, 50 light clients', `${ut.perSecond.toFixed(0)}/s  p50 ${ms(ut.p50)}  (aim 300/s)`);
   } finally {
     await replica.stop();
+  }
+
+  // The same updates with --state-dir: every certificate waits for its commit's fsync.
+  const stateDir = mkdtempSync(join(tmpdir(), 'bench-state-'));
+  const durable = await startReplicaProcess({ stateDir });
+  try {
+    const canisterId = await deployCounter(await localAgent(durable.url));
+    const { lightUpdate } = lightClients(durable.url, canisterId);
+    const one = stats(await sequential(lightUpdate, 100, 10));
+    line('update, 1 light client, --state-dir', `p50 ${ms(one.p50)}  p99 ${ms(one.p99)}`);
+    const many = await concurrent(Array.from({ length: 50 }, () => lightUpdate), 5_000, 10);
+    line('update throughput, 50 light clients, --state-dir', `${many.perSecond.toFixed(0)}/s  p50 ${ms(many.p50)}`);
+  } finally {
+    await durable.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
