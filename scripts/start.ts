@@ -123,6 +123,36 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/**
+ * Requests the demos' modules from the dev server once, following their imports. Vite bundles a
+ * page's npm dependencies (@dfinity/agent …) the first time it sees them; the demos load theirs
+ * with dynamic imports, which it only sees when a browser asks, and a re-bundle while a page is
+ * loading fails that page's module requests (504 "Outdated Optimize Dep"). Asking first, from
+ * here, means the first visitor gets modules that are already bundled.
+ */
+async function warmDemoModules(siteUrl: string): Promise<void> {
+  for (let round = 0; round < 3; round++) {
+    const seen = new Set<string>();
+    const queue = ['/src/demos/mount.ts'];
+    let bundling = false;
+    while (queue.length) {
+      const path = queue.shift()!;
+      if (seen.has(path)) continue;
+      seen.add(path);
+      const response = await fetch(new URL(path, siteUrl)).catch(() => undefined);
+      if (!response?.ok) {
+        bundling ||= response?.status === 504;
+        continue;
+      }
+      const code = await response.text();
+      for (const match of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\/(?:src|@fs|node_modules)\/[^"']+)["']/g)) queue.push(match[1]);
+    }
+    if (!bundling) return;
+    // Vite is re-bundling what the crawl found; let it finish, then make sure nothing else is new.
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}
+
 async function main(): Promise<void> {
   process.on('SIGINT', () => {
     console.log('\nstopping…');
@@ -171,6 +201,7 @@ async function main(): Promise<void> {
   const siteUrl = site.match[1].replace(/\/?$/, '/');
   // astro dev answers once its first page renders; warm it so the first visitor does not wait.
   await waitForHttp(siteUrl, 120_000);
+  await warmDemoModules(siteUrl);
   done();
 
   console.log(`\nReady in ${((Date.now() - startedAt) / 1000).toFixed(1)} s. Open ${siteUrl}\n(Ctrl-C stops the site, the replica and the identity provider.)`);

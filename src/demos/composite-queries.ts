@@ -43,18 +43,22 @@ function column(title: string, path: string, report: SearchReport, ms: number): 
           h(
             'tr',
             {},
-            h('td', {}, `#${p.partition} `, h('code', { title: p.canisterId.toText() }, p.canisterId.toText().slice(0, 11) + '…'), p.error[0] ? ` (failed: ${p.error[0]})` : ''),
+            h('td', { title: p.canisterId.toText() }, `#${p.partition}`, p.error[0] ? ` (failed: ${p.error[0]})` : ''),
             h('td', { class: 'num' }, formatCount(p.matches)),
             h('td', { class: 'num' }, formatInstructions(p.instructions)),
           ),
         ),
       ),
     ),
-    h(
-      'ol',
-      { class: 'wg-hits' },
-      ...report.hits.map((hit) => h('li', {}, h('strong', {}, hit.title), ` (partition ${hit.partition}, #${hit.id})`)),
-    ),
+  );
+}
+
+function hitList(title: string, report: SearchReport): HTMLElement {
+  return h(
+    'section',
+    { class: 'wg-hits-block' },
+    h('h4', {}, title),
+    h('ol', { class: 'wg-hits' }, ...report.hits.map((hit) => h('li', {}, hit.title, h('span', { class: 'wg-hits__where' }, ` partition ${hit.partition}`)))),
   );
 }
 
@@ -68,6 +72,7 @@ async function load(frame: DemoFrame): Promise<void> {
   const button = h('button', { type: 'submit', class: 'wg-button' }, 'Search both ways');
   const verdict = h('p', { class: 'wg-verdict', hidden: true });
   const results = h('div', { class: 'wg-columns' });
+  const hits = h('div', { class: 'wg-columns' });
   const form = h(
     'form',
     { class: 'wg-controls' },
@@ -98,7 +103,13 @@ async function load(frame: DemoFrame): Promise<void> {
       verdict.textContent = agree
         ? `Both ways found the same ${formatCount(viaQuery.totalMatches)} matches and returned the same ${viaQuery.hits.length} hits. The composite query answered in ${formatMs(queryMs)}, the update in ${formatMs(updateMs)}.`
         : `The two answers differ: ${formatCount(viaQuery.totalMatches)} matches by composite query, ${formatCount(viaUpdate.totalMatches)} by update.`;
-      results.replaceChildren(column('Composite query', 'composite query', viaQuery, queryMs), column('Update with inter-canister calls', 'update', viaUpdate, updateMs));
+      results.replaceChildren(column('Composite query', 'composite query', viaQuery, queryMs), column('Update call', 'update', viaUpdate, updateMs));
+      // Identical hits are listed once; different ones side by side, so the difference shows.
+      hits.replaceChildren(
+        ...(agree
+          ? [hitList(`The first ${viaQuery.hits.length} hits (the same both ways)`, viaQuery)]
+          : [hitList('Hits by composite query', viaQuery), hitList('Hits by update', viaUpdate)]),
+      );
       frame.say(`Done: composite query ${formatMs(queryMs)}, update ${formatMs(updateMs)}.`);
     });
   });
@@ -113,6 +124,7 @@ async function load(frame: DemoFrame): Promise<void> {
     form,
     verdict,
     results,
+    hits,
   );
 }
 

@@ -54,7 +54,7 @@ async function load(frame: DemoFrame): Promise<void> {
   const addButton = h('button', { type: 'button', class: 'wg-button' }, 'Add records to each store');
   const upgradeButton = h('button', { type: 'button', class: 'wg-button', disabled: notReady.length > 0 }, 'Upgrade all three');
   const resetButton = h('button', { type: 'button', class: 'wg-button wg-button--quiet' }, 'Empty the stores');
-  const cards = h('div', { class: 'wg-cards' });
+  const cards = h('div', { class: 'wg-cards wg-cards--three' });
   const chartSlot = h('div', { class: 'wg-demo__chart' });
 
   const render = () => {
@@ -71,7 +71,7 @@ async function load(frame: DemoFrame): Promise<void> {
             'p',
             { class: `wg-verdict ${kept ? 'wg-verdict--good' : 'wg-verdict--bad'}`, 'data-kept': String(kept) },
             kept
-              ? `Kept all ${formatCount(outcome.after)} records through the upgrade (checked one by one: no differences).`
+              ? `Kept all ${formatCount(outcome.after)} records; each one checked after the upgrade.`
               : `Had ${formatCount(outcome.before)} records before the upgrade, ${formatCount(outcome.after)} after; ${formatCount(outcome.verification?.mismatches ?? 0n)} differ.`,
           );
         }

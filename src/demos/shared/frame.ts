@@ -38,6 +38,11 @@ export interface DemoDefinition {
   load(frame: DemoFrame): Promise<void>;
 }
 
+/** Text with `backticked` commands shown as code. */
+function withCode(text: string): Node[] {
+  return text.split('`').map((part, i) => (i % 2 ? h('code', {}, part) : document.createTextNode(part)));
+}
+
 export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFrame {
   const network = siteNetwork();
   const titleId = `wg-demo-${definition.demo}-title`;
@@ -48,6 +53,12 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
   const retry = h('button', { type: 'button', class: 'wg-button' }, 'Retry');
   const errorPanel = h('div', { class: 'wg-demo__error', role: 'alert', hidden: true }, errorText, retry);
   const canisterList = h('dl', { class: 'wg-demo__canisters' });
+  const networkLine = h('span', {});
+  const networkText: Record<DemoStatus, string> = {
+    loading: `Connecting to the ${describeNetwork(network)}`,
+    ready: `Live on the ${describeNetwork(network)}`,
+    error: `Not connected: ${describeNetwork(network)}`,
+  };
   const root = h(
     'section',
     { class: 'wg-demo not-content', 'data-demo': definition.demo, 'data-demo-status': 'loading', 'aria-labelledby': titleId },
@@ -55,7 +66,7 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
       'header',
       { class: 'wg-demo__header' },
       h('h3', { id: titleId, class: 'wg-demo__title' }, definition.title),
-      h('p', { class: 'wg-demo__network' }, h('span', { class: 'wg-demo__dot', 'aria-hidden': 'true' }), `Live on the ${describeNetwork(network)}`),
+      h('p', { class: 'wg-demo__network' }, h('span', { class: 'wg-demo__dot', 'aria-hidden': 'true' }), networkLine),
     ),
     errorPanel,
     loading,
@@ -66,7 +77,10 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
   const fixed: Array<{ label: string; id: string }> = [];
   let discovered: Array<{ label: string; id: string }> = [];
 
-  const setStatus = (next: DemoStatus) => root.setAttribute('data-demo-status', next);
+  const setStatus = (next: DemoStatus) => {
+    root.setAttribute('data-demo-status', next);
+    networkLine.textContent = networkText[next];
+  };
   const renderCanisters = () => {
     canisterList.replaceChildren(
       ...[...fixed, ...discovered].flatMap(({ label, id }) => [h('dt', {}, label), h('dd', {}, h('code', {}, id))]),
@@ -83,7 +97,7 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
       renderCanisters();
     },
     say(text) {
-      status.textContent = text;
+      status.replaceChildren(...withCode(text));
     },
     async act(button, work) {
       if (button) {
@@ -107,7 +121,7 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
 
   const showError = (failure: Failure) => {
     setStatus('error');
-    errorText.textContent = failure.message;
+    errorText.replaceChildren(...withCode(failure.message));
     errorPanel.hidden = false;
     body.hidden = true;
     status.textContent = '';
