@@ -128,6 +128,8 @@ async function main(): Promise<void> {
     await blsWorker.close();
     process.exit(0);
   };
+  // A local replica keeps serving through its own bugs; say so loudly instead of exiting.
+  process.on('unhandledRejection', (reason) => console.error(`replica bug (unhandled rejection), still serving: ${(reason as Error)?.stack ?? reason}`));
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
