@@ -96,7 +96,7 @@ describe('representation-independent hash', () => {
 describe('hash tree', () => {
   let tree = EMPTY_SUBTREE;
   // Fixed-length labels, like request ids and canister ids: the agents compare labels with a
-  // helper that is not lexicographic when one label is a proper prefix of another.
+  // helper (any byte greater => greater) that misjudges a label against its proper prefixes.
   const labels = Array.from({ length: 200 }, (_, i) => utf8(`key-${String((i * 7919) % 1000).padStart(4, '0')}`));
   for (const [i, l] of labels.entries()) tree = setPath(tree, [utf8('data'), l], stateLeaf(utf8(`value ${i}`)));
   tree = setPath(tree, [utf8('other')], stateLeaf(utf8('x')));
