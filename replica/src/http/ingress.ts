@@ -30,6 +30,8 @@ export class IngressRegistry {
   #pruneQueue: Array<{ key: string; pruneAt: bigint }> = [];
   #completedSinceTake: CompletedCall[] = [];
   #prunedSinceTake: Uint8Array[] = [];
+  /** Changes are only collected once someone takes them (the disk store), else they would pile up. */
+  #tracking = false;
 
   get size(): number {
     return this.#calls.size;
@@ -49,7 +51,7 @@ export class IngressRegistry {
     const retained = nowNs + REQUEST_STATUS_RETENTION_NS;
     const pruneAt = retained > call.ingressExpiry ? retained : call.ingressExpiry;
     this.#pruneQueue.push({ key: toHex(call.requestId), pruneAt });
-    this.#completedSinceTake.push({ ...call, pruneAt });
+    if (this.#tracking) this.#completedSinceTake.push({ ...call, pruneAt });
   }
 
   /** Adds a call restored from disk as done (its outcome was not kept). */
@@ -69,6 +71,7 @@ export class IngressRegistry {
 
   /** Calls completed and pruned since the last take (for an incremental commit). */
   takeChanges(): { completed: CompletedCall[]; pruned: Uint8Array[] } {
+    this.#tracking = true;
     const out = { completed: this.#completedSinceTake, pruned: this.#prunedSinceTake };
     this.#completedSinceTake = [];
     this.#prunedSinceTake = [];
@@ -84,7 +87,7 @@ export class IngressRegistry {
       if (call) {
         this.#calls.delete(this.#pruneQueue[i].key);
         removed.push(call.requestId);
-        this.#prunedSinceTake.push(call.requestId);
+        if (this.#tracking) this.#prunedSinceTake.push(call.requestId);
       }
       i++;
     }
