@@ -242,9 +242,16 @@ export class Scheduler {
     if (request.callee === MANAGEMENT_CANISTER_ID) {
       if (!this.management) throw new Error('no management canister attached');
       let answered = false;
+      const started = performance.now();
       const done = (response: CallResponse, refund: bigint) => {
         if (answered) return;
         answered = true;
+        const outcome = response.kind === 'reply' ? 'replied' : `rejected (${response.errorCode ?? `code ${response.code}`}): ${response.message}`;
+        this.log.emit({
+          kind: 'message',
+          level: request.origin.kind === 'ingress' ? 'normal' : 'verbose',
+          text: `management.${request.method} (${this.callerName(request.caller)}) -> ${outcome} ${formatDuration(performance.now() - started)}`,
+        });
         this.answer(request, response, refund);
         this.scheduleDrain();
       };
