@@ -88,6 +88,14 @@ describe('composite queries', () => {
     expect(errorOf(await first.search('', 10n)).kind).toBe('invalidArgument');
   });
 
+  it('a controller upgrades every partition and the search answers the same', async () => {
+    const before = unwrap(await front.actor.search('cycles', 10n), 'search before');
+    expect(errorOf(await actorAs(pic, front, alice).upgradePartitions()).kind).toBe('notAuthorized');
+    const partitions = unwrap(await front.actor.upgradePartitions(), 'upgradePartitions');
+    expect(partitions).toHaveLength(partitionCount);
+    expect(comparable(unwrap(await front.actor.search('cycles', 10n), 'search after'))).toEqual(comparable(before));
+  });
+
   it('only a controller sets the front up, and only once', async () => {
     const args = { partitions: 2n, documentsPerPartition: 10n, cyclesPerPartition: 10n ** 12n };
     expect(errorOf(await actorAs(pic, front, alice).setup(args)).kind).toBe('notAuthorized');

@@ -163,6 +163,20 @@ describe('sharding index', () => {
     expect(await index.actor.getConfig()).toEqual(current);
   });
 
+  it('a controller upgrades every bucket and the keys stay', async () => {
+    await configure({ bucketCapacity: 2n });
+    const user = actorAs(pic, index, alice);
+    for (const key of ['a', 'b', 'c']) unwrap(await user.put(key, `value ${key}`), `put ${key}`);
+    expect(errorOf(await user.upgradeBuckets()).kind).toBe('notAuthorized');
+    const upgraded = unwrap(await index.actor.upgradeBuckets(), 'upgradeBuckets');
+    expect(upgraded.map((b) => b.keys)).toEqual([2n, 1n]);
+    for (const key of ['a', 'b', 'c']) expect(unwrap(await user.get(key), `get ${key}`).value).toBe(`value ${key}`);
+    // Still only the index may write after the upgrade.
+    const bucket = await bucketActor(upgraded[0].bucketId);
+    expect(errorOf(await bucket.put('a', 'forged', alice)).kind).toBe('notAuthorized');
+    unwrap(await user.put('d', 'value d'), 'put d after the upgrade');
+  });
+
   it('bucketStats reports every bucket with its keys and memory', async () => {
     await configure({ bucketCapacity: 2n });
     const user = actorAs(pic, index, alice);

@@ -98,6 +98,21 @@ persistent actor CompositeFront {
 
   public query func listPartitions() : async [PartitionInfo] { describe() };
 
+  /// Upgrades every partition to the partition code built into this front. Controllers only;
+  /// run it after upgrading the front when the partition code changed (the front is the
+  /// partitions' only controller). Stops at the first failure; a retry continues safely.
+  public shared ({ caller }) func upgradePartitions() : async SetupResult {
+    if (not Principal.isController(caller)) return #err(#notAuthorized("only a controller of the front may upgrade its partitions"));
+    for ((index, partition) in partitions.enumerate()) {
+      try {
+        ignore await (system Partition.Partition)(#upgrade(partition))({ index; documents = documentsPerPartition });
+      } catch (error) {
+        return #err(#unavailable("upgrading partition " # Nat.toText(index) # " failed: " # Error.message(error)));
+      };
+    };
+    #ok(describe())
+  };
+
   func checkSearch(searchText : Text, limit : Nat) : { #ok : [Text]; #err : Errors.Error } {
     let terms = switch (Search.parse(searchText, limit)) { case (#ok(terms)) terms; case (#err(error)) return #err(error) };
     if (partitions.size() == 0) return #err(#unavailable("the front has no partitions yet (a controller calls setup)"));

@@ -231,6 +231,25 @@ persistent actor ShardingIndex {
     List.toArray(mine)
   };
 
+  public type UpgradeBucketsResult = { #ok : [BucketInfo]; #err : Error };
+
+  /// Upgrades every bucket to the bucket code built into this index. Controllers only; run it
+  /// after upgrading the index when the bucket code changed (a bucket's code changes only
+  /// through its creator, which is its only controller). Stops at the first failure: the
+  /// buckets before it run the new code, the rest the old, and a retry continues safely.
+  public shared ({ caller }) func upgradeBuckets() : async UpgradeBucketsResult {
+    if (not Principal.isController(caller)) return #err(#notAuthorized("only a controller of the index may upgrade its buckets"));
+    for ((i, slot) in List.enumerate(buckets)) {
+      try {
+        // Under enhanced orthogonal persistence, #upgrade keeps the bucket's heap (wasm_memory_persistence = keep).
+        ignore await (system Bucket.Bucket)(#upgrade(slot.bucket))({ bucket = i; index = Principal.fromActor(ShardingIndex) });
+      } catch (error) {
+        return #err(#unavailable("upgrading bucket " # Nat.toText(i) # " failed: " # Error.message(error)));
+      };
+    };
+    #ok(Array.tabulate<BucketInfo>(List.size(buckets), info))
+  };
+
   public query func getConfig() : async Config { config };
 
   public shared ({ caller }) func configure(next : Config) : async ConfigResult {

@@ -56,6 +56,7 @@ export interface _SERVICE {
   'search' : ActorMethod<[string, bigint], SearchResult>,
   'searchUpdate' : ActorMethod<[string, bigint], SearchResult>,
   'setup' : ActorMethod<[SetupArgs], SetupResult>,
+  'upgradePartitions' : ActorMethod<[], SetupResult>,
 }
 export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
   const PartitionInfo = IDL.Record({
@@ -116,6 +117,7 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
       ),
     'searchUpdate' : IDL.Func([IDL.Text, IDL.Nat], [SearchResult], []),
     'setup' : IDL.Func([SetupArgs], [SetupResult], []),
+    'upgradePartitions' : IDL.Func([], [SetupResult], []),
   });
 };
 

@@ -78,6 +78,8 @@ export type RemoveResult = {
     'ok' : { 'bucketId' : Principal, 'bucket' : bigint }
   } |
   { 'err' : Error };
+export type UpgradeBucketsResult = { 'ok' : Array<BucketInfo> } |
+  { 'err' : Error };
 export interface _SERVICE {
   'bucketStats' : ActorMethod<[], BucketStatsReport>,
   'configure' : ActorMethod<[Config], ConfigResult>,
@@ -88,6 +90,7 @@ export interface _SERVICE {
   'locate' : ActorMethod<[string], LocationResult>,
   'myKeys' : ActorMethod<[], Array<Location>>,
   'put' : ActorMethod<[string, string], PutResult>,
+  'upgradeBuckets' : ActorMethod<[], UpgradeBucketsResult>,
 }
 export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
   const MemoryStats = IDL.Record({
@@ -160,6 +163,10 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
     'bucket' : IDL.Nat,
   });
   const PutResult = IDL.Variant({ 'ok' : PutReport, 'err' : Error });
+  const UpgradeBucketsResult = IDL.Variant({
+    'ok' : IDL.Vec(BucketInfo),
+    'err' : Error,
+  });
   
   return IDL.Service({
     'bucketStats' : IDL.Func([], [BucketStatsReport], ['composite_query']),
@@ -171,6 +178,7 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
     'locate' : IDL.Func([IDL.Text], [LocationResult], ['query']),
     'myKeys' : IDL.Func([], [IDL.Vec(Location)], ['query']),
     'put' : IDL.Func([IDL.Text, IDL.Text], [PutResult], []),
+    'upgradeBuckets' : IDL.Func([], [UpgradeBucketsResult], []),
   });
 };
 
