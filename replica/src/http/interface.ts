@@ -240,7 +240,16 @@ export class HttpInterface {
   }
 
   async #accept(call: IngressCall): Promise<CallOutcome | undefined> {
-    if (this.engine.acceptCall) return this.engine.acceptCall(call);
+    if (this.engine.acceptCall) {
+      try {
+        return await this.engine.acceptCall(call);
+      } catch (error) {
+        return {
+          status: 'rejected', rejectCode: 1, errorCode: '',
+          rejectMessage: `the replica failed while checking the call to ${principalToText(call.canisterId)}.${call.methodName}: ${(error as Error).message}`,
+        };
+      }
+    }
     if (!equalBytes(call.canisterId, MANAGEMENT_CANISTER_ID) && !this.engine.canisterInfo(call.canisterId)) {
       return { status: 'rejected', rejectCode: 3, rejectMessage: `Canister ${principalToText(call.canisterId)} not found`, errorCode: 'IC0301' };
     }
