@@ -33,7 +33,8 @@ export default defineConfig({
   projects: [{ name: 'demos', use: { ...devices['Desktop Chrome'], channel: undefined } }],
   webServer: {
     // --fresh: every run starts from empty canisters, so "a second bucket appears" is a real check.
-    command: 'node scripts/start.ts --fresh',
+    // --preview: the built site (what ships), served beside any astro dev that may be running.
+    command: 'node scripts/start.ts --fresh --preview',
     url: `http://127.0.0.1:${sitePort}/`,
     env: {
       WG_SITE_PORT: String(sitePort),

@@ -7,7 +7,8 @@
 // Ctrl-C (or SIGTERM) stops everything it started. Logs of the replica and the site go to .cache/.
 //
 // Ports and places (environment): WG_REPLICA_PORT (4943), WG_IDP_PORT (4944), WG_SITE_PORT (4321),
-// WG_STATE_DIR (.replica-state). Flags: --fresh wipes the state directory first.
+// WG_STATE_DIR (.replica-state). Flags: --fresh wipes the state directory first; --preview serves a
+// build of the site (astro build + preview) instead of astro dev.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -86,6 +87,25 @@ function startLogged(name: string, args: string[], env: NodeJS.ProcessEnv, ready
         console.error(`\n✖ ${name} stopped unexpectedly (${code ?? signal}); see ${logPath}`);
         void stop(1);
       }
+    });
+  });
+}
+
+/** Runs a command to completion with its output in a log file; rejects with the log's tail on failure. */
+function runLogged(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  mkdirSync(logDir, { recursive: true });
+  const logPath = join(logDir, `${name}-${sitePort}.log`);
+  const log = createWriteStream(logPath);
+  const child = spawn(nodeBin, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return new Promise((resolvePromise, reject) => {
+    child.once('exit', (code, signal) => {
+      children.splice(children.indexOf(child), 1);
+      if (code === 0) return resolvePromise();
+      const tail = readFileSync(logPath, 'utf8').trim().split('\n').slice(-8).join('\n');
+      reject(new Error(`${name} failed (${code ?? signal}); the end of ${logPath}:\n${tail}`));
     });
   });
 }
@@ -194,14 +214,25 @@ async function main(): Promise<void> {
   console.log(`      ${identityProvider.url} (stands in for Internet Identity)`);
   done();
 
-  done = step(5, 'Starting the site (astro dev)');
+  const preview = process.argv.includes('--preview');
+  done = step(5, preview ? 'Building the site and serving the build (astro build + preview)' : 'Starting the site (astro dev)');
   const siteEnv = { ...process.env, ...siteNetworkEnv({ network: 'local', host: replicaUrl, ids, identityProvider: identityProvider.url }) };
   const astro = join(repoRoot, 'node_modules/astro/bin/astro.mjs');
-  const site = await startLogged('site', [astro, 'dev', '--host', host, '--port', String(sitePort)], siteEnv, /(?:Local|➜)\s+(http:\/\/\S+)/, 120_000);
-  const siteUrl = site.match[1].replace(/\/?$/, '/');
-  // astro dev answers once its first page renders; warm it so the first visitor does not wait.
-  await waitForHttp(siteUrl, 120_000);
-  await warmDemoModules(siteUrl);
+  let siteUrl: string;
+  if (preview) {
+    // What ships, bundled, into its own folder (dist/ is the production build's). Used by the e2e
+    // suite: no dev-server dependency bundling mid-test, and it runs beside someone's astro dev.
+    const outDir = join(logDir, `site-${sitePort}`);
+    await runLogged('site-build', [astro, 'build', '--outDir', outDir], siteEnv);
+    const site = await startLogged('site', [astro, 'preview', '--outDir', outDir, '--host', host, '--port', String(sitePort)], siteEnv, /(?:Local|➜)\s+(http:\/\/\S+)/, 60_000);
+    siteUrl = site.match[1].replace(/\/?$/, '/');
+  } else {
+    const site = await startLogged('site', [astro, 'dev', '--host', host, '--port', String(sitePort)], siteEnv, /(?:Local|➜)\s+(http:\/\/\S+)/, 120_000);
+    siteUrl = site.match[1].replace(/\/?$/, '/');
+    // astro dev answers once its first page renders; warm it so the first visitor does not wait.
+    await waitForHttp(siteUrl, 120_000);
+    await warmDemoModules(siteUrl);
+  }
   done();
 
   console.log(`\nReady in ${((Date.now() - startedAt) / 1000).toFixed(1)} s. Open ${siteUrl}\n(Ctrl-C stops the site, the replica and the identity provider.)`);
