@@ -9,7 +9,9 @@
 ///   the subnet (and may change state, which this one does not).
 ///
 /// Both return the same hits plus what each partition spent, so the page can
-/// put latency and cost side by side.
+/// put latency and cost side by side. Composite queries reach only canisters on
+/// the caller's subnet; the partitions qualify because the front creates them
+/// (create_canister places a canister on its creator's subnet).
 import Array "mo:core/Array";
 import List "mo:core/List";
 import Nat "mo:core/Nat";
