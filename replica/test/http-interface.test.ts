@@ -35,6 +35,9 @@ class TinyEngine implements EnginePort {
   counter = 0n;
   certifiedData = new Uint8Array(32);
   readonly id = canisterIdFromNumber(1);
+  /** The canister's controller: a fixed Ed25519 identity, so tests can act as it. */
+  readonly controllerIdentity = Ed25519KeyIdentity.generate();
+  readonly controller = this.controllerIdentity.getPrincipal().toUint8Array();
   /** Added to the wall clock, to move replica time forward past retention windows. */
   offsetNs = 0n;
   time = () => BigInt(Date.now()) * 1_000_000n + this.offsetNs;
@@ -42,7 +45,13 @@ class TinyEngine implements EnginePort {
   listCanisters = () => [this.id];
   canisterInfo = (id: Uint8Array) =>
     toHex(id) === toHex(this.id)
-      ? { certifiedData: this.certifiedData, moduleHash: new Uint8Array(32).fill(1), controllers: [Uint8Array.of(4)], metadata: [] }
+      ? {
+          certifiedData: this.certifiedData, moduleHash: new Uint8Array(32).fill(1), controllers: [this.controller],
+          metadata: [
+            { name: 'candid:service', isPublic: true, content: new TextEncoder().encode('service : {}') },
+            { name: 'secret', isPublic: false, content: new TextEncoder().encode('for controllers') },
+          ],
+        }
       : undefined;
   async submitCall(call: { methodName: string; sender: Uint8Array }): Promise<CallOutcome> {
     if (call.methodName === 'inc') {
@@ -261,6 +270,41 @@ describe('calls that outlast the synchronous wait', () => {
       expect(await (CoreActor.createActor(idl as any, { agent: core, canisterId: CorePrincipal.fromText(canisterId) }) as any).slowInc()).toBe(before + 2n);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('read_state path rules (https-interface.md#http-read-state)', () => {
+  const u = (t: string) => new TextEncoder().encode(t);
+  const read = async (paths: Uint8Array[][], scope = `canister/${canisterId}`, identity?: Ed25519KeyIdentity) => {
+    const agent = await CoreAgent.create({ host: url, shouldFetchRootKey: true, identity: identity as any });
+    const target = scope.startsWith('canister') ? { canisterId: CorePrincipal.fromText(canisterId) } : { subnetId: CorePrincipal.fromUint8Array(keys.subnetId) };
+    return (agent as any).readState(target, { paths });
+  };
+
+  it('reveal public metadata to anyone and private metadata to controllers only', async () => {
+    const { verifiedCertificate } = await read([[u('canister'), engine.id, u('metadata'), u('candid:service')]]);
+    expect(new TextDecoder().decode(verifiedCertificate.lookup_path(['canister', engine.id, 'metadata', 'candid:service']).value)).toBe('service : {}');
+    await expect(read([[u('canister'), engine.id, u('metadata'), u('secret')]])).rejects.toThrow(/private; only its controllers can read it/);
+    const { verifiedCertificate: own } = await read([[u('canister'), engine.id, u('metadata'), u('secret')]], `canister/${canisterId}`, engine.controllerIdentity);
+    expect(new TextDecoder().decode(own.lookup_path(['canister', engine.id, 'metadata', 'secret']).value)).toBe('for controllers');
+  });
+
+  it('refuse certified_data, canister paths at the subnet endpoint and unknown roots', async () => {
+    const post = (path: string, paths: Uint8Array[][]) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/cbor' },
+      body: encodeCbor({ content: { request_type: 'read_state', sender: Uint8Array.of(4), ingress_expiry: engine.time() + 60_000_000_000n, paths } }) });
+    const subnet = `/api/v3/subnet/${principalToText(keys.subnetId)}/read_state`;
+    const canister = `/api/v3/canister/${canisterId}/read_state`;
+    for (const [path, paths, status, message] of [
+      [canister, [[u('canister'), engine.id, u('certified_data')]], 403, /canister paths are module_hash, controllers and metadata/],
+      [subnet, [[u('canister'), engine.id, u('module_hash')]], 403, /can only be read at \/api\/v2\|v3\/canister/],
+      [canister, [[u('canister_ranges'), keys.subnetId]], 403, /can only be read at \/api\/v3\/subnet/],
+      [canister, [[u('nonsense')]], 404, /is not a path of the state tree/],
+      [canister, [[u('request_status'), new Uint8Array(32)], [u('request_status'), new Uint8Array(32).fill(1)]], 403, /same request id/],
+    ] as const) {
+      const response = await post(path, paths as unknown as Uint8Array[][]);
+      expect(response.status).toBe(status);
+      expect(await response.text()).toMatch(message);
     }
   });
 });
