@@ -72,6 +72,19 @@ test('every internal link, asset and #fragment in dist/ resolves', () => {
   expect(broken).toEqual([]);
 });
 
+test('Motoko and Candid blocks on the built pages are highlighted by our grammars', () => {
+  let blocks = 0;
+  for (const page of files(dist, '.html')) {
+    for (const [, lang, code] of html(page).matchAll(/<pre data-language="(motoko|candid)"><code>([\s\S]*?)<\/code><\/pre>/g)) {
+      blocks++;
+      // Unknown languages render in one colour; a grammar gives keywords, types and strings theirs.
+      const colours = new Set([...code.matchAll(/style="--0:(#[0-9A-Fa-f]+)/g)].map((m) => m[1]));
+      expect(colours.size, `${lang} block on ${urlOf(page)}`).toBeGreaterThanOrEqual(3);
+    }
+  }
+  expect(blocks).toBeGreaterThan(0);
+});
+
 /**
  * Gzipped bytes of the JavaScript a page runs when it loads: inline scripts, module scripts and
  * everything they import statically. Dynamic import() chunks load on demand (the search UI
