@@ -49,6 +49,7 @@ export const ErrorCode = {
   CanisterMethodNotFound: 'IC0536',
   CanisterWasmModuleNotFound: 'IC0537',
   CanisterAlreadyInstalled: 'IC0538',
+  CanisterWasmMemoryLimitExceeded: 'IC0539',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -347,6 +347,16 @@ describe('limits and cycles the engine enforces', () => {
     expect(pic.scheduler.canister(canisterId)!.outstandingCalls).toBe(0);
   });
 
+  it('growing past wasm_memory_limit fails the message with IC0539 and rolls it back', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await probeOn(pic);
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...emptySettings(), wasm_memory_limit: [3n * 65536n] }, sender_canister_version: [] });
+    const e = await rejection(pic.updateCall({ canisterId, method: 'grow_4', arg: new Uint8Array() }));
+    expect(e.errorCode).toBe(ErrorCode.CanisterWasmMemoryLimitExceeded);
+    expect(e.message).toContain('Wasm memory limit of 196608 bytes');
+    expect(Math.floor(u32(await pic.queryCall({ canisterId, method: 'pages', arg: new Uint8Array() })) / 1000)).toBe(1);
+  });
+
   it('an endless loop stops at the instruction limit (IC0522) and rolls back', async () => {
     const pic = await Replica.create({ log: 'quiet', limits: { instructionsPerUpdate: 5_000_000 } });
     const canisterId = await probeOn(pic);

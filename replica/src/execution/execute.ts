@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   persist: boolean;
   /** Instruction budget (contract E); ignored while the module is unmetered. */
   budget: bigint;
+  /** The canister's wasm_memory_limit in bytes (0: none); checked before the message's changes are kept. */
+  wasmMemoryLimit?: bigint;
 }
 
 export function execute(canister: Canister, ctx: MessageContext, entry: Entry, options: ExecuteOptions): ExecutionResult {
@@ -54,6 +56,12 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
     if (!trap.functionName) trap.functionName = instance.wasmFrames(e);
   } finally {
     canister.context = previous;
+  }
+  if (!trap && options.persist && options.wasmMemoryLimit && BigInt(instance.heapBytes) > options.wasmMemoryLimit) {
+    trap = {
+      errorCode: ErrorCode.CanisterWasmMemoryLimitExceeded,
+      message: `Canister exceeded its current Wasm memory limit of ${options.wasmMemoryLimit} bytes. The peak Wasm memory usage was ${instance.heapBytes} bytes. Raise wasm_memory_limit with update_settings, or make the canister use less memory.`,
+    };
   }
   const instructions = used() < 0n ? options.budget : used();
   if (trap || !options.persist) {

@@ -98,7 +98,9 @@ export class Scheduler {
         return { trap: { errorCode: ErrorCode.CanisterOutOfCycles, message: e.message }, instructions: 0n, durationMs: 0, cycles: 0n };
       }
     }
-    const result: ExecutionResult = execute(canister, ctx, entry, { persist, budget });
+    // wasm_memory_limit binds replicated executions; queries may use more (interface spec, canister settings).
+    const wasmMemoryLimit = ctx.replicated ? canister.settings.wasmMemoryLimit : undefined;
+    const result: ExecutionResult = execute(canister, ctx, entry, { persist, budget, wasmMemoryLimit });
     if (payment) result.cycles = payment.settle(result.instructions).charged;
     const caller = label.callerName ?? this.callerName(ctx.caller);
     let outcome: string;
