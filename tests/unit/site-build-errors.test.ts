@@ -1,7 +1,7 @@
 // A broken content folder must stop `astro build` with a message that names the file and the
 // field. Builds the real site config over small fixture folders (WG_CONTENT_DIR).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 
@@ -70,5 +70,29 @@ notes: coming`),
     expect(status).not.toBe(0);
     expect(output).toMatch(/sessions\/2022-08-18-broken\.mdx: field `date`: is 2022-09-01 but the file name says 2022-08-18/);
     expect(output).toMatch(/sessions\/2022-08-18-broken\.mdx: field `slides`: no deck content\/slides\/2022-08-18-no-such-deck\.md exists/);
+  });
+});
+
+describe('astro build on minimal content', () => {
+  test('a session whose notes are coming builds, and its page says so plainly', () => {
+    const { status, output } = buildFixture('coming', {
+      'sessions/2023-01-19-queues.mdx': session(`
+title: "Canister queues"
+date: 2023-01-19
+number: 6
+summary: "How messages wait between canisters."
+presenters: [{ handle: dsarlis, role: "DFINITY engineer" }]
+forum: https://forum.dfinity.org/t/14265
+slides: 2023-01-19-queues
+notes: coming`),
+      'slides/2023-01-19-queues.md': deck('2023-01-19-queues'),
+    });
+    expect(status, output).toBe(0);
+    const page = readFileSync(join(work, 'coming', 'dist', 'sessions', '2023-01-19-queues', 'index.html'), 'utf8');
+    expect(page).toContain('The notes for this session are coming.');
+    expect(page).toContain('A short summary paragraph.');
+    expect(page).not.toMatch(/lorem ipsum/i);
+    // A deck exists for it too (a short one, until the full deck is written).
+    expect(existsSync(join(work, 'coming', 'dist', 'slides', '2023-01-19-queues', 'index.html'))).toBe(true);
   });
 });
