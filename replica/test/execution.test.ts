@@ -366,6 +366,20 @@ describe('limits and cycles the engine enforces', () => {
     expect(u32(await pic.queryCall({ canisterId, method: 'counter', arg: new Uint8Array() }))).toBe(0);
   });
 
+  it('performance_counter in post_upgrade counts the whole upgrade, pre_upgrade included', async () => {
+    const upgrader = await watFixture('upgrader');
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    await pic.installCode({ canisterId, wasm: upgrader });
+    const lastUpgrade = async () => new DataView((await pic.queryCall({ canisterId, method: 'last_upgrade', arg: new Uint8Array() })).buffer).getBigUint64(0, true);
+    await pic.upgradeCanister({ canisterId, wasm: upgrader });
+    const withPreUpgrade = await lastUpgrade();
+    await pic.upgradeCanister({ canisterId, wasm: upgrader, upgradeModeOptions: { skip_pre_upgrade: true } });
+    const without = await lastUpgrade();
+    expect(withPreUpgrade).toBeGreaterThan(200_000n); // 100,000 loop iterations
+    expect(without).toBeLessThan(10_000n);
+  });
+
   it('oversized reply is rejected as a contract violation (IC0504)', async () => {
     const pic = await Replica.create({ log: 'quiet', limits: { maxQueryResponseBytes: 4 } });
     const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n) });

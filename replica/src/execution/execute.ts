@@ -29,6 +29,12 @@ export interface ExecuteOptions {
   persist: boolean;
   /** Instruction budget (contract E); ignored while the module is unmetered. */
   budget: bigint;
+  /**
+   * Instructions already used by earlier parts of the same message: install_code runs
+   * pre_upgrade, start and post_upgrade as one message with one budget, and
+   * performance_counter(0) counts from its beginning.
+   */
+  priorInstructions?: bigint;
   /** The canister's wasm_memory_limit in bytes (0: none); checked before the message's changes are kept. */
   wasmMemoryLimit?: bigint;
 }
@@ -43,7 +49,8 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
   const counter = instance.counter;
   if (counter) counter.value = options.budget;
   const used = () => (counter ? options.budget - (counter.value as bigint) : 0n);
-  ctx.instructionCounter = used;
+  const prior = options.priorInstructions ?? 0n;
+  ctx.instructionCounter = () => prior + used();
   const previous = canister.context;
   canister.context = ctx;
   let trap: TrapInfo | undefined;
@@ -52,7 +59,7 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
     else if ('closure' in entry) instance.callClosure(entry.closure);
     else instance.runStart();
   } catch (e) {
-    trap = classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget);
+    trap = classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget + (options.priorInstructions ?? 0n));
     if (!trap.functionName) trap.functionName = instance.wasmFrames(e);
   } finally {
     canister.context = previous;

@@ -73,9 +73,13 @@ export async function installCode(s: Scheduler, canister: Canister, mode: Instal
     canister.globalTimer = saved.globalTimer;
     canister.balance = saved.balance;
   };
+  // The steps form one message: one instruction budget, and performance_counter(0) in
+  // post_upgrade includes what pre_upgrade and the start function used.
+  let usedSoFar = 0n;
   const step = (kind: ApiKind, entry: { export: string } | { start: true }, label: string, stepArg: Uint8Array = new Uint8Array()): CallResponse | undefined => {
     const ctx = s.newContext(canister, kind, { caller, arg: stepArg, methodName: label });
-    const result = s.run(canister, ctx, entry, true, { method: label });
+    const result = s.run(canister, ctx, entry, true, { method: label }, usedSoFar);
+    usedSoFar += result.instructions;
     if (!result.trap) return undefined;
     const where = result.trap.functionName ? ` (in Wasm function \`${result.trap.functionName}\`)` : '';
     return fail(RejectCode.CANISTER_ERROR, result.trap.errorCode, `Error from Canister ${id}: ${result.trap.message}${where} during ${label}; the canister was left unchanged`);
