@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { IDL } from '@dfinity/candid';
 import { Replica } from '../src/index.ts';
 import { DiskStore } from '../src/store/disk-store.ts';
+import { managementIdlFactory } from '../src/management/ic-idl.ts';
+import { Principal } from '@dfinity/principal';
 import { counterIdl, counterWasm } from './http-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'replica-log-'));
@@ -47,5 +49,34 @@ describe('the state log', () => {
     expect(await load()).toBe(1n);
     appendFileSync(join(dir, 'state.log'), new Uint8Array([0, 0, 0, 9, 1, 2, 3, 4, 5]));
     expect(await load()).toBe(1n);
+  });
+
+  it('keeps canister snapshots, which can be restored after the restart', async () => {
+    const snapDir = mkdtempSync(join(tmpdir(), 'replica-snap-'));
+    try {
+      const pic = await Replica.create({ log: 'quiet', stateDir: snapDir });
+      const { actor, canisterId } = await pic.setupCanister<any>({
+        idlFactory: counterIdl as any, wasm: await counterWasm(), arg: new Uint8Array(IDL.encode([IDL.Nat], [5n])),
+      });
+      const ic = pic.createActor<any>(managementIdlFactory as any, Principal.fromText('aaaaa-aa'));
+      await ic.take_canister_snapshot({ canister_id: canisterId, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] });
+      await actor.inc();
+      await actor.inc();
+      expect(await actor.get()).toBe(7n);
+      await pic.tearDown();
+
+      const again = await Replica.create({ log: 'quiet', stateDir: snapDir });
+      const restored = again.createActor<any>(counterIdl as any, canisterId);
+      expect(await restored.get()).toBe(7n);
+      const canister = again.scheduler.canister(canisterId)!;
+      expect(canister.snapshots.size).toBe(1);
+      const [snapshot] = canister.snapshots.values();
+      const { restoreSnapshot } = await import('../src/management/snapshots.ts');
+      restoreSnapshot(canister, snapshot);
+      expect(await restored.get()).toBe(5n);
+      await again.tearDown();
+    } finally {
+      rmSync(snapDir, { recursive: true, force: true });
+    }
   });
 });

@@ -86,6 +86,7 @@ function applyPages(base: Uint8Array, size: number, pages: CborValue[]): Uint8Ar
 
 interface PersistedCanister {
   meta: string; // encoded fields, compared as hex to detect changes
+  snapshots: string; // ids and times of the canister's snapshots, to detect changes
   moduleHash?: string;
   heap: Uint8Array;
   globals: string;
@@ -128,7 +129,7 @@ export class DiskStore {
     if (!existsSync(this.#path)) return { canisters: 0, completedCalls: [] };
     const calls = new Map<string, CompletedCall>();
     const bytes = new Uint8Array(readFileSync(this.#path));
-    const state = new Map<string, { fields: unknown; module?: Uint8Array; heap: Uint8Array; globals: unknown[]; stable: Uint8Array }>();
+    const state = new Map<string, { fields: unknown; module?: Uint8Array; heap: Uint8Array; globals: unknown[]; stable: Uint8Array; snapshots?: CborValue[] }>();
     const modules = new Map<string, Uint8Array>();
     let managementFields: unknown;
     let offset = 0;
@@ -162,6 +163,7 @@ export class DiskStore {
         if (c.heapSize !== undefined) prev.heap = applyPages(prev.heap, c.heapSize as number, c.heapPages as CborValue[]);
         if (c.globals) prev.globals = fromCbor(c.globals) as unknown[];
         if (c.stableSize !== undefined) prev.stable = applyPages(prev.stable, c.stableSize as number, c.stablePages as CborValue[]);
+        if (c.snapshots) prev.snapshots = c.snapshots as CborValue[];
         state.set(id, prev);
       }
     }
@@ -186,6 +188,28 @@ export class DiskStore {
         stable.write(0, saved.stable);
       }
       canister.stable = stable;
+      canister.snapshots = new Map();
+      for (const entry of saved.snapshots ?? []) {
+        const [key, snap] = entry as [string, CborMap];
+        const moduleBytes = snap.moduleHash ? modules.get(toHex(snap.moduleHash as Uint8Array)) : undefined;
+        const snapshotStable = new StableMemory();
+        const stableBytes = snap.stable as Uint8Array;
+        if (stableBytes.length > 0) {
+          snapshotStable.grow(stableBytes.length / PAGE);
+          snapshotStable.write(0, stableBytes);
+        }
+        canister.snapshots.set(key, {
+          id: snap.id as Uint8Array,
+          takenAt: fromCbor(snap.takenAt) as bigint,
+          module: moduleBytes ? await loadModule(moduleBytes) : undefined,
+          heap: snap.heap ? { memory: snap.heap as Uint8Array, globals: fromCbor(snap.globals) as (number | bigint)[] } : undefined,
+          stable: snapshotStable,
+          certifiedData: snap.certifiedData as Uint8Array,
+          globalTimer: fromCbor(snap.globalTimer) as bigint,
+          canisterVersion: fromCbor(snap.canisterVersion) as bigint,
+          chunkStore: (fromCbor(snap.chunkStore) as Map<string, Uint8Array> | null) ?? new Map(),
+        });
+      }
       scheduler.canisters.set(id, canister);
     }
     return { canisters: state.size, completedCalls: [...calls.values()] };
@@ -240,6 +264,24 @@ export class DiskStore {
         record.heapPages = heapPages;
       }
       if (!prev || prev.globals !== globals) record.globals = toCbor(canister.instance?.globals.map((g) => g.value) ?? []) ?? [];
+      // Snapshots are immutable once taken: written whole when the set changes.
+      const snapshotKey = [...canister.snapshots].map(([key, snap]) => `${key}@${snap.takenAt}`).join(',');
+      if (!prev || prev.snapshots !== snapshotKey) {
+        record.snapshots = [...canister.snapshots].map(([key, snap]) => {
+          const hash = snap.module ? toHex(snap.module.hash) : undefined;
+          if (snap.module && (full || !this.#modulesWritten.has(hash!))) {
+            modules.push({ hash: snap.module.hash, bytes: snap.module.bytes });
+            this.#modulesWritten.add(hash!);
+          }
+          return [key, {
+            id: snap.id, takenAt: toCbor(snap.takenAt) ?? null, moduleHash: snap.module?.hash ?? null,
+            heap: snap.heap?.memory ?? null, globals: toCbor(snap.heap?.globals ?? []) ?? [],
+            stable: snap.stable.byteLength > 0 ? snap.stable.read(0, snap.stable.byteLength) : new Uint8Array(),
+            certifiedData: snap.certifiedData, globalTimer: toCbor(snap.globalTimer) ?? null, canisterVersion: toCbor(snap.canisterVersion) ?? null,
+            chunkStore: toCbor(snap.chunkStore) ?? null,
+          }];
+        });
+      }
       const stablePages = changedPages(stable, prev?.stable);
       if (!prev || stablePages.length > 0 || stable.length !== prev.stable.length) {
         record.stableSize = stable.length;
@@ -253,7 +295,7 @@ export class DiskStore {
           for (const [index, bytes] of heapPages) prev.heap.set(bytes, index * PAGE);
           heapCopy = prev.heap;
         } else heapCopy = heap.slice();
-        this.#persisted.set(id, { meta, moduleHash, heap: heapCopy, globals, stable });
+        this.#persisted.set(id, { meta, snapshots: snapshotKey, moduleHash, heap: heapCopy, globals, stable });
       }
     }
     const removed = [...this.#persisted.keys()].filter((id) => !seen.has(id));
