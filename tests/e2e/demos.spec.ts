@@ -1,6 +1,7 @@
 // The live demos in Chromium against the stack `npm start` brings up (playwright.demos.config.ts):
 // each demo reaches `ready`, does its thing against real canisters on the local replica, and
 // the page shows the live result. Screenshots land in test-results/demos/screenshots/.
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 
 test.skip(!process.env.WG_DEMOS_E2E, 'needs the running stack: playwright test -c playwright.demos.config.ts');
@@ -15,6 +16,13 @@ async function openDemo(page: Page, path: string, demo: string): Promise<Locator
   await expect(root).toHaveAttribute('data-demo-status', 'ready');
   expect(errors, 'no uncaught errors on the page').toEqual([]);
   return root;
+}
+
+/** After the demo drew its results: axe finds nothing serious or critical inside it. */
+async function expectAccessible(page: Page, demo: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).include(`[data-demo="${demo}"]`).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 }
 
 async function screenshot(page: Page, root: Locator, name: string): Promise<void> {
@@ -50,6 +58,7 @@ test('stable memory: records survive a real upgrade in every store and the chart
   await expect(root.locator('svg[role="img"] circle')).not.toHaveCount(0);
   const description = await root.locator('svg[role="img"] desc').textContent();
   expect(description).toMatch(/Heap, copied in pre\/post_upgrade: \d+ upgrades?, from [\d.]+ ?[KMB]? instructions/);
+  await expectAccessible(page, 'stable-memory');
   await screenshot(page, root, 'stable-memory');
 });
 
@@ -65,6 +74,7 @@ test('composite queries: the composite query and the update return the same hits
   // Every partition reports the instructions it spent, in both columns.
   await expect(viaQuery.locator('tbody tr')).toHaveCount(await viaUpdate.locator('tbody tr').count());
   await expect(viaQuery.locator('tbody tr').first()).toContainText(/\d/);
+  await expectAccessible(page, 'composite-queries');
   await screenshot(page, root, 'composite-queries');
 });
 
@@ -98,6 +108,7 @@ test('sharding: sign in locally, add keys until a second bucket appears, read a 
   await expect(direct).toHaveAttribute('data-found', 'true');
   expect(await viaIndex.locator('[data-value]').getAttribute('data-value')).toBe(await direct.locator('[data-value]').getAttribute('data-value'));
   await expect(viaIndex).toContainText(principalText);
+  await expectAccessible(page, 'sharding');
   await screenshot(page, root, 'sharding');
 });
 
@@ -109,6 +120,7 @@ test('a demo whose network is down says so, offers a retry, and recovers', async
   const root = page.locator('[data-demo="composite-queries"]');
   await expect(root).toHaveAttribute('data-demo-status', 'error');
   await expect(root.getByRole('alert')).toContainText('is not answering');
+  await expectAccessible(page, 'composite-queries');
   await screenshot(page, root, 'network-down');
   await page.unroute(`${replica}/**`);
   await root.getByRole('button', { name: 'Retry' }).click();
