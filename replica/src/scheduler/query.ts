@@ -75,6 +75,8 @@ function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, call
     const first = s.run(c, ctx, { export: `canister_composite_query ${method}` }, true, { method });
     const direct = outcomeOf(c, ctx, first);
     if (direct) return direct;
+    // performance_counter(1) spans the method and its callbacks (not the downstream calls).
+    let spent = first.instructions;
     const pending: PendingCall[] = [...ctx.outgoing];
     while (pending.length > 0) {
       const call = pending.shift()!;
@@ -99,9 +101,11 @@ function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, call
         arg: response.kind === 'reply' ? response.data : new Uint8Array(),
         rejectCode: response.kind === 'reject' ? response.code : 0,
         rejectMessage: response.kind === 'reject' ? response.message : '',
+        callContextInstructions: spent,
       });
       const label = `${method} ${isReply ? 'reply' : 'reject'} callback from ${s.canisters.get(callee)?.name ?? callee}.${call.method}`;
       const result = s.run(c, cbCtx, { closure: isReply ? call.reply : call.reject }, true, { method: label });
+      spent += result.instructions;
       if (result.trap) {
         if (call.cleanup) s.run(c, s.newContext(c, 'C', { caller, methodName: method }), { closure: call.cleanup }, true, { method: `${method} cleanup` });
         if (pending.length === 0) return outcomeOf(c, cbCtx, result)!;

@@ -326,6 +326,7 @@ export class Scheduler {
       cyclesRefunded: message.refund,
       cyclesAvailable: cc.cyclesAvailable,
       callContextResponded: cc.responded,
+      callContextInstructions: cc.instructions, // performance_counter(1) spans the call context
       deadline: cc.deadline,
     });
     const closure = isReply ? callback.call.reply : callback.call.reject;
