@@ -17,6 +17,9 @@ interface DeployRun {
   output: string;
 }
 
+const running = new Set<ReturnType<typeof spawn>>();
+let everything = ''; // all deploy output so far, to find the replica even after a timeout
+
 function runDeploy(args: string[]): Promise<DeployRun> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [join(repoRoot, 'scripts/deploy.ts'), '--network', 'local', '--port', String(port), '--out-dir', join(work, 'site'), ...args], {
@@ -24,10 +27,14 @@ function runDeploy(args: string[]): Promise<DeployRun> {
       env: { ...process.env, WG_STATE_DIR: join(work, 'state') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(child);
     let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('exit', (code) => resolvePromise({ code, output }));
+    child.stdout.on('data', (d) => ((output += d), (everything += d)));
+    child.stderr.on('data', (d) => ((output += d), (everything += d)));
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolvePromise({ code, output });
+    });
   });
 }
 
@@ -37,7 +44,9 @@ let replicaPid: number | undefined;
 
 test.describe.configure({ mode: 'serial', timeout: 20 * 60_000 });
 
-test.beforeAll(async () => {
+test.beforeAll(async ({}, testInfo) => {
+  // A whole deploy: demo canisters, a site build and the upload take minutes on a busy machine.
+  testInfo.setTimeout(20 * 60_000);
   rmSync(work, { recursive: true, force: true });
   first = await runDeploy([]);
   replicaPid = Number(/stop it with: kill (\d+)/.exec(first.output)?.[1]) || undefined;
@@ -46,6 +55,9 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(() => {
+  for (const child of running) child.kill('SIGTERM');
+  // The replica the deploy started outlives it by design; this run's is stopped here.
+  replicaPid ??= Number(/stop it with: kill (\d+)/.exec(everything)?.[1]) || undefined;
   if (replicaPid) {
     try {
       process.kill(replicaPid, 'SIGTERM');
