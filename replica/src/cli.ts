@@ -135,6 +135,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(`the replica could not start: ${(error as Error).stack ?? error}`);
+  const verbose = process.argv.includes('verbose');
+  console.error(`the replica could not start: ${verbose ? ((error as Error).stack ?? error) : ((error as Error).message ?? error)}`);
   process.exit(1);
 });

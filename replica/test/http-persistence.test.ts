@@ -73,6 +73,9 @@ describe('a replica with a state directory', () => {
     const second = await deployCounter(agent, 0n, wasm);
     expect(second.toText()).not.toBe(canisterId.toText());
 
+    // A second replica on the same directory is refused while the first runs.
+    await expect(startReplicaProcess({ stateDir })).rejects.toThrow(/is in use by another replica \(pid \d+\)/);
+
     // Ctrl-C, then start again: the same state.
     expect(await replica.stop()).toBe(0);
     replica = await start();

@@ -8,7 +8,7 @@
 // It reads and rebuilds the engine's objects (execution/canister.ts, scheduler, the management
 // canister's allocatorState) and keeps no state of its own beyond the last persisted memories.
 
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Principal } from '@dfinity/principal';
@@ -119,6 +119,7 @@ export class DiskStore {
     this.dir = dir;
     mkdirSync(dir, { recursive: true });
     this.#path = join(dir, LOG);
+    acquireLock(dir);
   }
 
   /**
@@ -346,5 +347,49 @@ export class DiskStore {
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
+    releaseLock(this.dir);
+  }
+}
+
+// One replica per state directory: two writers would interleave commits. The lock file holds the
+// owner's pid; a lock left by a process that no longer runs (kill -9) is taken over.
+const LOCK = 'LOCK';
+
+function acquireLock(dir: string): void {
+  const path = join(dir, LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(path, 'utf8'));
+      if (owner === process.pid) return;
+      if (Number.isInteger(owner) && owner > 0 && isRunning(owner)) {
+        throw new Error(`the state directory ${dir} is in use by another replica (pid ${owner}); stop it or pass another --state-dir`);
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new Error(`cannot lock the state directory ${dir}`);
+}
+
+function releaseLock(dir: string): void {
+  const path = join(dir, LOCK);
+  try {
+    if (Number(readFileSync(path, 'utf8')) === process.pid) rmSync(path, { force: true });
+  } catch {
+    // already gone
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
