@@ -81,8 +81,8 @@ async function load(frame: DemoFrame): Promise<void> {
     mineList.replaceChildren(
       identity
         ? mine.length
-          ? `Your keys: ${mine.map((l) => `${l.key} (bucket ${l.bucket})`).join(', ')}.`
-          : 'You have no keys yet.'
+          ? `Your keys (${mine.length} of the ${formatCount(config.maxEntriesPerCaller)} one principal may hold): ${mine.map((l) => `${l.key} (bucket ${l.bucket})`).join(', ')}.`
+          : `You have no keys yet; one principal may hold ${formatCount(config.maxEntriesPerCaller)}.`
         : '',
     );
   };
