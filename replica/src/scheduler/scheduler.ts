@@ -112,7 +112,7 @@ export class Scheduler {
     else if (ctx.outgoing.length > 0) outcome = `waiting on ${ctx.outgoing.length} call${ctx.outgoing.length > 1 ? 's' : ''}`;
     else outcome = 'done';
     const instr = (result.instructions > 0n ? `, ${formatInstructions(result.instructions)}` : '') + (result.cycles ? `, ${formatCycles(result.cycles)}` : '');
-    const userFacing = ctx.kind === 'U' || ctx.kind === 'NRQ' || ctx.kind === 'CQ' || ctx.kind === 'I' || ctx.kind === 'F';
+    const userFacing = ctx.kind === 'U' || ctx.kind === 'NRQ' || ctx.kind === 'CQ' || ctx.kind === 'I';
     this.log.emit({
       kind: result.trap ? 'trap' : 'message',
       level: result.trap || (userFacing && ctx.caller.length !== 10) ? 'normal' : 'verbose',
@@ -151,6 +151,7 @@ export class Scheduler {
       return reject(RejectCode.CANISTER_ERROR, result.trap.errorCode, `Error from Canister ${canisterId}: ${result.trap.message} (in canister_inspect_message for ${method})`);
     }
     if (!ctx.messageAccepted) {
+      this.log.emit({ kind: 'message', level: 'normal', text: `${c.name}.${method} (${this.callerName(sender)}) -> refused by canister_inspect_message` });
       return reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterRejectedMessage, `Canister ${canisterId} rejected the message: canister_inspect_message did not accept a call to ${method}`);
     }
     return undefined;
