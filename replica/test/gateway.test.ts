@@ -6,12 +6,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { HttpAgent } from '@dfinity/agent';
+import { Actor, Cbor, Certificate, LookupPathStatus, reconstruct, type HashTree, type HttpAgent } from '@dfinity/agent';
 import { AssetManager } from '@dfinity/assets';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import type { Principal } from '@dfinity/principal';
 import { subnetKeys } from '../src/certification/keys.ts';
+import { lookupPath } from '../src/certification/hash-tree.ts';
 import { HttpGateway, GatewayError, inProcessAgent } from '../src/gateway/index.ts';
 import { HttpResponse } from '../src/gateway/http-interface-idl.ts';
 import { planAssets, type PlannedAsset } from '../../scripts/lib/asset-sync.ts';
@@ -159,6 +160,19 @@ describe('serving a site through the gateway', () => {
     const missing = await gatewayGet(net.port, `ryjl3-tyaaa-aaaaa-aaaba-cai.localhost:${net.port}`, '/');
     expect(missing.status).toBe(404);
     expect(missing.body.toString()).toMatch(/ryjl3-tyaaa-aaaaa-aaaba-cai cannot serve HTTP/);
+  });
+
+  test('certified_tree returns the whole tree, and the certificate vouches for its root', async () => {
+    const actor = Actor.createActor<Assets>(idlFactory, { agent: deployerAgent, canisterId });
+    const { certificate, tree } = await actor.certified_tree({});
+    const cert = await Certificate.create({ certificate, rootKey: net.rootKey, canisterId });
+    const certified = cert.lookup_path(['canister', canisterId.toUint8Array(), 'certified_data']);
+    expect(certified.status).toBe(LookupPathStatus.Found);
+    const decoded = Cbor.decode<HashTree>(tree);
+    expect(Buffer.from(await reconstruct(decoded)).equals(Buffer.from((certified as { value: Uint8Array }).value))).toBe(true);
+    // Every asset is in the v1 part of the tree under its key (the spec's lookup: the agent's
+    // label comparison is not lexicographic, see canisters/assets/hash-tree.test.ts).
+    for (const asset of planned) expect(lookupPath(['http_assets', asset.key], decoded as never).status, asset.key).toBe('found');
   });
 
   test('old clients: @dfinity/assets checks the v1 certificate of an asset', async () => {
