@@ -72,6 +72,14 @@ test('a slide URL opens that slide directly, and the speaker script shows every 
   await expect(notes.first()).toBeVisible();
 });
 
+test('an unknown address answers 404 with a page that leads back', async ({ page }) => {
+  const response = await page.goto('/sessions/2099-01-01-no-such-session/');
+  expect(response?.status()).toBe(404);
+  await expect(page.locator('h1')).toHaveText('Page not found');
+  await page.getByRole('link', { name: 'All sessions' }).last().click();
+  await expect(page).toHaveURL('/sessions/');
+});
+
 test('print gives one slide per page', async ({ page }) => {
   await page.goto('/slides/2022-08-18-stable-memory/');
   await page.emulateMedia({ media: 'print' });
@@ -104,6 +112,10 @@ test('the timeline shows the months without a session and filters by topic', asy
     expect(topics.split(' ')).toContain('sharding');
   }
   await expect(page.locator('.topic-filter__status')).toHaveText(`${n} session${n === 1 ? '' : 's'} about sharding.`);
+  // Years without a matching session fold away with their months.
+  for (const year of await page.locator('.timeline-year').all()) {
+    expect(await year.isVisible()).toBe((await year.locator('.session-card:visible').count()) > 0);
+  }
   await page.goBack();
   await expect(page.locator('.session-card:visible')).toHaveCount(all);
 });
