@@ -163,6 +163,33 @@ describe('sharding index', () => {
     expect(await index.actor.getConfig()).toEqual(current);
   });
 
+  it('a burst of puts at the capacity boundary creates one bucket and asks the rest to retry', async () => {
+    await configure({ bucketCapacity: 1n });
+    const user = actorAs(pic, index, alice);
+    const burst = await Promise.all(['k1', 'k2', 'k3'].map((key) => user.put(key, 'v')));
+    const refused = burst.filter((r) => 'err' in r).map((r) => errorOf(r));
+    expect(burst.filter((r) => 'ok' in r)).toHaveLength(1);
+    expect(refused.map((e) => e.kind)).toEqual(['rateLimited', 'rateLimited']);
+    expect(refused[0].text).toContain('"retryAfterSeconds":"1"');
+    expect(await user.listBuckets()).toHaveLength(1);
+    // Retried one by one, each key gets a bucket of its own (capacity 1).
+    for (const [i, result] of burst.entries()) if ('err' in result) unwrap(await user.put(`k${i + 1}`, 'v'), `retry k${i + 1}`);
+    expect((await user.listBuckets()).map((b) => b.keys)).toEqual([1n, 1n, 1n]);
+  });
+
+  it('writes from all callers together are rate-limited', async () => {
+    const user = actorAs(pic, index, alice);
+    unwrap(await user.put('busy', 'first write'), 'first put');
+    // Updates of an existing key, all at once: the limit counts them however they arrive.
+    const accepted = await Promise.all(Array.from({ length: 299 }, (_, i) => user.put('busy', `write ${i}`)));
+    expect(accepted.filter((r) => 'ok' in r)).toHaveLength(299);
+    const refused = errorOf(await actorAs(pic, index, bob).put('other', 'v'));
+    expect(refused.kind).toBe('rateLimited');
+    expect(refused.text).toContain('300 writes a minute');
+    await pic.advanceTime(60_000);
+    unwrap(await actorAs(pic, index, bob).put('other', 'v'), 'put after a minute');
+  });
+
   it('a controller upgrades every bucket and the keys stay', async () => {
     await configure({ bucketCapacity: 2n });
     const user = actorAs(pic, index, alice);

@@ -16,7 +16,8 @@
 /// entry per bucket instead of per key.
 ///
 /// Public, so it defends itself: key and value sizes, entries per caller,
-/// total buckets and cycles per bucket are capped; only controllers configure.
+/// total buckets, cycles per bucket and writes per minute are capped; only
+/// controllers configure.
 import Map "mo:core/Map";
 import List "mo:core/List";
 import Array "mo:core/Array";
@@ -25,6 +26,7 @@ import Nat "mo:core/Nat";
 import Principal "mo:core/Principal";
 import Error "mo:core/Error";
 import Errors "../lib/Errors";
+import RateLimit "../lib/RateLimit";
 import RuntimeStats "../lib/RuntimeStats";
 import Sharding "../lib/Sharding";
 import Bucket "../sharding-bucket/main";
@@ -63,6 +65,19 @@ persistent actor ShardingIndex {
     maxBuckets = 10;
     maxEntriesPerCaller = 20;
     cyclesPerBucket = 1_000_000_000_000;
+  };
+
+  /// Writes (put, delete) from all callers together per minute. Per-caller limits do not
+  /// stop a stranger with many principals; this bounds the cycles writes can burn.
+  let writesPerMinute = 300;
+  let writeLimit = RateLimit.new(writesPerMinute, 60);
+
+  func admitWrite() : ?Error = switch (RateLimit.takeNow(writeLimit)) {
+    case (#ok) null;
+    case (#wait(seconds)) ?#rateLimited({
+      message = "the index takes at most " # Nat.toText(writesPerMinute) # " writes a minute from all callers together";
+      retryAfterSeconds = seconds;
+    });
   };
 
   let buckets = List.empty<Slot>();
@@ -121,6 +136,7 @@ persistent actor ShardingIndex {
   public shared ({ caller }) func put(key : Text, value : Text) : async Sharding.PutResult {
     switch (Sharding.checkKey(key)) { case (?error) return #err(error); case null {} };
     switch (Sharding.checkValue(value)) { case (?error) return #err(error); case null {} };
+    switch (admitWrite()) { case (?error) return #err(error); case null {} };
     switch (Map.get(directory, Text.compare, key)) {
       case (?route) {
         if (route.owner != caller) return #err(#notAuthorized("the key \"" # key # "\" belongs to another caller"));
@@ -165,6 +181,7 @@ persistent actor ShardingIndex {
       case null return #err(#notFound("no key \"" # key # "\""));
     };
     if (route.owner != caller) return #err(#notAuthorized("the key \"" # key # "\" belongs to another caller"));
+    switch (admitWrite()) { case (?error) return #err(error); case null {} };
     let slot = List.at(buckets, route.bucket);
     let result = try { await slot.bucket.remove(key) } catch (error) {
       return #err(#unavailable("bucket " # Nat.toText(route.bucket) # " did not answer: " # Error.message(error)));
