@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseFrontmatter } from 'astro/markdown';
 import type { z } from 'astro/zod';
 import type { Entry } from '../../src/lib/content-checks.ts';
-import { patternSchema, sessionSchema, slidesSchema } from '../../src/lib/schemas.ts';
+import { glossarySchema, patternSchema, sessionSchema, slidesSchema } from '../../src/lib/schemas.ts';
 
 export const contentDir = join(import.meta.dirname, '../../content');
 
@@ -26,10 +26,29 @@ function loadDir<S extends z.ZodType>(dir: string, ext: string, schema: S): (Ent
   });
 }
 
+/** content/glossary.yaml, a YAML list (Astro's file() loader reads it the same way). */
+function loadGlossary() {
+  let text: string;
+  try {
+    text = readFileSync(join(contentDir, 'glossary.yaml'), 'utf8');
+  } catch {
+    return [];
+  }
+  // Astro's YAML reader is exposed through its frontmatter parser.
+  const items: unknown = parseFrontmatter(`---\n${text}\n---\n`).frontmatter;
+  if (!Array.isArray(items)) throw new Error('content/glossary.yaml: expected a YAML list of terms');
+  return items.map((item, i) => {
+    const parsed = glossarySchema.safeParse(item);
+    if (!parsed.success) throw new Error(`content/glossary.yaml entry ${i + 1}: ${parsed.error.message}`);
+    return { id: parsed.data.id, filePath: 'content/glossary.yaml', data: parsed.data };
+  });
+}
+
 export function loadContent() {
   return {
     sessions: loadDir('sessions', '.mdx', sessionSchema),
     slides: loadDir('slides', '.md', slidesSchema),
     patterns: loadDir('patterns', '.mdx', patternSchema),
+    glossary: loadGlossary(),
   };
 }
