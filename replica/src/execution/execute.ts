@@ -37,6 +37,12 @@ export interface ExecuteOptions {
   priorInstructions?: bigint;
   /** The canister's wasm_memory_limit in bytes (0: none); checked before the message's changes are kept. */
   wasmMemoryLimit?: bigint;
+  /**
+   * Part of a composite query: changes stay in the live memory for the rest of the query but
+   * never reach the committed state (the shadow copy), which the query's end restores; a trap
+   * puts heap and stable memory back to that committed state.
+   */
+  sandbox?: boolean;
 }
 
 export function execute(canister: Canister, ctx: MessageContext, entry: Entry, options: ExecuteOptions): ExecutionResult {
@@ -45,7 +51,8 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
   const started = performance.now();
   instance.beginMessage();
   const balance = canister.balance;
-  canister.stable.begin();
+  const sandbox = options.sandbox === true;
+  if (!sandbox) canister.stable.begin();
   const counter = instance.counter;
   if (counter) counter.value = options.budget;
   const used = () => (counter ? options.budget - (counter.value as bigint) : 0n);
@@ -71,7 +78,14 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
     };
   }
   const instructions = used() < 0n ? options.budget : used();
-  if (trap || !options.persist) {
+  if (sandbox) {
+    if (trap) {
+      instance.rollbackMessage();
+      canister.stable.rollback(); // the query's journal: back to the committed state
+      canister.stable.begin();
+      canister.balance = balance;
+    }
+  } else if (trap || !options.persist) {
     instance.rollbackMessage();
     canister.stable.rollback();
     canister.balance = balance;

@@ -65,14 +65,15 @@ function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, call
     return outcomeOf(c, ctx, result) ?? didNotReply(id);
   }
 
-  // The canister's state evolves across the method and its callbacks, then is discarded.
+  // The canister's state evolves across the method and its callbacks, then is discarded: the
+  // executions run sandboxed (live memory only), and the end restores the committed state.
   const instance = c.instance!;
-  const heap = instance.snapshot();
+  instance.beginMessage();
   const balance = c.balance;
   c.stable.begin();
   try {
     const ctx = s.newContext(c, 'CQ', { caller, arg, methodName: method, dataCertificate });
-    const first = s.run(c, ctx, { export: `canister_composite_query ${method}` }, true, { method });
+    const first = s.run(c, ctx, { export: `canister_composite_query ${method}` }, 'sandbox', { method });
     const direct = outcomeOf(c, ctx, first);
     if (direct) return direct;
     // performance_counter(1) spans the method and its callbacks (not the downstream calls).
@@ -104,10 +105,10 @@ function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, call
         callContextInstructions: spent,
       });
       const label = `${method} ${isReply ? 'reply' : 'reject'} callback from ${s.canisters.get(callee)?.name ?? callee}.${call.method}`;
-      const result = s.run(c, cbCtx, { closure: isReply ? call.reply : call.reject }, true, { method: label });
+      const result = s.run(c, cbCtx, { closure: isReply ? call.reply : call.reject }, 'sandbox', { method: label });
       spent += result.instructions;
       if (result.trap) {
-        if (call.cleanup) s.run(c, s.newContext(c, 'C', { caller, methodName: method }), { closure: call.cleanup }, true, { method: `${method} cleanup` });
+        if (call.cleanup) s.run(c, s.newContext(c, 'C', { caller, methodName: method }), { closure: call.cleanup }, 'sandbox', { method: `${method} cleanup` });
         if (pending.length === 0) return outcomeOf(c, cbCtx, result)!;
         continue;
       }
@@ -117,7 +118,7 @@ function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, call
     }
     return didNotReply(id);
   } finally {
-    instance.restore(heap);
+    instance.rollbackMessage();
     c.stable.rollback();
     c.balance = balance;
   }

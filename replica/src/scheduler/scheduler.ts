@@ -84,7 +84,8 @@ export class Scheduler {
   }
 
   /** Executes an entry point and logs one line for it. */
-  run(canister: Canister, ctx: MessageContext, entry: Entry, persist: boolean, label: { method: string; callerName?: string }, priorInstructions = 0n): ExecutionResult {
+  /** `persist`: true keeps the changes, false discards them, 'sandbox' keeps them until the composite query ends (execute.ts). */
+  run(canister: Canister, ctx: MessageContext, entry: Entry, persist: boolean | 'sandbox', label: { method: string; callerName?: string }, priorInstructions = 0n): ExecutionResult {
     const full = this.budgetFor(ctx.kind);
     const budget = full > priorInstructions ? full - priorInstructions : 0n;
     // Update-type executions prepay their whole instruction budget and get the unused part
@@ -101,7 +102,7 @@ export class Scheduler {
     }
     // wasm_memory_limit binds replicated executions; queries may use more (interface spec, canister settings).
     const wasmMemoryLimit = ctx.replicated ? canister.settings.wasmMemoryLimit : undefined;
-    const result: ExecutionResult = execute(canister, ctx, entry, { persist, budget, wasmMemoryLimit, priorInstructions });
+    const result: ExecutionResult = execute(canister, ctx, entry, { persist: persist !== false, sandbox: persist === 'sandbox', budget, wasmMemoryLimit, priorInstructions });
     if (payment) result.cycles = payment.settle(result.instructions).charged;
     const caller = label.callerName ?? this.callerName(ctx.caller);
     let outcome: string;
