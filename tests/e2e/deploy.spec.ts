@@ -2,15 +2,28 @@
 // built for it and uploaded into the asset canister; then Chromium opens the site through the
 // replica's HTTP gateway (`<id>.localhost`, which Chromium resolves to loopback), clicks through
 // pages under the site's Content-Security-Policy, runs a demo, and a second deploy uploads nothing.
-// Own port and state directory, so it never touches a replica `npm start` runs on 4943.
+// Own free port and state directory per run, so it never touches a replica `npm start` runs on
+// 4943, nor another test run in the same tree.
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
-const work = join(repoRoot, '.cache/e2e-deploy');
-const port = Number(process.env.WG_DEPLOY_E2E_PORT ?? 4961);
+const work = join(repoRoot, `.cache/e2e-deploy/run-${process.pid}`);
+let port = 0;
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port: free } = server.address() as { port: number };
+      server.close(() => resolvePromise(free));
+    });
+  });
+}
 
 interface DeployRun {
   code: number | null;
@@ -47,6 +60,7 @@ test.describe.configure({ mode: 'serial', timeout: 20 * 60_000 });
 test.beforeAll(async ({}, testInfo) => {
   // A whole deploy: demo canisters, a site build and the upload take minutes on a busy machine.
   testInfo.setTimeout(20 * 60_000);
+  port = await freePort();
   rmSync(work, { recursive: true, force: true });
   first = await runDeploy([]);
   replicaPid = Number(/stop it with: kill (\d+)/.exec(first.output)?.[1]) || undefined;
@@ -65,6 +79,7 @@ test.afterAll(() => {
       // already gone
     }
   }
+  rmSync(work, { recursive: true, force: true });
 });
 
 /** Collects what would mean a broken deploy: CSP refusals, script errors, failed requests. */
