@@ -152,6 +152,18 @@ async function installedModuleHash(agent: HttpAgent, id: string): Promise<string
   }
 }
 
+/** True when the installed module answers `upload_status`, a query only canisters/assets has. */
+async function runsOurAssetCanister(agent: HttpAgent, id: string): Promise<boolean> {
+  const probe: IDL.InterfaceFactory = ({ IDL }) =>
+    IDL.Service({ upload_status: IDL.Func([], [IDL.Record({ open_batches: IDL.Nat, pending_chunks: IDL.Nat, pending_bytes: IDL.Nat })], ['query']) });
+  try {
+    await Actor.createActor<{ upload_status: () => Promise<unknown> }>(probe, { agent, canisterId: id }).upload_status();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Creates (local), installs or upgrades the asset canister; returns its id and what happened. */
 export async function deployAssetCanister(agent: HttpAgent, network: 'local' | 'ic', knownId: string | undefined): Promise<{ id: string; action: string; wasmBytes: number }> {
   const built = await buildAssetCanister({ check: true });
@@ -178,6 +190,13 @@ export async function deployAssetCanister(agent: HttpAgent, network: 'local' | '
     return { id, action: 'unchanged', wasmBytes: built.wasm.length };
   } else {
     action = hash ? 'upgraded' : 'installed';
+    if (hash && !(await runsOurAssetCanister(agent, id))) {
+      // An upgrade from another program (e.g. dfx's Rust asset canister) would not keep its state.
+      throw new DeployError(
+        `${SITE_CANISTER} (${id}) runs a different program than canisters/assets (module ${hash.slice(0, 12)}…), e.g. DFINITY's asset canister from \`dfx deploy\`. ` +
+          'Keep deploying it with dfx/icp-cli, or empty it first (`dfx canister uninstall-code site` / `icp canister uninstall site`) and run this deploy again.',
+      );
+    }
   }
   const mode = action === 'upgraded'
     ? { upgrade: [{ skip_pre_upgrade: [], wasm_memory_persistence: [{ keep: null }] }] } // enhanced orthogonal persistence keeps the heap
