@@ -384,7 +384,7 @@ class BodyRewriter {
   private readonly memory64ByIndex: boolean[];
   private readonly table64ByIndex: boolean[];
   private readonly out = new ByteWriter(1 << 16);
-  private local = new Uint8Array(5);
+  private local: Uint8Array = new Uint8Array(5);
   // Injection points of the current body: positions, costs, kinds. Reused between bodies.
   private pos = new Int32Array(1024);
   private costs = new Float64Array(1024);

@@ -271,7 +271,7 @@ export function parseModule(bytes: Uint8Array): WasmModule {
           else if (kind === 2) desc = { kind: 2, memory: readLimits(s) };
           else if (kind === 3) desc = { kind: 3, global: { valType: s.u8(), mutable: s.u8() === 1 } };
           else if (kind === 4) desc = { kind: 4, tag: { attribute: s.u8(), typeIndex: s.u32() } };
-          else s.fail(`import ${module}.${name}: unknown kind ${kind}`);
+          else throw s.fail(`import ${module}.${name}: unknown kind ${kind}`);
           m.imports.push({ module, name, desc });
         }
         break;
