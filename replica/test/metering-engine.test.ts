@@ -74,6 +74,15 @@ describe.each(['eop', 'classic'] as const)('a Motoko loop (%s)', (mode) => {
     expect(b0 - r0).toBeGreaterThanOrEqual(0n);
     expect(b0 - r0).toBeLessThan(200n);
     expect(await blocks.spin(1000n)).toBe(await reference.spin(1000n));
+    // Beyond loops: B-tree inserts (allocation, calls through tables, bulk copies). mapInsert
+    // reports the counter difference across its work; both canisters run the same sequence.
+    const inserts = async (actor: Work) => {
+      const zero = await actor.mapInsert(0n);
+      const out: bigint[] = [];
+      for (const n of [50n, 50n, 200n]) out.push((await actor.mapInsert(n)) - zero);
+      return out;
+    };
+    expect(await inserts(blocks)).toEqual(await inserts(reference));
   });
 });
 
