@@ -44,9 +44,12 @@ export function azleWork(): Uint8Array {
   const key = createHash('sha256').update(source).update(AZLE_VERSION).digest('hex').slice(0, 16);
   const cached = join(azleHome, `metering-${key}.wasm`);
   if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
-  if (!existsSync(join(azleHome, 'node_modules/azle/package.json'))) {
+  if (!existsSync(join(azleHome, 'node_modules/.bin/azle'))) {
     mkdirSync(azleHome, { recursive: true });
-    run('flock', ['/tmp/npm.lock', 'npm', 'install', '--prefix', azleHome, '--ignore-scripts', '--no-audit', '--no-fund', `azle@${AZLE_VERSION}`], repoRoot);
+    // Checked again under the lock: another test worker may be installing it right now.
+    const marker = join(azleHome, 'node_modules/.bin/azle');
+    run('flock', ['/tmp/npm.lock', 'sh', '-c',
+      `test -e "${marker}" || npm install --prefix "${azleHome}" --ignore-scripts --no-audit --no-fund azle@${AZLE_VERSION}`], repoRoot);
   }
   // Azle builds from a dfx.json entry in the working directory and resolves `azle` from there.
   const buildDir = join(azleHome, `metering-build-${key}`);
