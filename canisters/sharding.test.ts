@@ -156,6 +156,14 @@ describe('sharding index', () => {
     expect(await user.listBuckets()).toHaveLength(2);
   });
 
+  it('the index refuses to create a bucket it cannot pay for', async () => {
+    const poor = await deploy<IndexService>(pic, 'sharding-index', { cycles: 1_200_000_000_000n });
+    const refused = errorOf(await actorAs(pic, poor, alice).put('k', 'v'));
+    expect(refused.kind).toBe('limitReached');
+    expect(refused.text).toContain('too few to give a new bucket');
+    expect(await poor.actor.listBuckets()).toEqual([]);
+  });
+
   it('only controllers configure the index, within its ceilings', async () => {
     const current = await index.actor.getConfig();
     expect(errorOf(await actorAs(pic, index, alice).configure({ ...current, bucketCapacity: 1n })).kind).toBe('notAuthorized');

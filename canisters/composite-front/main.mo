@@ -18,6 +18,7 @@ import Nat "mo:core/Nat";
 import Nat64 "mo:core/Nat64";
 import Principal "mo:core/Principal";
 import Error "mo:core/Error";
+import Cycles "mo:core/Cycles";
 import IC "mo:core/InternetComputer";
 import Errors "../lib/Errors";
 import Search "../lib/Search";
@@ -63,6 +64,8 @@ persistent actor CompositeFront {
   };
 
   let maxPartitions = 8;
+  /// Cycles the front keeps for itself after paying for its partitions.
+  let cyclesReserve = 500_000_000_000;
   let maxDocuments = 10_000;
 
   var partitions : [Partition.Partition] = [];
@@ -75,6 +78,11 @@ persistent actor CompositeFront {
     if (partitions.size() > 0 or settingUp) return #err(#invalidArgument("the partitions exist already (" # Nat.toText(partitions.size()) # ")"));
     if (args.partitions == 0 or args.partitions > maxPartitions) return #err(#invalidArgument("partitions must be between 1 and " # Nat.toText(maxPartitions)));
     if (args.documentsPerPartition == 0 or args.documentsPerPartition > maxDocuments) return #err(#invalidArgument("documentsPerPartition must be between 1 and " # Nat.toText(maxDocuments)));
+    let needed = args.partitions * args.cyclesPerPartition + cyclesReserve;
+    if (Cycles.balance() < needed) return #err(#limitReached(
+      "the front holds " # Nat.toText(Cycles.balance()) # " cycles; " # Nat.toText(args.partitions) # " partitions of " #
+      Nat.toText(args.cyclesPerPartition) # " plus a reserve of " # Nat.toText(cyclesReserve) # " need " # Nat.toText(needed)
+    ));
     settingUp := true;
     let created = List.empty<Partition.Partition>();
     for (index in Nat.range(0, args.partitions)) {

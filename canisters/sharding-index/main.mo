@@ -25,6 +25,7 @@ import Text "mo:core/Text";
 import Nat "mo:core/Nat";
 import Principal "mo:core/Principal";
 import Error "mo:core/Error";
+import Cycles "mo:core/Cycles";
 import Errors "../lib/Errors";
 import RateLimit "../lib/RateLimit";
 import RuntimeStats "../lib/RuntimeStats";
@@ -54,6 +55,10 @@ persistent actor ShardingIndex {
 
   type Slot = { bucket : Bucket.Bucket; var keys : Nat };
   type Route = { bucket : Nat; owner : Principal };
+
+  /// Cycles the index keeps for itself when paying for a new bucket, so creating buckets
+  /// can never leave it frozen.
+  let cyclesReserve = 500_000_000_000;
 
   /// Ceilings a controller cannot configure past.
   let ceilingCapacity = 1_000;
@@ -119,6 +124,12 @@ persistent actor ShardingIndex {
       return #err(#limitReached("all " # Nat.toText(config.maxBuckets) # " buckets are full (" # Nat.toText(config.bucketCapacity) # " keys each); delete keys to make room"));
     };
     if (creatingBucket) return #err(#rateLimited({ message = "a new bucket is being created; try again in a moment"; retryAfterSeconds = 1 }));
+    if (Cycles.balance() < config.cyclesPerBucket + cyclesReserve) {
+      return #err(#limitReached(
+        "the index holds " # Nat.toText(Cycles.balance()) # " cycles, too few to give a new bucket " # Nat.toText(config.cyclesPerBucket) #
+        " and keep " # Nat.toText(cyclesReserve) # " for itself; top it up (e.g. dfx canister deposit-cycles)"
+      ));
+    };
     creatingBucket := true;
     let index = List.size(buckets);
     try {
