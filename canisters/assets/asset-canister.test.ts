@@ -117,6 +117,19 @@ describe('uploads and read-back', () => {
     expect((await actor.upload_status()).pending_chunks).toBe(0n);
   });
 
+  test('list pages with start and length (and lists everything without them, as @dfinity/assets calls it)', async () => {
+    const { actor } = await freshCanister();
+    for (const name of ['a', 'b', 'c', 'd']) await actor.store({ key: `/${name}.txt`, content: utf8(name), content_type: 'text/plain', content_encoding: 'identity', sha256: [] });
+    expect((await actor.list({ start: [], length: [] })).map((a) => a.key)).toEqual(['/a.txt', '/b.txt', '/c.txt', '/d.txt']);
+    expect((await actor.list({ start: [1n], length: [2n] })).map((a) => a.key)).toEqual(['/b.txt', '/c.txt']);
+  });
+
+  test('one caller cannot hold more than 32 open batches', async () => {
+    const { actor } = await freshCanister();
+    for (let i = 0; i < 32; i++) await actor.create_batch({});
+    await expect(actor.create_batch({})).rejects.toThrow(/already has 32 open batches \(limit 32\)/);
+  });
+
   test('a chunk above the size limit is refused', async () => {
     const { actor } = await freshCanister();
     const { batch_id } = await actor.create_batch({});

@@ -422,14 +422,20 @@ shared ({ caller = installer }) persistent actor class Assets() {
   // ---------------------------------------------------------------------------------------
   // Reading back (@dfinity/assets list / get / get_chunk)
 
-  public query func list(_ : { start : ?Nat; length : ?Nat }) : async [AssetDetails] {
+  public query func list(args : { start : ?Nat; length : ?Nat }) : async [AssetDetails] {
     let out = List.empty<AssetDetails>();
+    let start = switch (args.start) { case (?s) s; case null 0 };
+    let length = switch (args.length) { case (?l) l; case null Map.size(assets) };
+    var index = 0;
     for (asset in Map.values(assets)) {
-      let encodings = Array.map<(Text, Encoding), AssetEncodingDetails>(
-        Map.toArray(asset.encodings),
-        func((name, e)) = { content_encoding = name; sha256 = ?e.sha256; length = e.totalLength; modified = e.modified },
-      );
-      List.add(out, { key = asset.key; content_type = asset.contentType; encodings; headers = ?asset.headers });
+      if (index >= start and index < start + length) {
+        let encodings = Array.map<(Text, Encoding), AssetEncodingDetails>(
+          Map.toArray(asset.encodings),
+          func((name, e)) = { content_encoding = name; sha256 = ?e.sha256; length = e.totalLength; modified = e.modified },
+        );
+        List.add(out, { key = asset.key; content_type = asset.contentType; encodings; headers = ?asset.headers });
+      };
+      index += 1;
     };
     List.toArray(out);
   };
