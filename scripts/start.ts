@@ -200,7 +200,8 @@ async function main(): Promise<void> {
     replica = await startLogged('replica', replicaArgs, process.env, /ready: (\S+)/, 60_000);
   }
   const replicaUrl = replica.match[1];
-  console.log(`      ${replicaUrl} (log: ${replica.logPath.replace(`${repoRoot}/`, '')})`);
+  // Progress lines name hosts without a scheme: the one URL to open is the last line's.
+  console.log(`      listening on ${new URL(replicaUrl).host} (log: ${replica.logPath.replace(`${repoRoot}/`, '')})`);
   done();
 
   done = step(3, 'Deploying the demo canisters');
@@ -211,7 +212,7 @@ async function main(): Promise<void> {
 
   done = step(4, 'Serving the local development identity provider');
   identityProvider = await startDevIdentityProvider({ host, port: idpPort });
-  console.log(`      ${identityProvider.url} (stands in for Internet Identity)`);
+  console.log(`      listening on ${new URL(identityProvider.url).host} (stands in for Internet Identity)`);
   done();
 
   const preview = process.argv.includes('--preview');
