@@ -101,9 +101,9 @@ describe('stable memory stores', () => {
   });
 
   it('classic upgrade cost grows with data while the Region\'s stays flat', async (context) => {
-    const costs: Record<string, bigint[]> = { 'stable-memory-classic': [], 'stable-memory-region': [] };
+    const costs: Record<StoreName, bigint[]> = { 'stable-memory-classic': [], 'stable-memory-region': [], 'stable-memory-eop': [] };
     for (const size of [200, 5000]) {
-      for (const name of ['stable-memory-classic', 'stable-memory-region'] as const) {
+      for (const name of storeNames) {
         const held = Number((await stores[name].actor.stats()).records);
         await addRecords(name, size - held);
         const report = await upgradeThroughLab(name);
@@ -124,6 +124,10 @@ describe('stable memory stores', () => {
     // not 25x; in absolute terms it stays a few hundred thousand instructions.
     expect(regionLarge).toBeLessThan(regionSmall * 2n);
     expect(classicLarge).toBeGreaterThan(regionLarge * 100n);
+    // Enhanced orthogonal persistence keeps the heap: nothing is written out or read back at all.
+    const [eopSmall, eopLarge] = costs['stable-memory-eop'];
+    expect(eopLarge).toBeLessThan((eopSmall * 11n) / 10n);
+    expect(classicLarge).toBeGreaterThan(eopLarge * 100n);
     // The history the page charts has both upgrades, in order.
     const history = await stores['stable-memory-classic'].actor.upgradeHistory();
     expect(history.map((h) => h.records)).toEqual([200n, 5000n]);
