@@ -72,8 +72,9 @@ describe('inline scripts in the CSP', () => {
     expect(inlineScriptHashes(html)).toEqual([expected('let a = 1;'), expected('import "/x.js"')].sort());
   });
 
-  test('hashes join script-src; a policy without script-src gets one', () => {
-    expect(withScriptHashes("default-src 'self'; script-src 'self' 'unsafe-inline'", ["'sha256-A'"])).toBe("default-src 'self'; script-src 'self' 'unsafe-inline' 'sha256-A'");
+  test('hashes replace unsafe-inline in script-src; a policy without script-src gets one', () => {
+    expect(withScriptHashes("default-src 'self'; script-src 'self' 'unsafe-inline'", ["'sha256-A'"])).toBe("default-src 'self'; script-src 'self' 'sha256-A'");
+    expect(withScriptHashes("script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'", [])).toBe("script-src 'self'; style-src 'unsafe-inline'");
     expect(withScriptHashes("default-src 'self'", ["'sha256-A'"])).toBe("default-src 'self'; script-src 'self' 'sha256-A'");
     expect(withScriptHashes("default-src 'self'", [])).toBe("default-src 'self'");
   });

@@ -168,14 +168,19 @@ export function inlineScriptHashes(html: string): string[] {
 }
 
 /**
- * The page's policy with its inline scripts' hashes in script-src. A CSP level 2+ browser that
- * sees a hash ignores 'unsafe-inline', so the page runs exactly its own inline scripts.
+ * The page's policy with exactly its own inline scripts allowed: their hashes join script-src and
+ * 'unsafe-inline' (the fallback the static rules carry for dfx users) goes, so an injected script
+ * cannot run even on a page without inline scripts.
  */
 export function withScriptHashes(csp: string, hashes: string[]): string {
-  if (hashes.length === 0) return csp;
   const directives = csp.split(';').map((d) => d.trim()).filter(Boolean);
   const index = directives.findIndex((d) => d.startsWith('script-src ') || d === 'script-src');
-  if (index < 0) directives.push(`script-src 'self' ${hashes.join(' ')}`);
-  else directives[index] = `${directives[index]} ${hashes.join(' ')}`;
+  if (index < 0) {
+    if (hashes.length === 0) return csp;
+    directives.push(`script-src 'self' ${hashes.join(' ')}`);
+  } else {
+    const sources = directives[index].split(/\s+/).filter((source) => source !== "'unsafe-inline'");
+    directives[index] = [...sources, ...hashes].join(' ');
+  }
   return directives.join('; ');
 }
