@@ -272,6 +272,15 @@ describe('instruction metering', () => {
     }
   });
 
+  it('reports the compilation charge the IC would deduct at install', () => {
+    // sum(n) has 19 instructions; the IC's instrumentation adds 10 per checked block (entry,
+    // loop head), 4 per other charged block (2 of them), a ~20-instruction helper; globals count
+    // 2 each (only its counter here). (19 + 28 + 20 + 2) x 6,000.
+    const r = instrumentModule(sumLoop);
+    expect(r.stats.wasmInstructions).toBe(19);
+    expect(r.compilationInstructions).toBe(69n * 6_000n);
+  });
+
   it('refuses to instrument a module twice', () => {
     const { wasm } = instrumentModule(sumLoop);
     expect(() => instrumentModule(wasm)).toThrow(/already exports `__ic_instructions_left`/);

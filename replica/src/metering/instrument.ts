@@ -120,8 +120,28 @@ export interface InstrumentResult {
   tableExport?: string;
   /** Global index -> export name, for the mutable globals we exported. */
   mutableGlobalExports: Map<number, string>;
-  stats: { functions: number; blocks: number; checks: number; dynamicCharges: number; milliseconds: number };
+  stats: {
+    functions: number;
+    blocks: number;
+    checks: number;
+    dynamicCharges: number;
+    /** Instructions in the module's function bodies before instrumentation. */
+    wasmInstructions: number;
+    milliseconds: number;
+  };
+  /**
+   * What the IC charges to compile this module at install, in instructions: 6,000 per Wasm
+   * instruction of the instrumented module plus 2 per global (embedders.rs
+   * DEFAULT_COST_TO_COMPILE_WASM_INSTRUCTION; instrumentation.rs counts after instrumenting).
+   * Counted as the IC's instrumentation would have grown the module (4 instructions per charged
+   * block, 10 per checked one, 1 or 3 per bulk operation), not as ours does. The IC deducts it
+   * from the install_code budget; 0 when not metering block by block.
+   */
+  compilationInstructions: bigint;
 }
+
+/** dfinity/ic rs/config/src/embedders.rs, DEFAULT_COST_TO_COMPILE_WASM_INSTRUCTION. */
+export const COST_TO_COMPILE_WASM_INSTRUCTION = 6_000n;
 
 const DEFAULT_INITIAL_BUDGET = 300_000_000_000n;
 /** Sizes from 2^62 up are certain to exceed any budget; charging them would overflow the i64. */
@@ -155,7 +175,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
 
   const memory64ByIndex = memories.map((l) => (l.flags & 0x04) !== 0);
   const table64ByIndex = tables.map((t) => (t.limits.flags & 0x04) !== 0);
-  const stats = { functions: m.code.length, blocks: 0, checks: 0, dynamicCharges: 0, milliseconds: 0 };
+  const stats = { functions: m.code.length, blocks: 0, checks: 0, dynamicCharges: 0, wasmInstructions: 0, milliseconds: 0 };
+  let compilationInstructions = 0n;
 
   if (meter && granularity === 'instruction') {
     for (const body of m.code) {
@@ -190,6 +211,11 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     stats.blocks = rewriter.blocks;
     stats.checks = rewriter.checks;
     stats.dynamicCharges = rewriter.dynamicCharges;
+    stats.wasmInstructions = rewriter.instructions;
+    // The IC's instrumented size: original instructions, its injected ones (see above), its
+    // bulk-charging helper (~20 instructions) and 3 per memory.grow; 2 per global plus its counter.
+    const icInstrumented = rewriter.instructions + rewriter.icInjected + 20 + 3 * rewriter.memoryGrows;
+    compilationInstructions = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt(icInstrumented + 2 * (counts.globals + m.globals.length + 1));
     appendHelper(m, counterGlobal);
     if (guardHeap) appendGrowGuard(m, memory64, limitGlobal, refusedGlobal);
   }
@@ -225,6 +251,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     memory64,
     mutableGlobalExports: new Map(),
     stats,
+    compilationInstructions,
   };
   if (guardHeap) result.wasmMemoryLimit = { limitExport: WASM_MEMORY_LIMIT_EXPORT, refusedExport: WASM_MEMORY_REFUSED_EXPORT };
 
@@ -376,6 +403,10 @@ class BodyRewriter {
   blocks = 0;
   checks = 0;
   dynamicCharges = 0;
+  /** Instructions seen in all bodies, and what the IC's own injection would add to them. */
+  instructions = 0;
+  icInjected = 0;
+  memoryGrows = 0;
   private readonly cost: Uint16Array;
   private readonly fdCost: Uint16Array;
   private readonly counterLeb: Uint8Array;
@@ -457,6 +488,7 @@ class BodyRewriter {
     let current = this.push(r.pos, ENTRY);
     this.costs[current] = 1;
     while (r.pos < r.end) {
+      this.instructions++;
       const start = r.pos;
       const op = bytes[r.pos++];
       let imm: number;
@@ -556,6 +588,7 @@ class BodyRewriter {
           this.push(r.pos, AFTER_CALL);
           break;
         case 0x40: // memory.grow
+          this.memoryGrows++;
           if (r.u32() === 0 && this.growGuardLeb) this.push(start, BEFORE_GROW);
           break;
         default:
@@ -605,6 +638,7 @@ class BodyRewriter {
       switch (kind) {
         case STATIC:
           this.blocks++;
+          this.icInjected += 4;
           w.u8(0x20); w.bytes(local); // local.get
           w.u8(0x42); w.sNum(cost); // i64.const cost
           w.u8(0x7d); // i64.sub
@@ -614,6 +648,7 @@ class BodyRewriter {
         case REENTRANT:
           this.blocks++;
           this.checks++;
+          this.icInjected += 10;
           if (kind === ENTRY) {
             w.u8(0x23); w.bytes(counter); // global.get
           } else {
@@ -634,6 +669,7 @@ class BodyRewriter {
           break;
         case DYNAMIC32:
         case DYNAMIC64:
+          this.icInjected += kind === DYNAMIC32 ? 3 : 1;
           w.u8(0x20); w.bytes(local);
           w.u8(0x24); w.bytes(counter);
           if (kind === DYNAMIC32) w.u8(0xad); // i64.extend_i32_u
