@@ -30,6 +30,11 @@
 // - The IC removes the start section and exports the start function as `canister_start`. We keep
 //   the start section by default and give the counter an initial value (`initialBudget`) so that
 //   instantiation can run it metered; `startFunction: 'export'` does what the IC does.
+// - Inside a function the counter lives in a local and is published to the global before calls,
+//   exits, loop heads and stops (BodyRewriter explains why). Totals are the IC's; only after an
+//   implicit trap (out-of-bounds access, division by zero) does the global lag a little.
+// - The IC follows each memory.grow with a host call that enforces the canister's memory
+//   settings; we guard it in Wasm against a limit global the host sets (`wasmMemoryLimit`).
 
 import { ByteReader, ByteWriter, WasmDecodeError } from './binary.ts';
 import {
