@@ -57,6 +57,22 @@ async function load(frame: DemoFrame): Promise<void> {
   const cards = h('div', { class: 'wg-cards wg-cards--three' });
   const chartSlot = h('div', { class: 'wg-demo__chart' });
 
+  /** One sentence comparing the stores' latest upgrades, when they held the same number of records. */
+  const compareLastUpgrades = (): string => {
+    const last = STORES.map(({ key, label }) => ({ label, cost: stats[key].lastUpgrade[0] }));
+    if (last.some((l) => !l.cost)) return 'Upgrade the stores to see what each upgrade costs.';
+    const [classic, region, eop] = last.map((l) => l.cost!);
+    if (classic.records !== region.records || classic.records !== eop.records || classic.records === 0n) {
+      return 'The latest upgrades ran with different record counts; add records and upgrade all three to compare them.';
+    }
+    const times = (a: bigint, b: bigint) => (b === 0n ? 'more than' : `${(Number(a) / Number(b)).toFixed(0)} times`);
+    return (
+      `With ${formatCount(classic.records)} records, the heap store's upgrade took ${formatInstructions(classic.totalInstructions)} instructions: ` +
+      `${times(classic.totalInstructions, region.totalInstructions)} the Region store's ${formatInstructions(region.totalInstructions)} ` +
+      `and ${times(classic.totalInstructions, eop.totalInstructions)} the orthogonal persistence store's ${formatInstructions(eop.totalInstructions)}.`
+    );
+  };
+
   const render = () => {
     cards.replaceChildren(
       ...STORES.map(({ key, label, className, canister }) => {
@@ -106,6 +122,7 @@ async function load(frame: DemoFrame): Promise<void> {
       }),
     );
     chartSlot.replaceChildren(
+      h('p', { class: 'wg-chart__summary' }, compareLastUpgrades()),
       lineChart({
         id: 'wg-sm-chart',
         title: 'Instructions an upgrade took, by records held',
@@ -182,6 +199,7 @@ async function load(frame: DemoFrame): Promise<void> {
     ),
     notReady.length ? h('p', { class: 'wg-verdict wg-verdict--bad' }, `The lab cannot upgrade ${notReady.join(', ')} yet: it has no module for it (npm start uploads them).`) : null,
     h('div', { class: 'wg-controls' }, h('label', { for: 'wg-sm-batch' }, 'Records per store'), batch, addButton, upgradeButton, resetButton),
+    h('p', { class: 'wg-card__sub' }, 'Everyone who opens this page shares these three stores, so the numbers may move between your clicks. The lab allows one upgrade per store every few seconds.'),
     cards,
     chartSlot,
   );

@@ -26,7 +26,7 @@ const M = { top: 16, right: 20, bottom: 44, left: 78 };
 function niceMax(value: number): number {
   if (value <= 0) return 1;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+  for (const step of [1, 2, 4, 5, 10]) if (step * magnitude >= value) return step * magnitude;
   return 10 * magnitude;
 }
 
