@@ -117,9 +117,17 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      console.log(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
     stopping = true;
     console.log(`\n${signal}: stopping`);
+    // Queued messages get a moment to finish; a canister stuck waiting must not hold Ctrl-C hostage.
+    setTimeout(() => {
+      console.log('still busy after 5 s: exiting anyway (the last durable commit stands)');
+      process.exit(1);
+    }, 5000).unref();
     await server.close();
     await replica.tearDown();
     if (flushTimer) clearInterval(flushTimer);
