@@ -86,7 +86,7 @@ export function managementActor(agent: HttpAgent): any {
     agent,
     canisterId: Principal.fromText('aaaaa-aa'),
     callTransform: (_method: string, args: any[]) => ({
-      effectiveCanisterId: args[0]?.canister_id ?? Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai'),
+      effectiveCanisterId: args[0]?.canister_id ?? args[0]?.target_canister ?? Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai'),
     }),
     queryTransform: (_method: string, args: any[]) => ({ effectiveCanisterId: args[0]?.canister_id }),
   } as any);
