@@ -82,6 +82,12 @@ test('sharding: sign in locally, add keys until a second bucket appears, read a 
   const root = await openDemo(page, '/patterns/index-bucket-sharding/', 'sharding');
   await expect(root.getByRole('button', { name: 'Add key' })).toBeDisabled();
 
+  // Cancelling in the identity provider's window reaches the page as auth-client's failure.
+  const cancelled = page.waitForEvent('popup');
+  await root.getByRole('button', { name: 'Sign in' }).click();
+  await (await cancelled).getByRole('button', { name: 'Cancel' }).click();
+  await expect(root.getByRole('status')).toContainText('Sign-in failed: The user cancelled sign-in');
+
   // Sign-in through auth-client and the local development identity provider (a real delegation).
   const popupPromise = page.waitForEvent('popup');
   await root.getByRole('button', { name: 'Sign in' }).click();
@@ -91,6 +97,10 @@ test('sharding: sign in locally, add keys until a second bucket appears, read a 
   await expect(principal).toBeVisible();
   const principalText = (await principal.getAttribute('data-principal'))!;
   expect(principalText).not.toBe('2vxsx-fae');
+  // The delegation is kept (auth-client's IndexedDB): a reload is still signed in as the same principal.
+  await page.reload();
+  await expect(root).toHaveAttribute('data-demo-status', 'ready');
+  await expect(root.locator('[data-principal]')).toHaveAttribute('data-principal', principalText);
 
   const map = root.getByRole('list', { name: 'Buckets' });
   for (let burst = 0; burst < 3 && (await numberIn(map, 'data-buckets')) < 2; burst++) {
