@@ -124,6 +124,21 @@ describe('a Motoko canister through @dfinity/agent 3.4.3', () => {
     expect(await actor.get()).toBe(before);
   });
 
+  it('installs through the chunk store (upload_chunk + install_chunked_code)', async () => {
+    const ic = managementActor(agent);
+    const wasm = await counterWasm();
+    const { canister_id } = await ic.provisional_create_canister_with_cycles({ amount: [], settings: [], specified_id: [], sender_canister_version: [] });
+    const half = Math.ceil(wasm.length / 2);
+    const hashes = [];
+    for (const chunk of [wasm.slice(0, half), wasm.slice(half)]) hashes.push(await ic.upload_chunk({ canister_id, chunk }));
+    const { sha256 } = await import('@noble/hashes/sha2.js');
+    await ic.install_chunked_code({
+      mode: { install: null }, target_canister: canister_id, store_canister: [], chunk_hashes_list: hashes,
+      wasm_module_hash: sha256(wasm), arg: new Uint8Array(IDL.encode([IDL.Nat], [42n])), sender_canister_version: [],
+    });
+    expect(await (Actor.createActor(counterIdl, { agent, canisterId: canister_id }) as any).get()).toBe(42n);
+  });
+
   it('stops and starts a canister from the agent; a stopped canister rejects calls', async () => {
     const ic = managementActor(agent);
     await ic.stop_canister({ canister_id: peerId });
