@@ -255,6 +255,9 @@ describe('the worker-thread BLS signer', () => {
     } finally {
       await worker.close();
     }
+    // Once the worker is gone, signing still works (in-process).
+    const hash = new Uint8Array(32).fill(6);
+    expect(toHex(await worker.sign(hash))).toBe(toHex(signStateRoot(keys, hash)));
   });
 });
 

@@ -3,7 +3,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { StateRootSigner } from '../certification/certifier.ts';
-import type { SubnetKeys } from '../certification/keys.ts';
+import { signStateRoot, type SubnetKeys } from '../certification/keys.ts';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -47,17 +47,24 @@ export async function startBlsWorker(keys: SubnetKeys): Promise<WorkerSigner> {
       else entry?.resolve(new Uint8Array(message.signature!));
     });
   });
-  worker.on('error', (error) => {
+  // If the worker dies, sign in-process from then on rather than leave certificates hanging.
+  let dead = false;
+  const fail = (error: Error) => {
+    dead = true;
     for (const entry of pending.values()) entry.reject(error);
     pending.clear();
-  });
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the BLS signing worker exited (code ${code})`)));
   return {
-    sign: (hash) =>
-      new Promise<Uint8Array>((resolve, reject) => {
+    sign: (hash) => {
+      if (dead) return signStateRoot(keys, hash);
+      return new Promise<Uint8Array>((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject });
         worker.postMessage({ id, hash });
-      }),
+      });
+    },
     close: async () => {
       await worker.terminate();
     },
