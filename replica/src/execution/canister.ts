@@ -127,6 +127,7 @@ export class Canister implements CanisterView {
       stable: () => canister.stable,
       memory64: module.info.memory64,
       counter: () => instance?.counter,
+      markDirty: (offset: number, length: number) => instance?.markDirty(offset, length),
     };
     instance = new WasmInstance(module, { ic0: systemApiImports(host, module.imports) });
     return instance;

@@ -2,6 +2,7 @@
 // must be able to capture and restore (heap, mutable globals) for atomic messages, upgrades and
 // snapshots (interface spec, "Abstract behaviour": a trap discards the message's state changes).
 import { INTERNAL_EXPORT } from './wasm-module.ts';
+import { DIRTY_EXPORT, DIRTY_OVERFLOW_SLOT, DIRTY_PAGE_BYTES } from './dirty-pages.ts';
 import { WASM_PAGE } from './stable-memory.ts';
 import type { LoadedModule } from './module.ts';
 import { CanisterTrap, type Closure } from '../system-api/context.ts';
@@ -28,6 +29,12 @@ export class WasmInstance {
   private shadow?: Uint8Array;
   private shadowGlobals: (number | bigint)[] = [];
   private shadowValid = false;
+  /** One byte per 64 KiB page of main memory, set when the page is written (dirty-pages.ts). */
+  private dirty?: Uint8Array;
+  /** Tests set this to compare the whole memory after every page-wise commit or rollback. */
+  static verifyDirtyTracking = false;
+  /** Bytes of main memory copied by commits and rollbacks so far (what dirty tracking saves shows here). */
+  copiedBytes = 0;
 
   constructor(module: LoadedModule, imports: WebAssembly.Imports) {
     this.module = module;
@@ -49,6 +56,48 @@ export class WasmInstance {
       if (global) this.globals.push(global);
     }
     this.counter = this.module.counterExport ? (ex[this.module.counterExport] as WebAssembly.Global) : undefined;
+    const map = ex[DIRTY_EXPORT] as WebAssembly.Memory | undefined;
+    this.dirty = map ? new Uint8Array(map.buffer) : undefined;
+  }
+
+  /** Records a write the host made into main memory (System API copies). */
+  markDirty(offset: number, length: number): void {
+    if (!this.dirty || length <= 0) return;
+    const first = Math.min(Math.floor(offset / DIRTY_PAGE_BYTES), DIRTY_OVERFLOW_SLOT);
+    const last = Math.min(Math.floor((offset + length - 1) / DIRTY_PAGE_BYTES), DIRTY_OVERFLOW_SLOT);
+    this.dirty.fill(1, first, last + 1);
+  }
+
+  /** Page-wise copying is possible: tracking is on, the size did not change, nothing overflowed the map. */
+  private pageWise(): boolean {
+    return this.dirty !== undefined && this.shadow !== undefined && this.shadow.length === this.memory.buffer.byteLength && this.dirty[DIRTY_OVERFLOW_SLOT] === 0;
+  }
+
+  /** Copies the marked pages from `from` to `to` and clears the marks. */
+  private copyDirtyPages(from: Uint8Array, to: Uint8Array): void {
+    const dirty = this.dirty!;
+    const pages = Math.min(Math.ceil(to.length / DIRTY_PAGE_BYTES), DIRTY_OVERFLOW_SLOT);
+    for (let p = 0; p < pages; p++) {
+      if (dirty[p] === 0) continue;
+      dirty[p] = 0;
+      const start = p * DIRTY_PAGE_BYTES;
+      const chunk = from.subarray(start, Math.min(start + DIRTY_PAGE_BYTES, from.length));
+      to.set(chunk, start);
+      this.copiedBytes += chunk.length;
+    }
+  }
+
+  private clearDirty(): void {
+    this.dirty?.fill(0);
+  }
+
+  private verify(what: string): void {
+    if (!WasmInstance.verifyDirtyTracking || !this.shadow) return;
+    const live = new Uint32Array(this.memory.buffer);
+    const shadow = new Uint32Array(this.shadow.buffer, this.shadow.byteOffset, this.shadow.length / 4);
+    for (let k = 0; k < live.length; k++) {
+      if (live[k] !== shadow[k]) throw new Error(`dirty-page tracking missed a write: after ${what}, byte ${k * 4} (page ${Math.floor((k * 4) / DIRTY_PAGE_BYTES)}) differs`);
+    }
   }
 
   runStart(): void {
@@ -91,23 +140,39 @@ export class WasmInstance {
 
   /** The message's changes stay: the shadow catches up with the live memory. */
   commitMessage(): void {
+    if (this.pageWise()) {
+      this.copyDirtyPages(new Uint8Array(this.memory.buffer), this.shadow!);
+      this.shadowGlobals = this.globals.map((g) => g.value);
+      this.verify('commit');
+      return;
+    }
     this.copyToShadow();
   }
 
   /** The message's changes go: the live memory and globals return to the shadow copy. */
   rollbackMessage(): void {
     const shadow = this.shadow!;
+    if (this.pageWise()) {
+      this.copyDirtyPages(shadow, new Uint8Array(this.memory.buffer));
+      this.globals.forEach((g, i) => (g.value = this.shadowGlobals[i]));
+      this.verify('rollback');
+      return;
+    }
+    this.clearDirty();
     if (this.memory.buffer.byteLength > shadow.length) this.instantiate();
     const live = new Uint8Array(this.memory.buffer);
     if (live.length < shadow.length) this.memory.grow((this.module.info.memory64 ? BigInt((shadow.length - live.length) / WASM_PAGE) : (shadow.length - live.length) / WASM_PAGE) as number);
     new Uint8Array(this.memory.buffer).set(shadow);
+    this.copiedBytes += shadow.length;
     this.globals.forEach((g, i) => (g.value = this.shadowGlobals[i]));
   }
 
   private copyToShadow(): void {
+    this.clearDirty();
     const live = new Uint8Array(this.memory.buffer);
     if (!this.shadow || this.shadow.length !== live.length) this.shadow = new Uint8Array(live.length);
     this.shadow.set(live);
+    this.copiedBytes += live.length;
     this.shadowGlobals = this.globals.map((g) => g.value);
   }
 

@@ -4,6 +4,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { canisterMetadata, exportedMethods, exposeInternals, parseModule, WasmFormatError, type ModuleInfo } from './wasm-module.ts';
 import { instrumentForMetering } from './metering-hook.ts';
+import { trackDirtyPages } from './dirty-pages.ts';
 
 export interface LoadedModule {
   /** The module exactly as installed (after gzip decompression). */
@@ -17,6 +18,8 @@ export interface LoadedModule {
   enhancedOrthogonalPersistence: boolean;
   /** Name of the exported instruction-budget global when metering is active (contract E). */
   counterExport?: string;
+  /** The module records the pages it writes (dirty-pages.ts), so rollback copies only those. */
+  dirtyTracking: boolean;
 }
 
 export class InvalidModuleError extends Error {
@@ -26,7 +29,7 @@ export class InvalidModuleError extends Error {
   }
 }
 
-const compiledCache = new Map<string, { compiled: WebAssembly.Module; counterExport?: string; info: ModuleInfo }>();
+const compiledCache = new Map<string, { compiled: WebAssembly.Module; counterExport?: string; info: ModuleInfo; dirtyTracking: boolean }>();
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
@@ -55,20 +58,49 @@ export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
       if (e instanceof WasmFormatError) throw new InvalidModuleError(e.message, { cause: e });
       throw e;
     }
-    const { bytes: metered, counterExport } = await instrumentForMetering(bytes);
-    const meteredInfo = metered === bytes ? info : parseModule(metered);
-    const rewritten = exposeInternals(metered, meteredInfo);
-    let compiled: WebAssembly.Module;
+    let metered: Uint8Array;
+    let counterExport: string | undefined;
     try {
-      compiled = await WebAssembly.compile(rewritten as BufferSource);
+      ({ bytes: metered, counterExport } = await instrumentForMetering(bytes));
     } catch (e) {
-      throw new InvalidModuleError(`Wasm validation failed: ${(e as Error).message}`, { cause: e });
+      throw new InvalidModuleError(`the module could not be instrumented for metering: ${(e as Error).message}`, { cause: e });
+    }
+    let tracked: Uint8Array | undefined;
+    try {
+      tracked = trackDirtyPages(metered);
+    } catch {
+      tracked = undefined; // rolled back by full copies instead
+    }
+    const prepare = (b: Uint8Array) => {
+      const i = b === bytes ? info : parseModule(b);
+      return { info: i, bytes: exposeInternals(b, i) };
+    };
+    let compiled: WebAssembly.Module | undefined;
+    let meteredInfo: ModuleInfo = info;
+    let dirtyTracking = false;
+    if (tracked) {
+      // Needs multi-memory (Node 24, current browsers); without it, fall back to full copies.
+      const t = prepare(tracked);
+      compiled = await WebAssembly.compile(t.bytes as BufferSource).catch(() => undefined);
+      if (compiled) {
+        meteredInfo = t.info;
+        dirtyTracking = true;
+      }
+    }
+    if (!compiled) {
+      const p = prepare(metered);
+      meteredInfo = p.info;
+      try {
+        compiled = await WebAssembly.compile(p.bytes as BufferSource);
+      } catch (e) {
+        throw new InvalidModuleError(`Wasm validation failed: ${(e as Error).message}`, { cause: e });
+      }
     }
     for (const imp of WebAssembly.Module.imports(compiled)) {
       if (imp.module !== 'ic0') throw new InvalidModuleError(`the module imports ${imp.module}.${imp.name}; a canister may only import from "ic0"`);
       if (imp.kind !== 'function') throw new InvalidModuleError(`the module imports ic0.${imp.name} as a ${imp.kind}; only functions are provided`);
     }
-    entry = { compiled, counterExport, info: meteredInfo };
+    entry = { compiled, counterExport, info: meteredInfo, dirtyTracking };
     if (compiledCache.size > 64) compiledCache.clear();
     compiledCache.set(key, entry);
   }
@@ -87,5 +119,6 @@ export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
     imports: WebAssembly.Module.imports(entry.compiled).map((i) => i.name),
     enhancedOrthogonalPersistence: canisterMetadata(entry.info, 'enhanced-orthogonal-persistence') !== undefined,
     counterExport: entry.counterExport,
+    dirtyTracking: entry.dirtyTracking,
   };
 }

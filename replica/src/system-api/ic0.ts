@@ -17,6 +17,8 @@ export interface ApiHost {
   memory64: boolean;
   /** The instance's instruction counter when metered (contract E), charged per System API call. */
   counter(): WebAssembly.Global | undefined;
+  /** Records that the host wrote into main memory, for page-wise rollback (dirty-pages.ts). */
+  markDirty(offset: number, length: number): void;
 }
 
 type ParamType = 'I' | 'i32' | 'i64';
@@ -66,6 +68,7 @@ function writeMem(host: ApiHost, ptr: number, data: Uint8Array, what: string): v
   if (ptr < 0 || ptr + data.length > m.length) {
     throw new CanisterTrap(`${what}: heap out of bounds (offset ${ptr}, size ${data.length}, heap size ${m.length} bytes)`);
   }
+  host.markDirty(ptr, data.length);
   m.set(data, ptr);
 }
 
