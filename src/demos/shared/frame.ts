@@ -108,7 +108,8 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
         await work();
       } catch (error) {
         const failure = describeFailure(error, network);
-        if (failure.kind === 'unreachable') showError(failure);
+        // The button just clicked disappears with the demo's body: focus moves to Retry.
+        if (failure.kind === 'unreachable') showError(failure, true);
         else frame.say(failure.message);
       } finally {
         if (button) {
@@ -119,13 +120,17 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
     },
   };
 
-  const showError = (failure: Failure) => {
+  let retried = false;
+  const showError = (failure: Failure, afterClick = retried) => {
     setStatus('error');
     errorText.replaceChildren(...withCode(failure.message));
     errorPanel.hidden = false;
+    // Retrying cannot conjure canister ids the build does not have.
+    retry.hidden = failure.kind === 'not-deployed';
     body.hidden = true;
     status.textContent = '';
-    retry.focus({ preventScroll: true });
+    // Keep the visitor's place after their own click on Retry; never grab focus on page load.
+    if (afterClick && !retry.hidden) retry.focus({ preventScroll: true });
   };
 
   const load = async () => {
@@ -148,7 +153,10 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
 
   for (const name of definition.canisters) fixed.push({ label: name, id: network.canisterIds[name] ?? 'not deployed on this network' });
   renderCanisters();
-  retry.addEventListener('click', () => void load());
+  retry.addEventListener('click', () => {
+    retried = true;
+    void load();
+  });
   slot.replaceChildren(root);
   void load();
   return frame;

@@ -39,7 +39,7 @@ export class NotDeployedError extends Error {
     super(
       network.name === 'local'
         ? `${canister} has no canister id on the ${describeNetwork(network)}. Start the site with \`npm start\`, which deploys the demo canisters and hands their ids to the site.`
-        : `${canister} is not deployed on the Internet Computer mainnet yet (no "ic" id in canister_ids.json when this site was built).`,
+        : `This demo is not deployed on the Internet Computer mainnet yet (this build has no mainnet id for ${canister} in canister_ids.json). To try it now, run \`npm start\` in a clone of the site's repository.`,
     );
     this.name = 'NotDeployedError';
     this.canister = canister;
