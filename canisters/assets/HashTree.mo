@@ -9,7 +9,6 @@ import Text "mo:core/Text";
 import Nat "mo:core/Nat";
 import Nat8 "mo:core/Nat8";
 import Array "mo:core/Array";
-import Order "mo:core/Order";
 import Sha256 "Sha256";
 import Cbor "Cbor";
 
@@ -136,17 +135,6 @@ module {
     };
   };
 
-  public func has(root : Node, path : [Blob]) : Bool {
-    var node = root;
-    for (label_ in path.vals()) {
-      switch (Map.get(node.children, Blob.compare, label_)) {
-        case null return false;
-        case (?c) node := c;
-      };
-    };
-    true;
-  };
-
   /// The root hash, recomputing only dirty nodes. Call at the end of every update that
   /// changed the tree (the result goes to CertifiedData.set).
   public func hash(node : Node) : Blob = refresh(node).hash;
@@ -176,8 +164,8 @@ module {
   };
 
   func buildForks(labeled : [Blob], from : Nat, to : Nat) : Forks {
-    if (to - from == 1) return #one(from);
-    let mid = from + (to - from) / 2;
+    if (to == from + 1) return #one(from);
+    let mid = (from + to) / 2;
     let left = buildForks(labeled, from, mid);
     let right = buildForks(labeled, mid, to);
     #fork(forkHash(forksHash(left, labeled), forksHash(right, labeled)), from, to, left, right);
@@ -285,7 +273,4 @@ module {
     };
     (false, lo);
   };
-
-  // Re-exported so callers need not import Order for this module's users.
-  public func compareLabels(a : Blob, b : Blob) : Order.Order = Blob.compare(a, b);
 };

@@ -15,7 +15,6 @@ import Iter "mo:core/Iter";
 import List "mo:core/List";
 import Map "mo:core/Map";
 import Nat "mo:core/Nat";
-import Nat8 "mo:core/Nat8";
 import Nat16 "mo:core/Nat16";
 import Nat64 "mo:core/Nat64";
 import Principal "mo:core/Principal";
