@@ -206,7 +206,14 @@ async function main(): Promise<void> {
 
   done = step(3, 'Deploying the demo canisters');
   const agent = await HttpAgent.create({ host: replicaUrl, identity: loadDeployer(), shouldFetchRootKey: true });
-  const { ids } = await deployDemoCanisters({ agent, network: 'local', built, knownIds: knownIds(), log: (line) => console.log(`    ${line}`) });
+  let ids: Record<string, string>;
+  try {
+    ({ ids } = await deployDemoCanisters({ agent, network: 'local', built, knownIds: knownIds(), log: (line) => console.log(`    ${line}`) }));
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}\nIf ${stateDir.replace(`${repoRoot}/`, '')}/ comes from another setup (another controller or replica), \`npm start -- --fresh\` starts over: it deletes that directory and deploys anew.`,
+    );
+  }
   writeFileSync(idsPath, `${JSON.stringify(Object.fromEntries(Object.entries(ids).map(([name, id]) => [name, { local: id }])), null, 2)}\n`);
   done();
 
