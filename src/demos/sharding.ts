@@ -30,6 +30,7 @@ async function load(frame: DemoFrame): Promise<void> {
   const valueInput = h('input', { id: 'wg-sh-value', type: 'text', maxlength: 200, size: 18, placeholder: 'its value' });
   const addButton = h('button', { type: 'submit', class: 'wg-button' }, 'Add key');
   const burstButton = h('button', { type: 'button', class: 'wg-button wg-button--quiet' }, `Add a burst of ${BURST} keys`);
+  const deleteButton = h('button', { type: 'button', class: 'wg-button wg-button--quiet' }, 'Delete my keys');
   const map = h('ol', { class: 'wg-buckets', 'aria-label': 'Buckets' });
   const mapSummary = h('p', { class: 'wg-map-summary' });
   const mineList = h('p', { class: 'wg-mine' });
@@ -51,7 +52,7 @@ async function load(frame: DemoFrame): Promise<void> {
         : `Reading is open to everyone. To add keys, sign in with ${frame.network.name === 'ic' ? 'Internet Identity' : 'the local development identity provider'}: keys belong to the principal that stored them, at most ${formatCount(config.maxEntriesPerCaller)} each.`,
     );
     signInButton.textContent = signedIn ? 'Sign out' : 'Sign in';
-    for (const control of [keyInput, valueInput, addButton, burstButton]) control.disabled = !signedIn;
+    for (const control of [keyInput, valueInput, addButton, burstButton, deleteButton]) control.disabled = !signedIn;
   };
 
   const renderMap = () => {
@@ -133,6 +134,7 @@ async function load(frame: DemoFrame): Promise<void> {
     valueInput,
     addButton,
     burstButton,
+    deleteButton,
   );
   addForm.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -163,6 +165,20 @@ async function load(frame: DemoFrame): Promise<void> {
         `Stored ${BURST - failed.length} of ${BURST} keys${created > 0 ? `; the index created ${created} new bucket${created === 1 ? '' : 's'}` : ''}.` +
           (failed.length ? ` Refused: ${(failed[0].reason as Error).message}` : ''),
       );
+    }),
+  );
+
+  // Buckets are shared by every visitor and capped in number; giving keys back keeps the demo
+  // usable for the next person (and frees this principal's quota).
+  deleteButton.addEventListener('click', () =>
+    frame.act(deleteButton, async () => {
+      const keys = mine.map((location) => location.key);
+      if (!keys.length) return frame.say('You have no keys to delete.');
+      frame.say(`Deleting your ${keys.length} keys…`);
+      const settled = await Promise.allSettled(keys.map(async (key) => unwrap('delete', await ownIndex!.delete(key))));
+      const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+      await refresh();
+      frame.say(`Deleted ${keys.length - failed.length} of ${keys.length} keys.${failed.length ? ` Refused: ${(failed[0].reason as Error).message}` : ''}`);
     }),
   );
 

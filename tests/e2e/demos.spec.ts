@@ -120,6 +120,13 @@ test('sharding: sign in locally, add keys until a second bucket appears, read a 
   await expect(viaIndex).toContainText(principalText);
   await expectAccessible(page, 'sharding');
   await screenshot(page, root, 'sharding');
+
+  // Giving the keys back: the index forgets them and this principal's quota is free again.
+  await root.getByRole('button', { name: 'Delete my keys' }).click();
+  await expect(root.getByRole('status')).toContainText(/Deleted (\d+) of \1 keys/);
+  await expect(root.getByText(/You have no keys yet/)).toBeVisible();
+  await root.getByRole('button', { name: 'Look it up both ways' }).click();
+  await expect(root.locator('[data-lookup="index"]')).toHaveAttribute('data-found', 'false');
 });
 
 test('a demo whose network is down says so, offers a retry, and recovers', async ({ page }) => {
