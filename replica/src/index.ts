@@ -384,6 +384,23 @@ export class Replica {
   }
 
   /**
+   * The canister log: debug_print lines and traps of replicated executions (management
+   * canister fetch_canister_logs, subject to log_visibility).
+   * @example
+   * for (const r of await pic.fetchCanisterLogs({ canisterId })) console.log(new TextDecoder().decode(r.content));
+   */
+  async fetchCanisterLogs(options: { canisterId: Principal; sender?: Principal }): Promise<{ idx: bigint; timestamp_nanos: bigint; content: Uint8Array }[]> {
+    const [argTypes, resultTypes] = managementMethods.fetch_canister_logs;
+    const bytes = await this.queryCall({
+      canisterId: Principal.managementCanister(),
+      method: 'fetch_canister_logs',
+      arg: new Uint8Array(IDL.encode([...argTypes], [{ canister_id: options.canisterId, filter: [] }])),
+      sender: options.sender,
+    });
+    return (IDL.decode([...resultTypes], bytes)[0] as { canister_log_records: { idx: bigint; timestamp_nanos: bigint; content: Uint8Array }[] }).canister_log_records;
+  }
+
+  /**
    * A canister's controllers.
    * @example
    * const [owner] = pic.getControllers(canisterId);

@@ -250,6 +250,21 @@ describe('management canister', () => {
     expect(await actor.get()).toBe(2n);
   });
 
+  it('fetch_canister_logs returns debug_print lines and traps to controllers', async () => {
+    const pic = await Replica.create({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
+    const { actor, canisterId } = await counterOn(pic);
+    await (actor as unknown as { print(t: string): Promise<void> }).print('first line');
+    await rejection((actor as unknown as { incThenTrap(): Promise<void> }).incThenTrap());
+    const records = await pic.fetchCanisterLogs({ canisterId, sender: alice });
+    const texts = records.map((r) => new TextDecoder().decode(r.content));
+    expect(texts).toContain('first line');
+    expect(texts.some((t) => t.startsWith('[TRAP]:') && t.includes('deliberate trap after writing'))).toBe(true);
+    expect(records.map((r) => r.idx)).toEqual(records.map((_, k) => records[0].idx + BigInt(k)));
+    expect(records[0].timestamp_nanos).toBe(BigInt(Date.UTC(2026, 0, 1)) * 1_000_000n);
+    const e = await rejection(pic.fetchCanisterLogs({ canisterId, sender: bob }));
+    expect(e.errorCode).toBe(ErrorCode.CanisterInvalidController);
+  });
+
   it('provisional_top_up_canister adds cycles', async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await pic.createCanister({ cycles: 1000n });

@@ -55,6 +55,12 @@ export interface Change {
   details: Record<string, unknown>;
 }
 
+export interface CanisterLogRecord {
+  idx: bigint;
+  timestamp_nanos: bigint;
+  content: Uint8Array;
+}
+
 /** What a snapshot captures (management canister take_canister_snapshot). */
 export interface CanisterSnapshotData {
   id: Uint8Array;
@@ -93,6 +99,9 @@ export class Canister implements CanisterView {
   openCallContexts = 0;
   /** Calls made that wait for a response. */
   outstandingCalls = 0;
+  /** The canister log (interface spec, fetch_canister_logs): debug_print lines and traps of replicated executions. */
+  logRecords: CanisterLogRecord[] = [];
+  nextLogIndex = 0n;
   createdAt: bigint;
 
   constructor(principal: Principal, controllers: Principal[], cycles: bigint, now: bigint) {
@@ -131,6 +140,14 @@ export class Canister implements CanisterView {
     };
     instance = new WasmInstance(module, { ic0: systemApiImports(host, module.imports) });
     return instance;
+  }
+
+  /** Appends to the canister log, dropping the oldest records beyond log_memory_limit bytes. */
+  appendLog(text: string, now: bigint): void {
+    const content = new TextEncoder().encode(text);
+    this.logRecords.push({ idx: this.nextLogIndex++, timestamp_nanos: now, content });
+    let bytes = this.logRecords.reduce((n, r) => n + r.content.length, 0);
+    while (bytes > Number(this.settings.logMemoryLimit) && this.logRecords.length > 1) bytes -= this.logRecords.shift()!.content.length;
   }
 
   recordChange(origin: ChangeOrigin, details: Record<string, unknown>, now: bigint): void {

@@ -159,6 +159,15 @@ export const managementMethods = {
   load_canister_snapshot: [[IDL.Record({ canister_id: IDL.Principal, snapshot_id: snapshotId, sender_canister_version: IDL.Opt(IDL.Nat64) })], []],
   list_canister_snapshots: [[canisterIdRecord], [IDL.Vec(snapshot)]],
   delete_canister_snapshot: [[IDL.Record({ canister_id: IDL.Principal, snapshot_id: snapshotId })], []],
+  fetch_canister_logs: [[IDL.Record({
+    canister_id: IDL.Principal,
+    filter: IDL.Opt(IDL.Variant({
+      by_idx: IDL.Record({ start: IDL.Nat64, end: IDL.Nat64 }),
+      by_timestamp_nanos: IDL.Record({ start: IDL.Nat64, end: IDL.Nat64 }),
+    })),
+  })], [IDL.Record({
+    canister_log_records: IDL.Vec(IDL.Record({ idx: IDL.Nat64, timestamp_nanos: IDL.Nat64, content: IDL.Vec(IDL.Nat8) })),
+  })]],
 } as const satisfies Record<string, readonly [IDL.Type[], IDL.Type[]]>;
 
 export type ManagementMethod = keyof typeof managementMethods;
@@ -168,7 +177,7 @@ export const unsupportedManagementMethods = new Set([
   'http_request', 'ecdsa_public_key', 'sign_with_ecdsa', 'schnorr_public_key', 'sign_with_schnorr',
   'vetkd_public_key', 'vetkd_derive_key', 'bitcoin_get_balance', 'bitcoin_get_utxos', 'bitcoin_send_transaction',
   'bitcoin_get_current_fee_percentiles', 'bitcoin_get_block_headers', 'node_metrics_history', 'subnet_metrics',
-  'subnet_info', 'canister_metadata', 'canister_metrics', 'fetch_canister_logs', 'list_canisters',
+  'subnet_info', 'canister_metadata', 'canister_metrics', 'list_canisters',
   'read_canister_snapshot_metadata', 'read_canister_snapshot_data', 'upload_canister_snapshot_metadata', 'upload_canister_snapshot_data',
 ]);
 

@@ -69,6 +69,9 @@ export class ManagementCanister implements ManagementHandler {
    */
   acceptsIngress(method: string, sender: Uint8Array, arg: Uint8Array): CallResponse | undefined {
     const canistersOnly = ['create_canister', 'raw_rand', 'deposit_cycles', 'canister_info', ...unsupportedManagementMethods];
+    if (method === 'fetch_canister_logs') {
+      return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.CanisterRejectedMessage, message: 'fetch_canister_logs is a query: call it with a query call, not an update' };
+    }
     if (canistersOnly.includes(method)) {
       return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.CanisterRejectedMessage, message: `Only canisters can call the management canister method ${method}; users cannot send it as an ingress message` };
     }
@@ -91,6 +94,34 @@ export class ManagementCanister implements ManagementHandler {
       throw e;
     }
     return undefined;
+  }
+
+  /**
+   * fetch_canister_logs, the management canister's one query for users (interface spec): the
+   * records visible to the sender under the canister's log_visibility, optionally filtered.
+   */
+  query(method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined {
+    if (method !== 'fetch_canister_logs') return undefined;
+    const [argTypes, resultTypes] = managementMethods.fetch_canister_logs;
+    let a: { canister_id: Principal; filter: [] | [{ by_idx: { start: bigint; end: bigint } } | { by_timestamp_nanos: { start: bigint; end: bigint } }] };
+    try {
+      a = IDL.decode([...argTypes], arg)[0] as typeof a;
+    } catch (e) {
+      return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.InvalidManagementPayload, message: `Error decoding the Candid argument of fetch_canister_logs: ${(e as Error).message}` };
+    }
+    try {
+      const call: Call = { method: 'fetch_canister_logs', caller: sender, callerIsCanister: false, cycles: 0n };
+      const canister = this.s.canister(a.canister_id);
+      const c = this.target(a.canister_id, call, !visibleTo(canister?.settings.logVisibility, sender));
+      let records = c.logRecords;
+      const filter = a.filter[0];
+      if (filter && 'by_idx' in filter) records = records.filter((r) => r.idx >= filter.by_idx.start && r.idx < filter.by_idx.end);
+      if (filter && 'by_timestamp_nanos' in filter) records = records.filter((r) => r.timestamp_nanos >= filter.by_timestamp_nanos.start && r.timestamp_nanos < filter.by_timestamp_nanos.end);
+      return { kind: 'reply', data: new Uint8Array(IDL.encode([...resultTypes], [{ canister_log_records: records }])) };
+    } catch (e) {
+      if (e instanceof Reject) return e.response;
+      throw e;
+    }
   }
 
   async handle(request: RequestMessage, done: (response: CallResponse, refund: bigint) => void): Promise<void> {
@@ -363,6 +394,8 @@ export class ManagementCanister implements ManagementHandler {
         const c = this.target(a.canister_id, call);
         return { value: [...c.snapshots.values()].map((x) => ({ id: x.id, taken_at_timestamp: x.takenAt, total_size: snapshotSize(x) })) };
       }
+      case 'fetch_canister_logs':
+        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterRejectedMessage, 'fetch_canister_logs can only be called with a query call by a user, not by a canister');
       case 'delete_canister_snapshot': {
         const c = this.target(a.canister_id, call);
         const id = Uint8Array.from(a.snapshot_id);

@@ -19,13 +19,15 @@ export interface ContextSource {
 
 export function createMessageContext(s: ContextSource, canister: Canister, kind: ApiKind, init: Partial<MessageContext> = {}): MessageContext {
   const log = s.log;
+  const now = s.clock.nowNanos();
+  const replicated = kind !== 'NRQ' && kind !== 'CQ' && kind !== 'CRy' && kind !== 'CRt' && kind !== 'F';
   return {
     kind,
     canister,
     caller: new Uint8Array(),
     arg: new Uint8Array(),
     methodName: '',
-    time: s.clock.nowNanos(),
+    time: now,
     rejectCode: 0,
     rejectMessage: '',
     callContextResponded: false,
@@ -37,10 +39,14 @@ export function createMessageContext(s: ContextSource, canister: Canister, kind:
     outgoing: [],
     previousGlobalTimer: canister.globalTimer,
     messageAccepted: false,
-    debugPrint: (line) => log.debugPrint(canister.name, line),
+    debugPrint: (line) => {
+      log.debugPrint(canister.name, line);
+      // Only replicated executions reach the canister log, as on the IC.
+      if (replicated) canister.appendLog(line, now);
+    },
     instructionCounter: () => 0n,
     callContextInstructions: 0n,
-    replicated: kind !== 'NRQ' && kind !== 'CQ' && kind !== 'CRy' && kind !== 'CRt' && kind !== 'F',
+    replicated,
     deadline: 0n,
     subnetId: s.subnetId,
     takeCycles: (amount) => {

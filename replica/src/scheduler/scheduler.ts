@@ -28,6 +28,8 @@ export interface ManagementHandler {
   handle(request: RequestMessage, done: (response: CallResponse, refund: bigint) => void): void | Promise<void>;
   /** Methods users may call by ingress (the others only canisters may call). */
   acceptsIngress(method: string, sender: Uint8Array, arg: Uint8Array): CallResponse | undefined;
+  /** The management canister's query methods (fetch_canister_logs); undefined: not a query method. */
+  query(method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined;
 }
 
 export interface SchedulerOptions {
@@ -104,6 +106,7 @@ export class Scheduler {
     const wasmMemoryLimit = ctx.replicated ? canister.settings.wasmMemoryLimit : undefined;
     const result: ExecutionResult = execute(canister, ctx, entry, { persist: persist !== false, sandbox: persist === 'sandbox', budget, wasmMemoryLimit, priorInstructions });
     if (payment) result.cycles = payment.settle(result.instructions).charged;
+    if (result.trap && ctx.replicated) canister.appendLog(`[TRAP]: ${result.trap.message}`, ctx.time);
     const caller = label.callerName ?? this.callerName(ctx.caller);
     let outcome: string;
     if (result.trap) {
