@@ -53,6 +53,10 @@ class TinyEngine implements EnginePort {
           ],
         }
       : undefined;
+  dataCertificate?: (canisterId: Uint8Array) => Uint8Array | undefined;
+  setDataCertificateProvider(provider: (canisterId: Uint8Array) => Uint8Array | undefined) {
+    this.dataCertificate = provider;
+  }
   async submitCall(call: { methodName: string; sender: Uint8Array }): Promise<CallOutcome> {
     if (call.methodName === 'inc') {
       this.counter++;
@@ -263,11 +267,13 @@ describe('the worker-thread BLS signer', () => {
 
 describe('calls that outlast the synchronous wait', () => {
   it('answer 202 and are then read by polling, in both agents', async () => {
-    const slowApi = new HttpInterface({ engine, keys, syncCallTimeoutMs: 50 });
+    // Its own engine: an engine serves one HttpInterface (it keeps that one's data certificates).
+    const slowEngine = new TinyEngine();
+    const slowApi = new HttpInterface({ engine: slowEngine, keys, syncCallTimeoutMs: 50 });
     const slow = await startServer({ httpInterface: slowApi, port: 0 });
     try {
       const agent = await HttpAgent.create({ host: slow.url, shouldFetchRootKey: true });
-      const before = engine.counter;
+      const before = slowEngine.counter;
       expect(await (Actor.createActor(idl, { agent, canisterId }) as any).slowInc()).toBe(before + 1n);
       const core = await CoreAgent.create({ host: slow.url, shouldFetchRootKey: true });
       expect(await (CoreActor.createActor(idl as any, { agent: core, canisterId: CorePrincipal.fromText(canisterId) }) as any).slowInc()).toBe(before + 2n);
@@ -308,6 +314,27 @@ describe('read_state path rules (https-interface.md#http-read-state)', () => {
       const response = await post(path, paths as unknown as Uint8Array[][]);
       expect(response.status).toBe(status);
       expect(await response.text()).toMatch(message);
+    }
+  });
+});
+
+describe('data certificates for queries', () => {
+  it('are re-signed when certified data changed outside a certified call', async () => {
+    await api.certifier.refresh(); // a recent signed state exists, so only the changed data can trigger a new one
+    engine.certifiedData = new Uint8Array(32).fill(0xab); // as a timer or the programmatic API would
+    let certificate: Uint8Array | undefined;
+    const query = engine.queryCall.bind(engine);
+    engine.queryCall = async (call) => {
+      certificate = engine.dataCertificate?.(engine.id); // what ic0.data_certificate_copy would return
+      return query(call);
+    };
+    try {
+      expect(await (await dfinityActor()).greet('cert')).toBe('Hello, cert!');
+      const tree = (decodeCbor(certificate!) as any).tree;
+      const data = lookupPath(['canister', engine.id, 'certified_data'], tree);
+      expect(data.status === 'found' && toHex(data.value as Uint8Array)).toBe('ab'.repeat(32));
+    } finally {
+      engine.queryCall = query;
     }
   });
 });

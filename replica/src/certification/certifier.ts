@@ -69,6 +69,14 @@ export class Certifier {
     });
   }
 
+  /** A new signed state, whatever the latest is (e.g. the engine changed state the tree reveals). */
+  refresh(): Promise<SignedState> {
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ version: ++this.#version, resolve, reject });
+      this.#schedule();
+    });
+  }
+
   /** A signed state no older than `maxAgeNs` that includes every change made so far. */
   fresh(maxAgeNs: bigint): Promise<SignedState> {
     const latest = this.#latest;

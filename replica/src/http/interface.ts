@@ -294,14 +294,20 @@ export class HttpInterface {
     const { sender, targets } = this.#authenticate(env, now);
     this.#checkTargets(targets, env.canisterId);
 
-    // Keep the data certificate (ic0.data_certificate_copy) recent enough for clients to accept.
-    if (this.engine.setDataCertificateProvider) {
+    const info = equalBytes(env.canisterId, MANAGEMENT_CANISTER_ID) ? undefined : this.engine.canisterInfo(env.canisterId);
+    // The data certificate (ic0.data_certificate_copy) must be recent enough for clients to accept
+    // and must carry the canister's current certified data, even when that changed outside a
+    // certified call (a timer, or the programmatic API): then certify first.
+    if (this.engine.setDataCertificateProvider && info) {
       const latest = this.certifier.latest;
-      if (!latest || now - latest.timeNs > DATA_CERTIFICATE_MAX_AGE_NS) await this.certifier.fresh(DATA_CERTIFICATE_MAX_AGE_NS);
+      const certified = this.#canisterCache.get(toHex(env.canisterId))?.certifiedData;
+      if (!latest || now - latest.timeNs > DATA_CERTIFICATE_MAX_AGE_NS || !certified || !equalBytes(certified, info.certifiedData)) {
+        await this.certifier.refresh();
+      }
     }
     const started = performance.now();
     let outcome: CallOutcome;
-    if (!equalBytes(env.canisterId, MANAGEMENT_CANISTER_ID) && !this.engine.canisterInfo(env.canisterId)) {
+    if (!equalBytes(env.canisterId, MANAGEMENT_CANISTER_ID) && !info) {
       outcome = { status: 'rejected', rejectCode: 3, rejectMessage: `Canister ${principalToText(env.canisterId)} not found`, errorCode: 'IC0301' };
     } else {
       try {
