@@ -26,68 +26,41 @@ import HashTree "HashTree";
 import Certification "Certification";
 import Limits "Limits";
 import Paths "Paths";
+import Types "Types";
+import Responses "Responses";
 
 shared ({ caller = installer }) persistent actor class Assets() {
 
   // ---------------------------------------------------------------------------------------
   // Candid types (sdk assets.did, the subset plus the compatible extensions @dfinity/assets accepts)
 
-  public type Key = Text;
-  public type HeaderField = (Text, Text);
-  public type BatchId = Nat;
-  public type ChunkId = Nat;
-  public type Permission = { #Commit; #ManagePermissions; #Prepare };
-
-  public type CreateAssetArguments = { key : Key; content_type : Text; headers : ?[HeaderField]; max_age : ?Nat64 };
-  public type SetAssetContentArguments = { key : Key; content_encoding : Text; chunk_ids : [ChunkId]; sha256 : ?Blob };
-  public type UnsetAssetContentArguments = { key : Key; content_encoding : Text };
-  public type DeleteAssetArguments = { key : Key };
-  public type ClearArguments = {};
-  public type BatchOperationKind = {
-    #CreateAsset : CreateAssetArguments;
-    #SetAssetContent : SetAssetContentArguments;
-    #UnsetAssetContent : UnsetAssetContentArguments;
-    #DeleteAsset : DeleteAssetArguments;
-    #Clear : ClearArguments;
-  };
-  public type CommitBatchArguments = { batch_id : BatchId; operations : [BatchOperationKind] };
-  public type StoreArguments = { key : Key; content_type : Text; content_encoding : Text; content : Blob; sha256 : ?Blob };
-
-  public type AssetEncodingDetails = { content_encoding : Text; sha256 : ?Blob; length : Nat; modified : Int };
-  // `headers` is this canister's extension (DFINITY's list has no headers): one query tells a
-  // deploy everything it needs to skip unchanged assets. Clients that do not know it ignore it.
-  public type AssetDetails = { key : Key; content_type : Text; encodings : [AssetEncodingDetails]; headers : ?[HeaderField] };
-
-  public type HttpRequest = { url : Text; method : Text; body : Blob; headers : [HeaderField]; certificate_version : ?Nat16 };
-  public type StreamingCallbackToken = { key : Key; content_encoding : Text; index : Nat; sha256 : ?Blob };
-  public type StreamingCallbackHttpResponse = { body : Blob; token : ?StreamingCallbackToken };
-  public type StreamingStrategy = {
-    #Callback : {
-      callback : shared query StreamingCallbackToken -> async ?StreamingCallbackHttpResponse;
-      token : StreamingCallbackToken;
-    };
-  };
-  public type HttpResponse = {
-    status_code : Nat16;
-    headers : [HeaderField];
-    body : Blob;
-    streaming_strategy : ?StreamingStrategy;
-    upgrade : ?Bool;
-  };
+  public type Key = Types.Key;
+  public type HeaderField = Types.HeaderField;
+  public type BatchId = Types.BatchId;
+  public type ChunkId = Types.ChunkId;
+  public type Permission = Types.Permission;
+  public type CreateAssetArguments = Types.CreateAssetArguments;
+  public type SetAssetContentArguments = Types.SetAssetContentArguments;
+  public type UnsetAssetContentArguments = Types.UnsetAssetContentArguments;
+  public type DeleteAssetArguments = Types.DeleteAssetArguments;
+  public type ClearArguments = Types.ClearArguments;
+  public type BatchOperationKind = Types.BatchOperationKind;
+  public type CommitBatchArguments = Types.CommitBatchArguments;
+  public type StoreArguments = Types.StoreArguments;
+  public type AssetEncodingDetails = Types.AssetEncodingDetails;
+  public type AssetDetails = Types.AssetDetails;
+  public type HttpRequest = Types.HttpRequest;
+  public type StreamingCallbackToken = Types.StreamingCallbackToken;
+  public type StreamingCallbackHttpResponse = Types.StreamingCallbackHttpResponse;
+  public type StreamingStrategy = Types.StreamingStrategy;
+  public type HttpResponse = Types.HttpResponse;
+  type Encoding = Types.Encoding;
+  type Asset = Types.Asset;
+  type Chunk = Types.Chunk;
+  type Batch = Types.Batch;
 
   // ---------------------------------------------------------------------------------------
   // State (all of it persists across upgrades: enhanced orthogonal persistence)
-
-  type Encoding = { chunks : [Blob]; totalLength : Nat; sha256 : Blob; modified : Int };
-  type Asset = {
-    key : Key;
-    var contentType : Text;
-    var headers : [HeaderField]; // lower-case names, reserved names removed
-    var maxAge : ?Nat64;
-    encodings : Map.Map<Text, Encoding>;
-  };
-  type Chunk = { batchId : BatchId; content : Blob };
-  type Batch = { owner : Principal; var expiresAt : Int; var chunkIds : List.List<ChunkId>; var bytes : Nat };
 
   let assets = Map.empty<Key, Asset>();
   let batches = Map.empty<BatchId, Batch>();
@@ -484,58 +457,6 @@ shared ({ caller = installer }) persistent actor class Assets() {
   // ---------------------------------------------------------------------------------------
   // Certification
 
-  let notFoundBody : Blob = "not found";
-
-  // The headers a response carries, all of them certified (lower-case names); the expression
-  // lists the same names plus content-encoding so one expression serves every encoding.
-  func responseHeaders(asset : ?Asset, encoding : Text) : [HeaderField] {
-    let out = List.empty<HeaderField>();
-    switch asset {
-      case (?a) {
-        List.add(out, ("content-type", a.contentType));
-        if (encoding != "identity") List.add(out, ("content-encoding", encoding));
-        switch (a.maxAge) {
-          case (?age) List.add(out, ("cache-control", "max-age=" # Nat.toText(Nat64.toNat(age))));
-          case null {};
-        };
-        for (h in a.headers.vals()) if (not (a.maxAge != null and h.0 == "cache-control")) List.add(out, h);
-      };
-      case null List.add(out, ("content-type", "text/plain; charset=utf-8"));
-    };
-    List.add(out, ("vary", "accept-encoding"));
-    List.add(out, ("ic-certificateexpression", expressionFor(asset)));
-    List.toArray(out);
-  };
-
-  func expressionFor(asset : ?Asset) : Text {
-    let names = List.fromArray<Text>(["content-type", "content-encoding", "vary"]);
-    switch asset {
-      case (?a) {
-        if (a.maxAge != null) List.add(names, "cache-control");
-        for ((n, _) in a.headers.vals()) if (not (a.maxAge != null and n == "cache-control")) List.add(names, n);
-      };
-      case null {};
-    };
-    Certification.expression(List.toArray(names));
-  };
-
-  func certifiedEntries(asset : ?Asset, status : Nat16) : [(Blob, Blob)] {
-    // (expression hash, response hash) per encoding
-    switch asset {
-      case null {
-        let headers = responseHeaders(null, "identity");
-        [(Sha256.hash(Text.encodeUtf8(expressionFor(null))), Certification.responseHash(headers, status, Sha256.hash(notFoundBody)))];
-      };
-      case (?a) {
-        let exprHash = Sha256.hash(Text.encodeUtf8(expressionFor(asset)));
-        Array.map<(Text, Encoding), (Blob, Blob)>(
-          Map.toArray(a.encodings),
-          func((name, e)) = (exprHash, Certification.responseHash(responseHeaders(asset, name), status, e.sha256)),
-        );
-      };
-    };
-  };
-
   func installV2(base : [Blob], entries : [(Blob, Blob)]) {
     if (entries.size() == 0) {
       HashTree.remove(tree, base);
@@ -557,18 +478,6 @@ shared ({ caller = installer }) persistent actor class Assets() {
     null;
   };
 
-  // v1 certifies one body per path: the identity encoding if present (the verifier decodes gzip
-  // before hashing, so identity's hash is right for either), else the first one.
-  func v1Hash(asset : Asset) : Blob {
-    switch (Map.get(asset.encodings, Text.compare, "identity")) {
-      case (?e) e.sha256;
-      case null {
-        for (e in Map.values(asset.encodings)) return e.sha256;
-        Runtime.trap("unreachable: asset without encodings");
-      };
-    };
-  };
-
   // `memo`: an asset's certified entries by key, computed once per update even when several
   // paths (aliases) resolve to it; hashing its headers (a long CSP) is not free.
   func certifyPath(path : Text, memo : Map.Map<Key, [(Blob, Blob)]>) {
@@ -576,11 +485,11 @@ shared ({ caller = installer }) persistent actor class Assets() {
     let v2Path = Array.concat<Blob>(Paths.exprSegments(path), ["<$>"]);
     switch (resolve(path)) {
       case (?asset) {
-        HashTree.insert(tree, v1Path, v1Hash(asset));
+        HashTree.insert(tree, v1Path, Responses.v1Hash(asset));
         let entries = switch (Map.get(memo, Text.compare, asset.key)) {
           case (?e) e;
           case null {
-            let e = certifiedEntries(?asset, 200);
+            let e = Responses.certifiedEntries(?asset, 200);
             Map.add(memo, Text.compare, asset.key, e);
             e;
           };
@@ -610,7 +519,7 @@ shared ({ caller = installer }) persistent actor class Assets() {
 
   func certifyFallback() {
     let f = fallback();
-    installV2(["http_expr", "<*>"], certifiedEntries(f.asset, f.status));
+    installV2(["http_expr", "<*>"], Responses.certifiedEntries(f.asset, f.status));
   };
 
   func recertify(keys : Map.Map<Key, ()>) {
@@ -639,22 +548,22 @@ shared ({ caller = installer }) persistent actor class Assets() {
   public query func http_request(request : HttpRequest) : async HttpResponse {
     let path = switch (Paths.requestPath(request.url)) {
       case (?p) p;
-      case null return plain(400, "bad request: the URL path is not valid percent-encoded UTF-8");
+      case null return Responses.plain(400, "bad request: the URL path is not valid percent-encoded UTF-8");
     };
     let method = Text.toUpper(request.method);
-    if (method != "GET" and method != "HEAD") return plain(405, "method not allowed: this canister serves GET and HEAD");
+    if (method != "GET" and method != "HEAD") return Responses.plain(405, "method not allowed: this canister serves GET and HEAD");
     let version : Nat16 = switch (request.certificate_version) { case (?v) v; case null 1 };
     let gzip = Paths.acceptsGzip(request.headers);
     switch (resolve(path)) {
       case (?asset) {
-        let encoding = chooseEncoding(asset, gzip);
+        let encoding = Responses.chooseEncoding(asset, gzip);
         let exprPath = Array.concat<Text>(["http_expr"], Array.concat<Text>(Paths.exprLabels(path), ["<$>"]));
         let v1Paths : [[Blob]] = [["http_assets", Text.encodeUtf8(path)]];
         respond(?asset, encoding, 200, version, exprPath, [textPath(exprPath)], v1Paths);
       };
       case null {
         let f = fallback();
-        let encoding = switch (f.asset) { case (?a) chooseEncoding(a, gzip); case null "identity" };
+        let encoding = switch (f.asset) { case (?a) Responses.chooseEncoding(a, gzip); case null "identity" };
         // The witness proves the exact path and every more specific wildcard absent, and
         // reveals the root wildcard (http-gateway-protocol-spec.md, expression path lookup).
         let labels = Paths.exprLabels(path);
@@ -676,15 +585,8 @@ shared ({ caller = installer }) persistent actor class Assets() {
 
   func textPath(labels : [Text]) : [Blob] = Array.map<Text, Blob>(labels, Text.encodeUtf8);
 
-  func chooseEncoding(asset : Asset, gzip : Bool) : Text {
-    if (gzip and Map.containsKey(asset.encodings, Text.compare, "gzip")) return "gzip";
-    if (Map.containsKey(asset.encodings, Text.compare, "identity")) return "identity";
-    for (name in Map.keys(asset.encodings)) return name;
-    "identity";
-  };
-
   func respond(asset : ?Asset, encoding : Text, status : Nat16, version : Nat16, exprPath : [Text], v2Proofs : [[Blob]], v1Paths : [[Blob]]) : HttpResponse {
-    let headers = List.fromArray<HeaderField>(responseHeaders(asset, encoding));
+    let headers = List.fromArray<HeaderField>(Responses.responseHeaders(asset, encoding));
     switch (CertifiedData.getCertificate()) {
       case (?certificate) {
         let value = if (version >= 2) {
@@ -697,7 +599,7 @@ shared ({ caller = installer }) persistent actor class Assets() {
       case null {}; // called as an update: nothing to certify with
     };
     switch asset {
-      case null ({ status_code = status; headers = List.toArray(headers); body = notFoundBody; streaming_strategy = null; upgrade = null });
+      case null ({ status_code = status; headers = List.toArray(headers); body = Responses.notFoundBody; streaming_strategy = null; upgrade = null });
       case (?a) {
         let e = switch (Map.get(a.encodings, Text.compare, encoding)) {
           case (?e) e;
@@ -709,11 +611,6 @@ shared ({ caller = installer }) persistent actor class Assets() {
         { status_code = status; headers = List.toArray(headers); body = e.chunks[0]; streaming_strategy = streaming; upgrade = null };
       };
     };
-  };
-
-  func plain(status : Nat16, message : Text) : HttpResponse {
-    // Not certified: a gateway refuses it, and says why; these only answer malformed requests.
-    { status_code = status; headers = [("content-type", "text/plain; charset=utf-8")]; body = Text.encodeUtf8(message); streaming_strategy = null; upgrade = null };
   };
 
   public query func http_request_streaming_callback(token : StreamingCallbackToken) : async ?StreamingCallbackHttpResponse {
