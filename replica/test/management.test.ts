@@ -90,6 +90,19 @@ describe('management canister', () => {
     expect(status.cycles).toBeGreaterThan(99_900_000_000_000n);
     expect(status.idle_cycles_burned_per_day).toBeGreaterThan(0n);
     expect(status.version).toBeGreaterThan(0n);
+    expect(status.query_stats.num_calls_total).toBe(0n);
+  });
+
+  it('canister_status counts the queries a canister answered', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const { actor, canisterId } = await counterOn(pic);
+    await actor.get();
+    await actor.get();
+    const stats = ((await pic.callManagement('canister_status', { canister_id: canisterId }, alice)) as any).query_stats;
+    expect(stats.num_calls_total).toBe(2n);
+    expect(stats.num_instructions_total).toBeGreaterThan(0n);
+    expect(stats.request_payload_bytes_total).toBeGreaterThan(0n);
+    expect(stats.response_payload_bytes_total).toBeGreaterThan(0n);
   });
 
   it('uninstall_code empties the canister and calls get IC0537', async () => {

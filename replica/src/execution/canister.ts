@@ -102,6 +102,8 @@ export class Canister implements CanisterView {
   /** The canister log (interface spec, fetch_canister_logs): debug_print lines and traps of replicated executions. */
   logRecords: CanisterLogRecord[] = [];
   nextLogIndex = 0n;
+  /** Non-replicated queries answered (canister_status query_stats). */
+  queryStats = { calls: 0n, instructions: 0n, requestBytes: 0n, responseBytes: 0n };
   createdAt: bigint;
 
   constructor(principal: Principal, controllers: Principal[], cycles: bigint, now: bigint) {

@@ -458,7 +458,12 @@ export class ManagementCanister implements ManagementHandler {
       cycles: c.balance,
       reserved_cycles: 0n,
       idle_cycles_burned_per_day: idleCyclesBurnedPerDay(this.s.cyclesState(c)),
-      query_stats: { num_calls_total: 0n, num_instructions_total: 0n, request_payload_bytes_total: 0n, response_payload_bytes_total: 0n },
+      query_stats: {
+        num_calls_total: c.queryStats.calls,
+        num_instructions_total: c.queryStats.instructions,
+        request_payload_bytes_total: c.queryStats.requestBytes,
+        response_payload_bytes_total: c.queryStats.responseBytes,
+      },
     };
   }
 

@@ -49,7 +49,19 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
+/** One query of the graph, counted in the canister's query_stats (canister_status). */
 function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, caller: Uint8Array, ancestors: string[]): CallResponse {
+  const response = answerQuery(s, id, method, arg, caller, ancestors);
+  const stats = s.canisters.get(id)?.queryStats;
+  if (stats) {
+    stats.calls += 1n;
+    stats.requestBytes += BigInt(arg.length);
+    stats.responseBytes += BigInt(response.kind === 'reply' ? response.data.length : response.message.length);
+  }
+  return response;
+}
+
+function answerQuery(s: Scheduler, id: string, method: string, arg: Uint8Array, caller: Uint8Array, ancestors: string[]): CallResponse {
   if (id === MANAGEMENT_CANISTER_ID) {
     const answer = ancestors.length === 0 ? s.management?.query(method, arg, caller) : undefined;
     if (answer) return answer;

@@ -107,6 +107,7 @@ export class Scheduler {
     const result: ExecutionResult = execute(canister, ctx, entry, { persist: persist !== false, sandbox: persist === 'sandbox', budget, wasmMemoryLimit, priorInstructions });
     if (payment) result.cycles = payment.settle(result.instructions).charged;
     if (result.trap && ctx.replicated) canister.appendLog(`[TRAP]: ${result.trap.message}`, ctx.time);
+    if (!ctx.replicated && ctx.kind !== 'F') canister.queryStats.instructions += result.instructions;
     const caller = label.callerName ?? this.callerName(ctx.caller);
     let outcome: string;
     if (result.trap) {
