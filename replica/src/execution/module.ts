@@ -1,6 +1,7 @@
 // A canister module as installed: the bytes the user sent (their SHA-256 is the module hash),
 // what the replica learned by parsing them, and the compiled WebAssembly.Module of the
-// rewritten bytes (metered when the metering instrumenter is present, see metering-hook.ts).
+// rewritten bytes: metered (metering-hook.ts), tracking the pages it writes (dirty-pages.ts),
+// and exposing its private state to the host (wasm-module.ts exposeInternals).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { canisterMetadata, exportedMethods, exposeInternals, parseModule, WasmFormatError, type ModuleInfo } from './wasm-module.ts';
 import { instrumentForMetering } from './metering-hook.ts';
