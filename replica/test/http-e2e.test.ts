@@ -224,7 +224,7 @@ describe('bad input: a 4xx with a sentence, and the replica keeps answering', ()
     const response = await request();
     expect(response.status).toBe(status);
     expect(await response.text()).toMatch(message);
-    expect(performance.now() - t).toBeLessThan(1000);
+    expect(performance.now() - t).toBeLessThan(5000); // answered, not left hanging (generous: shared CI machines)
     await stillAnswers();
   });
 
@@ -238,10 +238,17 @@ describe('bad input: a 4xx with a sentence, and the replica keeps answering', ()
   });
 
   it('answers a call to a canister that does not exist with a reject, not a retry loop', async () => {
-    const missing = Actor.createActor(counterIdl, { agent, canisterId: Principal.fromText('r7inp-6aaaa-aaaaa-aaabq-cai') }) as any;
-    const t = performance.now();
+    // Count what the agent sends: a definite answer means one request each, no retries.
+    const sent: string[] = [];
+    const counting = (input: any, init?: any) => {
+      sent.push(new URL(String(input)).pathname.split('/').pop()!);
+      return fetch(input, init);
+    };
+    const counted = await HttpAgent.create({ host: replica.url, shouldFetchRootKey: true, fetch: counting as typeof fetch });
+    const missing = Actor.createActor(counterIdl, { agent: counted, canisterId: Principal.fromText('r7inp-6aaaa-aaaaa-aaabq-cai') }) as any;
     await expect(missing.inc()).rejects.toThrow(/not found/);
     await expect(missing.get()).rejects.toThrow(/not found/);
-    expect(performance.now() - t).toBeLessThan(2000);
+    expect(sent.filter((p) => p === 'call')).toHaveLength(1);
+    expect(sent.filter((p) => p === 'query')).toHaveLength(1);
   });
 });
