@@ -4,7 +4,13 @@
 export function startDeck(doc: Document): void {
   const body = doc.body;
   const stage = doc.querySelector<HTMLElement>('.deck-stage');
-  if (!stage || body.classList.contains('deck--notes-view')) return;
+  if (!stage) return;
+  // The speaker script, open in a second window, follows the presenting window's slide.
+  const channel = 'BroadcastChannel' in window ? new BroadcastChannel(`deck:${body.dataset.deck}`) : undefined;
+  if (body.classList.contains('deck--notes-view')) {
+    channel?.addEventListener('message', (event: MessageEvent<{ slide: number }>) => followSlide(doc, event.data.slide));
+    return;
+  }
   const urls: string[] = JSON.parse(stage.dataset.urls!);
   const slides = [...doc.querySelectorAll<HTMLElement>('.slide')];
   const prev = doc.querySelector<HTMLAnchorElement>('[data-step="-1"]');
@@ -30,6 +36,7 @@ export function startDeck(doc: Document): void {
     const title = n === 1 ? `${deckTitle} (slides)` : `${slides[n - 1].dataset.title} · ${deckTitle} (slide ${n})`;
     doc.title = `${title} | Scalability & Performance WG`;
     if (push) history.pushState({ n }, '', urls[n - 1]);
+    channel?.postMessage({ slide: n });
   }
 
   function setNotes(on: boolean): void {
@@ -89,4 +96,16 @@ export function startDeck(doc: Document): void {
     show(index >= 0 ? index + 1 : 1, false);
   });
   setNotes(notes);
+}
+
+/** In the speaker script: mark the slide being presented and bring it into view. */
+function followSlide(doc: Document, n: number): void {
+  for (const slide of doc.querySelectorAll<HTMLElement>('.slide')) {
+    if (Number(slide.dataset.slide) === n) {
+      slide.setAttribute('aria-current', 'step');
+      slide.scrollIntoView({ block: 'start', behavior: 'smooth' });
+    } else {
+      slide.removeAttribute('aria-current');
+    }
+  }
 }

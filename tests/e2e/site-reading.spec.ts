@@ -62,14 +62,20 @@ test('home → session → deck and back, by keyboard', async ({ page }) => {
   await expect(page).toHaveURL('/');
 });
 
-test('a slide URL opens that slide directly, and the speaker script shows every note', async ({ page }) => {
+test('a slide URL opens that slide directly; the speaker script shows every note and follows the deck', async ({ page, context }) => {
   await page.goto('/slides/2022-08-18-stable-memory/3/');
   await expect(page.locator('.slide').nth(2)).toBeVisible();
   await expect(page.locator('.slide').nth(0)).toBeHidden();
-  await page.goto('/slides/2022-08-18-stable-memory/notes/');
-  const notes = page.locator('.slide__notes');
-  expect(await notes.count()).toBe(await page.locator('.slide').count());
+
+  const script = await context.newPage();
+  await script.goto('/slides/2022-08-18-stable-memory/notes/');
+  const notes = script.locator('.slide__notes');
+  expect(await notes.count()).toBe(await script.locator('.slide').count());
   await expect(notes.first()).toBeVisible();
+  // The presenter moves on in the deck window; the script window marks the same slide.
+  await page.bringToFront();
+  await page.keyboard.press('ArrowRight');
+  await expect(script.locator('.slide[aria-current="step"]')).toHaveAttribute('data-slide', '4');
 });
 
 test('an unknown address answers 404 with a page that leads back', async ({ page }) => {
