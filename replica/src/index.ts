@@ -73,7 +73,8 @@ export interface CallOptions {
 
 export interface InstallOptions {
   canisterId: Principal;
-  wasm: Uint8Array;
+  /** The module (raw or gzip-compressed Wasm), or a file path to it (Node only). */
+  wasm: Uint8Array | ArrayBuffer | string;
   arg?: Uint8Array;
   /** Must be a controller. Default: anonymous. */
   sender?: Principal;
@@ -155,7 +156,7 @@ export class Replica {
   async setupCanister<T = Record<string, (...args: any[]) => Promise<any>>>(options: SetupCanisterOptions): Promise<{ actor: Actor<T>; canisterId: Principal }> {
     const canisterId = await this.createCanister(options);
     if (options.name) this.scheduler.canister(canisterId)!.name = options.name;
-    await this.installCode({ canisterId, wasm: await wasmBytes(options.wasm), arg: options.arg, sender: options.sender });
+    await this.installCode({ canisterId, wasm: options.wasm, arg: options.arg, sender: options.sender });
     return { actor: this.createActor<T>(options.idlFactory, canisterId, options.sender), canisterId };
   }
 
@@ -208,12 +209,13 @@ export class Replica {
 
   private async install(options: InstallOptions, mode: unknown): Promise<void> {
     const arg = options.arg ?? EMPTY_ARG;
+    const wasm = await wasmBytes(options.wasm);
     // Like dfx and icp-cli, modules that do not fit in one ingress message (Azle's are ~3.5 MB)
     // go through the chunk store: upload_chunk per MiB, then install_chunked_code.
-    if (options.wasm.length + arg.length > this.scheduler.limits.maxIngressBytes - 64 * 1024) {
+    if (wasm.length + arg.length > this.scheduler.limits.maxIngressBytes - 64 * 1024) {
       const hashes: { hash: Uint8Array }[] = [];
-      for (let offset = 0; offset < options.wasm.length; offset += CHUNK_BYTES) {
-        const chunk = options.wasm.subarray(offset, offset + CHUNK_BYTES);
+      for (let offset = 0; offset < wasm.length; offset += CHUNK_BYTES) {
+        const chunk = wasm.subarray(offset, offset + CHUNK_BYTES);
         hashes.push((await this.callManagement('upload_chunk', { canister_id: options.canisterId, chunk }, options.sender)) as { hash: Uint8Array });
       }
       await this.callManagement('install_chunked_code', {
@@ -221,7 +223,7 @@ export class Replica {
         target_canister: options.canisterId,
         store_canister: [],
         chunk_hashes_list: hashes,
-        wasm_module_hash: sha256(options.wasm),
+        wasm_module_hash: sha256(wasm),
         arg,
         sender_canister_version: [],
       }, options.sender);
@@ -231,7 +233,7 @@ export class Replica {
     await this.callManagement('install_code', {
       mode,
       canister_id: options.canisterId,
-      wasm_module: options.wasm,
+      wasm_module: wasm,
       arg,
       sender_canister_version: [],
     }, options.sender);
