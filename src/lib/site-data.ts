@@ -21,8 +21,12 @@ async function load() {
 }
 
 let cached: ReturnType<typeof load> | undefined;
-/** All content, checked. Memoised: every page of a build shares one load. */
+/**
+ * All content, checked. Memoised in a build, where every page shares one load; not in `astro
+ * dev`, where the writers' edits must show on the next request.
+ */
 export function siteData() {
+  if (import.meta.env.DEV) return load();
   cached ??= load();
   return cached;
 }
