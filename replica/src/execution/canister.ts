@@ -102,6 +102,8 @@ export class Canister implements CanisterView {
   /** The canister log (interface spec, fetch_canister_logs): debug_print lines and traps of replicated executions. */
   logRecords: CanisterLogRecord[] = [];
   nextLogIndex = 0n;
+  /** Time (ns) up to which memory and compute allocation have been paid; kept with the state so a restart does not charge twice. */
+  resourcesChargedUntil: bigint;
   /** Non-replicated queries answered (canister_status query_stats). */
   queryStats = { calls: 0n, instructions: 0n, requestBytes: 0n, responseBytes: 0n };
   createdAt: bigint;
@@ -114,6 +116,7 @@ export class Canister implements CanisterView {
     this.settings = defaultSettings(controllers);
     this.balance = cycles;
     this.createdAt = now;
+    this.resourcesChargedUntil = now;
   }
 
   get module(): LoadedModule | undefined {

@@ -455,18 +455,16 @@ export class Scheduler {
     await this.settle();
   }
 
-  private lastStorageCharge = new Map<string, bigint>();
-
   /**
    * Charges memory and compute allocation for the time since the last charge (the IC does it
    * every 10 s; here at each round). A canister that cannot pay loses its code, as on the IC.
    */
   private chargeStorage(now: bigint): void {
     for (const c of this.canisters.values()) {
-      const last = this.lastStorageCharge.get(c.idText) ?? c.createdAt;
+      const last = c.resourcesChargedUntil ?? c.createdAt; // state saved before this field existed
       const seconds = (now - last) / 1_000_000_000n;
       if (seconds <= 0n) continue;
-      this.lastStorageCharge.set(c.idText, last + seconds * 1_000_000_000n);
+      c.resourcesChargedUntil = last + seconds * 1_000_000_000n;
       const { exhausted } = chargeForResources(this.cyclesState(c), seconds);
       if (exhausted && c.instance) {
         this.log.info(`${c.name} ran out of cycles paying for its memory; its code was uninstalled (top it up and reinstall)`);
