@@ -67,8 +67,20 @@ export function principalToText(bytes: Uint8Array): string {
   return base32(withCrc).match(/.{1,5}/g)!.join('-');
 }
 
+// Every request names its canister in the URL: remember recent parses (a few hundred ids at most).
+const parsed = new Map<string, Uint8Array>();
+
 /** Parses a textual principal; throws a sentence naming the problem if it is not one. */
 export function principalFromText(text: string): Uint8Array {
+  const known = parsed.get(text);
+  if (known) return known.slice();
+  const bytes = parsePrincipalText(text);
+  if (parsed.size >= 1024) parsed.clear();
+  parsed.set(text, bytes.slice());
+  return bytes;
+}
+
+function parsePrincipalText(text: string): Uint8Array {
   const compact = text.toLowerCase().replace(/-/g, '');
   let decoded: Uint8Array;
   try {
