@@ -37,6 +37,10 @@ export default defineConfig({
           tag: 'link',
           attrs: { rel: 'alternate', type: 'application/rss+xml', title: 'Sessions (RSS)', href: '/rss.xml' },
         },
+        {
+          tag: 'link',
+          attrs: { rel: 'alternate', type: 'text/calendar', title: 'Sessions (calendar)', href: '/sessions.ics' },
+        },
       ],
       // Our own pages (src/pages) pass a sidebar built from the content collections; this one
       // only serves Starlight's own docs route, which we do not use for content.
