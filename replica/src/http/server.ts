@@ -75,8 +75,9 @@ export async function startServer(options: ReplicaServerOptions): Promise<{ serv
   const server = createServer(async (req, res) => {
     try {
       const path = req.url ?? '/';
-      if (req.method === 'OPTIONS') return send(res, { status: 204 });
+      // Outside /api/ every request, preflights included, is the gateway's (a canister answers its own CORS).
       if (!path.startsWith('/api/') && options.fallback) return options.fallback(req, res);
+      if (req.method === 'OPTIONS') return send(res, { status: 204 });
       const body = await readBody(req, limit);
       const response: HttpResponse =
         body === 'too-large'
