@@ -173,6 +173,24 @@ async function warmDemoModules(siteUrl: string): Promise<void> {
   }
 }
 
+/**
+ * Renders the pattern pages once. Right after astro dev starts (and while Vite re-bundles
+ * dependencies) the first render of an MDX page can fail with a 500 that a reload cures; a
+ * visitor who opens the URL at once should not be the one to meet it.
+ */
+async function warmPatternPages(siteUrl: string): Promise<void> {
+  const index = await fetch(new URL('patterns/', siteUrl)).then((r) => (r.ok ? r.text() : ''), () => '');
+  const pages = [...new Set([...index.matchAll(/href="(\/patterns\/[a-z0-9-]+\/)"/g)].map((m) => m[1]))];
+  const deadline = Date.now() + 60_000;
+  for (const page of pages) {
+    while (Date.now() < deadline) {
+      const status = await fetch(new URL(page, siteUrl)).then((r) => (r.body?.cancel(), r.status), () => 0);
+      if (status === 200) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
 async function main(): Promise<void> {
   process.on('SIGINT', () => {
     console.log('\nstopping…');
@@ -240,6 +258,7 @@ async function main(): Promise<void> {
     // astro dev answers once its first page renders; warm it so the first visitor does not wait.
     await waitForHttp(siteUrl, 120_000);
     await warmDemoModules(siteUrl);
+    await warmPatternPages(siteUrl);
   }
   done();
 

@@ -6,7 +6,7 @@ import type { ActorSubclass } from '@dfinity/agent';
 import { demoActor, type LabService, type StoreService } from '../lib/ic/canisters.ts';
 import { unwrap } from '../lib/ic/errors.ts';
 import type { Stats, UpgradeCost, Verification } from '../declarations/stable-memory-classic/stable-memory-classic.did.ts';
-import type { Which } from '../declarations/lab/lab.did.ts';
+import type { Status, Which } from '../declarations/lab/lab.did.ts';
 import { lineChart } from './shared/chart.ts';
 import { append, h } from './shared/dom.ts';
 import { formatBytes, formatCount, formatInstructions, formatMs } from './shared/format.ts';
@@ -36,15 +36,26 @@ async function load(frame: DemoFrame): Promise<void> {
   const history = {} as Record<StoreKey, UpgradeCost[]>;
   const outcomes: Partial<Record<StoreKey, Outcome>> = {};
 
+  let labStatus: Status;
   const refresh = async () => {
-    await Promise.all(
-      STORES.map(async ({ key }) => {
+    await Promise.all([
+      lab.status().then((next) => (labStatus = next)),
+      ...STORES.map(async ({ key }) => {
         [stats[key], history[key]] = await Promise.all([stores[key].stats(), stores[key].upgradeHistory()]);
       }),
-    );
+    ]);
   };
-  const [status] = await Promise.all([lab.status(), refresh()]);
-  const notReady = status.stores.filter((s) => !s.moduleReady || !s.canisterId.length).map((s) => s.name);
+  await refresh();
+  const notReady = labStatus!.stores.filter((s) => !s.moduleReady || !s.canisterId.length).map((s) => s.name);
+
+  /** What the lab last did to a store, and for whom: the stores are shared by every visitor. */
+  const lastEvent = (key: StoreKey): HTMLElement | null => {
+    const event = labStatus.stores.find((s) => key in s.which)?.lastEvent[0];
+    if (!event) return null;
+    const when = new Date(Number(event.at / 1_000_000n)).toLocaleTimeString('en-GB');
+    const who = event.caller.toText();
+    return h('p', { class: 'wg-card__sub' }, `Lab's last ${event.kind} at ${when}, asked by `, h('code', { title: who }, `${who.slice(0, 11)}…`), `: ${event.outcome}.`);
+  };
 
   const batch = h(
     'select',
@@ -117,6 +128,7 @@ async function load(frame: DemoFrame): Promise<void> {
             ),
           ),
           verdict,
+          lastEvent(key),
           h('p', { class: 'wg-card__id' }, canister, ' ', h('code', {}, frame.network.canisterIds[canister] ?? '')),
         );
       }),

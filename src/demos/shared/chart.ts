@@ -30,6 +30,16 @@ function niceMax(value: number): number {
   return 10 * magnitude;
 }
 
+/** 4 or 5 intervals, whichever gives round ticks (5,000 → 1,000 steps rather than 1,250). */
+function tickCount(max: number): number {
+  for (const n of [4, 5]) {
+    const step = max / n;
+    const leading = step / 10 ** Math.floor(Math.log10(step));
+    if ([1, 2, 5].some((r) => Math.abs(leading - r) < 1e-9)) return n;
+  }
+  return 4;
+}
+
 function describeSeries(series: Series): string {
   if (!series.points.length) return `${series.label}: no upgrades measured yet.`;
   const sorted = [...series.points].sort((a, b) => a.x - b.x);
@@ -49,14 +59,18 @@ export function lineChart(options: LineChartOptions): HTMLElement {
   const descId = `${options.id}-desc`;
 
   const grid: SVGElement[] = [];
-  for (let i = 0; i <= 4; i++) {
-    const yv = (yMax * i) / 4;
-    const xv = (xMax * i) / 4;
+  const yTicks = tickCount(yMax);
+  const xTicks = tickCount(xMax);
+  for (let i = 0; i <= yTicks; i++) {
+    const yv = (yMax * i) / yTicks;
     grid.push(
       s('line', { x1: M.left, x2: W - M.right, y1: y(yv), y2: y(yv), class: 'wg-chart__grid' }),
       s('text', { x: M.left - 8, y: y(yv) + 4, 'text-anchor': 'end', class: 'wg-chart__tick' }, formatInstructions(yv)),
-      s('text', { x: x(xv), y: H - M.bottom + 18, 'text-anchor': 'middle', class: 'wg-chart__tick' }, formatCount(Math.round(xv))),
     );
+  }
+  for (let i = 0; i <= xTicks; i++) {
+    const xv = (xMax * i) / xTicks;
+    grid.push(s('text', { x: x(xv), y: H - M.bottom + 18, 'text-anchor': 'middle', class: 'wg-chart__tick' }, formatCount(Math.round(xv))));
   }
   const lines = options.series.map((series) => {
     const sorted = [...series.points].sort((a, b) => a.x - b.x);
