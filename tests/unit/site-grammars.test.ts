@@ -114,6 +114,9 @@ describe('Candid grammar', () => {
     expect(scopeOf(all, 'nat64')).toBe('support.type.primitive.candid');
     expect(scopeOf(all, 'service')).toBe('storage.type.candid');
     expect(scopeOf(all, 'put')).toBe('entity.name.function.candid');
+    // Fields are members, not methods: their type is not a function signature.
+    expect(scopeOf(all, 'size')).toBe('variable.other.member.candid');
+    expect(scopeOf(all, 'err')).toBe('variable.other.member.candid');
     expect(scopeOf(all, 'query')).toBe('storage.modifier.candid');
     expect(scopeOf(all, 'composite_query')).toBe('storage.modifier.candid');
     expect(scopeOf(all, 'oneway')).toBe('storage.modifier.candid');
