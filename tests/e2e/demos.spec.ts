@@ -142,4 +142,14 @@ test('a demo whose network is down says so, offers a retry, and recovers', async
   await page.unroute(`${replica}/**`);
   await root.getByRole('button', { name: 'Retry' }).click();
   await expect(root).toHaveAttribute('data-demo-status', 'ready');
+
+  // The replica goes away between two clicks: the action fails into the same error state, and
+  // focus lands on Retry because the button just pressed is gone.
+  await page.route(`${replica}/**`, (route) => route.abort('connectionrefused'));
+  await root.getByRole('button', { name: 'Search both ways' }).click();
+  await expect(root).toHaveAttribute('data-demo-status', 'error');
+  await expect(root.getByRole('button', { name: 'Retry' })).toBeFocused();
+  await page.unroute(`${replica}/**`);
+  await root.getByRole('button', { name: 'Retry' }).click();
+  await expect(root).toHaveAttribute('data-demo-status', 'ready');
 });
