@@ -10,6 +10,7 @@ export default defineConfig({
       'canisters/**/*.test.ts',
       'scripts/**/*.test.ts',
       'src/lib/ic/**/*.test.ts',
+      'src/demos/**/*.test.ts',
     ],
     testTimeout: 120_000,
     hookTimeout: 300_000,

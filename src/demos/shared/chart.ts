@@ -23,7 +23,7 @@ const W = 560;
 const H = 260;
 const M = { top: 16, right: 20, bottom: 44, left: 78 };
 
-function niceMax(value: number): number {
+export function niceMax(value: number): number {
   if (value <= 0) return 1;
   const magnitude = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 4, 5, 10]) if (step * magnitude >= value) return step * magnitude;
@@ -31,7 +31,7 @@ function niceMax(value: number): number {
 }
 
 /** 4 or 5 intervals, whichever gives round ticks (5,000 → 1,000 steps rather than 1,250). */
-function tickCount(max: number): number {
+export function tickCount(max: number): number {
   for (const n of [4, 5]) {
     const step = max / n;
     const leading = step / 10 ** Math.floor(Math.log10(step));
@@ -40,7 +40,7 @@ function tickCount(max: number): number {
   return 4;
 }
 
-function describeSeries(series: Series): string {
+export function describeSeries(series: Series): string {
   if (!series.points.length) return `${series.label}: no upgrades measured yet.`;
   const sorted = [...series.points].sort((a, b) => a.x - b.x);
   const first = sorted[0];
