@@ -3,7 +3,7 @@
 // `azle` package, cached in .cache/azle/ by a hash of its source and Azle's version.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileMotoko, type PersistenceMode } from '../../../scripts/lib/motoko.ts';
@@ -52,14 +52,17 @@ export function azleWork(): Uint8Array {
       `test -e "${marker}" || npm install --prefix "${azleHome}" --ignore-scripts --no-audit --no-fund azle@${AZLE_VERSION}`], repoRoot);
   }
   // Azle builds from a dfx.json entry in the working directory and resolves `azle` from there.
-  const buildDir = join(azleHome, `metering-build-${key}`);
+  // One directory per process: two test workers may build at the same time.
+  const buildDir = join(azleHome, `metering-build-${key}-${process.pid}`);
   rmSync(buildDir, { recursive: true, force: true });
   mkdirSync(join(buildDir, 'src'), { recursive: true });
   copyFileSync(join(here, 'azle/src/index.ts'), join(buildDir, 'src/index.ts'));
   writeFileSync(join(buildDir, 'dfx.json'), JSON.stringify({ canisters: { work: { type: 'azle', main: 'src/index.ts' } } }));
   symlinkSync(join(azleHome, 'node_modules'), join(buildDir, 'node_modules'));
   run(join(buildDir, 'node_modules/.bin/azle'), ['build', 'work'], buildDir, { CANISTER_CANDID_PATH: join(buildDir, 'work.did') });
-  copyFileSync(join(buildDir, '.azle/work/work.wasm'), cached);
+  // Publish atomically so a concurrent reader never sees half a module.
+  copyFileSync(join(buildDir, '.azle/work/work.wasm'), `${cached}.${process.pid}`);
+  renameSync(`${cached}.${process.pid}`, cached);
   rmSync(buildDir, { recursive: true, force: true });
   return new Uint8Array(readFileSync(cached));
 }
