@@ -46,10 +46,17 @@ export function azleWork(): Uint8Array {
   if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
   if (!existsSync(join(azleHome, 'node_modules/.bin/azle'))) {
     mkdirSync(azleHome, { recursive: true });
-    // Checked again under the lock: another test worker may be installing it right now.
+    // Checked again under the lock (another worker may be installing it right now), and
+    // installed beside it then moved in, so that nobody sees a half-installed package.
     const marker = join(azleHome, 'node_modules/.bin/azle');
-    run('flock', ['/tmp/npm.lock', 'sh', '-c',
-      `test -e "${marker}" || npm install --prefix "${azleHome}" --ignore-scripts --no-audit --no-fund azle@${AZLE_VERSION}`], repoRoot);
+    const staging = `${azleHome}.staging-${process.pid}`;
+    run('flock', ['/tmp/npm.lock', 'sh', '-c', `if [ -e "${marker}" ]; then exit 0; fi; ` + [
+      `rm -rf "${staging}" && mkdir -p "${staging}"`,
+      `npm install --prefix "${staging}" --ignore-scripts --no-audit --no-fund azle@${AZLE_VERSION}`,
+      `mv "${staging}/package.json" "${staging}/package-lock.json" "${azleHome}/"`,
+      `mv "${staging}/node_modules" "${azleHome}/node_modules"`,
+      `rm -rf "${staging}"`,
+    ].join(' && ')], repoRoot);
   }
   // Azle builds from a dfx.json entry in the working directory and resolves `azle` from there.
   // One directory per process: two test workers may build at the same time.
