@@ -107,6 +107,8 @@ async function main(): Promise<void> {
         : `cannot listen on ${values.host}:${port}: ${(error as Error).message}`,
     );
     await replica.tearDown();
+    store?.close();
+    await blsWorker.close();
     process.exit(1);
   }
 
