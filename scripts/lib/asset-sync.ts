@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Actor, type HttpAgent } from '@dfinity/agent';
+import { Actor, blsVerify, type HttpAgent } from '@dfinity/agent';
 import { AssetManager } from '@dfinity/assets';
 import type { Principal } from '@dfinity/principal';
 import { idlFactory as assetsIdl, type _SERVICE as AssetsService } from '../../canisters/assets/assets.did.ts';
@@ -116,6 +116,25 @@ export interface SyncOptions {
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
+/**
+ * The agent's BLS check, remembering what it verified. Every update call's answer carries a
+ * certificate the agent checks (~26 ms of pairing in JS, the bulk of an upload's time), and a
+ * replica certifies the calls that finish together in one round, so concurrent create_chunk
+ * answers carry the very same (key, signature, message): checking it once is enough.
+ */
+export function memoizedBlsVerify(): (pk: Uint8Array, sig: Uint8Array, msg: Uint8Array) => Promise<boolean> {
+  const seen = new Map<string, Promise<boolean>>();
+  return (pk, sig, msg) => {
+    const key = `${hex(pk)}:${hex(sig)}:${hex(msg)}`;
+    let result = seen.get(key);
+    if (!result) {
+      result = Promise.resolve().then(() => blsVerify(pk, sig, msg));
+      seen.set(key, result);
+    }
+    return result;
+  };
+}
+
 function sameHeaders(a: [string, string][], b: [string, string][]): boolean {
   const norm = (h: [string, string][]) => JSON.stringify([...h].map(([n, v]) => [n.toLowerCase(), v]).sort());
   return norm(a) === norm(b);
@@ -125,7 +144,8 @@ function sameHeaders(a: [string, string][], b: [string, string][]): boolean {
 export async function syncAssets(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
   const planned = planAssets(options.siteDir);
-  const manager = new AssetManager({ agent: options.agent, canisterId: options.canisterId, concurrency: 8 });
+  const verify = memoizedBlsVerify();
+  const manager = new AssetManager({ agent: options.agent, canisterId: options.canisterId, concurrency: 16, blsVerify: verify });
   const canister = Actor.createActor<AssetsService>(assetsIdl, { agent: options.agent, canisterId: options.canisterId });
   // ~1.2B instructions per MB of SHA-256 in the canister: 4 MB keeps a commit near 6B of the 40B limit.
   const bytesPerCommit = options.bytesPerCommit ?? 4_000_000;
