@@ -107,3 +107,22 @@ describe('--identity files', () => {
     expect(() => identityFromPem('not a key', 'id.pem')).toThrow(/id\.pem is not a PEM private key/);
   });
 });
+
+describe('memoized BLS verification (uploads)', () => {
+  test('answers as the agent does, and checks a repeated (key, signature, message) once', async () => {
+    const { subnetKeys, signStateRoot } = await import('../../replica/src/certification/keys.ts');
+    const { memoizedBlsVerify } = await import('../../scripts/lib/asset-sync.ts');
+    const keys = subnetKeys();
+    const root = new Uint8Array(32).fill(7);
+    const signature = signStateRoot(keys, root);
+    const publicKey = keys.rootKeyDer.slice(keys.rootKeyDer.length - 96);
+    const message = new Uint8Array([...new TextEncoder().encode('\x0dic-state-root'), ...root]);
+    const verify = memoizedBlsVerify();
+    const first = verify(publicKey, signature, message);
+    expect(verify(publicKey, signature, message)).toBe(first); // same promise: no second pairing
+    expect(await first).toBe(true);
+    const tampered = message.slice();
+    tampered[tampered.length - 1] ^= 1;
+    expect(await verify(publicKey, signature, tampered)).toBe(false);
+  });
+});
