@@ -159,3 +159,40 @@ describe('canister signatures (what Internet Identity signs delegations with)', 
     expect(() => check(envelope)).toThrow(/delegation 1 of 1 has an invalid signature/);
   });
 });
+
+describe('the node:crypto signature checks the server installs', () => {
+  it('agree with the portable ones on valid, tampered, high-S and malformed input', async () => {
+    const { nodeSignatureVerifiers: node } = await import('../src/http/node-crypto.ts');
+    const { secp256k1 } = await import('@noble/curves/secp256k1.js');
+    const { ed25519 } = await import('@noble/curves/ed25519.js');
+    const message = utf8('a payload to sign');
+    const tampered = utf8('a payload to sigN');
+
+    const edSecret = ed25519.utils.randomSecretKey();
+    const edRaw = ed25519.getPublicKey(edSecret);
+    const edDer = concatBytes(fromHex('302a300506032b6570032100'), edRaw);
+    const edSig = ed25519.sign(message, edSecret);
+    expect(node.ed25519(edSig, message, edDer, edRaw)).toBe(true);
+    expect(node.ed25519(edSig, tampered, edDer, edRaw)).toBe(false);
+
+    for (const [curve, impl, prefix] of [
+      ['p256', p256, '3059301306072a8648ce3d020106082a8648ce3d030107034200'],
+      ['secp256k1', secp256k1, '3056301006072a8648ce3d020106052b8104000a034200'],
+    ] as const) {
+      const secret = impl.utils.randomSecretKey();
+      const raw = impl.getPublicKey(secret, false);
+      const der = concatBytes(fromHex(prefix), raw);
+      const low = impl.sign(message, secret) as Uint8Array;
+      // The other S of the same signature (n - s): WebCrypto produces such signatures half the time.
+      const n = impl.Point.Fn.ORDER;
+      const s = BigInt('0x' + toHex(low.slice(32)));
+      const high = concatBytes(low.slice(0, 32), fromHex((n - s).toString(16).padStart(64, '0')));
+      for (const sig of [low, high]) {
+        expect(node.ecdsa(curve, sig, message, der, raw)).toBe(true);
+        expect(node.ecdsa(curve, sig, tampered, der, raw)).toBe(false);
+      }
+    }
+    const badPoint = concatBytes(fromHex('3059301306072a8648ce3d020106082a8648ce3d030107034200'), Uint8Array.of(4), new Uint8Array(64).fill(1));
+    expect(() => node.ecdsa('p256', new Uint8Array(64), message, badPoint, badPoint.slice(-65))).toThrow();
+  });
+});

@@ -206,6 +206,29 @@ function verifyCanisterSignature(
   return leaf.status === 'found' && leaf.value instanceof Uint8Array && leaf.value.length === 0;
 }
 
+/**
+ * Plain-signature checks, replaceable: portable @noble/curves by default; the Node server installs
+ * node:crypto (same answers, ~20x faster). ECDSA signatures are r·s over SHA-256(message), high
+ * or low S (WebCrypto produces both).
+ */
+export interface SignatureVerifiers {
+  ed25519(signature: Uint8Array, message: Uint8Array, publicKeyDer: Uint8Array, rawKey: Uint8Array): boolean;
+  ecdsa(curve: 'p256' | 'secp256k1', signature: Uint8Array, message: Uint8Array, publicKeyDer: Uint8Array, rawKey: Uint8Array): boolean;
+}
+
+const portableVerifiers: SignatureVerifiers = {
+  ed25519: (signature, message, _der, rawKey) => ed25519.verify(signature, message, rawKey),
+  ecdsa: (curve, signature, message, _der, rawKey) => (curve === 'p256' ? p256 : secp256k1).verify(signature, message, rawKey, { lowS: false }),
+};
+let verifiers = portableVerifiers;
+
+export function useSignatureVerifiers(replacement: SignatureVerifiers): void {
+  verifiers = replacement;
+}
+
+// A session's delegation is the same on every request: remember the ones that verified.
+const verifiedDelegations = new Set<string>();
+
 /** Verifies `signature` over `payload` under the DER public key; throws on unusable keys. */
 export function verifySignature(
   publicKeyDer: Uint8Array,
@@ -217,11 +240,11 @@ export function verifySignature(
   try {
     switch (key.scheme) {
       case 'ed25519':
-        return signature.length === 64 && ed25519.verify(signature, payload, key.key);
+        return signature.length === 64 && verifiers.ed25519(signature, payload, publicKeyDer, key.key);
       case 'ecdsa-p256':
-        return signature.length === 64 && p256.verify(signature, payload, key.key, { lowS: false });
+        return signature.length === 64 && verifiers.ecdsa('p256', signature, payload, publicKeyDer, key.key);
       case 'ecdsa-secp256k1':
-        return signature.length === 64 && secp256k1.verify(signature, payload, key.key, { lowS: false });
+        return signature.length === 64 && verifiers.ecdsa('secp256k1', signature, payload, publicKeyDer, key.key);
       case 'webauthn':
         return verifyWebAuthn(key.cose, signature, payload);
       case 'canister-signature':
@@ -304,8 +327,13 @@ export function authenticateEnvelope(
       } catch (error) {
         throw new AuthenticationError(`${where} cannot be hashed: ${(error as Error).message}`);
       }
-      if (!verifySignature(currentKey, delegationSig, concatBytes(DELEGATION_SEPARATOR, delegationHash), context)) {
-        throw new AuthenticationError(`${where} has an invalid signature: it was not signed by the key it claims to extend`);
+      const memo = `${toHex(currentKey)}/${toHex(delegationSig)}/${toHex(delegationHash)}`;
+      if (!verifiedDelegations.has(memo)) {
+        if (!verifySignature(currentKey, delegationSig, concatBytes(DELEGATION_SEPARATOR, delegationHash), context)) {
+          throw new AuthenticationError(`${where} has an invalid signature: it was not signed by the key it claims to extend`);
+        }
+        if (verifiedDelegations.size >= 4096) verifiedDelegations.clear();
+        verifiedDelegations.add(memo);
       }
       if (BigInt(expiration) < context.nowNs) {
         const expired = new Date(Number(BigInt(expiration) / 1_000_000n)).toISOString();

@@ -1,8 +1,9 @@
 // Node-only speedups for the server edge: node:crypto's ed25519 signs query responses ~20x faster
 // than the portable @noble/curves code, with identical (deterministic) signatures.
 
-import { createPrivateKey, hash, sign } from 'node:crypto';
-import { concatBytes, fromHex } from '../certification/bytes.ts';
+import { createPrivateKey, createPublicKey, hash, sign, verify, type KeyObject } from 'node:crypto';
+import type { SignatureVerifiers } from './authentication.ts';
+import { concatBytes, fromHex, toHex } from '../certification/bytes.ts';
 import type { SubnetKeys } from '../certification/keys.ts';
 import { domainSeparator } from '../certification/representation-independent-hash.ts';
 
@@ -19,3 +20,22 @@ export function nodeSha256(data: Uint8Array): Uint8Array {
   const digest = hash('sha256', data, 'buffer');
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
 }
+
+// Public keys repeat (a session signs many requests): keep their KeyObjects.
+const publicKeys = new Map<string, KeyObject>();
+function publicKey(der: Uint8Array): KeyObject {
+  const id = toHex(der);
+  let key = publicKeys.get(id);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
+    if (publicKeys.size >= 4096) publicKeys.clear();
+    publicKeys.set(id, key);
+  }
+  return key;
+}
+
+/** node:crypto signature checks for authentication.ts (same answers as the portable ones). */
+export const nodeSignatureVerifiers: SignatureVerifiers = {
+  ed25519: (signature, message, der) => verify(null, message, publicKey(der), signature),
+  ecdsa: (_curve, signature, message, der) => verify('sha256', message, { key: publicKey(der), dsaEncoding: 'ieee-p1363' }, signature),
+};

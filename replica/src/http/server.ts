@@ -6,7 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { useSha256 } from '../certification/sha256.ts';
 import { MAX_REQUEST_BYTES } from './constants.ts';
-import { nodeSha256 } from './node-crypto.ts';
+import { useSignatureVerifiers } from './authentication.ts';
+import { nodeSha256, nodeSignatureVerifiers } from './node-crypto.ts';
 import type { HttpInterface, HttpResponse } from './interface.ts';
 
 export interface ReplicaServerOptions {
@@ -20,8 +21,9 @@ export interface ReplicaServerOptions {
   onRefusal?: (method: string, path: string, status: number, message: string) => void;
 }
 
-// Same digests as the portable SHA-256, faster: the server hashes every request and response.
+// Same answers as the portable code, faster: the server hashes and checks signatures on every request.
 useSha256(nodeSha256);
+useSignatureVerifiers(nodeSignatureVerifiers);
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
