@@ -17,7 +17,10 @@ process.env.WG_DEMOS_REPLICA_URL = `http://127.0.0.1:${replicaPort}`;
 export default defineConfig({
   testDir: 'tests/e2e',
   testMatch: /demos.*\.spec\.ts$/,
-  outputDir: 'test-results/demos',
+  // Traces and failure artifacts: not under test-results/, which the site's Playwright run empties
+  // when it starts (another engineer's run, or the step before this one). The screenshots the
+  // specs take do go to test-results/demos/screenshots/ (see tests/e2e/demos.spec.ts).
+  outputDir: 'test-results-demos',
   workers: 1,
   timeout: 180_000,
   expect: { timeout: 30_000 },
