@@ -87,9 +87,9 @@ test('Motoko and Candid blocks on the built pages are highlighted by our grammar
 
 /**
  * Gzipped bytes of the JavaScript a page runs when it loads: inline scripts, module scripts and
- * everything they import statically. Dynamic import() chunks are listed separately: Starlight's
- * search fetches the Pagefind UI that way once the browser is idle after load, and Pagefind's
- * engine and index only when someone types a query.
+ * everything they import statically. Dynamic import() chunks are listed separately: the search
+ * component (src/components/Search.astro) fetches the Pagefind UI that way when search first
+ * opens, and Pagefind fetches its engine and index when someone types a query.
  */
 function pageScripts(page: string): { eager: number; lazy: Set<string>; files: string[] } {
   const text = html(page);
@@ -134,5 +134,5 @@ test('pages without a demo load at most 10 KB of gzipped JavaScript (search, the
   const lazy = [...pageScripts(join(dist, 'index.html')).lazy];
   const searchUi = lazy.find((f) => /ui-core|pagefind/.test(f));
   expect(searchUi).toBeDefined();
-  console.log(`Pagefind UI (dynamic import, loaded on idle): ${gzipSync(readFileSync(searchUi!)).length} B gzipped`);
+  console.log(`Pagefind UI (dynamic import, loaded when search opens): ${gzipSync(readFileSync(searchUi!)).length} B gzipped`);
 });

@@ -150,12 +150,16 @@ test('search finds a session by a word that appears only in its notes', async ({
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   page.on('requestfailed', (r) => errors.push(`${r.url()} ${r.failure()?.errorText}`));
   await page.goto('/');
-  // Pagefind's UI is built when the browser is idle after load; a person opens search later.
-  await expect(page.locator('#starlight__search input'), errors.join('\n')).toBeAttached({ timeout: 30_000 });
+  // Nothing of the search UI loads until search opens.
+  await page.waitForLoadState('networkidle');
+  await expect(page.locator('.pagefind-ui')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /^Search/ })).toBeEnabled();
   await page.keyboard.press('Control+k');
   const dialog = page.getByRole('dialog');
   await expect(dialog).toBeVisible();
-  await dialog.getByRole('textbox', { name: 'Search' }).fill(word);
+  const input = dialog.getByRole('textbox', { name: 'Search' });
+  await expect(input, errors.join('\n')).toBeFocused({ timeout: 30_000 });
+  await input.fill(word);
   const result = dialog.locator(`a[href*="/sessions/${id}/"]`).first();
   await expect(result, `searching for "${word}"`).toBeVisible({ timeout: 15_000 });
   await result.click();
