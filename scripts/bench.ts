@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Principal } from '@dfinity/principal';
 import { blsVerify } from '@dfinity/agent';
 import { Actor } from '@dfinity/agent';
+import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { concatBytes } from '../replica/src/certification/bytes.ts';
 import { decodeCbor, encodeCbor, type CborMap } from '../replica/src/certification/cbor.ts';
@@ -162,6 +163,16 @@ async function httpInterfaceSection(): Promise<void> {
     await sequential(() => actor.get(), 30, 5);
     const q1 = stats(await sequential(() => actor.get(), 300, 15));
     line('query, 1 agent (@dfinity/agent, verified)', `p50 ${ms(q1.p50)} (${(q1.p50 / queryFloor).toFixed(2)}x floor)  p99 ${ms(q1.p99)}`);
+
+    // The same query signed by a session key under a delegation (what a logged-in page sends).
+    const user = Ed25519KeyIdentity.generate();
+    const session = await ECDSAKeyIdentity.generate();
+    const chain = await DelegationChain.create(user, session.getPublicKey(), new Date(Date.now() + 3_600_000));
+    const signedAgent = await localAgent(replica.url, DelegationIdentity.fromDelegation(session, chain));
+    const signedActor = Actor.createActor(counterIdl, { agent: signedAgent, canisterId }) as any;
+    await sequential(() => signedActor.get(), 20, 5);
+    const qd = stats(await sequential(() => signedActor.get(), 200, 15));
+    line('query, 1 agent, delegation identity (P-256)', `p50 ${ms(qd.p50)} (${(qd.p50 / queryFloor).toFixed(2)}x floor)  p99 ${ms(qd.p99)}`);
 
     await sequential(() => actor.inc(), 5, 5);
     const u1 = stats(await sequential(() => actor.inc(), 60, 15));
