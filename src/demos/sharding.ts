@@ -15,6 +15,7 @@ import { formatBytes, formatCount, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
 
 const BURST = 5;
+const LIVE_REFRESH_MS = 5_000;
 
 async function load(frame: DemoFrame): Promise<void> {
   const anonymousIndex = demoActor(await frame.agent(), frame.network, 'sharding-index');
@@ -62,6 +63,7 @@ async function load(frame: DemoFrame): Promise<void> {
       `${rows.length} bucket${rows.length === 1 ? '' : 's'} of at most ${formatCount(config.maxBuckets)}, ${formatCount(config.bucketCapacity)} keys each; ` +
       `the index routes ${formatCount(report.index.keys)} keys (its heap: ${formatBytes(report.index.memory.heapBytes)}).`;
     map.dataset.buckets = String(rows.length);
+    map.dataset.indexKeys = String(report.index.keys);
     map.replaceChildren(
       ...(rows.length
         ? rows.map(({ info, stats, error }) => {
@@ -234,6 +236,19 @@ async function load(frame: DemoFrame): Promise<void> {
   await setIdentity(identity);
   renderWho();
   renderMap();
+
+  // The map is live: other visitors add keys too. A quiet refresh every few seconds while the page
+  // is visible; it stops once this drawing of the demo is gone (Retry draws a new one).
+  let refreshing = false;
+  const timer = setInterval(() => {
+    if (!map.isConnected && frame.root.getAttribute('data-demo-status') !== 'loading') return clearInterval(timer);
+    if (refreshing || document.visibilityState !== 'visible' || frame.root.getAttribute('data-demo-status') !== 'ready') return;
+    refreshing = true;
+    // A failed background refresh stays silent: the next click reports the problem properly.
+    refresh()
+      .catch(() => undefined)
+      .finally(() => (refreshing = false));
+  }, LIVE_REFRESH_MS);
   append(
     frame.body,
     h(

@@ -121,6 +121,21 @@ test('sharding: sign in locally, add keys until a second bucket appears, read a 
   await expectAccessible(page, 'sharding');
   await screenshot(page, root, 'sharding');
 
+  // The map is live: keys another visitor adds (another browser, another principal) show up here
+  // without a click.
+  const keysBefore = await numberIn(map, 'data-index-keys');
+  const otherVisitor = await page.context().browser()!.newContext();
+  const other = await otherVisitor.newPage();
+  const otherRoot = await openDemo(other, '/patterns/index-bucket-sharding/', 'sharding');
+  const otherPopup = other.waitForEvent('popup');
+  await otherRoot.getByRole('button', { name: 'Sign in' }).click();
+  await (await otherPopup).getByRole('button', { name: 'Continue as Bob' }).click();
+  await expect(otherRoot.locator('[data-principal]')).not.toHaveAttribute('data-principal', principalText);
+  await otherRoot.getByRole('button', { name: /Add a burst of/ }).click();
+  await expect(otherRoot.getByRole('status')).toContainText(/Stored [1-9]\d* of \d+ keys/);
+  await expect(map).not.toHaveAttribute('data-index-keys', String(keysBefore), { timeout: 15_000 });
+  await otherVisitor.close();
+
   // Giving the keys back: the index forgets them and this principal's quota is free again.
   await root.getByRole('button', { name: 'Delete my keys' }).click();
   await expect(root.getByRole('status')).toContainText(/Deleted (\d+) of \1 keys/);
