@@ -11,7 +11,7 @@ import { schedulerEngine } from '../src/http/engine-adapter.ts';
 import { HttpInterface } from '../src/http/interface.ts';
 import { startServer } from '../src/http/server.ts';
 import { gatewayFallback } from '../src/gateway/index.ts';
-import { compileMotoko } from '../../scripts/lib/motoko.ts';
+import { buildAssetCanister } from '../../scripts/lib/asset-canister.ts';
 import { idlFactory as assetsIdl, type _SERVICE as AssetsService } from '../../canisters/assets/assets.did.ts';
 
 export interface LocalNetwork {
@@ -45,8 +45,9 @@ export async function startLocalNetwork(options: { time?: Date | number } = {}):
   };
 }
 
+/** The module `npm run deploy` installs (with its metadata sections). */
 export async function assetCanisterWasm(): Promise<Uint8Array> {
-  return (await compileMotoko({ entry: 'canisters/assets/main.mo' })).wasm;
+  return (await buildAssetCanister({ check: true })).wasm;
 }
 
 /** Installs the asset canister with `deployer` as controller and installer. */

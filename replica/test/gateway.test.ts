@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { Actor, Cbor, Certificate, LookupPathStatus, reconstruct, type HashTree, type HttpAgent } from '@dfinity/agent';
+import { Actor, CanisterStatus, Cbor, Certificate, LookupPathStatus, reconstruct, type HashTree, type HttpAgent } from '@dfinity/agent';
 import { AssetManager } from '@dfinity/assets';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
@@ -14,7 +14,7 @@ import type { Principal } from '@dfinity/principal';
 import { subnetKeys } from '../src/certification/keys.ts';
 import { lookupPath } from '../src/certification/hash-tree.ts';
 import { HttpGateway, GatewayError, inProcessAgent } from '../src/gateway/index.ts';
-import { HttpResponse } from '../src/gateway/http-interface-idl.ts';
+import { HttpRequest, HttpResponse } from '../src/gateway/http-interface-idl.ts';
 import { planAssets, type PlannedAsset } from '../../scripts/lib/asset-sync.ts';
 import { idlFactory, type _SERVICE as Assets } from '../../canisters/assets/assets.did.ts';
 import { gatewayGet, installAssetCanister, startLocalNetwork, type LocalNetwork } from './gateway-support.ts';
@@ -190,8 +190,12 @@ describe('refusing what does not verify', () => {
   function tamperingAgent(change: (response: { body: Uint8Array; headers: [string, string][] }) => void): HttpAgent {
     const agent = inProcessAgent(net.httpInterface);
     return new Proxy(agent, {
-      get(target, property, receiver) {
-        if (property !== 'query') return Reflect.get(target, property, receiver);
+      get(target, property) {
+        if (property !== 'query') {
+          // Methods run on the real agent: it keeps private fields a proxy cannot reach.
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
         return async (id: Principal | string, fields: { methodName: string; arg: Uint8Array }) => {
           const result = await target.query(id, fields);
           if (fields.methodName !== 'http_request' || result.status !== 'replied') return result;
@@ -236,6 +240,38 @@ describe('refusing what does not verify', () => {
     });
     const failure = (await gateway.fetch(canisterId.toText(), request).catch((e: unknown) => e)) as GatewayError;
     expect(failure.code).toBe('ERR_VERIFICATION');
+  });
+
+  test('a node that drops certificate_version cannot downgrade the answer to v1', async () => {
+    // The canister's certified metadata says it speaks v2, so the gateway insists on it.
+    const agent = inProcessAgent(net.httpInterface);
+    const downgrading = new Proxy(agent, {
+      get(target, property) {
+        if (property !== 'query') {
+          // Methods run on the real agent: it keeps private fields a proxy cannot reach.
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return (id: Principal | string, fields: { methodName: string; arg: Uint8Array }) => {
+          if (fields.methodName !== 'http_request') return target.query(id, fields);
+          const V1Request = IDL.Record({ method: IDL.Text, url: IDL.Text, headers: IDL.Vec(IDL.Tuple(IDL.Text, IDL.Text)), body: IDL.Vec(IDL.Nat8) });
+          const [original] = IDL.decode([HttpRequest], fields.arg) as unknown as [Record<string, unknown>];
+          const { certificate_version: _dropped, ...v1 } = original;
+          return target.query(id, { ...fields, arg: IDL.encode([V1Request], [v1]) });
+        };
+      },
+    });
+    const gateway = new HttpGateway({ agent: downgrading, rootKey: net.rootKey, now: () => net.httpInterface.engine.time() });
+    const failure = (await gateway.fetch(canisterId.toText(), request).catch((e: unknown) => e)) as GatewayError;
+    expect(failure).toBeInstanceOf(GatewayError);
+    expect(failure.verificationError).toBe('RequestedVerificationVersionMismatch');
+    expect(failure.message).not.toMatch(/could not be read/); // refused for the metadata, not for an error
+    const status = await CanisterStatus.request({
+      agent: deployerAgent,
+      canisterId,
+      paths: [{ kind: 'metadata', key: 'versions', path: 'supported_certificate_versions', decodeStrategy: 'utf-8' }],
+    });
+    expect(status.get('versions')).toBe('1,2');
   });
 
   test('a certificate under another root key fails the BLS check', async () => {

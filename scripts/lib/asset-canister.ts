@@ -15,6 +15,28 @@ export const ASSET_CANISTER_ENTRY = 'canisters/assets/main.mo';
 const didPath = join(repoRoot, 'canisters/assets/assets.did');
 const bindingsPath = join(repoRoot, 'canisters/assets/assets.did.ts');
 
+function leb128(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/**
+ * Appends a custom section (Wasm core spec §5.5.3: id 0, size, name, bytes). The IC exposes
+ * `icp:public <name>` sections as certified canister metadata anyone can read.
+ */
+export function withCustomSection(wasm: Uint8Array, name: string, content: string): Uint8Array {
+  const nameBytes = new TextEncoder().encode(name);
+  const contentBytes = new TextEncoder().encode(content);
+  const payload = [...leb128(nameBytes.length), ...nameBytes, ...contentBytes];
+  return new Uint8Array([...wasm, 0, ...leb128(payload.length), ...payload]);
+}
+
 export interface BuiltAssetCanister {
   wasm: Uint8Array;
   /** sha256 hex of the module: the IC's module_hash once installed. */
@@ -44,9 +66,12 @@ export async function buildAssetCanister(options: { check?: boolean } = {}): Pro
     stale.push(path.slice(repoRoot.length + 1));
     if (!options.check) writeFileSync(path, text);
   }
+  // Gateways read this to refuse a downgrade to v1 certification (http-gateway-protocol-spec.md,
+  // "Response verification"): a node that strips certificate_version cannot pass off a v1 answer.
+  const wasm = withCustomSection(result.wasm, 'icp:public supported_certificate_versions', '1,2');
   return {
-    wasm: result.wasm,
-    sha256: createHash('sha256').update(result.wasm).digest('hex'),
+    wasm,
+    sha256: createHash('sha256').update(wasm).digest('hex'),
     candid: result.candid,
     cached: result.cached,
     ms: result.ms,

@@ -213,6 +213,7 @@ export class HttpGateway {
         info = run(1);
       }
     } catch (error) {
+      if (error instanceof GatewayError) throw error;
       const e = error as { code?: number; message?: string };
       const name = typeof e.code === 'number' ? ResponseVerificationErrorCode[e.code] : 'Unknown';
       throw new GatewayError(
@@ -234,18 +235,21 @@ export class HttpGateway {
     return { status: response.status_code, headers: response.headers, body: response.body, certificationVersion: 1 };
   }
 
+  // The canister's certified `supported_certificate_versions` metadata; [] when it has none. A
+  // failure to read it refuses the response (fail closed), since v1 is accepted only without it.
   async #supportedVersions(canisterId: string): Promise<number[]> {
+    let value: unknown;
     try {
       const status = await CanisterStatus.request({
         agent: this.#agent,
         canisterId: Principal.fromText(canisterId),
         paths: [{ kind: 'metadata', key: 'supported_certificate_versions', path: 'supported_certificate_versions', decodeStrategy: 'utf-8' }],
       });
-      const value = status.get('supported_certificate_versions');
-      if (typeof value !== 'string') return [];
-      return value.split(',').map((v) => Number(v.trim())).filter((v) => Number.isInteger(v));
-    } catch {
-      return [];
+      value = status.get('supported_certificate_versions');
+    } catch (error) {
+      throw new GatewayError('ERR_VERIFICATION', `canister ${canisterId} answered with v1 certification and its supported_certificate_versions metadata could not be read (${(error as Error).message}); refusing a possible downgrade`, 'RequestedVerificationVersionMismatch');
     }
+    if (typeof value !== 'string') return [];
+    return value.split(',').map((v) => Number(v.trim())).filter((v) => Number.isInteger(v));
   }
 }
