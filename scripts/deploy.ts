@@ -175,8 +175,8 @@ export async function deployAssetCanister(agent: HttpAgent, network: 'local' | '
   if (!id || hash === null) {
     if (network !== 'local') {
       throw new DeployError(
-        `the site has no asset canister on mainnet${id ? ` (${id} does not exist)` : ''}. Create one with your cycles (\`dfx canister create ${SITE_CANISTER} --network ic\` ` +
-          `or \`icp canister create ${SITE_CANISTER} --environment ic\`), which records its id in canister_ids.json, then run the deploy again.`,
+        `the site has no asset canister on mainnet${id ? ` (${id} does not exist)` : ''}. Create one with your cycles: \`dfx canister create ${SITE_CANISTER} --network ic\` ` +
+          `records its id in canister_ids.json; after \`icp canister create ${SITE_CANISTER} -e ic\` add it yourself as { "${SITE_CANISTER}": { "ic": "<id>" } }. Then run the deploy again.`,
       );
     }
     const created = await management(agent, id ?? LOCAL_RANGE_START).provisional_create_canister_with_cycles({
