@@ -235,7 +235,8 @@ export function getPath(tree: StateNode, path: Uint8Array[]): StateNode | undefi
 // Digests (cached on the immutable nodes).
 
 export function digestOf(n: StateNode): Uint8Array {
-  if (n.kind === 'leaf') return (n.digest ??= leafDigest(n.value));
+  // Leaf digests are not kept: the treap node above caches the labeled digest that covers it.
+  if (n.kind === 'leaf') return n.digest ?? leafDigest(n.value);
   return n.root === null ? EMPTY_DIGEST : treapDigest(n.root);
 }
 

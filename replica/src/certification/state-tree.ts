@@ -82,9 +82,14 @@ export function withSubnet(tree: StateTree, subnet: SubnetInfo): StateTree {
   return out;
 }
 
+// Thousands of statuses are alive at once: share the leaves that are the same for all of them.
+const STATUS_LEAVES = new Map(
+  (['received', 'processing', 'replied', 'rejected', 'done'] as const).map((s) => [s, stateLeaf(utf8(s))]),
+);
+
 export function withRequestStatus(tree: StateTree, requestId: Uint8Array, status: RequestStatus | undefined): StateTree {
   if (status === undefined) return setPath(tree, [L.requestStatus, requestId], undefined);
-  let sub: StateSubtree = setPath(EMPTY_SUBTREE, [L.status], stateLeaf(utf8(status.status)));
+  let sub: StateSubtree = setPath(EMPTY_SUBTREE, [L.status], STATUS_LEAVES.get(status.status)!);
   if (status.status === 'replied') sub = setPath(sub, [L.reply], stateLeaf(status.reply));
   if (status.status === 'rejected') {
     sub = setPath(sub, [L.rejectCode], stateLeaf(uleb128(status.rejectCode)));

@@ -27,7 +27,8 @@ export interface CompletedCall {
 
 export class IngressRegistry {
   #calls = new Map<string, KnownCall>();
-  #pruneQueue: Array<{ key: string; pruneAt: bigint }> = [];
+  // Holds the calls themselves (not a second hex key per call): thousands are alive under load.
+  #pruneQueue: Array<{ call: KnownCall; pruneAt: bigint }> = [];
   #completedSinceTake: CompletedCall[] = [];
   #prunedSinceTake: Uint8Array[] = [];
   /** Changes are only collected once someone takes them (the disk store), else they would pile up. */
@@ -50,23 +51,26 @@ export class IngressRegistry {
     call.finished = true;
     const retained = nowNs + REQUEST_STATUS_RETENTION_NS;
     const pruneAt = retained > call.ingressExpiry ? retained : call.ingressExpiry;
-    this.#pruneQueue.push({ key: toHex(call.requestId), pruneAt });
-    if (this.#tracking) this.#completedSinceTake.push({ ...call, pruneAt });
+    this.#pruneQueue.push({ call, pruneAt });
+    if (this.#tracking) {
+      this.#completedSinceTake.push({
+        requestId: call.requestId, sender: call.sender, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry: call.ingressExpiry, pruneAt,
+      });
+    }
   }
 
   /** Adds a call restored from disk as done (its outcome was not kept). */
   restore(call: CompletedCall, done: KnownCall['done']): void {
     this.add({ ...call, done, finished: true });
-    this.#pruneQueue.push({ key: toHex(call.requestId), pruneAt: call.pruneAt });
+    this.#pruneQueue.push({ call: this.get(call.requestId)!, pruneAt: call.pruneAt });
     this.#pruneQueue.sort((a, b) => (a.pruneAt < b.pruneAt ? -1 : a.pruneAt > b.pruneAt ? 1 : 0));
   }
 
   /** Every completed call still remembered (for a checkpoint). */
   completedCalls(): CompletedCall[] {
-    const pruneAt = new Map(this.#pruneQueue.map((e) => [e.key, e.pruneAt]));
-    return [...this.#calls.values()]
-      .filter((c) => c.finished)
-      .map((c) => ({ requestId: c.requestId, sender: c.sender, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry, pruneAt: pruneAt.get(toHex(c.requestId)) ?? c.ingressExpiry }));
+    return this.#pruneQueue.map(({ call: c, pruneAt }) => ({
+      requestId: c.requestId, sender: c.sender, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry, pruneAt,
+    }));
   }
 
   /** Calls completed and pruned since the last take (for an incremental commit). */
@@ -83,9 +87,10 @@ export class IngressRegistry {
     const removed: Uint8Array[] = [];
     let i = 0;
     while (i < this.#pruneQueue.length && this.#pruneQueue[i].pruneAt <= nowNs) {
-      const call = this.#calls.get(this.#pruneQueue[i].key);
-      if (call) {
-        this.#calls.delete(this.#pruneQueue[i].key);
+      const { call } = this.#pruneQueue[i];
+      const key = toHex(call.requestId);
+      if (this.#calls.get(key) === call) {
+        this.#calls.delete(key);
         removed.push(call.requestId);
         if (this.#tracking) this.#prunedSinceTake.push(call.requestId);
       }

@@ -277,7 +277,7 @@ export class HttpInterface {
         const version = this.certifier.update((t) => withRequestStatus(t, call.requestId, status));
         this.registry.completed(known, this.engine.time());
         this.#onCall?.({ kind: 'call', canisterId: call.canisterId, methodName: call.methodName, sender: call.sender, outcome, ms: performance.now() - started });
-        return { outcome, version };
+        return { version }; // the outcome lives on in the state tree; keep nothing else per call
       });
     this.registry.add(known);
     return known;
