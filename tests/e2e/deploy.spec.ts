@@ -119,6 +119,22 @@ test('the deployed site opens through the gateway, certified, and its pages work
   expect(problems).toEqual([]);
 });
 
+test('search (Pagefind, Wasm) works from the canister under the CSP', async ({ page }) => {
+  const problems = watch(page);
+  await page.goto(siteUrl);
+  await expect(page.getByRole('button', { name: /^Search/ })).toBeEnabled();
+  await page.keyboard.press('Control+k');
+  const dialog = page.getByRole('dialog');
+  const input = dialog.getByRole('textbox', { name: 'Search' });
+  await expect(input).toBeFocused({ timeout: 30_000 });
+  await input.fill('stable memory');
+  const result = dialog.locator('a[href*="/sessions/"]').first();
+  await expect(result).toBeVisible({ timeout: 20_000 });
+  await result.click();
+  await expect(page).toHaveURL(/\/sessions\//);
+  expect(problems).toEqual([]);
+});
+
 test('a demo runs from the deployed site against the same replica', async ({ page }) => {
   const problems = watch(page);
   await page.goto(new URL('/patterns/composite-query-fan-out/', siteUrl).href);
