@@ -3,7 +3,8 @@
 //    otherwise we say exactly what to run. Never `npx playwright install` (no downloads here).
 // 2. vitest: unit tests, the replica's conformance suite, canister integration tests.
 // 3. the site build (astro + pagefind).
-// 4. Playwright end-to-end tests in headless Chromium.
+// 4. Playwright end-to-end tests in headless Chromium: the built site, then the live demos
+//    against the whole stack (`npm start --fresh --preview` on its own ports).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -41,4 +42,9 @@ if (!only || only === 'e2e') {
   ensureChromium();
   run('site build', 'npm', ['run', 'build']);
   run('browser tests', 'playwright', ['test']);
+}
+if (!only || only === 'e2e' || only === 'demos') {
+  ensureChromium();
+  // After the site's run: Playwright empties test-results/ when a run starts.
+  run('live demos on the local stack', 'npm', ['run', 'test:demos']);
 }
