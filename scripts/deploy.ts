@@ -7,6 +7,7 @@
 //   4. the asset canister (canisters/assets): created, or upgraded when its module changed
 //   5. dist/ uploaded with @dfinity/assets, only what changed, with a progress bar
 //   6. ids recorded: canister_ids.json (ic, dfx's format) or .replica-state/canister_ids.json (local)
+//      (merged through scripts/lib/canister-ids.ts, so `npm start` keeps the site id recorded here)
 //
 // Flags: --network local|ic (default local)  --identity <pem>  (required for ic: a dfx/icp-cli
 //        identity file, Ed25519 or secp256k1; local defaults to the same deployer `npm start` uses)
@@ -24,6 +25,7 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
 import { buildAssetCanister } from './lib/asset-canister.ts';
+import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
 import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -95,19 +97,6 @@ async function startLocalReplica(port: number, stateDir: string): Promise<string
   }
   console.log(`      started the replica in the background (pid ${child.pid}, log ${logPath.replace(`${repoRoot}/`, '')}); stop it with: kill ${child.pid}`);
   return url;
-}
-
-type IdsFile = Record<string, Record<string, string>>;
-
-function readIds(path: string): IdsFile {
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as IdsFile) : {};
-}
-
-function writeIds(path: string, network: string, ids: Record<string, string>): void {
-  const file = readIds(path);
-  for (const [name, id] of Object.entries(ids)) file[name] = { ...(file[name] ?? {}), [network]: id };
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
 const managementIdl: IDL.InterfaceFactory = ({ IDL }) =>
@@ -277,7 +266,7 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
   const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: network === 'local' });
   console.log(`      deploying as ${(await agent.getPrincipal()).toText()}`);
   const idsPath = network === 'ic' ? join(repoRoot, 'canister_ids.json') : join(stateDir, 'canister_ids.json');
-  const known = Object.fromEntries(Object.entries(readIds(idsPath)).flatMap(([name, byNet]) => (byNet[network] ? [[name, byNet[network]]] : [])));
+  const known = readCanisterIds(idsPath, network);
   done();
 
   done = step(2, total, 'Deploying the demo canisters');
@@ -288,7 +277,7 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
     const { deployDemoCanisters } = await import('./lib/demo-deploy.ts');
     const built = await buildCanisters({ log: (line) => console.log(`      ${line}`) });
     ({ ids: demoIds } = await deployDemoCanisters({ agent, network, built, knownIds: known, log: (line) => console.log(`    ${line}`) }));
-    writeIds(idsPath, network, demoIds);
+    recordCanisterIds(idsPath, network, demoIds);
   }
   done();
 
@@ -307,7 +296,7 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
   done = step(4, total, 'Deploying the asset canister');
   const site = await deployAssetCanister(agent, network, known[SITE_CANISTER]);
   console.log(`      ${SITE_CANISTER} ${site.id} ${site.action} (module ${formatBytes(site.wasmBytes)})`);
-  writeIds(idsPath, network, { [SITE_CANISTER]: site.id });
+  recordCanisterIds(idsPath, network, { [SITE_CANISTER]: site.id });
   done();
 
   done = step(5, total, `Uploading ${outDir.replace(`${repoRoot}/`, '')}/ (only what changed)`);

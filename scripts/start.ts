@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { buildCanisters } from './build-canisters.ts';
+import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
 import { deployDemoCanisters, siteNetworkEnv } from './lib/demo-deploy.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from './dev-identity/server.ts';
 
@@ -123,10 +124,27 @@ function loadDeployer(): Ed25519KeyIdentity {
 
 const idsPath = join(stateDir, 'canister_ids.json');
 
-function knownIds(): Record<string, string> {
-  if (!existsSync(idsPath)) return {};
-  const file = JSON.parse(readFileSync(idsPath, 'utf8')) as Record<string, { local?: string }>;
-  return Object.fromEntries(Object.entries(file).flatMap(([name, byNetwork]) => (byNetwork.local ? [[name, byNetwork.local]] : [])));
+/**
+ * A replica that already serves this state directory on our port: `npm run deploy -- --network
+ * local` leaves one running in the background. The replica keeps its pid in the state directory's
+ * LOCK file (replica/src/store/disk-store.ts) while it runs, so a live pid there plus an answer on
+ * the port means it is that replica, and starting a second one would only fail on the lock.
+ */
+async function runningReplica(): Promise<{ url: string; pid: number } | { busy: string } | undefined> {
+  const url = `http://${host}:${replicaPort}`;
+  const answers = await fetch(`${url}/api/v2/status`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+  let pid = 0;
+  try {
+    pid = Number(readFileSync(join(stateDir, 'LOCK'), 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error('no pid');
+    process.kill(pid, 0); // throws when no such process runs
+  } catch {
+    pid = 0;
+  }
+  if (answers && pid > 0) return { url, pid };
+  if (answers) return { busy: `something already answers as a replica on ${host}:${replicaPort}, but not with ${stateDir.replace(`${repoRoot}/`, '')}/; stop it or set WG_REPLICA_PORT to a free port` };
+  if (pid > 0) return { busy: `a replica (pid ${pid}) holds ${stateDir.replace(`${repoRoot}/`, '')}/ but does not answer on ${host}:${replicaPort}; stop it with \`kill ${pid}\` or set WG_REPLICA_PORT to its port` };
+  return undefined;
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
@@ -197,7 +215,12 @@ async function main(): Promise<void> {
     void stop(0);
   });
   process.on('SIGTERM', () => void stop(0));
-  if (process.argv.includes('--fresh')) rmSync(stateDir, { recursive: true, force: true });
+  if (process.argv.includes('--fresh')) {
+    const running = await runningReplica();
+    // Deleting the state under a live replica would leave it serving canisters the ids file forgot.
+    if (running && 'pid' in running) throw new Error(`--fresh would delete ${stateDir.replace(`${repoRoot}/`, '')}/ under the replica using it (pid ${running.pid}); stop it first with: kill ${running.pid}`);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 
   let done = step(1, 'Building the demo canisters (cached by a hash of their sources)');
   const built = await buildCanisters({ log: (line) => console.log(`      ${line}`) });
@@ -205,34 +228,45 @@ async function main(): Promise<void> {
 
   done = step(2, `Starting the local replica on ${host}:${replicaPort} (state in ${stateDir.replace(`${repoRoot}/`, '')}/)`);
   const replicaArgs = ['replica/src/cli.ts', '--host', host, '--port', String(replicaPort), '--log', 'normal'];
-  let replica;
-  try {
-    replica = await startLogged('replica', [...replicaArgs, '--state-dir', stateDir], process.env, /ready: (\S+)/, 60_000);
-  } catch (error) {
-    const message = (error as Error).message;
-    // Until the replica's disk store lands (issue 4) it refuses --state-dir; run it in memory then:
-    // ids stay the same (they are re-created under the ids recorded in the state directory).
-    if (!/needs the disk store/.test(message)) throw error;
-    children.pop();
-    console.log('      this replica cannot keep state on disk yet: running it in memory (canisters are re-created under the same ids)');
-    replica = await startLogged('replica', replicaArgs, process.env, /ready: (\S+)/, 60_000);
+  const already = await runningReplica();
+  if (already && 'busy' in already) throw new Error(already.busy);
+  let replicaUrl: string;
+  if (already) {
+    // Reused, not ours: Ctrl-C leaves it running, as the deploy that started it intended.
+    replicaUrl = already.url;
+    console.log(`      a replica is already running here with this state directory (pid ${already.pid}, likely started by \`npm run deploy\`): using it`);
+    console.log(`      it keeps running after Ctrl-C; stop it with: kill ${already.pid}`);
+  } else {
+    let replica;
+    try {
+      replica = await startLogged('replica', [...replicaArgs, '--state-dir', stateDir], process.env, /ready: (\S+)/, 60_000);
+    } catch (error) {
+      const message = (error as Error).message;
+      // Until the replica's disk store lands (issue 4) it refuses --state-dir; run it in memory then:
+      // ids stay the same (they are re-created under the ids recorded in the state directory).
+      if (!/needs the disk store/.test(message)) throw error;
+      children.pop();
+      console.log('      this replica cannot keep state on disk yet: running it in memory (canisters are re-created under the same ids)');
+      replica = await startLogged('replica', replicaArgs, process.env, /ready: (\S+)/, 60_000);
+    }
+    replicaUrl = replica.match[1];
+    // Progress lines name hosts without a scheme: the one URL to open is the last line's.
+    console.log(`      listening on ${new URL(replicaUrl).host} (log: ${replica.logPath.replace(`${repoRoot}/`, '')})`);
   }
-  const replicaUrl = replica.match[1];
-  // Progress lines name hosts without a scheme: the one URL to open is the last line's.
-  console.log(`      listening on ${new URL(replicaUrl).host} (log: ${replica.logPath.replace(`${repoRoot}/`, '')})`);
   done();
 
   done = step(3, 'Deploying the demo canisters');
   const agent = await HttpAgent.create({ host: replicaUrl, identity: loadDeployer(), shouldFetchRootKey: true });
   let ids: Record<string, string>;
   try {
-    ({ ids } = await deployDemoCanisters({ agent, network: 'local', built, knownIds: knownIds(), log: (line) => console.log(`    ${line}`) }));
+    ({ ids } = await deployDemoCanisters({ agent, network: 'local', built, knownIds: readCanisterIds(idsPath, 'local'), log: (line) => console.log(`    ${line}`) }));
   } catch (error) {
     throw new Error(
       `${(error as Error).message}\nIf ${stateDir.replace(`${repoRoot}/`, '')}/ comes from another setup (another controller or replica), \`npm start -- --fresh\` starts over: it deletes that directory and deploys anew.`,
     );
   }
-  writeFileSync(idsPath, `${JSON.stringify(Object.fromEntries(Object.entries(ids).map(([name, id]) => [name, { local: id }])), null, 2)}\n`);
+  // Merged: `npm run deploy -- --network local` records the site canister in the same file.
+  recordCanisterIds(idsPath, 'local', ids);
   done();
 
   done = step(4, 'Serving the local development identity provider');
@@ -262,7 +296,7 @@ async function main(): Promise<void> {
   }
   done();
 
-  console.log(`\nReady in ${((Date.now() - startedAt) / 1000).toFixed(1)} s. Open ${siteUrl}\n(Ctrl-C stops the site, the replica and the identity provider.)`);
+  console.log(`\nReady in ${((Date.now() - startedAt) / 1000).toFixed(1)} s. Open ${siteUrl}\n(Ctrl-C stops the site${already ? '' : ', the replica'} and the identity provider.)`);
 }
 
 main().catch((error) => fail((error as Error).message));
