@@ -5,7 +5,7 @@ import { Replica } from '../replica/src/index.ts';
 import type { _SERVICE as LabService } from '../src/declarations/lab/lab.did.ts';
 import type { _SERVICE as StoreService } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';
-import { labWhich, unwrap, wireLab, type StoreName } from './demo-setup.ts';
+import { labWhich, registerStores, unwrap, type StoreName } from '../scripts/lib/demo-deploy.ts';
 import { actorAs, alice, deploy, errorOf, owner, startReplica, startTime, type Deployed } from './test-support.ts';
 
 const storeNames: StoreName[] = ['stable-memory-classic', 'stable-memory-region', 'stable-memory-eop'];
@@ -25,7 +25,7 @@ async function setupStableMemory(replica: Replica) {
   for (const name of storeNames) {
     deployed[name] = await deploy<StoreService>(replica, name, { controllers: [owner, labDeployed.canisterId] });
   }
-  await wireLab(labDeployed.actor, deployed);
+  await registerStores(labDeployed.actor, deployed);
   return { lab: labDeployed, stores: deployed };
 }
 

@@ -15,7 +15,7 @@
 //        port, 4943)  --out-dir <dir> (where the site is built and uploaded from; default dist/)
 import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,7 @@ import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
 import { buildAssetCanister } from './lib/asset-canister.ts';
 import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
+import { deployDemoCanisters, localDeployer } from './lib/demo-deploy.ts';
 import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,16 +56,6 @@ export function identityFromPem(pem: string, source: string): Identity {
   if (key.asymmetricKeyType === 'ed25519') return Ed25519KeyIdentity.fromSecretKey(secret);
   if (key.asymmetricKeyType === 'ec' && jwk.crv === 'secp256k1') return Secp256k1KeyIdentity.fromSecretKey(secret);
   throw new DeployError(`${source} holds a ${key.asymmetricKeyType}${jwk.crv ? ` ${jwk.crv}` : ''} key; the IC tooling uses Ed25519 or secp256k1 identities`);
-}
-
-// The local controller `npm start` also uses (scripts/start.ts), kept beside the replica's state.
-function localDeployer(stateDir: string): Identity {
-  const path = join(stateDir, 'deployer-identity.json');
-  if (existsSync(path)) return Ed25519KeyIdentity.fromJSON(readFileSync(path, 'utf8'));
-  const identity = Ed25519KeyIdentity.generate();
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(path, JSON.stringify(identity.toJSON()), { mode: 0o600 });
-  return identity;
 }
 
 async function replicaAnswers(url: string): Promise<boolean> {
@@ -274,7 +265,6 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
   if (options.skipDemos) console.log('      skipped (--skip-demos)');
   else {
     const { buildCanisters } = await import('./build-canisters.ts');
-    const { deployDemoCanisters } = await import('./lib/demo-deploy.ts');
     const built = await buildCanisters({ log: (line) => console.log(`      ${line}`) });
     ({ ids: demoIds } = await deployDemoCanisters({ agent, network, built, knownIds: known, log: (line) => console.log(`    ${line}`) }));
     recordCanisterIds(idsPath, network, demoIds);

@@ -10,14 +10,13 @@
 // WG_STATE_DIR (.replica-state). Flags: --fresh wipes the state directory first; --preview serves a
 // build of the site (astro build + preview) instead of astro dev.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpAgent } from '@dfinity/agent';
-import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { buildCanisters } from './build-canisters.ts';
 import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
-import { deployDemoCanisters, siteNetworkEnv } from './lib/demo-deploy.ts';
+import { deployDemoCanisters, localDeployer, siteNetworkEnv } from './lib/demo-deploy.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from './dev-identity/server.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -109,17 +108,6 @@ function runLogged(name: string, args: string[], env: NodeJS.ProcessEnv): Promis
       reject(new Error(`${name} failed (${code ?? signal}); the end of ${logPath}:\n${tail}`));
     });
   });
-}
-
-function loadDeployer(): Ed25519KeyIdentity {
-  // The controller of the local demo canisters. Kept beside the replica's state, so a wiped state
-  // directory starts over with a new controller and a kept one can still upgrade its canisters.
-  const path = join(stateDir, 'deployer-identity.json');
-  if (existsSync(path)) return Ed25519KeyIdentity.fromJSON(readFileSync(path, 'utf8'));
-  const identity = Ed25519KeyIdentity.generate();
-  mkdirSync(stateDir, { recursive: true });
-  writeFileSync(path, JSON.stringify(identity.toJSON()), { mode: 0o600 });
-  return identity;
 }
 
 const idsPath = join(stateDir, 'canister_ids.json');
@@ -256,7 +244,7 @@ async function main(): Promise<void> {
   done();
 
   done = step(3, 'Deploying the demo canisters');
-  const agent = await HttpAgent.create({ host: replicaUrl, identity: loadDeployer(), shouldFetchRootKey: true });
+  const agent = await HttpAgent.create({ host: replicaUrl, identity: localDeployer(stateDir), shouldFetchRootKey: true });
   let ids: Record<string, string>;
   try {
     ({ ids } = await deployDemoCanisters({ agent, network: 'local', built, knownIds: readCanisterIds(idsPath, 'local'), log: (line) => console.log(`    ${line}`) }));

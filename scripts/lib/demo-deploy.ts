@@ -9,14 +9,19 @@
 // specified_id, local replicas only) and install; unknown → create and install. Then the wiring
 // the demos need, each step idempotent: the lab controls the three stores and holds their modules
 // (canisters/lab/main.mo says why), and the composite-query front has created its partitions.
-import { readFileSync } from 'node:fs';
+// The actor-level steps of that wiring (registerStores, uploadStoreModule, setupComposite) are
+// exported: the canister integration tests (canisters/*.test.ts) wire their demos through them, so
+// tests and deploys share one path.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Actor, CanisterStatus, type ActorSubclass, type HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
+import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
 import { deployedCanisters, type CanisterSpec } from '../../canisters/canisters.ts';
 import type { BuiltCanister } from '../build-canisters.ts';
 import { idlFactory as labIdl, type _SERVICE as LabService, type Which } from '../../src/declarations/lab/lab.did.ts';
-import { idlFactory as frontIdl, type _SERVICE as FrontService } from '../../src/declarations/composite-front/composite-front.did.ts';
+import { idlFactory as frontIdl, type _SERVICE as FrontService, type PartitionInfo } from '../../src/declarations/composite-front/composite-front.did.ts';
 
 // The part of the management canister's interface (ic.did) a deploy needs. Records may omit
 // optional fields: Candid subtyping reads them as null on the receiving side.
@@ -68,11 +73,27 @@ interface ManagementService {
   update_settings(arg: { canister_id: Principal; settings: { controllers: [] | [Principal[]] } }): Promise<void>;
 }
 
+/**
+ * The controller of the local canisters, shared by `npm start` and `npm run deploy -- --network
+ * local`. Kept beside the replica's state, so a wiped state directory starts over with a new
+ * controller and a kept one can still upgrade its canisters.
+ */
+export function localDeployer(stateDir: string): Ed25519KeyIdentity {
+  const path = join(stateDir, 'deployer-identity.json');
+  if (existsSync(path)) return Ed25519KeyIdentity.fromJSON(readFileSync(path, 'utf8'));
+  const identity = Ed25519KeyIdentity.generate();
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(path, JSON.stringify(identity.toJSON()), { mode: 0o600 });
+  return identity;
+}
+
 /** The first id of a local replica's range: an effective canister id for creating canisters there. */
 const LOCAL_RANGE_START = 'rrkah-fqaaa-aaaaa-aaaaq-cai';
 /** Cycles for a canister that creates others (each bucket or partition takes its share). */
 const CREATOR_CYCLES = 100_000_000_000_000n;
-const STORE_FOR: Record<string, Which> = {
+export type StoreName = 'stable-memory-classic' | 'stable-memory-region' | 'stable-memory-eop';
+/** The lab's name for each store canister. */
+export const labWhich: Record<StoreName, Which> = {
   'stable-memory-classic': { classic: null },
   'stable-memory-region': { region: null },
   'stable-memory-eop': { eop: null },
@@ -83,8 +104,9 @@ const STORE_FOR: Record<string, Which> = {
  * keeps one search near 0.4 B instructions: well inside a query's 5 B, and about a second on the
  * local replica, which interprets metered Wasm far slower than a real node.
  */
-const COMPOSITE_SETUP = { partitions: 4n, documentsPerPartition: 300n, cyclesPerPartition: 2_000_000_000_000n };
-const LAB_CHUNK_BYTES = 1_000_000;
+const COMPOSITE_SETUP = { partitions: 4, documentsPerPartition: 300, cyclesPerPartition: 2_000_000_000_000n };
+/** Under the lab's 1 MB chunk limit and the IC's 2 MiB ingress limit, with room for framing. */
+export const moduleChunkBytes = 1_000_000;
 
 export type DeployAction = 'created' | 'recreated' | 'installed' | 'upgraded' | 'unchanged';
 
@@ -183,9 +205,60 @@ function firstLine(text: string): string {
   return reject ? reject[1] : text.split('\n')[0];
 }
 
-function describe(error: { [k: string]: unknown }): string {
-  const [kind, detail] = Object.entries(error)[0];
+/** Renders a canister's error variant (lab, composite-front, sharding-index) as one readable line. */
+export function describeError(error: object): string {
+  const [kind, detail] = Object.entries(error)[0] as [string, unknown];
+  if (kind === 'rateLimited') {
+    const { message, retryAfterSeconds } = detail as { message: string; retryAfterSeconds: bigint };
+    return `rateLimited: ${message} (retry after ${retryAfterSeconds} s)`;
+  }
   return `${kind}: ${typeof detail === 'string' ? detail : JSON.stringify(detail, (_k, v) => (typeof v === 'bigint' ? String(v) : v))}`;
+}
+
+/** The `ok` value of a canister Result, or an Error naming what was asked and why it was refused. */
+export function unwrap<T, E extends object>(result: { ok: T } | { err: E }, what: string): T {
+  if ('ok' in result) return result.ok;
+  throw new Error(`${what} was refused: ${describeError(result.err)}`);
+}
+
+/** Sends a store's module to the lab in chunks; the lab assembles it when the last one arrives. */
+export async function uploadStoreModule(lab: LabService, store: StoreName, wasm: Uint8Array): Promise<void> {
+  const which = labWhich[store];
+  unwrap(await lab.beginModuleUpload(which, BigInt(wasm.byteLength)), `lab.beginModuleUpload(${store})`);
+  for (let offset = 0; offset < wasm.byteLength; offset += moduleChunkBytes) {
+    const chunk = wasm.subarray(offset, Math.min(wasm.byteLength, offset + moduleChunkBytes));
+    const info = unwrap(await lab.appendModuleChunk(which, chunk), `lab.appendModuleChunk(${store}, offset ${offset})`);
+    if (offset + chunk.byteLength === wasm.byteLength && !info.moduleReady) {
+      throw new Error(`the lab did not report the ${store} module ready after its last chunk (${info.moduleBytes} bytes received)`);
+    }
+  }
+}
+
+/** Registers the three stores with the lab and uploads the module each one runs. Call as a lab controller. */
+export async function registerStores(lab: LabService, stores: Record<StoreName, { canisterId: Principal; wasm: Uint8Array }>): Promise<void> {
+  for (const [store, { canisterId, wasm }] of Object.entries(stores) as [StoreName, { canisterId: Principal; wasm: Uint8Array }][]) {
+    unwrap(await lab.register(labWhich[store], canisterId), `lab.register(${store})`);
+    await uploadStoreModule(lab, store, wasm);
+  }
+}
+
+export interface CompositeSetup {
+  partitions?: number;
+  documentsPerPartition?: number;
+  /** Cycles for each partition canister; creation costs 0.5T on a 13-node subnet, so give more. */
+  cyclesPerPartition?: bigint;
+}
+
+/** Creates the front's partitions (once). Call as a front controller. */
+export async function setupComposite(front: FrontService, setup: CompositeSetup = {}): Promise<PartitionInfo[]> {
+  return unwrap(
+    await front.setup({
+      partitions: BigInt(setup.partitions ?? 4),
+      documentsPerPartition: BigInt(setup.documentsPerPartition ?? 2000),
+      cyclesPerPartition: setup.cyclesPerPartition ?? 1_000_000_000_000n,
+    }),
+    'composite-front.setup',
+  );
 }
 
 /** Makes the lab a controller of each store, registers the stores and uploads their modules where needed. */
@@ -194,7 +267,7 @@ async function wireLab(options: DeployOptions, ids: Record<string, string>, acti
   const labId = Principal.fromText(ids.lab);
   const lab = Actor.createActor<LabService>(labIdl, { agent, canisterId: labId });
   const status = await lab.status();
-  for (const [name, which] of Object.entries(STORE_FOR)) {
+  for (const [name, which] of Object.entries(labWhich) as [StoreName, Which][]) {
     const storeId = Principal.fromText(ids[name]);
     const built = options.built.find((b) => b.name === name)!;
     const current = await readCanister(agent, storeId);
@@ -202,20 +275,12 @@ async function wireLab(options: DeployOptions, ids: Record<string, string>, acti
       await management(agent, storeId).update_settings({ canister_id: storeId, settings: { controllers: [[self, labId]] } });
     }
     const info = status.stores.find((s) => Object.keys(s.which)[0] === Object.keys(which)[0]);
-    if (info?.canisterId[0]?.toText() !== storeId.toText()) {
-      const registered = await lab.register(which, storeId);
-      if ('err' in registered) throw new Error(`lab.register(${name}) refused: ${describe(registered.err)}`);
-    }
+    if (info?.canisterId[0]?.toText() !== storeId.toText()) unwrap(await lab.register(which, storeId), `lab.register(${name})`);
     // The lab upgrades a store to the module it holds, so it must hold the one just deployed.
     const stale = !info?.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged' || actions.lab === 'created' || actions.lab === 'recreated';
     if (stale) {
       const wasm = new Uint8Array(readFileSync(built.wasmPath));
-      const begun = await lab.beginModuleUpload(which, BigInt(wasm.length));
-      if ('err' in begun) throw new Error(`lab.beginModuleUpload(${name}) refused: ${describe(begun.err)}`);
-      for (let at = 0; at < wasm.length; at += LAB_CHUNK_BYTES) {
-        const appended = await lab.appendModuleChunk(which, wasm.subarray(at, at + LAB_CHUNK_BYTES));
-        if ('err' in appended) throw new Error(`lab.appendModuleChunk(${name}) refused: ${describe(appended.err)}`);
-      }
+      await uploadStoreModule(lab, name, wasm);
       log(`  lab holds the ${name} module (${Math.round(wasm.length / 1024)} KiB)`);
     }
   }
@@ -224,9 +289,8 @@ async function wireLab(options: DeployOptions, ids: Record<string, string>, acti
 async function setUpCompositeFront(options: DeployOptions, frontId: string): Promise<void> {
   const front = Actor.createActor<FrontService>(frontIdl, { agent: options.agent, canisterId: frontId });
   if ((await front.listPartitions()).length > 0) return;
-  const result = await front.setup(COMPOSITE_SETUP);
-  if ('err' in result) throw new Error(`composite-front.setup refused: ${describe(result.err)}`);
-  (options.log ?? console.log)(`  composite-front created ${result.ok.length} partitions: ${result.ok.map((p) => p.canisterId.toText()).join(', ')}`);
+  const partitions = await setupComposite(front, COMPOSITE_SETUP);
+  (options.log ?? console.log)(`  composite-front created ${partitions.length} partitions: ${partitions.map((p) => p.canisterId.toText()).join(', ')}`);
 }
 
 /** Deploys every demo canister that is deployed on its own, then wires them up; returns ids and what happened. */
