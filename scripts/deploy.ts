@@ -26,14 +26,13 @@ import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
 import { buildAssetCanister } from './lib/asset-canister.ts';
 import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
-import { deployDemoCanisters, localDeployer } from './lib/demo-deploy.ts';
+import { deployDemoCanisters, LOCAL_RANGE_START, localDeployer, management, siteNetworkEnv, type ManagementService } from './lib/demo-deploy.ts';
 import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = 'usage: npm run deploy -- --network local|ic [--identity <identity.pem>] [--skip-build] [--skip-demos] [--port 4943] [--out-dir dist]';
 /** The dfx.json name of the site's asset canister (`type: assets`). */
 export const SITE_CANISTER = 'site';
-const LOCAL_RANGE_START = 'rrkah-fqaaa-aaaaa-aaaaq-cai';
 
 class DeployError extends Error {}
 
@@ -90,36 +89,6 @@ async function startLocalReplica(port: number, stateDir: string): Promise<string
   return url;
 }
 
-const managementIdl: IDL.InterfaceFactory = ({ IDL }) =>
-  IDL.Service({
-    provisional_create_canister_with_cycles: IDL.Func(
-      [IDL.Record({ amount: IDL.Opt(IDL.Nat), settings: IDL.Opt(IDL.Record({ controllers: IDL.Opt(IDL.Vec(IDL.Principal)) })), specified_id: IDL.Opt(IDL.Principal) })],
-      [IDL.Record({ canister_id: IDL.Principal })],
-      [],
-    ),
-    install_code: IDL.Func(
-      [
-        IDL.Record({
-          mode: IDL.Variant({
-            install: IDL.Null,
-            reinstall: IDL.Null,
-            upgrade: IDL.Opt(IDL.Record({ skip_pre_upgrade: IDL.Opt(IDL.Bool), wasm_memory_persistence: IDL.Opt(IDL.Variant({ keep: IDL.Null, replace: IDL.Null })) })),
-          }),
-          canister_id: IDL.Principal,
-          wasm_module: IDL.Vec(IDL.Nat8),
-          arg: IDL.Vec(IDL.Nat8),
-        }),
-      ],
-      [],
-      [],
-    ),
-  });
-
-function management(agent: HttpAgent, effectiveCanisterId: string) {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return Actor.createActor<any>(managementIdl, { agent, canisterId: Principal.managementCanister(), effectiveCanisterId: Principal.fromText(effectiveCanisterId) });
-}
-
 async function installedModuleHash(agent: HttpAgent, id: string): Promise<string | undefined | null> {
   try {
     const status = await CanisterStatus.request({ agent, canisterId: Principal.fromText(id), paths: ['module_hash', 'controllers'] });
@@ -164,7 +133,7 @@ export async function deployAssetCanister(agent: HttpAgent, network: 'local' | '
       settings: [{ controllers: [[self]] }],
       specified_id: id ? [Principal.fromText(id)] : [],
     });
-    id = (created.canister_id as Principal).toText();
+    id = created.canister_id.toText();
     action = knownId ? 'recreated' : 'created';
   } else if (hash === built.sha256) {
     return { id, action: 'unchanged', wasmBytes: built.wasm.length };
@@ -178,10 +147,10 @@ export async function deployAssetCanister(agent: HttpAgent, network: 'local' | '
       );
     }
   }
-  const mode = action === 'upgraded'
+  const mode: Parameters<ManagementService['install_code']>[0]['mode'] = action === 'upgraded'
     ? { upgrade: [{ skip_pre_upgrade: [], wasm_memory_persistence: [{ keep: null }] }] } // enhanced orthogonal persistence keeps the heap
     : { install: null };
-  await management(agent, id).install_code({ mode, canister_id: Principal.fromText(id), wasm_module: built.wasm, arg: IDL.encode([], []) });
+  await management(agent, id).install_code({ mode, canister_id: Principal.fromText(id), wasm_module: built.wasm, arg: new Uint8Array(IDL.encode([], [])) });
   return { id, action, wasmBytes: built.wasm.length };
 }
 
@@ -273,12 +242,8 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
 
   done = step(3, total, options.skipBuild ? 'Using the site in dist/ as built (--skip-build)' : 'Building the site for this network');
   if (!options.skipBuild) {
-    await buildSite(
-      outDir,
-      network === 'local'
-        ? { PUBLIC_WG_NETWORK: 'local', PUBLIC_WG_HOST: host, PUBLIC_WG_CANISTER_IDS: JSON.stringify(demoIds) }
-        : { PUBLIC_WG_NETWORK: 'ic' }, // mainnet ids come from canister_ids.json, written above
-    );
+    // The same variables `npm start` gives astro dev; mainnet ids come from canister_ids.json, written above.
+    await buildSite(outDir, siteNetworkEnv({ network, ...(network === 'local' ? { host } : {}), ids: demoIds }));
   }
   if (!existsSync(join(outDir, 'index.html'))) throw new DeployError(`${join(outDir, 'index.html')} is missing: build the site first (npm run build) or drop --skip-build`);
   done();

@@ -24,7 +24,8 @@ import { idlFactory as labIdl, type _SERVICE as LabService, type Which } from '.
 import { idlFactory as frontIdl, type _SERVICE as FrontService, type PartitionInfo } from '../../src/declarations/composite-front/composite-front.did.ts';
 
 // The part of the management canister's interface (ic.did) a deploy needs. Records may omit
-// optional fields: Candid subtyping reads them as null on the receiving side.
+// optional fields: Candid subtyping reads them as null on the receiving side. scripts/deploy.ts
+// creates and installs the site's asset canister through the same interface.
 const managementIdl: IDL.InterfaceFactory = ({ IDL }) => {
   const settings = IDL.Record({ controllers: IDL.Opt(IDL.Vec(IDL.Principal)) });
   return IDL.Service({
@@ -58,7 +59,7 @@ const managementIdl: IDL.InterfaceFactory = ({ IDL }) => {
   });
 };
 
-interface ManagementService {
+export interface ManagementService {
   provisional_create_canister_with_cycles(arg: {
     amount: [] | [bigint];
     settings: [] | [{ controllers: [] | [Principal[]] }];
@@ -88,7 +89,7 @@ export function localDeployer(stateDir: string): Ed25519KeyIdentity {
 }
 
 /** The first id of a local replica's range: an effective canister id for creating canisters there. */
-const LOCAL_RANGE_START = 'rrkah-fqaaa-aaaaa-aaaaq-cai';
+export const LOCAL_RANGE_START = 'rrkah-fqaaa-aaaaa-aaaaq-cai';
 /** Cycles for a canister that creates others (each bucket or partition takes its share). */
 const CREATOR_CYCLES = 100_000_000_000_000n;
 export type StoreName = 'stable-memory-classic' | 'stable-memory-region' | 'stable-memory-eop';
@@ -126,7 +127,8 @@ export interface DeployResult {
   actions: Record<string, DeployAction>;
 }
 
-function management(agent: HttpAgent, effectiveCanisterId: Principal | string): ActorSubclass<ManagementService> {
+/** The management canister (aaaaa-aa), addressed through `effectiveCanisterId`'s subnet. */
+export function management(agent: HttpAgent, effectiveCanisterId: Principal | string): ActorSubclass<ManagementService> {
   return Actor.createActor<ManagementService>(managementIdl, {
     agent,
     canisterId: Principal.managementCanister(),
