@@ -4,6 +4,8 @@
 //   --host <addr>      (default 127.0.0.1)
 //   --state-dir <dir>  keep the root key and canisters there across restarts
 //   --log quiet|normal|verbose
+//   --limit <name>=<value>  lower one of the IC's limits (repeatable), e.g.
+//                      --limit instructionsPerQuery=1M --limit maxIngressBytes=64KiB
 
 import { parseArgs } from 'node:util';
 import { toHex } from './certification/bytes.ts';
@@ -15,10 +17,11 @@ import { startBlsWorker } from './http/bls-worker.ts';
 import { gatewayFallback } from './gateway/index.ts';
 import { startServer } from './http/server.ts';
 import { Replica } from './index.ts';
+import { parseLimitAssignments, type Limits } from './limits.ts';
 import { loadOrCreateKeys } from './store/disk-keys.ts';
 import { DiskStore } from './store/disk-store.ts';
 
-const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose]';
+const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …]';
 
 async function main(): Promise<void> {
   let values;
@@ -29,6 +32,7 @@ async function main(): Promise<void> {
         host: { type: 'string', default: '127.0.0.1' },
         'state-dir': { type: 'string' },
         log: { type: 'string', default: 'normal' },
+        limit: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -51,11 +55,19 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const stateDir = values['state-dir'];
+  let limits: Partial<Limits>;
+  try {
+    limits = parseLimitAssignments(values.limit ?? []);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  for (const [name, value] of Object.entries(limits)) console.log(`limit: ${name} = ${value} (lowered from the IC's default)`);
 
   const keys = loadOrCreateKeys(stateDir);
   // The store is driven here rather than through Replica.create({ stateDir }), because the HTTP
   // interface must flush before each certificate and persist its completed calls with the state.
-  const replica = await Replica.create({ log, subnetId: keys.subnetId });
+  const replica = await Replica.create({ log, subnetId: keys.subnetId, limits });
   const store = stateDir ? new DiskStore(stateDir) : undefined;
   const restored = await store?.restore(replica.scheduler, replica.management);
   if (restored && restored.canisters > 0) {

@@ -23,9 +23,10 @@ export interface ReplicaProcess {
   kill(): Promise<void>;
 }
 
-export async function startReplicaProcess(options: { stateDir?: string; port?: number; log?: string } = {}): Promise<ReplicaProcess> {
+export async function startReplicaProcess(options: { stateDir?: string; port?: number; log?: string; limits?: string[] } = {}): Promise<ReplicaProcess> {
   const args = [CLI, '--port', String(options.port ?? 0), '--log', options.log ?? 'quiet'];
   if (options.stateDir) args.push('--state-dir', options.stateDir);
+  for (const limit of options.limits ?? []) args.push('--limit', limit);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));

@@ -1,0 +1,48 @@
+// `npm run replica -- --limit name=value`: the IC's limits lowered for a whole replica, so a demo or
+// a test can hit one with little data, through the public HTTP interface and the real agent.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Actor, type HttpAgent } from '@dfinity/agent';
+import { IDL } from '@dfinity/candid';
+import { localAgent, managementActor, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
+import { motokoWork } from './metering-fixtures/fixtures.ts';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const workIdl = ({ IDL: I }: { IDL: typeof IDL }) => I.Service({ spin: I.Func([I.Nat64], [I.Nat64], ['query']) });
+
+describe('replica CLI --limit', () => {
+  let replica: ReplicaProcess;
+  let agent: HttpAgent;
+  let work: { spin(n: bigint): Promise<bigint> };
+
+  beforeAll(async () => {
+    replica = await startReplicaProcess({ log: 'normal', limits: ['instructionsPerQuery=2M'] });
+    agent = await localAgent(replica.url);
+    const ic = managementActor(agent);
+    const { canister_id } = await ic.provisional_create_canister_with_cycles({
+      amount: [100_000_000_000_000n], settings: [], specified_id: [], sender_canister_version: [],
+    });
+    await ic.install_code({
+      mode: { install: null }, canister_id, wasm_module: (await motokoWork('eop')).wasm, arg: new Uint8Array(IDL.encode([], [])), sender_canister_version: [],
+    });
+    work = Actor.createActor(workIdl, { agent, canisterId: canister_id }) as any;
+  });
+  afterAll(async () => {
+    await replica?.stop();
+  });
+
+  it('says which limits it lowered and enforces them with the IC error', async () => {
+    expect(replica.output()).toMatch(/limit: instructionsPerQuery = 2000000/);
+    await expect(work.spin(100n)).resolves.toBeTypeOf('bigint');
+    await expect(work.spin(1_000_000n)).rejects.toThrow(/IC0522|instruction limit/i);
+    // The replica keeps answering after the refused query.
+    await expect(work.spin(100n)).resolves.toBeTypeOf('bigint');
+  });
+
+  it('refuses an unknown limit name with the list of known ones', () => {
+    const result = spawnSync(process.execPath, [CLI, '--port', '0', '--limit', 'instructionsPerLunch=5'], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/unknown limit "instructionsPerLunch"; known limits: .*instructionsPerQuery/);
+  });
+});
