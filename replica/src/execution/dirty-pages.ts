@@ -5,7 +5,8 @@
 // commit then copy only the marked pages instead of the whole heap (Motoko's 5 MiB, Azle's
 // 11 MiB and more), which is what makes queries cheap.
 //
-// The rewrite appends a memory (index 1), two helper functions and a few locals per function;
+// The rewrite appends a memory (index 1), helper functions (one for ranges, one per store offset
+// and size) and a few locals per function that writes;
 // no existing index changes, so the name section, exports and callback table indices stay valid.
 // It runs after metering, so the marking code is not counted as the canister's instructions.
 // Modules it cannot handle (several memories, atomics) are left alone and rolled back by full
@@ -50,71 +51,98 @@ export function trackDirtyPages(bytes: Uint8Array): Uint8Array | undefined {
   if (!m.order.includes('memory')) insertSection(m, 'memory');
   if (!m.order.includes('export')) insertSection(m, 'export');
 
-  const firstHelper = counts.funcs + m.functions.length;
-  const mark = firstHelper;
-  const markRange = firstHelper + 1;
-  appendFunction(m, [ValType.i64], markBody(mapMemory));
+  const markRange = counts.funcs + m.functions.length;
   appendFunction(m, [ValType.i64, ValType.i64], markRangeBody(mapMemory));
 
   const addr = memory64 ? ValType.i64 : ValType.i32;
   const widen: Instr[] = memory64 ? [] : [i('i64.extend_i32_u')];
+  // One helper per (static offset, store size): (address) -> address, marking the page(s) of bytes
+  // address + offset .. + size - 1. Keeping the added code at a call per store matters: V8 inlines
+  // a callee only while caller + callee stay within a budget of about max(700 bytes, 1.1 x caller),
+  // and longer marking code (two calls with address arithmetic, or inline marking) pushed Motoko's
+  // hot callers past it once metering had grown their callees (the metered/unmetered ratio went
+  // from ~1.2x to 2.2-2.7x).
+  const storeHelpers = new Map<string, number>();
+  const markStore = (offset: bigint, size: number): number => {
+    const key = `${offset}:${size}`;
+    let index = storeHelpers.get(key);
+    if (index === undefined) {
+      index = counts.funcs + m.functions.length;
+      appendFunction(m, [addr], markStoreBody(mapMemory, widen, offset, size), [addr], [ValType.i64, ValType.i64]);
+      storeHelpers.set(key, index);
+    }
+    return index;
+  };
   const typeOf = (f: number) => m.types[m.functions[f]];
   bodies.forEach((body, f) => {
     let next = typeOf(f).params.length + body.locals.reduce((n, l) => n + l.count, 0);
-    const local = (type: ValueType) => {
-      body.locals.push({ count: 1, type });
-      return next++;
+    // Scratch locals are added on first use only: functions without stores keep their size, and
+    // V8 inlines small functions only (Motoko's add<Nat64> in a hot loop, for one).
+    const scratch = new Map<string, number>();
+    const local = (role: string, type: ValueType) => {
+      let index = scratch.get(role);
+      if (index === undefined) {
+        body.locals.push({ count: 1, type });
+        index = next++;
+        scratch.set(role, index);
+      }
+      return index;
     };
-    const a = local(addr);
-    const n = local(addr);
-    const s = local(addr);
-    const n32 = local(ValType.i32);
-    const value: Record<number, number> = {
-      [ValType.i32]: local(ValType.i32), [ValType.i64]: local(ValType.i64), [ValType.f32]: local(ValType.f32),
-      [ValType.f64]: local(ValType.f64), [ValType.v128]: local(ValType.v128),
-    };
+    const a = () => local('a', addr);
+    const n = () => local('n', addr);
+    const s = () => local('s', addr);
+    const n32 = () => local('n32', ValType.i32);
+    const value = (type: ValueType) => local(`value${type}`, type);
     const out: Instr[] = [];
     for (const ins of body.instrs) {
       const store = STORES[ins.op];
       if (store && (ins.imm as MemArg).memory === 0) {
         const [size, type] = store;
         const offset = BigInt((ins.imm as MemArg).offset);
-        out.push(i('local.set', value[type]), i('local.set', a));
-        out.push(i('local.get', a), ...widen, i('i64.const', offset), i('i64.add'), i('call', mark));
-        if (size > 1) out.push(i('local.get', a), ...widen, i('i64.const', offset + BigInt(size - 1)), i('i64.add'), i('call', mark));
-        out.push(i('local.get', a), i('local.get', value[type]), ins);
+        // [address, value]: the helper takes the address, marks, and hands it back (7 bytes a store)
+        out.push(i('local.set', value(type)), i('call', markStore(offset, size)), i('local.get', value(type)), ins);
       } else if (ins.op === 'memory.fill' && ins.imm === 0) {
         // [dst, value, n]
-        out.push(i('local.set', n), i('local.set', value[ValType.i32]), i('local.set', a));
-        out.push(i('local.get', a), ...widen, i('local.get', n), ...widen, i('call', markRange));
-        out.push(i('local.get', a), i('local.get', value[ValType.i32]), i('local.get', n), ins);
+        out.push(i('local.set', n()), i('local.set', value(ValType.i32)), i('local.set', a()));
+        out.push(i('local.get', a()), ...widen, i('local.get', n()), ...widen, i('call', markRange));
+        out.push(i('local.get', a()), i('local.get', value(ValType.i32)), i('local.get', n()), ins);
       } else if (ins.op === 'memory.copy' && (ins.imm as { a: number }).a === 0) {
         // [dst, src, n]; only the destination is written
-        out.push(i('local.set', n), i('local.set', s), i('local.set', a));
-        out.push(i('local.get', a), ...widen, i('local.get', n), ...widen, i('call', markRange));
-        out.push(i('local.get', a), i('local.get', s), i('local.get', n), ins);
+        out.push(i('local.set', n()), i('local.set', s()), i('local.set', a()));
+        out.push(i('local.get', a()), ...widen, i('local.get', n()), ...widen, i('call', markRange));
+        out.push(i('local.get', a()), i('local.get', s()), i('local.get', n()), ins);
       } else if (ins.op === 'memory.init' && (ins.imm as { b: number }).b === 0) {
         // [dst (address), src offset (i32), n (i32)]
-        out.push(i('local.set', n32), i('local.set', value[ValType.i32]), i('local.set', a));
-        out.push(i('local.get', a), ...widen, i('local.get', n32), i('i64.extend_i32_u'), i('call', markRange));
-        out.push(i('local.get', a), i('local.get', value[ValType.i32]), i('local.get', n32), ins);
+        out.push(i('local.set', n32()), i('local.set', value(ValType.i32)), i('local.set', a()));
+        out.push(i('local.get', a()), ...widen, i('local.get', n32()), i('i64.extend_i32_u'), i('call', markRange));
+        out.push(i('local.get', a()), i('local.get', value(ValType.i32)), i('local.get', n32()), ins);
       } else {
         out.push(ins);
       }
     }
+    if (scratch.size === 0) return; // nothing written to main memory: the body stays as it was
     body.instrs = out;
     m.code[f] = { bytes: encodeFunctionBody(body), offset: -1 };
   });
   return encodeModule(m);
 }
 
-/** (ea: i64) marks the page of byte address `ea`; addresses past the map mark the overflow slot. */
-function markBody(map: number): Instr[] {
+/**
+ * (address) -> address: marks the page(s) of bytes ea .. ea + size - 1 with ea = address + offset
+ * (widened to i64); pages past the map mark the overflow slot. Locals 1 (ea) and 2 (page), i64.
+ */
+function markStoreBody(map: number, widen: Instr[], offset: bigint, size: number): Instr[] {
+  const markPage = (last: bigint): Instr[] => [
+    i('local.get', 1), ...(last === 0n ? [] : [i('i64.const', last), i('i64.add')]), i('i64.const', 16n), i('i64.shr_u'),
+    i('local.tee', 2), i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)),
+    i('local.get', 2), i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)), i('i64.le_u'), i('select'),
+    i('i32.wrap_i64'), i('i32.const', 1), i('i32.store8', { memory: map, align: 0 }),
+  ];
   return [
-    i('local.get', 0), i('i64.const', 16n), i('i64.shr_u'),
-    i('local.tee', 0), i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)), i('i64.gt_u'),
-    i('if', -64), i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)), i('local.set', 0), i('end'),
-    i('local.get', 0), i('i32.wrap_i64'), i('i32.const', 1), i('i32.store8', { memory: map, align: 0 }),
+    i('local.get', 0), ...widen, i('i64.const', offset), i('i64.add'), i('local.set', 1),
+    ...markPage(0n),
+    ...(size > 1 ? markPage(BigInt(size - 1)) : []),
+    i('local.get', 0),
     i('end'),
   ];
 }
@@ -139,14 +167,15 @@ function markRangeBody(map: number): Instr[] {
   ];
 }
 
-function appendFunction(m: WasmModule, params: ValueType[], instrs: Instr[]): void {
-  let typeIndex = m.types.findIndex((t) => t.results.length === 0 && t.params.length === params.length && t.params.every((p, k) => p === params[k]));
+function appendFunction(m: WasmModule, params: ValueType[], instrs: Instr[], results: ValueType[] = [], locals: ValueType[] = []): void {
+  const same = (x: ValueType[], y: ValueType[]) => x.length === y.length && x.every((v, k) => v === y[k]);
+  let typeIndex = m.types.findIndex((t) => same(t.params, params) && same(t.results, results));
   if (typeIndex < 0) {
-    m.types.push({ params, results: [] });
+    m.types.push({ params, results });
     typeIndex = m.types.length - 1;
   }
   m.functions.push(typeIndex);
-  m.code.push({ bytes: encodeFunctionBody({ locals: [], instrs }), offset: -1 });
+  m.code.push({ bytes: encodeFunctionBody({ locals: locals.map((type) => ({ count: 1, type })), instrs }), offset: -1 });
 }
 
 /** Adds an empty section id to the module's order at its spec position. */
