@@ -11,6 +11,7 @@
 // messages, but keeps its state until the balance reaches zero.
 
 import { applicationSubnetCosts, DEFAULT_FREEZING_THRESHOLD_SECONDS, type CyclesCosts } from './fees.ts';
+import { ErrorCode } from '../ic/reject-codes.ts';
 
 export interface CyclesState {
   balance: bigint;
@@ -54,7 +55,7 @@ export function isFrozen(s: CyclesState, costs: CyclesCosts = applicationSubnetC
  * to a controller, as the IC does (`reveal_top_up`).
  */
 export class OutOfCyclesError extends Error {
-  readonly errorCode = 'IC0207';
+  readonly errorCode = ErrorCode.CanisterOutOfCycles;
   readonly canisterId: string;
   readonly available: bigint;
   readonly requested: bigint;

@@ -3,7 +3,7 @@
 // discarded). Heap and mutable globals are snapshotted, stable memory journaled, the cycle
 // balance saved; a trap — or a query, which never persists — puts all of it back.
 import { CanisterTrap, type Closure, type MessageContext } from '../system-api/context.ts';
-import { ErrorCode } from '../errors.ts';
+import { ErrorCode } from '../ic/reject-codes.ts';
 import type { Canister } from './canister.ts';
 
 export type Entry = { export: string } | { closure: Closure } | { start: true };
@@ -119,7 +119,7 @@ function classifyTrap(canister: Canister, e: unknown, outOfInstructions: boolean
     return { errorCode: ErrorCode.CanisterContractViolation, message: `Canister ${canister.idText} violated contract: ${e.message}` };
   }
   if (e instanceof CanisterTrap && e.errorCode) {
-    return { errorCode: e.errorCode as ErrorCode, message: `Canister trapped: ${e.message}` };
+    return { errorCode: e.errorCode, message: `Canister trapped: ${e.message}` };
   }
   if (e instanceof CanisterTrap) {
     return e.called

@@ -24,6 +24,7 @@ import { HttpError, badRequest, forbidden, methodNotAllowed, notFound } from './
 import { IngressRegistry, type CompletedCall, type KnownCall } from './ingress.ts';
 import { canisterNamedInManagementArg } from './management-routing.ts';
 import { checkReadStatePaths } from './read-state.ts';
+import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 
 export interface HttpResponse {
   status: number;
@@ -245,13 +246,13 @@ export class HttpInterface {
         return await this.engine.acceptCall(call);
       } catch (error) {
         return {
-          status: 'rejected', rejectCode: 1, errorCode: '',
+          status: 'rejected', rejectCode: RejectCode.SYS_FATAL, errorCode: '',
           rejectMessage: `the replica failed while checking the call to ${principalToText(call.canisterId)}.${call.methodName}: ${(error as Error).message}`,
         };
       }
     }
     if (!equalBytes(call.canisterId, MANAGEMENT_CANISTER_ID) && !this.engine.canisterInfo(call.canisterId)) {
-      return { status: 'rejected', rejectCode: 3, rejectMessage: `Canister ${principalToText(call.canisterId)} not found`, errorCode: 'IC0301' };
+      return { status: 'rejected', rejectCode: RejectCode.DESTINATION_INVALID, rejectMessage: `Canister ${principalToText(call.canisterId)} not found`, errorCode: ErrorCode.CanisterNotFound };
     }
     return undefined;
   }
@@ -266,7 +267,7 @@ export class HttpInterface {
     known.done = this.engine
       .submitCall(call)
       .catch((error: unknown): CallOutcome => ({
-        status: 'rejected', rejectCode: 1, errorCode: '',
+        status: 'rejected', rejectCode: RejectCode.SYS_FATAL, errorCode: '',
         rejectMessage: `the replica failed while executing ${principalToText(call.canisterId)}.${call.methodName}: ${error instanceof Error ? error.message : String(error)}`,
       }))
       .then((outcome) => {
@@ -308,12 +309,12 @@ export class HttpInterface {
     const started = performance.now();
     let outcome: CallOutcome;
     if (!equalBytes(env.canisterId, MANAGEMENT_CANISTER_ID) && !info) {
-      outcome = { status: 'rejected', rejectCode: 3, rejectMessage: `Canister ${principalToText(env.canisterId)} not found`, errorCode: 'IC0301' };
+      outcome = { status: 'rejected', rejectCode: RejectCode.DESTINATION_INVALID, rejectMessage: `Canister ${principalToText(env.canisterId)} not found`, errorCode: ErrorCode.CanisterNotFound };
     } else {
       try {
         outcome = await this.engine.queryCall({ sender, canisterId: env.canisterId, methodName: env.methodName, arg: env.arg, effectiveCanisterId: effectiveId });
       } catch (error) {
-        outcome = { status: 'rejected', rejectCode: 1, errorCode: '', rejectMessage: `the replica failed while executing the query: ${(error as Error).message}` };
+        outcome = { status: 'rejected', rejectCode: RejectCode.SYS_FATAL, errorCode: '', rejectMessage: `the replica failed while executing the query: ${(error as Error).message}` };
       }
     }
     this.#onCall?.({ kind: 'query', canisterId: env.canisterId, methodName: env.methodName, sender, outcome, ms: performance.now() - started });

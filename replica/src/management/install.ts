@@ -5,7 +5,7 @@
 // main memory too when enhanced orthogonal persistence asks for it (wasm_memory_persistence =
 // keep). The start function runs after retained memory is loaded: Motoko's EOP runtime checks
 // it (else "unexpected state entering InInit").
-import { ErrorCode, RejectCode } from '../errors.ts';
+import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import type { Canister } from '../execution/canister.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import { InvalidModuleError, loadModule, type LoadedModule } from '../execution/module.ts';

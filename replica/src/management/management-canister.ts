@@ -5,7 +5,7 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Canister, equalBytes, type ChangeOrigin, type Visibility } from '../execution/canister.ts';
-import { ErrorCode, RejectCode } from '../errors.ts';
+import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import type { CallResponse, RequestMessage } from '../scheduler/call-context.ts';
 import type { ManagementHandler, Scheduler } from '../scheduler/scheduler.ts';
 import { managementMethods, unsupportedManagementMethods, type ManagementMethod } from './ic-idl.ts';

@@ -8,9 +8,10 @@
 // rs/embedders/src/wasmtime_embedder/linker.rs, read 2026-11-28.
 
 import { OS_PAGE_BYTES } from '../limits.ts';
+import { ErrorCode } from '../ic/reject-codes.ts';
 
 export class MemoryAccessLimitError extends Error {
-  readonly errorCode = 'IC0524';
+  readonly errorCode = ErrorCode.CanisterMemoryAccessLimitExceeded;
   constructor(what: 'accessed' | 'modified', limitBytes: number) {
     super(
       `Exceeded the limit for the number of ${what} pages in the stable memory in a single message execution: limit: ${Math.floor(limitBytes / 1024)} KB.`,

@@ -1,7 +1,7 @@
 // Call contexts and callbacks (interface spec, "Call contexts" in the abstract behaviour):
 // every call a canister receives opens a call context that is answered at most once; every
 // call a canister makes registers a callback in the calling context.
-import type { RejectCode, ErrorCode } from '../errors.ts';
+import type { RejectCode, ErrorCode } from '../ic/reject-codes.ts';
 import type { PendingCall } from '../system-api/context.ts';
 
 export type CallResponse =

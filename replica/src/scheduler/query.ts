@@ -5,7 +5,7 @@
 // waiting in the graph is a loop (IC0517), and a chain deeper than MAX_QUERY_CALL_DEPTH = 6
 // fails the whole query (IC0525).
 import { Principal } from '@dfinity/principal';
-import { ErrorCode, RejectCode, rejectCodeOf } from '../errors.ts';
+import { ErrorCode, RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
 import type { Canister } from '../execution/canister.ts';
 import type { ExecutionResult } from '../execution/execute.ts';
 import type { MessageContext, PendingCall } from '../system-api/context.ts';

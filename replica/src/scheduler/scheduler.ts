@@ -7,7 +7,7 @@ import { Principal } from '@dfinity/principal';
 import { Canister } from '../execution/canister.ts';
 import { execute, type Entry, type ExecutionResult } from '../execution/execute.ts';
 import type { ApiKind, MessageContext, PendingCall } from '../system-api/context.ts';
-import { ErrorCode, RejectCode, rejectCodeOf } from '../errors.ts';
+import { ErrorCode, RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
 import { instructionLimit, resolveLimits } from '../limits.ts';
 import { formatCycles } from '../metering/stable-access.ts';
 import { chargeForResources, freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, withdrawCycles, type CyclesState } from '../cycles/account.ts';

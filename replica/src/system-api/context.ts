@@ -1,7 +1,7 @@
 // The state one message execution sees through the System API (interface spec, "Canister
 // interface (System API)"). The scheduler fills a MessageContext before it runs an entry point;
 // the ic0 imports read and write it; afterwards the scheduler commits or discards what it holds.
-import type { RejectCode } from '../errors.ts';
+import type { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 
 /**
  * Entry-point kinds, named after the spec's availability table: I (init), G (pre_upgrade),
@@ -105,8 +105,8 @@ export interface MessageContext {
 export class CanisterTrap extends Error {
   readonly called: boolean;
   /** Set when the IC reports the trap under its own code (IC0504 contract violation, IC0524 …). */
-  readonly errorCode?: string;
-  constructor(message: string, called = false, errorCode?: string) {
+  readonly errorCode?: ErrorCode;
+  constructor(message: string, called = false, errorCode?: ErrorCode) {
     super(message);
     this.name = 'CanisterTrap';
     this.called = called;

@@ -4,7 +4,7 @@
 // spec's availability table). A call from any other kind traps, as on the IC.
 import { CanisterTrap, type ApiKind, type MessageContext } from './context.ts';
 import type { StableMemory } from '../execution/stable-memory.ts';
-import { RejectCode } from '../errors.ts';
+import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { applicationSubnetCosts } from '../cycles/fees.ts';
 import { chargeSystemApiCall, DIRTY_PAGE_OVERHEAD } from '../metering/system-api-costs.ts';
 import { replyTooLarge } from '../limits.ts';
@@ -106,7 +106,7 @@ function respond(ctx: MessageContext, what: string): void {
 /** The IC reports an oversized reply as a contract violation (IC0504), before copying anything. */
 function checkReplySize(ctx: MessageContext, appended: number, what: string): void {
   const problem = replyTooLarge(ctx.replySize, appended, ctx.replyLimit, what);
-  if (problem) throw new CanisterTrap(problem, false, 'IC0504');
+  if (problem) throw new CanisterTrap(problem, false, ErrorCode.CanisterContractViolation);
 }
 
 function stableTouch(ctx: MessageContext, host: ApiHost, offset: number, length: number, writing: boolean, what: string): void {
@@ -118,7 +118,7 @@ function stableTouch(ctx: MessageContext, host: ApiHost, offset: number, length:
     const counter = host.counter();
     if (counter && fresh > 0) counter.value = (counter.value as bigint) - DIRTY_PAGE_OVERHEAD * BigInt(fresh);
   } catch (e) {
-    const code = (e as { errorCode?: string }).errorCode;
+    const code = (e as { errorCode?: ErrorCode }).errorCode;
     if (code) throw new CanisterTrap(`${what}: ${(e as Error).message}`, false, code);
     throw e;
   }
