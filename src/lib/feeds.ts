@@ -3,12 +3,13 @@
 import type { Session } from './sessions.ts';
 import { buildCalendar, zonedTimeToUtc, type CalendarEvent } from './ics.ts';
 import { isoDay } from './content-checks.ts';
+import { presenterLabel } from './schemas.ts';
 
 /** Meetings were at 17:30 Zurich time and lasted an hour (forum thread, first post). */
 export const MEETING_TIME = { time: '17:30', timeZone: 'Europe/Zurich', minutes: 60 } as const;
 
 function presenters(session: Session): string {
-  return session.data.presenters.map((p) => `@${p.handle}`).join(', ');
+  return session.data.presenters.map(presenterLabel).join(', ');
 }
 
 export function sessionFeedItems(sessions: readonly Session[]) {
@@ -23,7 +24,7 @@ export function sessionFeedItems(sessions: readonly Session[]) {
 
 export function sessionEvents(sessions: readonly Session[], site: URL): CalendarEvent[] {
   return sessions.map((s) => {
-    const start = zonedTimeToUtc(isoDay(s.data.date), MEETING_TIME.time, MEETING_TIME.timeZone);
+    const start = zonedTimeToUtc(isoDay(s.data.date), s.data.time ?? MEETING_TIME.time, MEETING_TIME.timeZone);
     const url = new URL(`/sessions/${s.id}/`, site).href;
     return {
       uid: `${s.id}@${site.host}`,

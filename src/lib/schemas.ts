@@ -23,15 +23,71 @@ const meetingDate = z.date({
     `expected a YAML date such as 2022-08-18 (unquoted, a real calendar day), got ${JSON.stringify(issue.input)}`,
 });
 
-export const presenterSchema = z.object({
-  /** Forum handle as the thread spells it, without the @. */
-  handle: z
-    .string({ error: 'each presenter needs a `handle` (their forum handle)' })
-    .trim()
-    .min(1, 'a presenter handle cannot be empty'),
-  /** What they did or do, e.g. "DFINITY engineer, author of ic-stable-structures". */
-  role: z.string().optional(),
+export const presenterSchema = z
+  .object({
+    /** Forum handle as the thread spells it, without the @. */
+    handle: z.string().trim().min(1, 'a presenter handle cannot be empty').optional(),
+    /** A team or project that presented as a whole (OpenChat, DSCVR): shown by name, not as @handle. */
+    team: z.string().trim().min(1, 'a team name cannot be empty').optional(),
+    /** What they did or do, e.g. "DFINITY engineer, author of ic-stable-structures". */
+    role: z.string().optional(),
+  })
+  .refine((p) => (p.handle === undefined) !== (p.team === undefined), {
+    error: 'each presenter needs either a `handle` (their forum handle) or a `team` (a project that presented), not both',
+  });
+export type Presenter = z.infer<typeof presenterSchema>;
+
+/** How a presenter is shown: @handle for a person, the plain name for a team. */
+export function presenterLabel(p: Presenter): string {
+  return p.handle !== undefined ? `@${p.handle}` : (p.team ?? '');
+}
+
+/** Where the working group's own thread lives; `post` numbers in materials refer to it. */
+export const WG_THREAD_URL = 'https://forum.dfinity.org/t/14265';
+
+export const MATERIAL_KINDS = ['notes', 'recording', 'slides', 'transcript', 'dashboard', 'survey', 'form'] as const;
+
+/** A meeting material: a link the thread (or another source) gives for a session. */
+export const materialSchema = z
+  .object({
+    kind: z.enum(MATERIAL_KINDS, {
+      error: (issue) => `unknown material kind ${JSON.stringify(issue.input)}; use one of: ${MATERIAL_KINDS.join(', ')}`,
+    }),
+    url: z.url({ error: 'each material needs the `url` it lives at' }),
+    /** A name when the kind alone would mislead, e.g. "Living Feedback Document". */
+    title: z.string().min(1).optional(),
+    /** Number of the post in the working group's thread that gives the link. */
+    post: z.number().int().positive().optional(),
+    /** Where the link comes from when no post of the thread gives it. */
+    source: z.url().optional(),
+    /** What a reader should know, e.g. that Zoom recordings may have expired. */
+    note: z.string().optional(),
+  })
+  .refine((m) => m.post !== undefined || m.source !== undefined, {
+    error: 'each material names where it comes from: `post` (the thread\'s post number) or `source` (a URL)',
+  });
+export type Material = z.infer<typeof materialSchema>;
+
+export const FOLLOW_UP_STATUSES = ['shipped', 'changed', 'never', 'unknown'] as const;
+
+/** What became of something proposed or asked in a session. */
+export const followUpSchema = z.object({
+  /** What was proposed or asked, in a few words. */
+  item: z.string().min(1),
+  status: z.enum(FOLLOW_UP_STATUSES, {
+    error: (issue) => `unknown follow-up status ${JSON.stringify(issue.input)}; use one of: ${FOLLOW_UP_STATUSES.join(', ')}`,
+  }),
+  /** When it shipped or changed, as the source gives it (a day, a month or a year). */
+  when: z.string().optional(),
+  /** The release that carried it, e.g. "dfx 0.16.0". */
+  version: z.string().optional(),
+  /** One or two sentences on what happened. */
+  outcome: z.string().min(1),
+  sources: z
+    .array(z.object({ label: z.string().min(1), url: z.url() }))
+    .min(1, 'each follow-up needs at least one source'),
 });
+export type FollowUp = z.infer<typeof followUpSchema>;
 
 export const sessionSchema = z.object({
   title: z.string({ error: 'every session needs a `title`' }).min(1),
@@ -53,6 +109,15 @@ export const sessionSchema = z.object({
     .string({ error: '`slides` must name a deck: the id of content/slides/<id>.md' })
     .regex(SESSION_ID, '`slides` must be a deck id like 2022-08-18-stable-memory'),
   notes: z.enum(NOTES_STATES, { error: '`notes` must be `complete` or `coming`' }),
+  /** Start time (Zurich time, HH:MM) when a meeting did not start at the usual 17:30. */
+  time: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, '`time` is a Zurich start time such as 18:00')
+    .optional(),
+  /** Notes, recordings, slides and other links the thread gives for this meeting. */
+  materials: z.array(materialSchema).default([]),
+  /** What became of what was proposed or asked (rendered on the page and on /follow-ups/). */
+  followUps: z.array(followUpSchema).default([]),
 });
 export type SessionData = z.infer<typeof sessionSchema>;
 

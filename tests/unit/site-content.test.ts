@@ -63,9 +63,34 @@ describe('session schema', () => {
     `);
     expect(issues(sessionSchema.safeParse({ ...validSession, presenters: [{ role: 'x' }] }))).toMatchInlineSnapshot(`
       [
-        "presenters.0.handle: each presenter needs a \`handle\` (their forum handle)",
+        "presenters.0: each presenter needs either a \`handle\` (their forum handle) or a \`team\` (a project that presented), not both",
       ]
     `);
+  });
+
+  test('a team presents by name; a presenter cannot be both a handle and a team', () => {
+    expect(sessionSchema.safeParse({ ...validSession, presenters: [{ team: 'OpenChat' }] }).success).toBe(true);
+    expect(issues(sessionSchema.safeParse({ ...validSession, presenters: [{ handle: 'a', team: 'B' }] }))).toEqual([
+      'presenters.0: each presenter needs either a `handle` (their forum handle) or a `team` (a project that presented), not both',
+    ]);
+  });
+
+  test('materials need a known kind, a URL and where they come from', () => {
+    const bad = { ...validSession, materials: [{ kind: 'video', url: 'https://x.test/' }, { kind: 'notes', url: 'https://x.test/' }] };
+    expect(issues(sessionSchema.safeParse(bad))).toEqual([
+      'materials.0.kind: unknown material kind "video"; use one of: notes, recording, slides, transcript, dashboard, survey, form',
+      "materials.1: each material names where it comes from: `post` (the thread's post number) or `source` (a URL)",
+    ]);
+    const ok = { ...validSession, materials: [{ kind: 'recording', url: 'https://dfinity.zoom.us/rec/share/x', post: 11 }] };
+    expect(sessionSchema.safeParse(ok).success).toBe(true);
+  });
+
+  test('follow-ups need a known status and at least one source', () => {
+    const f = { item: 'x', status: 'done', outcome: 'y', sources: [] };
+    expect(issues(sessionSchema.safeParse({ ...validSession, followUps: [f] }))).toEqual([
+      'followUps.0.status: unknown follow-up status "done"; use one of: shipped, changed, never, unknown',
+      'followUps.0.sources: each follow-up needs at least one source',
+    ]);
   });
 
   test('unknown demo ids, notes states and malformed slides ids are rejected', () => {
