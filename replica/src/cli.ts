@@ -12,7 +12,7 @@ import { toHex } from './certification/bytes.ts';
 import { principalToText } from './certification/principal.ts';
 import { schedulerEngine } from './http/engine-adapter.ts';
 import { HttpInterface } from './http/interface.ts';
-import { nodeResponseSigner } from './http/node-crypto.ts';
+import { nodeCrypto } from './http/node-crypto.ts';
 import { startBlsWorker } from './http/bls-worker.ts';
 import { gatewayFallback } from './gateway/index.ts';
 import { startServer } from './http/server.ts';
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   };
   const blsWorker = await startBlsWorker(keys);
   httpInterface = new HttpInterface({
-    engine: schedulerEngine(replica.scheduler), keys, signResponse: nodeResponseSigner(keys), beforeCertify: flushBeforeCertificate,
+    engine: schedulerEngine(replica.scheduler), keys, crypto: nodeCrypto, beforeCertify: flushBeforeCertificate,
     signStateRoot: blsWorker.sign,
     onCall: (entry) => {
       if (entry.kind === 'call') dirty = true;

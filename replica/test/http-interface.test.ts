@@ -19,7 +19,7 @@ import { canisterIdFromNumber, principalToText } from '../src/certification/prin
 import type { CallOutcome, EnginePort } from '../src/http/engine-port.ts';
 import { HttpInterface } from '../src/http/interface.ts';
 import { startServer } from '../src/http/server.ts';
-import { nodeResponseSigner } from '../src/http/node-crypto.ts';
+import { nodeCrypto, nodeResponseSigner } from '../src/http/node-crypto.ts';
 
 const idl = ({ IDL: I }: { IDL: typeof IDL }) =>
   I.Service({
@@ -85,7 +85,7 @@ class TinyEngine implements EnginePort {
 
 const engine = new TinyEngine();
 const keys = subnetKeys();
-const api = new HttpInterface({ engine, keys, signResponse: nodeResponseSigner(keys) });
+const api = new HttpInterface({ engine, keys, crypto: nodeCrypto });
 let url = '';
 let close: () => Promise<void>;
 const canisterId = principalToText(engine.id);

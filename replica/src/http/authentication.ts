@@ -5,7 +5,6 @@
 
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, equalBytes, fromUtf8, toHex } from '../certification/bytes.ts';
 import { decodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
@@ -13,6 +12,9 @@ import { lookupPath, reconstruct, type HashTree } from '../certification/hash-tr
 import { verifyStateRoot } from '../certification/keys.ts';
 import { ANONYMOUS_PRINCIPAL, principalToText, selfAuthenticatingPrincipal } from '../certification/principal.ts';
 import { domainSeparator, hashOfMap } from '../certification/representation-independent-hash.ts';
+import { portableSignatureVerifiers, type SignatureVerifiers } from './crypto.ts';
+
+export type { SignatureVerifiers } from './crypto.ts';
 
 const REQUEST_SEPARATOR = domainSeparator('ic-request');
 const DELEGATION_SEPARATOR = domainSeparator('ic-request-auth-delegation');
@@ -32,6 +34,8 @@ export interface AuthenticationContext {
   nowNs: bigint;
   /** DER root key, to check canister signatures' certificates. */
   rootKeyDer: Uint8Array;
+  /** Ed25519/ECDSA checks (HttpInterfaceOptions.crypto). Default: the portable @noble/curves ones. */
+  verifiers?: SignatureVerifiers;
 }
 
 export interface AuthenticatedSender {
@@ -206,26 +210,6 @@ function verifyCanisterSignature(
   return leaf.status === 'found' && leaf.value instanceof Uint8Array && leaf.value.length === 0;
 }
 
-/**
- * Plain-signature checks, replaceable: portable @noble/curves by default; the Node server installs
- * node:crypto (same answers, ~20x faster). ECDSA signatures are r·s over SHA-256(message), high
- * or low S (WebCrypto produces both).
- */
-export interface SignatureVerifiers {
-  ed25519(signature: Uint8Array, message: Uint8Array, publicKeyDer: Uint8Array, rawKey: Uint8Array): boolean;
-  ecdsa(curve: 'p256' | 'secp256k1', signature: Uint8Array, message: Uint8Array, publicKeyDer: Uint8Array, rawKey: Uint8Array): boolean;
-}
-
-const portableVerifiers: SignatureVerifiers = {
-  ed25519: (signature, message, _der, rawKey) => ed25519.verify(signature, message, rawKey),
-  ecdsa: (curve, signature, message, _der, rawKey) => (curve === 'p256' ? p256 : secp256k1).verify(signature, message, rawKey, { lowS: false }),
-};
-let verifiers = portableVerifiers;
-
-export function useSignatureVerifiers(replacement: SignatureVerifiers): void {
-  verifiers = replacement;
-}
-
 // A session's delegation is the same on every request: remember the ones that verified.
 const verifiedDelegations = new Set<string>();
 
@@ -237,6 +221,7 @@ export function verifySignature(
   context: AuthenticationContext,
 ): boolean {
   const key = parsePublicKey(publicKeyDer);
+  const verifiers = context.verifiers ?? portableSignatureVerifiers;
   try {
     switch (key.scheme) {
       case 'ed25519':

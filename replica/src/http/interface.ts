@@ -8,13 +8,13 @@ import { encodeCbor, type CborMap, type CborValue } from '../certification/cbor.
 import { certificateFor, type SignedState } from '../certification/certificate.ts';
 import { Certifier, type StateRootSigner } from '../certification/certifier.ts';
 import type { SubnetKeys } from '../certification/keys.ts';
-import { signResponse } from '../certification/keys.ts';
 import { MANAGEMENT_CANISTER_ID, ANONYMOUS_PRINCIPAL, principalFromText, principalToText } from '../certification/principal.ts';
 import { hashOfMap } from '../certification/representation-independent-hash.ts';
 import {
   EMPTY_STATE, STATE_LABELS, withCanister, withRequestStatus, withSubnet, type CanisterCertifiedInfo, type RequestStatus,
 } from '../certification/state-tree.ts';
 import { AuthenticationError, authenticateEnvelope } from './authentication.ts';
+import { portableCrypto, type HttpCrypto, type SignatureVerifiers } from './crypto.ts';
 import {
   DATA_CERTIFICATE_MAX_AGE_NS, MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, READ_STATE_MAX_AGE_NS, SYNC_CALL_TIMEOUT_MS,
 } from './constants.ts';
@@ -49,10 +49,11 @@ export interface HttpInterfaceOptions {
   /** How long v3/v4 calls wait for the outcome before answering 202. */
   syncCallTimeoutMs?: number;
   /**
-   * Signs a query response hash with the node key (default: @noble/curves, ~1 ms). The Node
-   * server passes node:crypto's ed25519 (~0.07 ms); the result is the same bytes.
+   * Signature checks and the node's query-response signer. Default: the portable @noble/curves
+   * code (~1 ms per response signature), which runs in a browser or Web Worker; the Node CLI
+   * passes node:crypto's (`nodeCrypto` in node-crypto.ts, ~0.07 ms), same bytes.
    */
-  signResponse?: (responseHash: Uint8Array) => Uint8Array;
+  crypto?: HttpCrypto;
   /**
    * Runs before each certificate is signed, i.e. before any client can learn a call's outcome
    * from it: the disk store makes the state durable here.
@@ -76,6 +77,7 @@ export class HttpInterface {
   #onCall: HttpInterfaceOptions['onCall'];
   #syncTimeoutMs: number;
   #signResponse: (responseHash: Uint8Array) => Uint8Array;
+  #verifiers: SignatureVerifiers;
   #beforeCertify: (() => void | Promise<void>) | undefined;
   #canisterCache = new Map<string, CanisterCertifiedInfo>();
   #dataCertificates = new Map<string, { version: number; certificate: Uint8Array }>();
@@ -85,7 +87,9 @@ export class HttpInterface {
     this.keys = options.keys;
     this.#onCall = options.onCall;
     this.#syncTimeoutMs = options.syncCallTimeoutMs ?? SYNC_CALL_TIMEOUT_MS;
-    this.#signResponse = options.signResponse ?? ((hash) => signResponse(this.keys, hash));
+    const crypto = options.crypto ?? portableCrypto;
+    this.#signResponse = crypto.responseSigner(this.keys);
+    this.#verifiers = crypto.signatureVerifiers;
     this.#beforeCertify = options.beforeCertify;
     const tree = withSubnet(EMPTY_STATE, {
       subnetId: this.keys.subnetId,
@@ -162,7 +166,7 @@ export class HttpInterface {
   }
 
   #authenticate(env: Envelope, nowNs: bigint) {
-    return authenticateEnvelope(env.envelope, env.content, env.requestId, { nowNs, rootKeyDer: this.keys.rootKeyDer });
+    return authenticateEnvelope(env.envelope, env.content, env.requestId, { nowNs, rootKeyDer: this.keys.rootKeyDer, verifiers: this.#verifiers });
   }
 
   #inRanges(id: Uint8Array): boolean {

@@ -4,10 +4,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { useSha256 } from '../certification/sha256.ts';
 import { MAX_REQUEST_BYTES } from './constants.ts';
-import { useSignatureVerifiers } from './authentication.ts';
-import { nodeSha256, nodeSignatureVerifiers } from './node-crypto.ts';
 import type { HttpInterface, HttpResponse } from './interface.ts';
 
 export interface ReplicaServerOptions {
@@ -20,10 +17,6 @@ export interface ReplicaServerOptions {
   /** Told about every 4xx/5xx answer, so the replica's log says why a client was refused. */
   onRefusal?: (method: string, path: string, status: number, message: string) => void;
 }
-
-// Same answers as the portable code, faster: the server hashes and checks signatures on every request.
-useSha256(nodeSha256);
-useSignatureVerifiers(nodeSignatureVerifiers);
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
