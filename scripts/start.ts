@@ -10,7 +10,7 @@
 // WG_STATE_DIR (.replica-state). Flags: --fresh wipes the state directory first; --preview serves a
 // build of the site (astro build + preview) instead of astro dev.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpAgent } from '@dfinity/agent';
@@ -18,6 +18,7 @@ import { buildCanisters } from './build-canisters.ts';
 import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
 import { deployDemoCanisters, localDeployer, siteNetworkEnv } from './lib/demo-deploy.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from './dev-identity/server.ts';
+import { stateDirOwner } from '../replica/src/store/state-lock.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const host = '127.0.0.1';
@@ -114,21 +115,14 @@ const idsPath = join(stateDir, 'canister_ids.json');
 
 /**
  * A replica that already serves this state directory on our port: `npm run deploy -- --network
- * local` leaves one running in the background. The replica keeps its pid in the state directory's
- * LOCK file (replica/src/store/disk-store.ts) while it runs, so a live pid there plus an answer on
- * the port means it is that replica, and starting a second one would only fail on the lock.
+ * local` leaves one running in the background. The replica holds the state directory's lock while
+ * it runs (replica/src/store/state-lock.ts) and tells whoever asks its pid, so a holder plus an
+ * answer on the port means it is that replica, and starting a second one would only fail on the lock.
  */
 async function runningReplica(): Promise<{ url: string; pid: number } | { busy: string } | undefined> {
   const url = `http://${host}:${replicaPort}`;
   const answers = await fetch(`${url}/api/v2/status`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
-  let pid = 0;
-  try {
-    pid = Number(readFileSync(join(stateDir, 'LOCK'), 'utf8'));
-    if (!Number.isInteger(pid) || pid <= 0) throw new Error('no pid');
-    process.kill(pid, 0); // throws when no such process runs
-  } catch {
-    pid = 0;
-  }
+  const pid = existsSync(stateDir) ? ((await stateDirOwner(stateDir)) ?? 0) : 0;
   if (answers && pid > 0) return { url, pid };
   if (answers) return { busy: `something already answers as a replica on ${host}:${replicaPort}, but not with ${stateDir.replace(`${repoRoot}/`, '')}/; stop it or set WG_REPLICA_PORT to a free port` };
   if (pid > 0) return { busy: `a replica (pid ${pid}) holds ${stateDir.replace(`${repoRoot}/`, '')}/ but does not answer on ${host}:${replicaPort}; stop it with \`kill ${pid}\` or set WG_REPLICA_PORT to its port` };

@@ -19,7 +19,10 @@ import { startServer } from './http/server.ts';
 import { Replica } from './index.ts';
 import { parseLimitAssignments, type Limits } from './limits.ts';
 import { loadOrCreateKeys } from './store/disk-keys.ts';
-import { DiskStore } from './store/disk-store.ts';
+import { DiskStore, StoreWriteError, type StoreFatalError } from './store/disk-store.ts';
+
+/** Exit status when the disk lost or may have lost acknowledged state (sysexits.h EX_IOERR). */
+const EXIT_DISK_FAILED = 74;
 
 const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …]';
 
@@ -64,29 +67,47 @@ async function main(): Promise<void> {
   }
   for (const [name, value] of Object.entries(limits)) console.log(`limit: ${name} = ${value} (lowered from the IC's default)`);
 
+  const onFatal = (error: StoreFatalError) => {
+    console.error(`the replica stops: ${error.message}`);
+    process.exit(EXIT_DISK_FAILED);
+  };
+  // The lock first: a second replica on the same directory is refused before it touches anything.
+  const store = stateDir ? await DiskStore.open(stateDir, { onFatal }) : undefined;
   const keys = loadOrCreateKeys(stateDir);
   // The store is driven here rather than through Replica.create({ stateDir }), because the HTTP
   // interface must flush before each certificate and persist its completed calls with the state.
   const replica = await Replica.create({ log, subnetId: keys.subnetId, limits });
-  const store = stateDir ? new DiskStore(stateDir) : undefined;
   const restored = await store?.restore(replica.scheduler, replica.management);
   if (restored && restored.canisters > 0) {
     console.log(`restored ${restored.canisters} canister${restored.canisters === 1 ? '' : 's'} from ${stateDir}`);
+  }
+  if (restored && restored.droppedTailBytes > 0) {
+    console.log(`dropped an incomplete last commit (${restored.droppedTailBytes} bytes, written when the replica was stopped mid-write); the commit before it stands`);
   }
   let httpInterface: HttpInterface | undefined;
   // Only calls, timers and heartbeats change state (queries never persist): skip the page
   // comparison when none of them ran since the last commit.
   let dirty = true;
+  // A failed write throws (its calls are not certified) and leaves the state dirty, so the next
+  // attempt writes a full checkpoint.
+  const commit = <T>(write: () => T): T => {
+    dirty = false;
+    try {
+      return write();
+    } catch (error) {
+      dirty = true;
+      if (error instanceof StoreWriteError) console.error(`state not saved: ${error.message}`);
+      throw error;
+    }
+  };
   const flush = (force = false) => {
     if (!store || !(force || dirty || replica.scheduler.hasPeriodicWork())) return;
-    dirty = false;
-    store.flush(replica.scheduler, replica.management, httpInterface?.registry);
+    commit(() => store.flush(replica.scheduler, replica.management, httpInterface?.registry));
   };
   // Before a certificate: capture and write the commit now, fsync beside the BLS signature.
   const flushBeforeCertificate = () => {
     if (!store || !(dirty || replica.scheduler.hasPeriodicWork())) return;
-    dirty = false;
-    return store.flushDurable(replica.scheduler, replica.management, httpInterface?.registry);
+    return commit(() => store.flushDurable(replica.scheduler, replica.management, httpInterface?.registry));
   };
   const blsWorker = await startBlsWorker(keys);
   httpInterface = new HttpInterface({
@@ -98,7 +119,15 @@ async function main(): Promise<void> {
   });
   if (restored) httpInterface.restoreCompletedCalls(restored.completedCalls);
   // Timers and heartbeats change state without any certificate being asked for.
-  const flushTimer = store ? setInterval(() => flush(), 1000) : undefined;
+  const flushTimer = store
+    ? setInterval(() => {
+        try {
+          flush();
+        } catch {
+          // reported by commit(); retried on the next tick
+        }
+      }, 1000)
+    : undefined;
   flushTimer?.unref();
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
@@ -119,7 +148,7 @@ async function main(): Promise<void> {
         : `cannot listen on ${values.host}:${port}: ${(error as Error).message}`,
     );
     await replica.tearDown();
-    store?.close();
+    await store?.close();
     await blsWorker.close();
     process.exit(1);
   }
@@ -145,8 +174,11 @@ async function main(): Promise<void> {
     await server.close();
     await replica.tearDown();
     if (flushTimer) clearInterval(flushTimer);
-    flush(true);
-    store?.close();
+    try {
+      flush(true);
+    } finally {
+      await store?.close();
+    }
     await blsWorker.close();
     process.exit(0);
   };

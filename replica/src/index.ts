@@ -106,7 +106,7 @@ export class Replica {
   private ticking = false;
   private closed = false;
   /** The disk store when created with stateDir (store/disk-store.ts, issue 4). */
-  private store?: { flush(scheduler: Scheduler, management: ManagementCanister): boolean };
+  private store?: { flush(scheduler: Scheduler, management: ManagementCanister): boolean; close(): Promise<void> };
 
   private constructor(options: ReplicaOptions) {
     this.clock = new Clock(options.time);
@@ -140,8 +140,13 @@ export class Replica {
     if (options.stateDir !== undefined) {
       // Loaded on demand: the disk store needs node:fs, the engine itself must not.
       const { DiskStore } = (await nodeOnly(new URL('./store/disk-store.ts', import.meta.url).href)) as typeof import('./store/disk-store.ts');
-      const store = new DiskStore(options.stateDir);
-      await store.restore(replica.scheduler, replica.management);
+      const store = await DiskStore.open(options.stateDir);
+      try {
+        await store.restore(replica.scheduler, replica.management);
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
       replica.store = store;
     }
     return replica;
@@ -456,7 +461,11 @@ export class Replica {
     this.closed = true;
     if (this.autoTickTimer) clearInterval(this.autoTickTimer);
     await this.scheduler.settle();
-    this.store?.flush(this.scheduler, this.management);
+    try {
+      this.store?.flush(this.scheduler, this.management);
+    } finally {
+      await this.store?.close();
+    }
   }
 
   private requireCanister(canisterId: Principal) {

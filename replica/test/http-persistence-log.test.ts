@@ -18,7 +18,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the state log', () => {
   it('commits per flush, skips idle flushes and survives a torn last commit', async () => {
     const pic = await Replica.create({ log: 'quiet' });
-    const store = new DiskStore(dir);
+    const store = await DiskStore.open(dir);
     const { actor, canisterId } = await pic.setupCanister<any>({
       idlFactory: counterIdl as any, wasm: await counterWasm(), arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
     });
@@ -32,12 +32,14 @@ describe('the state log', () => {
     const sizeAfterThree = statSync(join(dir, 'state.log')).size;
     // A commit holds changed pages only: far smaller than the 5 MB heap.
     expect(sizeAfterThree - sizeAfterTwo).toBeLessThan(1024 * 1024);
-    store.close();
+    await store.close();
     await pic.tearDown();
 
     const load = async () => {
       const again = await Replica.create({ log: 'quiet' });
-      const restored = await new DiskStore(dir).restore(again.scheduler, again.management);
+      const store = await DiskStore.open(dir);
+      const restored = await store.restore(again.scheduler, again.management);
+      await store.close();
       expect(restored.canisters).toBe(1);
       const value = await again.createActor<any>(counterIdl as any, canisterId).get();
       await again.tearDown();

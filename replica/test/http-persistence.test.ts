@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { IDL } from '@dfinity/candid';
 import { Actor, Certificate, lookupResultToBuffer } from '@dfinity/agent';
 import { decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
 import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
@@ -57,12 +58,14 @@ describe('a replica with a state directory', () => {
     expect(count).toBeGreaterThanOrEqual(12n + BigInt(answered));
     expect(count).toBeLessThanOrEqual(42n);
 
-    // The replayed request is recognised (status done) and not executed a second time.
+    // The replayed request is recognised (still replied, with its reply) and not executed a second time.
     expect((await send(replica, 'v2')).status).toBe(202);
     const requestId = requestIdOf((decodeCbor(replayBody) as any).content);
     const state = await agent.readState(canisterId, { paths: [[new TextEncoder().encode('request_status'), requestId]] });
     const statusCert = await Certificate.create({ certificate: state.certificate, rootKey: agent.rootKey!, canisterId });
-    expect(new TextDecoder().decode(lookupResultToBuffer(statusCert.lookup_path(['request_status', requestId, 'status'])))).toBe('done');
+    expect(new TextDecoder().decode(lookupResultToBuffer(statusCert.lookup_path(['request_status', requestId, 'status'])))).toBe('replied');
+    const reply = lookupResultToBuffer(statusCert.lookup_path(['request_status', requestId, 'reply']))!;
+    expect(IDL.decode([IDL.Nat], reply)[0]).toBe(12n);
     expect(await actor.get()).toBe(count);
 
     // The restored canister still works and certifies; a new canister gets a fresh id.

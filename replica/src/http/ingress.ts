@@ -14,6 +14,8 @@ export interface KnownCall {
   /** Resolves with the outcome and the certifier version that holds it (no outcome: restored as done). */
   done: Promise<{ outcome?: CallOutcome; version: number }>;
   finished: boolean;
+  /** The outcome, kept only while a disk store takes changes (a checkpoint writes every retained reply). */
+  outcome?: CallOutcome;
 }
 
 /** What the disk store keeps of a completed call, so a replay after a restart is not re-executed. */
@@ -23,6 +25,8 @@ export interface CompletedCall {
   effectiveCanisterId: Uint8Array;
   ingressExpiry: bigint;
   pruneAt: bigint;
+  /** The reply or reject, read back as `replied`/`rejected` until pruneAt; absent (an older state log): `done`. */
+  outcome?: CallOutcome;
 }
 
 export class IngressRegistry {
@@ -47,19 +51,20 @@ export class IngressRegistry {
   }
 
   /** Schedules removal once the status has been readable long enough and the request expired. */
-  completed(call: KnownCall, nowNs: bigint): void {
+  completed(call: KnownCall, nowNs: bigint, outcome?: CallOutcome): void {
     call.finished = true;
     const retained = nowNs + REQUEST_STATUS_RETENTION_NS;
     const pruneAt = retained > call.ingressExpiry ? retained : call.ingressExpiry;
     this.#pruneQueue.push({ call, pruneAt });
     if (this.#tracking) {
+      call.outcome = outcome;
       this.#completedSinceTake.push({
-        requestId: call.requestId, sender: call.sender, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry: call.ingressExpiry, pruneAt,
+        requestId: call.requestId, sender: call.sender, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry: call.ingressExpiry, pruneAt, outcome,
       });
     }
   }
 
-  /** Adds a call restored from disk as done (its outcome was not kept). */
+  /** Adds a call restored from disk (with its outcome when the log kept it). */
   restore(call: CompletedCall, done: KnownCall['done']): void {
     this.add({ ...call, done, finished: true });
     this.#pruneQueue.push({ call: this.get(call.requestId)!, pruneAt: call.pruneAt });
@@ -68,8 +73,9 @@ export class IngressRegistry {
 
   /** Every completed call still remembered (for a checkpoint). */
   completedCalls(): CompletedCall[] {
+    this.#tracking = true;
     return this.#pruneQueue.map(({ call: c, pruneAt }) => ({
-      requestId: c.requestId, sender: c.sender, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry, pruneAt,
+      requestId: c.requestId, sender: c.sender, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry, pruneAt, outcome: c.outcome,
     }));
   }
 

@@ -280,7 +280,7 @@ export class HttpInterface {
             ? { status: 'replied', reply: outcome.reply }
             : { status: 'rejected', rejectCode: outcome.rejectCode, rejectMessage: outcome.rejectMessage, errorCode: outcome.errorCode };
         const version = this.certifier.update((t) => withRequestStatus(t, call.requestId, status));
-        this.registry.completed(known, this.engine.time());
+        this.registry.completed(known, this.engine.time(), outcome);
         this.#onCall?.({ kind: 'call', canisterId: call.canisterId, methodName: call.methodName, sender: call.sender, outcome, ms: performance.now() - started });
         return { version }; // the outcome lives on in the state tree; keep nothing else per call
       });
@@ -376,13 +376,23 @@ export class HttpInterface {
     return durable;
   }
 
-  /** Puts back calls a previous run completed (from the disk store): replays stay answered, as done. */
+  /**
+   * Puts back calls a previous run completed (from the disk store): a replay is not executed
+   * again, and the status reads as it did, replied or rejected with its reply, until the call is
+   * pruned (calls from an older log, which kept no outcome, read as done).
+   */
   restoreCompletedCalls(calls: CompletedCall[]): void {
     const now = this.engine.time();
     for (const call of calls) {
       if (call.pruneAt <= now || this.registry.get(call.requestId)) continue;
-      const version = this.certifier.update((t) => withRequestStatus(t, call.requestId, { status: 'done' }));
-      this.registry.restore(call, Promise.resolve({ version }));
+      const o = call.outcome;
+      const status: RequestStatus = !o
+        ? { status: 'done' }
+        : o.status === 'replied'
+          ? { status: 'replied', reply: o.reply }
+          : { status: 'rejected', rejectCode: o.rejectCode, rejectMessage: o.rejectMessage, errorCode: o.errorCode };
+      const version = this.certifier.update((t) => withRequestStatus(t, call.requestId, status));
+      this.registry.restore(call, Promise.resolve({ outcome: o, version }));
     }
   }
 

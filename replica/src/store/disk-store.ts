@@ -1,14 +1,23 @@
 // The replica's state on disk (<state-dir>/state.log): an append-only log of commits. Each commit
-// holds what changed since the previous one (canister metadata, 64 KiB pages of main and stable
-// memory that differ, new modules) and is fsync'ed before any certificate reveals the calls it
-// contains, so an update answered as replied survives kill -9. The first record of a log is a
-// full checkpoint; when the log grows past a few checkpoints' worth it is rewritten (temp file,
-// fsync, rename). A torn last record (crash mid-write) fails its CRC and is ignored on load.
+// holds what changed since the previous one (canister records, 64 KiB pages of main and stable
+// memory that differ, new modules, completed calls with their replies) and is fsync'ed before any
+// certificate reveals the calls it contains, so an update answered as replied survives kill -9.
+// The first record of a log is a full checkpoint; when the log grows past a few checkpoints' worth
+// it is rewritten (temp file, fsync, rename).
 //
-// It reads and rebuilds the engine's objects (execution/canister.ts, scheduler, the management
-// canister's allocatorState) and keeps no state of its own beyond the last persisted memories.
+// Framing: [u32 length][u32 CRC-32 of the payload][payload: CBOR map with `format`]. On load, a
+// damaged record at the very end (a crash mid-write) is dropped; a damaged record followed by a
+// valid one means the log was corrupted in place, and loading refuses rather than silently
+// forgetting every later commit.
+//
+// Faults: when a write fails (disk full, EIO) the log is cut back to its last good record and the
+// next commit is a full checkpoint, so a failed commit never hides the ones after it; the commit
+// throws and its calls are not certified. When an fsync fails the disk may have dropped data that
+// was already acknowledged, so the store stops accepting commits and reports it as fatal (the
+// replica exits with a message). What the store believes is on disk (the page copies it diffs
+// against) changes only after a write succeeded.
 
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
+import * as nodeFs from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Principal } from '@dfinity/principal';
@@ -20,46 +29,58 @@ import { StableMemory } from '../execution/stable-memory.ts';
 import type { ManagementCanister } from '../management/management-canister.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { CompletedCall } from '../http/ingress.ts';
+import type { CallOutcome } from '../http/engine-port.ts';
+import {
+  applyCanisterRecord, decodeCanisterRecord, decodeCanisterRecordV1, encodeCanisterRecord, fromCbor, toCbor, type CanisterRecord,
+} from './canister-codec.ts';
+import { lockStateDir, type StateDirLock } from './state-lock.ts';
 
 const LOG = 'state.log';
 const PAGE = 65536;
-const FORMAT = 1;
-/** Canister fields that are rebuilt rather than stored (identity, live instance, transient). */
-const DERIVED_FIELDS = new Set(['principal', 'id', 'idText', 'instance', 'stable', 'context', 'openCallContexts', 'snapshots']);
+/** The format this replica writes; see canister-codec.ts for the history. */
+export const STORE_FORMAT = 2;
+const READABLE_FORMATS = new Set([1, 2]);
+/** A checkpoint is forced once the log holds this many times the last checkpoint (at least 16 MiB). */
+const LOG_GROWTH_FACTOR = 4;
+const MIN_CHECKPOINT_BYTES = 16 * 1024 * 1024;
+const HEADER = 8;
+/** Every payload starts with CBOR's self-describe tag: used to spot valid records after a damaged one. */
+const PAYLOAD_MAGIC = [0xd9, 0xd9, 0xf7];
 
-// ---- a small codec for the engine's plain data (bigint, Principal, Map, Uint8Array) ---------
+/** The file operations the store uses; tests pass a wrapper that injects faults (ENOSPC, EIO, failed fsync). */
+export type StoreFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'fsync' | 'ftruncateSync' | 'closeSync' | 'renameSync' | 'rmSync' | 'readFileSync' | 'existsSync' | 'mkdirSync'>;
 
-function toCbor(value: unknown): CborValue | undefined {
-  if (value === undefined || typeof value === 'function') return undefined;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  // Tagged so a small bigint comes back as a bigint (i64 globals, cycles), not a number.
-  if (typeof value === 'bigint') return { $bigint: value };
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : { $float: String(value) };
-  if (value instanceof Uint8Array) return value;
-  if (value instanceof Principal) return { $principal: value.toUint8Array() };
-  if (value instanceof Map) return { $map: [...value].map(([k, v]) => [toCbor(k) ?? null, toCbor(v) ?? null]) };
-  if (Array.isArray(value)) return value.map((v) => toCbor(v) ?? null);
-  if (typeof value === 'object') {
-    const out: CborMap = {};
-    for (const [k, v] of Object.entries(value)) {
-      const encoded = toCbor(v);
-      if (encoded !== undefined) out[k] = encoded;
-    }
-    return out;
-  }
-  return undefined;
+export interface DiskStoreOptions {
+  fs?: StoreFs;
+  /**
+   * Told when an fsync failed: data already acknowledged may not be on disk, so the replica must
+   * stop (the CLI prints the message and exits). The store refuses further commits either way.
+   */
+  onFatal?: (error: StoreFatalError) => void;
 }
 
-function fromCbor(value: CborValue): unknown {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) return value.map(fromCbor);
-  if (value.$bigint !== undefined && Object.keys(value).length === 1) return BigInt(value.$bigint as number | bigint);
-  if (value.$principal instanceof Uint8Array) return Principal.fromUint8Array(value.$principal);
-  if (Array.isArray(value.$map)) return new Map(value.$map.map((e) => [fromCbor((e as CborValue[])[0]), fromCbor((e as CborValue[])[1])]));
-  if (typeof value.$float === 'string') return Number(value.$float);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = fromCbor(v);
-  return out;
+/** A commit could not be written; the log was cut back and nothing in it was acknowledged. */
+export class StoreWriteError extends Error {
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'StoreWriteError';
+  }
+}
+
+/** The disk may have lost acknowledged data (fsync failed): the replica must stop. */
+export class StoreFatalError extends Error {
+  constructor(message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.name = 'StoreFatalError';
+  }
+}
+
+/** The log is damaged in a way a crash cannot explain; it is not loaded. */
+export class CorruptLogError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CorruptLogError';
+  }
 }
 
 // ---- memory diffs ---------------------------------------------------------------------------
@@ -85,7 +106,7 @@ function applyPages(base: Uint8Array, size: number, pages: CborValue[]): Uint8Ar
 }
 
 interface PersistedCanister {
-  meta: string; // encoded fields, compared as hex to detect changes
+  meta: string; // encoded record, compared as hex to detect changes
   snapshots: string; // ids and times of the canister's snapshots, to detect changes
   moduleHash?: string;
   heap: Uint8Array;
@@ -99,51 +120,127 @@ export interface CompletedCallSource {
   takeChanges(): { completed: CompletedCall[]; pruned: Uint8Array[] };
 }
 
-const callToCbor = (c: CompletedCall): CborValue => [c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt];
-const callFromCbor = (v: CborValue): CompletedCall => {
-  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt] = v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint];
-  return { requestId, sender, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt) };
+function outcomeToCbor(o: CallOutcome): CborValue {
+  return o.status === 'replied' ? ['replied', o.reply] : ['rejected', o.rejectCode, o.rejectMessage, o.errorCode];
+}
+function outcomeFromCbor(v: CborValue | undefined): CallOutcome | undefined {
+  if (!Array.isArray(v)) return undefined; // format 1 kept no outcome: the call reads as done
+  if (v[0] === 'replied') return { status: 'replied', reply: v[1] as Uint8Array };
+  return { status: 'rejected', rejectCode: Number(v[1]), rejectMessage: String(v[2]), errorCode: String(v[3]) };
+}
+const callToCbor = (c: CompletedCall): CborValue => {
+  const fields: CborValue[] = [c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt];
+  if (c.outcome) fields.push(outcomeToCbor(c.outcome));
+  return fields;
 };
+const callFromCbor = (v: CborValue): CompletedCall => {
+  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome] = v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint, CborValue?];
+  return { requestId, sender, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt), outcome: outcomeFromCbor(outcome) };
+};
+
+/** Where the next valid record starts at or after `from`, if any. */
+function nextValidRecord(bytes: Uint8Array, from: number): number | undefined {
+  for (let i = from; i + HEADER + PAYLOAD_MAGIC.length <= bytes.length; i++) {
+    if (bytes[i + HEADER] !== PAYLOAD_MAGIC[0] || bytes[i + HEADER + 1] !== PAYLOAD_MAGIC[1] || bytes[i + HEADER + 2] !== PAYLOAD_MAGIC[2]) continue;
+    const view = new DataView(bytes.buffer, bytes.byteOffset + i, HEADER);
+    const length = view.getUint32(0);
+    if (length < PAYLOAD_MAGIC.length || i + HEADER + length > bytes.length) continue;
+    if (crc32(bytes.subarray(i + HEADER, i + HEADER + length)) === view.getUint32(4)) return i;
+  }
+  return undefined;
+}
+
+export interface RestoreResult {
+  canisters: number;
+  completedCalls: CompletedCall[];
+  /** Bytes of a damaged last record that were dropped (a crash in the middle of a write). */
+  droppedTailBytes: number;
+  /** The format of the newest record read (older formats are rewritten by the next checkpoint). */
+  format: number | undefined;
+}
 
 export class DiskStore {
   readonly dir: string;
   #path: string;
+  #fs: StoreFs;
+  #lock: StateDirLock | undefined;
+  #onFatal: ((error: StoreFatalError) => void) | undefined;
   #fd: number | undefined;
   #persisted = new Map<string, PersistedCanister>();
   #modulesWritten = new Set<string>();
   #management = '';
   #logBytes = 0;
   #checkpointBytes = 0;
+  /** Set after a failed write: the next commit rewrites everything. */
+  #needCheckpoint = false;
+  /** Set after a failed fsync: nothing more is committed. */
+  #fatal: StoreFatalError | undefined;
 
-  constructor(dir: string) {
+  /** Opens (creating) the directory and takes its lock; throws StateDirInUseError if another replica holds it. */
+  static async open(dir: string, options: DiskStoreOptions = {}): Promise<DiskStore> {
+    (options.fs ?? nodeFs).mkdirSync(dir, { recursive: true });
+    const lock = await lockStateDir(dir);
+    return new DiskStore(dir, lock, options);
+  }
+
+  private constructor(dir: string, lock: StateDirLock, options: DiskStoreOptions) {
     this.dir = dir;
-    mkdirSync(dir, { recursive: true });
+    this.#fs = options.fs ?? nodeFs;
     this.#path = join(dir, LOG);
-    acquireLock(dir);
+    this.#lock = lock;
+    this.#onFatal = options.onFatal;
   }
 
   /**
    * Rebuilds canisters and the id allocator from the log into a fresh engine; returns how many
    * canisters, and the completed calls to hand to HttpInterface.restoreCompletedCalls.
    */
-  async restore(scheduler: Scheduler, management: ManagementCanister): Promise<{ canisters: number; completedCalls: CompletedCall[] }> {
-    if (!existsSync(this.#path)) return { canisters: 0, completedCalls: [] };
+  async restore(scheduler: Scheduler, management: ManagementCanister): Promise<RestoreResult> {
+    if (!this.#fs.existsSync(this.#path)) return { canisters: 0, completedCalls: [], droppedTailBytes: 0, format: undefined };
     const calls = new Map<string, CompletedCall>();
-    const bytes = new Uint8Array(readFileSync(this.#path));
-    const state = new Map<string, { fields: unknown; module?: Uint8Array; heap: Uint8Array; globals: unknown[]; stable: Uint8Array; snapshots?: CborValue[] }>();
+    const bytes = new Uint8Array(this.#fs.readFileSync(this.#path));
+    const state = new Map<string, { record?: CanisterRecord; module?: Uint8Array; heap: Uint8Array; globals: unknown[]; stable: Uint8Array; snapshots?: CborValue[] }>();
     const modules = new Map<string, Uint8Array>();
     let managementFields: unknown;
     let offset = 0;
-    while (offset + 8 <= bytes.length) {
-      const view = new DataView(bytes.buffer, bytes.byteOffset + offset);
-      const length = view.getUint32(0);
-      const crc = view.getUint32(4);
-      if (offset + 8 + length > bytes.length) break; // torn tail: the crash happened mid-write
-      const payload = bytes.subarray(offset + 8, offset + 8 + length);
-      if (crc32(payload) !== crc) break;
-      offset += 8 + length;
-      const record = decodeCbor(payload) as CborMap;
-      if (record.format !== FORMAT) throw new Error(`${this.#path} was written by an incompatible replica version (format ${String(record.format)})`);
+    let format: number | undefined;
+    let droppedTailBytes = 0;
+    while (offset < bytes.length) {
+      let damage: string | undefined;
+      let length = 0;
+      if (offset + HEADER > bytes.length) damage = 'its header is cut short';
+      else {
+        const view = new DataView(bytes.buffer, bytes.byteOffset + offset, HEADER);
+        length = view.getUint32(0);
+        if (offset + HEADER + length > bytes.length) damage = `it claims ${length} bytes but the file ends first`;
+        else if (crc32(bytes.subarray(offset + HEADER, offset + HEADER + length)) !== view.getUint32(4)) damage = 'its checksum does not match';
+      }
+      if (damage) {
+        const later = nextValidRecord(bytes, offset + 1);
+        if (later !== undefined) {
+          throw new CorruptLogError(
+            `${this.#path} is damaged: the record at byte ${offset} is unreadable (${damage}) but a valid record follows at byte ${later}, ` +
+              'so commits after the damage would be lost. The replica does not load it; restore the state directory from a backup, or move it away to start fresh',
+          );
+        }
+        droppedTailBytes = bytes.length - offset; // a torn last write: the commit before it stands
+        break;
+      }
+      let record: CborMap;
+      try {
+        record = decodeCbor(bytes.subarray(offset + HEADER, offset + HEADER + length)) as CborMap;
+      } catch (error) {
+        throw new CorruptLogError(`${this.#path}: the record at byte ${offset} passes its checksum but is not valid CBOR (${(error as Error).message})`);
+      }
+      offset += HEADER + length;
+      const recordFormat = record.format as number;
+      if (!READABLE_FORMATS.has(recordFormat)) {
+        throw new Error(
+          `${this.#path} has a record in format ${String(recordFormat)}, which this replica cannot read (it reads ${[...READABLE_FORMATS].join(', ')}); ` +
+            'it was written by a newer replica version',
+        );
+      }
+      format = recordFormat;
       if (record.full) {
         state.clear();
         calls.clear();
@@ -158,8 +255,8 @@ export class DiskStore {
       for (const id of (record.removed ?? []) as string[]) state.delete(id);
       for (const c of (record.canisters ?? []) as CborMap[]) {
         const id = c.id as string;
-        const prev = state.get(id) ?? { fields: undefined, heap: new Uint8Array(), globals: [], stable: new Uint8Array() };
-        if (c.fields) prev.fields = fromCbor(c.fields);
+        const prev = state.get(id) ?? { heap: new Uint8Array(), globals: [], stable: new Uint8Array() };
+        if (c.fields) prev.record = recordFormat === 1 ? decodeCanisterRecordV1(c.fields) : decodeCanisterRecord(c.fields);
         if (c.moduleHash !== undefined) prev.module = c.moduleHash === null ? undefined : modules.get(toHex(c.moduleHash as Uint8Array));
         if (c.heapSize !== undefined) prev.heap = applyPages(prev.heap, c.heapSize as number, c.heapPages as CborValue[]);
         if (c.globals) prev.globals = fromCbor(c.globals) as unknown[];
@@ -172,10 +269,9 @@ export class DiskStore {
 
     if (managementFields) management.allocatorState = managementFields as ManagementCanister['allocatorState'];
     for (const [id, saved] of state) {
-      const fields = saved.fields as Record<string, unknown>;
       const principal = Principal.fromText(id);
       const canister = new Canister(principal, [], 0n, 0n);
-      Object.assign(canister, fields);
+      if (saved.record) applyCanisterRecord(canister, saved.record);
       if (canister.status === 'stopping') canister.status = 'stopped'; // its open calls did not survive
       if (saved.module) {
         const module = await loadModule(saved.module);
@@ -183,28 +279,17 @@ export class DiskStore {
         instance.restore({ memory: saved.heap, globals: saved.globals as (number | bigint)[] });
         canister.instance = instance;
       }
-      const stable = new StableMemory();
-      if (saved.stable.length > 0) {
-        stable.grow(saved.stable.length / PAGE);
-        stable.write(0, saved.stable);
-      }
-      canister.stable = stable;
+      canister.stable = stableFrom(saved.stable);
       canister.snapshots = new Map();
       for (const entry of saved.snapshots ?? []) {
         const [key, snap] = entry as [string, CborMap];
         const moduleBytes = snap.moduleHash ? modules.get(toHex(snap.moduleHash as Uint8Array)) : undefined;
-        const snapshotStable = new StableMemory();
-        const stableBytes = snap.stable as Uint8Array;
-        if (stableBytes.length > 0) {
-          snapshotStable.grow(stableBytes.length / PAGE);
-          snapshotStable.write(0, stableBytes);
-        }
         canister.snapshots.set(key, {
           id: snap.id as Uint8Array,
           takenAt: fromCbor(snap.takenAt) as bigint,
           module: moduleBytes ? await loadModule(moduleBytes) : undefined,
           heap: snap.heap ? { memory: snap.heap as Uint8Array, globals: fromCbor(snap.globals) as (number | bigint)[] } : undefined,
-          stable: snapshotStable,
+          stable: stableFrom(snap.stable as Uint8Array),
           certifiedData: snap.certifiedData as Uint8Array,
           globalTimer: fromCbor(snap.globalTimer) as bigint,
           canisterVersion: fromCbor(snap.canisterVersion) as bigint,
@@ -213,12 +298,13 @@ export class DiskStore {
       }
       scheduler.canisters.set(id, canister);
     }
-    return { canisters: state.size, completedCalls: [...calls.values()] };
+    return { canisters: state.size, completedCalls: [...calls.values()], droppedTailBytes, format };
   }
 
   /**
    * Appends and fsyncs a commit with everything that changed since the last one. Cheap when
-   * nothing changed (a memcmp per memory page). Returns true when it wrote.
+   * nothing changed (a memcmp per memory page). Returns true when it wrote. Throws
+   * StoreWriteError (nothing of this commit may be acknowledged) or StoreFatalError.
    */
   flush(scheduler: Scheduler, management: ManagementCanister, ingress?: CompletedCallSource): boolean {
     return this.#commit(scheduler, management, ingress, true) !== undefined;
@@ -232,48 +318,70 @@ export class DiskStore {
     return this.#commit(scheduler, management, ingress, false);
   }
 
+  #fail(message: string, cause: unknown): StoreFatalError {
+    const error = new StoreFatalError(message, { cause });
+    if (!this.#fatal) {
+      this.#fatal = error;
+      this.#onFatal?.(error);
+    }
+    return error;
+  }
+
+  #fsync(fd: number, what: string): void {
+    try {
+      this.#fs.fsyncSync(fd);
+    } catch (error) {
+      throw this.#fail(fsyncMessage(what, error), error);
+    }
+  }
+
   #commit(scheduler: Scheduler, management: ManagementCanister, ingress: CompletedCallSource | undefined, syncNow: boolean): Promise<void> | undefined {
-    const full = this.#fd === undefined || this.#logBytes > 4 * Math.max(this.#checkpointBytes, 16 * 1024 * 1024);
-    if (full) this.#persisted.clear();
+    if (this.#fatal) throw this.#fatal;
+    const full = this.#fd === undefined || this.#needCheckpoint || this.#logBytes > LOG_GROWTH_FACTOR * Math.max(this.#checkpointBytes, MIN_CHECKPOINT_BYTES);
+    // What is on disk as far as this commit is concerned: nothing for a checkpoint.
+    const baseline = full ? new Map<string, PersistedCanister>() : this.#persisted;
+    const modulesOnDisk = full ? new Set<string>() : this.#modulesWritten;
+    const newModules = new Set<string>();
     const canisters: CborMap[] = [];
     const modules: CborMap[] = [];
+    /** Applied to the on-disk view only once the write succeeded. */
+    const afterWrite: Array<() => void> = [];
+    const addModule = (module: { hash: Uint8Array; bytes: Uint8Array }) => {
+      const hash = toHex(module.hash);
+      if (modulesOnDisk.has(hash) || newModules.has(hash)) return;
+      newModules.add(hash);
+      modules.push({ hash: module.hash, bytes: module.bytes });
+    };
     const seen = new Set<string>();
+    const nextView = new Map<string, PersistedCanister>();
     for (const [id, canister] of scheduler.canisters) {
       seen.add(id);
-      const prev = this.#persisted.get(id);
-      const fields: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(canister)) if (!DERIVED_FIELDS.has(k)) fields[k] = v;
-      const metaBytes = encodeCbor(toCbor(fields) ?? null);
+      const prev = baseline.get(id);
+      const metaBytes = encodeCbor(encodeCanisterRecord(canister));
       const meta = toHex(metaBytes);
       const module = canister.instance?.module;
       const moduleHash = module ? toHex(module.hash) : undefined;
       const heap = canister.instance ? new Uint8Array(canister.instance.memory.buffer) : new Uint8Array();
-      const globals = toHex(encodeCbor(toCbor(canister.instance?.globals.map((g) => g.value) ?? []) ?? null));
+      const globalValues = canister.instance?.globals.map((g) => g.value) ?? [];
+      const globals = toHex(encodeCbor(toCbor(globalValues) ?? null));
       const stable = canister.stable.byteLength > 0 ? canister.stable.read(0, canister.stable.byteLength) : new Uint8Array();
       const record: CborMap = { id };
       if (!prev || prev.meta !== meta) record.fields = decodeCbor(metaBytes);
       if (!prev || prev.moduleHash !== moduleHash) {
         record.moduleHash = module ? module.hash : null;
-        if (module && (full || !this.#modulesWritten.has(moduleHash!))) {
-          modules.push({ hash: module.hash, bytes: module.bytes });
-          this.#modulesWritten.add(moduleHash!);
-        }
+        if (module) addModule(module);
       }
       const heapPages = changedPages(heap, prev?.heap);
       if (!prev || heapPages.length > 0 || heap.length !== prev.heap.length) {
         record.heapSize = heap.length;
         record.heapPages = heapPages;
       }
-      if (!prev || prev.globals !== globals) record.globals = toCbor(canister.instance?.globals.map((g) => g.value) ?? []) ?? [];
+      if (!prev || prev.globals !== globals) record.globals = toCbor(globalValues) ?? [];
       // Snapshots are immutable once taken: written whole when the set changes.
       const snapshotKey = [...canister.snapshots].map(([key, snap]) => `${key}@${snap.takenAt}`).join(',');
       if (!prev || prev.snapshots !== snapshotKey) {
         record.snapshots = [...canister.snapshots].map(([key, snap]) => {
-          const hash = snap.module ? toHex(snap.module.hash) : undefined;
-          if (snap.module && (full || !this.#modulesWritten.has(hash!))) {
-            modules.push({ hash: snap.module.hash, bytes: snap.module.bytes });
-            this.#modulesWritten.add(hash!);
-          }
+          if (snap.module) addModule(snap.module);
           return [key, {
             id: snap.id, takenAt: toCbor(snap.takenAt) ?? null, moduleHash: snap.module?.hash ?? null,
             heap: snap.heap?.memory ?? null, globals: toCbor(snap.heap?.globals ?? []) ?? [],
@@ -290,106 +398,143 @@ export class DiskStore {
       }
       if (Object.keys(record).length > 1) {
         canisters.push(record);
-        // Keep a copy of what is now on disk; patch only the changed pages when the size held.
-        let heapCopy: Uint8Array;
-        if (prev && prev.heap.length === heap.length) {
-          for (const [index, bytes] of heapPages) prev.heap.set(bytes, index * PAGE);
-          heapCopy = prev.heap;
-        } else heapCopy = heap.slice();
-        this.#persisted.set(id, { meta, snapshots: snapshotKey, moduleHash, heap: heapCopy, globals, stable });
-      }
+        // The copy of what will be on disk; an unchanged-size heap is patched page-wise later.
+        const samePrevHeap = prev && prev.heap.length === heap.length ? prev.heap : undefined;
+        const entry: PersistedCanister = { meta, snapshots: snapshotKey, moduleHash, heap: samePrevHeap ?? heap.slice(), globals, stable };
+        if (samePrevHeap) afterWrite.push(() => { for (const [index, bytes] of heapPages) samePrevHeap.set(bytes, index * PAGE); });
+        nextView.set(id, entry);
+      } else if (prev) nextView.set(id, prev);
     }
-    const removed = [...this.#persisted.keys()].filter((id) => !seen.has(id));
-    for (const id of removed) this.#persisted.delete(id);
+    const removed = [...baseline.keys()].filter((id) => !seen.has(id));
     const managementMeta = toHex(encodeCbor(toCbor(management.allocatorState) ?? null));
     const managementChanged = managementMeta !== this.#management;
     const callChanges = ingress?.takeChanges() ?? { completed: [], pruned: [] };
     const calls = full ? (ingress?.completedCalls() ?? []) : callChanges.completed;
     const prunedCalls = full ? [] : callChanges.pruned;
     if (!full && canisters.length === 0 && removed.length === 0 && !managementChanged && calls.length === 0 && prunedCalls.length === 0) return undefined;
-    this.#management = managementMeta;
 
     const payload = encodeCbor({
-      format: FORMAT, full, modules, canisters, removed,
+      format: STORE_FORMAT, full, modules, canisters, removed,
       management: toCbor(management.allocatorState) ?? null,
       calls: calls.map(callToCbor), prunedCalls,
     });
-    const header = new Uint8Array(8);
-    new DataView(header.buffer).setUint32(0, payload.length);
-    new DataView(header.buffer).setUint32(4, crc32(payload));
-    if (full) {
-      // A checkpoint starts a new log: write it beside the old one, then swap atomically.
-      const temp = `${this.#path}.tmp`;
-      const fd = openSync(temp, 'w');
-      writeSync(fd, header);
-      writeSync(fd, payload);
-      fsyncSync(fd);
-      renameSync(temp, this.#path);
-      const dirFd = openSync(this.dir, 'r');
-      fsyncSync(dirFd);
-      closeSync(dirFd);
-      if (this.#fd !== undefined) closeSync(this.#fd);
-      this.#fd = fd;
-      this.#checkpointBytes = this.#logBytes = 8 + payload.length;
-    } else {
-      writeSync(this.#fd!, header);
-      writeSync(this.#fd!, payload);
-      this.#logBytes += 8 + payload.length;
-      if (syncNow) fsyncSync(this.#fd!);
-      else {
-        const fd = this.#fd!;
-        return new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
-      }
-    }
-    return Promise.resolve();
+    const frame = new Uint8Array(HEADER + payload.length);
+    new DataView(frame.buffer).setUint32(0, payload.length);
+    new DataView(frame.buffer).setUint32(4, crc32(payload));
+    frame.set(payload, HEADER);
+
+    let durable: Promise<void> | undefined;
+    if (full) this.#writeCheckpoint(frame);
+    else durable = this.#append(frame, syncNow);
+
+    // Written: the on-disk view follows.
+    for (const apply of afterWrite) apply();
+    this.#persisted = nextView;
+    for (const hash of newModules) this.#modulesWritten.add(hash);
+    if (full) this.#modulesWritten = new Set(newModules);
+    this.#management = managementMeta;
+    this.#needCheckpoint = false;
+    return durable ?? Promise.resolve();
   }
 
-  close(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd);
-    this.#fd = undefined;
-    releaseLock(this.dir);
-  }
-}
-
-// One replica per state directory: two writers would interleave commits. The lock file holds the
-// owner's pid; a lock left by a process that no longer runs (kill -9) is taken over.
-const LOCK = 'LOCK';
-
-function acquireLock(dir: string): void {
-  const path = join(dir, LOCK);
-  for (let attempt = 0; attempt < 2; attempt++) {
+  /** A checkpoint starts a new log: written beside the old one, then swapped in atomically. */
+  #writeCheckpoint(frame: Uint8Array): void {
+    const fs = this.#fs;
+    const temp = `${this.#path}.tmp`;
+    let fd: number | undefined;
     try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return;
+      fd = fs.openSync(temp, 'w');
+      writeAll(fs, fd, frame);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const owner = Number(readFileSync(path, 'utf8'));
-      if (owner === process.pid) return;
-      if (Number.isInteger(owner) && owner > 0 && isRunning(owner)) {
-        throw new Error(`the state directory ${dir} is in use by another replica (pid ${owner}); stop it or pass another --state-dir`);
-      }
-      rmSync(path, { force: true });
+      if (fd !== undefined) closeQuietly(fs, fd);
+      fs.rmSync(temp, { force: true });
+      this.#needCheckpoint = true;
+      throw new StoreWriteError(`could not write a checkpoint of the replica's state to ${temp}: ${describe(error)}; the previous log still stands`, { cause: error });
     }
+    this.#fsync(fd, temp);
+    try {
+      fs.renameSync(temp, this.#path);
+    } catch (error) {
+      closeQuietly(fs, fd);
+      fs.rmSync(temp, { force: true });
+      this.#needCheckpoint = true;
+      throw new StoreWriteError(`could not move the checkpoint into place as ${this.#path}: ${describe(error)}`, { cause: error });
+    }
+    const dirFd = fs.openSync(this.dir, 'r');
+    try {
+      this.#fsync(dirFd, this.dir);
+    } finally {
+      closeQuietly(fs, dirFd);
+    }
+    if (this.#fd !== undefined) closeQuietly(fs, this.#fd);
+    this.#fd = fd;
+    this.#checkpointBytes = this.#logBytes = frame.length;
   }
-  throw new Error(`cannot lock the state directory ${dir}`);
+
+  #append(frame: Uint8Array, syncNow: boolean): Promise<void> | undefined {
+    const fs = this.#fs;
+    const fd = this.#fd!;
+    try {
+      writeAll(fs, fd, frame);
+    } catch (error) {
+      // Cut the log back to its last good record, so a later commit is never written after a torn one.
+      try {
+        fs.ftruncateSync(fd, this.#logBytes);
+      } catch {
+        closeQuietly(fs, fd);
+        this.#fd = undefined; // cannot even truncate: the next commit replaces the file
+      }
+      this.#needCheckpoint = true;
+      throw new StoreWriteError(`could not append a commit to ${this.#path}: ${describe(error)}; the log was cut back to its last complete commit`, { cause: error });
+    }
+    this.#logBytes += frame.length;
+    if (syncNow) {
+      this.#fsync(fd, this.#path);
+      return undefined;
+    }
+    return new Promise<void>((resolve, reject) =>
+      fs.fsync(fd, (error) => (error ? reject(this.#fail(fsyncMessage(this.#path, error), error)) : resolve())),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#fd !== undefined) closeQuietly(this.#fs, this.#fd);
+    this.#fd = undefined;
+    await this.#lock?.release();
+    this.#lock = undefined;
+  }
 }
 
-function releaseLock(dir: string): void {
-  const path = join(dir, LOCK);
+function stableFrom(bytes: Uint8Array): StableMemory {
+  const stable = new StableMemory();
+  if (bytes.length > 0) {
+    stable.grow(bytes.length / PAGE);
+    stable.write(0, bytes);
+  }
+  return stable;
+}
+
+function writeAll(fs: StoreFs, fd: number, bytes: Uint8Array): void {
+  let written = 0;
+  while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+}
+
+function closeQuietly(fs: StoreFs, fd: number): void {
   try {
-    if (Number(readFileSync(path, 'utf8')) === process.pid) rmSync(path, { force: true });
+    fs.closeSync(fd);
   } catch {
-    // already gone
+    // already closed or unusable; nothing more to lose
   }
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function describe(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  return e.code ? `${e.code} (${e.message})` : String(e?.message ?? error);
+}
+
+function fsyncMessage(what: string, error: unknown): string {
+  return (
+    `fsync of ${what} failed: ${describe(error)}. The disk may have dropped writes the replica already acknowledged, ` +
+    'so it stops rather than answer from a state it cannot vouch for. Check the disk, then restart the replica (the log is checked on load)'
+  );
 }
