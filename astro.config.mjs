@@ -49,7 +49,7 @@ export default defineConfig({
       pagination: false,
       disable404Route: true,
       lastUpdated: false,
-      markdown: { processedDirs: ['./content/sessions/', './content/patterns/'] },
+      markdown: { processedDirs: ['./content/sessions/', './content/patterns/', './content/reference/'] },
       expressiveCode: {
         themes: ['github-light', 'github-dark-dimmed'],
         shiki: { langs: [motokoGrammar, candidGrammar] },

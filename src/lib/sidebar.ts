@@ -28,6 +28,15 @@ export function siteSidebar(data: SiteData, currentYear?: number): SidebarItem[]
         ...data.patterns.map((p) => ({ label: p.data.title, link: `/patterns/${p.id}/` })),
       ],
     },
+    {
+      label: 'Reference',
+      items: [
+        { label: 'Calendar history', link: '/calendar/' },
+        { label: 'Follow-ups tracker', link: '/follow-ups/' },
+        { label: 'Limits over time', link: '/limits/' },
+        { label: 'OpenChat architecture', link: '/openchat/' },
+      ],
+    },
     { label: 'Glossary', link: '/glossary/' },
   ];
 }
