@@ -3,7 +3,7 @@
 // read this list, so a canister is added in one place.
 
 export type PersistenceMode = 'eop' | 'classic';
-export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding';
+export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats';
 
 export interface CanisterSpec {
   /** Folder under canisters/, dfx.json name, .did and bindings name. */
@@ -81,6 +81,13 @@ export const canisters: readonly CanisterSpec[] = [
     demo: 'sharding',
     createdBy: 'sharding-index',
     summary: 'one bucket of keys (actor class)',
+  },
+  {
+    name: 'serialization-formats',
+    entry: 'canisters/serialization-formats/main.mo',
+    mode: 'eop',
+    demo: 'serialization-formats',
+    summary: 'writes the same records in Candid, a fixed binary layout and JSON, and reads them back',
   },
 ];
 

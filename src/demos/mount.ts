@@ -5,6 +5,7 @@ const demos: Record<string, () => Promise<{ mount(slot: HTMLElement): void }>> =
   'stable-memory': () => import('./stable-memory.ts'),
   'composite-queries': () => import('./composite-queries.ts'),
   sharding: () => import('./sharding.ts'),
+  'serialization-formats': () => import('./serialization-formats.ts'),
 };
 
 for (const slot of document.querySelectorAll<HTMLElement>('[data-demo-slot]')) {

@@ -18,6 +18,11 @@ const demos: Record<DemoId, { title: string; description: string }> = {
     description:
       'Add keys and watch an index canister create new bucket canisters as buckets fill, then look a key up through the index and directly.',
   },
+  'serialization-formats': {
+    title: 'serialization formats in stable memory',
+    description:
+      'Write the same records to stable memory as Candid, as a fixed binary layout and as JSON, read them back, and compare bytes and instructions as the record count grows.',
+  },
 };
 
 export function demoInfo(id: DemoId) {

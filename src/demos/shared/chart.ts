@@ -17,7 +17,31 @@ export interface LineChartOptions {
   xLabel: string;
   yLabel: string;
   series: Series[];
+  /** How a y value reads (ticks, point titles, description); instruction counts by default. */
+  formatY?: (y: number) => string;
+  /** What a point is, singular and plural, for the description ("upgrade", "upgrades" by default). */
+  pointNoun?: [string, string];
+  /** The unit after a y value in words (" instructions" by default; "" when formatY says it). */
+  yUnit?: string;
+  /** What the x values count (" records" by default). */
+  xUnit?: string;
+  /** Shown in an empty chart and table. */
+  emptyText?: string;
+  /** Header of the series column in the table ("Store" by default). */
+  seriesHeader?: string;
+  /** Smallest axis maxima, so an empty or tiny chart still has readable axes. */
+  xFloor?: number;
+  yFloor?: number;
 }
+
+interface Wording {
+  formatY: (y: number) => string;
+  pointNoun: [string, string];
+  yUnit: string;
+  xUnit: string;
+}
+
+const defaultWording: Wording = { formatY: formatInstructions, pointNoun: ['upgrade', 'upgrades'], yUnit: ' instructions', xUnit: ' records' };
 
 const W = 560;
 const H = 260;
@@ -40,19 +64,27 @@ export function tickCount(max: number): number {
   return 4;
 }
 
-export function describeSeries(series: Series): string {
-  if (!series.points.length) return `${series.label}: no upgrades measured yet.`;
+export function describeSeries(series: Series, wording: Wording = defaultWording): string {
+  const { formatY, pointNoun, yUnit, xUnit } = wording;
+  if (!series.points.length) return `${series.label}: no ${pointNoun[1]} measured yet.`;
   const sorted = [...series.points].sort((a, b) => a.x - b.x);
   const first = sorted[0];
   const last = sorted[sorted.length - 1];
-  return `${series.label}: ${sorted.length} upgrade${sorted.length === 1 ? '' : 's'}, from ${formatInstructions(first.y)} instructions at ${formatCount(first.x)} records to ${formatInstructions(last.y)} at ${formatCount(last.x)}.`;
+  return `${series.label}: ${sorted.length} ${pointNoun[sorted.length === 1 ? 0 : 1]}, from ${formatY(first.y)}${yUnit} at ${formatCount(first.x)}${xUnit} to ${formatY(last.y)} at ${formatCount(last.x)}.`;
 }
 
 export function lineChart(options: LineChartOptions): HTMLElement {
+  const wording: Wording = {
+    formatY: options.formatY ?? defaultWording.formatY,
+    pointNoun: options.pointNoun ?? defaultWording.pointNoun,
+    yUnit: options.yUnit ?? defaultWording.yUnit,
+    xUnit: options.xUnit ?? defaultWording.xUnit,
+  };
+  const { formatY } = wording;
   const all = options.series.flatMap((series) => series.points);
   // Floors keep the axes readable before anything was measured (and ticks whole numbers).
-  const xMax = niceMax(Math.max(1_000, ...all.map((p) => p.x)));
-  const yMax = niceMax(Math.max(1_000_000, ...all.map((p) => p.y)));
+  const xMax = niceMax(Math.max(options.xFloor ?? 1_000, ...all.map((p) => p.x)));
+  const yMax = niceMax(Math.max(options.yFloor ?? 1_000_000, ...all.map((p) => p.y)));
   const x = (v: number) => M.left + (v / xMax) * (W - M.left - M.right);
   const y = (v: number) => H - M.bottom - (v / yMax) * (H - M.top - M.bottom);
   const titleId = `${options.id}-title`;
@@ -65,7 +97,7 @@ export function lineChart(options: LineChartOptions): HTMLElement {
     const yv = (yMax * i) / yTicks;
     grid.push(
       s('line', { x1: M.left, x2: W - M.right, y1: y(yv), y2: y(yv), class: 'wg-chart__grid' }),
-      s('text', { x: M.left - 8, y: y(yv) + 4, 'text-anchor': 'end', class: 'wg-chart__tick' }, formatInstructions(yv)),
+      s('text', { x: M.left - 8, y: y(yv) + 4, 'text-anchor': 'end', class: 'wg-chart__tick' }, formatY(yv)),
     );
   }
   for (let i = 0; i <= xTicks; i++) {
@@ -79,7 +111,7 @@ export function lineChart(options: LineChartOptions): HTMLElement {
       { class: `wg-chart__series ${series.className}` },
       sorted.length > 1 ? s('polyline', { points: sorted.map((p) => `${x(p.x)},${y(p.y)}`).join(' '), fill: 'none' }) : null,
       ...sorted.map((p) =>
-        s('circle', { cx: x(p.x), cy: y(p.y), r: 4 }, s('title', {}, `${series.label}: ${formatInstructions(p.y)} instructions at ${formatCount(p.x)} records`)),
+        s('circle', { cx: x(p.x), cy: y(p.y), r: 4 }, s('title', {}, `${series.label}: ${formatY(p.y)}${wording.yUnit} at ${formatCount(p.x)}${wording.xUnit}`)),
       ),
     );
   });
@@ -87,14 +119,14 @@ export function lineChart(options: LineChartOptions): HTMLElement {
     'svg',
     { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `${titleId} ${descId}`, class: 'wg-chart__svg' },
     s('title', { id: titleId }, options.title),
-    s('desc', { id: descId }, options.series.map(describeSeries).join(' ')),
+    s('desc', { id: descId }, options.series.map((series) => describeSeries(series, wording)).join(' ')),
     ...grid,
     s('text', { x: (M.left + W - M.right) / 2, y: H - 6, 'text-anchor': 'middle', class: 'wg-chart__axis' }, options.xLabel),
     s('text', { x: 14, y: (M.top + H - M.bottom) / 2, transform: `rotate(-90 14 ${(M.top + H - M.bottom) / 2})`, 'text-anchor': 'middle', class: 'wg-chart__axis' }, options.yLabel),
     ...lines,
     all.length
       ? null
-      : s('text', { x: (M.left + W - M.right) / 2, y: (M.top + H - M.bottom) / 2, 'text-anchor': 'middle', class: 'wg-chart__axis' }, 'No upgrade measured yet: add records, then upgrade.'),
+      : s('text', { x: (M.left + W - M.right) / 2, y: (M.top + H - M.bottom) / 2, 'text-anchor': 'middle', class: 'wg-chart__axis' }, options.emptyText ?? 'No upgrade measured yet: add records, then upgrade.'),
   );
   const legend = h(
     'ul',
@@ -112,8 +144,8 @@ export function lineChart(options: LineChartOptions): HTMLElement {
       'table',
       {},
       h('caption', {}, options.title),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Store'), h('th', { scope: 'col' }, options.xLabel), h('th', { scope: 'col' }, options.yLabel))),
-      h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 3 }, 'No upgrade measured yet.'))])),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, options.seriesHeader ?? 'Store'), h('th', { scope: 'col' }, options.xLabel), h('th', { scope: 'col' }, options.yLabel))),
+      h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 3 }, options.emptyText ?? 'No upgrade measured yet.'))])),
     ),
   );
   return h('figure', { class: 'wg-chart' }, svg, legend, table);

@@ -10,9 +10,10 @@ import { idlFactory as eopIdl } from '../../declarations/stable-memory-eop/stabl
 import { idlFactory as frontIdl, type _SERVICE as CompositeFrontService } from '../../declarations/composite-front/composite-front.did.ts';
 import { idlFactory as indexIdl, type _SERVICE as ShardingIndexService } from '../../declarations/sharding-index/sharding-index.did.ts';
 import { idlFactory as bucketIdl, type _SERVICE as ShardingBucketService } from '../../declarations/sharding-bucket/sharding-bucket.did.ts';
+import { idlFactory as formatsIdl, type _SERVICE as SerializationFormatsService } from '../../declarations/serialization-formats/serialization-formats.did.ts';
 import { describeNetwork, type DemoCanisterName, type Network } from './network.ts';
 
-export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService };
+export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService };
 
 export interface DemoServices {
   lab: LabService;
@@ -21,6 +22,7 @@ export interface DemoServices {
   'stable-memory-eop': StoreService;
   'composite-front': CompositeFrontService;
   'sharding-index': ShardingIndexService;
+  'serialization-formats': SerializationFormatsService;
 }
 
 const idlFactories = {
@@ -30,6 +32,7 @@ const idlFactories = {
   'stable-memory-eop': eopIdl,
   'composite-front': frontIdl,
   'sharding-index': indexIdl,
+  'serialization-formats': formatsIdl,
 } satisfies Record<DemoCanisterName, unknown>;
 
 /** A demo canister has no id on this network (not deployed there, or the site was built without its ids). */

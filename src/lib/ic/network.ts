@@ -19,6 +19,7 @@ export const DEMO_CANISTERS = [
   'stable-memory-eop',
   'composite-front',
   'sharding-index',
+  'serialization-formats',
 ] as const;
 export type DemoCanisterName = (typeof DEMO_CANISTERS)[number];
 
