@@ -1,0 +1,62 @@
+// The site's text is our own: no run of nine words in a row may come from the working group's
+// forum thread (a short phrase in quotation marks is fine; nine words are a sentence). Also the
+// size floors the content guide sets: session notes of at least 400 words, decks of 6+ slides.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parseDeck } from '../../src/lib/deck.ts';
+import { contentDir, loadContent } from './site-content-fixtures.ts';
+
+const RUN = 9;
+
+/** Lower-case words without links, markup or punctuation, so formatting cannot hide a copy. */
+function words(text: string): string[] {
+  return text
+    .replace(/\]\([^)]*\)/g, '] ')
+    .replace(/https?:\/\/\S+/g, ' ')
+    .toLowerCase()
+    .replace(/[’']/g, '')
+    .split(/[^a-z0-9.@_-]+/)
+    .map((w) => w.replace(/^[.\-_]+|[.\-_]+$/g, ''))
+    .filter(Boolean);
+}
+
+function runs(list: string[]): Set<string> {
+  const out = new Set<string>();
+  for (let i = 0; i + RUN <= list.length; i++) out.add(list.slice(i, i + RUN).join(' '));
+  return out;
+}
+
+const thread = readFileSync(join(import.meta.dirname, '../fixtures/wg-forum-thread-14265.txt'), 'utf8')
+  // Post headers (author | date | #n) are metadata, not prose.
+  .replace(/^\S+ \| \d{4}-\d{2}-\d{2} [\d:]+ UTC \| #\d+$/gm, ' ');
+const threadRuns = runs(words(thread));
+
+const files = ['sessions', 'slides', 'patterns', 'reference'].flatMap((dir) =>
+  readdirSync(join(contentDir, dir))
+    .filter((f) => /\.mdx?$/.test(f))
+    .map((f) => `${dir}/${f}`),
+);
+
+describe('our own words', () => {
+  test.each(files)('content/%s copies no nine-word run from the forum thread', (file) => {
+    const text = readFileSync(join(contentDir, file), 'utf8');
+    const copied = [...runs(words(text))].filter((r) => threadRuns.has(r));
+    expect(copied).toEqual([]);
+  });
+
+  test('the check finds a copied sentence even with different punctuation and case', () => {
+    const copied = 'We moved THIS week’s (9/15) Scalability & Performance WG to next week, same time';
+    expect([...runs(words(copied))].some((r) => threadRuns.has(r))).toBe(true);
+  });
+});
+
+describe('size floors', () => {
+  const { sessions, slides } = loadContent();
+  test.each(sessions.map((s) => [s.id, s] as const))('%s has at least 400 words of notes', (_, s) => {
+    expect(words(s.body).length).toBeGreaterThanOrEqual(400);
+  });
+  test.each(slides.map((d) => [d.id, d] as const))('deck %s has at least 6 slides', (_, d) => {
+    expect(parseDeck(d.body, d.filePath).length).toBeGreaterThanOrEqual(6);
+  });
+});
