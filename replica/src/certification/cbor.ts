@@ -155,8 +155,11 @@ export function encodeCborUntagged(value: CborValue): Uint8Array {
 class ByteReader {
   offset = 0;
   readonly input: Uint8Array;
-  constructor(input: Uint8Array) {
+  /** Items still allowed (every value, array element, map key and map value counts one). */
+  itemsLeft: number;
+  constructor(input: Uint8Array, maxItems = Infinity) {
     this.input = input;
+    this.itemsLeft = maxItems;
   }
   fail(message: string, at = this.offset): never {
     throw new CborDecodeError(message, at);
@@ -194,6 +197,7 @@ class ByteReader {
 
 function decodeItem(r: ByteReader, depth: number, integerKeys = false): CborValue {
   if (depth > MAX_DEPTH) r.fail(`nesting deeper than ${MAX_DEPTH} levels`);
+  if (--r.itemsLeft < 0) r.fail('more data items than this input may hold');
   const start = r.offset;
   const initial = r.byte();
   const major = initial >> 5;
@@ -261,12 +265,13 @@ function decodeItem(r: ByteReader, depth: number, integerKeys = false): CborValu
 
 /**
  * Decodes one CBOR item (an optional leading 55799 tag is accepted). Throws CborDecodeError for
- * truncated input, trailing bytes, floats, unknown tags, indefinite lengths or duplicate keys.
+ * truncated input, trailing bytes, floats, unknown tags, indefinite lengths, duplicate keys, or
+ * more than `maxItems` data items (which bounds the work a hostile input can cause).
  */
-export function decodeCbor(bytes: Uint8Array, options: { integerKeys?: boolean } = {}): CborValue {
+export function decodeCbor(bytes: Uint8Array, options: { integerKeys?: boolean; maxItems?: number } = {}): CborValue {
   // Copy into a plain Uint8Array so every decoded byte string is a plain, non-Buffer copy.
   const input = bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes);
-  const r = new ByteReader(input);
+  const r = new ByteReader(input, options.maxItems);
   if (input.length === 0) r.fail('the body is empty');
   const value = decodeItem(r, 0, options.integerKeys ?? false);
   if (r.offset !== input.length) r.fail(`${input.length - r.offset} unexpected bytes after the value`);

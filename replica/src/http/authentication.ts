@@ -13,6 +13,7 @@ import { verifyStateRoot } from '../certification/keys.ts';
 import { ANONYMOUS_PRINCIPAL, principalToText, selfAuthenticatingPrincipal } from '../certification/principal.ts';
 import { domainSeparator, hashOfMap } from '../certification/representation-independent-hash.ts';
 import { portableSignatureVerifiers, type SignatureVerifiers } from './crypto.ts';
+import { MAX_REQUEST_CBOR_ITEMS } from './constants.ts';
 
 export type { SignatureVerifiers } from './crypto.ts';
 
@@ -117,7 +118,7 @@ export function parsePublicKey(der: Uint8Array): PublicKey {
     case OID.cose: {
       let cose: CborValue;
       try {
-        cose = decodeCbor(key, { integerKeys: true });
+        cose = decodeCbor(key, { integerKeys: true, maxItems: MAX_REQUEST_CBOR_ITEMS });
       } catch (e) {
         throw new AuthenticationError(`the WebAuthn public key is not a COSE key: ${(e as Error).message}`);
       }
@@ -150,7 +151,7 @@ function base64url(bytes: Uint8Array): string {
 }
 
 function verifyWebAuthn(cose: CborMap, signature: Uint8Array, payload: Uint8Array): boolean {
-  const sig = decodeCbor(signature);
+  const sig = decodeCbor(signature, { maxItems: MAX_REQUEST_CBOR_ITEMS });
   if (sig === null || typeof sig !== 'object' || Array.isArray(sig) || sig instanceof Uint8Array) {
     throw new AuthenticationError('a WebAuthn signature must be a CBOR map');
   }
@@ -197,8 +198,8 @@ function verifyCanisterSignature(
   payload: Uint8Array,
   context: AuthenticationContext,
 ): boolean {
-  const sig = decodeCbor(signature) as CborMap;
-  const certificate = decodeCbor(sig?.certificate as Uint8Array) as CborMap;
+  const sig = decodeCbor(signature, { maxItems: MAX_REQUEST_CBOR_ITEMS }) as CborMap;
+  const certificate = decodeCbor(sig?.certificate as Uint8Array, { maxItems: MAX_REQUEST_CBOR_ITEMS }) as CborMap;
   const tree = sig?.tree as unknown as HashTree;
   if (!certificate || !tree) throw new AuthenticationError('a canister signature needs a certificate and a tree');
   const certTree = certificate.tree as unknown as HashTree;

@@ -19,3 +19,11 @@ export const REQUEST_STATUS_RETENTION_NS = 5n * 60n * 1_000_000_000n;
 export const READ_STATE_MAX_AGE_NS = 1_000_000_000n;
 /** Queries refresh the data certificate when it is older than this. */
 export const DATA_CERTIFICATE_MAX_AGE_NS = 60n * 1_000_000_000n;
+/**
+ * CBOR data items per request body. The IC bounds a request by bytes (2 MiB), but 2 MiB of one-byte
+ * items is two million values, and hashing each for the request id would hold the event loop for
+ * seconds. This replica refuses such bodies instead (a deliberate difference): the largest request
+ * an agent sends, a read_state of 1000 paths, stays far below the limit; only unknown content
+ * fields or absurdly long paths could reach it.
+ */
+export const MAX_REQUEST_CBOR_ITEMS = 20_000;

@@ -3,7 +3,7 @@
 
 import { CborDecodeError, decodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
 import { requestIdOf } from '../certification/representation-independent-hash.ts';
-import { MAX_NONCE_BYTES, MAX_PATH_LABELS, MAX_READ_STATE_PATHS } from './constants.ts';
+import { MAX_NONCE_BYTES, MAX_PATH_LABELS, MAX_READ_STATE_PATHS, MAX_REQUEST_CBOR_ITEMS } from './constants.ts';
 import { badRequest } from './errors.ts';
 
 export interface Envelope {
@@ -41,8 +41,11 @@ function text(content: CborMap, field: string): string {
 export function decodeEnvelope(body: Uint8Array, expected: 'call' | 'query' | 'read_state'): CallEnvelope | ReadStateEnvelope {
   let decoded: CborValue;
   try {
-    decoded = decodeCbor(body);
+    decoded = decodeCbor(body, { maxItems: MAX_REQUEST_CBOR_ITEMS });
   } catch (error) {
+    if (error instanceof CborDecodeError && /more data items/.test(error.message)) {
+      throw badRequest(`the request body holds more than ${MAX_REQUEST_CBOR_ITEMS} CBOR data items; this replica refuses such bodies (${error.message})`);
+    }
     if (error instanceof CborDecodeError) throw badRequest(`the request body is not valid CBOR: ${error.message}`);
     throw error;
   }

@@ -9,6 +9,8 @@ import { REQUEST_STATUS_RETENTION_NS } from './constants.ts';
 export interface KnownCall {
   requestId: Uint8Array;
   sender: Uint8Array;
+  /** The request's canister_id (aaaaa-aa for management calls): delegation targets must include it to read the status. */
+  canisterId: Uint8Array;
   effectiveCanisterId: Uint8Array;
   ingressExpiry: bigint;
   /** Resolves with the outcome and the certifier version that holds it (no outcome: restored as done). */
@@ -22,6 +24,7 @@ export interface KnownCall {
 export interface CompletedCall {
   requestId: Uint8Array;
   sender: Uint8Array;
+  canisterId: Uint8Array;
   effectiveCanisterId: Uint8Array;
   ingressExpiry: bigint;
   pruneAt: bigint;
@@ -59,7 +62,7 @@ export class IngressRegistry {
     if (this.#tracking) {
       call.outcome = outcome;
       this.#completedSinceTake.push({
-        requestId: call.requestId, sender: call.sender, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry: call.ingressExpiry, pruneAt, outcome,
+        requestId: call.requestId, sender: call.sender, canisterId: call.canisterId, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry: call.ingressExpiry, pruneAt, outcome,
       });
     }
   }
@@ -75,7 +78,7 @@ export class IngressRegistry {
   completedCalls(): CompletedCall[] {
     this.#tracking = true;
     return this.#pruneQueue.map(({ call: c, pruneAt }) => ({
-      requestId: c.requestId, sender: c.sender, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry, pruneAt, outcome: c.outcome,
+      requestId: c.requestId, sender: c.sender, canisterId: c.canisterId, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry, pruneAt, outcome: c.outcome,
     }));
   }
 

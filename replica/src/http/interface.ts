@@ -265,7 +265,7 @@ export class HttpInterface {
     const started = performance.now();
     this.certifier.update((t) => withRequestStatus(t, call.requestId, { status: 'processing' }));
     const known: KnownCall = {
-      requestId: call.requestId, sender: call.sender, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry, finished: false,
+      requestId: call.requestId, sender: call.sender, canisterId: call.canisterId, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry, finished: false,
       done: undefined as never,
     };
     known.done = this.engine
@@ -339,11 +339,15 @@ export class HttpInterface {
     const env = decodeEnvelope(body, 'read_state') as ReadStateEnvelope;
     const now = this.engine.time();
     if (!equalBytes(env.sender, ANONYMOUS_PRINCIPAL)) this.#checkExpiry(env, now);
-    const { sender } = this.#authenticate(env, now);
+    const { sender, targets } = this.#authenticate(env, now);
     if (scope === 'canister' && !this.#inRanges(effectiveId)) {
       throw badRequest(`canister ${principalToText(effectiveId)} does not belong to this replica`);
     }
-    checkReadStatePaths(env.paths, { scope, effectiveId, sender, registry: this.registry, canisterInfo: (id) => this.engine.canisterInfo(id) });
+    // A delegation restricted to some canisters reads state only at their endpoints.
+    if (scope === 'canister') this.#checkTargets(targets, effectiveId);
+    checkReadStatePaths(env.paths, {
+      scope, effectiveId, sender, targets, registry: this.registry, canisterInfo: (id) => this.engine.canisterInfo(id),
+    });
     const signed: SignedState = await this.certifier.fresh(READ_STATE_MAX_AGE_NS);
     return ok({ certificate: certificateFor(signed, env.paths) });
   }

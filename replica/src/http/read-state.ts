@@ -13,13 +13,15 @@ export interface ReadStateContext {
   scope: string;
   effectiveId: Uint8Array;
   sender: Uint8Array;
+  /** The canisters the sender's delegations allow; undefined: unrestricted. */
+  targets?: Uint8Array[];
   registry: IngressRegistry;
   canisterInfo: (canisterId: Uint8Array) => CanisterCertifiedInfo | undefined;
 }
 
 /** Which paths a read_state may ask for (https-interface.md#http-read-state). */
 export function checkReadStatePaths(paths: Uint8Array[][], context: ReadStateContext): void {
-  const { scope, effectiveId, sender, registry, canisterInfo } = context;
+  const { scope, effectiveId, sender, targets, registry, canisterInfo } = context;
   const L = STATE_LABELS;
   let requestId: Uint8Array | undefined;
   for (const path of paths) {
@@ -40,9 +42,18 @@ export function checkReadStatePaths(paths: Uint8Array[][], context: ReadStateCon
         if (!equalBytes(known.sender, sender)) {
           throw forbidden(`request 0x${toHex(second)} was sent by ${principalToText(known.sender)}, so ${principalToText(sender)} cannot read its status`);
         }
-        if (scope === 'canister' && !equalBytes(known.effectiveCanisterId, effectiveId)) {
-          throw forbidden(`request 0x${toHex(second)} was sent to ${principalToText(known.effectiveCanisterId)}; read its status at that canister's read_state`);
+        // Both endpoints: the status is read where the call was sent (abstract behaviour,
+        // may_read_path_for_canister / may_read_path_for_subnet), so a call sent to a canister
+        // is not readable at the subnet endpoint, nor at another canister's.
+        if (!equalBytes(known.effectiveCanisterId, effectiveId)) {
+          throw forbidden(`request 0x${toHex(second)} was sent to ${principalToText(known.effectiveCanisterId)}; read its status at that id's read_state endpoint`);
         }
+        if (targets && !targets.some((t) => equalBytes(t, known.canisterId))) {
+          throw forbidden(`the sender's delegation does not allow ${principalToText(known.canisterId)}, the canister request 0x${toHex(second)} was sent to, so it cannot read its status`);
+        }
+      } else if (scope === 'subnet') {
+        // Only calls sent to this subnet's own endpoint have statuses readable here.
+        throw forbidden(`request 0x${toHex(second)} was not sent to /api/v4/subnet/${principalToText(effectiveId)}/call; read request statuses at the read_state endpoint of the canister the call was sent to`);
       }
       continue;
     }

@@ -128,14 +128,19 @@ function outcomeFromCbor(v: CborValue | undefined): CallOutcome | undefined {
   if (v[0] === 'replied') return { status: 'replied', reply: v[1] as Uint8Array };
   return { status: 'rejected', rejectCode: Number(v[1]), rejectMessage: String(v[2]), errorCode: String(v[3]) };
 }
-const callToCbor = (c: CompletedCall): CborValue => {
-  const fields: CborValue[] = [c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt];
-  if (c.outcome) fields.push(outcomeToCbor(c.outcome));
-  return fields;
-};
+// [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome | null, canisterId];
+// format 1 wrote the first five.
+const callToCbor = (c: CompletedCall): CborValue => [
+  c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt, c.outcome ? outcomeToCbor(c.outcome) : null, c.canisterId,
+];
 const callFromCbor = (v: CborValue): CompletedCall => {
-  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome] = v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint, CborValue?];
-  return { requestId, sender, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt), outcome: outcomeFromCbor(outcome) };
+  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome, canisterId] =
+    v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint, CborValue | undefined, Uint8Array | undefined];
+  return {
+    requestId, sender, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt), outcome: outcomeFromCbor(outcome ?? undefined),
+    // Format 1 did not keep the canister id; the effective one is the same except for aaaaa-aa calls.
+    canisterId: canisterId ?? effectiveCanisterId,
+  };
 };
 
 /** Where the next valid record starts at or after `from`, if any. */
