@@ -5,7 +5,7 @@ import { sessionSchema, patternSchema } from '../../src/lib/schemas.ts';
 import { checkContent, checkSectionOrder, ContentError, assertContent, type Entry } from '../../src/lib/content-checks.ts';
 import { emptyMonths, prevNext, sessionsForPattern, timelineByYear, topicCounts } from '../../src/lib/sessions.ts';
 import { parseDeck, splitRenderedDeck, slideUrl } from '../../src/lib/deck.ts';
-import { PATTERN_SECTIONS, SESSION_SECTIONS } from '../../src/lib/contract.ts';
+import { DEMO_IDS, PATTERN_IDS, PATTERN_SECTIONS, SESSION_SECTIONS } from '../../src/lib/contract.ts';
 import type { SessionData } from '../../src/lib/schemas.ts';
 import { loadContent } from './site-content-fixtures.ts';
 
@@ -94,22 +94,19 @@ describe('session schema', () => {
   });
 
   test('unknown demo ids, notes states and malformed slides ids are rejected', () => {
-    expect(issues(sessionSchema.safeParse({ ...validSession, demos: ['ledger'], notes: 'draft', slides: 'deck-2' }))).toMatchInlineSnapshot(`
-      [
-        "demos.0: unknown demo id "ledger"; use one of: stable-memory, composite-queries, sharding",
-        "slides: \`slides\` must be a deck id like 2022-08-18-stable-memory",
-        "notes: \`notes\` must be \`complete\` or \`coming\`",
-      ]
-    `);
+    // The demo list grows as demos land, so the expected message is built from the contract.
+    expect(issues(sessionSchema.safeParse({ ...validSession, demos: ['ledger'], notes: 'draft', slides: 'deck-2' }))).toEqual([
+      `demos.0: unknown demo id "ledger"; use one of: ${DEMO_IDS.join(', ')}`,
+      'slides: `slides` must be a deck id like 2022-08-18-stable-memory',
+      'notes: `notes` must be `complete` or `coming`',
+    ]);
   });
 
   test('pattern frontmatter: related ids and demo are checked', () => {
-    expect(issues(patternSchema.safeParse({ title: 'x', summary: 'y', demo: 'nope', related: ['queues'] }))).toMatchInlineSnapshot(`
-      [
-        "demo: unknown demo id "nope"; use one of: stable-memory, composite-queries, sharding",
-        "related.0: unknown pattern id "queues"; use one of: stable-structures, upgrade-safe-state, composite-query-fan-out, index-bucket-sharding, query-caching, queues-and-backpressure, chunked-wasm-upload, canister-snapshots, bounded-wait-calls, horizontal-scaling, stable-serialization-formats, optimistic-ui",
-      ]
-    `);
+    expect(issues(patternSchema.safeParse({ title: 'x', summary: 'y', demo: 'nope', related: ['queues'] }))).toEqual([
+      `demo: unknown demo id "nope"; use one of: ${DEMO_IDS.join(', ')}`,
+      `related.0: unknown pattern id "queues"; use one of: ${PATTERN_IDS.join(', ')}`,
+    ]);
   });
 });
 
