@@ -16,6 +16,7 @@ import { CanisterRejectError, UsageError, type ErrorCode, type RejectCode } from
 import { createActor, type Actor, type IdlFactory } from './actor.ts';
 import type { Limits } from './limits.ts';
 import type { CallResponse } from './scheduler/call-context.ts';
+import { Topology, type SubnetSpec } from './topology/topology.ts';
 
 export { CanisterRejectError, ReplicaError, CandidError, UsageError, RejectCode, ErrorCode } from './errors.ts';
 export type { Actor, IdlFactory } from './actor.ts';
@@ -23,6 +24,8 @@ export type { Limits } from './limits.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export { canisterRange } from './management/canister-ids.ts';
 export type { LogLevel, LogEvent, LogSink } from './log.ts';
+export { Topology } from './topology/topology.ts';
+export type { SubnetSpec, SubnetKind, CostSchedule, Subnet } from './topology/topology.ts';
 
 export interface ReplicaOptions {
   /** Keep canisters, ids, heap and stable memory in this directory across restarts (Node only). Default: memory only. */
@@ -41,6 +44,13 @@ export interface ReplicaOptions {
   onLog?: LogSink;
   /** Real-time mode only: run a round (heartbeats, due timers) every this many ms. Default 500; false turns it off. */
   autoTick?: number | false;
+  /**
+   * Several subnets, laid out as PocketIC lays them out (topology/topology.ts): each hosts its own
+   * canister id range; canisters on system-type subnets (`kind: 'System'`, NNS, II, Bitcoin) or with
+   * `costSchedule: 'Free'` pay no cycles. Default: one application subnet with the dfx-like range.
+   * @example Replica.create({ subnets: [{ kind: 'Application' }, { kind: 'System' }] })
+   */
+  subnets?: SubnetSpec[];
 }
 
 export interface SetupCanisterOptions {
@@ -58,6 +68,8 @@ export interface SetupCanisterOptions {
   cycles?: bigint;
   /** Create the canister under this id (must be in the local range and free). */
   targetCanisterId?: Principal;
+  /** With `subnets`: create the canister on this subnet (default: the first application subnet). */
+  targetSubnetId?: Principal;
   /** Name used in log lines instead of the id. */
   name?: string;
 }
@@ -102,6 +114,8 @@ export class Replica {
   readonly management: ManagementCanister;
   readonly log: ReplicaLog;
   readonly clock: Clock;
+  /** The subnets when created with `subnets`; undefined for the single-subnet replica. */
+  readonly topology?: Topology;
   private autoTickTimer?: ReturnType<typeof setInterval>;
   private ticking = false;
   private closed = false;
@@ -119,6 +133,14 @@ export class Replica {
       throw new UsageError(`Replica.create: ${(e as Error).message}`);
     }
     this.management = new ManagementCanister(this.scheduler, seedBytes(options.seed));
+    if (options.subnets) {
+      try {
+        this.topology = new Topology(options.subnets);
+      } catch (e) {
+        throw new UsageError(`Replica.create: ${(e as Error).message}`);
+      }
+      this.management.placement = this.topology;
+    }
     const interval = options.autoTick ?? 500;
     if (this.clock.isReal && interval !== false) {
       this.autoTickTimer = setInterval(() => {
@@ -148,6 +170,9 @@ export class Replica {
         throw error;
       }
       replica.store = store;
+      // Costs follow the subnet, which the stored state does not name: place restored canisters again.
+      const topology = replica.topology;
+      if (topology) for (const c of replica.scheduler.canisters.values()) c.costs = topology.costsOf(c.principal);
     }
     return replica;
   }
@@ -170,7 +195,21 @@ export class Replica {
    * @example
    * const canisterId = await pic.createCanister({ cycles: 10n ** 12n });
    */
-  async createCanister(options: { sender?: Principal; controllers?: Principal[]; cycles?: bigint; targetCanisterId?: Principal } = {}): Promise<Principal> {
+  async createCanister(options: { sender?: Principal; controllers?: Principal[]; cycles?: bigint; targetCanisterId?: Principal; targetSubnetId?: Principal } = {}): Promise<Principal> {
+    const topology = this.topology;
+    if (options.targetSubnetId !== undefined) {
+      const subnet = topology?.subnetById(options.targetSubnetId);
+      if (!subnet) throw new UsageError(`createCanister: no subnet ${options.targetSubnetId.toText()} on this replica${topology ? '' : ' (it has one subnet; pass `subnets` to Replica.create for more)'}`);
+      topology!.userTarget = subnet;
+    }
+    try {
+      return await this.createCanisterOnTarget(options);
+    } finally {
+      if (topology) topology.userTarget = undefined;
+    }
+  }
+
+  private async createCanisterOnTarget(options: { sender?: Principal; controllers?: Principal[]; cycles?: bigint; targetCanisterId?: Principal }): Promise<Principal> {
     const result = (await this.callManagement('provisional_create_canister_with_cycles', {
       amount: options.cycles === undefined ? [] : [options.cycles],
       settings: options.controllers ? [{ ...emptySettings(), controllers: [options.controllers] }] : [],

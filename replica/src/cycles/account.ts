@@ -25,13 +25,15 @@ export interface CyclesState {
   /** Bytes held in the canister's input and output queues. */
   messageMemoryBytes?: bigint;
   computeAllocationPercent?: bigint;
+  /** The subnet's cost schedule (topology/topology.ts); default: a 13-node application subnet. */
+  costs?: CyclesCosts;
 }
 
 const SECONDS_PER_DAY = 86_400n;
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
 
 /** Cycles the canister burns per day while idle (canister_status: idle_cycles_burned_per_day). */
-export function idleCyclesBurnedPerDay(s: CyclesState, costs: CyclesCosts = applicationSubnetCosts): bigint {
+export function idleCyclesBurnedPerDay(s: CyclesState, costs: CyclesCosts = s.costs ?? applicationSubnetCosts): bigint {
   const memory = max(s.memoryAllocationBytes ?? 0n, s.memoryBytes);
   return costs.memory(memory, SECONDS_PER_DAY)
     + costs.memory(s.messageMemoryBytes ?? 0n, SECONDS_PER_DAY)
@@ -39,14 +41,14 @@ export function idleCyclesBurnedPerDay(s: CyclesState, costs: CyclesCosts = appl
 }
 
 /** The balance below which the canister is frozen. */
-export function freezingThresholdCycles(s: CyclesState, costs: CyclesCosts = applicationSubnetCosts): bigint {
+export function freezingThresholdCycles(s: CyclesState, costs: CyclesCosts = s.costs ?? applicationSubnetCosts): bigint {
   const seconds = s.freezingThresholdSeconds ?? DEFAULT_FREEZING_THRESHOLD_SECONDS;
   const threshold = (idleCyclesBurnedPerDay(s, costs) * seconds) / SECONDS_PER_DAY;
   const reserved = s.reservedBalance ?? 0n;
   return threshold > reserved ? threshold - reserved : 0n;
 }
 
-export function isFrozen(s: CyclesState, costs: CyclesCosts = applicationSubnetCosts): boolean {
+export function isFrozen(s: CyclesState, costs: CyclesCosts = s.costs ?? applicationSubnetCosts): boolean {
   return freezingThresholdCycles(s, costs) > s.balance;
 }
 
@@ -108,7 +110,7 @@ export function prepayExecution(
   instructionLimit: bigint,
   options: { wasm64?: boolean; revealTopUp?: boolean; costs?: CyclesCosts } = {},
 ): { prepaid: bigint; settle(used: bigint): { charged: bigint; refunded: bigint } } {
-  const costs = options.costs ?? applicationSubnetCosts;
+  const costs = options.costs ?? s.costs ?? applicationSubnetCosts;
   const prepaid = costs.execution(instructionLimit, options.wasm64);
   withdrawCycles(s, prepaid, canisterId, { revealTopUp: options.revealTopUp, costs });
   let settled = false;
@@ -133,7 +135,7 @@ export function prepayExecution(
 export function chargeForResources(
   s: CyclesState,
   seconds: bigint,
-  costs: CyclesCosts = applicationSubnetCosts,
+  costs: CyclesCosts = s.costs ?? applicationSubnetCosts,
 ): { charged: bigint; exhausted: boolean } {
   const perDay = idleCyclesBurnedPerDay(s, costs);
   let due = (perDay * seconds) / SECONDS_PER_DAY;

@@ -156,3 +156,17 @@ export class CyclesCosts {
 }
 
 export const applicationSubnetCosts = new CyclesCosts();
+
+/**
+ * The Free cost schedule: nothing costs cycles. Canisters on subnets of type "system" (NNS, II,
+ * Bitcoin, system subnets) pay no fees on the IC: rs/cycles_account_manager/src/lib.rs scales
+ * every cost to zero under `CanisterCyclesCostSchedule::Free` (read 2026-12-04); PocketIC lets
+ * application subnets ask for it too (`cost_schedule`). Every formula above goes through
+ * `scale`, so zeroing it zeroes them all.
+ */
+class FreeCyclesCosts extends CyclesCosts {
+  override scale(): bigint {
+    return 0n;
+  }
+}
+export const freeCosts: CyclesCosts = new FreeCyclesCosts();

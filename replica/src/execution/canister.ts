@@ -7,6 +7,7 @@ import { WasmInstance, type HeapSnapshot } from './instance.ts';
 import type { LoadedModule } from './module.ts';
 import type { CanisterView, MessageContext } from '../system-api/context.ts';
 import { systemApiImports } from '../system-api/ic0.ts';
+import { applicationSubnetCosts, type CyclesCosts } from '../cycles/fees.ts';
 
 export type CanisterStatus = 'running' | 'stopping' | 'stopped';
 
@@ -107,6 +108,9 @@ export class Canister implements CanisterView {
   /** Non-replicated queries answered (canister_status query_stats). */
   queryStats = { calls: 0n, instructions: 0n, requestBytes: 0n, responseBytes: 0n };
   createdAt: bigint;
+  // A private field, not a plain property: the disk store saves a canister's own fields, and the
+  // cost schedule follows from the subnet (it is set again on restore), it is not state.
+  #costs: CyclesCosts = applicationSubnetCosts;
 
   constructor(principal: Principal, controllers: Principal[], cycles: bigint, now: bigint) {
     this.principal = principal;
@@ -117,6 +121,15 @@ export class Canister implements CanisterView {
     this.balance = cycles;
     this.createdAt = now;
     this.resourcesChargedUntil = now;
+  }
+
+  /** What this canister pays: its subnet's cost schedule (topology/topology.ts). */
+  get costs(): CyclesCosts {
+    return this.#costs;
+  }
+
+  set costs(costs: CyclesCosts) {
+    this.#costs = costs;
   }
 
   get module(): LoadedModule | undefined {

@@ -40,11 +40,27 @@ interface Call {
 
 type Settings = Record<string, [] | [unknown]>;
 
+/**
+ * Where canisters go when the replica models several subnets (topology/topology.ts). Without
+ * one, the management canister hands out ids from the local range (canister-ids.ts).
+ */
+export interface CanisterPlacement {
+  /**
+   * The id of a new canister: `specifiedId` when a subnet hosts it, else a fresh id on the
+   * creator's subnet (a canister's own; a user's chosen one). A string says why there is none.
+   */
+  place(creator: Uint8Array, creatorIsCanister: boolean, specifiedId: Principal | undefined, inUse: (id: Principal) => boolean): Principal | string;
+  /** The cycles costs of the subnet hosting `id`. */
+  costsOf(id: Principal): Canister['costs'];
+}
+
 export class ManagementCanister implements ManagementHandler {
   private readonly s: Scheduler;
   private nextIndex = FIRST_CANISTER_INDEX;
   private randomCounter = 0n;
   private readonly seed?: Uint8Array;
+  /** Set for a multi-subnet replica: where new canisters go and what they pay. */
+  placement?: CanisterPlacement;
 
   constructor(scheduler: Scheduler, seed?: Uint8Array) {
     this.s = scheduler;
@@ -176,7 +192,12 @@ export class ManagementCanister implements ManagementHandler {
   /** Creates a canister (shared by the create methods and the programmatic API). */
   createCanister(caller: Uint8Array, origin: ChangeOrigin, cycles: bigint, settings?: Settings, specifiedId?: Principal): Canister {
     let id: Principal;
-    if (specifiedId) {
+    if (this.placement) {
+      const placed = this.placement.place(caller, 'from_canister' in origin, specifiedId, (p) => this.s.canister(p) !== undefined);
+      if (typeof placed === 'string') throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterNotHostedBySubnet, placed);
+      if (this.s.canister(placed)) throw new Reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterIdAlreadyExists, `Canister ${placed.toText()} already exists`);
+      id = placed;
+    } else if (specifiedId) {
       if (canisterIndexOf(specifiedId) === undefined) {
         throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterNotHostedBySubnet, `Specified id ${specifiedId.toText()} is not in this subnet's canister range`);
       }
@@ -190,6 +211,7 @@ export class ManagementCanister implements ManagementHandler {
     }
     const now = this.s.clock.nowNanos();
     const canister = new Canister(id, [Principal.fromUint8Array(caller)], cycles, now);
+    if (this.placement) canister.costs = this.placement.costsOf(id);
     if (settings) this.applySettings(canister, settings, 'create_canister');
     this.s.canisters.set(canister.idText, canister);
     canister.recordChange(origin, { creation: { controllers: canister.settings.controllers, environment_variables_hash: [] } }, now);

@@ -29,6 +29,14 @@ export class Clock {
     this.manualNanos = nanos;
   }
 
+  /** Freezes time at `nanos` (nanoseconds since 1970), refusing to move backwards. */
+  setNanos(nanos: bigint): void {
+    if (nanos < this.last) {
+      throw new RangeError(`cannot set the time back from ${this.last} ns to ${nanos} ns since 1970: IC time is monotonic`);
+    }
+    this.manualNanos = nanos;
+  }
+
   advance(ms: number): void {
     if (ms < 0) throw new RangeError(`advanceTime(${ms}): time only moves forward`);
     const base = this.manualNanos ?? this.nowNanos();

@@ -6,7 +6,6 @@ import type { Canister } from '../execution/canister.ts';
 import { maxReplyBytes, stableMemoryAccessLimits, type ExecutionKind, type Limits } from '../limits.ts';
 import { StableMemoryAccessMeter } from '../metering/stable-access.ts';
 import { freezingThresholdCycles, OutOfCyclesError, withdrawCycles, type CyclesState } from '../cycles/account.ts';
-import { applicationSubnetCosts } from '../cycles/fees.ts';
 import type { Clock } from './clock.ts';
 import type { ReplicaLog } from '../log.ts';
 
@@ -64,7 +63,7 @@ export function createMessageContext(s: ContextSource, canister: Canister, kind:
       return burned;
     },
     prepayCall: (requestBytes) => {
-      const fees = applicationSubnetCosts.callPrepayment(requestBytes, BigInt(s.limits.instructionsPerUpdate), canister.module?.info.memory64);
+      const fees = canister.costs.callPrepayment(requestBytes, BigInt(s.limits.instructionsPerUpdate), canister.module?.info.memory64);
       try {
         withdrawCycles(cyclesStateOf(canister), fees.transmission + fees.execution, canister.idText);
         return fees;
@@ -93,6 +92,7 @@ export function cyclesStateOf(canister: Canister): CyclesState {
     memoryBytes: canister.memorySize,
     memoryAllocationBytes: settings.memoryAllocation,
     computeAllocationPercent: settings.computeAllocation,
+    costs: canister.costs,
   };
 }
 

@@ -11,7 +11,6 @@ import { ErrorCode, RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
 import { instructionLimit, resolveLimits } from '../limits.ts';
 import { formatCycles } from '../metering/stable-access.ts';
 import { chargeForResources, freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, withdrawCycles, type CyclesState } from '../cycles/account.ts';
-import { applicationSubnetCosts } from '../cycles/fees.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import { Clock } from './clock.ts';
 import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
@@ -280,7 +279,7 @@ export class Scheduler {
     if (request.origin.kind === 'ingress') {
       // Ingress induction is paid by the receiving canister (cycles/fees.ts ingressInduction).
       try {
-        withdrawCycles(this.cyclesState(c), applicationSubnetCosts.ingressInduction(request.arg.length + request.method.length), c.idText);
+        withdrawCycles(this.cyclesState(c), c.costs.ingressInduction(request.arg.length + request.method.length), c.idText);
       } catch (e) {
         if (!(e instanceof OutOfCyclesError)) throw e;
         return this.answer(request, reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterOutOfCycles, e.message), 0n);
@@ -314,7 +313,7 @@ export class Scheduler {
       // The callback prepays its own execution below, so the call's execution prepayment comes
       // back in full, and the unused part of the response transmission prepayment with it.
       const bytes = message.response.kind === 'reply' ? message.response.data.length : message.response.message.length;
-      canister.balance += fees.execution + applicationSubnetCosts.responseTransmissionRefund(bytes);
+      canister.balance += fees.execution + canister.costs.responseTransmissionRefund(bytes);
     }
     const cc = callback.callContext;
     cc.outstanding--;

@@ -2,6 +2,7 @@
 // interface (System API)"). The scheduler fills a MessageContext before it runs an entry point;
 // the ic0 imports read and write it; afterwards the scheduler commits or discards what it holds.
 import type { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
+import type { CyclesCosts } from '../cycles/fees.ts';
 
 /**
  * Entry-point kinds, named after the spec's availability table: I (init), G (pre_upgrade),
@@ -47,6 +48,8 @@ export interface CanisterView {
   /** Calls this canister made that still wait for a response (bounded by the output queue). */
   outstandingCalls: number;
   isController(principal: Uint8Array): boolean;
+  /** Its subnet's cycles costs (absent: a 13-node application subnet). */
+  costs?: CyclesCosts;
 }
 
 export interface MessageContext {

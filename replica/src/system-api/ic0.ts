@@ -362,15 +362,15 @@ const api: Record<string, ApiFunction> = {
     },
   },
 
-  // --- Cost of System API operations in cycles (fees: cycles/fees.ts, a 13-node application subnet)
+  // --- Cost of System API operations in cycles (fees: cycles/fees.ts; the canister's subnet's schedule)
   cost_call: {
     params: ['i64', 'i64', 'I'], allowed: ALL,
-    impl: (_c, h, methodNameSize, payloadSize, dst) => {
-      const { transmission, execution } = applicationSubnetCosts.callPrepayment(methodNameSize + payloadSize, 40_000_000_000n, h.memory64);
+    impl: (c, h, methodNameSize, payloadSize, dst) => {
+      const { transmission, execution } = (c.canister.costs ?? applicationSubnetCosts).callPrepayment(methodNameSize + payloadSize, 40_000_000_000n, h.memory64);
       writeU128(h, dst, transmission + execution, 'ic0.cost_call');
     },
   },
-  cost_create_canister: { params: ['I'], allowed: ALL, impl: (_c, h, dst) => writeU128(h, dst, applicationSubnetCosts.canisterCreation(), 'ic0.cost_create_canister') },
+  cost_create_canister: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, (c.canister.costs ?? applicationSubnetCosts).canisterCreation(), 'ic0.cost_create_canister') },
 
   // --- Debugging
   debug_print: {

@@ -1,0 +1,180 @@
+// The demo canisters under PicJS (@dfinity/pic), unchanged, against the replica's PocketIC-
+// compatible server: PicJS starts `node_modules/.bin/pocket-ic` exactly as it starts the real
+// binary (POCKET_IC_BIN, --port-file, --ttl) and speaks PocketIC's REST API to it.
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PocketIc, PocketIcServer, SubnetStateType, type Actor } from '@dfinity/pic';
+import { IDL } from '@icp-sdk/core/candid';
+import { Principal } from '@icp-sdk/core/principal';
+import { idlFactory } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
+import type { _SERVICE as StoreService } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
+import { canisterModule } from '../scripts/build-canisters.ts';
+import { alice, bob } from './test-support.ts';
+
+/** PocketIC's genesis: a new instance's time (2021-05-06 19:17:10 UTC). */
+const GENESIS_MS = Date.UTC(2021, 4, 6, 19, 17, 10);
+
+let server: PocketIcServer;
+let wasm: Uint8Array;
+
+beforeAll(async () => {
+  process.env.POCKET_IC_BIN = resolve('node_modules/.bin/pocket-ic');
+  ({ wasm } = await canisterModule('stable-memory-region'));
+  server = await PocketIcServer.start({ ttl: 120 });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function withPic<T>(run: (pic: PocketIc) => Promise<T>, options?: Parameters<typeof PocketIc.create>[1]): Promise<T> {
+  const pic = await PocketIc.create(server.getUrl(), options);
+  try {
+    return await run(pic);
+  } finally {
+    await pic.tearDown();
+  }
+}
+
+const addArg = (n: bigint) => new Uint8Array(IDL.encode([IDL.Nat], [n]));
+
+describe('PicJS against the replica', () => {
+  it('sets up a canister and calls it as different senders, update and query', async () => {
+    await withPic(async (pic) => {
+      const { actor, canisterId } = await pic.setupCanister<StoreService>({ idlFactory, wasm });
+      // PocketIC's first canister id on its first application subnet.
+      expect(canisterId.toText()).toBe('lxzze-o7777-77777-aaaaa-cai');
+      actor.setPrincipal(alice);
+      const added = await actor.addRecords(25n);
+      expect('ok' in added && added.ok.records).toBe(25n);
+      actor.setPrincipal(bob);
+      expect((await actor.stats()).records).toBe(25n);
+      // clear is for controllers only (the anonymous creator): bob is refused.
+      const refused = await actor.clear();
+      expect('err' in refused && Object.keys(refused.err)[0]).toBe('notAuthorized');
+      expect(await pic.getControllers(canisterId)).toEqual([Principal.anonymous()]);
+    });
+  });
+
+  it('upgrades, reinstalls and reads and writes stable memory', async () => {
+    await withPic(async (pic) => {
+      const { actor, canisterId } = await pic.setupCanister<StoreService>({ idlFactory, wasm });
+      await actor.addRecords(40n);
+      await pic.upgradeCanister({ canisterId, wasm });
+      expect((await actor.stats()).records).toBe(40n);
+      const stable = await pic.getStableMemory(canisterId);
+      expect(stable.length).toBeGreaterThan(0);
+      await pic.reinstallCode({ canisterId, wasm });
+      expect((await actor.stats()).records).toBe(0n);
+      // The old stable memory, put back byte for byte.
+      await pic.setStableMemory(canisterId, stable);
+      expect(await pic.getStableMemory(canisterId)).toEqual(stable);
+    });
+  });
+
+  it('controls time and ticks', async () => {
+    await withPic(async (pic) => {
+      expect(await pic.getTime()).toBe(GENESIS_MS);
+      const { actor } = await pic.setupCanister<StoreService>({ idlFactory, wasm });
+      await pic.setTime(new Date('2030-01-01T00:00:00Z'));
+      await pic.tick();
+      await actor.addRecords(1n);
+      const [op] = (await actor.stats()).lastOperation;
+      expect(Number(op!.at / 1_000_000n)).toBe(Date.parse('2030-01-01T00:00:00Z'));
+      await pic.advanceTime(90_000);
+      expect(await pic.getTime()).toBe(Date.parse('2030-01-01T00:01:30Z'));
+      await expect(pic.setTime(GENESIS_MS)).rejects.toThrow(/SettingTimeIntoPast/);
+    });
+  });
+
+  it('reports and adds cycles; an update costs cycles on an application subnet', async () => {
+    await withPic(async (pic) => {
+      const { canisterId } = await pic.setupCanister({ idlFactory, wasm, cycles: 10n ** 13n });
+      // PicJS parses with json-with-bigint: small balances come back as numbers, large ones as bigints.
+      const before = BigInt(await pic.getCyclesBalance(canisterId));
+      await pic.updateCall({ canisterId, method: 'addRecords', arg: addArg(5n) });
+      const after = BigInt(await pic.getCyclesBalance(canisterId));
+      expect(after).toBeLessThan(before);
+      expect(BigInt(await pic.addCycles(canisterId, 1_000n))).toBe(after + 1_000n);
+    });
+  });
+
+  it('submits calls and awaits them later (deferred actor)', async () => {
+    await withPic(async (pic) => {
+      const { canisterId } = await pic.setupCanister({ idlFactory, wasm });
+      const deferred = pic.createDeferredActor<StoreService>(idlFactory, canisterId);
+      const first = await deferred.addRecords(3n);
+      const second = await deferred.addRecords(4n);
+      const a = await first();
+      const b = await second();
+      expect('ok' in a && a.ok.records).toBe(3n);
+      expect('ok' in b && b.ok.records).toBe(7n);
+    });
+  });
+
+  it('turns rejects into the errors PicJS throws, with PocketIC reject and error codes', async () => {
+    await withPic(async (pic) => {
+      const { canisterId } = await pic.setupCanister({ idlFactory, wasm });
+      await expect(pic.updateCall({ canisterId, method: 'noSuchMethod' })).rejects.toThrow(/Reject code: CanisterError\. Error code: CanisterMethodNotFound/);
+      // An id in the subnet's range that no canister has: the IC's CanisterNotFound.
+      await expect(pic.queryCall({ canisterId: Principal.fromText('lz3um-vp777-77777-aaaba-cai'), method: 'stats' })).rejects.toThrow(/Reject code: DestinationInvalid\. Error code: CanisterNotFound/);
+      // An id outside every subnet: PocketIC refuses to route it (a server error, not a reject).
+      await expect(pic.queryCall({ canisterId: Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai'), method: 'stats' })).rejects.toThrow(/does not belong to any subnet/);
+    });
+  });
+});
+
+describe('topology', () => {
+  it('creates NNS, system and application subnets with PocketIC ranges; system subnets charge no cycles', async () => {
+    await withPic(
+      async (pic) => {
+        const subnets = await pic.getTopology();
+        expect(subnets.map((s) => s.type).sort()).toEqual(['Application', 'NNS', 'System']);
+        const nns = (await pic.getNnsSubnet())!;
+        expect(nns.canisterRanges[0].start.toText()).toBe('rwlgt-iiaaa-aaaaa-aaaaa-cai');
+        const [system] = await pic.getSystemSubnets();
+        const [app] = await pic.getApplicationSubnets();
+        expect(app.canisterRanges[0].start.toText()).toBe('tqzl2-p7777-77776-aaaaa-cai');
+        expect((await pic.getDefaultEffectiveCanisterId()).toText()).toBe('tqzl2-p7777-77776-aaaaa-cai');
+
+        const onSystem = await pic.createCanister({ targetSubnetId: system.id, cycles: 10n ** 13n });
+        expect(onSystem.toText()).toBe(system.canisterRanges[0].start.toText());
+        expect((await pic.getCanisterSubnetId(onSystem))?.toText()).toBe(system.id.toText());
+        await pic.installCode({ canisterId: onSystem, wasm, targetSubnetId: system.id });
+        const before = await pic.getCyclesBalance(onSystem);
+        await pic.updateCall({ canisterId: onSystem, method: 'addRecords', arg: addArg(5n) });
+        expect(await pic.getCyclesBalance(onSystem)).toBe(before);
+
+        const onApp = await pic.createCanister({ cycles: 10n ** 13n });
+        expect((await pic.getCanisterSubnetId(onApp))?.toText()).toBe(app.id.toText());
+        expect(await pic.getCanisterSubnetId(Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai'))).toBeNull();
+      },
+      { nns: { state: { type: SubnetStateType.New } }, system: [{ state: { type: SubnetStateType.New } }], application: [{ state: { type: SubnetStateType.New } }] },
+    );
+  });
+
+  it('keeps instances isolated and deterministic', async () => {
+    const run = () =>
+      withPic(async (pic) => {
+        const { actor, canisterId } = await pic.setupCanister<StoreService>({ idlFactory, wasm });
+        await actor.addRecords(12n);
+        const page = await actor.getRecords(0n, 3n);
+        return { id: canisterId.toText(), time: await pic.getTime(), page: JSON.stringify(page, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)), cycles: await pic.getCyclesBalance(canisterId) };
+      });
+    const [a, b] = await Promise.all([run(), run()]);
+    expect(b).toEqual(a);
+  });
+
+  it('names what it does not support', async () => {
+    await expect(PocketIc.create(server.getUrl(), { icpFeatures: { icpToken: 'DefaultConfig' as never } })).rejects.toThrow(/`icp_token` is not supported/);
+    await expect(PocketIc.create(server.getUrl(), { application: [{ state: { type: SubnetStateType.FromPath, path: '/nonexistent' } }] })).rejects.toThrow(/FromPath.*not supported/);
+    const unknown = await fetch(`${server.getUrl()}/instances/0/read/no_such_thing`, { method: 'POST', body: '{}' });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { message: string }).message).toMatch(/No such endpoint/);
+    const malformed = await fetch(`${server.getUrl()}/instances`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"subnet_config_set": ' });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { message: string }).message).toMatch(/^Failed to parse the request body as JSON/);
+  });
+});
+
+export type { Actor };

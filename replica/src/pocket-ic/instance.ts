@@ -1,0 +1,330 @@
+// One PocketIC instance: a Replica with a multi-subnet topology, its ingress messages, time
+// control and (on demand) the IC's HTTP interface for agents. Operations that must not
+// interleave (canister creation on a chosen subnet, time changes, ticks) run one at a time.
+import { Principal } from '@dfinity/principal';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Replica } from '../index.ts';
+import type { SubnetSpec, Subnet, Topology } from '../topology/topology.ts';
+import { subnetKeys, type SubnetKeys } from '../certification/keys.ts';
+import { HttpInterface } from '../http/interface.ts';
+import { schedulerEngine } from '../http/engine-adapter.ts';
+import type { EnginePort, IngressCall } from '../http/engine-port.ts';
+import { nodeResponseSigner } from '../http/node-crypto.ts';
+import { DiskStore } from '../store/disk-store.ts';
+import type { CallResponse } from '../scheduler/call-context.ts';
+import type { LogSink } from '../log.ts';
+import { badRequest, rejectJson, type EffectivePrincipal, type RejectJson } from './wire.ts';
+
+/**
+ * A new instance's time: 2021-05-06 19:17:10 UTC, PocketIC's genesis timestamp
+ * (rs/pocket_ic_server/src/pocket_ic.rs `GENESIS`; CHANGELOG 10.0.0 "06 May 2021 21:17:10 CEST").
+ */
+export const GENESIS_NANOS = 1_620_328_630_000_000_000n;
+/** raw_rand's seed: fixed, so an instance answers the same run after run (PocketIC seeds its RNG with 42). */
+const INSTANCE_SEED = 42;
+/** Auto progress: a round at least this often when no artificial delay is asked for (ms). */
+const AUTO_PROGRESS_INTERVAL_MS = 100;
+
+const MANAGEMENT = 'aaaaa-aa';
+const CREATE_METHODS = new Set(['create_canister', 'provisional_create_canister_with_cycles']);
+
+/** The outcome of a call as PocketIC's `RawCanisterResult`: {"Ok": bytes} or {"Err": RejectResponse}. */
+export type CallResult = { ok: Uint8Array } | { err: RejectJson };
+
+interface Message {
+  sender: Uint8Array;
+  promise: Promise<CallResult>;
+  result?: CallResult;
+}
+
+const toResult = (r: CallResponse, certified: boolean): CallResult =>
+  r.kind === 'reply' ? { ok: r.data } : { err: rejectJson(r.code, r.message, r.errorCode, certified) };
+
+export interface InstanceOptions {
+  id: number;
+  subnets: SubnetSpec[];
+  /** Initial time in ns (default GENESIS_NANOS). */
+  timeNanos?: bigint;
+  /** PocketIC's `state_dir`: the instance's state is restored from and saved to it. */
+  stateDir?: string;
+  onLog?: LogSink;
+}
+
+export class PocketIcInstance {
+  readonly id: number;
+  readonly replica: Replica;
+  readonly topology: Topology;
+  readonly keys: SubnetKeys;
+  readonly specs: SubnetSpec[];
+  readonly stateDir?: string;
+  #store?: DiskStore;
+  #messages = new Map<string, Message>();
+  #nextMessage = 0;
+  #lock: Promise<unknown> = Promise.resolve();
+  #http?: HttpInterface;
+  #autoProgress?: ReturnType<typeof setTimeout>;
+  #lastRoundTime = -1n;
+  deleted = false;
+
+  private constructor(id: number, replica: Replica, keys: SubnetKeys, specs: SubnetSpec[], stateDir?: string) {
+    this.id = id;
+    this.replica = replica;
+    this.topology = replica.topology!;
+    this.keys = keys;
+    this.specs = specs;
+    this.stateDir = stateDir;
+  }
+
+  static async create(options: InstanceOptions): Promise<PocketIcInstance> {
+    // Deterministic keys: the root key (and so the first subnet's id) is the same run after run.
+    const keys = subnetKeys(sha256(new TextEncoder().encode('pocket-ic root key')), sha256(new TextEncoder().encode('pocket-ic node key')));
+    let specs = options.subnets;
+    let timeNanos = options.timeNanos ?? GENESIS_NANOS;
+    const saved = options.stateDir ? readSavedTopology(options.stateDir) : undefined;
+    if (saved) {
+      specs = saved.subnets;
+      if (options.timeNanos === undefined || saved.timeNanos > timeNanos) timeNanos = saved.timeNanos;
+    }
+    if (specs.length === 0) throw badRequest('ExtendedSubnetConfigSet must contain at least one subnet');
+    // The first subnet in PocketIC's order (NNS when there is one) signs: its id is the root key's.
+    const withRoot = specs.map((s, i) => (i === rootIndex(specs) ? { ...s, id: keys.subnetId } : s));
+    const replica = await Replica.create({
+      time: new Date(0),
+      seed: INSTANCE_SEED,
+      log: options.onLog ? 'normal' : 'quiet',
+      onLog: options.onLog,
+      subnets: withRoot,
+    });
+    replica.clock.setNanos(timeNanos);
+    const instance = new PocketIcInstance(options.id, replica, keys, specs, options.stateDir);
+    if (options.stateDir) {
+      mkdirSync(options.stateDir, { recursive: true });
+      instance.#store = new DiskStore(options.stateDir);
+      await instance.#store.restore(replica.scheduler, replica.management);
+      for (const c of replica.scheduler.canisters.values()) c.costs = instance.topology.costsOf(c.principal);
+    }
+    return instance;
+  }
+
+  /** Runs `fn` when no other exclusive operation of this instance runs. */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  // ------------------------------------------------------------------------------ time
+
+  get timeNanos(): bigint {
+    return this.replica.clock.nowNanos();
+  }
+
+  setTime(nanos: bigint): Promise<void> {
+    return this.exclusive(() => {
+      const now = this.timeNanos;
+      // PocketIC's error for this (CHANGELOG 7.0.0), in its Debug format.
+      if (nanos < now) throw badRequest(`SettingTimeIntoPast((${now}, ${nanos}))`);
+      this.replica.clock.setNanos(nanos);
+    });
+  }
+
+  /** A round: heartbeats and due timers. Time moves by 1 ns if nothing moved it since the last round (PocketIC 7.0.0). */
+  tick(): Promise<void> {
+    return this.exclusive(() => this.round());
+  }
+
+  private async round(): Promise<void> {
+    const now = this.timeNanos;
+    if (now <= this.#lastRoundTime) this.replica.clock.setNanos(this.#lastRoundTime + 1n);
+    this.#lastRoundTime = this.timeNanos;
+    await this.replica.scheduler.tick();
+  }
+
+  get autoProgress(): boolean {
+    return this.#autoProgress !== undefined;
+  }
+
+  /** Time follows the wall clock and rounds run every `delayMs` (PocketIC `/auto_progress`). */
+  startAutoProgress(delayMs = 0): void {
+    if (this.#autoProgress) throw badRequest('Auto progress mode has already been enabled.');
+    const step = () => {
+      if (this.deleted) return;
+      void this.exclusive(async () => {
+        const real = BigInt(Date.now()) * 1_000_000n;
+        if (real > this.timeNanos) this.replica.clock.setNanos(real);
+        await this.round();
+      }).finally(() => {
+        if (this.#autoProgress) this.#autoProgress = setTimeout(step, Math.max(delayMs, AUTO_PROGRESS_INTERVAL_MS));
+      });
+    };
+    this.#autoProgress = setTimeout(step, 0);
+  }
+
+  stopAutoProgress(): void {
+    if (this.#autoProgress) clearTimeout(this.#autoProgress);
+    this.#autoProgress = undefined;
+  }
+
+  // ------------------------------------------------------------------------------ calls
+
+  /** The subnet a call is routed to (PocketIC `route_call`), or a 400 saying why none. */
+  route(canisterId: Principal, effective: EffectivePrincipal): Subnet {
+    if (canisterId.toText() !== MANAGEMENT) {
+      const subnet = this.topology.subnetOf(canisterId);
+      if (subnet) return subnet;
+      throw badRequest(`BadIngressMessage("Canister ${canisterId.toText()} does not belong to any subnet of this instance.")`);
+    }
+    if (effective.kind === 'subnet') {
+      const subnet = this.topology.subnetById(effective.id);
+      if (!subnet) throw badRequest(`SubnetNotFound(${effective.id.toText()})`);
+      return subnet;
+    }
+    if (effective.kind === 'canister') {
+      const subnet = this.topology.subnetOf(effective.id);
+      if (!subnet) throw badRequest(`BadIngressMessage("Effective canister id ${effective.id.toText()} does not belong to any subnet of this instance.")`);
+      return subnet;
+    }
+    return this.topology.defaultSubnet;
+  }
+
+  /**
+   * Submits an update call (PocketIC `submit_ingress_message`). The message starts executing at
+   * once (our scheduler does not wait for a round); `awaitMessage` returns its outcome.
+   */
+  async submit(sender: Principal, canisterId: Principal, method: string, arg: Uint8Array, effective: EffectivePrincipal): Promise<{ messageId: Uint8Array; subnet: Subnet } | { err: RejectJson }> {
+    const subnet = this.route(canisterId, effective);
+    const id = canisterId.toText();
+    const senderBytes = sender.toUint8Array();
+    const scheduler = this.replica.scheduler;
+    const refused = scheduler.inspectIngress(id, method, arg, senderBytes);
+    if (refused) return { err: toResult(refused, false).err! };
+    const messageId = sha256(new TextEncoder().encode(`pocket-ic instance ${this.id} message ${this.#nextMessage++}`));
+    let promise: Promise<CallResult>;
+    if (id === MANAGEMENT && CREATE_METHODS.has(method)) {
+      // The new canister's subnet is decided while the call runs: hold the instance until it has.
+      const response = await this.exclusive(async () => {
+        this.topology.userTarget = subnet;
+        try {
+          return await scheduler.submitIngress(id, method, arg, senderBytes);
+        } finally {
+          this.topology.userTarget = undefined;
+        }
+      });
+      promise = Promise.resolve(toResult(response, true));
+    } else {
+      promise = scheduler.submitIngress(id, method, arg, senderBytes).then((r) => toResult(r, true));
+    }
+    const message: Message = { sender: senderBytes, promise };
+    void promise.then((r) => (message.result = r));
+    this.#messages.set(Buffer.from(messageId).toString('hex'), message);
+    return { messageId, subnet };
+  }
+
+  /** Waits for a submitted call's outcome (PocketIC `await_ingress_message`). */
+  async awaitMessage(messageId: Uint8Array): Promise<CallResult> {
+    const message = this.#messages.get(Buffer.from(messageId).toString('hex'));
+    if (!message) throw badRequest(`The message ${Buffer.from(messageId).toString('hex')} was never submitted to instance ${this.id}`);
+    const result = await message.promise;
+    await this.exclusive(() => {
+      if (this.timeNanos <= this.#lastRoundTime) this.replica.clock.setNanos(this.#lastRoundTime + 1n);
+      this.#lastRoundTime = this.timeNanos;
+    });
+    return result;
+  }
+
+  /** PocketIC `ingress_status`: the outcome if known, null while running or unknown. */
+  ingressStatus(messageId: Uint8Array, caller?: Principal): CallResult | null {
+    const message = this.#messages.get(Buffer.from(messageId).toString('hex'));
+    if (!message) return null;
+    if (caller && Buffer.compare(Buffer.from(caller.toUint8Array()), Buffer.from(message.sender)) !== 0) {
+      throw badRequest(`Forbidden("The user tries to access Request ID not signed by the caller.")`);
+    }
+    return message.result ?? null;
+  }
+
+  /** A query (PocketIC `/read/query`): never persists, answered at once. */
+  query(sender: Principal, canisterId: Principal, method: string, arg: Uint8Array, effective: EffectivePrincipal): CallResult {
+    this.route(canisterId, effective);
+    return toResult(this.replica.scheduler.query(canisterId.toText(), method, arg, sender.toUint8Array()), false);
+  }
+
+  canister(canisterId: Principal) {
+    const c = this.replica.scheduler.canister(canisterId);
+    if (!c) throw badRequest(`CanisterNotFound(${canisterId.toText()})`);
+    return c;
+  }
+
+  // ------------------------------------------------------------------------------ HTTP interface
+
+  /** The IC's HTTP interface for this instance (`/instances/<id>/api/…` and HTTP gateways), made on first use. */
+  get http(): HttpInterface {
+    if (!this.#http) {
+      const base = schedulerEngine(this.replica.scheduler);
+      const ranges = this.topology.allRanges();
+      const withTarget = <T>(call: IngressCall, run: () => Promise<T>): Promise<T> => {
+        if (Principal.fromUint8Array(call.canisterId).toText() !== MANAGEMENT || !CREATE_METHODS.has(call.methodName)) return run();
+        const subnet = this.topology.subnetOf(call.effectiveCanisterId) ?? this.topology.defaultSubnet;
+        return this.exclusive(async () => {
+          this.topology.userTarget = subnet;
+          try {
+            return await run();
+          } finally {
+            this.topology.userTarget = undefined;
+          }
+        });
+      };
+      const engine: EnginePort = {
+        ...base,
+        // One root key signs for every subnet: the certificate names all ranges.
+        canisterRanges: () => ranges,
+        submitCall: (call) => withTarget(call, () => base.submitCall(call)),
+      };
+      this.#http = new HttpInterface({ engine, keys: this.keys, signResponse: nodeResponseSigner(this.keys) });
+    }
+    return this.#http;
+  }
+
+  // ------------------------------------------------------------------------------ lifetime
+
+  /** Stops progress, waits for running messages and, with a state_dir, saves the state there. */
+  async delete(): Promise<void> {
+    if (this.deleted) return;
+    this.deleted = true;
+    this.stopAutoProgress();
+    await this.replica.tearDown();
+    if (this.stateDir && this.#store) {
+      this.#store.flush(this.replica.scheduler, this.replica.management);
+      this.#store.close();
+      writeFileSync(join(this.stateDir, TOPOLOGY_FILE), JSON.stringify({ subnets: this.specs.map(plainSpec), timeNanos: this.timeNanos.toString() }, null, 2) + '\n');
+    }
+  }
+}
+
+/** Which spec becomes the root subnet: the first in PocketIC's order (NNS, SNS, II, …). */
+function rootIndex(specs: SubnetSpec[]): number {
+  const order = ['NNS', 'SNS', 'II', 'Fiduciary', 'Bitcoin', 'System', 'Application', 'VerifiedApplication'];
+  let best = 0;
+  specs.forEach((s, i) => {
+    if (order.indexOf(s.kind) < order.indexOf(specs[best].kind)) best = i;
+  });
+  return best;
+}
+
+const TOPOLOGY_FILE = 'pocket-ic-topology.json';
+
+function plainSpec(s: SubnetSpec): SubnetSpec {
+  return { kind: s.kind, ...(s.costSchedule ? { costSchedule: s.costSchedule } : {}) };
+}
+
+function readSavedTopology(dir: string): { subnets: SubnetSpec[]; timeNanos: bigint } | undefined {
+  const path = join(dir, TOPOLOGY_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as { subnets: SubnetSpec[]; timeNanos: string };
+    return { subnets: saved.subnets, timeNanos: BigInt(saved.timeNanos) };
+  } catch (error) {
+    throw badRequest(`state_dir ${dir}: ${TOPOLOGY_FILE} is unreadable (${(error as Error).message})`);
+  }
+}

@@ -1,0 +1,162 @@
+// PocketIC's JSON on the wire (dfinity/ic packages/pocket-ic/src/common/rest.rs and src/lib.rs,
+// read 2026-12-04): byte strings are base64, principals are their raw bytes in base64, u64/u128
+// numbers are plain JSON numbers of any size (PicJS reads them with json-with-bigint), and every
+// error is `{"message": "..."}` with a 4xx status (`ApiResponse::Error`).
+import { Principal } from '@dfinity/principal';
+
+/** An answer to a request that failed: PocketIC's `ApiResponse::Error` body with a 4xx status. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export const badRequest = (message: string) => new ApiError(400, message);
+
+/** A feature PocketIC has that this server does not: 400, and the message names the feature. */
+export const unsupported = (feature: string, hint = '') =>
+  new ApiError(400, `${feature} is not supported by this PocketIC-compatible server (the project's TypeScript replica)${hint ? `: ${hint}` : ''}`);
+
+/**
+ * Parses a JSON body. Integers too large for a double (u64 time, u128 cycles) become bigints,
+ * read from their source text (Node's JSON.parse source access), so no precision is lost.
+ */
+export function parseJson(body: Uint8Array): unknown {
+  const text = new TextDecoder().decode(body);
+  try {
+    return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
+      typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source) ? BigInt(context.source) : value,
+    );
+  } catch (error) {
+    // axum answers malformed JSON with 400 and this prefix; we send it as PocketIC's error body.
+    throw badRequest(`Failed to parse the request body as JSON: ${(error as Error).message}`);
+  }
+}
+
+/** JSON text with bigints written as plain numbers (as serde writes u64 and u128). */
+export function toJson(value: unknown): string {
+  const marked = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `\u0000big${v}` : v));
+  return marked.replace(/"\\u0000big(-?\d+)"/g, '$1');
+}
+
+export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+
+// --------------------------------------------------------------------------- field readers
+
+type Obj = Record<string, unknown>;
+
+/** The body as an object, or a 400 naming what was expected. */
+export function object(value: unknown, what: string): Obj {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest(`Failed to deserialize the JSON body into the target type: ${what} must be a JSON object`);
+  return value as Obj;
+}
+
+const missing = (field: string) => badRequest(`Failed to deserialize the JSON body into the target type: missing field \`${field}\``);
+const invalid = (field: string, expected: string) => badRequest(`Failed to deserialize the JSON body into the target type: ${field}: invalid type, expected ${expected}`);
+
+export function bytesField(o: Obj, field: string): Uint8Array {
+  const v = o[field];
+  if (v === undefined || v === null) throw missing(field);
+  return base64Bytes(v, field);
+}
+
+export function base64Bytes(v: unknown, field: string): Uint8Array {
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 === 1) throw invalid(field, 'a base64 string');
+  return new Uint8Array(Buffer.from(v, 'base64'));
+}
+
+export function principalField(o: Obj, field: string): Principal {
+  const bytes = bytesField(o, field);
+  if (bytes.length > 29) throw badRequest(`${field}: a principal has at most 29 bytes, got ${bytes.length}`);
+  return Principal.fromUint8Array(bytes);
+}
+
+export function stringField(o: Obj, field: string): string {
+  const v = o[field];
+  if (v === undefined || v === null) throw missing(field);
+  if (typeof v !== 'string') throw invalid(field, 'a string');
+  return v;
+}
+
+export function natField(o: Obj, field: string): bigint {
+  const v = o[field];
+  if (v === undefined || v === null) throw missing(field);
+  if (typeof v === 'bigint' && v >= 0n) return v;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return BigInt(v);
+  throw invalid(field, 'a non-negative integer');
+}
+
+// --------------------------------------------------------------------------- effective principals
+
+export type EffectivePrincipal = { kind: 'none' } | { kind: 'subnet'; id: Principal } | { kind: 'canister'; id: Principal };
+
+/** `RawEffectivePrincipal`: "None" | {"SubnetId": b64} | {"CanisterId": b64}. */
+export function effectivePrincipal(v: unknown): EffectivePrincipal {
+  if (v === undefined || v === null || v === 'None') return { kind: 'none' };
+  if (typeof v === 'object' && !Array.isArray(v)) {
+    const o = v as Obj;
+    if ('SubnetId' in o) return { kind: 'subnet', id: Principal.fromUint8Array(base64Bytes(o.SubnetId, 'effective_principal.SubnetId')) };
+    if ('CanisterId' in o) return { kind: 'canister', id: Principal.fromUint8Array(base64Bytes(o.CanisterId, 'effective_principal.CanisterId')) };
+  }
+  throw invalid('effective_principal', '"None", {"SubnetId": …} or {"CanisterId": …}');
+}
+
+export function effectivePrincipalJson(p: EffectivePrincipal): unknown {
+  if (p.kind === 'none') return 'None';
+  return p.kind === 'subnet' ? { SubnetId: b64(p.id.toUint8Array()) } : { CanisterId: b64(p.id.toUint8Array()) };
+}
+
+// --------------------------------------------------------------------------- rejects
+
+/** Reject code names of PocketIC's `RejectCode` (interface spec, "Reject codes"). */
+const REJECT_CODE_NAMES: Record<number, string> = {
+  1: 'SysFatal', 2: 'SysTransient', 3: 'DestinationInvalid', 4: 'CanisterReject', 5: 'CanisterError', 6: 'SysUnknown',
+};
+
+/** PocketIC's `ErrorCode` variant names by their IC0xxx number (packages/pocket-ic/src/lib.rs). */
+const ERROR_CODE_NAMES: Record<number, string> = {
+  101: 'SubnetOversubscribed', 102: 'MaxNumberOfCanistersReached',
+  201: 'CanisterQueueFull', 202: 'IngressMessageTimeout', 203: 'CanisterQueueNotEmpty', 204: 'IngressHistoryFull',
+  205: 'CanisterIdAlreadyExists', 206: 'StopCanisterRequestTimeout', 207: 'CanisterOutOfCycles', 208: 'CertifiedStateUnavailable',
+  209: 'CanisterInstallCodeRateLimited', 210: 'CanisterHeapDeltaRateLimited',
+  301: 'CanisterNotFound', 305: 'CanisterSnapshotNotFound',
+  402: 'InsufficientMemoryAllocation', 403: 'InsufficientCyclesForCreateCanister', 404: 'SubnetNotFound',
+  405: 'CanisterNotHostedBySubnet', 406: 'CanisterRejectedMessage', 407: 'UnknownManagementMessage', 408: 'InvalidManagementPayload',
+  409: 'CanisterSnapshotImmutable',
+  502: 'CanisterTrapped', 503: 'CanisterCalledTrap', 504: 'CanisterContractViolation', 505: 'CanisterInvalidWasm',
+  506: 'CanisterDidNotReply', 507: 'CanisterOutOfMemory', 508: 'CanisterStopped', 509: 'CanisterStopping', 510: 'CanisterNotStopped',
+  511: 'CanisterStoppingCancelled', 512: 'CanisterInvalidController', 513: 'CanisterFunctionNotFound', 514: 'CanisterNonEmpty',
+  517: 'QueryCallGraphLoopDetected', 520: 'InsufficientCyclesInCall', 521: 'CanisterWasmEngineError',
+  522: 'CanisterInstructionLimitExceeded', 524: 'CanisterMemoryAccessLimitExceeded', 525: 'QueryCallGraphTooDeep',
+  526: 'QueryCallGraphTotalInstructionLimitExceeded', 527: 'CompositeQueryCalledInReplicatedMode', 528: 'QueryTimeLimitExceeded',
+  529: 'QueryCallGraphInternal', 530: 'InsufficientCyclesInComputeAllocation', 531: 'InsufficientCyclesInMemoryAllocation',
+  532: 'InsufficientCyclesInMemoryGrow', 533: 'ReservedCyclesLimitExceededInMemoryAllocation',
+  534: 'ReservedCyclesLimitExceededInMemoryGrow', 535: 'InsufficientCyclesInMessageMemoryGrow', 536: 'CanisterMethodNotFound',
+  537: 'CanisterWasmModuleNotFound', 538: 'CanisterAlreadyInstalled', 539: 'CanisterWasmMemoryLimitExceeded',
+};
+
+/**
+ * When the engine gives no error code (an explicit reject from canister code has none), the one
+ * the IC attaches for that reject code: IC0406 for a canister's own reject, as PocketIC reports it.
+ */
+const DEFAULT_ERROR_CODE: Record<number, number> = { 1: 101, 2: 201, 3: 301, 4: 406, 5: 502, 6: 502 };
+
+export interface RejectJson {
+  reject_code: string;
+  reject_message: string;
+  error_code: string;
+  certified: boolean;
+}
+
+/** PocketIC's `RejectResponse` for an engine reject (`errorCode` like "IC0503"). */
+export function rejectJson(code: number, message: string, errorCode: string | undefined, certified: boolean): RejectJson {
+  const number = errorCode && /^IC\d{4}$/.test(errorCode) ? Number(errorCode.slice(2)) : DEFAULT_ERROR_CODE[code] ?? 502;
+  return {
+    reject_code: REJECT_CODE_NAMES[code] ?? 'SysUnknown',
+    reject_message: message,
+    error_code: ERROR_CODE_NAMES[number] ?? `IC${String(number).padStart(4, '0')}`,
+    certified,
+  };
+}
