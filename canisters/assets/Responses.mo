@@ -85,6 +85,37 @@ module {
     "identity";
   };
 
+  /// A response that is the same for every path (a CORS preflight answer, a refused method):
+  /// certified once per path beside the path's own responses, so a gateway verifies it.
+  public type Fixed = { status : Nat16; headers : [Types.HeaderField]; body : Blob; entry : (Blob, Blob) };
+
+  func fixed(status : Nat16, headerList : [Types.HeaderField], body : Blob) : Fixed {
+    let names = Array.map<Types.HeaderField, Text>(headerList, func((n, _)) = n);
+    let expr = Certification.expression(names);
+    let headers = Array.concat<Types.HeaderField>(headerList, [("ic-certificateexpression", expr)]);
+    {
+      status;
+      headers;
+      body;
+      entry = (Sha256.hash(Text.encodeUtf8(expr)), Certification.responseHash(headers, status, Sha256.hash(body)));
+    };
+  };
+
+  /// The answer to a CORS preflight (OPTIONS): any origin may GET and HEAD these public files.
+  public func preflight() : Fixed = fixed(204, [
+    ("access-control-allow-origin", "*"),
+    ("access-control-allow-methods", "GET, HEAD, OPTIONS"),
+    ("access-control-allow-headers", "*"),
+    ("access-control-max-age", "86400"),
+  ], "");
+
+  /// The answer to any other method (POST, PUT, ...): the site is read-only over HTTP.
+  public func methodNotAllowed() : Fixed = fixed(405, [
+    ("content-type", "text/plain; charset=utf-8"),
+    ("allow", "GET, HEAD, OPTIONS"),
+  ], "method not allowed: this canister serves GET, HEAD and OPTIONS");
+
+
   public func plain(status : Nat16, message : Text) : Types.HttpResponse {
     // Not certified: a gateway refuses it, and says why; these only answer malformed requests.
     { status_code = status; headers = [("content-type", "text/plain; charset=utf-8")]; body = Text.encodeUtf8(message); streaming_strategy = null; upgrade = null };

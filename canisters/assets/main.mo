@@ -457,13 +457,19 @@ shared ({ caller = installer }) persistent actor class Assets() {
   // ---------------------------------------------------------------------------------------
   // Certification
 
+  // The fixed answers (CORS preflight, refused methods) and the entries certifying them, which
+  // every certified path carries besides its own responses.
+  transient let preflight = Responses.preflight();
+  transient let methodNotAllowed = Responses.methodNotAllowed();
+  transient let fixedEntries : [(Blob, Blob)] = [preflight.entry, methodNotAllowed.entry];
+
   func installV2(base : [Blob], entries : [(Blob, Blob)]) {
     if (entries.size() == 0) {
       HashTree.remove(tree, base);
       return;
     };
     ignore HashTree.resetAt(tree, base);
-    for ((exprHash, responseHash) in entries.vals()) {
+    for ((exprHash, responseHash) in Array.concat(entries, fixedEntries).vals()) {
       HashTree.insert(tree, Array.concat<Blob>(base, [exprHash, "", responseHash]), "");
     };
   };
@@ -551,19 +557,23 @@ shared ({ caller = installer }) persistent actor class Assets() {
       case null return Responses.plain(400, "bad request: the URL path is not valid percent-encoded UTF-8");
     };
     let method = Text.toUpper(request.method);
-    if (method != "GET" and method != "HEAD") return Responses.plain(405, "method not allowed: this canister serves GET and HEAD");
     let version : Nat16 = switch (request.certificate_version) { case (?v) v; case null 1 };
     let gzip = Paths.acceptsGzip(request.headers);
+    // OPTIONS and refused methods get a fixed answer, certified under the same expression path
+    // a GET of this URL uses, so a gateway verifies it like any other response.
+    let fixed : ?Responses.Fixed = if (method == "GET" or method == "HEAD") null else if (method == "OPTIONS") ?preflight else ?methodNotAllowed;
     switch (resolve(path)) {
       case (?asset) {
-        let encoding = Responses.chooseEncoding(asset, gzip);
         let exprPath = Array.concat<Text>(["http_expr"], Array.concat<Text>(Paths.exprLabels(path), ["<$>"]));
+        switch fixed {
+          case (?f) return respondFixed(f, version, exprPath, [textPath(exprPath)]);
+          case null {};
+        };
+        let encoding = Responses.chooseEncoding(asset, gzip);
         let v1Paths : [[Blob]] = [["http_assets", Text.encodeUtf8(path)]];
         respond(?asset, encoding, 200, version, exprPath, [textPath(exprPath)], v1Paths);
       };
       case null {
-        let f = fallback();
-        let encoding = switch (f.asset) { case (?a) Responses.chooseEncoding(a, gzip); case null "identity" };
         // The witness proves the exact path and every more specific wildcard absent, and
         // reveals the root wildcard (http-gateway-protocol-spec.md, expression path lookup).
         let labels = Paths.exprLabels(path);
@@ -577,10 +587,28 @@ shared ({ caller = installer }) persistent actor class Assets() {
           List.add(proofs, textPath(Array.concat<Text>(prefix, ["", "<*>"])));
           k -= 1;
         };
+        switch fixed {
+          case (?f) return respondFixed(f, version, ["http_expr", "<*>"], List.toArray(proofs));
+          case null {};
+        };
+        let f = fallback();
+        let encoding = switch (f.asset) { case (?a) Responses.chooseEncoding(a, gzip); case null "identity" };
         let v1Paths : [[Blob]] = [["http_assets", Text.encodeUtf8(path)], ["http_assets", "/index.html"]];
         respond(f.asset, encoding, f.status, version, ["http_expr", "<*>"], List.toArray(proofs), v1Paths);
       };
     };
+  };
+
+  // v2 only: v1 certifies one body per path, which these answers cannot share.
+  func respondFixed(f : Responses.Fixed, version : Nat16, exprPath : [Text], v2Proofs : [[Blob]]) : HttpResponse {
+    let headers = List.fromArray<HeaderField>(f.headers);
+    switch (CertifiedData.getCertificate()) {
+      case (?certificate) if (version >= 2) {
+        List.add(headers, ("ic-certificate", Certification.headerV2(certificate, HashTree.encode(HashTree.witness(tree, v2Proofs)), exprPath)));
+      };
+      case _ {};
+    };
+    { status_code = f.status; headers = List.toArray(headers); body = f.body; streaming_strategy = null; upgrade = null };
   };
 
   func textPath(labels : [Text]) : [Blob] = Array.map<Text, Blob>(labels, Text.encodeUtf8);
@@ -632,6 +660,12 @@ shared ({ caller = installer }) persistent actor class Assets() {
   };
 
   system func postupgrade() {
+    // Re-certify every path: a new version may certify more per path (the fixed answers to
+    // OPTIONS and refused methods were added after the first deploys).
+    let all = Map.empty<Key, ()>();
+    for (k in Map.keys(assets)) Map.add(all, Text.compare, k, ());
+    recertify(all);
+    certifyFallback();
     CertifiedData.set(HashTree.hash(tree));
   };
 };

@@ -3,6 +3,7 @@
 
 export type GatewayErrorCode =
   | 'ERR_NO_CANISTER' // the request names no canister
+  | 'ERR_BAD_REQUEST' // a malformed URL or Host header
   | 'ERR_CANISTER_NOT_FOUND' // no such canister, or it has no http_request
   | 'ERR_CANISTER_REJECTED' // http_request trapped or rejected
   | 'ERR_STREAMING' // a streaming callback failed or broke the rules
@@ -11,6 +12,7 @@ export type GatewayErrorCode =
 
 const STATUS: Record<GatewayErrorCode, number> = {
   ERR_NO_CANISTER: 400,
+  ERR_BAD_REQUEST: 400,
   ERR_CANISTER_NOT_FOUND: 404,
   ERR_CANISTER_REJECTED: 502,
   ERR_STREAMING: 502,

@@ -5,13 +5,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpAgent } from '@dfinity/agent';
 import type { HttpInterface } from '../http/interface.ts';
-import { canisterAddress, canisterUrl, type CanisterAddress } from './canister-id.ts';
+import { canisterAddress, canisterUrl, checkRequestTarget, type CanisterAddress } from './canister-id.ts';
 import { GatewayError } from './errors.ts';
 import { HttpGateway, type GatewayOptions, type GatewayResponse } from './gateway.ts';
 
 export { HttpGateway, type GatewayOptions, type GatewayRequest, type GatewayResponse } from './gateway.ts';
 export { GatewayError, type GatewayErrorCode } from './errors.ts';
-export { canisterAddress, canisterUrl, type CanisterAddress } from './canister-id.ts';
+export { canisterAddress, canisterUrl, checkRequestTarget, type CanisterAddress } from './canister-id.ts';
 
 const MAX_REQUEST_BODY = 2 * 1024 * 1024;
 // Never forwarded to the browser: Node sets these for the body it actually sends.
@@ -86,7 +86,16 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
     address,
     async handle(req, res) {
       const started = performance.now();
-      const target = address(req);
+      let target: CanisterAddress | undefined;
+      try {
+        target = address(req);
+        checkRequestTarget(req.url ?? '/');
+      } catch (error) {
+        if (!(error instanceof GatewayError)) throw error;
+        options.onRequest?.({ canisterId: target?.canisterId ?? '-', method: req.method ?? 'GET', url: req.url ?? '/', status: error.status, ms: performance.now() - started, calls: 0, error: error.code });
+        req.resume();
+        return sendText(res, error.status, error.message, error.code);
+      }
       if (!target) {
         return sendText(
           res,
