@@ -6,6 +6,11 @@
 //   --log quiet|normal|verbose
 //   --limit <name>=<value>  lower one of the IC's limits (repeatable), e.g.
 //                      --limit instructionsPerQuery=1M --limit maxIngressBytes=64KiB
+//   --subnets <kinds>  several subnets laid out as PocketIC does, e.g. application,system
+//                      (system subnets charge no cycles; application:free asks for that too).
+//                      Default: one application subnet with dfx's local canister range.
+// Beside the IC's /api/ routes it answers /_/topology and /_/dashboard as dfx's PocketIC-based
+// local network does (pocket-ic/underscore.ts); everything else is the HTTP gateway.
 
 import { parseArgs } from 'node:util';
 import { toHex } from './certification/bytes.ts';
@@ -20,11 +25,15 @@ import { Replica } from './index.ts';
 import { parseLimitAssignments, type Limits } from './limits.ts';
 import { loadOrCreateKeys } from './store/disk-keys.ts';
 import { DiskStore, StoreWriteError, type StoreFatalError } from './store/disk-store.ts';
+import { parseSubnetList, rootSpecIndex, Topology, type SubnetSpec } from './topology/topology.ts';
+import { topologyEngine } from './topology/engine.ts';
+import { CANISTER_RANGE_END, CANISTER_RANGE_START, FIRST_CANISTER_INDEX } from './management/canister-ids.ts';
+import { handleUnderscore } from './pocket-ic/underscore.ts';
 
 /** Exit status when the disk lost or may have lost acknowledged state (sysexits.h EX_IOERR). */
 const EXIT_DISK_FAILED = 74;
 
-const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …]';
+const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …] [--subnets application,system]';
 
 async function main(): Promise<void> {
   let values;
@@ -36,6 +45,7 @@ async function main(): Promise<void> {
         'state-dir': { type: 'string' },
         log: { type: 'string', default: 'normal' },
         limit: { type: 'string', multiple: true, default: [] },
+        subnets: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -66,6 +76,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   for (const [name, value] of Object.entries(limits)) console.log(`limit: ${name} = ${value} (lowered from the IC's default)`);
+  let subnets: SubnetSpec[] | undefined;
+  try {
+    subnets = values.subnets === undefined ? undefined : parseSubnetList(values.subnets);
+    if (subnets?.length === 0) throw new Error('--subnets needs at least one subnet kind');
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
 
   const onFatal = (error: StoreFatalError) => {
     console.error(`the replica stops: ${error.message}`);
@@ -76,8 +94,18 @@ async function main(): Promise<void> {
   const keys = loadOrCreateKeys(stateDir);
   // The store is driven here rather than through Replica.create({ stateDir }), because the HTTP
   // interface must flush before each certificate and persist its completed calls with the state.
-  const replica = await Replica.create({ log, subnetId: keys.subnetId, limits });
+  // With --subnets, the first subnet in PocketIC's order is the one the root key signs as.
+  const replica = await Replica.create({
+    log, subnetId: keys.subnetId, limits,
+    subnets: subnets?.map((s, i) => (i === rootSpecIndex(subnets!) ? { ...s, id: keys.subnetId } : s)),
+  });
+  // Without --subnets, /_/topology reports the one subnet and its dfx-like range.
+  const topology = replica.topology ?? new Topology([{
+    kind: 'Application', id: keys.subnetId,
+    ranges: [{ start: CANISTER_RANGE_START, end: CANISTER_RANGE_END }], allocation: { start: FIRST_CANISTER_INDEX, end: CANISTER_RANGE_END },
+  }]);
   const restored = await store?.restore(replica.scheduler, replica.management);
+  if (replica.topology) for (const c of replica.scheduler.canisters.values()) c.costs = topology.costsOf(c.principal);
   if (restored && restored.canisters > 0) {
     console.log(`restored ${restored.canisters} canister${restored.canisters === 1 ? '' : 's'} from ${stateDir}`);
   }
@@ -111,7 +139,8 @@ async function main(): Promise<void> {
   };
   const blsWorker = await startBlsWorker(keys);
   httpInterface = new HttpInterface({
-    engine: schedulerEngine(replica.scheduler), keys, crypto: nodeCrypto, beforeCertify: flushBeforeCertificate,
+    engine: replica.topology ? topologyEngine(schedulerEngine(replica.scheduler), replica.topology) : schedulerEngine(replica.scheduler),
+    keys, crypto: nodeCrypto, beforeCertify: flushBeforeCertificate,
     signStateRoot: blsWorker.sign,
     onCall: (entry) => {
       if (entry.kind === 'call') dirty = true;
@@ -130,14 +159,18 @@ async function main(): Promise<void> {
     : undefined;
   flushTimer?.unref();
   let server: Awaited<ReturnType<typeof startServer>>;
+  // Everything outside /api/ and /_/ is the HTTP gateway: <canister-id>.localhost:<port> or ?canisterId=.
+  const gateway = gatewayFallback(httpInterface, {
+    onRequest: log === 'quiet' ? undefined : (r) =>
+      console.log(`gateway ${r.canisterId} ${r.method} ${r.url} -> ${r.status} ${r.ms.toFixed(1)} ms${r.error ? ` (${r.error})` : ''}`),
+  });
+  const underscore = { topology, scheduler: replica.scheduler, nodeIds: () => [keys.nodeId] };
   try {
     server = await startServer({
       httpInterface, host: values.host, port,
-      // Everything outside /api/ is the HTTP gateway: <canister-id>.localhost:<port> or ?canisterId=.
-      fallback: gatewayFallback(httpInterface, {
-        onRequest: log === 'quiet' ? undefined : (r) =>
-          console.log(`gateway ${r.canisterId} ${r.method} ${r.url} -> ${r.status} ${r.ms.toFixed(1)} ms${r.error ? ` (${r.error})` : ''}`),
-      }),
+      fallback: (req, res) => {
+        if (!handleUnderscore(underscore, req, res)) gateway(req, res);
+      },
       onRefusal: log === 'quiet' ? undefined : (method, path, status, message) => console.log(`refused ${method} ${path} -> ${status}: ${message}`),
     });
   } catch (error) {
@@ -155,6 +188,7 @@ async function main(): Promise<void> {
 
   console.log(`root key: ${toHex(keys.rootKeyDer)}`);
   console.log(`subnet:   ${principalToText(keys.subnetId)}`);
+  if (replica.topology) for (const s of replica.topology.subnets) console.log(`          ${s.kind} subnet ${s.id.toText()}${s.costSchedule === 'Free' ? ' (no cycle charges)' : ''}`);
   if (stateDir) console.log(`state:    ${stateDir}`);
   console.log(`ready: ${server.url}`);
 

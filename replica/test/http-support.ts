@@ -23,10 +23,11 @@ export interface ReplicaProcess {
   kill(): Promise<void>;
 }
 
-export async function startReplicaProcess(options: { stateDir?: string; port?: number; log?: string; limits?: string[] } = {}): Promise<ReplicaProcess> {
+export async function startReplicaProcess(options: { stateDir?: string; port?: number; log?: string; limits?: string[]; args?: string[] } = {}): Promise<ReplicaProcess> {
   const args = [CLI, '--port', String(options.port ?? 0), '--log', options.log ?? 'quiet'];
   if (options.stateDir) args.push('--state-dir', options.stateDir);
   for (const limit of options.limits ?? []) args.push('--limit', limit);
+  args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));

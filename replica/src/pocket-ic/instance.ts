@@ -6,12 +6,12 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Replica } from '../index.ts';
-import type { SubnetSpec, Subnet, Topology } from '../topology/topology.ts';
+import { rootSpecIndex, type SubnetSpec, type Subnet, type Topology } from '../topology/topology.ts';
 import { subnetKeys, type SubnetKeys } from '../certification/keys.ts';
 import { HttpInterface } from '../http/interface.ts';
 import { schedulerEngine } from '../http/engine-adapter.ts';
-import type { EnginePort, IngressCall } from '../http/engine-port.ts';
-import { nodeResponseSigner } from '../http/node-crypto.ts';
+import { nodeCrypto } from '../http/node-crypto.ts';
+import { topologyEngine } from '../topology/engine.ts';
 import { DiskStore } from '../store/disk-store.ts';
 import type { CallResponse } from '../scheduler/call-context.ts';
 import type { LogSink } from '../log.ts';
@@ -89,7 +89,7 @@ export class PocketIcInstance {
     }
     if (specs.length === 0) throw badRequest('ExtendedSubnetConfigSet must contain at least one subnet');
     // The first subnet in PocketIC's order (NNS when there is one) signs: its id is the root key's.
-    const withRoot = specs.map((s, i) => (i === rootIndex(specs) ? { ...s, id: keys.subnetId } : s));
+    const withRoot = specs.map((s, i) => (i === rootSpecIndex(specs) ? { ...s, id: keys.subnetId } : s));
     const replica = await Replica.create({
       time: new Date(0),
       seed: INSTANCE_SEED,
@@ -101,7 +101,7 @@ export class PocketIcInstance {
     const instance = new PocketIcInstance(options.id, replica, keys, specs, options.stateDir);
     if (options.stateDir) {
       mkdirSync(options.stateDir, { recursive: true });
-      instance.#store = new DiskStore(options.stateDir);
+      instance.#store = await DiskStore.open(options.stateDir);
       await instance.#store.restore(replica.scheduler, replica.management);
       for (const c of replica.scheduler.canisters.values()) c.costs = instance.topology.costsOf(c.principal);
     }
@@ -199,7 +199,7 @@ export class PocketIcInstance {
     const senderBytes = sender.toUint8Array();
     const scheduler = this.replica.scheduler;
     const refused = scheduler.inspectIngress(id, method, arg, senderBytes);
-    if (refused) return { err: toResult(refused, false).err! };
+    if (refused) return { err: rejectJson(refused.kind === 'reject' ? refused.code : 5, refused.kind === 'reject' ? refused.message : '', refused.kind === 'reject' ? refused.errorCode : undefined, false) };
     const messageId = sha256(new TextEncoder().encode(`pocket-ic instance ${this.id} message ${this.#nextMessage++}`));
     let promise: Promise<CallResult>;
     if (id === MANAGEMENT && CREATE_METHODS.has(method)) {
@@ -261,27 +261,8 @@ export class PocketIcInstance {
   /** The IC's HTTP interface for this instance (`/instances/<id>/api/…` and HTTP gateways), made on first use. */
   get http(): HttpInterface {
     if (!this.#http) {
-      const base = schedulerEngine(this.replica.scheduler);
-      const ranges = this.topology.allRanges();
-      const withTarget = <T>(call: IngressCall, run: () => Promise<T>): Promise<T> => {
-        if (Principal.fromUint8Array(call.canisterId).toText() !== MANAGEMENT || !CREATE_METHODS.has(call.methodName)) return run();
-        const subnet = this.topology.subnetOf(call.effectiveCanisterId) ?? this.topology.defaultSubnet;
-        return this.exclusive(async () => {
-          this.topology.userTarget = subnet;
-          try {
-            return await run();
-          } finally {
-            this.topology.userTarget = undefined;
-          }
-        });
-      };
-      const engine: EnginePort = {
-        ...base,
-        // One root key signs for every subnet: the certificate names all ranges.
-        canisterRanges: () => ranges,
-        submitCall: (call) => withTarget(call, () => base.submitCall(call)),
-      };
-      this.#http = new HttpInterface({ engine, keys: this.keys, signResponse: nodeResponseSigner(this.keys) });
+      const engine = topologyEngine(schedulerEngine(this.replica.scheduler), this.topology, (run) => this.exclusive(run));
+      this.#http = new HttpInterface({ engine, keys: this.keys, crypto: nodeCrypto });
     }
     return this.#http;
   }
@@ -296,20 +277,10 @@ export class PocketIcInstance {
     await this.replica.tearDown();
     if (this.stateDir && this.#store) {
       this.#store.flush(this.replica.scheduler, this.replica.management);
-      this.#store.close();
+      await this.#store.close();
       writeFileSync(join(this.stateDir, TOPOLOGY_FILE), JSON.stringify({ subnets: this.specs.map(plainSpec), timeNanos: this.timeNanos.toString() }, null, 2) + '\n');
     }
   }
-}
-
-/** Which spec becomes the root subnet: the first in PocketIC's order (NNS, SNS, II, …). */
-function rootIndex(specs: SubnetSpec[]): number {
-  const order = ['NNS', 'SNS', 'II', 'Fiduciary', 'Bitcoin', 'System', 'Application', 'VerifiedApplication'];
-  let best = 0;
-  specs.forEach((s, i) => {
-    if (order.indexOf(s.kind) < order.indexOf(specs[best].kind)) best = i;
-  });
-  return best;
 }
 
 const TOPOLOGY_FILE = 'pocket-ic-topology.json';

@@ -103,6 +103,34 @@ function namedRanges(kind: SubnetKind, iiSplit: boolean): CanisterRange[] | unde
   }
 }
 
+/**
+ * Which of `specs` comes first in PocketIC's order (NNS, SNS, II, Fiduciary, Bitcoin, system,
+ * application, verified application): the subnet whose key is the root key.
+ */
+export function rootSpecIndex(specs: SubnetSpec[]): number {
+  let best = 0;
+  specs.forEach((s, i) => {
+    if (SUBNET_KINDS.indexOf(s.kind) < SUBNET_KINDS.indexOf(specs[best].kind)) best = i;
+  });
+  return best;
+}
+
+/**
+ * Subnets from a command-line list such as `application,system` or `nns,application:free`
+ * (`:free` asks an application subnet for the Free cost schedule).
+ */
+export function parseSubnetList(text: string): SubnetSpec[] {
+  const names = new Map(SUBNET_KINDS.map((k) => [k.toLowerCase(), k]));
+  names.set('verified-application', 'VerifiedApplication');
+  return text.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
+    const [name, schedule] = part.toLowerCase().split(':');
+    const kind = names.get(name);
+    if (!kind) throw new Error(`unknown subnet kind "${part}"; use ${['application', 'system', 'nns', 'sns', 'ii', 'fiduciary', 'bitcoin', 'verified-application'].join(', ')}`);
+    if (schedule !== undefined && schedule !== 'free') throw new Error(`"${part}": the only cost schedule to ask for is :free`);
+    return schedule === 'free' ? { kind, costSchedule: 'Free' as const } : { kind };
+  });
+}
+
 /** Canister ids as bytes for a canister index. */
 export const canisterIdBytes = (index: bigint): Uint8Array => canisterIdFromIndex(index).toUint8Array();
 
