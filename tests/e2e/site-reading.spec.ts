@@ -189,3 +189,27 @@ test('dark mode: the choice applies, persists across pages and reaches the decks
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
   expect(luminance(await page.evaluate(() => getComputedStyle(document.body).backgroundColor))).toBeLessThan(60);
 });
+
+test('a session shows its materials with the posts that give them, and so does its deck', async ({ page }) => {
+  await page.goto('/sessions/2023-02-23-storage-survey/');
+  const materials = page.locator('section[aria-labelledby="materials"] li');
+  await expect(materials).toHaveCount(3);
+  await expect(materials.filter({ hasText: 'Storage survey' }).locator('a').first()).toHaveAttribute('href', 'https://dfn.typeform.com/to/VkfeqLPu');
+  await expect(materials.filter({ hasText: 'Recording' }).getByRole('link', { name: 'post 47' })).toHaveAttribute('href', 'https://forum.dfinity.org/t/14265/47');
+  // Follow-ups come after the notes, with a status a reader can scan.
+  await expect(page.locator('section[aria-labelledby="follow-ups"] .follow-ups__status').first()).toBeVisible();
+
+  await page.goto('/slides/2023-02-23-storage-survey/');
+  await expect(page.locator('.slide').first().locator('.slide__materials li')).toHaveCount(3);
+});
+
+test('the reference pages are in the sidebar and the tracker lists every session with follow-ups', async ({ page }) => {
+  await page.goto('/follow-ups/');
+  for (const name of ['Calendar history', 'Follow-ups tracker', 'Limits over time', 'OpenChat architecture']) {
+    await expect(page.locator('nav[aria-label="Main"]').getByRole('link', { name })).toBeVisible();
+  }
+  const sessionIds = readdirSync(join(root, 'content/sessions')).map((f) => f.replace(/\.mdx$/, ''));
+  const withFollowUps = sessionIds.filter((id) => /\nfollowUps:/.test(readFileSync(join(root, 'content/sessions', `${id}.mdx`), 'utf8')));
+  expect(withFollowUps.length).toBeGreaterThan(0);
+  for (const id of withFollowUps) await expect(page.locator(`h2[id="${id}"] a`)).toHaveAttribute('href', `/sessions/${id}/`);
+});
