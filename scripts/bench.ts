@@ -19,6 +19,7 @@ import { signStateRoot, subnetKeys } from '../replica/src/certification/keys.ts'
 import { domainSeparator } from '../replica/src/certification/representation-independent-hash.ts';
 import { counterIdl, deployCounter, localAgent, startReplicaProcess } from '../replica/test/http-support.ts';
 import { meteringSection } from './bench-metering.ts';
+import { pocketIcSection } from './bench-pocket-ic.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -235,6 +236,7 @@ async function httpInterfaceSection(): Promise<void> {
 const sections: Array<{ name: string; run: () => Promise<void> }> = [
   { name: 'http', run: httpInterfaceSection },
   { name: 'metering', run: meteringSection },
+  { name: 'pocket-ic', run: pocketIcSection },
 ];
 
 const only = process.argv[2];

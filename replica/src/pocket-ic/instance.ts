@@ -8,10 +8,7 @@ import { join } from 'node:path';
 import { Replica } from '../index.ts';
 import { rootSpecIndex, type SubnetSpec, type Subnet, type Topology } from '../topology/topology.ts';
 import { subnetKeys, type SubnetKeys } from '../certification/keys.ts';
-import { HttpInterface } from '../http/interface.ts';
-import { schedulerEngine } from '../http/engine-adapter.ts';
-import { nodeCrypto } from '../http/node-crypto.ts';
-import { topologyEngine } from '../topology/engine.ts';
+import type { HttpInterface } from '../http/interface.ts';
 import { DiskStore } from '../store/disk-store.ts';
 import type { CallResponse } from '../scheduler/call-context.ts';
 import type { LogSink } from '../log.ts';
@@ -258,11 +255,17 @@ export class PocketIcInstance {
 
   // ------------------------------------------------------------------------------ HTTP interface
 
-  /** The IC's HTTP interface for this instance (`/instances/<id>/api/…` and HTTP gateways), made on first use. */
-  get http(): HttpInterface {
+  /**
+   * The IC's HTTP interface for this instance (`/instances/<id>/api/…` and HTTP gateways), made
+   * (and its modules loaded) on first use: most test suites never need it.
+   */
+  async httpInterface(): Promise<HttpInterface> {
     if (!this.#http) {
+      const [{ HttpInterface }, { schedulerEngine }, { nodeCrypto }, { topologyEngine }] = await Promise.all([
+        import('../http/interface.ts'), import('../http/engine-adapter.ts'), import('../http/node-crypto.ts'), import('../topology/engine.ts'),
+      ]);
       const engine = topologyEngine(schedulerEngine(this.replica.scheduler), this.topology, (run) => this.exclusive(run));
-      this.#http = new HttpInterface({ engine, keys: this.keys, crypto: nodeCrypto });
+      this.#http ??= new HttpInterface({ engine, keys: this.keys, crypto: nodeCrypto });
     }
     return this.#http;
   }

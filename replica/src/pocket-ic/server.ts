@@ -13,10 +13,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { startServer } from '../http/server.ts';
-import { gatewayFallback } from '../gateway/index.ts';
 import type { SubnetKind, SubnetSpec } from '../topology/topology.ts';
-import { PocketIcInstance, type CallResult } from './instance.ts';
+import type { PocketIcInstance, CallResult } from './instance.ts';
 import { handleUnderscore, topologyJson } from './underscore.ts';
 import {
   ApiError, b64, badRequest, bytesField, effectivePrincipal, effectivePrincipalJson, natField, object, parseJson, principalField,
@@ -108,6 +106,8 @@ export class PocketIcServer {
       });
     });
     this.port = (this.#server.address() as AddressInfo).port;
+    // The engine loads while the client reads the port file: the first instance comes sooner.
+    void import('./instance.ts');
     const ttl = this.#options.ttlSeconds;
     if (ttl !== undefined) {
       this.#ttlTimer = setInterval(() => {
@@ -178,7 +178,7 @@ export class PocketIcServer {
     if (api) {
       const instance = this.#instance(api[1]);
       const body = await readBody(req);
-      const answer = await instance.http.handle(method, `/${api[2]}`, req.headers['content-type'], body);
+      const answer = await (await instance.httpInterface()).handle(method, `/${api[2]}`, req.headers['content-type'], body);
       const bytes = answer.body === undefined ? undefined : typeof answer.body === 'string' ? new TextEncoder().encode(answer.body + '\n') : answer.body;
       return { status: answer.status, bytes: bytes ?? new Uint8Array(), headers: answer.contentType ? { 'content-type': answer.contentType } : {} };
     }
@@ -403,6 +403,7 @@ export class PocketIcServer {
       const config = instanceConfig(object(body, 'body'));
       const id = this.instances.length;
       this.instances.push(undefined);
+      const { PocketIcInstance } = await import('./instance.ts');
       const instance = await PocketIcInstance.create({ id, subnets: config.subnets, timeNanos: config.timeNanos, stateDir: config.stateDir, onLog: this.#options.onCanisterLog });
       this.instances[id] = instance;
       if (config.autoProgress !== undefined) instance.startAutoProgress(config.autoProgress);
@@ -426,7 +427,9 @@ export class PocketIcServer {
     const instance = this.#instance(String(forward.PocketIcInstance));
     const port = o.port === undefined || o.port === null ? 0 : Number(o.port);
     const host = typeof o.ip_addr === 'string' ? o.ip_addr : '127.0.0.1';
-    const http = instance.http;
+    // Loaded on first use: the gateway and the Node HTTP front end are heavy and most suites never start one.
+    const [{ startServer }, { gatewayFallback }] = await Promise.all([import('../http/server.ts'), import('../gateway/index.ts')]);
+    const http = await instance.httpInterface();
     const gateway = gatewayFallback(http);
     const underscore = { topology: instance.topology, scheduler: instance.replica.scheduler, nodeIds: () => [instance.keys.nodeId] };
     let server: Awaited<ReturnType<typeof startServer>>;
