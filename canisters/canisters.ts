@@ -3,7 +3,7 @@
 // read this list, so a canister is added in one place.
 
 export type PersistenceMode = 'eop' | 'classic';
-export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats';
+export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats' | 'canister-snapshots' | 'chunked-upload';
 
 export interface CanisterSpec {
   /** Folder under canisters/, dfx.json name, .did and bindings name. */
@@ -88,6 +88,20 @@ export const canisters: readonly CanisterSpec[] = [
     mode: 'eop',
     demo: 'serialization-formats',
     summary: 'writes the same records in Candid, a fixed binary layout and JSON, and reads them back',
+  },
+  {
+    name: 'snapshot-target',
+    entry: 'canisters/snapshot-target/main.mo',
+    mode: 'eop',
+    demo: 'canister-snapshots',
+    summary: 'records visitors add; the lab snapshots it, wipes it with a reinstall and restores it',
+  },
+  {
+    name: 'install-target',
+    entry: 'canisters/install-target/main.mo',
+    mode: 'eop',
+    demo: 'chunked-upload',
+    summary: 'a tiny canister the lab reinstalls from a padded module over 2 MiB, sent in chunks',
   },
 ];
 

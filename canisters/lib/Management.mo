@@ -29,9 +29,30 @@ module {
     cycles : Nat;
   };
 
+  public type Snapshot = { id : Blob; taken_at_timestamp : Nat64; total_size : Nat64 };
+
+  public type ChunkHash = { hash : Blob };
+
+  public type InstallChunkedCodeArgs = {
+    mode : InstallMode;
+    target_canister : CanisterId;
+    store_canister : ?CanisterId;
+    chunk_hashes_list : [ChunkHash];
+    wasm_module_hash : Blob;
+    arg : Blob;
+    sender_canister_version : ?Nat64;
+  };
+
   public type Service = actor {
     install_code : InstallCodeArgs -> async ();
     canister_status : { canister_id : CanisterId } -> async CanisterStatus;
+    stop_canister : { canister_id : CanisterId } -> async ();
+    start_canister : { canister_id : CanisterId } -> async ();
+    take_canister_snapshot : { canister_id : CanisterId; replace_snapshot : ?Blob } -> async Snapshot;
+    load_canister_snapshot : { canister_id : CanisterId; snapshot_id : Blob; sender_canister_version : ?Nat64 } -> async ();
+    upload_chunk : { canister_id : CanisterId; chunk : Blob } -> async ChunkHash;
+    clear_chunk_store : { canister_id : CanisterId } -> async ();
+    install_chunked_code : InstallChunkedCodeArgs -> async ();
   };
 
   public let ic : Service = actor ("aaaaa-aa");

@@ -11,6 +11,7 @@ import { Actor, HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { buildCanisters, type BuiltCanister } from '../build-canisters.ts';
 import { deployDemoCanisters, siteNetworkEnv } from './demo-deploy.ts';
+import { deployedCanisters } from '../../canisters/canisters.ts';
 import { idlFactory as storeIdl, type _SERVICE as StoreService } from '../../src/declarations/stable-memory-eop/stable-memory-eop.did.ts';
 import { idlFactory as labIdl, type _SERVICE as LabService } from '../../src/declarations/lab/lab.did.ts';
 
@@ -60,12 +61,12 @@ describe('deployDemoCanisters', () => {
     const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: true });
     const log: string[] = [];
     const first = await deployDemoCanisters({ agent, network: 'local', built, knownIds: {}, log: (l) => log.push(l) });
-    expect(Object.values(first.actions)).toEqual(Array(6).fill('created'));
+    expect(Object.values(first.actions)).toEqual(Array(deployedCanisters.length).fill('created'));
     expect(log.join('\n')).toMatch(/composite-front created 4 partitions/);
 
     const again = await deployDemoCanisters({ agent, network: 'local', built, knownIds: first.ids, log: () => {} });
     expect(again.ids).toEqual(first.ids);
-    expect(Object.values(again.actions)).toEqual(Array(6).fill('unchanged'));
+    expect(Object.values(again.actions)).toEqual(Array(deployedCanisters.length).fill('unchanged'));
 
     // Records in the EOP store, then a changed module: upgraded in place, records still there,
     // and the lab holds the new module (its upgrade works right after).
@@ -87,7 +88,10 @@ describe('deployDemoCanisters', () => {
     const freshAgent = await HttpAgent.create({ host: fresh, identity, shouldFetchRootKey: true });
     const recreated = await deployDemoCanisters({ agent: freshAgent, network: 'local', built, knownIds: first.ids, log: () => {} });
     expect(recreated.ids).toEqual(first.ids);
-    expect(Object.values(recreated.actions)).toEqual(Array(6).fill('recreated'));
+    expect(Object.values(recreated.actions)).toEqual(Array(deployedCanisters.length).fill('recreated'));
+    // The lab controls the snapshot and install targets again and knows the one module it may install.
+    const ops = await Actor.createActor<LabService>(labIdl, { agent: freshAgent, canisterId: recreated.ids.lab }).opsStatus();
+    expect([ops.snapshotTarget.moduleReady, ops.installTarget.moduleReady, ops.install.moduleHash.length]).toEqual([true, true, 1]);
   }, 300_000);
 
   it('hands the site the network in PUBLIC_WG_* variables', () => {

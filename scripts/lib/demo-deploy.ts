@@ -12,6 +12,7 @@
 // The actor-level steps of that wiring (registerStores, uploadStoreModule, setupComposite) are
 // exported: the canister integration tests (canisters/*.test.ts) wire their demos through them, so
 // tests and deploys share one path.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Actor, CanisterStatus, type ActorSubclass, type HttpAgent } from '@dfinity/agent';
@@ -20,7 +21,8 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
 import { deployedCanisters, type CanisterSpec } from '../../canisters/canisters.ts';
 import type { BuiltCanister } from '../build-canisters.ts';
-import { idlFactory as labIdl, type _SERVICE as LabService, type Which } from '../../src/declarations/lab/lab.did.ts';
+import { idlFactory as labIdl, type _SERVICE as LabService, type Target, type Which } from '../../src/declarations/lab/lab.did.ts';
+import { padWasm } from '../../src/demos/shared/wasm-padding.ts';
 import { idlFactory as frontIdl, type _SERVICE as FrontService, type PartitionInfo } from '../../src/declarations/composite-front/composite-front.did.ts';
 
 // The part of the management canister's interface (ic.did) a deploy needs. Records may omit
@@ -244,6 +246,35 @@ export async function registerStores(lab: LabService, stores: Record<StoreName, 
   }
 }
 
+export type LabTargetName = 'snapshot-target' | 'install-target';
+/** The lab's name for each canister it controls for the snapshots and chunked-install demos. */
+export const labTarget: Record<LabTargetName, Target> = { 'snapshot-target': { snapshot: null }, 'install-target': { install: null } };
+
+/** Sends the module the lab may put on a target, in chunks (as for the stores). */
+export async function uploadTargetModule(lab: LabService, target: LabTargetName, wasm: Uint8Array): Promise<void> {
+  const which = labTarget[target];
+  unwrap(await lab.beginTargetModuleUpload(which, BigInt(wasm.byteLength)), `lab.beginTargetModuleUpload(${target})`);
+  for (let offset = 0; offset < wasm.byteLength; offset += moduleChunkBytes) {
+    const chunk = wasm.subarray(offset, Math.min(wasm.byteLength, offset + moduleChunkBytes));
+    const info = unwrap(await lab.appendTargetModuleChunk(which, chunk), `lab.appendTargetModuleChunk(${target}, offset ${offset})`);
+    if (offset + chunk.byteLength === wasm.byteLength && !info.moduleReady) throw new Error(`the lab did not report the ${target} module ready after its last chunk`);
+  }
+}
+
+/**
+ * Registers the two demo canisters with the lab (which must already control them), uploads the
+ * module each may be reinstalled with, and registers the padded install-target module's hash:
+ * the only module the lab installs from visitors' chunks. Call as a lab controller.
+ */
+export async function registerLabTargets(lab: LabService, targets: Record<LabTargetName, { canisterId: Principal; wasm: Uint8Array }>): Promise<void> {
+  for (const [name, { canisterId, wasm }] of Object.entries(targets) as [LabTargetName, { canisterId: Principal; wasm: Uint8Array }][]) {
+    unwrap(await lab.registerTarget(labTarget[name], canisterId), `lab.registerTarget(${name})`);
+    await uploadTargetModule(lab, name, wasm);
+  }
+  const padded = padWasm(targets['install-target'].wasm);
+  unwrap(await lab.setInstallModule(createHash('sha256').update(padded).digest(), BigInt(padded.byteLength)), 'lab.setInstallModule');
+}
+
 export interface CompositeSetup {
   partitions?: number;
   documentsPerPartition?: number;
@@ -288,6 +319,31 @@ async function wireLab(options: DeployOptions, ids: Record<string, string>, acti
   }
 }
 
+/** Makes the lab a controller of the snapshot and install targets and registers them with their modules, where needed. */
+async function wireLabTargets(options: DeployOptions, ids: Record<string, string>, actions: Record<string, DeployAction>, self: Principal): Promise<void> {
+  const { agent, log = console.log } = options;
+  const labId = Principal.fromText(ids.lab);
+  const lab = Actor.createActor<LabService>(labIdl, { agent, canisterId: labId });
+  const status = await lab.opsStatus();
+  const targets = {} as Record<LabTargetName, { canisterId: Principal; wasm: Uint8Array }>;
+  let stale = actions.lab === 'created' || actions.lab === 'recreated' || !status.install.moduleHash.length;
+  for (const name of Object.keys(labTarget) as LabTargetName[]) {
+    const canisterId = Principal.fromText(ids[name]);
+    const built = options.built.find((b) => b.name === name)!;
+    if (built.gzipped) throw new Error(`${name} grew past 1 MiB and is gzipped; the lab needs it as plain Wasm`);
+    const current = await readCanister(agent, canisterId);
+    if (!current?.controllers.includes(labId.toText())) {
+      await management(agent, canisterId).update_settings({ canister_id: canisterId, settings: { controllers: [[self, labId]] } });
+    }
+    const info = name === 'snapshot-target' ? status.snapshotTarget : status.installTarget;
+    if (info.canisterId[0]?.toText() !== canisterId.toText() || !info.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged') stale = true;
+    targets[name] = { canisterId, wasm: new Uint8Array(readFileSync(built.wasmPath)) };
+  }
+  if (!stale) return;
+  await registerLabTargets(lab, targets);
+  log(`  lab controls snapshot-target and install-target; install module registered (${Math.round(padWasm(targets['install-target'].wasm).byteLength / 1024)} KiB padded)`);
+}
+
 async function setUpCompositeFront(options: DeployOptions, frontId: string): Promise<void> {
   const front = Actor.createActor<FrontService>(frontIdl, { agent: options.agent, canisterId: frontId });
   if ((await front.listPartitions()).length > 0) return;
@@ -318,6 +374,7 @@ export async function deployDemoCanisters(options: DeployOptions): Promise<Deplo
     log(`  ${spec.name.padEnd(width)} ${id.toText()}  ${action}${action === 'unchanged' ? '' : ` (${Date.now() - started} ms)`}`);
   }
   await wireLab({ ...options, log }, ids, actions, self);
+  await wireLabTargets({ ...options, log }, ids, actions, self);
   await setUpCompositeFront({ ...options, log }, ids['composite-front']);
   return { ids, actions };
 }

@@ -6,6 +6,8 @@ const demos: Record<string, () => Promise<{ mount(slot: HTMLElement): void }>> =
   'composite-queries': () => import('./composite-queries.ts'),
   sharding: () => import('./sharding.ts'),
   'serialization-formats': () => import('./serialization-formats.ts'),
+  'canister-snapshots': () => import('./canister-snapshots.ts'),
+  'chunked-upload': () => import('./chunked-upload.ts'),
 };
 
 for (const slot of document.querySelectorAll<HTMLElement>('[data-demo-slot]')) {

@@ -23,6 +23,16 @@ const demos: Record<DemoId, { title: string; description: string }> = {
     description:
       'Write the same records to stable memory as Candid, as a fixed binary layout and as JSON, read them back, and compare bytes and instructions as the record count grows.',
   },
+  'canister-snapshots': {
+    title: 'snapshot, break, restore',
+    description:
+      'Add records to a canister, have its controller snapshot it, wipe it with a mistaken reinstall, and load the snapshot to get every record back; each step shows its size, time and cycles.',
+  },
+  'chunked-upload': {
+    title: 'installing a module over 2 MiB',
+    description:
+      'Send a 3 MiB module as one install_code and watch the IC refuse it, then upload it in 1 MiB chunks and install it from the chunk store, with chunk hashes and timings.',
+  },
 };
 
 export function demoInfo(id: DemoId) {

@@ -47,3 +47,42 @@ test('serialization formats: three encodings round-trip and the charts plot byte
   await expectAccessible(page, 'serialization-formats');
   await screenshot(page, root, 'serialization-formats');
 });
+
+test('canister snapshots: a reinstall wipes the records and loading the snapshot brings them all back', async ({ page }) => {
+  const root = await openDemo(page, '/patterns/canister-snapshots/', 'canister-snapshots');
+  const canister = root.locator('[data-canister="snapshot-target"]');
+  const before = Number(await canister.getAttribute('data-records'));
+  await root.getByRole('button', { name: 'Add 500 records' }).click();
+  await expect(canister).toHaveAttribute('data-records', String(before + 500));
+  const checksum = await canister.getAttribute('data-checksum');
+
+  await root.getByRole('button', { name: '1. Take a snapshot' }).click();
+  await expect(root.locator('[data-snapshot="taken"]')).toBeVisible();
+  expect(Number(await root.locator('[data-snapshot-bytes]').getAttribute('data-snapshot-bytes'))).toBeGreaterThan(0);
+  await root.getByRole('button', { name: '2. Reinstall by mistake' }).click();
+  await expect(root.locator('[data-broken]')).toBeVisible();
+  await expect(canister).toHaveAttribute('data-records', '0');
+  await root.getByRole('button', { name: '3. Load the snapshot' }).click();
+  await expect(root.locator('[data-restored]')).toHaveAttribute('data-restored', 'true');
+  await expect(canister).toHaveAttribute('data-records', String(before + 500));
+  await expect(canister).toHaveAttribute('data-checksum', checksum!);
+  await expect(root.locator('tr[data-step]')).toHaveCount(3);
+  await expectAccessible(page, 'canister-snapshots');
+  await screenshot(page, root, 'canister-snapshots');
+});
+
+test('chunked upload: one install_code over 2 MiB is refused, the chunked install succeeds', async ({ page }) => {
+  const root = await openDemo(page, '/patterns/chunked-wasm-upload/', 'chunked-upload');
+  expect(Number(await root.locator('[data-module-bytes]').getAttribute('data-module-bytes'))).toBeGreaterThan(2 * 1024 * 1024);
+  await root.getByRole('button', { name: 'Send it as one install_code' }).click();
+  await expect(root.locator('[data-single]')).toHaveAttribute('data-single', 'refused');
+  await expect(root.locator('[data-single]')).toContainText('413');
+
+  await root.getByRole('button', { name: 'Upload in chunks and install' }).click();
+  await expect(root.locator('[data-chunked]')).toHaveAttribute('data-chunked', 'installed');
+  await expect(root.locator('[data-chunked]')).toHaveAttribute('data-chunks', '3');
+  await expect(root.locator('tr[data-hash-matches="true"]')).toHaveCount(3);
+  await expect(root.locator('progress')).toHaveAttribute('value', await root.locator('progress').getAttribute('max') ?? '');
+  await expectAccessible(page, 'chunked-upload');
+  await screenshot(page, root, 'chunked-upload');
+});

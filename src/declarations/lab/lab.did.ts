@@ -9,6 +9,18 @@ import type { ActorMethod } from '@dfinity/agent';
 import type { Principal } from '@dfinity/principal';
 import { IDL } from '@dfinity/candid';
 
+export type BeginInstallResult = { 'ok' : InstallSession } |
+  { 'err' : Error };
+export interface ChunkReport {
+  'labCyclesAfter' : bigint,
+  'hash' : Uint8Array,
+  'elapsedNanos' : bigint,
+  'bytes' : bigint,
+  'chunks' : bigint,
+  'labCyclesBefore' : bigint,
+}
+export type ChunkResult = { 'ok' : ChunkReport } |
+  { 'err' : Error };
 export type Error = { 'notAuthorized' : string } |
   { 'invalidArgument' : string } |
   { 'notFound' : string } |
@@ -23,6 +35,19 @@ export interface Event {
 }
 export type InfoResult = { 'ok' : StoreInfo } |
   { 'err' : Error };
+export interface InstallPlan {
+  'moduleBytes' : bigint,
+  'maxChunkBytes' : bigint,
+  'moduleHash' : [] | [Uint8Array],
+  'session' : [] | [InstallSession],
+}
+export interface InstallSession {
+  'id' : bigint,
+  'expiresAt' : bigint,
+  'caller' : Principal,
+  'bytes' : bigint,
+  'chunks' : bigint,
+}
 export interface MemoryStats {
   'heapBytes' : bigint,
   'wasmMemoryBytes' : bigint,
@@ -34,6 +59,15 @@ export interface Operation {
   'kind' : string,
   'instructions' : bigint,
 }
+export interface OpsStatus {
+  'snapshot' : [] | [SnapshotState],
+  'snapshotTarget' : TargetInfo,
+  'installTarget' : TargetInfo,
+  'steps' : Array<StepReport>,
+  'settings' : Settings,
+  'install' : InstallPlan,
+  'stepsPerCallerPerHour' : bigint,
+}
 export type ResetResult = { 'ok' : Operation } |
   { 'err' : Error };
 export interface Settings {
@@ -42,6 +76,13 @@ export interface Settings {
 }
 export type SettingsResult = { 'ok' : Settings } |
   { 'err' : Error };
+export interface SnapshotState {
+  'id' : Uint8Array,
+  'records' : bigint,
+  'totalSize' : bigint,
+  'takenAt' : bigint,
+  'checksum' : number,
+}
 export interface Stats {
   'memory' : MemoryStats,
   'lastUpgrade' : [] | [UpgradeCost],
@@ -56,6 +97,23 @@ export interface Stats {
   'persistence' : string,
 }
 export interface Status { 'stores' : Array<StoreInfo>, 'settings' : Settings }
+export interface StepReport {
+  'at' : bigint,
+  'labCyclesAfter' : bigint,
+  'records' : bigint,
+  'targetCyclesAfter' : bigint,
+  'moduleHash' : [] | [Uint8Array],
+  'snapshotBytes' : bigint,
+  'step' : string,
+  'targetCyclesBefore' : bigint,
+  'checksum' : number,
+  'elapsedNanos' : bigint,
+  'caller' : Principal,
+  'labCyclesBefore' : bigint,
+  'outcome' : string,
+}
+export type StepResult = { 'ok' : StepReport } |
+  { 'err' : Error };
 export interface StoreInfo {
   'moduleBytes' : bigint,
   'moduleReady' : boolean,
@@ -65,6 +123,16 @@ export interface StoreInfo {
   'canisterId' : [] | [Principal],
   'persistence' : string,
 }
+export type Target = { 'snapshot' : null } |
+  { 'install' : null };
+export interface TargetInfo {
+  'moduleBytes' : bigint,
+  'moduleReady' : boolean,
+  'target' : Target,
+  'canisterId' : [] | [Principal],
+}
+export type TargetResult = { 'ok' : TargetInfo } |
+  { 'err' : Error };
 export interface UpgradeCost {
   'at' : bigint,
   'records' : bigint,
@@ -86,12 +154,28 @@ export type Which = { 'eop' : null } |
   { 'classic' : null };
 export interface _SERVICE {
   'appendModuleChunk' : ActorMethod<[Which, Uint8Array], InfoResult>,
+  'appendTargetModuleChunk' : ActorMethod<[Target, Uint8Array], TargetResult>,
+  'beginInstall' : ActorMethod<[], BeginInstallResult>,
   'beginModuleUpload' : ActorMethod<[Which, bigint], InfoResult>,
+  'beginTargetModuleUpload' : ActorMethod<[Target, bigint], TargetResult>,
+  'breakTarget' : ActorMethod<[], StepResult>,
   'configure' : ActorMethod<[Settings], SettingsResult>,
+  'installBaseModule' : ActorMethod<[], [] | [Uint8Array]>,
+  'installChunked' : ActorMethod<[bigint], StepResult>,
+  'opsStatus' : ActorMethod<[], OpsStatus>,
   'register' : ActorMethod<[Which, Principal], InfoResult>,
+  'registerTarget' : ActorMethod<[Target, Principal], TargetResult>,
   'reset' : ActorMethod<[Which], ResetResult>,
+  'restoreSnapshot' : ActorMethod<[], StepResult>,
+  'setInstallModule' : ActorMethod<
+    [Uint8Array, bigint],
+    { 'ok' : InstallPlan } |
+      { 'err' : Error }
+  >,
   'status' : ActorMethod<[], Status>,
+  'takeSnapshot' : ActorMethod<[], StepResult>,
   'upgrade' : ActorMethod<[Which], UpgradeResult>,
+  'uploadInstallChunk' : ActorMethod<[bigint, Uint8Array], ChunkResult>,
 }
 export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
   const Which = IDL.Variant({
@@ -126,11 +210,68 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
     'unavailable' : IDL.Text,
   });
   const InfoResult = IDL.Variant({ 'ok' : StoreInfo, 'err' : Error });
+  const Target = IDL.Variant({ 'snapshot' : IDL.Null, 'install' : IDL.Null });
+  const TargetInfo = IDL.Record({
+    'moduleBytes' : IDL.Nat,
+    'moduleReady' : IDL.Bool,
+    'target' : Target,
+    'canisterId' : IDL.Opt(IDL.Principal),
+  });
+  const TargetResult = IDL.Variant({ 'ok' : TargetInfo, 'err' : Error });
+  const InstallSession = IDL.Record({
+    'id' : IDL.Nat,
+    'expiresAt' : IDL.Int,
+    'caller' : IDL.Principal,
+    'bytes' : IDL.Nat,
+    'chunks' : IDL.Nat,
+  });
+  const BeginInstallResult = IDL.Variant({
+    'ok' : InstallSession,
+    'err' : Error,
+  });
+  const StepReport = IDL.Record({
+    'at' : IDL.Int,
+    'labCyclesAfter' : IDL.Nat,
+    'records' : IDL.Nat,
+    'targetCyclesAfter' : IDL.Nat,
+    'moduleHash' : IDL.Opt(IDL.Vec(IDL.Nat8)),
+    'snapshotBytes' : IDL.Nat,
+    'step' : IDL.Text,
+    'targetCyclesBefore' : IDL.Nat,
+    'checksum' : IDL.Nat32,
+    'elapsedNanos' : IDL.Int,
+    'caller' : IDL.Principal,
+    'labCyclesBefore' : IDL.Nat,
+    'outcome' : IDL.Text,
+  });
+  const StepResult = IDL.Variant({ 'ok' : StepReport, 'err' : Error });
   const Settings = IDL.Record({
     'storeIntervalSeconds' : IDL.Nat,
     'upgradesPerHour' : IDL.Nat,
   });
   const SettingsResult = IDL.Variant({ 'ok' : Settings, 'err' : Error });
+  const SnapshotState = IDL.Record({
+    'id' : IDL.Vec(IDL.Nat8),
+    'records' : IDL.Nat,
+    'totalSize' : IDL.Nat64,
+    'takenAt' : IDL.Nat64,
+    'checksum' : IDL.Nat32,
+  });
+  const InstallPlan = IDL.Record({
+    'moduleBytes' : IDL.Nat,
+    'maxChunkBytes' : IDL.Nat,
+    'moduleHash' : IDL.Opt(IDL.Vec(IDL.Nat8)),
+    'session' : IDL.Opt(InstallSession),
+  });
+  const OpsStatus = IDL.Record({
+    'snapshot' : IDL.Opt(SnapshotState),
+    'snapshotTarget' : TargetInfo,
+    'installTarget' : TargetInfo,
+    'steps' : IDL.Vec(StepReport),
+    'settings' : Settings,
+    'install' : InstallPlan,
+    'stepsPerCallerPerHour' : IDL.Nat,
+  });
   const Operation = IDL.Record({
     'at' : IDL.Int,
     'records' : IDL.Nat,
@@ -175,6 +316,15 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
     'canisterId' : IDL.Principal,
   });
   const UpgradeResult = IDL.Variant({ 'ok' : UpgradeReport, 'err' : Error });
+  const ChunkReport = IDL.Record({
+    'labCyclesAfter' : IDL.Nat,
+    'hash' : IDL.Vec(IDL.Nat8),
+    'elapsedNanos' : IDL.Int,
+    'bytes' : IDL.Nat,
+    'chunks' : IDL.Nat,
+    'labCyclesBefore' : IDL.Nat,
+  });
+  const ChunkResult = IDL.Variant({ 'ok' : ChunkReport, 'err' : Error });
   
   return IDL.Service({
     'appendModuleChunk' : IDL.Func(
@@ -182,12 +332,36 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
         [InfoResult],
         [],
       ),
+    'appendTargetModuleChunk' : IDL.Func(
+        [Target, IDL.Vec(IDL.Nat8)],
+        [TargetResult],
+        [],
+      ),
+    'beginInstall' : IDL.Func([], [BeginInstallResult], []),
     'beginModuleUpload' : IDL.Func([Which, IDL.Nat], [InfoResult], []),
+    'beginTargetModuleUpload' : IDL.Func([Target, IDL.Nat], [TargetResult], []),
+    'breakTarget' : IDL.Func([], [StepResult], []),
     'configure' : IDL.Func([Settings], [SettingsResult], []),
+    'installBaseModule' : IDL.Func([], [IDL.Opt(IDL.Vec(IDL.Nat8))], ['query']),
+    'installChunked' : IDL.Func([IDL.Nat], [StepResult], []),
+    'opsStatus' : IDL.Func([], [OpsStatus], ['query']),
     'register' : IDL.Func([Which, IDL.Principal], [InfoResult], []),
+    'registerTarget' : IDL.Func([Target, IDL.Principal], [TargetResult], []),
     'reset' : IDL.Func([Which], [ResetResult], []),
+    'restoreSnapshot' : IDL.Func([], [StepResult], []),
+    'setInstallModule' : IDL.Func(
+        [IDL.Vec(IDL.Nat8), IDL.Nat],
+        [IDL.Variant({ 'ok' : InstallPlan, 'err' : Error })],
+        [],
+      ),
     'status' : IDL.Func([], [Status], ['query']),
+    'takeSnapshot' : IDL.Func([], [StepResult], []),
     'upgrade' : IDL.Func([Which], [UpgradeResult], []),
+    'uploadInstallChunk' : IDL.Func(
+        [IDL.Nat, IDL.Vec(IDL.Nat8)],
+        [ChunkResult],
+        [],
+      ),
   });
 };
 

@@ -11,9 +11,11 @@ import { idlFactory as frontIdl, type _SERVICE as CompositeFrontService } from '
 import { idlFactory as indexIdl, type _SERVICE as ShardingIndexService } from '../../declarations/sharding-index/sharding-index.did.ts';
 import { idlFactory as bucketIdl, type _SERVICE as ShardingBucketService } from '../../declarations/sharding-bucket/sharding-bucket.did.ts';
 import { idlFactory as formatsIdl, type _SERVICE as SerializationFormatsService } from '../../declarations/serialization-formats/serialization-formats.did.ts';
+import { idlFactory as snapshotTargetIdl, type _SERVICE as SnapshotTargetService } from '../../declarations/snapshot-target/snapshot-target.did.ts';
+import { idlFactory as installTargetIdl, type _SERVICE as InstallTargetService } from '../../declarations/install-target/install-target.did.ts';
 import { describeNetwork, type DemoCanisterName, type Network } from './network.ts';
 
-export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService };
+export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService, SnapshotTargetService, InstallTargetService };
 
 export interface DemoServices {
   lab: LabService;
@@ -23,6 +25,8 @@ export interface DemoServices {
   'composite-front': CompositeFrontService;
   'sharding-index': ShardingIndexService;
   'serialization-formats': SerializationFormatsService;
+  'snapshot-target': SnapshotTargetService;
+  'install-target': InstallTargetService;
 }
 
 const idlFactories = {
@@ -33,6 +37,8 @@ const idlFactories = {
   'composite-front': frontIdl,
   'sharding-index': indexIdl,
   'serialization-formats': formatsIdl,
+  'snapshot-target': snapshotTargetIdl,
+  'install-target': installTargetIdl,
 } satisfies Record<DemoCanisterName, unknown>;
 
 /** A demo canister has no id on this network (not deployed there, or the site was built without its ids). */

@@ -20,6 +20,8 @@ export const DEMO_CANISTERS = [
   'composite-front',
   'sharding-index',
   'serialization-formats',
+  'snapshot-target',
+  'install-target',
 ] as const;
 export type DemoCanisterName = (typeof DEMO_CANISTERS)[number];
 
