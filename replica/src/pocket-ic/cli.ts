@@ -19,8 +19,12 @@ import { PocketIcServer } from './server.ts';
 
 /** PocketIC's default time-to-live (main.rs `TTL_SEC`). */
 const TTL_SECONDS = 60;
-/** The PocketIC server version whose API this server follows (packages/pocket-ic CHANGELOG). */
-const VERSION = '10.0.0 (compatible; TypeScript replica)';
+/**
+ * The PocketIC server version whose API this server follows (packages/pocket-ic CHANGELOG).
+ * `--version` prints exactly `pocket-ic-server <version>`: the Rust client compares that line
+ * with the version range it supports, so POCKET_IC_SERVER_VERSION may name the one it expects.
+ */
+const VERSION = process.env.POCKET_IC_SERVER_VERSION ?? '10.0.0';
 const USAGE = 'usage: pocket-ic [--port-file <path>] [--ttl <seconds>] [-p|--port <n>] [-i|--ip-addr <ip>] [-l|--log-levels <levels>]';
 
 function fail(message: string): never {

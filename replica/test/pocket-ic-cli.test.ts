@@ -1,0 +1,84 @@
+// The `pocket-ic` executable as clients drive it: the port file (claimed atomically, reused by a
+// second start, removed on exit), the TTL, clean shutdown on SIGTERM, and PocketIC-shaped errors.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const BIN = resolve('node_modules/.bin/pocket-ic');
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function portFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pocket-ic-test-'));
+  dirs.push(dir);
+  return join(dir, 'pocket_ic.port');
+}
+
+async function start(args: string[]): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+  const child = spawn(BIN, args, { stdio: 'ignore' });
+  children.push(child);
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, exited };
+}
+
+async function portIn(file: string): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (text.endsWith('\n')) return Number(text.trim());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no port in ${file} after 60 s`);
+}
+
+describe('pocket-ic executable', () => {
+  it('writes its port, lets a second start reuse it, and removes the file on SIGTERM', async () => {
+    const file = portFile();
+    const first = await start(['--port-file', file]);
+    const port = await portIn(file);
+    expect((await fetch(`http://127.0.0.1:${port}/status`)).status).toBe(200);
+    // A second server for the same client sees the file and leaves at once; the port stays.
+    const second = await start(['--port-file', file]);
+    expect(await second.exited).toBe(0);
+    expect(await portIn(file)).toBe(port);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('stops by itself after --ttl seconds without requests', async () => {
+    const file = portFile();
+    const server = await start(['--port-file', file, '--ttl', '1']);
+    await portIn(file);
+    const code = await Promise.race([server.exited, new Promise((r) => setTimeout(() => r('still running'), 30_000))]);
+    expect(code).toBe(0);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('answers unknown endpoints and bad bodies with JSON messages, and names unsupported flags', async () => {
+    const file = portFile();
+    await start(['--port-file', file]);
+    const url = `http://127.0.0.1:${await portIn(file)}`;
+    const missing = await fetch(`${url}/instances/7/read/get_time`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ message: 'Instance with ID 7 not found.' });
+    const wrongType = await fetch(`${url}/instances`, { method: 'POST', body: '{"subnet_config_set": []}' });
+    expect(wrongType.status).toBe(400);
+    expect(((await wrongType.json()) as { Error: { message: string } }).Error.message).toMatch(/subnet_config_set must be a JSON object/);
+    const created = (await (await fetch(`${url}/instances`, { method: 'POST', body: '{"subnet_config_set": {"application": [{"state_config": "New", "instruction_config": "Production"}]}}' })).json()) as { Created: { instance_id: number } };
+    const badCall = await fetch(`${url}/instances/${created.Created.instance_id}/read/query`, { method: 'POST', body: '{"sender": "!!", "canister_id": "AAAAAAAAAAEBAQ==", "method": "x", "payload": "", "effective_principal": "None"}' });
+    expect(badCall.status).toBe(400);
+    expect(((await badCall.json()) as { message: string }).message).toMatch(/sender: invalid type, expected a base64 string/);
+    const refused = spawnSync(BIN, ['--fetch-mainnet-routing-table'], { encoding: 'utf8', timeout: 30_000 });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--fetch-mainnet-routing-table are not supported/);
+    expect(spawnSync(BIN, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout).toBe('pocket-ic-server 10.0.0\n');
+  });
+});
