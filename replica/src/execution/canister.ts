@@ -188,3 +188,18 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * Whether `caller` may read the canister's logs (its log_visibility; controllers always may).
+ * The IC shows a trap's backtrace in the reject message only to such callers.
+ */
+export function mayReadLogs(canister: Canister, caller: Uint8Array): boolean {
+  const v = canister.settings.logVisibility;
+  if ('public' in v) return true;
+  if (canister.isController(caller)) return true;
+  if ('allowed_viewers' in v) {
+    const text = Principal.fromUint8Array(caller).toText();
+    return v.allowed_viewers.some((p) => p.toText() === text);
+  }
+  return false;
+}

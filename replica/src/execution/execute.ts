@@ -4,17 +4,20 @@
 // balance saved; a trap — or a query, which never persists — puts all of it back.
 import { CanisterTrap, type Closure, type MessageContext } from '../system-api/context.ts';
 import { ErrorCode } from '../ic/reject-codes.ts';
+import { BAD_SIGNATURE_MESSAGE, hypervisorError, TrapCode, type HypervisorError } from '../ic/user-errors.ts';
 import type { Canister } from './canister.ts';
 
 export type Entry = { export: string } | { closure: Closure } | { start: true };
 
-export interface TrapInfo {
-  errorCode: ErrorCode;
-  /** What the canister did, in the IC's words. */
-  message: string;
-  /** The Wasm functions the trap happened in, innermost first ("a ← b ← c"), from the name section. */
+/**
+ * Why a message failed, as the IC's HypervisorError describes it (ic/user-errors.ts), plus
+ * `functionName`: where it happened, for the log line only ("a ← b ← c", innermost first).
+ */
+export type TrapInfo = HypervisorError & {
   functionName?: string;
-}
+  /** The description is complete as it stands (no "Error from Canister …" around it): out-of-cycles checks before execution. */
+  plain?: boolean;
+};
 
 export interface ExecutionResult {
   trap?: TrapInfo;
@@ -45,6 +48,12 @@ export interface ExecuteOptions {
   sandbox?: boolean;
 }
 
+/**
+ * Frames V8 records for a trap's backtrace. Deliberate difference: the IC lists every frame,
+ * also the thousands of a stack overflow; a trap's reject message here lists at most this many.
+ */
+const BACKTRACE_FRAMES = 200;
+
 export function execute(canister: Canister, ctx: MessageContext, entry: Entry, options: ExecuteOptions): ExecutionResult {
   const instance = canister.instance;
   if (!instance) throw new Error(`execute: canister ${canister.idText} has no module`);
@@ -61,21 +70,22 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
   const previous = canister.context;
   canister.context = ctx;
   let trap: TrapInfo | undefined;
+  // The IC's backtrace lists every frame; V8 records ten by default.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = BACKTRACE_FRAMES;
   try {
     if ('export' in entry) instance.callExport(entry.export);
     else if ('closure' in entry) instance.callClosure(entry.closure);
     else instance.runStart();
   } catch (e) {
-    trap = classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget + (options.priorInstructions ?? 0n));
-    if (!trap.functionName) trap.functionName = instance.wasmFrames(e);
+    const frames = instance.wasmFrameNames(e);
+    trap = { ...classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget + (options.priorInstructions ?? 0n), frames), functionName: instance.wasmFrames(e) };
   } finally {
     canister.context = previous;
+    Error.stackTraceLimit = stackTraceLimit;
   }
   if (!trap && options.persist && options.wasmMemoryLimit && BigInt(instance.heapBytes) > options.wasmMemoryLimit) {
-    trap = {
-      errorCode: ErrorCode.CanisterWasmMemoryLimitExceeded,
-      message: `Canister exceeded its current Wasm memory limit of ${options.wasmMemoryLimit} bytes. The peak Wasm memory usage was ${instance.heapBytes} bytes. Raise wasm_memory_limit with update_settings, or make the canister use less memory.`,
-    };
+    trap = hypervisorError.wasmMemoryLimitExceeded(BigInt(instance.heapBytes), options.wasmMemoryLimit);
   }
   const instructions = used() < 0n ? options.budget : used();
   if (sandbox) {
@@ -108,31 +118,37 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
   return { trap, instructions, durationMs: performance.now() - started };
 }
 
-function classifyTrap(canister: Canister, e: unknown, outOfInstructions: boolean, budget: bigint): TrapInfo {
-  if (outOfInstructions) {
-    return {
-      errorCode: ErrorCode.CanisterInstructionLimitExceeded,
-      message: `Canister exceeded the limit of ${budget} instructions for single message execution.`,
-    };
-  }
-  if (e instanceof CanisterTrap && e.errorCode === ErrorCode.CanisterContractViolation) {
-    return { errorCode: ErrorCode.CanisterContractViolation, message: `Canister ${canister.idText} violated contract: ${e.message}` };
-  }
-  if (e instanceof CanisterTrap && e.errorCode) {
-    return { errorCode: e.errorCode, message: `Canister trapped: ${e.message}` };
-  }
+/**
+ * V8's trap messages and the IC's trap codes for the same Wasm traps (the IC maps wasmtime's
+ * traps in rs/embedders/src/wasmtime_embedder.rs: stack overflow, out-of-bounds memory and
+ * table accesses, division by zero and unreachable have codes of their own; every other trap,
+ * e.g. an integer overflow in i32.div_s or a float-to-int conversion, is "unknown").
+ */
+const V8_TRAPS: Array<[RegExp, TrapCode]> = [
+  [/^unreachable/, TrapCode.Unreachable],
+  [/(divide|remainder) by zero/, TrapCode.IntegerDivByZero],
+  [/memory access out of bounds|out of bounds memory access/, TrapCode.HeapOutOfBounds],
+  [/table index is out of bounds|out of bounds table access|table out of bounds/, TrapCode.TableOutOfBounds],
+];
+
+function classifyTrap(canister: Canister, e: unknown, outOfInstructions: boolean, budget: bigint, frames: string[] | undefined): HypervisorError {
+  if (outOfInstructions) return hypervisorError.instructionLimitExceeded(budget);
   if (e instanceof CanisterTrap) {
-    return e.called
-      ? { errorCode: ErrorCode.CanisterCalledTrap, message: `Canister called \`ic0.trap\` with message: '${e.message}'` }
-      : { errorCode: ErrorCode.CanisterTrapped, message: `Canister trapped: ${e.message}` };
+    if (e.error) return frames && (e.error.errorCode === ErrorCode.CanisterTrapped || e.error.errorCode === ErrorCode.CanisterCalledTrap) ? { ...e.error, backtrace: frames } : e.error;
+    if (e.called) return hypervisorError.calledTrap(e.message, frames);
+    if (e.errorCode === ErrorCode.CanisterContractViolation) return hypervisorError.toolchainContractViolation(e.message);
+    if (e.errorCode === ErrorCode.CanisterMemoryAccessLimitExceeded) return hypervisorError.memoryAccessLimitExceeded(e.message);
+    if (e.errorCode) return hypervisorError.other(e.errorCode, e.message);
+    return hypervisorError.toolchainContractViolation(e.message);
   }
   if (e instanceof WebAssembly.RuntimeError) {
-    return { errorCode: ErrorCode.CanisterTrapped, message: `Canister trapped: ${e.message}` };
+    if (/signature mismatch/.test(e.message) && !/null function/.test(e.message)) return hypervisorError.toolchainContractViolation(BAD_SIGNATURE_MESSAGE);
+    const code = V8_TRAPS.find(([re]) => re.test(e.message))?.[1] ?? TrapCode.Other;
+    return hypervisorError.trapped(code, frames);
   }
-  if (e instanceof RangeError && /call stack/i.test(e.message)) {
-    return { errorCode: ErrorCode.CanisterTrapped, message: 'Canister trapped: stack overflow' };
-  }
-  // A host-side failure must not take the replica down: report it as a trap that says so.
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return hypervisorError.trapped(TrapCode.StackOverflow, frames);
+  // A host-side failure must not take the replica down: the IC reports its own failures as a
+  // Wasm engine error (IC0521); the cause goes to the log line with the function name.
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return { errorCode: ErrorCode.CanisterTrapped, message: `Canister trapped: replica error while executing ${canister.idText}: ${text}` };
+  return hypervisorError.other(ErrorCode.CanisterWasmEngineError, `Canister encountered a Wasm engine error: Unexpected WasmEngineError: ${text}`);
 }

@@ -5,6 +5,7 @@ import { INTERNAL_EXPORT } from './wasm-module.ts';
 import { DIRTY_EXPORT, DIRTY_OVERFLOW_SLOT, DIRTY_PAGE_BYTES } from './dirty-pages.ts';
 import { WASM_PAGE } from './stable-memory.ts';
 import type { LoadedModule } from './module.ts';
+import { hypervisorError } from '../ic/user-errors.ts';
 import { CanisterTrap, type Closure } from '../system-api/context.ts';
 
 /** Main memory and mutable globals at one point in time. */
@@ -115,11 +116,13 @@ export class WasmInstance {
 
   /** Calls a callback closure: a table index and an environment value (spec: call_new). */
   callClosure(closure: Closure): void {
-    if (!this.table) throw new CanisterTrap(`callback ${closure.fun}: the module has no table, so it cannot receive responses`);
+    // The IC's FunctionNotFound (IC0513): a closure naming no function of table 0.
+    const missing = () => CanisterTrap.of(hypervisorError.functionNotFound(0, closure.fun));
+    if (!this.table) throw missing();
     const index = this.module.info.table64 ? BigInt(closure.fun) : closure.fun;
-    if (closure.fun >= this.table.length) throw new CanisterTrap(`callback table index ${closure.fun} is out of bounds (table size ${this.table.length})`);
+    if (closure.fun >= this.table.length) throw missing();
     const f = this.table.get(index as number) as ((env: number | bigint) => void) | null;
-    if (typeof f !== 'function') throw new CanisterTrap(`callback table entry ${closure.fun} is not a function`);
+    if (typeof f !== 'function') throw missing();
     f(this.module.info.memory64 ? closure.env : Number(closure.env));
   }
 
@@ -176,6 +179,19 @@ export class WasmInstance {
     this.shadowGlobals = this.globals.map((g) => g.value);
   }
 
+  /**
+   * Puts a snapshot of the live state back in the middle of a message, keeping the shadow copy
+   * (the committed state) that the message's end returns to; the next commit or rollback then
+   * copies whole memories instead of marked pages.
+   */
+  restoreLive(s: HeapSnapshot): void {
+    const valid = this.shadowValid;
+    this.loadMemory(s.memory);
+    this.globals.forEach((g, i) => (g.value = s.globals[i]));
+    this.shadowValid = valid;
+    if (this.dirty) this.dirty[DIRTY_OVERFLOW_SLOT] = 1;
+  }
+
   /** Puts back a snapshot. Memory cannot shrink, so a grown memory means a fresh instance. */
   restore(s: HeapSnapshot): void {
     this.shadowValid = false;
@@ -201,6 +217,20 @@ export class WasmInstance {
    * The innermost canister functions of a trap's stack (at most `depth`), named from the name
    * section, e.g. "ic_trap ← assert_fail ← $lambda", or undefined without Wasm frames.
    */
+  /**
+   * The IC's canister backtrace of a trap: every Wasm function on the stack, innermost first,
+   * by its name-section name ("unknown function at index N" for one without a name). Undefined
+   * for a module without a name section, as on the IC. V8 records at most
+   * `Error.stackTraceLimit` frames (execute.ts raises it while a message runs).
+   */
+  wasmFrameNames(error: unknown): string[] | undefined {
+    const names = this.module.info.functionNames;
+    if (names.size === 0) return undefined;
+    const stack = (error as Error)?.stack ?? '';
+    const frames = [...stack.matchAll(/wasm-function\[(\d+)\]/g)].map((m) => names.get(Number(m[1])) ?? `unknown function at index ${m[1]}`);
+    return frames.length ? frames : undefined;
+  }
+
   wasmFrames(error: unknown, depth = 3): string | undefined {
     const stack = (error as Error)?.stack ?? '';
     const names: string[] = [];

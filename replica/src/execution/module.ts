@@ -6,6 +6,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { canisterMetadata, exportedMethods, exposeInternals, parseModule, WasmFormatError, type ModuleInfo } from './wasm-module.ts';
 import { instrumentForMetering } from './metering-hook.ts';
 import { trackDirtyPages } from './dirty-pages.ts';
+import { hypervisorError, type HypervisorError } from '../ic/user-errors.ts';
+import { supportedSystemApi } from '../system-api/ic0.ts';
 
 export interface LoadedModule {
   /** The module exactly as installed (after gzip decompression). */
@@ -24,10 +26,21 @@ export interface LoadedModule {
 }
 
 export class InvalidModuleError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The refusal as the IC words it (a WasmValidationError and its advice), when we know it. */
+  readonly error?: HypervisorError;
+  constructor(message: string, options?: { cause?: unknown; error?: HypervisorError }) {
     super(message, options);
     this.name = 'InvalidModuleError';
+    this.error = options?.error;
   }
+}
+
+/**
+ * The IC's refusal of an import the System API does not provide, or from a module other than
+ * ic0 (rs/embedders/src/wasm_utils/validation.rs: `InvalidImportSection`, a toolchain error).
+ */
+export function unknownImportError(module: string, name: string): HypervisorError {
+  return hypervisorError.invalidWasm(`Wasm module has an invalid import section. Module imports function '${name}' from '${module}' that is not exported by the runtime.`, { kind: 'toolchain' });
 }
 
 const compiledCache = new Map<string, { compiled: WebAssembly.Module; counterExport?: string; info: ModuleInfo; dirtyTracking: boolean }>();
@@ -56,7 +69,7 @@ export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
     try {
       info = parseModule(bytes);
     } catch (e) {
-      if (e instanceof WasmFormatError) throw new InvalidModuleError(e.message, { cause: e });
+      if (e instanceof WasmFormatError) throw new InvalidModuleError(e.message, { cause: e, error: hypervisorError.invalidWasm(`Failed to decode wasm module: ${e.message}`, { kind: 'none' }) });
       throw e;
     }
     let metered: Uint8Array;
@@ -94,12 +107,14 @@ export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
       try {
         compiled = await WebAssembly.compile(p.bytes as BufferSource);
       } catch (e) {
-        throw new InvalidModuleError(`Wasm validation failed: ${(e as Error).message}`, { cause: e });
+        throw new InvalidModuleError(`Wasm validation failed: ${(e as Error).message}`, { cause: e, error: hypervisorError.invalidWasm(`Wasmtime failed to validate wasm module ${(e as Error).message}`, { kind: 'toolchain' }) });
       }
     }
+    const provided = new Set(supportedSystemApi());
     for (const imp of WebAssembly.Module.imports(compiled)) {
-      if (imp.module !== 'ic0') throw new InvalidModuleError(`the module imports ${imp.module}.${imp.name}; a canister may only import from "ic0"`);
+      if (imp.module !== 'ic0') throw new InvalidModuleError(`the module imports ${imp.module}.${imp.name}; a canister may only import from "ic0"`, { error: unknownImportError(imp.module, imp.name) });
       if (imp.kind !== 'function') throw new InvalidModuleError(`the module imports ic0.${imp.name} as a ${imp.kind}; only functions are provided`);
+      if (!provided.has(imp.name)) throw new InvalidModuleError(`the module imports ic0.${imp.name}, which the System API does not provide`, { error: unknownImportError(imp.module, imp.name) });
     }
     entry = { compiled, counterExport, info: meteredInfo, dirtyTracking };
     if (compiledCache.size > 64) compiledCache.clear();

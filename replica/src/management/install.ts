@@ -5,7 +5,9 @@
 // main memory too when enhanced orthogonal persistence asks for it (wasm_memory_persistence =
 // keep). The start function runs after retained memory is loaded: Motoko's EOP runtime checks
 // it (else "unexpected state entering InInit").
-import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
+import { ErrorCode } from '../ic/reject-codes.ts';
+import { canisterManagerError, executionFailure, hypervisorError, toUserError, userErrorResponse, type HypervisorError } from '../ic/user-errors.ts';
+import { mayReadLogs } from '../execution/canister.ts';
 import type { Canister } from '../execution/canister.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import { InvalidModuleError, loadModule, type LoadedModule } from '../execution/module.ts';
@@ -22,7 +24,7 @@ export type InstallMode =
 export const modeName = (mode: InstallMode): 'install' | 'reinstall' | 'upgrade' =>
   'install' in mode ? 'install' : 'reinstall' in mode ? 'reinstall' : 'upgrade';
 
-const fail = (code: RejectCode, errorCode: ErrorCode, message: string): CallResponse => ({ kind: 'reject', code, errorCode, message });
+const executionFailureOf = (id: string, e: HypervisorError, showBacktrace = false): CallResponse => executionFailure(id, e, showBacktrace);
 
 /** Returns undefined on success, or the reject to send back. */
 export async function installCode(s: Scheduler, canister: Canister, mode: InstallMode, wasm: Uint8Array, arg: Uint8Array, caller: Uint8Array): Promise<CallResponse | undefined> {
@@ -32,26 +34,27 @@ export async function installCode(s: Scheduler, canister: Canister, mode: Instal
     module = await loadModule(wasm);
   } catch (e) {
     if (e instanceof InvalidModuleError) {
-      return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterInvalidWasm, `Error from Canister ${id}: Canister's Wasm module is not valid: ${e.message}`);
+      if (e.error) return userErrorResponse(toUserError(id, e.error));
+      return executionFailureOf(id, hypervisorError.invalidWasm(e.message, { kind: 'none' }));
     }
     throw e;
   }
   const name = modeName(mode);
   if (name === 'install' && canister.module) {
-    return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterNonEmpty, `Canister ${id} cannot be installed because the canister is not empty. Try installing with mode='reinstall' instead.`);
+    return userErrorResponse(canisterManagerError.canisterNonEmpty(id));
   }
   if (name === 'upgrade' && !canister.module) {
-    return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterWasmModuleNotFound, `Canister ${id} has no module to upgrade: install code first (mode='install')`);
+    return executionFailureOf(id, hypervisorError.wasmModuleNotFound());
   }
   const options = 'upgrade' in mode ? mode.upgrade[0] : undefined;
   const persistence = options?.wasm_memory_persistence[0];
   const keepMemory = persistence !== undefined && 'keep' in persistence;
   if (name === 'upgrade') {
     if (canister.module!.enhancedOrthogonalPersistence && persistence === undefined) {
-      return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterContractViolation, `Error from Canister ${id}: Missing upgrade option: Enhanced orthogonal persistence requires the \`wasm_memory_persistence\` upgrade option (keep or replace).`);
+      return userErrorResponse(canisterManagerError.missingUpgradeOption('Enhanced orthogonal persistence requires the `wasm_memory_persistence` upgrade option.'));
     }
     if (keepMemory && !module.enhancedOrthogonalPersistence) {
-      return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterContractViolation, `Error from Canister ${id}: Invalid upgrade option: \`wasm_memory_persistence: opt keep\` requires a new module with enhanced orthogonal persistence.`);
+      return userErrorResponse(canisterManagerError.invalidUpgradeOption('The `wasm_memory_persistence: opt Keep` upgrade option requires that the new canister module supports enhanced orthogonal persistence.'));
     }
   }
 
@@ -81,8 +84,9 @@ export async function installCode(s: Scheduler, canister: Canister, mode: Instal
     const result = s.run(canister, ctx, entry, true, { method: label }, usedSoFar);
     usedSoFar += result.instructions;
     if (!result.trap) return undefined;
-    const where = result.trap.functionName ? ` (in Wasm function \`${result.trap.functionName}\`)` : '';
-    return fail(RejectCode.CANISTER_ERROR, result.trap.errorCode, `Error from Canister ${id}: ${result.trap.message}${where} during ${label}; the canister was left unchanged`);
+    // The IC reports the failure of canister_init, pre_upgrade or post_upgrade as it is; the
+    // step's name goes to the log line (Scheduler.run).
+    return executionFailureOf(id, result.trap, mayReadLogs(canister, caller));
   };
 
   let oldHeap: Uint8Array | undefined;
@@ -106,7 +110,8 @@ export async function installCode(s: Scheduler, canister: Canister, mode: Instal
     fresh = canister.instantiate(module);
   } catch (e) {
     restore();
-    return fail(RejectCode.CANISTER_ERROR, ErrorCode.CanisterInvalidWasm, `Error from Canister ${id}: the module could not be instantiated: ${(e as Error).message}`);
+    s.log.info(`install_code on ${id}: the module could not be instantiated: ${(e as Error).message}`);
+    return executionFailureOf(id, hypervisorError.other(ErrorCode.CanisterWasmEngineError, `Canister encountered a Wasm engine error: Failed to instantiate module: ${(e as Error).message}`));
   }
   if (oldHeap) fresh.loadMemory(oldHeap);
   canister.instance = fresh;

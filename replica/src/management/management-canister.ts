@@ -5,7 +5,9 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Canister, equalBytes, type ChangeOrigin, type Visibility } from '../execution/canister.ts';
-import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
+import { compareBytes } from '../certification/bytes.ts';
+import { ErrorCode, RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
+import { admission, canisterManagerError, userErrorResponse, type UserError } from '../ic/user-errors.ts';
 import type { CallResponse, RequestMessage } from '../scheduler/call-context.ts';
 import type { ManagementHandler, Scheduler } from '../scheduler/scheduler.ts';
 import { managementMethods, unsupportedManagementMethods, type ManagementMethod } from './ic-idl.ts';
@@ -26,6 +28,11 @@ class Reject extends Error {
   constructor(code: RejectCode, errorCode: ErrorCode | undefined, message: string) {
     super(message);
     this.response = { kind: 'reject', code, errorCode, message };
+  }
+
+  /** A UserError as the IC words it (ic/user-errors.ts). */
+  static of(e: UserError): Reject {
+    return new Reject(rejectCodeOf(e.errorCode), e.errorCode, e.description);
   }
 }
 
@@ -85,30 +92,24 @@ export class ManagementCanister implements ManagementHandler {
    */
   acceptsIngress(method: string, sender: Uint8Array, arg: Uint8Array): CallResponse | undefined {
     const canistersOnly = ['create_canister', 'raw_rand', 'deposit_cycles', 'canister_info', ...unsupportedManagementMethods];
+    // The IC's ingress filter (canister_manager.rs should_accept_ingress_message).
     if (method === 'fetch_canister_logs') {
-      return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.CanisterRejectedMessage, message: 'fetch_canister_logs is a query: call it with a query call, not an update' };
+      return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.CanisterRejectedMessage, message: 'fetch_canister_logs API is not accessible via ingress in replicated mode' };
     }
-    if (canistersOnly.includes(method)) {
-      return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.CanisterRejectedMessage, message: `Only canisters can call the management canister method ${method}; users cannot send it as an ingress message` };
-    }
-    if (!(method in managementMethods) || method.startsWith('provisional_')) return undefined;
+    if (canistersOnly.includes(method) || !(method in managementMethods)) return userErrorResponse(admission.onlyCanisters(method));
+    if (method.startsWith('provisional_')) return undefined;
     let decoded: Record<string, unknown> | undefined;
     try {
       decoded = IDL.decode([...managementMethods[method as ManagementMethod][0]], arg)[0] as Record<string, unknown> | undefined;
     } catch {
-      return undefined; // the execution reports the Candid error with its details
+      decoded = undefined;
     }
     const target = (decoded?.canister_id ?? decoded?.target_canister) as Principal | undefined;
-    if (!target) return undefined;
-    try {
-      const call: Call = { method: method as ManagementMethod, caller: sender, callerIsCanister: false, cycles: 0n };
-      const canister = this.s.canister(target);
-      const visible = method === 'canister_status' && visibleTo(canister?.settings.statusVisibility, sender);
-      this.target(target, call, !visible);
-    } catch (e) {
-      if (e instanceof Reject) return e.response;
-      throw e;
-    }
+    if (!target) return userErrorResponse({ errorCode: ErrorCode.InvalidManagementPayload, description: `Failed to decode payload for ic00 method: ${method}` });
+    const canister = this.s.canister(target);
+    if (!canister) return userErrorResponse(admission.canisterNotFound(target.toText()));
+    const visible = method === 'canister_status' && visibleTo(canister.settings.statusVisibility, sender);
+    if (!visible && !canister.isController(sender)) return userErrorResponse(admission.onlyControllers(target.toText(), method));
     return undefined;
   }
 
@@ -147,7 +148,7 @@ export class ManagementCanister implements ManagementHandler {
         throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.UnknownManagementMessage, `The management canister method ${method} is not provided by this local replica`);
       }
       if (!(method in managementMethods)) {
-        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.UnknownManagementMessage, `Management canister has no method '${method}'`);
+        throw Reject.of({ errorCode: ErrorCode.CanisterMethodNotFound, description: `Management canister has no method '${method}'` });
       }
       const [argTypes, resultTypes] = managementMethods[method as ManagementMethod];
       let args: unknown[];
@@ -174,10 +175,11 @@ export class ManagementCanister implements ManagementHandler {
 
   private target(id: Principal, call: Call, controllersOnly = true): Canister {
     const canister = this.s.canister(id);
-    if (!canister) throw new Reject(RejectCode.DESTINATION_INVALID, ErrorCode.CanisterNotFound, `Canister ${id.toText()} not found (management canister method ${call.method})`);
+    if (!canister) throw Reject.of(canisterManagerError.canisterNotFound(id.toText()));
     if (controllersOnly && !canister.isController(call.caller)) {
-      const controllers = canister.settings.controllers.map((c) => c.toText()).join(' ');
-      throw new Reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterInvalidController, `Only the controllers of the canister ${canister.idText} can call ${call.method}.\nCanister's controllers: ${controllers || '(none)'}\nSender's ID: ${Principal.fromUint8Array(call.caller).toText()}`);
+      // The IC lists the controllers in its set's order (sorted by their bytes).
+      const controllers = [...canister.settings.controllers].sort((a, b) => compareBytes(a.toUint8Array(), b.toUint8Array())).map((c) => c.toText());
+      throw Reject.of(canisterManagerError.invalidController(canister.idText, controllers, Principal.fromUint8Array(call.caller).toText()));
     }
     return canister;
   }
@@ -199,9 +201,9 @@ export class ManagementCanister implements ManagementHandler {
       id = placed;
     } else if (specifiedId) {
       if (canisterIndexOf(specifiedId) === undefined) {
-        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterNotHostedBySubnet, `Specified id ${specifiedId.toText()} is not in this subnet's canister range`);
+        throw Reject.of(canisterManagerError.canisterNotHostedBySubnet(`Specified CanisterId ${specifiedId.toText()} is not hosted by subnet ${Principal.fromUint8Array(this.s.subnetId).toText()}.`));
       }
-      if (this.s.canister(specifiedId)) throw new Reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterIdAlreadyExists, `Canister ${specifiedId.toText()} already exists`);
+      if (this.s.canister(specifiedId)) throw Reject.of(canisterManagerError.canisterIdAlreadyExists(specifiedId.toText()));
       id = specifiedId;
     } else {
       do {
@@ -376,8 +378,8 @@ export class ManagementCanister implements ManagementHandler {
       }
       case 'delete_canister': {
         const c = this.target(a.canister_id, call);
-        if (c.status !== 'stopped') throw new Reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterNotStopped, `Canister ${c.idText} must be stopped before it is deleted (call stop_canister first)`);
-        if (equalBytes(c.id, call.caller)) throw new Reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterContractViolation, `Canister ${c.idText} cannot delete itself`);
+        if (equalBytes(c.id, call.caller)) throw Reject.of(canisterManagerError.deleteCanisterSelf(c.idText));
+        if (c.status !== 'stopped') throw Reject.of(canisterManagerError.deleteCanisterNotStopped(c.idText));
         s.rejectOpenCallContexts(c, `Canister ${c.idText} has been deleted`);
         s.canisters.delete(c.idText);
         return { value: undefined };
@@ -389,7 +391,7 @@ export class ManagementCanister implements ManagementHandler {
         const replace: Uint8Array | undefined = a.replace_snapshot.length ? Uint8Array.from(a.replace_snapshot[0]) : undefined;
         if (replace && !c.snapshots.has(hex(replace))) throw snapshotNotFound(c, replace);
         if (!replace && c.snapshots.size >= s.limits.maxSnapshotsPerCanister) {
-          throw new Reject(RejectCode.CANISTER_REJECT, undefined, `Canister ${c.idText} has reached the maximum number of snapshots allowed: ${s.limits.maxSnapshotsPerCanister} (pass replace_snapshot or delete one)`);
+          throw Reject.of(canisterManagerError.snapshotLimitExceeded(c.idText, s.limits.maxSnapshotsPerCanister));
         }
         if (replace) c.snapshots.delete(hex(replace));
         const id = new Uint8Array(18);
@@ -505,7 +507,7 @@ const WAIT = Symbol('wait for the canister to stop');
 type Result = { value: unknown; refund?: bigint } | typeof WAIT;
 
 function snapshotNotFound(c: Canister, id: Uint8Array): Reject {
-  return new Reject(RejectCode.DESTINATION_INVALID, ErrorCode.CanisterSnapshotNotFound, `Could not find the snapshot ID ${hex(id)} for canister ${c.idText}`);
+  return Reject.of(canisterManagerError.snapshotNotFound(c.idText, hex(id)));
 }
 
 function visibleTo(v: Visibility | undefined, caller: Uint8Array): boolean {

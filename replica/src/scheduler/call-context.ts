@@ -6,7 +6,18 @@ import type { PendingCall } from '../system-api/context.ts';
 
 export type CallResponse =
   | { kind: 'reply'; data: Uint8Array }
-  | { kind: 'reject'; code: RejectCode; message: string; errorCode?: ErrorCode };
+  | {
+      kind: 'reject';
+      code: RejectCode;
+      message: string;
+      errorCode?: ErrorCode;
+      /**
+       * The canister itself rejected the call (ic0.msg_reject). Every other reject that carries
+       * an IC error code reaches a calling canister as the IC's UserError text,
+       * `<errorCode>: <message>` (ic/user-errors.ts rejectMessageForCanister).
+       */
+      ownReject?: boolean;
+    };
 
 export interface IngressOrigin {
   kind: 'ingress';

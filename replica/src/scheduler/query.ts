@@ -5,12 +5,17 @@
 // waiting in the graph is a loop (IC0517), and a chain deeper than MAX_QUERY_CALL_DEPTH = 6
 // fails the whole query (IC0525).
 import { Principal } from '@dfinity/principal';
-import { ErrorCode, RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
-import type { Canister } from '../execution/canister.ts';
+import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
+import { mayReadLogs, type Canister } from '../execution/canister.ts';
+import { canisterReject, executionFailure, rejectMessageForCanister } from '../ic/user-errors.ts';
 import type { ExecutionResult } from '../execution/execute.ts';
 import type { MessageContext, PendingCall } from '../system-api/context.ts';
 import type { CallResponse } from './call-context.ts';
 import { MANAGEMENT_CANISTER_ID, type Scheduler } from './scheduler.ts';
+
+/** The IC's texts for a loop and for a too deep call graph (query_context.rs). */
+export const QUERY_LOOP_DETECTED = 'Loop detected.  MVP inter-canister queries do not support loops.';
+export const QUERY_CALL_GRAPH_TOO_DEEP = 'Call exceeded the limit for maximum number of nested query calls.';
 
 /** Ends the whole query, not just one call in it (loop or depth limit). */
 class QueryGraphError extends Error {
@@ -31,12 +36,9 @@ export function evaluateQuery(s: Scheduler, canisterId: string, method: string, 
 }
 
 function outcomeOf(canister: Canister, ctx: MessageContext, result: ExecutionResult): CallResponse | undefined {
-  if (result.trap) {
-    const where = result.trap.functionName ? ` (in Wasm function \`${result.trap.functionName}\`)` : '';
-    return { kind: 'reject', code: rejectCodeOf(result.trap.errorCode), errorCode: result.trap.errorCode, message: `Error from Canister ${canister.idText}: ${result.trap.message}${where}` };
-  }
+  if (result.trap) return executionFailure(canister.idText, result.trap, mayReadLogs(canister, ctx.caller));
   if (ctx.outcome?.kind === 'reply') return ctx.outcome;
-  if (ctx.outcome?.kind === 'reject') return { kind: 'reject', code: ctx.outcome.code, message: ctx.outcome.message };
+  if (ctx.outcome?.kind === 'reject') return canisterReject(ctx.outcome.message);
   return undefined;
 }
 
@@ -101,13 +103,26 @@ function answerQuery(s: Scheduler, id: string, method: string, arg: Uint8Array, 
       } catch {
         callee = '<invalid principal>';
       }
-      if (callee === id || ancestors.includes(callee)) {
-        throw new QueryGraphError({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.QueryCallGraphLoopDetected, message: `Loop detected: composite query ${method} of ${id} calls ${callee}, which is already waiting in this query's call graph (the IC does not support loops in composite queries)` });
+      // A composite query may call queries of its own canister; a call back into another
+      // canister that is waiting in the graph is a loop. Both errors end the whole query with
+      // the IC's texts (query_context.rs LOOP_DETECTED_ERROR_MSG, CALL_GRAPH_TOO_DEEP_ERROR_MSG).
+      if (callee !== id && ancestors.includes(callee)) {
+        s.log.info(`composite query ${method} of ${id}: call to ${callee} closes a loop (${[...ancestors, id, callee].join(' -> ')})`);
+        throw new QueryGraphError({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.QueryCallGraphLoopDetected, message: QUERY_LOOP_DETECTED });
       }
       if (ancestors.length + 1 > s.limits.maxQueryCallDepth) {
-        throw new QueryGraphError({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.QueryCallGraphTooDeep, message: `Call exceeded the limit for maximum number of nested query calls (${s.limits.maxQueryCallDepth}): ${[...ancestors, id, callee].join(' -> ')}` });
+        s.log.info(`composite query ${method} of ${id}: call to ${callee} exceeds the depth limit of ${s.limits.maxQueryCallDepth} (${[...ancestors, id, callee].join(' -> ')})`);
+        throw new QueryGraphError({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.QueryCallGraphTooDeep, message: QUERY_CALL_GRAPH_TOO_DEEP });
       }
-      const response = queryOn(s, callee, call.method, concat(call.arg, call.argSize), c.id, [...ancestors, id]);
+      // A call to its own canister runs on the same instance: the composite query's state in
+      // progress (its continuation) is put back afterwards.
+      const saved = callee === id ? instance.snapshot() : undefined;
+      let response: CallResponse;
+      try {
+        response = queryOn(s, callee, call.method, concat(call.arg, call.argSize), c.id, [...ancestors, id]);
+      } finally {
+        if (saved) instance.restoreLive(saved);
+      }
       const isReply = response.kind === 'reply';
       const cbCtx = s.newContext(c, isReply ? 'CRy' : 'CRt', {
         caller,
@@ -115,7 +130,7 @@ function answerQuery(s: Scheduler, id: string, method: string, arg: Uint8Array, 
         dataCertificate,
         arg: response.kind === 'reply' ? response.data : new Uint8Array(),
         rejectCode: response.kind === 'reject' ? response.code : 0,
-        rejectMessage: response.kind === 'reject' ? response.message : '',
+        rejectMessage: response.kind === 'reject' ? rejectMessageForCanister(response) : '',
         callContextInstructions: spent,
       });
       const label = `${method} ${isReply ? 'reply' : 'reject'} callback from ${s.canisters.get(callee)?.name ?? callee}.${call.method}`;

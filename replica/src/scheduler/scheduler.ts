@@ -4,10 +4,10 @@
 // completion; a drain loop yields to the event loop between messages so an HTTP front end
 // stays responsive.
 import { Principal } from '@dfinity/principal';
-import { Canister } from '../execution/canister.ts';
+import { Canister, mayReadLogs } from '../execution/canister.ts';
 import { execute, type Entry, type ExecutionResult } from '../execution/execute.ts';
 import type { ApiKind, MessageContext, PendingCall } from '../system-api/context.ts';
-import { ErrorCode, RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
+import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { instructionLimit, resolveLimits } from '../limits.ts';
 import { formatCycles } from '../metering/stable-access.ts';
 import { chargeForResources, freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, withdrawCycles, type CyclesState } from '../cycles/account.ts';
@@ -18,6 +18,8 @@ import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
 import type { Limits } from '../limits.ts';
 import type { CallContext, CallOrigin, CallResponse, Callback, QueuedMessage, RequestMessage } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
+import { admission, canisterReject, executionFailure, hypervisorError, rejectMessageForCanister, routing, trapLogRecord, userErrorResponse } from '../ic/user-errors.ts';
+import { canisterIndexOf } from '../management/canister-ids.ts';
 
 export const MANAGEMENT_CANISTER_ID = 'aaaaa-aa';
 
@@ -98,19 +100,20 @@ export class Scheduler {
       } catch (e) {
         if (!(e instanceof OutOfCyclesError)) throw e;
         this.log.emit({ kind: 'trap', level: 'normal', text: `${canister.name}.${label.method} (${label.callerName ?? this.callerName(ctx.caller)}) -> not run: ${e.message}` });
-        return { trap: { errorCode: ErrorCode.CanisterOutOfCycles, message: e.message }, instructions: 0n, durationMs: 0, cycles: 0n };
+        return { trap: { ...hypervisorError.other(ErrorCode.CanisterOutOfCycles, e.message), plain: true }, instructions: 0n, durationMs: 0, cycles: 0n };
       }
     }
     // wasm_memory_limit binds replicated executions; queries may use more (interface spec, canister settings).
     const wasmMemoryLimit = ctx.replicated ? canister.settings.wasmMemoryLimit : undefined;
     const result: ExecutionResult = execute(canister, ctx, entry, { persist: persist !== false, sandbox: persist === 'sandbox', budget, wasmMemoryLimit, priorInstructions });
     if (payment) result.cycles = payment.settle(result.instructions).charged;
-    if (result.trap && ctx.replicated) canister.appendLog(`[TRAP]: ${result.trap.message}`, ctx.time);
+    const logRecord = result.trap && ctx.replicated ? trapLogRecord(result.trap) : undefined;
+    if (logRecord) canister.appendLog(logRecord, ctx.time);
     if (!ctx.replicated && ctx.kind !== 'F') canister.queryStats.instructions += result.instructions;
     const caller = label.callerName ?? this.callerName(ctx.caller);
     let outcome: string;
     if (result.trap) {
-      outcome = `trapped${result.trap.functionName ? ` in \`${result.trap.functionName}\`` : ''}: ${result.trap.message}`;
+      outcome = `trapped${result.trap.functionName ? ` in \`${result.trap.functionName}\`` : ''}: ${result.trap.text}`;
     } else if (ctx.outcome?.kind === 'reply') outcome = `replied (${ctx.outcome.data.length} bytes)`;
     else if (ctx.outcome?.kind === 'reject') outcome = `rejected: ${ctx.outcome.message}`;
     else if (ctx.outgoing.length > 0) outcome = `waiting on ${ctx.outgoing.length} call${ctx.outgoing.length > 1 ? 's' : ''}`;
@@ -152,11 +155,11 @@ export class Scheduler {
     const ctx = this.newContext(c, 'F', { caller: sender, arg, methodName: method });
     const result = this.run(c, ctx, { export: 'canister_inspect_message' }, false, { method: `canister_inspect_message(${method})` });
     if (result.trap) {
-      return reject(RejectCode.CANISTER_ERROR, result.trap.errorCode, `Error from Canister ${canisterId}: ${result.trap.message} (in canister_inspect_message for ${method})`);
+      return executionFailure(canisterId, result.trap, mayReadLogs(c, sender));
     }
     if (!ctx.messageAccepted) {
       this.log.emit({ kind: 'message', level: 'normal', text: `${c.name}.${method} (${this.callerName(sender)}) -> refused by canister_inspect_message` });
-      return reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterRejectedMessage, `Canister ${canisterId} rejected the message: canister_inspect_message did not accept a call to ${method}`);
+      return userErrorResponse(admission.messageRejected(canisterId));
     }
     return undefined;
   }
@@ -176,9 +179,9 @@ export class Scheduler {
 
   /** Why a call to `method` cannot be delivered, or undefined if it can. */
   checkCallable(canister: Canister | undefined, id: string, method: string, mode: 'update' | 'query'): CallResponse | undefined {
-    if (!canister) return reject(RejectCode.DESTINATION_INVALID, ErrorCode.CanisterNotFound, `Canister ${id} not found`);
-    if (canister.status === 'stopped') return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterStopped, `Canister ${id} is stopped and therefore does not have a CallContextManager`);
-    if (canister.status === 'stopping' && mode === 'update') return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterStopping, `Canister ${id} is stopping`);
+    if (!canister) return userErrorResponse(admission.canisterNotFound(id));
+    if (canister.status === 'stopped') return userErrorResponse(admission.canisterStopped(id));
+    if (canister.status === 'stopping' && mode === 'update') return userErrorResponse(admission.canisterStopping(id));
     const state = this.cyclesState(canister);
     if (isFrozen(state)) {
       const message = mode === 'query'
@@ -187,13 +190,13 @@ export class Scheduler {
       return reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterOutOfCycles, message);
     }
     const module = canister.module;
-    if (!module) return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterWasmModuleNotFound, `Canister ${id} is empty: it has no Wasm module installed (install one with install_code)`);
+    if (!module) return executionFailure(id, hypervisorError.wasmModuleNotFound());
     const m = module.methods;
     if (mode === 'update') {
-      if (m.compositeQueries.has(method)) return reject(RejectCode.CANISTER_ERROR, ErrorCode.CompositeQueryCalledInReplicatedMode, `Composite query ${method} of canister ${id} cannot be called in replicated mode (call it as a query)`);
-      if (!m.updates.has(method) && !m.queries.has(method)) return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterMethodNotFound, `Canister ${id} has no update method '${method}'`);
+      if (m.compositeQueries.has(method)) return reject(RejectCode.CANISTER_ERROR, ErrorCode.CompositeQueryCalledInReplicatedMode, 'Composite query cannot be called in replicated mode');
+      if (!m.updates.has(method) && !m.queries.has(method)) return executionFailure(id, hypervisorError.methodNotFound('update', method));
     } else if (!m.queries.has(method) && !m.compositeQueries.has(method)) {
-      return reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterMethodNotFound, `Canister ${id} has no query method '${method}'${m.updates.has(method) ? ' (it is an update method: make an update call)' : ''}`);
+      return executionFailure(id, hypervisorError.methodNotFound('query', method));
     }
     return undefined;
   }
@@ -273,6 +276,17 @@ export class Scheduler {
       return;
     }
     const canister = this.canisters.get(request.callee);
+    if (!canister && request.origin.kind === 'canister') {
+      // Between canisters the routing layer answers, without an IC error code: an id in this
+      // subnet's range names a canister that does not exist, any other id has no route.
+      let inRange = false;
+      try {
+        inRange = canisterIndexOf(Principal.fromText(request.callee)) !== undefined;
+      } catch {
+        // not a principal at all: no route
+      }
+      return this.answer(request, { kind: 'reject', code: RejectCode.DESTINATION_INVALID, message: inRange ? routing.canisterNotFound(request.callee) : routing.noRoute(request.callee) }, request.cycles);
+    }
     const problem = this.checkCallable(canister, request.callee, request.method, 'update');
     if (problem) return this.answer(request, problem, request.cycles);
     const c = canister!;
@@ -327,7 +341,7 @@ export class Scheduler {
       arg: message.response.kind === 'reply' ? message.response.data : new Uint8Array(),
       methodName: cc.method,
       rejectCode: message.response.kind === 'reject' ? message.response.code : 0,
-      rejectMessage: message.response.kind === 'reject' ? message.response.message : '',
+      rejectMessage: message.response.kind === 'reject' ? rejectMessageForCanister(message.response) : '',
       cyclesRefunded: message.refund,
       cyclesAvailable: cc.cyclesAvailable,
       callContextResponded: cc.responded,
@@ -363,11 +377,10 @@ export class Scheduler {
       cc.cyclesAvailable = ctx.cyclesAvailable;
       for (const call of ctx.outgoing) this.sendCall(canister, cc, call);
       if (ctx.outcome) {
-        this.respond(cc, ctx.outcome.kind === 'reply' ? ctx.outcome : reject(ctx.outcome.code, undefined, ctx.outcome.message));
+        this.respond(cc, ctx.outcome.kind === 'reply' ? ctx.outcome : canisterReject(ctx.outcome.message));
       }
     } else if (!cc.responded && cc.outstanding === 0) {
-      const where = result.trap.functionName ? ` (in Wasm function \`${result.trap.functionName}\`)` : '';
-      this.respond(cc, reject(rejectCodeOf(result.trap.errorCode), result.trap.errorCode, `Error from Canister ${canister.idText}: ${result.trap.message}${where}`));
+      this.respond(cc, executionFailure(canister.idText, result.trap, mayReadLogs(canister, cc.caller)));
     }
     this.closeIfDone(canister, cc);
   }
@@ -402,7 +415,11 @@ export class Scheduler {
   private closeIfDone(canister: Canister, cc: CallContext): void {
     if (cc.closed || cc.outstanding > 0) return;
     if (!cc.responded && cc.origin.kind !== 'system') {
-      this.respond(cc, reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterDidNotReply, `Canister ${canister.idText} did not reply to the call`));
+      // A user learns that the canister did not reply (IC0506); a calling canister gets a bare
+      // "No response" (execution/common.rs).
+      this.respond(cc, cc.origin.kind === 'ingress'
+        ? reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterDidNotReply, `Canister ${canister.idText} did not reply to the call`)
+        : reject(RejectCode.CANISTER_ERROR, undefined, routing.noResponse));
     }
     cc.closed = true;
     this.callContexts.delete(cc.id);
@@ -428,7 +445,10 @@ export class Scheduler {
     canister.outstandingCalls = 0;
     for (const cc of [...this.callContexts.values()]) {
       if (cc.canister !== canister.idText) continue;
-      this.respond(cc, reject(RejectCode.CANISTER_REJECT, undefined, message));
+      // The IC answers with the same words whatever removed the code (execution_environment.rs):
+      // a user sees IC0406, a calling canister the bare text.
+      this.log.info(`${canister.name}: call context for ${cc.method} rejected: ${message}`);
+      this.respond(cc, { ...canisterReject(CANISTER_UNINSTALLED) });
       cc.outstanding = 0;
       cc.closed = true;
       this.callContexts.delete(cc.id);
@@ -499,6 +519,9 @@ export class Scheduler {
   }
 }
 
+
+/** The IC's reject for call contexts a code change or deletion leaves open. */
+export const CANISTER_UNINSTALLED = 'Canister has been uninstalled.';
 
 export function toText(id: string | Principal | Uint8Array): string {
   if (typeof id === 'string') return id;

@@ -1,7 +1,8 @@
 // The state one message execution sees through the System API (interface spec, "Canister
 // interface (System API)"). The scheduler fills a MessageContext before it runs an entry point;
 // the ic0 imports read and write it; afterwards the scheduler commits or discards what it holds.
-import type { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
+import { ErrorCode, type RejectCode } from '../ic/reject-codes.ts';
+import type { HypervisorError } from '../ic/user-errors.ts';
 import type { CyclesCosts } from '../cycles/fees.ts';
 
 /**
@@ -109,10 +110,19 @@ export class CanisterTrap extends Error {
   readonly called: boolean;
   /** Set when the IC reports the trap under its own code (IC0504 contract violation, IC0524 …). */
   readonly errorCode?: ErrorCode;
+  /** The failure exactly as the IC describes it, when the thrower knows it. */
+  readonly error?: HypervisorError;
   constructor(message: string, called = false, errorCode?: ErrorCode) {
     super(message);
     this.name = 'CanisterTrap';
     this.called = called;
     this.errorCode = errorCode;
+  }
+
+  /** A trap carrying the IC's own description of the failure. */
+  static of(error: HypervisorError): CanisterTrap {
+    const trap = new CanisterTrap(error.text, error.errorCode === ErrorCode.CanisterCalledTrap, error.errorCode);
+    (trap as { error?: HypervisorError }).error = error;
+    return trap;
   }
 }

@@ -5,6 +5,7 @@
 import { CanisterTrap, type ApiKind, type MessageContext } from './context.ts';
 import type { StableMemory } from '../execution/stable-memory.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
+import { docRef, hypervisorError } from '../ic/user-errors.ts';
 import { applicationSubnetCosts } from '../cycles/fees.ts';
 import { chargeSystemApiCall, DIRTY_PAGE_OVERHEAD } from '../metering/system-api-costs.ts';
 import { replyTooLarge } from '../limits.ts';
@@ -58,7 +59,7 @@ function mem(host: ApiHost): Uint8Array {
 function readMem(host: ApiHost, ptr: number, len: number, what: string): Uint8Array {
   const m = mem(host);
   if (ptr < 0 || len < 0 || ptr + len > m.length) {
-    throw new CanisterTrap(`${what}: heap out of bounds (offset ${ptr}, size ${len}, heap size ${m.length} bytes)`);
+    throw CanisterTrap.of(heapOutOfRange(what, ptr, len, m.length));
   }
   return m.slice(ptr, ptr + len);
 }
@@ -66,7 +67,7 @@ function readMem(host: ApiHost, ptr: number, len: number, what: string): Uint8Ar
 function writeMem(host: ApiHost, ptr: number, data: Uint8Array, what: string): void {
   const m = mem(host);
   if (ptr < 0 || ptr + data.length > m.length) {
-    throw new CanisterTrap(`${what}: heap out of bounds (offset ${ptr}, size ${data.length}, heap size ${m.length} bytes)`);
+    throw CanisterTrap.of(heapOutOfRange(what, ptr, data.length, m.length));
   }
   host.markDirty(ptr, data.length);
   m.set(data, ptr);
@@ -75,7 +76,8 @@ function writeMem(host: ApiHost, ptr: number, data: Uint8Array, what: string): v
 /** `*_copy(dst, offset, size)`: copies a slice of `source`, trapping if the slice is out of range. */
 function copyOut(host: ApiHost, source: Uint8Array, dst: number, offset: number, size: number, what: string): void {
   if (offset + size > source.length) {
-    throw new CanisterTrap(`${what}: offset ${offset} + size ${size} exceeds the data length ${source.length}`);
+    // The IC's `valid_subslice` check on the source (system_api.rs).
+    throw CanisterTrap.of(hypervisorError.toolchainContractViolation(`${what}: src=${offset} + length=${size} exceeds the slice size=${source.length}`));
   }
   writeMem(host, dst, source.subarray(offset, offset + size), what);
 }
@@ -100,13 +102,28 @@ function stableCall<T>(what: string, f: () => T): T {
 }
 
 function respond(ctx: MessageContext, what: string): void {
-  if (ctx.outcome || ctx.callContextResponded) throw new CanisterTrap(`${what}: the call was already answered (a call is replied or rejected at most once)`);
+  // The IC's texts (system_api.rs ic0_msg_reply / _reply_data_append / _reject).
+  if (ctx.outcome || ctx.callContextResponded) throw CanisterTrap.of(hypervisorError.toolchainContractViolation(`${what}: the call is already replied${what === 'ic0.msg_reply_data_append' ? '.' : ''}`));
+}
+
+/**
+ * A System API copy to or from main memory outside its bounds. The IC checks the range against
+ * the heap (`valid_subslice("<call> heap", …)`) and reports a toolchain contract violation.
+ */
+function heapOutOfRange(what: string, ptr: number, len: number, heapSize: number) {
+  return hypervisorError.toolchainContractViolation(`${what} heap: src=${ptr} + length=${len} exceeds the slice size=${heapSize}`);
 }
 
 /** The IC reports an oversized reply as a contract violation (IC0504), before copying anything. */
 function checkReplySize(ctx: MessageContext, appended: number, what: string): void {
   const problem = replyTooLarge(ctx.replySize, appended, ctx.replyLimit, what);
-  if (problem) throw new CanisterTrap(problem, false, ErrorCode.CanisterContractViolation);
+  if (problem) {
+    // The IC ends the sentence and gives advice (system_api.rs).
+    const [suggestion, section] = what === 'ic0.msg_reject'
+      ? ['Try truncating the error messages that are too long.', 'msg_reject-payload-too-large']
+      : ['Consider checking the response size and returning an error if it is too long.', 'msg_reply_data_append-payload-too-large'];
+    throw CanisterTrap.of(hypervisorError.userContractViolation(`${problem}.`, { kind: 'user', suggestion, docLink: docRef(section) }));
+  }
 }
 
 function stableTouch(ctx: MessageContext, host: ApiHost, offset: number, length: number, writing: boolean, what: string): void {
@@ -119,7 +136,7 @@ function stableTouch(ctx: MessageContext, host: ApiHost, offset: number, length:
     if (counter && fresh > 0) counter.value = (counter.value as bigint) - DIRTY_PAGE_OVERHEAD * BigInt(fresh);
   } catch (e) {
     const code = (e as { errorCode?: ErrorCode }).errorCode;
-    if (code) throw new CanisterTrap(`${what}: ${(e as Error).message}`, false, code);
+    if (code) throw new CanisterTrap((e as Error).message, false, code);
     throw e;
   }
 }
@@ -437,7 +454,7 @@ export function systemApiImports(host: ApiHost, wanted: readonly string[]): Reco
       const ctx = host.context();
       if (!ctx) throw new CanisterTrap(`ic0.${name} called outside of a message`);
       if (ctx.kind === 's' ? !(name === 'trap' || name === 'debug_print' || name.startsWith('stable')) : f.allowed !== 'all' && !f.allowed.has(ctx.kind)) {
-        throw new CanisterTrap(`ic0.${name} cannot be called ${kindDescription[ctx.kind]}`);
+        throw CanisterTrap.of(hypervisorError.wrongMode(`ic0_${name}`, apiTypeName(ctx)));
       }
       chargeSystemApiCall(host.counter(), name, raw);
       const args = raw.map((v, i) => toNumber(v, f.params[i] ?? 'i32'));
@@ -452,19 +469,25 @@ export function systemApiImports(host: ApiHost, wanted: readonly string[]): Reco
 
 export const supportedSystemApi = (): string[] => Object.keys(api);
 
-const kindDescription: Record<ApiKind, string> = {
-  I: 'in canister_init or canister_post_upgrade',
-  G: 'in canister_pre_upgrade',
-  s: 'in the start function',
-  U: 'in an update method',
-  RQ: 'in a query executed as an update',
-  NRQ: 'in a query',
-  CQ: 'in a composite query',
-  Ry: 'in a reply callback',
-  Rt: 'in a reject callback',
-  CRy: 'in a composite query reply callback',
-  CRt: 'in a composite query reject callback',
-  C: 'in a cleanup callback',
-  F: 'in canister_inspect_message',
-  T: 'in a heartbeat or global timer',
+/** The IC's names of the entry-point kinds, as its wrong-mode error prints them (system_api.rs `ApiType::as_str`). */
+const API_TYPE_NAMES: Record<ApiKind, string> = {
+  I: 'init',
+  G: 'pre upgrade',
+  s: 'start',
+  U: 'update',
+  RQ: 'replicated query',
+  NRQ: 'non replicated query',
+  CQ: 'composite query',
+  Ry: 'reply callback',
+  Rt: 'reject callback',
+  CRy: 'composite reply callback',
+  CRt: 'composite reject callback',
+  C: 'cleanup',
+  F: 'inspect message',
+  T: 'heartbeat',
 };
+
+function apiTypeName(ctx: MessageContext): string {
+  if (ctx.kind === 'T') return ctx.methodName === 'canister_global_timer' ? 'global timer' : ctx.methodName === 'canister_on_low_wasm_memory' ? 'on low Wasm memory' : 'heartbeat';
+  return API_TYPE_NAMES[ctx.kind];
+}
