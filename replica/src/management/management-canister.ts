@@ -59,6 +59,8 @@ export interface CanisterPlacement {
   place(creator: Uint8Array, creatorIsCanister: boolean, specifiedId: Principal | undefined, inUse: (id: Principal) => boolean): Principal | string;
   /** The cycles costs of the subnet hosting `id`. */
   costsOf(id: Principal): Canister['costs'];
+  /** Whether a subnet hosts `id`. */
+  hosts(id: Principal): boolean;
 }
 
 export class ManagementCanister implements ManagementHandler {
@@ -189,6 +191,11 @@ export class ManagementCanister implements ManagementHandler {
     if (!call.callerIsCanister) return { from_user: { user_id: p } };
     const caller = this.s.canister(p);
     return { from_canister: { canister_id: p, canister_version: caller ? [caller.version] : [] } };
+  }
+
+  /** Whether this replica hosts the canister id: calls to any other id have no route. */
+  hostsCanisterId(id: Principal): boolean {
+    return this.placement ? this.placement.hosts(id) : canisterIndexOf(id) !== undefined;
   }
 
   /** Creates a canister (shared by the create methods and the programmatic API). */

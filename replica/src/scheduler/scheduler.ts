@@ -31,6 +31,8 @@ export interface ManagementHandler {
   acceptsIngress(method: string, sender: Uint8Array, arg: Uint8Array): CallResponse | undefined;
   /** The management canister's query methods (fetch_canister_logs); undefined: not a query method. */
   query(method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined;
+  /** Whether some subnet of this replica hosts the canister id (it is in a canister range). */
+  hostsCanisterId?(id: Principal): boolean;
 }
 
 export interface SchedulerOptions {
@@ -281,7 +283,8 @@ export class Scheduler {
       // subnet's range names a canister that does not exist, any other id has no route.
       let inRange = false;
       try {
-        inRange = canisterIndexOf(Principal.fromText(request.callee)) !== undefined;
+        const callee = Principal.fromText(request.callee);
+        inRange = this.management?.hostsCanisterId ? this.management.hostsCanisterId(callee) : canisterIndexOf(callee) !== undefined;
       } catch {
         // not a principal at all: no route
       }

@@ -5,7 +5,7 @@
 import { CanisterTrap, type ApiKind, type MessageContext } from './context.ts';
 import type { StableMemory } from '../execution/stable-memory.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
-import { docRef, hypervisorError } from '../ic/user-errors.ts';
+import { docRef, hypervisorError, TrapCode } from '../ic/user-errors.ts';
 import { applicationSubnetCosts } from '../cycles/fees.ts';
 import { chargeSystemApiCall, DIRTY_PAGE_OVERHEAD } from '../metering/system-api-costs.ts';
 import { replyTooLarge } from '../limits.ts';
@@ -96,7 +96,8 @@ function stableCall<T>(what: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof RangeError) throw new CanisterTrap(`${what}: ${e.message}`);
+    // The IC's trap for a stable memory access beyond its size (TrapCode::StableMemoryOutOfBounds).
+    if (e instanceof RangeError) throw CanisterTrap.of(hypervisorError.trapped(TrapCode.StableMemoryOutOfBounds));
     throw e;
   }
 }
@@ -292,7 +293,7 @@ const api: Record<string, ApiFunction> = {
     params: [], result: 'i32', allowed: ALL,
     impl: (_c, h) => {
       const size = h.stable().size;
-      if (size > 65536) throw new CanisterTrap('ic0.stable_size: stable memory is larger than 4 GiB; use the stable64 API');
+      if (size > 65536) throw CanisterTrap.of(hypervisorError.trapped(TrapCode.StableMemoryTooBigFor32Bit));
       return size;
     },
   },
@@ -300,7 +301,7 @@ const api: Record<string, ApiFunction> = {
     params: ['i32'], result: 'i32', allowed: ALL,
     impl: (_c, h, delta) => {
       const s = h.stable();
-      if (s.size > 65536) throw new CanisterTrap('ic0.stable_grow: stable memory is larger than 4 GiB; use the stable64 API');
+      if (s.size > 65536) throw CanisterTrap.of(hypervisorError.trapped(TrapCode.StableMemoryTooBigFor32Bit));
       if (s.size + (delta >>> 0) > 65536) return -1;
       return s.grow(delta >>> 0);
     },

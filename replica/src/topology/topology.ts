@@ -250,6 +250,11 @@ export class Topology implements CanisterPlacement {
     return this.allocate(subnet, inUse) ?? `Subnet ${subnet.id.toText()} has no canister ids left in its allocation range`;
   }
 
+  /** CanisterPlacement: whether some subnet's ranges contain `id`. */
+  hosts(id: Principal): boolean {
+    return this.subnetOf(id) !== undefined;
+  }
+
   /** The cycles costs for a canister: its subnet's schedule. */
   costsOf(canisterId: Uint8Array | Principal): CyclesCosts {
     return this.subnetOf(canisterId)?.costs ?? applicationSubnetCosts;

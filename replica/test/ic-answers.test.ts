@@ -1,0 +1,324 @@
+// A corpus of failures and the exact answer a client (or a calling canister) gets for each: the
+// reject code, the IC error code and the message, written down from the IC's sources (each row
+// cites the dfinity/ic file the text comes from), not from what this replica prints. The last
+// test reports how many rows this replica answers exactly.
+//
+// Sources (dfinity/ic, read 2026-12):
+//  [errors]   rs/interfaces/src/execution_environment/errors.rs (HypervisorError Display,
+//             advice, into_user_error: "Error from Canister <id>: <text>.\n<advice>")
+//  [help]     rs/types/wasm_types/src/errors.rs (ErrorHelp Display, toolchain text, doc_ref)
+//  [sysapi]   rs/embedders/src/wasmtime_embedder/system_api.rs (contract violations, ApiType names)
+//  [embedder] rs/embedders/src/wasmtime_embedder.rs (wasmtime traps to TrapCode)
+//  [common]   rs/execution_environment/src/execution/common.rs (did-not-reply, "No response",
+//             the UserError Display relayed to a calling canister)
+//  [manager]  rs/execution_environment/src/canister_manager.rs and canister_manager/types.rs
+//  [state]    rs/replicated_state/src/replicated_state.rs (stopped canister)
+//  [routing]  rs/messaging/src/routing/stream_builder.rs ("No route to canister")
+//  [ee]       rs/execution_environment/src/execution_environment.rs (ingress filter, uninstall)
+//  [validate] rs/embedders/src/wasm_utils/validation.rs (imports)
+//  [error-types] packages/ic-error-types/src/lib.rs (codes; UserError Display "<code>: <text>")
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Principal } from '@dfinity/principal';
+import { Replica, CanisterRejectError } from '../src/index.ts';
+import { watFixture } from './fixtures/build.ts';
+import { canisterIdFromIndex } from '../src/management/canister-ids.ts';
+
+const DOC = 'https://internetcomputer.org/docs/current/references/execution-errors#';
+const TRAPPED = `Consider gracefully handling failures from this canister or altering the canister to handle exceptions. See documentation: ${DOC}trapped`;
+const TRAPPED_EXPLICITLY = `Consider gracefully handling failures from this canister or altering the canister to handle exceptions. See documentation: ${DOC}trapped-explicitly`;
+const METHOD_NOT_FOUND = `Check that the method being called is exported by the target canister. See documentation: ${DOC}method-not-found`;
+const WRONG_MODE = `Check the ICP documentation to make sure APIs are being called in the correct message types. See documentation: ${DOC}calling-a-system-api-from-the-wrong-mode`;
+const TOOLCHAIN =
+  'This is likely an error with the compiler/CDK toolchain being used to build the canister. Please report the error to IC devs on the forum: https://forum.dfinity.org and include which language/CDK was used to create the canister.';
+const NO_MODULE = `Please install code to this canister before calling it. See documentation: ${DOC}wasm-module-not-found`;
+
+interface Answer {
+  rejectCode: number;
+  errorCode?: string;
+  message: string;
+}
+
+interface Scenario {
+  name: string;
+  source: string;
+  expected: (ids: Ids) => Answer;
+  run: (ctx: Ctx) => Promise<Answer>;
+}
+
+interface Ids {
+  probe: string;
+  empty: string;
+  stopped: string;
+  /** An id in this replica's range with no canister. */
+  absent: string;
+  /** An id outside every range of this replica. */
+  unrouted: string;
+}
+
+interface Ctx {
+  pic: Replica;
+  ids: Ids;
+  user: Principal;
+  controller: Principal;
+}
+
+const answerOf = async (p: Promise<unknown>): Promise<Answer> => {
+  try {
+    const reply = await p;
+    return { rejectCode: 0, message: `replied ${reply instanceof Uint8Array ? new TextDecoder().decode(reply) : String(reply)}` };
+  } catch (e) {
+    if (!(e instanceof CanisterRejectError)) throw e;
+    return { rejectCode: e.rejectCode, errorCode: e.errorCode, message: e.rejectMessage };
+  }
+};
+
+const update = (ctx: Ctx, method: string, sender = ctx.user, canisterId = ctx.ids.probe, arg = new Uint8Array()) =>
+  answerOf(ctx.pic.updateCall({ canisterId: Principal.fromText(canisterId), method, arg, sender }));
+const query = (ctx: Ctx, method: string, sender = ctx.user, canisterId = ctx.ids.probe) =>
+  answerOf(ctx.pic.queryCall({ canisterId: Principal.fromText(canisterId), method, arg: new Uint8Array(), sender }));
+
+/** What a calling canister sees: the probe's relay replies "<reject code>:<message>" or "reply:<data>". */
+async function relayed(ctx: Ctx, callee: string, method: string): Promise<Answer> {
+  const id = Principal.fromText(callee).toUint8Array();
+  const name = new TextEncoder().encode(method);
+  const arg = new Uint8Array([id.length, ...id, ...name]);
+  const reply = await ctx.pic.updateCall({ canisterId: Principal.fromText(ctx.ids.probe), method: 'relay', arg, sender: ctx.user });
+  const text = new TextDecoder().decode(reply);
+  if (text.startsWith('reply:')) return { rejectCode: 0, message: text };
+  return { rejectCode: Number(text[0]), message: text.slice(2) };
+}
+
+const err = (id: string, text: string, help?: string) => (help ? `Error from Canister ${id}: ${text}.\n${help}` : `Error from Canister ${id}: ${text}`);
+
+const scenarios: Scenario[] = [
+  {
+    name: 'ic0.trap in an update',
+    source: '[errors] CalledTrap, advice trapped-explicitly',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY) }),
+    run: (ctx) => update(ctx, 'trap'),
+  },
+  {
+    name: 'ic0.trap with an empty message',
+    source: '[errors] CalledTrap',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(probe, "Canister called `ic0.trap` with message: ''", TRAPPED_EXPLICITLY) }),
+    run: (ctx) => update(ctx, 'trap_empty'),
+  },
+  {
+    name: 'ic0.trap in a query',
+    source: '[errors] CalledTrap',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY) }),
+    run: (ctx) => query(ctx, 'trap_query'),
+  },
+  {
+    name: 'unreachable',
+    source: '[embedder] UnreachableCodeReached -> TrapCode::Unreachable; [errors] Trapped',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0502', message: err(probe, 'Canister trapped: unreachable', TRAPPED) }),
+    run: (ctx) => update(ctx, 'unreachable'),
+  },
+  {
+    name: 'integer division by zero',
+    source: '[embedder] IntegerDivisionByZero -> IntegerDivByZero ("integer division by 0")',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0502', message: err(probe, 'Canister trapped: integer division by 0', TRAPPED) }),
+    run: (ctx) => update(ctx, 'div_zero'),
+  },
+  {
+    name: 'integer remainder by zero',
+    source: '[embedder] IntegerDivisionByZero',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0502', message: err(probe, 'Canister trapped: integer division by 0', TRAPPED) }),
+    run: (ctx) => update(ctx, 'rem_zero'),
+  },
+  {
+    name: 'integer overflow (i32.div_s MIN / -1)',
+    source: '[embedder] any other trap -> TrapCode::Other ("unknown")',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0502', message: err(probe, 'Canister trapped: unknown', TRAPPED) }),
+    run: (ctx) => update(ctx, 'int_overflow'),
+  },
+  {
+    name: 'heap out of bounds',
+    source: '[embedder] MemoryOutOfBounds -> HeapOutOfBounds',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0502', message: err(probe, 'Canister trapped: heap out of bounds', TRAPPED) }),
+    run: (ctx) => update(ctx, 'heap_oob'),
+  },
+  {
+    name: 'stable memory out of bounds',
+    source: '[errors] TrapCode::StableMemoryOutOfBounds',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0502', message: err(probe, 'Canister trapped: stable memory out of bounds', TRAPPED) }),
+    run: (ctx) => update(ctx, 'stable_oob'),
+  },
+  {
+    name: 'table out of bounds',
+    source: '[embedder] TableOutOfBounds',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0502', message: err(probe, 'Canister trapped: table out of bounds', TRAPPED) }),
+    run: (ctx) => update(ctx, 'table_oob'),
+  },
+  {
+    name: "a canister's own reject reaches a user with IC0406",
+    source: '[ee] WasmResult::Reject -> CanisterRejectedMessage; [error-types] 406',
+    expected: () => ({ rejectCode: 4, errorCode: 'IC0406', message: 'nope' }),
+    run: (ctx) => update(ctx, 'reject'),
+  },
+  {
+    name: "a canister's own reject in a query",
+    source: '[error-types] 406',
+    expected: () => ({ rejectCode: 4, errorCode: 'IC0406', message: 'nope' }),
+    run: (ctx) => query(ctx, 'reject_query'),
+  },
+  {
+    name: 'no reply',
+    source: '[common] action_to_ingress_response NoResponse',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0506', message: `Canister ${probe} did not reply to the call` }),
+    run: (ctx) => update(ctx, 'no_reply'),
+  },
+  {
+    name: 'reply twice',
+    source: '[sysapi] ic0_msg_reply ToolchainContractViolation',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0504', message: err(probe, 'Canister violated contract: ic0.msg_reply: the call is already replied', TOOLCHAIN) }),
+    run: (ctx) => update(ctx, 'reply_twice'),
+  },
+  {
+    name: 'reject after reply',
+    source: '[sysapi] ic0_msg_reject ToolchainContractViolation',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0504', message: err(probe, 'Canister violated contract: ic0.msg_reject: the call is already replied', TOOLCHAIN) }),
+    run: (ctx) => update(ctx, 'reject_after_reply'),
+  },
+  {
+    name: 'call_new in a query',
+    source: '[sysapi] error_for, ApiType "non replicated query"',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0504', message: err(probe, 'Canister violated contract: "ic0_call_new" cannot be executed in non replicated query mode', WRONG_MODE) }),
+    run: (ctx) => query(ctx, 'call_in_query'),
+  },
+  {
+    name: 'update call to a missing method',
+    source: '[errors] MethodNotFound, advice method-not-found',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0536', message: err(probe, "Canister has no update method 'nothing_here'.", METHOD_NOT_FOUND) }),
+    run: (ctx) => update(ctx, 'nothing_here'),
+  },
+  {
+    name: 'query call to an update method',
+    source: '[errors] MethodNotFound (query)',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0536', message: err(probe, "Canister has no query method 'ok'.", METHOD_NOT_FOUND) }),
+    run: (ctx) => query(ctx, 'ok'),
+  },
+  {
+    name: 'call to an empty canister',
+    source: '[errors] WasmModuleNotFound',
+    expected: ({ empty }) => ({ rejectCode: 5, errorCode: 'IC0537', message: err(empty, 'Attempted to execute a message, but the canister contains no Wasm module.', NO_MODULE) }),
+    run: (ctx) => update(ctx, 'anything', ctx.user, ctx.ids.empty),
+  },
+  {
+    name: 'call to a stopped canister',
+    source: '[state] get_active_canister',
+    expected: ({ stopped }) => ({ rejectCode: 5, errorCode: 'IC0508', message: `Canister ${stopped} is stopped and therefore does not have a CallContextManager` }),
+    run: (ctx) => update(ctx, 'ok', ctx.user, ctx.ids.stopped),
+  },
+  {
+    name: 'ingress to a canister that does not exist',
+    source: '[ee] should_accept_ingress_message',
+    expected: ({ absent }) => ({ rejectCode: 3, errorCode: 'IC0301', message: `Canister ${absent} not found` }),
+    run: (ctx) => update(ctx, 'ok', ctx.user, ctx.ids.absent),
+  },
+  {
+    name: 'a calling canister sees a trap of its callee with the error code in front',
+    source: '[common] action_to_request_response: RejectContext from the UserError Display',
+    expected: ({ probe }) => ({ rejectCode: 5, message: `IC0503: ${err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY)}` }),
+    run: (ctx) => relayed(ctx, ctx.ids.probe, 'trap'),
+  },
+  {
+    name: "a calling canister sees the callee's own reject as it is",
+    source: '[common] CallContextAction::Reject -> RejectContext(CanisterReject, payload)',
+    expected: () => ({ rejectCode: 4, message: 'nope' }),
+    run: (ctx) => relayed(ctx, ctx.ids.probe, 'reject'),
+  },
+  {
+    name: 'a calling canister sees "No response"',
+    source: '[common] CallContextAction::NoResponse',
+    expected: () => ({ rejectCode: 5, message: 'No response' }),
+    run: (ctx) => relayed(ctx, ctx.ids.probe, 'no_reply'),
+  },
+  {
+    name: "a calling canister sees the callee's missing method",
+    source: '[errors] MethodNotFound; [error-types] UserError Display',
+    expected: ({ probe }) => ({ rejectCode: 5, message: `IC0536: ${err(probe, "Canister has no update method 'nothing_here'.", METHOD_NOT_FOUND)}` }),
+    run: (ctx) => relayed(ctx, ctx.ids.probe, 'nothing_here'),
+  },
+  {
+    name: 'a call to an id in range with no canister: not found',
+    source: '[state] CanisterNotFound at induction',
+    expected: ({ absent }) => ({ rejectCode: 3, message: `Canister ${absent} not found` }),
+    run: (ctx) => relayed(ctx, ctx.ids.absent, 'ok'),
+  },
+  {
+    name: 'a call to an id no subnet hosts: no route',
+    source: '[routing] reject_local_request "No route to canister"',
+    expected: ({ unrouted }) => ({ rejectCode: 3, message: `No route to canister ${unrouted}` }),
+    run: (ctx) => relayed(ctx, ctx.ids.unrouted, 'ok'),
+  },
+  {
+    name: 'a calling canister sees an unknown management method with its code',
+    source: '[ee] ParseError -> CanisterMethodNotFound; [error-types] UserError Display',
+    expected: () => ({ rejectCode: 5, message: "IC0536: Management canister has no method 'make_coffee'" }),
+    run: (ctx) => relayed(ctx, 'aaaaa-aa', 'make_coffee'),
+  },
+  {
+    name: 'ingress to aaaaa-aa for a method only canisters may call',
+    source: '[manager] should_accept_ingress_message',
+    expected: () => ({ rejectCode: 4, errorCode: 'IC0406', message: 'Only canisters can call ic00 method raw_rand' }),
+    run: (ctx) => answerOf(ctx.pic.updateCall({ canisterId: Principal.managementCanister(), method: 'raw_rand', arg: new Uint8Array(), sender: ctx.user })),
+  },
+  {
+    name: 'a controller sees the backtrace of a trap',
+    source: '[errors] CalledTrap with CanisterBacktrace Display; execution_environment/tests/canister_backtrace.rs',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(probe, "Canister called `ic0.trap` with message: 'boom'\nCanister Backtrace:\ninner\nouter\n", TRAPPED_EXPLICITLY) }),
+    run: (ctx) => update(ctx, 'trap_deep', ctx.controller),
+  },
+  {
+    name: 'another caller does not see the backtrace',
+    source: 'execution_environment/tests/canister_backtrace.rs (visibility)',
+    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY) }),
+    run: (ctx) => update(ctx, 'trap_deep'),
+  },
+];
+
+describe('the IC\'s answers (corpus of reject texts and codes)', () => {
+  let ctx: Ctx;
+  beforeAll(async () => {
+    const wasm = await watFixture('answers');
+    const pic = await Replica.create({ log: 'quiet' });
+    const controller = Principal.fromText('2vxsx-fae'); // anonymous, as PicJS's default sender
+    const user = Principal.fromUint8Array(new Uint8Array(29).fill(7));
+    const probe = await pic.createCanister({ sender: controller });
+    await pic.installCode({ canisterId: probe, wasm, sender: controller });
+    const empty = await pic.createCanister({ sender: controller });
+    const stopped = await pic.createCanister({ sender: controller });
+    await pic.installCode({ canisterId: stopped, wasm, sender: controller });
+    await pic.stopCanister({ canisterId: stopped, sender: controller });
+    ctx = {
+      pic,
+      controller,
+      user,
+      ids: {
+        probe: probe.toText(),
+        empty: empty.toText(),
+        stopped: stopped.toText(),
+        absent: canisterIdFromIndex(1000n).toText(),
+        unrouted: Principal.fromUint8Array(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 1, 1])).toText(),
+      },
+    };
+  }, 120_000);
+
+  const results: boolean[] = [];
+  for (const s of scenarios) {
+    it(`${s.name} — ${s.source}`, async () => {
+      const got = await s.run(ctx);
+      const want = s.expected(ctx.ids);
+      results.push(got.rejectCode === want.rejectCode && got.errorCode === want.errorCode && got.message === want.message);
+      expect(got).toEqual(want);
+    });
+  }
+
+  it('reports the match rate', () => {
+    const exact = results.filter(Boolean).length;
+    console.log(`ic-answers corpus: ${exact} of ${scenarios.length} scenarios answered exactly as the IC's sources say`);
+    expect(results.length).toBe(scenarios.length);
+  });
+});
