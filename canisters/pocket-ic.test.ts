@@ -3,7 +3,8 @@
 // binary (POCKET_IC_BIN, --port-file, --ttl) and speaks PocketIC's REST API to it.
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PocketIc, PocketIcServer, SubnetStateType, type Actor } from '@dfinity/pic';
+import { PocketIc, PocketIcServer, SubnetStateType, createIdentity, type Actor } from '@dfinity/pic';
+import { Actor as AgentActor, HttpAgent } from '@icp-sdk/core/agent';
 import { IDL } from '@icp-sdk/core/candid';
 import { Principal } from '@icp-sdk/core/principal';
 import { idlFactory } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
@@ -62,13 +63,15 @@ describe('PicJS against the replica', () => {
       await actor.addRecords(40n);
       await pic.upgradeCanister({ canisterId, wasm });
       expect((await actor.stats()).records).toBe(40n);
-      const stable = await pic.getStableMemory(canisterId);
-      expect(stable.length).toBeGreaterThan(0);
       await pic.reinstallCode({ canisterId, wasm });
       expect((await actor.stats()).records).toBe(0n);
-      // The old stable memory, put back byte for byte.
-      await pic.setStableMemory(canisterId, stable);
-      expect(await pic.getStableMemory(canisterId)).toEqual(stable);
+      // Stable memory in and out (through the blob store): grown to whole 64 KiB pages, bytes kept.
+      const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) % 251);
+      await pic.setStableMemory(canisterId, bytes);
+      const back = await pic.getStableMemory(canisterId);
+      expect(back.length).toBe(2 * 65536);
+      expect(back.subarray(0, bytes.length)).toEqual(bytes);
+      expect(back.subarray(bytes.length).every((b) => b === 0)).toBe(true);
     });
   });
 
@@ -120,6 +123,25 @@ describe('PicJS against the replica', () => {
       await expect(pic.queryCall({ canisterId: Principal.fromText('lz3um-vp777-77777-aaaba-cai'), method: 'stats' })).rejects.toThrow(/Reject code: DestinationInvalid\. Error code: CanisterNotFound/);
       // An id outside every subnet: PocketIC refuses to route it (a server error, not a reject).
       await expect(pic.queryCall({ canisterId: Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai'), method: 'stats' })).rejects.toThrow(/does not belong to any subnet/);
+    });
+  });
+});
+
+describe('live mode', () => {
+  it('makeLive starts auto progress and an HTTP gateway that agents call with verification', async () => {
+    await withPic(async (pic) => {
+      const alice = createIdentity('alice');
+      const { canisterId } = await pic.setupCanister<StoreService>({ idlFactory, wasm, sender: alice.getPrincipal() });
+      const port = await pic.makeLive();
+      const agent = await HttpAgent.create({ host: `http://127.0.0.1:${port}`, shouldFetchRootKey: true, identity: alice });
+      const store = AgentActor.createActor<StoreService>(idlFactory as never, { agent, canisterId });
+      const added = await store.addRecords(2n);
+      expect('ok' in added && added.ok.records).toBe(2n);
+      expect((await store.stats()).records).toBe(2n);
+      const before = await pic.getTime();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await pic.getTime()).toBeGreaterThan(before);
+      await pic.stopLive();
     });
   });
 });
