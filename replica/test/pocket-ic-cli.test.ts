@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PocketIcServer } from '../src/pocket-ic/server.ts';
 
 const BIN = resolve('node_modules/.bin/pocket-ic');
 const dirs: string[] = [];
@@ -80,5 +81,27 @@ describe('pocket-ic executable', () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/--fetch-mainnet-routing-table are not supported/);
     expect(spawnSync(BIN, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout).toBe('pocket-ic-server 10.0.0\n');
+  });
+
+  it('keeps an instance in its state_dir across deletion and re-creation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pocket-ic-state-'));
+    dirs.push(dir);
+    const server = new PocketIcServer();
+    await server.listen();
+    try {
+      const post = async (path: string, body: unknown) => (await fetch(`${server.url}${path}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<{ Created: { instance_id: number } }>;
+      const first = await post('/instances', { subnet_config_set: { application: [{ state_config: 'New', instruction_config: 'Production' }] }, state_dir: dir });
+      const instance = server.instances[first.Created.instance_id]!;
+      const canisterId = await instance.replica.createCanister({ cycles: 12_345_678n });
+      await instance.setTime(1_700_000_000_000_000_000n);
+      expect((await fetch(`${server.url}/instances/${first.Created.instance_id}`, { method: 'DELETE' })).status).toBe(200);
+      // No subnets given: the saved topology comes back with the canisters and the time.
+      const second = await post('/instances', { subnet_config_set: {}, state_dir: dir });
+      const restored = server.instances[second.Created.instance_id]!;
+      expect(restored.replica.getCyclesBalance(canisterId)).toBe(12_345_678n);
+      expect(restored.timeNanos).toBe(1_700_000_000_000_000_000n);
+    } finally {
+      await server.stop();
+    }
   });
 });
