@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     ranges: [{ start: CANISTER_RANGE_START, end: CANISTER_RANGE_END }], allocation: { start: FIRST_CANISTER_INDEX, end: CANISTER_RANGE_END },
   }]);
   const restored = await store?.restore(replica.scheduler, replica.management);
-  if (replica.topology) for (const c of replica.scheduler.canisters.values()) c.costs = topology.costsOf(c.principal);
+  if (replica.topology) for (const c of replica.scheduler.canisters.values()) topology.assign(c);
   if (restored && restored.canisters > 0) {
     console.log(`restored ${restored.canisters} canister${restored.canisters === 1 ? '' : 's'} from ${stateDir}`);
   }

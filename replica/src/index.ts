@@ -172,7 +172,7 @@ export class Replica {
       replica.store = store;
       // Costs follow the subnet, which the stored state does not name: place restored canisters again.
       const topology = replica.topology;
-      if (topology) for (const c of replica.scheduler.canisters.values()) c.costs = topology.costsOf(c.principal);
+      if (topology) for (const c of replica.scheduler.canisters.values()) topology.assign(c);
     }
     return replica;
   }

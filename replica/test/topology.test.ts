@@ -7,6 +7,7 @@ import { IDL } from '@dfinity/candid';
 import { Actor, type HttpAgent } from '@dfinity/agent';
 import { Replica, Topology } from '../src/index.ts';
 import { counterIdl, counterWasm, localAgent, managementActor, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
+import { watFixture } from './fixtures/build.ts';
 
 type Counter = { inc(): Promise<bigint>; read(): Promise<bigint> };
 const incArg = new Uint8Array(IDL.encode([], []));
@@ -49,6 +50,13 @@ describe('Replica.create({ subnets })', () => {
       expect(pic.getCyclesBalance(onSystem)).toBe(before[0]);
       expect(pic.getCyclesBalance(onApp)).toBeLessThan(before[1]);
       await expect(pic.createCanister({ targetSubnetId: Principal.fromText('aaaaa-aa') })).rejects.toThrow(/no subnet aaaaa-aa/);
+      // ic0.subnet_self tells each canister its own subnet.
+      const probe = await watFixture('subnet-self');
+      for (const subnet of [system, app]) {
+        const canisterId = await pic.createCanister({ targetSubnetId: subnet.id });
+        await pic.installCode({ canisterId, wasm: probe });
+        expect(Principal.fromUint8Array(await pic.queryCall({ canisterId, method: 'subnet' })).toText()).toBe(subnet.id.toText());
+      }
     } finally {
       await pic.tearDown();
     }

@@ -111,6 +111,7 @@ export class Canister implements CanisterView {
   // A private field, not a plain property: the disk store saves a canister's own fields, and the
   // cost schedule follows from the subnet (it is set again on restore), it is not state.
   #costs: CyclesCosts = applicationSubnetCosts;
+  #subnetId?: Uint8Array;
 
   constructor(principal: Principal, controllers: Principal[], cycles: bigint, now: bigint) {
     this.principal = principal;
@@ -130,6 +131,15 @@ export class Canister implements CanisterView {
 
   set costs(costs: CyclesCosts) {
     this.#costs = costs;
+  }
+
+  /** The subnet hosting it when the replica has several (ic0.subnet_self); undefined: the replica's one subnet. */
+  get subnetId(): Uint8Array | undefined {
+    return this.#subnetId;
+  }
+
+  set subnetId(id: Uint8Array | undefined) {
+    this.#subnetId = id;
   }
 
   get module(): LoadedModule | undefined {

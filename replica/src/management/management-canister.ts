@@ -57,8 +57,8 @@ export interface CanisterPlacement {
    * creator's subnet (a canister's own; a user's chosen one). A string says why there is none.
    */
   place(creator: Uint8Array, creatorIsCanister: boolean, specifiedId: Principal | undefined, inUse: (id: Principal) => boolean): Principal | string;
-  /** The cycles costs of the subnet hosting `id`. */
-  costsOf(id: Principal): Canister['costs'];
+  /** Gives a new (or restored) canister its subnet's id and cycles costs. */
+  assign(canister: Canister): void;
   /** Whether a subnet hosts `id`. */
   hosts(id: Principal): boolean;
 }
@@ -220,7 +220,7 @@ export class ManagementCanister implements ManagementHandler {
     }
     const now = this.s.clock.nowNanos();
     const canister = new Canister(id, [Principal.fromUint8Array(caller)], cycles, now);
-    if (this.placement) canister.costs = this.placement.costsOf(id);
+    this.placement?.assign(canister);
     if (settings) this.applySettings(canister, settings, 'create_canister');
     this.s.canisters.set(canister.idText, canister);
     canister.recordChange(origin, { creation: { controllers: canister.settings.controllers, environment_variables_hash: [] } }, now);

@@ -100,7 +100,7 @@ export class PocketIcInstance {
       mkdirSync(options.stateDir, { recursive: true });
       instance.#store = await DiskStore.open(options.stateDir);
       await instance.#store.restore(replica.scheduler, replica.management);
-      for (const c of replica.scheduler.canisters.values()) c.costs = instance.topology.costsOf(c.principal);
+      for (const c of replica.scheduler.canisters.values()) instance.topology.assign(c);
     }
     return instance;
   }

@@ -47,7 +47,7 @@ export function createMessageContext(s: ContextSource, canister: Canister, kind:
     callContextInstructions: 0n,
     replicated,
     deadline: 0n,
-    subnetId: s.subnetId,
+    subnetId: canister.subnetId ?? s.subnetId,
     takeCycles: (amount) => {
       if (amount > 0n && canister.balance < amount) {
         throw new CanisterTrap(`insufficient cycles: the canister has ${canister.balance} and needs ${amount}`);

@@ -255,6 +255,13 @@ export class Topology implements CanisterPlacement {
     return this.subnetOf(id) !== undefined;
   }
 
+  /** CanisterPlacement: a canister gets its subnet's id (ic0.subnet_self) and cost schedule. */
+  assign(canister: { principal: Principal; costs: CyclesCosts; subnetId: Uint8Array | undefined }): void {
+    const subnet = this.subnetOf(canister.principal);
+    canister.costs = subnet?.costs ?? applicationSubnetCosts;
+    canister.subnetId = subnet?.id.toUint8Array();
+  }
+
   /** The cycles costs for a canister: its subnet's schedule. */
   costsOf(canisterId: Uint8Array | Principal): CyclesCosts {
     return this.subnetOf(canisterId)?.costs ?? applicationSubnetCosts;
