@@ -16,7 +16,8 @@ process.env.WG_DEMOS_REPLICA_URL = `http://127.0.0.1:${replicaPort}`;
 
 export default defineConfig({
   testDir: 'tests/e2e',
-  testMatch: /demos.*\.spec\.ts$/,
+  // Matched against the absolute path: only file names starting with "demos" count.
+  testMatch: /\/demos[^/]*\.spec\.ts$/,
   // Traces and failure artifacts: not under test-results/, which the site's Playwright run empties
   // when it starts (another engineer's run, or the step before this one). The screenshots the
   // specs take do go to test-results/demos/screenshots/ (see tests/e2e/demos.spec.ts).

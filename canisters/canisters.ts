@@ -3,7 +3,7 @@
 // read this list, so a canister is added in one place.
 
 export type PersistenceMode = 'eop' | 'classic';
-export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats' | 'canister-snapshots' | 'chunked-upload';
+export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats' | 'canister-snapshots' | 'chunked-upload' | 'optimistic-ui';
 
 export interface CanisterSpec {
   /** Folder under canisters/, dfx.json name, .did and bindings name. */
@@ -102,6 +102,13 @@ export const canisters: readonly CanisterSpec[] = [
     mode: 'eop',
     demo: 'chunked-upload',
     summary: 'a tiny canister the lab reinstalls from a padded module over 2 MiB, sent in chunks',
+  },
+  {
+    name: 'optimistic-notes',
+    entry: 'canisters/optimistic-notes/main.mo',
+    mode: 'eop',
+    demo: 'optimistic-ui',
+    summary: 'a short shared list of notes: an update to add one, refused for a repeat',
   },
 ];
 

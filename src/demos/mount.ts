@@ -8,6 +8,7 @@ const demos: Record<string, () => Promise<{ mount(slot: HTMLElement): void }>> =
   'serialization-formats': () => import('./serialization-formats.ts'),
   'canister-snapshots': () => import('./canister-snapshots.ts'),
   'chunked-upload': () => import('./chunked-upload.ts'),
+  'optimistic-ui': () => import('./optimistic-ui.ts'),
 };
 
 for (const slot of document.querySelectorAll<HTMLElement>('[data-demo-slot]')) {

@@ -33,6 +33,11 @@ const demos: Record<DemoId, { title: string; description: string }> = {
     description:
       'Send a 3 MiB module as one install_code and watch the IC refuse it, then upload it in 1 MiB chunks and install it from the chunk store, with chunk hashes and timings.',
   },
+  'optimistic-ui': {
+    title: 'optimistic update or certified reply',
+    description:
+      'Add a note to a shared list optimistically and by waiting for the certified reply, compare the time to the first visible change with the time to the certified result, and watch a refused note roll back.',
+  },
 };
 
 export function demoInfo(id: DemoId) {

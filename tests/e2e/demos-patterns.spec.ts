@@ -86,3 +86,19 @@ test('chunked upload: one install_code over 2 MiB is refused, the chunked instal
   await expectAccessible(page, 'chunked-upload');
   await screenshot(page, root, 'chunked-upload');
 });
+
+test('optimistic UI: the note shows before the certified reply, and a refused one is taken back', async ({ page }) => {
+  const root = await openDemo(page, '/patterns/optimistic-ui/', 'optimistic-ui');
+  await root.getByLabel('Note', { exact: true }).fill(`A note from the browser test ${Date.now()}`);
+  await root.getByRole('button', { name: 'Add optimistically' }).click();
+  const first = root.locator('tr[data-run="1"]');
+  await expect(first).toHaveAttribute('data-outcome', 'kept');
+  expect(Number(await first.getAttribute('data-first-ms'))).toBeLessThan(Number(await first.getAttribute('data-certified-ms')));
+
+  await root.getByRole('button', { name: 'Repeat the latest note (refused)' }).click();
+  await expect(root.locator('tr[data-run="2"]')).toHaveAttribute('data-outcome', 'rolled back');
+  await expect(root.locator('[data-state="rolled back"]')).toBeVisible();
+  await expect(root.getByRole('status')).toContainText('taken back');
+  await expectAccessible(page, 'optimistic-ui');
+  await screenshot(page, root, 'optimistic-ui');
+});

@@ -13,9 +13,10 @@ import { idlFactory as bucketIdl, type _SERVICE as ShardingBucketService } from 
 import { idlFactory as formatsIdl, type _SERVICE as SerializationFormatsService } from '../../declarations/serialization-formats/serialization-formats.did.ts';
 import { idlFactory as snapshotTargetIdl, type _SERVICE as SnapshotTargetService } from '../../declarations/snapshot-target/snapshot-target.did.ts';
 import { idlFactory as installTargetIdl, type _SERVICE as InstallTargetService } from '../../declarations/install-target/install-target.did.ts';
+import { idlFactory as notesIdl, type _SERVICE as OptimisticNotesService } from '../../declarations/optimistic-notes/optimistic-notes.did.ts';
 import { describeNetwork, type DemoCanisterName, type Network } from './network.ts';
 
-export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService, SnapshotTargetService, InstallTargetService };
+export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService, SnapshotTargetService, InstallTargetService, OptimisticNotesService };
 
 export interface DemoServices {
   lab: LabService;
@@ -27,6 +28,7 @@ export interface DemoServices {
   'serialization-formats': SerializationFormatsService;
   'snapshot-target': SnapshotTargetService;
   'install-target': InstallTargetService;
+  'optimistic-notes': OptimisticNotesService;
 }
 
 const idlFactories = {
@@ -39,6 +41,7 @@ const idlFactories = {
   'serialization-formats': formatsIdl,
   'snapshot-target': snapshotTargetIdl,
   'install-target': installTargetIdl,
+  'optimistic-notes': notesIdl,
 } satisfies Record<DemoCanisterName, unknown>;
 
 /** A demo canister has no id on this network (not deployed there, or the site was built without its ids). */

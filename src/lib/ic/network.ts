@@ -22,6 +22,7 @@ export const DEMO_CANISTERS = [
   'serialization-formats',
   'snapshot-target',
   'install-target',
+  'optimistic-notes',
 ] as const;
 export type DemoCanisterName = (typeof DEMO_CANISTERS)[number];
 
