@@ -8,11 +8,13 @@
 //   -p, --port <n>       default 0: a free port
 //   -i, --ip-addr <ip>   default 127.0.0.1
 //   -l, --log-levels <s> accepted; "debug" or "trace" in it prints one line per request
-//   --pid <pid>          older clients: the port file is <tmpdir>/pocket_ic_<pid>.port
+//   --pid <pid>          older clients: the port file is <tmpdir>/pocket_ic_<pid>.port, and
+//                        <tmpdir>/pocket_ic_<pid>.ready appears once it is written
+//   --ready-file <path>  older clients: created once the server listens
 // SIGINT/SIGTERM and the TTL stop it cleanly: gateways stop, instances with a state_dir are
 // saved, the port file is removed.
 import { parseArgs } from 'node:util';
-import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PocketIcServer } from './server.ts';
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
         'ip-addr': { type: 'string', short: 'i' },
         'log-levels': { type: 'string', short: 'l' },
         pid: { type: 'string' },
+        'ready-file': { type: 'string' },
         'mainnet-routing-table': { type: 'string' },
         'fetch-mainnet-routing-table': { type: 'boolean' },
         version: { type: 'boolean', short: 'V' },
@@ -71,6 +74,7 @@ async function main(): Promise<void> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535, got "${values.port}"`);
   const portFile = values['port-file'] ?? (values.pid !== undefined ? join(tmpdir(), `pocket_ic_${values.pid}.port`) : undefined);
+  const readyFile = values['ready-file'] ?? (values.pid !== undefined ? join(tmpdir(), `pocket_ic_${values.pid}.ready`) : undefined);
 
   // Claim the port file first, atomically: if it exists, a server for this client runs already.
   let portFd: number | undefined;
@@ -95,6 +99,7 @@ async function main(): Promise<void> {
   });
   const finish = (code: number) => {
     if (portFile) rmSync(portFile, { force: true });
+    if (readyFile) rmSync(readyFile, { force: true });
     process.exit(code);
   };
   try {
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
     writeSync(portFd, `${server.port}\n`);
     closeSync(portFd);
   }
+  if (readyFile) writeFileSync(readyFile, '');
   console.log(`The PocketIC server is listening on port ${server.port}`);
 
   let stopping = false;

@@ -232,7 +232,8 @@ export class PocketIcServer {
   #defineRoutes(): void {
     this.#route('GET', '/status', () => ({ status: 200 }));
     this.#route('GET', '/instances', () => ok(this.instances.map((i) => (i ? 'Available' : 'Deleted'))));
-    this.#route('POST', '/instances', (req) => this.#createInstance(req.json()));
+    // An empty body (the first clients sent none) asks for the default: one application subnet.
+    this.#route('POST', '/instances', (req) => this.#createInstance(req.body.length === 0 ? { subnet_config_set: { application: [{}] } } : req.json()));
     this.#route('DELETE', '/instances/:id', async (req) => {
       const instance = this.#instance(req.params[0]);
       this.instances[instance.id] = undefined;
