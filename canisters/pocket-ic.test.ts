@@ -3,14 +3,23 @@
 // binary (POCKET_IC_BIN, --port-file, --ttl) and speaks PocketIC's REST API to it.
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PocketIc, PocketIcServer, SubnetStateType, createIdentity, type Actor } from '@dfinity/pic';
-import { Actor as AgentActor, HttpAgent } from '@icp-sdk/core/agent';
+import { IcpFeaturesConfig, PocketIc, PocketIcServer, SubnetStateType, createIdentity } from '@dfinity/pic';
+import { Actor as AgentActor, HttpAgent } from '@dfinity/agent';
 import { IDL } from '@icp-sdk/core/candid';
+import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@icp-sdk/core/principal';
-import { idlFactory } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
+import { idlFactory as storeIdlFactory } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
 import type { _SERVICE as StoreService } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';
-import { alice, bob } from './test-support.ts';
+
+// PicJS brings its own copy of @icp-sdk/core (5.x), so its Principal and IDL types are distinct
+// from the project's (same classes at run time, where PicJS checks them by shape).
+type PicPrincipal = Awaited<ReturnType<PocketIc['getControllers']>>[number];
+type PicIdlFactory = Parameters<PocketIc['createActor']>[0];
+const idlFactory = storeIdlFactory as unknown as PicIdlFactory;
+const principal = (text: string) => Principal.fromText(text) as unknown as PicPrincipal;
+const alice = createIdentity('alice').getPrincipal();
+const bob = createIdentity('bob').getPrincipal();
 
 /** PocketIC's genesis: a new instance's time (2021-05-06 19:17:10 UTC). */
 const GENESIS_MS = Date.UTC(2021, 4, 6, 19, 17, 10);
@@ -53,7 +62,7 @@ describe('PicJS against the replica', () => {
       // clear is for controllers only (the anonymous creator): bob is refused.
       const refused = await actor.clear();
       expect('err' in refused && Object.keys(refused.err)[0]).toBe('notAuthorized');
-      expect(await pic.getControllers(canisterId)).toEqual([Principal.anonymous()]);
+      expect((await pic.getControllers(canisterId)).map((p) => p.toText())).toEqual(['2vxsx-fae']);
     });
   });
 
@@ -120,9 +129,11 @@ describe('PicJS against the replica', () => {
       const { canisterId } = await pic.setupCanister({ idlFactory, wasm });
       await expect(pic.updateCall({ canisterId, method: 'noSuchMethod' })).rejects.toThrow(/Reject code: CanisterError\. Error code: CanisterMethodNotFound/);
       // An id in the subnet's range that no canister has: the IC's CanisterNotFound.
-      await expect(pic.queryCall({ canisterId: Principal.fromText('lz3um-vp777-77777-aaaba-cai'), method: 'stats' })).rejects.toThrow(/Reject code: DestinationInvalid\. Error code: CanisterNotFound/);
+      await expect(pic.queryCall({ canisterId: principal('lz3um-vp777-77777-aaaba-cai'), method: 'stats' })).rejects.toThrow(
+        /Reject code: DestinationInvalid\. Error code: CanisterNotFound/,
+      );
       // An id outside every subnet: PocketIC refuses to route it (a server error, not a reject).
-      await expect(pic.queryCall({ canisterId: Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai'), method: 'stats' })).rejects.toThrow(/does not belong to any subnet/);
+      await expect(pic.queryCall({ canisterId: principal('ryjl3-tyaaa-aaaaa-aaaba-cai'), method: 'stats' })).rejects.toThrow(/does not belong to any subnet/);
     });
   });
 });
@@ -130,11 +141,13 @@ describe('PicJS against the replica', () => {
 describe('live mode', () => {
   it('makeLive starts auto progress and an HTTP gateway that agents call with verification', async () => {
     await withPic(async (pic) => {
-      const alice = createIdentity('alice');
-      const { canisterId } = await pic.setupCanister<StoreService>({ idlFactory, wasm, sender: alice.getPrincipal() });
+      // The agent is the project's @dfinity/agent; the same key calls through PicJS and through the gateway.
+      const identity = Ed25519KeyIdentity.generate(new Uint8Array(32).fill(7));
+      const sender = principal(identity.getPrincipal().toText());
+      const { canisterId } = await pic.setupCanister<StoreService>({ idlFactory, wasm, sender });
       const port = await pic.makeLive();
-      const agent = await HttpAgent.create({ host: `http://127.0.0.1:${port}`, shouldFetchRootKey: true, identity: alice });
-      const store = AgentActor.createActor<StoreService>(idlFactory as never, { agent, canisterId });
+      const agent = await HttpAgent.create({ host: `http://127.0.0.1:${port}`, shouldFetchRootKey: true, identity });
+      const store = AgentActor.createActor<StoreService>(storeIdlFactory, { agent, canisterId: canisterId.toText() });
       const added = await store.addRecords(2n);
       expect('ok' in added && added.ok.records).toBe(2n);
       expect((await store.stats()).records).toBe(2n);
@@ -169,9 +182,13 @@ describe('topology', () => {
 
         const onApp = await pic.createCanister({ cycles: 10n ** 13n });
         expect((await pic.getCanisterSubnetId(onApp))?.toText()).toBe(app.id.toText());
-        expect(await pic.getCanisterSubnetId(Principal.fromText('ryjl3-tyaaa-aaaaa-aaaba-cai'))).toBeNull();
+        expect(await pic.getCanisterSubnetId(principal('ryjl3-tyaaa-aaaaa-aaaba-cai'))).toBeNull();
       },
-      { nns: { state: { type: SubnetStateType.New } }, system: [{ state: { type: SubnetStateType.New } }], application: [{ state: { type: SubnetStateType.New } }] },
+      {
+        nns: { state: { type: SubnetStateType.New } },
+        system: [{ state: { type: SubnetStateType.New } }],
+        application: [{ state: { type: SubnetStateType.New } }],
+      },
     );
   });
 
@@ -181,22 +198,33 @@ describe('topology', () => {
         const { actor, canisterId } = await pic.setupCanister<StoreService>({ idlFactory, wasm });
         await actor.addRecords(12n);
         const page = await actor.getRecords(0n, 3n);
-        return { id: canisterId.toText(), time: await pic.getTime(), page: JSON.stringify(page, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)), cycles: await pic.getCyclesBalance(canisterId) };
+        return {
+          id: canisterId.toText(),
+          time: await pic.getTime(),
+          page: JSON.stringify(page, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+          cycles: await pic.getCyclesBalance(canisterId),
+        };
       });
     const [a, b] = await Promise.all([run(), run()]);
     expect(b).toEqual(a);
   });
 
   it('names what it does not support', async () => {
-    await expect(PocketIc.create(server.getUrl(), { icpFeatures: { icpToken: 'DefaultConfig' as never } })).rejects.toThrow(/`icp_token` is not supported/);
-    await expect(PocketIc.create(server.getUrl(), { application: [{ state: { type: SubnetStateType.FromPath, path: '/nonexistent' } }] })).rejects.toThrow(/FromPath.*not supported/);
+    await expect(PocketIc.create(server.getUrl(), { icpFeatures: { icpToken: IcpFeaturesConfig.DefaultConfig } })).rejects.toThrow(
+      /`icp_token` is not supported/,
+    );
+    await expect(PocketIc.create(server.getUrl(), { nns: { state: { type: SubnetStateType.FromPath, path: '/nonexistent' } } })).rejects.toThrow(
+      /FromPath.*not supported/,
+    );
     const unknown = await fetch(`${server.getUrl()}/instances/0/read/no_such_thing`, { method: 'POST', body: '{}' });
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { message: string }).message).toMatch(/No such endpoint/);
-    const malformed = await fetch(`${server.getUrl()}/instances`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"subnet_config_set": ' });
+    const malformed = await fetch(`${server.getUrl()}/instances`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"subnet_config_set": ',
+    });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { message: string }).message).toMatch(/^Failed to parse the request body as JSON/);
   });
 });
-
-export type { Actor };

@@ -37,7 +37,8 @@ async function httpFloor(): Promise<number> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  const post = () => fetch(url, { method: 'POST', body: '{"canister_id":"AAAAAAAAAAEBAQ=="}', headers: { 'content-type': 'application/json' } }).then((r) => r.text());
+  const post = () =>
+    fetch(url, { method: 'POST', body: '{"canister_id":"AAAAAAAAAAEBAQ=="}', headers: { 'content-type': 'application/json' } }).then((r) => r.text());
   await timed(post, 100);
   const samples = await timed(post, 500);
   server.close();
@@ -65,9 +66,17 @@ export async function pocketIcSection(): Promise<void> {
     const local = await Replica.create({ time: new Date('2026-01-01'), seed: 1, log: 'quiet' });
     try {
       t = performance.now();
-      const { actor: picCounter } = await pic.setupCanister<{ inc(): Promise<bigint>; get(): Promise<bigint> }>({ idlFactory: counterIdl as never, wasm: counter, arg: new Uint8Array(PicIDL.encode([PicIDL.Nat], [0n])) });
+      const { actor: picCounter } = await pic.setupCanister<{ inc(): Promise<bigint>; get(): Promise<bigint> }>({
+        idlFactory: counterIdl as never,
+        wasm: counter,
+        arg: new Uint8Array(PicIDL.encode([PicIDL.Nat], [0n])),
+      });
       line('PicJS setupCanister (Motoko counter)', ms(performance.now() - t));
-      const { actor: localCounter } = await local.setupCanister<{ inc(): Promise<bigint>; get(): Promise<bigint> }>({ idlFactory: counterIdl, wasm: counter, arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])) });
+      const { actor: localCounter } = await local.setupCanister<{ inc(): Promise<bigint>; get(): Promise<bigint> }>({
+        idlFactory: counterIdl,
+        wasm: counter,
+        arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+      });
 
       const rows: Array<[string, () => Promise<unknown>, () => Promise<unknown>]> = [
         ['update: counter.inc()', () => picCounter.inc(), () => localCounter.inc()],
@@ -89,7 +98,10 @@ export async function pocketIcSection(): Promise<void> {
           apiSamples.push(...(await timed(viaApi, 1)));
         }
         const ratio = p50(picSamples) / p50(apiSamples);
-        line(label, `PicJS ${ms(p50(picSamples))}  API ${ms(p50(apiSamples))}  ratio ${ratio.toFixed(2)}x ${ratio <= 1.5 ? '(goal <= 1.5x met)' : '(goal 1.5x not met)'}; overhead ${ms(p50(picSamples) - p50(apiSamples))}`);
+        line(
+          label,
+          `PicJS ${ms(p50(picSamples))}  API ${ms(p50(apiSamples))}  ratio ${ratio.toFixed(2)}x ${ratio <= 1.5 ? '(goal <= 1.5x met)' : '(goal 1.5x not met)'}; overhead ${ms(p50(picSamples) - p50(apiSamples))}`,
+        );
       }
       const total = await timed(async () => {
         for (let i = 0; i < CALLS; i++) await picCounter.inc();

@@ -23,7 +23,9 @@ export interface ReplicaProcess {
   kill(): Promise<void>;
 }
 
-export async function startReplicaProcess(options: { stateDir?: string; port?: number; log?: string; limits?: string[]; args?: string[] } = {}): Promise<ReplicaProcess> {
+export async function startReplicaProcess(
+  options: { stateDir?: string; port?: number; log?: string; limits?: string[]; args?: string[] } = {},
+): Promise<ReplicaProcess> {
   const args = [CLI, '--port', String(options.port ?? 0), '--log', options.log ?? 'quiet'];
   if (options.stateDir) args.push('--state-dir', options.stateDir);
   for (const limit of options.limits ?? []) args.push('--limit', limit);

@@ -73,8 +73,16 @@ describe('pocket-ic executable', () => {
     const wrongType = await fetch(`${url}/instances`, { method: 'POST', body: '{"subnet_config_set": []}' });
     expect(wrongType.status).toBe(400);
     expect(((await wrongType.json()) as { Error: { message: string } }).Error.message).toMatch(/subnet_config_set must be a JSON object/);
-    const created = (await (await fetch(`${url}/instances`, { method: 'POST', body: '{"subnet_config_set": {"application": [{"state_config": "New", "instruction_config": "Production"}]}}' })).json()) as { Created: { instance_id: number } };
-    const badCall = await fetch(`${url}/instances/${created.Created.instance_id}/read/query`, { method: 'POST', body: '{"sender": "!!", "canister_id": "AAAAAAAAAAEBAQ==", "method": "x", "payload": "", "effective_principal": "None"}' });
+    const created = (await (
+      await fetch(`${url}/instances`, {
+        method: 'POST',
+        body: '{"subnet_config_set": {"application": [{"state_config": "New", "instruction_config": "Production"}]}}',
+      })
+    ).json()) as { Created: { instance_id: number } };
+    const badCall = await fetch(`${url}/instances/${created.Created.instance_id}/read/query`, {
+      method: 'POST',
+      body: '{"sender": "!!", "canister_id": "AAAAAAAAAAEBAQ==", "method": "x", "payload": "", "effective_principal": "None"}',
+    });
     expect(badCall.status).toBe(400);
     expect(((await badCall.json()) as { message: string }).message).toMatch(/sender: invalid type, expected a base64 string/);
     const refused = spawnSync(BIN, ['--fetch-mainnet-routing-table'], { encoding: 'utf8', timeout: 30_000 });
@@ -89,8 +97,12 @@ describe('pocket-ic executable', () => {
     const server = new PocketIcServer();
     await server.listen();
     try {
-      const post = async (path: string, body: unknown) => (await fetch(`${server.url}${path}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<{ Created: { instance_id: number } }>;
-      const first = await post('/instances', { subnet_config_set: { application: [{ state_config: 'New', instruction_config: 'Production' }] }, state_dir: dir });
+      const post = async (path: string, body: unknown) =>
+        (await fetch(`${server.url}${path}`, { method: 'POST', body: JSON.stringify(body) })).json() as Promise<{ Created: { instance_id: number } }>;
+      const first = await post('/instances', {
+        subnet_config_set: { application: [{ state_config: 'New', instruction_config: 'Production' }] },
+        state_dir: dir,
+      });
       const instance = server.instances[first.Created.instance_id]!;
       const canisterId = await instance.replica.createCanister({ cycles: 12_345_678n });
       await instance.setTime(1_700_000_000_000_000_000n);

@@ -73,7 +73,9 @@ describe('npm run replica: /_/topology', () => {
   });
 
   it('reports the one subnet, its range and a default effective canister id agents can use', async () => {
-    const data = (await (await fetch(`${replica.url}/_/topology`)).json()) as { subnet_configs: Record<string, { subnet_kind: string; canister_ranges: unknown[] }> };
+    const data = (await (await fetch(`${replica.url}/_/topology`)).json()) as {
+      subnet_configs: Record<string, { subnet_kind: string; canister_ranges: unknown[] }>;
+    };
     const [[subnetId, subnet]] = Object.entries(data.subnet_configs);
     expect(subnet.subnet_kind).toBe('Application');
     expect(subnet.canister_ranges).toHaveLength(1);
@@ -82,8 +84,13 @@ describe('npm run replica: /_/topology', () => {
     const ecid = await defaultEffectiveCanisterId(replica.url);
     expect(ecid.toText()).toBe('rrkah-fqaaa-aaaaa-aaaaq-cai');
     const agent = await localAgent(replica.url);
-    const ic = Actor.createActor(managementIdl, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: ecid } as never) as { provisional_create_canister_with_cycles(a: unknown): Promise<{ canister_id: Principal }> };
-    const { canister_id } = await ic.provisional_create_canister_with_cycles({ amount: [10n ** 12n], settings: [], specified_id: [], sender_canister_version: [] });
+    const ic = Actor.createActor<ProvisionalCreate>(managementIdl, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: ecid });
+    const { canister_id } = await ic.provisional_create_canister_with_cycles({
+      amount: [10n ** 12n],
+      settings: [],
+      specified_id: [],
+      sender_canister_version: [],
+    });
     expect(canister_id.toText()).toBe('rrkah-fqaaa-aaaaa-aaaaq-cai');
     const state = await agent.readState(ecid, { paths: [[new TextEncoder().encode('time')]] });
     expect(state.certificate.byteLength).toBeGreaterThan(0);
@@ -103,14 +110,27 @@ describe('npm run replica -- --subnets application,system', () => {
   });
 
   it('creates canisters on the subnet of the effective canister id; the system subnet charges nothing', async () => {
-    const data = (await (await fetch(`${replica.url}/_/topology`)).json()) as { subnet_configs: Record<string, { subnet_kind: string; canister_ranges: { start: { canister_id: string } }[] }> };
+    const data = (await (await fetch(`${replica.url}/_/topology`)).json()) as {
+      subnet_configs: Record<string, { subnet_kind: string; canister_ranges: { start: { canister_id: string } }[] }>;
+    };
     const system = Object.values(data.subnet_configs).find((s) => s.subnet_kind === 'System')!;
     const systemStart = Principal.fromUint8Array(new Uint8Array(Buffer.from(system.canister_ranges[0].start.canister_id, 'base64')));
-    const ic = Actor.createActor(managementIdl, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: systemStart } as never) as { provisional_create_canister_with_cycles(a: unknown): Promise<{ canister_id: Principal }> };
-    const { canister_id } = await ic.provisional_create_canister_with_cycles({ amount: [10n ** 13n], settings: [], specified_id: [], sender_canister_version: [] });
+    const ic = Actor.createActor<ProvisionalCreate>(managementIdl, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: systemStart });
+    const { canister_id } = await ic.provisional_create_canister_with_cycles({
+      amount: [10n ** 13n],
+      settings: [],
+      specified_id: [],
+      sender_canister_version: [],
+    });
     expect(canister_id.toText()).toBe(systemStart.toText());
     const management = managementActor(agent);
-    await management.install_code({ mode: { install: null }, canister_id, wasm_module: await counterWasm(), arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])), sender_canister_version: [] });
+    await management.install_code({
+      mode: { install: null },
+      canister_id,
+      wasm_module: await counterWasm(),
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+      sender_canister_version: [],
+    });
     const cycles = async () => ((await management.canister_status({ canister_id })) as { cycles: bigint }).cycles;
     const before = await cycles();
     const counter = Actor.createActor(counterIdl, { agent, canisterId: canister_id }) as unknown as Counter;
@@ -119,7 +139,16 @@ describe('npm run replica -- --subnets application,system', () => {
   });
 });
 
-const managementIdl = ({ IDL: I }: { IDL: typeof IDL }) =>
+interface ProvisionalCreate {
+  provisional_create_canister_with_cycles(arg: {
+    amount: [] | [bigint];
+    settings: [] | [Record<string, never>];
+    specified_id: [] | [Principal];
+    sender_canister_version: [] | [bigint];
+  }): Promise<{ canister_id: Principal }>;
+}
+
+const managementIdl: IDL.InterfaceFactory = ({ IDL: I }) =>
   I.Service({
     provisional_create_canister_with_cycles: I.Func(
       [I.Record({ amount: I.Opt(I.Nat), settings: I.Opt(I.Record({})), specified_id: I.Opt(I.Principal), sender_canister_version: I.Opt(I.Nat64) })],

@@ -36,7 +36,10 @@ function fail(message: string): never {
 
 async function main(): Promise<void> {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major < 22) fail(`Node ${process.versions.node} cannot run the replica (Motoko's wasm64 needs Node 24); run it through the package's bin (node_modules/.bin/pocket-ic), which finds the project's Node 24`);
+  if (major < 22)
+    fail(
+      `Node ${process.versions.node} cannot run the replica (Motoko's wasm64 needs Node 24); run it through the package's bin (node_modules/.bin/pocket-ic), which finds the project's Node 24`,
+    );
   let values;
   try {
     ({ values } = parseArgs({
@@ -129,7 +132,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
   process.on('SIGHUP', () => void stop());
   // A bug in one request must not take every instance down.
-  process.on('unhandledRejection', (reason) => console.error(`pocket-ic server bug (unhandled rejection), still serving: ${(reason as Error)?.stack ?? reason}`));
+  process.on('unhandledRejection', (reason) =>
+    console.error(`pocket-ic server bug (unhandled rejection), still serving: ${(reason as Error)?.stack ?? reason}`),
+  );
 }
 
 void main();

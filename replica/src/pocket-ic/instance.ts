@@ -190,13 +190,27 @@ export class PocketIcInstance {
    * Submits an update call (PocketIC `submit_ingress_message`). The message starts executing at
    * once (our scheduler does not wait for a round); `awaitMessage` returns its outcome.
    */
-  async submit(sender: Principal, canisterId: Principal, method: string, arg: Uint8Array, effective: EffectivePrincipal): Promise<{ messageId: Uint8Array; subnet: Subnet } | { err: RejectJson }> {
+  async submit(
+    sender: Principal,
+    canisterId: Principal,
+    method: string,
+    arg: Uint8Array,
+    effective: EffectivePrincipal,
+  ): Promise<{ messageId: Uint8Array; subnet: Subnet } | { err: RejectJson }> {
     const subnet = this.route(canisterId, effective);
     const id = canisterId.toText();
     const senderBytes = sender.toUint8Array();
     const scheduler = this.replica.scheduler;
     const refused = scheduler.inspectIngress(id, method, arg, senderBytes);
-    if (refused) return { err: rejectJson(refused.kind === 'reject' ? refused.code : 5, refused.kind === 'reject' ? refused.message : '', refused.kind === 'reject' ? refused.errorCode : undefined, false) };
+    if (refused)
+      return {
+        err: rejectJson(
+          refused.kind === 'reject' ? refused.code : 5,
+          refused.kind === 'reject' ? refused.message : '',
+          refused.kind === 'reject' ? refused.errorCode : undefined,
+          false,
+        ),
+      };
     const messageId = sha256(new TextEncoder().encode(`pocket-ic instance ${this.id} message ${this.#nextMessage++}`));
     let promise: Promise<CallResult>;
     if (id === MANAGEMENT && CREATE_METHODS.has(method)) {
@@ -262,7 +276,10 @@ export class PocketIcInstance {
   async httpInterface(): Promise<HttpInterface> {
     if (!this.#http) {
       const [{ HttpInterface }, { schedulerEngine }, { nodeCrypto }, { topologyEngine }] = await Promise.all([
-        import('../http/interface.ts'), import('../http/engine-adapter.ts'), import('../http/node-crypto.ts'), import('../topology/engine.ts'),
+        import('../http/interface.ts'),
+        import('../http/engine-adapter.ts'),
+        import('../http/node-crypto.ts'),
+        import('../topology/engine.ts'),
       ]);
       const engine = topologyEngine(schedulerEngine(this.replica.scheduler), this.topology, (run) => this.exclusive(run));
       this.#http ??= new HttpInterface({ engine, keys: this.keys, crypto: nodeCrypto });
@@ -281,7 +298,10 @@ export class PocketIcInstance {
     if (this.stateDir && this.#store) {
       this.#store.flush(this.replica.scheduler, this.replica.management);
       await this.#store.close();
-      writeFileSync(join(this.stateDir, TOPOLOGY_FILE), JSON.stringify({ subnets: this.specs.map(plainSpec), timeNanos: this.timeNanos.toString() }, null, 2) + '\n');
+      writeFileSync(
+        join(this.stateDir, TOPOLOGY_FILE),
+        JSON.stringify({ subnets: this.specs.map(plainSpec), timeNanos: this.timeNanos.toString() }, null, 2) + '\n',
+      );
     }
   }
 }

@@ -17,8 +17,19 @@ import type { SubnetKind, SubnetSpec } from '../topology/topology.ts';
 import type { PocketIcInstance, CallResult } from './instance.ts';
 import { handleUnderscore, topologyJson } from './underscore.ts';
 import {
-  ApiError, b64, badRequest, bytesField, effectivePrincipal, effectivePrincipalJson, natField, object, parseJson, principalField,
-  stringField, toJson, unsupported,
+  ApiError,
+  b64,
+  badRequest,
+  bytesField,
+  effectivePrincipal,
+  effectivePrincipalJson,
+  natField,
+  object,
+  parseJson,
+  principalField,
+  stringField,
+  toJson,
+  unsupported,
 } from './wire.ts';
 import type { LogSink } from '../log.ts';
 
@@ -144,9 +155,10 @@ export class PocketIcServer {
     try {
       reply = await this.#dispatch(req);
     } catch (error) {
-      reply = error instanceof ApiError
-        ? { status: error.status, json: { message: error.message } }
-        : { status: 500, json: { message: `internal error of the PocketIC-compatible server: ${(error as Error).message}` } };
+      reply =
+        error instanceof ApiError
+          ? { status: error.status, json: { message: error.message } }
+          : { status: 500, json: { message: `internal error of the PocketIC-compatible server: ${(error as Error).message}` } };
     }
     this.#lastRequest = Date.now();
     this.#pending--;
@@ -250,7 +262,7 @@ export class PocketIcServer {
       this.#blobs.set(id, { data: req.body, gzip: encoding === 'gzip' });
       return { status: 200, text: id };
     });
-    this.#route('GET', '/blobstore/:blob', (req) => {
+    this.#route('GET', '/blobstore/:blob', (req): Reply => {
       if (!/^([0-9a-f]{2})*$/i.test(req.params[0])) return { status: 400 };
       const blob = this.#blobs.get(req.params[0].toLowerCase());
       if (!blob) return { status: 404 };
@@ -261,10 +273,22 @@ export class PocketIcServer {
     });
     this.#route('GET', '/read_graph/:label/:op', (req) => ({
       status: 404,
-      json: { message: `state_label / op_id not found: ${req.params[0]} / ${req.params[1]} (this server completes every operation in its own request and never answers "Started")` },
+      json: {
+        message: `state_label / op_id not found: ${req.params[0]} / ${req.params[1]} (this server completes every operation in its own request and never answers "Started")`,
+      },
     }));
     this.#route('DELETE', '/prune_graph/:label/:op', () => ({ status: 200 }));
-    this.#route('GET', '/api.json', () => ok({ openapi: '3.0.0', info: { title: 'PocketIC-compatible server API (subset)', version: '0.1.0', description: 'See replica/README.md for the endpoints this server implements.' }, paths: {} }));
+    this.#route('GET', '/api.json', () =>
+      ok({
+        openapi: '3.0.0',
+        info: {
+          title: 'PocketIC-compatible server API (subset)',
+          version: '0.1.0',
+          description: 'See replica/README.md for the endpoints this server implements.',
+        },
+        paths: {},
+      }),
+    );
 
     // ---------------------------------------------------------------- instance: read
     this.#on('GET', '/_/topology', (i) => ok(topologyJson({ topology: i.topology, scheduler: i.replica.scheduler, nodeIds: () => [i.keys.nodeId] })));
@@ -279,7 +303,8 @@ export class PocketIcServer {
     this.#on('GET', '/read/get_time', (i) => ok({ nanos_since_epoch: i.timeNanos }));
     this.#on('POST', '/read/get_cycles', (i, body) => ok({ cycles: i.canister(principalField(object(body, 'body'), 'canister_id')).balance }));
     this.#on('POST', '/read/get_controllers', (i, body) =>
-      ok(i.canister(principalField(object(body, 'body'), 'canister_id')).settings.controllers.map((p) => ({ principal_id: b64(p.toUint8Array()) }))));
+      ok(i.canister(principalField(object(body, 'body'), 'canister_id')).settings.controllers.map((p) => ({ principal_id: b64(p.toUint8Array()) }))),
+    );
     this.#on('POST', '/read/get_stable_memory', async (i, body) => {
       const id = principalField(object(body, 'body'), 'canister_id');
       i.canister(id);
@@ -311,7 +336,9 @@ export class PocketIcServer {
     this.#on('GET', '/read/get_canister_http', () => ok([])); // the replica makes no HTTPS outcalls: none is ever pending
     this.#on('POST', '/update/mock_canister_http', (_i, body) => {
       const o = object(body, 'body');
-      throw badRequest(`InvalidCanisterHttpRequestId((${String(o.request_id)})): no HTTPS outcall is pending; the replica does not implement the management canister's http_request, so canisters cannot make outcalls here`);
+      throw badRequest(
+        `InvalidCanisterHttpRequestId((${String(o.request_id)})): no HTTPS outcall is pending; the replica does not implement the management canister's http_request, so canisters cannot make outcalls here`,
+      );
     });
 
     // ---------------------------------------------------------------- instance: update
@@ -380,7 +407,16 @@ export class PocketIcServer {
 
     // ---------------------------------------------------------------- HTTP gateways
     this.#route('GET', '/http_gateway', () =>
-      ok([...this.#gateways.values()].map((g) => ({ instance_id: g.id, port: g.port, forward_to: { PocketIcInstance: g.instanceId }, domains: null, https_config: null }))));
+      ok(
+        [...this.#gateways.values()].map((g) => ({
+          instance_id: g.id,
+          port: g.port,
+          forward_to: { PocketIcInstance: g.instanceId },
+          domains: null,
+          https_config: null,
+        })),
+      ),
+    );
     this.#route('POST', '/http_gateway', async (req) => {
       const o = object(req.json(), 'body');
       try {
@@ -405,14 +441,26 @@ export class PocketIcServer {
       const id = this.instances.length;
       this.instances.push(undefined);
       const { PocketIcInstance } = await import('./instance.ts');
-      const instance = await PocketIcInstance.create({ id, subnets: config.subnets, timeNanos: config.timeNanos, stateDir: config.stateDir, onLog: this.#options.onCanisterLog });
+      const instance = await PocketIcInstance.create({
+        id,
+        subnets: config.subnets,
+        timeNanos: config.timeNanos,
+        stateDir: config.stateDir,
+        onLog: this.#options.onCanisterLog,
+      });
       this.instances[id] = instance;
       if (config.autoProgress !== undefined) instance.startAutoProgress(config.autoProgress);
       let http_gateway_info: unknown = null;
       if (config.gateway) http_gateway_info = await this.#startGateway({ ...config.gateway, forward_to: { PocketIcInstance: id } });
       return {
         status: 201,
-        json: { Created: { instance_id: id, topology: topologyJson({ topology: instance.topology, scheduler: instance.replica.scheduler, nodeIds: () => [instance.keys.nodeId] }), http_gateway_info } },
+        json: {
+          Created: {
+            instance_id: id,
+            topology: topologyJson({ topology: instance.topology, scheduler: instance.replica.scheduler, nodeIds: () => [instance.keys.nodeId] }),
+            http_gateway_info,
+          },
+        },
       };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -435,7 +483,12 @@ export class PocketIcServer {
     const underscore = { topology: instance.topology, scheduler: instance.replica.scheduler, nodeIds: () => [instance.keys.nodeId] };
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
-      server = await startServer({ httpInterface: http, host, port, fallback: (req, res) => void (handleUnderscore(underscore, req, res) || gateway(req, res)) });
+      server = await startServer({
+        httpInterface: http,
+        host,
+        port,
+        fallback: (req, res) => void (handleUnderscore(underscore, req, res) || gateway(req, res)),
+      });
     } catch (error) {
       throw new ApiError(502, `cannot start the HTTP gateway on ${host}:${port}: ${(error as Error).message}`);
     }
@@ -490,9 +543,31 @@ function resultJson(result: CallResult): Json {
   return 'ok' in result ? { Ok: b64(result.ok) } : { Err: result.err };
 }
 
-const NAMED: [string, SubnetKind][] = [['nns', 'NNS'], ['sns', 'SNS'], ['ii', 'II'], ['fiduciary', 'Fiduciary'], ['bitcoin', 'Bitcoin']];
-const LISTS: [string, SubnetKind][] = [['system', 'System'], ['application', 'Application'], ['verified_application', 'VerifiedApplication']];
-const FEATURES = ['registry', 'cycles_minting', 'icp_token', 'cycles_token', 'nns_governance', 'sns', 'ii', 'nns_ui', 'bitcoin', 'dogecoin', 'canister_migration'];
+const NAMED: [string, SubnetKind][] = [
+  ['nns', 'NNS'],
+  ['sns', 'SNS'],
+  ['ii', 'II'],
+  ['fiduciary', 'Fiduciary'],
+  ['bitcoin', 'Bitcoin'],
+];
+const LISTS: [string, SubnetKind][] = [
+  ['system', 'System'],
+  ['application', 'Application'],
+  ['verified_application', 'VerifiedApplication'],
+];
+const FEATURES = [
+  'registry',
+  'cycles_minting',
+  'icp_token',
+  'cycles_token',
+  'nns_governance',
+  'sns',
+  'ii',
+  'nns_ui',
+  'bitcoin',
+  'dogecoin',
+  'canister_migration',
+];
 
 /** `InstanceConfig` → our subnets, refusing (by name) what we cannot do. */
 function instanceConfig(o: Record<string, unknown>) {
@@ -503,14 +578,18 @@ function instanceConfig(o: Record<string, unknown>) {
     const state = s.state_config ?? 'New';
     if (state !== 'New') {
       const variant = typeof state === 'object' && state ? Object.keys(state)[0] : String(state);
-      throw unsupported(`SubnetStateConfig::${variant} (${where}: loading a subnet's state from ${variant === 'FromPath' ? 'a directory' : 'the blob store'})`, 'pass the instance-wide `state_dir` to keep state across instances');
+      throw unsupported(
+        `SubnetStateConfig::${variant} (${where}: loading a subnet's state from ${variant === 'FromPath' ? 'a directory' : 'the blob store'})`,
+        'pass the instance-wide `state_dir` to keep state across instances',
+      );
     }
     if (s.instruction_config !== undefined && s.instruction_config !== null && s.instruction_config !== 'Production') {
-      throw unsupported(`SubnetInstructionConfig::${String(s.instruction_config)} (${where})`, 'the replica runs with the IC\'s production instruction limits');
+      throw unsupported(`SubnetInstructionConfig::${String(s.instruction_config)} (${where})`, "the replica runs with the IC's production instruction limits");
     }
     if (s.subnet_id !== undefined && s.subnet_id !== null) throw unsupported(`A specified subnet_id (${where})`);
     const cost = s.cost_schedule;
-    if (cost !== undefined && cost !== null && cost !== 'Normal' && cost !== 'Free') throw badRequest(`${where}.cost_schedule must be "Normal" or "Free", got ${JSON.stringify(cost)}`);
+    if (cost !== undefined && cost !== null && cost !== 'Normal' && cost !== 'Free')
+      throw badRequest(`${where}.cost_schedule must be "Normal" or "Free", got ${JSON.stringify(cost)}`);
     return { kind, ...(cost === 'Free' ? { costSchedule: 'Free' as const } : {}) };
   };
   for (const [field, kind] of NAMED) {
@@ -527,7 +606,11 @@ function instanceConfig(o: Record<string, unknown>) {
   if (o.icp_features !== undefined && o.icp_features !== null) {
     const f = object(o.icp_features, 'icp_features');
     const asked = FEATURES.filter((k) => f[k] !== undefined && f[k] !== null);
-    if (asked.length > 0) throw unsupported(`The ICP feature${asked.length > 1 ? 's' : ''} ${asked.map((k) => `\`${k}\``).join(', ')}`, 'the replica deploys no NNS, ledger, II or other system canisters; install the Wasm you need yourself');
+    if (asked.length > 0)
+      throw unsupported(
+        `The ICP feature${asked.length > 1 ? 's' : ''} ${asked.map((k) => `\`${k}\``).join(', ')}`,
+        'the replica deploys no NNS, ledger, II or other system canisters; install the Wasm you need yourself',
+      );
   }
   for (const field of ['bitcoind_addr', 'dogecoind_addr']) {
     const v = o[field];
@@ -550,4 +633,3 @@ function instanceConfig(o: Record<string, unknown>) {
   const gateway = o.http_gateway_config === undefined || o.http_gateway_config === null ? undefined : object(o.http_gateway_config, 'http_gateway_config');
   return { subnets, stateDir, timeNanos, autoProgress, gateway };
 }
-

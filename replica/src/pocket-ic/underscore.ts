@@ -45,7 +45,9 @@ const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': 
 function dashboardHtml({ topology, scheduler }: UnderscoreSource): string {
   const rows = topology.subnets.map((s) => {
     const canisters = [...scheduler.canisters.values()].filter((c) => topology.subnetOf(c.principal) === s);
-    const list = canisters.map((c) => `<li><code>${escape(c.idText)}</code> ${c.module ? 'running code' : 'empty'}, ${c.status}, ${c.balance} cycles</li>`).join('');
+    const list = canisters
+      .map((c) => `<li><code>${escape(c.idText)}</code> ${c.module ? 'running code' : 'empty'}, ${c.status}, ${c.balance} cycles</li>`)
+      .join('');
     return `<h2>${escape(s.kind)} subnet <code>${escape(s.id.toText())}</code></h2><p>${s.size} nodes, cost schedule ${s.costSchedule}, ${canisters.length} canister${canisters.length === 1 ? '' : 's'}</p><ul>${list}</ul>`;
   });
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Replica dashboard</title></head><body><h1>Replica dashboard</h1><p>Time: ${new Date(Number(scheduler.clock.nowNanos() / 1_000_000n)).toISOString()}</p>${rows.join('')}</body></html>\n`;

@@ -49,12 +49,14 @@ type Obj = Record<string, unknown>;
 
 /** The body as an object, or a 400 naming what was expected. */
 export function object(value: unknown, what: string): Obj {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest(`Failed to deserialize the JSON body into the target type: ${what} must be a JSON object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw badRequest(`Failed to deserialize the JSON body into the target type: ${what} must be a JSON object`);
   return value as Obj;
 }
 
 const missing = (field: string) => badRequest(`Failed to deserialize the JSON body into the target type: missing field \`${field}\``);
-const invalid = (field: string, expected: string) => badRequest(`Failed to deserialize the JSON body into the target type: ${field}: invalid type, expected ${expected}`);
+const invalid = (field: string, expected: string) =>
+  badRequest(`Failed to deserialize the JSON body into the target type: ${field}: invalid type, expected ${expected}`);
 
 export function bytesField(o: Obj, field: string): Uint8Array {
   const v = o[field];
@@ -112,29 +114,71 @@ export function effectivePrincipalJson(p: EffectivePrincipal): unknown {
 
 /** Reject code names of PocketIC's `RejectCode` (interface spec, "Reject codes"). */
 const REJECT_CODE_NAMES: Record<number, string> = {
-  1: 'SysFatal', 2: 'SysTransient', 3: 'DestinationInvalid', 4: 'CanisterReject', 5: 'CanisterError', 6: 'SysUnknown',
+  1: 'SysFatal',
+  2: 'SysTransient',
+  3: 'DestinationInvalid',
+  4: 'CanisterReject',
+  5: 'CanisterError',
+  6: 'SysUnknown',
 };
 
 /** PocketIC's `ErrorCode` variant names by their IC0xxx number (packages/pocket-ic/src/lib.rs). */
 const ERROR_CODE_NAMES: Record<number, string> = {
-  101: 'SubnetOversubscribed', 102: 'MaxNumberOfCanistersReached',
-  201: 'CanisterQueueFull', 202: 'IngressMessageTimeout', 203: 'CanisterQueueNotEmpty', 204: 'IngressHistoryFull',
-  205: 'CanisterIdAlreadyExists', 206: 'StopCanisterRequestTimeout', 207: 'CanisterOutOfCycles', 208: 'CertifiedStateUnavailable',
-  209: 'CanisterInstallCodeRateLimited', 210: 'CanisterHeapDeltaRateLimited',
-  301: 'CanisterNotFound', 305: 'CanisterSnapshotNotFound',
-  402: 'InsufficientMemoryAllocation', 403: 'InsufficientCyclesForCreateCanister', 404: 'SubnetNotFound',
-  405: 'CanisterNotHostedBySubnet', 406: 'CanisterRejectedMessage', 407: 'UnknownManagementMessage', 408: 'InvalidManagementPayload',
+  101: 'SubnetOversubscribed',
+  102: 'MaxNumberOfCanistersReached',
+  201: 'CanisterQueueFull',
+  202: 'IngressMessageTimeout',
+  203: 'CanisterQueueNotEmpty',
+  204: 'IngressHistoryFull',
+  205: 'CanisterIdAlreadyExists',
+  206: 'StopCanisterRequestTimeout',
+  207: 'CanisterOutOfCycles',
+  208: 'CertifiedStateUnavailable',
+  209: 'CanisterInstallCodeRateLimited',
+  210: 'CanisterHeapDeltaRateLimited',
+  301: 'CanisterNotFound',
+  305: 'CanisterSnapshotNotFound',
+  402: 'InsufficientMemoryAllocation',
+  403: 'InsufficientCyclesForCreateCanister',
+  404: 'SubnetNotFound',
+  405: 'CanisterNotHostedBySubnet',
+  406: 'CanisterRejectedMessage',
+  407: 'UnknownManagementMessage',
+  408: 'InvalidManagementPayload',
   409: 'CanisterSnapshotImmutable',
-  502: 'CanisterTrapped', 503: 'CanisterCalledTrap', 504: 'CanisterContractViolation', 505: 'CanisterInvalidWasm',
-  506: 'CanisterDidNotReply', 507: 'CanisterOutOfMemory', 508: 'CanisterStopped', 509: 'CanisterStopping', 510: 'CanisterNotStopped',
-  511: 'CanisterStoppingCancelled', 512: 'CanisterInvalidController', 513: 'CanisterFunctionNotFound', 514: 'CanisterNonEmpty',
-  517: 'QueryCallGraphLoopDetected', 520: 'InsufficientCyclesInCall', 521: 'CanisterWasmEngineError',
-  522: 'CanisterInstructionLimitExceeded', 524: 'CanisterMemoryAccessLimitExceeded', 525: 'QueryCallGraphTooDeep',
-  526: 'QueryCallGraphTotalInstructionLimitExceeded', 527: 'CompositeQueryCalledInReplicatedMode', 528: 'QueryTimeLimitExceeded',
-  529: 'QueryCallGraphInternal', 530: 'InsufficientCyclesInComputeAllocation', 531: 'InsufficientCyclesInMemoryAllocation',
-  532: 'InsufficientCyclesInMemoryGrow', 533: 'ReservedCyclesLimitExceededInMemoryAllocation',
-  534: 'ReservedCyclesLimitExceededInMemoryGrow', 535: 'InsufficientCyclesInMessageMemoryGrow', 536: 'CanisterMethodNotFound',
-  537: 'CanisterWasmModuleNotFound', 538: 'CanisterAlreadyInstalled', 539: 'CanisterWasmMemoryLimitExceeded',
+  502: 'CanisterTrapped',
+  503: 'CanisterCalledTrap',
+  504: 'CanisterContractViolation',
+  505: 'CanisterInvalidWasm',
+  506: 'CanisterDidNotReply',
+  507: 'CanisterOutOfMemory',
+  508: 'CanisterStopped',
+  509: 'CanisterStopping',
+  510: 'CanisterNotStopped',
+  511: 'CanisterStoppingCancelled',
+  512: 'CanisterInvalidController',
+  513: 'CanisterFunctionNotFound',
+  514: 'CanisterNonEmpty',
+  517: 'QueryCallGraphLoopDetected',
+  520: 'InsufficientCyclesInCall',
+  521: 'CanisterWasmEngineError',
+  522: 'CanisterInstructionLimitExceeded',
+  524: 'CanisterMemoryAccessLimitExceeded',
+  525: 'QueryCallGraphTooDeep',
+  526: 'QueryCallGraphTotalInstructionLimitExceeded',
+  527: 'CompositeQueryCalledInReplicatedMode',
+  528: 'QueryTimeLimitExceeded',
+  529: 'QueryCallGraphInternal',
+  530: 'InsufficientCyclesInComputeAllocation',
+  531: 'InsufficientCyclesInMemoryAllocation',
+  532: 'InsufficientCyclesInMemoryGrow',
+  533: 'ReservedCyclesLimitExceededInMemoryAllocation',
+  534: 'ReservedCyclesLimitExceededInMemoryGrow',
+  535: 'InsufficientCyclesInMessageMemoryGrow',
+  536: 'CanisterMethodNotFound',
+  537: 'CanisterWasmModuleNotFound',
+  538: 'CanisterAlreadyInstalled',
+  539: 'CanisterWasmMemoryLimitExceeded',
 };
 
 /**
@@ -152,7 +196,7 @@ export interface RejectJson {
 
 /** PocketIC's `RejectResponse` for an engine reject (`errorCode` like "IC0503"). */
 export function rejectJson(code: number, message: string, errorCode: string | undefined, certified: boolean): RejectJson {
-  const number = errorCode && /^IC\d{4}$/.test(errorCode) ? Number(errorCode.slice(2)) : DEFAULT_ERROR_CODE[code] ?? 502;
+  const number = errorCode && /^IC\d{4}$/.test(errorCode) ? Number(errorCode.slice(2)) : (DEFAULT_ERROR_CODE[code] ?? 502);
   return {
     reject_code: REJECT_CODE_NAMES[code] ?? 'SysUnknown',
     reject_message: message,

@@ -70,7 +70,14 @@ const U64_MAX = (1n << 64n) - 1n;
 
 /** Subnet sizes as on mainnet (rs/pocket_ic_server `subnet_size`). */
 const SUBNET_SIZE: Record<SubnetKind, number> = {
-  Application: 13, VerifiedApplication: 13, Fiduciary: 34, SNS: 34, Bitcoin: 13, II: 34, NNS: 40, System: 13,
+  Application: 13,
+  VerifiedApplication: 13,
+  Fiduciary: 34,
+  SNS: 34,
+  Bitcoin: 13,
+  II: 34,
+  NNS: 40,
+  System: 13,
 };
 
 /** Kinds the IC runs as subnet type "system" (rs/pocket_ic_server `conv_type`). */
@@ -122,13 +129,20 @@ export function rootSpecIndex(specs: SubnetSpec[]): number {
 export function parseSubnetList(text: string): SubnetSpec[] {
   const names = new Map(SUBNET_KINDS.map((k) => [k.toLowerCase(), k]));
   names.set('verified-application', 'VerifiedApplication');
-  return text.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
-    const [name, schedule] = part.toLowerCase().split(':');
-    const kind = names.get(name);
-    if (!kind) throw new Error(`unknown subnet kind "${part}"; use ${['application', 'system', 'nns', 'sns', 'ii', 'fiduciary', 'bitcoin', 'verified-application'].join(', ')}`);
-    if (schedule !== undefined && schedule !== 'free') throw new Error(`"${part}": the only cost schedule to ask for is :free`);
-    return schedule === 'free' ? { kind, costSchedule: 'Free' as const } : { kind };
-  });
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const [name, schedule] = part.toLowerCase().split(':');
+      const kind = names.get(name);
+      if (!kind)
+        throw new Error(
+          `unknown subnet kind "${part}"; use ${['application', 'system', 'nns', 'sns', 'ii', 'fiduciary', 'bitcoin', 'verified-application'].join(', ')}`,
+        );
+      if (schedule !== undefined && schedule !== 'free') throw new Error(`"${part}": the only cost schedule to ask for is :free`);
+      return schedule === 'free' ? { kind, costSchedule: 'Free' as const } : { kind };
+    });
 }
 
 /** Canister ids as bytes for a canister index. */
@@ -158,7 +172,10 @@ export class Topology implements CanisterPlacement {
   constructor(specs: SubnetSpec[]) {
     if (specs.length === 0) throw new Error('a topology needs at least one subnet');
     const order = (k: SubnetKind) => SUBNET_KINDS.indexOf(k);
-    const sorted = specs.map((s, i) => ({ s, i })).sort((a, b) => order(a.s.kind) - order(b.s.kind) || a.i - b.i).map((x) => x.s);
+    const sorted = specs
+      .map((s, i) => ({ s, i }))
+      .sort((a, b) => order(a.s.kind) - order(b.s.kind) || a.i - b.i)
+      .map((x) => x.s);
     for (const kind of ['NNS', 'SNS', 'II', 'Fiduciary', 'Bitcoin'] as const) {
       if (sorted.filter((s) => s.kind === kind).length > 1) throw new Error(`at most one ${kind} subnet (PocketIC has one of each named subnet)`);
     }
@@ -229,7 +246,9 @@ export class Topology implements CanisterPlacement {
 
   /** Every closed id range, as bytes (what a certificate's canister_ranges lists for a replica that signs for all subnets). */
   allRanges(): Array<[Uint8Array, Uint8Array]> {
-    return this.subnets.flatMap((s) => [...s.ranges, ...(s.ranges.includes(s.allocation) ? [] : [s.allocation])]).map((r) => [canisterIdBytes(r.start), canisterIdBytes(r.end)]);
+    return this.subnets
+      .flatMap((s) => [...s.ranges, ...(s.ranges.includes(s.allocation) ? [] : [s.allocation])])
+      .map((r) => [canisterIdBytes(r.start), canisterIdBytes(r.end)]);
   }
 
   /** A fresh canister id on `subnet`, skipping ids in use. */
@@ -244,7 +263,9 @@ export class Topology implements CanisterPlacement {
   /** CanisterPlacement: a specified id must lie in some subnet's ranges; else the creator's subnet allocates. */
   place(creator: Uint8Array, creatorIsCanister: boolean, specifiedId: Principal | undefined, inUse: (id: Principal) => boolean): Principal | string {
     if (specifiedId) {
-      return this.subnetOf(specifiedId) ? specifiedId : `The specified canister id ${specifiedId.toText()} is not in the canister range of any subnet of this instance`;
+      return this.subnetOf(specifiedId)
+        ? specifiedId
+        : `The specified canister id ${specifiedId.toText()} is not in the canister range of any subnet of this instance`;
     }
     const subnet = (creatorIsCanister ? this.subnetOf(creator) : this.userTarget) ?? this.defaultSubnet;
     return this.allocate(subnet, inUse) ?? `Subnet ${subnet.id.toText()} has no canister ids left in its allocation range`;
@@ -286,14 +307,17 @@ export class Topology implements CanisterPlacement {
 }
 
 export interface TopologyJson {
-  subnet_configs: Record<string, {
-    subnet_kind: SubnetKind;
-    subnet_seed: number[];
-    node_ids: { node_id: string }[];
-    size: number;
-    canister_ranges: { start: { canister_id: string }; end: { canister_id: string } }[];
-    instruction_config: 'Production' | 'Benchmarking';
-    cost_schedule: CostSchedule;
-  }>;
+  subnet_configs: Record<
+    string,
+    {
+      subnet_kind: SubnetKind;
+      subnet_seed: number[];
+      node_ids: { node_id: string }[];
+      size: number;
+      canister_ranges: { start: { canister_id: string }; end: { canister_id: string } }[];
+      instruction_config: 'Production' | 'Benchmarking';
+      cost_schedule: CostSchedule;
+    }
+  >;
   default_effective_canister_id: { canister_id: string };
 }
