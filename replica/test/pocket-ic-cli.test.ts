@@ -6,6 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PocketIcServer } from '../src/pocket-ic/server.ts';
+import { PocketIc } from '@dfinity/pic';
+import { watFixture } from './fixtures/build.ts';
 
 const BIN = resolve('node_modules/.bin/pocket-ic');
 const dirs: string[] = [];
@@ -112,6 +114,32 @@ describe('pocket-ic executable', () => {
       const restored = server.instances[second.Created.instance_id]!;
       expect(restored.replica.getCyclesBalance(canisterId)).toBe(12_345_678n);
       expect(restored.timeNanos).toBe(1_700_000_000_000_000_000n);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('runs due timers in the round that executes a call, as PocketIC does, and on tick', async () => {
+    const server = new PocketIcServer();
+    await server.listen();
+    try {
+      const pic = await PocketIc.create(server.url);
+      const canisterId = await pic.createCanister();
+      await pic.installCode({ canisterId, wasm: await watFixture('timer') });
+      const count = async () => (await pic.queryCall({ canisterId, method: 'count' }))[0];
+      await pic.updateCall({ canisterId, method: 'arm' });
+      await pic.advanceTime(2_000);
+      expect(await count()).toBe(0);
+      await pic.updateCall({ canisterId, method: 'noop' });
+      expect(await count()).toBe(1);
+      await pic.updateCall({ canisterId, method: 'arm' });
+      await pic.advanceTime(500);
+      await pic.tick();
+      expect(await count()).toBe(1);
+      await pic.advanceTime(500);
+      await pic.tick();
+      expect(await count()).toBe(2);
+      await pic.tearDown();
     } finally {
       await server.stop();
     }

@@ -201,6 +201,9 @@ export class PocketIcInstance {
     const id = canisterId.toText();
     const senderBytes = sender.toUint8Array();
     const scheduler = this.replica.scheduler;
+    // PocketIC executes a submitted message in rounds, and a round first runs heartbeats and due
+    // timers: so does this, when any canister has them (a timer due after advanceTime fires here).
+    if (scheduler.hasPeriodicWork()) await this.exclusive(() => this.round());
     const refused = scheduler.inspectIngress(id, method, arg, senderBytes);
     if (refused)
       return {
