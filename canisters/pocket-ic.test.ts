@@ -47,6 +47,7 @@ async function withPic<T>(run: (pic: PocketIc) => Promise<T>, options?: Paramete
 }
 
 const addArg = (n: bigint) => new Uint8Array(IDL.encode([IDL.Nat], [n]));
+const actorStats = (pic: PocketIc, canisterId: PicPrincipal) => pic.createActor<StoreService>(idlFactory, canisterId).stats();
 
 describe('PicJS against the replica', () => {
   it('sets up a canister and calls it as different senders, update and query', async () => {
@@ -117,6 +118,8 @@ describe('PicJS against the replica', () => {
       const deferred = pic.createDeferredActor<StoreService>(idlFactory, canisterId);
       const first = await deferred.addRecords(3n);
       const second = await deferred.addRecords(4n);
+      // Submitted, not yet run: PocketIC runs the ingress pool in the next round.
+      expect((await actorStats(pic, canisterId)).records).toBe(0n);
       const a = await first();
       const b = await second();
       expect('ok' in a && a.ok.records).toBe(3n);

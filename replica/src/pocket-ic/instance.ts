@@ -36,6 +36,15 @@ interface Message {
   result?: CallResult;
 }
 
+/** A submitted call waiting in the ingress pool for the next round. */
+interface Pooled {
+  canisterId: string;
+  method: string;
+  arg: Uint8Array;
+  sender: Uint8Array;
+  deliver: (result: Promise<CallResult>) => void;
+}
+
 const toResult = (r: CallResponse, certified: boolean): CallResult =>
   r.kind === 'reply' ? { ok: r.data } : { err: rejectJson(r.code, r.message, r.errorCode, certified) };
 
@@ -58,6 +67,8 @@ export class PocketIcInstance {
   readonly stateDir?: string;
   #store?: DiskStore;
   #messages = new Map<string, Message>();
+  /** Submitted calls not yet executed: PocketIC runs them in the next round (tick or await). */
+  #pool: Pooled[] = [];
   #nextMessage = 0;
   #lock: Promise<unknown> = Promise.resolve();
   #http?: HttpInterface;
@@ -132,11 +143,22 @@ export class PocketIcInstance {
     return this.exclusive(() => this.round());
   }
 
+  /**
+   * One round: the pooled calls enter the subnet's queue together, heartbeats and due timers run
+   * (scheduler.tick runs them before the queue drains), then everything queued runs to completion.
+   * Calls submitted before a round therefore interleave at their awaits, as on the IC.
+   */
   private async round(): Promise<void> {
     const now = this.timeNanos;
     if (now <= this.#lastRoundTime) this.replica.clock.setNanos(this.#lastRoundTime + 1n);
     this.#lastRoundTime = this.timeNanos;
+    this.#flushPool();
     await this.replica.scheduler.tick();
+  }
+
+  #flushPool(): void {
+    const scheduler = this.replica.scheduler;
+    for (const m of this.#pool.splice(0)) m.deliver(scheduler.submitIngress(m.canisterId, m.method, m.arg, m.sender).then((r) => toResult(r, true)));
   }
 
   get autoProgress(): boolean {
@@ -187,8 +209,9 @@ export class PocketIcInstance {
   }
 
   /**
-   * Submits an update call (PocketIC `submit_ingress_message`). The message starts executing at
-   * once (our scheduler does not wait for a round); `awaitMessage` returns its outcome.
+   * Submits an update call (PocketIC `submit_ingress_message`): checked now (inspect_message and
+   * the rest), executed in the next round (`tick`, or `awaitMessage` of any pooled call). Calls
+   * that create canisters run at once, since their subnet is chosen while they run.
    */
   async submit(
     sender: Principal,
@@ -201,9 +224,6 @@ export class PocketIcInstance {
     const id = canisterId.toText();
     const senderBytes = sender.toUint8Array();
     const scheduler = this.replica.scheduler;
-    // PocketIC executes a submitted message in rounds, and a round first runs heartbeats and due
-    // timers: so does this, when any canister has them (a timer due after advanceTime fires here).
-    if (scheduler.hasPeriodicWork()) await this.exclusive(() => this.round());
     const refused = scheduler.inspectIngress(id, method, arg, senderBytes);
     if (refused)
       return {
@@ -217,8 +237,10 @@ export class PocketIcInstance {
     const messageId = sha256(new TextEncoder().encode(`pocket-ic instance ${this.id} message ${this.#nextMessage++}`));
     let promise: Promise<CallResult>;
     if (id === MANAGEMENT && CREATE_METHODS.has(method)) {
-      // The new canister's subnet is decided while the call runs: hold the instance until it has.
+      // The new canister's subnet is decided while the call runs: run it now (after what is
+      // already pooled), holding the instance until it has.
       const response = await this.exclusive(async () => {
+        this.#flushPool();
         this.topology.userTarget = subnet;
         try {
           return await scheduler.submitIngress(id, method, arg, senderBytes);
@@ -228,7 +250,7 @@ export class PocketIcInstance {
       });
       promise = Promise.resolve(toResult(response, true));
     } else {
-      promise = scheduler.submitIngress(id, method, arg, senderBytes).then((r) => toResult(r, true));
+      promise = new Promise<CallResult>((resolve) => this.#pool.push({ canisterId: id, method, arg, sender: senderBytes, deliver: resolve }));
     }
     const message: Message = { sender: senderBytes, promise };
     void promise.then((r) => (message.result = r));
@@ -240,12 +262,9 @@ export class PocketIcInstance {
   async awaitMessage(messageId: Uint8Array): Promise<CallResult> {
     const message = this.#messages.get(Buffer.from(messageId).toString('hex'));
     if (!message) throw badRequest(`The message ${Buffer.from(messageId).toString('hex')} was never submitted to instance ${this.id}`);
-    const result = await message.promise;
-    await this.exclusive(() => {
-      if (this.timeNanos <= this.#lastRoundTime) this.replica.clock.setNanos(this.#lastRoundTime + 1n);
-      this.#lastRoundTime = this.timeNanos;
-    });
-    return result;
+    // Still in the pool: execute a round (PocketIC executes rounds until the message completes).
+    if (message.result === undefined && this.#pool.length > 0) await this.exclusive(() => this.round());
+    return message.promise;
   }
 
   /** PocketIC `ingress_status`: the outcome if known, null while running or unknown. */
@@ -297,6 +316,8 @@ export class PocketIcInstance {
     if (this.deleted) return;
     this.deleted = true;
     this.stopAutoProgress();
+    for (const m of this.#pool.splice(0))
+      m.deliver(Promise.resolve({ err: rejectJson(2, `Instance ${this.id} was deleted before the call ran`, undefined, false) }));
     await this.replica.tearDown();
     if (this.stateDir && this.#store) {
       this.#store.flush(this.replica.scheduler, this.replica.management);
