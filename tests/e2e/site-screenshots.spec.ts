@@ -12,6 +12,9 @@ const pages = [
   { name: 'speaker-script', path: '/slides/2022-08-18-stable-memory/notes/', expectText: 'Speaker notes' },
   { name: 'glossary', path: '/glossary/', expectText: 'Stable memory' },
   { name: 'about', path: '/about/', expectText: 'How to propose a topic' },
+  { name: 'follow-ups', path: '/follow-ups/', expectText: 'never happened' },
+  { name: 'limits', path: '/limits/', expectText: 'Subnet capacity' },
+  { name: 'calendar', path: '/calendar/', expectText: 'withdrawn' },
   { name: 'not-found', path: '/404.html', expectText: 'There is no page at this address' },
 ];
 
