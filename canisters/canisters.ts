@@ -3,7 +3,7 @@
 // read this list, so a canister is added in one place.
 
 export type PersistenceMode = 'eop' | 'classic';
-export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats' | 'canister-snapshots' | 'chunked-upload' | 'optimistic-ui';
+export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats' | 'canister-snapshots' | 'chunked-upload' | 'optimistic-ui' | 'queues';
 
 export interface CanisterSpec {
   /** Folder under canisters/, dfx.json name, .did and bindings name. */
@@ -109,6 +109,20 @@ export const canisters: readonly CanisterSpec[] = [
     mode: 'eop',
     demo: 'optimistic-ui',
     summary: 'a short shared list of notes: an update to add one, refused for a repeat',
+  },
+  {
+    name: 'queue-producer',
+    entry: 'canisters/queue-producer/main.mo',
+    mode: 'eop',
+    demo: 'queues',
+    summary: 'sends bursts of calls to the consumer, all at once or through its own queue in windows',
+  },
+  {
+    name: 'queue-consumer',
+    entry: 'canisters/queue-consumer/main.mo',
+    mode: 'eop',
+    demo: 'queues',
+    summary: 'answers the producer\'s calls with a little work each',
   },
 ];
 

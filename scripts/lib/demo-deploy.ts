@@ -23,6 +23,8 @@ import { deployedCanisters, type CanisterSpec } from '../../canisters/canisters.
 import type { BuiltCanister } from '../build-canisters.ts';
 import { idlFactory as labIdl, type _SERVICE as LabService, type Target, type Which } from '../../src/declarations/lab/lab.did.ts';
 import { padWasm } from '../../src/demos/shared/wasm-padding.ts';
+import { idlFactory as producerIdl, type _SERVICE as ProducerService } from '../../src/declarations/queue-producer/queue-producer.did.ts';
+import { idlFactory as consumerIdl, type _SERVICE as ConsumerService } from '../../src/declarations/queue-consumer/queue-consumer.did.ts';
 import { idlFactory as frontIdl, type _SERVICE as FrontService, type PartitionInfo } from '../../src/declarations/composite-front/composite-front.did.ts';
 
 // The part of the management canister's interface (ic.did) a deploy needs. Records may omit
@@ -344,6 +346,16 @@ async function wireLabTargets(options: DeployOptions, ids: Record<string, string
   log(`  lab controls snapshot-target and install-target; install module registered (${Math.round(padWasm(targets['install-target'].wasm).byteLength / 1024)} KiB padded)`);
 }
 
+/** Points the queue producer and consumer at each other (once; each refuses strangers otherwise). */
+async function wireQueues(options: DeployOptions, ids: Record<string, string>): Promise<void> {
+  const producer = Actor.createActor<ProducerService>(producerIdl, { agent: options.agent, canisterId: ids['queue-producer'] });
+  const consumer = Actor.createActor<ConsumerService>(consumerIdl, { agent: options.agent, canisterId: ids['queue-consumer'] });
+  if ((await producer.limits()).consumer[0]?.toText() === ids['queue-consumer']) return;
+  unwrap(await producer.setConsumer(Principal.fromText(ids['queue-consumer'])), 'queue-producer.setConsumer');
+  unwrap(await consumer.setProducer(Principal.fromText(ids['queue-producer'])), 'queue-consumer.setProducer');
+  (options.log ?? console.log)('  queue-producer and queue-consumer wired to each other');
+}
+
 async function setUpCompositeFront(options: DeployOptions, frontId: string): Promise<void> {
   const front = Actor.createActor<FrontService>(frontIdl, { agent: options.agent, canisterId: frontId });
   if ((await front.listPartitions()).length > 0) return;
@@ -375,6 +387,7 @@ export async function deployDemoCanisters(options: DeployOptions): Promise<Deplo
   }
   await wireLab({ ...options, log }, ids, actions, self);
   await wireLabTargets({ ...options, log }, ids, actions, self);
+  await wireQueues({ ...options, log }, ids);
   await setUpCompositeFront({ ...options, log }, ids['composite-front']);
   return { ids, actions };
 }

@@ -9,6 +9,7 @@ const demos: Record<string, () => Promise<{ mount(slot: HTMLElement): void }>> =
   'canister-snapshots': () => import('./canister-snapshots.ts'),
   'chunked-upload': () => import('./chunked-upload.ts'),
   'optimistic-ui': () => import('./optimistic-ui.ts'),
+  queues: () => import('./queues-and-backpressure.ts'),
 };
 
 for (const slot of document.querySelectorAll<HTMLElement>('[data-demo-slot]')) {

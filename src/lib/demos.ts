@@ -38,6 +38,11 @@ const demos: Record<DemoId, { title: string; description: string }> = {
     description:
       'Add a note to a shared list optimistically and by waiting for the certified reply, compare the time to the first visible change with the time to the certified result, and watch a refused note roll back.',
   },
+  queues: {
+    title: 'a burst with and without backpressure',
+    description:
+      'Send a burst of calls from a producer canister to a consumer past the IC\'s queue capacity: without backpressure calls are refused and lost, with an application-level queue and retries every one completes. Plotted round by round.',
+  },
 };
 
 export function demoInfo(id: DemoId) {

@@ -102,3 +102,20 @@ test('optimistic UI: the note shows before the certified reply, and a refused on
   await expectAccessible(page, 'optimistic-ui');
   await screenshot(page, root, 'optimistic-ui');
 });
+
+test('queues: a burst past the queue capacity loses calls without backpressure, none with a queue', async ({ page }) => {
+  const root = await openDemo(page, '/patterns/queues-and-backpressure/', 'queues');
+  await root.getByLabel('Calls in the burst').selectOption('700');
+  await root.getByRole('button', { name: 'Burst without backpressure' }).click();
+  const none = root.locator('[data-mode="none"]');
+  await expect(none).toBeVisible();
+  expect(Number(await none.getAttribute('data-refused'))).toBeGreaterThan(0);
+  expect(Number(await none.getAttribute('data-lost'))).toBeGreaterThan(0);
+  await root.getByRole('button', { name: 'Burst with a queue and retries' }).click();
+  const queued = root.locator('[data-mode="backpressure"]');
+  await expect(queued).toHaveAttribute('data-completed', '700');
+  await expect(queued).toHaveAttribute('data-lost', '0');
+  await expect(root.locator('svg[role="img"] desc')).toContainText('Completed:');
+  await expectAccessible(page, 'queues');
+  await screenshot(page, root, 'queues');
+});

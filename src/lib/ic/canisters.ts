@@ -14,9 +14,11 @@ import { idlFactory as formatsIdl, type _SERVICE as SerializationFormatsService 
 import { idlFactory as snapshotTargetIdl, type _SERVICE as SnapshotTargetService } from '../../declarations/snapshot-target/snapshot-target.did.ts';
 import { idlFactory as installTargetIdl, type _SERVICE as InstallTargetService } from '../../declarations/install-target/install-target.did.ts';
 import { idlFactory as notesIdl, type _SERVICE as OptimisticNotesService } from '../../declarations/optimistic-notes/optimistic-notes.did.ts';
+import { idlFactory as producerIdl, type _SERVICE as QueueProducerService } from '../../declarations/queue-producer/queue-producer.did.ts';
+import { idlFactory as consumerIdl, type _SERVICE as QueueConsumerService } from '../../declarations/queue-consumer/queue-consumer.did.ts';
 import { describeNetwork, type DemoCanisterName, type Network } from './network.ts';
 
-export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService, SnapshotTargetService, InstallTargetService, OptimisticNotesService };
+export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService, SnapshotTargetService, InstallTargetService, OptimisticNotesService, QueueProducerService, QueueConsumerService };
 
 export interface DemoServices {
   lab: LabService;
@@ -29,6 +31,8 @@ export interface DemoServices {
   'snapshot-target': SnapshotTargetService;
   'install-target': InstallTargetService;
   'optimistic-notes': OptimisticNotesService;
+  'queue-producer': QueueProducerService;
+  'queue-consumer': QueueConsumerService;
 }
 
 const idlFactories = {
@@ -42,6 +46,8 @@ const idlFactories = {
   'snapshot-target': snapshotTargetIdl,
   'install-target': installTargetIdl,
   'optimistic-notes': notesIdl,
+  'queue-producer': producerIdl,
+  'queue-consumer': consumerIdl,
 } satisfies Record<DemoCanisterName, unknown>;
 
 /** A demo canister has no id on this network (not deployed there, or the site was built without its ids). */

@@ -23,6 +23,8 @@ export const DEMO_CANISTERS = [
   'snapshot-target',
   'install-target',
   'optimistic-notes',
+  'queue-producer',
+  'queue-consumer',
 ] as const;
 export type DemoCanisterName = (typeof DEMO_CANISTERS)[number];
 
