@@ -3,10 +3,10 @@
 // of the session it belongs to, and every material that names a post must be found in that post.
 // The thread is kept as a fixture (tests/fixtures/wg-forum-thread-14265.txt, the public topic
 // https://forum.dfinity.org/t/14265 as exported) so the test reads the source, not our own list.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { loadContent } from './site-content-fixtures.ts';
+import { contentDir, loadContent } from './site-content-fixtures.ts';
 
 interface Post {
   number: number;
@@ -130,5 +130,29 @@ describe('session materials', () => {
     expect(isMaterialLink('http://dashboard.hpl.live/')).toBe(true);
     expect(isMaterialLink('https://forum.dfinity.org/t/14210')).toBe(false);
     expect(normalize('https://docs.google.com/document/d/11L9/edit?usp=sharing')).toBe(normalize('https://docs.google.com/document/d/11L9'));
+  });
+});
+
+describe('links into the thread', () => {
+  test('every link to a post of the thread names a post that exists', () => {
+    const posts = new Set(thread.map((p) => p.number));
+    const files = ['sessions', 'slides', 'patterns', 'reference'].flatMap((dir) =>
+      readdirSync(join(contentDir, dir)).map((f) => join(dir, f)),
+    );
+    const broken: string[] = [];
+    let checked = 0;
+    for (const file of files) {
+      const text = readFileSync(join(contentDir, file), 'utf8');
+      for (const m of text.matchAll(/forum\.dfinity\.org\/t\/(?:[a-z0-9-]+\/)?14265\/(\d+)/g)) {
+        checked++;
+        if (!posts.has(Number(m[1]))) broken.push(`${file}: post ${m[1]}`);
+      }
+      // Materials name their post by number.
+      for (const m of text.matchAll(/^\s+post: (\d+)$/gm)) if (!posts.has(Number(m[1]))) broken.push(`${file}: post ${m[1]}`);
+    }
+    expect(broken).toEqual([]);
+    // The thread has no posts 18, 42 and 60 (deleted on the forum); the pages link hundreds of others.
+    expect(posts.has(18) || posts.has(42) || posts.has(60)).toBe(false);
+    expect(checked).toBeGreaterThan(200);
   });
 });
