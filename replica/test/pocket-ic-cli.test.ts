@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PocketIcServer } from '../src/pocket-ic/server.ts';
 import { PocketIc } from '@dfinity/pic';
-import { watFixture } from './fixtures/build.ts';
+import { motokoFixture, watFixture } from './fixtures/build.ts';
 
 const BIN = resolve('node_modules/.bin/pocket-ic');
 const dirs: string[] = [];
@@ -139,6 +139,29 @@ describe('pocket-ic executable', () => {
       await pic.advanceTime(500);
       await pic.tick();
       expect(await count()).toBe(2);
+      await pic.tearDown();
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('interleaves calls submitted before a round at their awaits, as the IC does', async () => {
+    const server = new PocketIcServer();
+    await server.listen();
+    try {
+      const pic = await PocketIc.create(server.url);
+      const fixture = await motokoFixture('withdrawals');
+      const { canisterId } = await pic.setupCanister({ idlFactory: fixture.idlFactory as never, wasm: fixture.wasm });
+      type Withdrawals = { withdraw(n: bigint): Promise<boolean>; paid(): Promise<bigint> };
+      const deferred = pic.createDeferredActor<Withdrawals>(fixture.idlFactory as never, canisterId);
+      const first = await deferred.withdraw(100n);
+      const second = await deferred.withdraw(100n);
+      // Both passed the balance check before either deducted: both pay out.
+      expect(await Promise.all([first(), second()])).toEqual([true, true]);
+      const actor = pic.createActor<Withdrawals>(fixture.idlFactory as never, canisterId);
+      expect(await actor.paid()).toBe(200n);
+      // One after the other, the second sees the first's deduction.
+      expect(await actor.withdraw(100n)).toBe(false);
       await pic.tearDown();
     } finally {
       await server.stop();

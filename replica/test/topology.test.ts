@@ -7,7 +7,7 @@ import { IDL } from '@dfinity/candid';
 import { Actor, type HttpAgent } from '@dfinity/agent';
 import { Replica, Topology } from '../src/index.ts';
 import { counterIdl, counterWasm, localAgent, managementActor, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
-import { watFixture } from './fixtures/build.ts';
+import { motokoFixture, watFixture } from './fixtures/build.ts';
 
 type Counter = { inc(): Promise<bigint>; read(): Promise<bigint> };
 const incArg = new Uint8Array(IDL.encode([], []));
@@ -50,6 +50,14 @@ describe('Replica.create({ subnets })', () => {
       expect(pic.getCyclesBalance(onSystem)).toBe(before[0]);
       expect(pic.getCyclesBalance(onApp)).toBeLessThan(before[1]);
       await expect(pic.createCanister({ targetSubnetId: Principal.fromText('aaaaa-aa') })).rejects.toThrow(/no subnet aaaaa-aa/);
+      // A canister creates canisters on its own subnet.
+      const factory = await motokoFixture('factory');
+      const { actor: onSystemFactory } = await pic.setupCanister<{ spawn(n: bigint): Promise<Principal> }>({
+        idlFactory: factory.idlFactory,
+        wasm: factory.wasm,
+        targetSubnetId: system.id,
+      });
+      expect(pic.topology!.subnetOf(await onSystemFactory.spawn(1n))).toBe(system);
       // ic0.subnet_self tells each canister its own subnet.
       const probe = await watFixture('subnet-self');
       for (const subnet of [system, app]) {
