@@ -17,6 +17,9 @@ import { createActor, type Actor, type IdlFactory } from './actor.ts';
 import type { Limits } from './limits.ts';
 import type { CallResponse } from './scheduler/call-context.ts';
 import { Topology, type SubnetSpec } from './topology/topology.ts';
+import { subnetKeys, type SubnetKeys } from './certification/keys.ts';
+import { DataCertificates } from './certification/data-certificates.ts';
+import { canisterRange } from './management/canister-ids.ts';
 
 export { CanisterRejectError, ReplicaError, CandidError, UsageError, RejectCode, ErrorCode } from './errors.ts';
 export type { Actor, IdlFactory } from './actor.ts';
@@ -51,6 +54,11 @@ export interface ReplicaOptions {
    * @example Replica.create({ subnets: [{ kind: 'Application' }, { kind: 'System' }] })
    */
   subnets?: SubnetSpec[];
+  /**
+   * The subnet's keys: queries' data certificates are signed with them, so a client can verify
+   * what a canister returns against `replica.rootKey`. Default: keys derived from `seed`.
+   */
+  keys?: SubnetKeys;
 }
 
 export interface SetupCanisterOptions {
@@ -122,6 +130,29 @@ export class Replica {
   /** The disk store when created with stateDir (store/disk-store.ts, issue 4). */
   private store?: { flush(scheduler: Scheduler, management: ManagementCanister): boolean; close(): Promise<void> };
 
+  #keysOption?: SubnetKeys;
+  #keySeed?: Uint8Array;
+  #keys?: SubnetKeys;
+  #certificates?: DataCertificates;
+
+  /**
+   * The subnet's keys (made on first use): they sign the data certificates that queries made
+   * through this API read.
+   */
+  get keys(): SubnetKeys {
+    if (!this.#keys) {
+      const seed = this.#keySeed ?? new Uint8Array();
+      const derive = (label: string) => sha256(new Uint8Array([...new TextEncoder().encode(label), ...seed]));
+      this.#keys = this.#keysOption ?? subnetKeys(derive('scaling-wg replica root key'), derive('scaling-wg replica node key'));
+    }
+    return this.#keys;
+  }
+
+  /** The DER root key that verifies the data certificates of queries made through this API. */
+  get rootKey(): Uint8Array {
+    return this.keys.rootKeyDer;
+  }
+
   private constructor(options: ReplicaOptions) {
     this.clock = new Clock(options.time);
     this.log = new ReplicaLog(options.log ?? 'normal', options.onLog);
@@ -141,6 +172,21 @@ export class Replica {
       }
       this.management.placement = this.topology;
     }
+    // Queries read a data certificate on the IC whichever way they arrive (interface spec,
+    // "Certified data"); the HTTP interface replaces this provider with its own certified state.
+    this.#keysOption = options.keys;
+    this.#keySeed = seedBytes(options.seed);
+    this.scheduler.dataCertificateProvider = (id) => {
+      const canister = this.scheduler.canisters.get(Principal.fromUint8Array(id).toText());
+      if (!canister) return undefined;
+      this.#certificates ??= new DataCertificates({
+        keys: this.keys,
+        now: () => this.clock.nowNanos(),
+        canisterRanges: () =>
+          this.topology ? this.topology.allRanges() : [canisterRange().map((p) => p.toUint8Array()) as [Uint8Array, Uint8Array]],
+      });
+      return this.#certificates.certificateFor(id, canister.certifiedData);
+    };
     const interval = options.autoTick ?? 500;
     if (this.clock.isReal && interval !== false) {
       this.autoTickTimer = setInterval(() => {

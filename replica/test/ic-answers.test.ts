@@ -81,7 +81,7 @@ const query = (ctx: Ctx, method: string, sender = ctx.user, canisterId = ctx.ids
 async function relayed(ctx: Ctx, callee: string, method: string): Promise<Answer> {
   const id = Principal.fromText(callee).toUint8Array();
   const name = new TextEncoder().encode(method);
-  const arg = new Uint8Array([id.length, ...id, ...name]);
+  const arg = new Uint8Array([id.length, ...id, name.length, ...name]);
   const reply = await ctx.pic.updateCall({ canisterId: Principal.fromText(ctx.ids.probe), method: 'relay', arg, sender: ctx.user });
   const text = new TextDecoder().decode(reply);
   if (text.startsWith('reply:')) return { rejectCode: 0, message: text };

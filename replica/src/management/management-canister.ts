@@ -43,6 +43,8 @@ interface Call {
   caller: Uint8Array;
   callerIsCanister: boolean;
   cycles: bigint;
+  /** The argument's `sender_canister_version`, which canister_info's history records as given. */
+  senderCanisterVersion?: [] | [bigint];
 }
 
 type Settings = Record<string, [] | [unknown]>;
@@ -159,7 +161,8 @@ export class ManagementCanister implements ManagementHandler {
       } catch (e) {
         throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `Error decoding the Candid argument of management canister method ${method}: ${(e as Error).message}`);
       }
-      const call: Call = { method: method as ManagementMethod, caller: request.caller, callerIsCanister: request.origin.kind === 'canister', cycles: request.cycles };
+      const senderCanisterVersion = (args[0] as { sender_canister_version?: [] | [bigint] } | undefined)?.sender_canister_version;
+      const call: Call = { method: method as ManagementMethod, caller: request.caller, callerIsCanister: request.origin.kind === 'canister', cycles: request.cycles, senderCanisterVersion };
       const reply = (value: unknown, refund?: bigint) => {
         const data = new Uint8Array(IDL.encode([...resultTypes], resultTypes.length ? [value] : []));
         done({ kind: 'reply', data }, refund ?? call.cycles);
@@ -186,11 +189,16 @@ export class ManagementCanister implements ManagementHandler {
     return canister;
   }
 
+  /**
+   * Who made a change, for canister_info's history: a user, or a canister with the
+   * `sender_canister_version` it passed (null when it passed none), as the IC records it
+   * (interface spec, "IC method canister_info": the canister version is the one the caller claims).
+   */
   private origin(call: Call): ChangeOrigin {
     const p = Principal.fromUint8Array(call.caller);
     if (!call.callerIsCanister) return { from_user: { user_id: p } };
-    const caller = this.s.canister(p);
-    return { from_canister: { canister_id: p, canister_version: caller ? [caller.version] : [] } };
+    const claimed = call.senderCanisterVersion?.length ? [BigInt(call.senderCanisterVersion[0])] as [bigint] : ([] as []);
+    return { from_canister: { canister_id: p, canister_version: claimed } };
   }
 
   /** Whether this replica hosts the canister id: calls to any other id have no route. */

@@ -104,6 +104,7 @@ export class PocketIcInstance {
       log: options.onLog ? 'normal' : 'quiet',
       onLog: options.onLog,
       subnets: withRoot,
+      keys, // queries' data certificates verify against the instance's root key
     });
     replica.clock.setNanos(timeNanos);
     const instance = new PocketIcInstance(options.id, replica, keys, specs, options.stateDir);

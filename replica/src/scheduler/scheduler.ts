@@ -109,6 +109,10 @@ export class Scheduler {
     const wasmMemoryLimit = ctx.replicated ? canister.settings.wasmMemoryLimit : undefined;
     const result: ExecutionResult = execute(canister, ctx, entry, { persist: persist !== false, sandbox: persist === 'sandbox', budget, wasmMemoryLimit, priorInstructions });
     if (payment) result.cycles = payment.settle(result.instructions).charged;
+    // Every successful replicated execution changes the canister's version, replicated queries
+    // included (system_api.rs `should_bump_canister_version`); install_code counts once for
+    // its init/upgrade steps (management/install.ts).
+    if (!result.trap && ctx.replicated && VERSION_BUMPING_KINDS.has(ctx.kind)) canister.version += 1n;
     const logRecord = result.trap && ctx.replicated ? trapLogRecord(result.trap) : undefined;
     if (logRecord) canister.appendLog(logRecord, ctx.time);
     if (!ctx.replicated && ctx.kind !== 'F') canister.queryStats.instructions += result.instructions;
@@ -522,6 +526,9 @@ export class Scheduler {
   }
 }
 
+
+/** Entry points whose successful replicated execution bumps the canister version. */
+const VERSION_BUMPING_KINDS: ReadonlySet<ApiKind> = new Set<ApiKind>(['U', 'RQ', 'Ry', 'Rt', 'C', 'T']);
 
 /** The IC's reject for call contexts a code change or deletion leaves open. */
 export const CANISTER_UNINSTALLED = 'Canister has been uninstalled.';
