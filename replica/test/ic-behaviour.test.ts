@@ -96,3 +96,66 @@ describe('canister version and history', () => {
     expect(lastOrigin()).toEqual({ from_canister: { canister_id: caller, canister_version: [] } });
   });
 });
+
+describe('System API added from the current interface spec', () => {
+  const settings = (over: Record<string, unknown>) => ({
+    controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
+    minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
+    status_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [], ...over,
+  });
+
+  it('ic0.env_var_* read the environment variables set through the settings; a missing one traps with the IC\'s text', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    await pic.installCode({ canisterId, wasm: await watFixture('answers') });
+    await pic.callManagement('update_settings', {
+      canister_id: canisterId,
+      settings: settings({ environment_variables: [[{ name: 'NETWORK', value: 'local' }, { name: 'API', value: 'v2' }]] }),
+      sender_canister_version: [],
+    });
+    const env = (name: string) => pic.queryCall({ canisterId, method: 'env', arg: new TextEncoder().encode(name) });
+    // sorted by name, as the IC keeps them: API comes first
+    expect(text(await env('NETWORK'))).toBe('2:API=local');
+    const e = await env('MISSING').catch((x: { rejectMessage?: string; errorCode?: string }) => x);
+    expect(e).toMatchObject({ errorCode: 'IC0504', rejectMessage: `Error from Canister ${canisterId.toText()}: Environment variable MISSING not found.` });
+  });
+
+  it('too many environment variables are refused with the IC\'s text', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    const vars = Array.from({ length: 21 }, (_, i) => ({ name: `V${i}`, value: 'x' }));
+    const e = await pic.callManagement('update_settings', { canister_id: canisterId, settings: settings({ environment_variables: [vars] }), sender_canister_version: [] }).catch((x: { rejectMessage?: string; errorCode?: string }) => x);
+    expect(e).toMatchObject({ errorCode: 'IC0408', rejectMessage: 'Too many environment variables: 21 (max: 20)' });
+  });
+
+  it('canister_on_low_wasm_memory runs once when the memory left under wasm_memory_limit falls below wasm_memory_threshold', async () => {
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    await pic.installCode({ canisterId, wasm: await watFixture('answers') });
+    const runs = async () => new DataView((await pic.queryCall({ canisterId, method: 'low_runs' })).buffer).getUint32(0, true);
+    // 1 page now; limit 4 MiB, threshold 2 MiB: the hook is due after growing by 2 MiB or more
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: settings({ wasm_memory_limit: [4n << 20n], wasm_memory_threshold: [2n << 20n] }), sender_canister_version: [] });
+    await pic.updateCall({ canisterId, method: 'grow' });
+    await pic.tick();
+    expect(await runs()).toBe(0);
+    await pic.updateCall({ canisterId, method: 'grow' });
+    await pic.tick();
+    expect(await runs()).toBe(1);
+    await pic.tick();
+    expect(await runs()).toBe(1); // once per episode
+  });
+
+  it('a module importing a System API function that does not exist is refused at install with the IC\'s message', async () => {
+    const { default: binaryen } = await import('binaryen');
+    const m = binaryen.parseText('(module (import "ic0" "no_such_call" (func)) (memory 1) (export "memory" (memory 0)))');
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    const e = await pic.installCode({ canisterId, wasm: m.emitBinary() }).catch((x: { rejectMessage?: string; errorCode?: string }) => x);
+    expect(e).toMatchObject({
+      errorCode: 'IC0505',
+      rejectMessage:
+        `Error from Canister ${canisterId.toText()}: Canister's Wasm module is not valid: Wasm module has an invalid import section. ` +
+        "Module imports function 'no_such_call' from 'ic0' that is not exported by the runtime..\nThis is likely an error with the compiler/CDK toolchain being used to build the canister. Please report the error to IC devs on the forum: https://forum.dfinity.org and include which language/CDK was used to create the canister.",
+    });
+  });
+});

@@ -153,6 +153,17 @@ export class CyclesCosts {
   canisterCreation(): bigint {
     return this.scale(this.fees.canisterCreation);
   }
+
+  /**
+   * An HTTPS outcall (ic0.cost_http_request; interface spec "Cycles costs", the IC's
+   * `http_request_fee`): (3M + 60K·n)·n + 400·n per request byte + 800·n per byte of the
+   * response limit, for n nodes.
+   */
+  httpRequest(requestBytes: bigint, maxResponseBytes: bigint): bigint {
+    const n = this.subnetSize;
+    const f = this.fees;
+    return (f.httpRequestLinearBaseline + f.httpRequestQuadraticBaseline * n) * n + f.httpRequestPerByte * n * requestBytes + f.httpResponsePerByte * n * maxResponseBytes;
+  }
 }
 
 export const applicationSubnetCosts = new CyclesCosts();

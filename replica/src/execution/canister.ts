@@ -89,6 +89,22 @@ export class Canister implements CanisterView {
   certifiedData: Uint8Array = new Uint8Array();
   globalTimer = 0n;
   version = 0n;
+  /**
+   * The low-Wasm-memory hook's state (interface spec, "On low Wasm memory"): ready once the
+   * memory left below wasm_memory_limit falls under wasm_memory_threshold, executed after it
+   * ran, and back to not-satisfied when there is room again, so it runs once per episode.
+   */
+  lowWasmMemoryHook: 'not-satisfied' | 'ready' | 'executed' = 'not-satisfied';
+
+  /** Re-evaluates the hook's condition after the canister's memory or settings changed. */
+  checkLowWasmMemory(): void {
+    const limit = this.settings.wasmMemoryLimit;
+    const threshold = this.settings.wasmMemoryThreshold;
+    const used = BigInt(this.instance?.heapBytes ?? 0);
+    const satisfied = this.instance !== undefined && limit > 0n && threshold > 0n && (limit > used ? limit - used : 0n) < threshold;
+    if (!satisfied) this.lowWasmMemoryHook = 'not-satisfied';
+    else if (this.lowWasmMemoryHook === 'not-satisfied') this.lowWasmMemoryHook = 'ready';
+  }
   chunkStore = new Map<string, Uint8Array>();
   history: Change[] = [];
   totalChanges = 0n;
@@ -165,6 +181,8 @@ export class Canister implements CanisterView {
       memory64: module.info.memory64,
       counter: () => instance?.counter,
       markDirty: (offset: number, length: number) => instance?.markDirty(offset, length),
+      environmentVariables: (): Array<[string, string]> =>
+        canister.settings.environmentVariables.map((v): [string, string] => [v.name, v.value]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     };
     instance = new WasmInstance(module, { ic0: systemApiImports(host, module.imports) });
     return instance;

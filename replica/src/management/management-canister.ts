@@ -49,6 +49,11 @@ interface Call {
 
 type Settings = Record<string, [] | [unknown]>;
 
+/** Environment variable limits of a canister (dfinity/ic rs/config/src/execution_environment.rs). */
+export const MAX_ENVIRONMENT_VARIABLES = 20;
+export const MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH = 128;
+export const MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH = 128;
+
 /**
  * Where canisters go when the replica models several subnets (topology/topology.ts). Without
  * one, the management canister hands out ids from the local range (canister-ids.ts).
@@ -262,11 +267,24 @@ export class ManagementCanister implements ManagementHandler {
       const v = get<Visibility>(k);
       if (v) apply(v);
     };
+    canister.checkLowWasmMemory(); // wasm_memory_limit or _threshold may have moved
     vis('log_visibility', (v) => (canister.settings.logVisibility = v));
     vis('snapshot_visibility', (v) => (canister.settings.snapshotVisibility = v));
     vis('status_visibility', (v) => (canister.settings.statusVisibility = v));
     const env = get<{ name: string; value: string }[]>('environment_variables');
-    if (env) canister.settings.environmentVariables = env;
+    if (env) {
+      // The IC's limits (rs/config/src/execution_environment.rs MAX_ENVIRONMENT_VARIABLES,
+      // MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH, _VALUE_LENGTH), lengths in bytes.
+      const bytes = (t: string) => new TextEncoder().encode(t).length;
+      if (env.length > MAX_ENVIRONMENT_VARIABLES) throw Reject.of(canisterManagerError.environmentVariablesTooMany(env.length, MAX_ENVIRONMENT_VARIABLES));
+      for (const { name, value } of env) {
+        if (bytes(name) > MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH) throw Reject.of(canisterManagerError.environmentVariableNameTooLong(name, MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH));
+        if (bytes(value) > MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH) throw Reject.of(canisterManagerError.environmentVariableValueTooLong(value, MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH));
+      }
+      // Kept by name, as the IC's map keeps them (a later duplicate wins).
+      const byName = new Map(env.map((v) => [v.name, v.value] as const));
+      canister.settings.environmentVariables = [...byName].map(([name, value]) => ({ name, value }));
+    }
   }
 
   private dispatch(call: Call, a: any, done: (response: CallResponse, refund: bigint) => void): Result | Promise<Result> {

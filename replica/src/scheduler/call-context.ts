@@ -31,9 +31,12 @@ export interface CanisterOrigin {
   callbackId: number;
 }
 
+/** The system tasks (interface spec: heartbeat, global timer, low-Wasm-memory hook). */
+export type SystemTask = 'canister_heartbeat' | 'canister_global_timer' | 'canister_on_low_wasm_memory';
+
 export interface SystemOrigin {
   kind: 'system';
-  task: 'canister_heartbeat' | 'canister_global_timer';
+  task: SystemTask;
 }
 
 export type CallOrigin = IngressOrigin | CanisterOrigin | SystemOrigin;

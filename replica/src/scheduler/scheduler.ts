@@ -16,7 +16,7 @@ import { Clock } from './clock.ts';
 import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
 import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
 import type { Limits } from '../limits.ts';
-import type { CallContext, CallOrigin, CallResponse, Callback, QueuedMessage, RequestMessage } from './call-context.ts';
+import type { CallContext, CallOrigin, CallResponse, Callback, QueuedMessage, RequestMessage, SystemTask } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
 import { admission, canisterReject, executionFailure, hypervisorError, rejectMessageForCanister, routing, trapLogRecord, userErrorResponse } from '../ic/user-errors.ts';
 import { canisterIndexOf } from '../management/canister-ids.ts';
@@ -113,6 +113,7 @@ export class Scheduler {
     // included (system_api.rs `should_bump_canister_version`); install_code counts once for
     // its init/upgrade steps (management/install.ts).
     if (!result.trap && ctx.replicated && VERSION_BUMPING_KINDS.has(ctx.kind)) canister.version += 1n;
+    if (ctx.replicated && persist !== false) canister.checkLowWasmMemory();
     const logRecord = result.trap && ctx.replicated ? trapLogRecord(result.trap) : undefined;
     if (logRecord) canister.appendLog(logRecord, ctx.time);
     if (!ctx.replicated && ctx.kind !== 'F') canister.queryStats.instructions += result.instructions;
@@ -472,7 +473,11 @@ export class Scheduler {
     this.chargeStorage(now);
     for (const c of [...this.canisters.values()]) {
       if (c.status !== 'running' || !c.instance) continue;
-      if (c.instance.hasExport('canister_heartbeat')) this.runSystemTask(c, 'canister_heartbeat');
+      if (c.lowWasmMemoryHook === 'ready' && c.instance.hasExport('canister_on_low_wasm_memory')) {
+        c.lowWasmMemoryHook = 'executed';
+        this.runSystemTask(c, 'canister_on_low_wasm_memory');
+      }
+      if (c.instance?.hasExport('canister_heartbeat')) this.runSystemTask(c, 'canister_heartbeat');
       if (c.globalTimer !== 0n && now >= c.globalTimer && c.instance?.hasExport('canister_global_timer')) {
         c.globalTimer = 0n; // the timer fires once; the canister sets it again (spec: global timer)
         this.runSystemTask(c, 'canister_global_timer');
@@ -513,12 +518,12 @@ export class Scheduler {
   hasPeriodicWork(): boolean {
     for (const c of this.canisters.values()) {
       if (c.status !== 'running' || !c.instance) continue;
-      if (c.globalTimer !== 0n || c.instance.hasExport('canister_heartbeat')) return true;
+      if (c.globalTimer !== 0n || c.instance.hasExport('canister_heartbeat') || c.lowWasmMemoryHook === 'ready') return true;
     }
     return false;
   }
 
-  private runSystemTask(canister: Canister, task: 'canister_heartbeat' | 'canister_global_timer'): void {
+  private runSystemTask(canister: Canister, task: SystemTask): void {
     const cc = this.openCallContext(canister, { kind: 'system', task }, new Uint8Array(), task, 0n, 0n);
     const ctx = this.newContext(canister, 'T', { methodName: task });
     const result = this.run(canister, ctx, { export: task }, true, { method: task, callerName: 'system' });

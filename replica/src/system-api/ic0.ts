@@ -20,6 +20,54 @@ export interface ApiHost {
   counter(): WebAssembly.Global | undefined;
   /** Records that the host wrote into main memory, for page-wise rollback (dirty-pages.ts). */
   markDirty(offset: number, length: number): void;
+  /** The canister's environment variables (settings), sorted by name as the IC keeps them. */
+  environmentVariables(): Array<[string, string]>;
+}
+
+/** The longest variable name the env_var_* calls accept (system_api.rs MAX_ENV_VAR_NAME_SIZE). */
+export const MAX_ENV_VAR_NAME_SIZE = 100;
+
+/** The variable `env_var_*(name_src, name_size, …)` names, with the IC's checks (system_api.rs). */
+function envVarName(h: ApiHost, call: string, src: number, size: number): string {
+  if (size > MAX_ENV_VAR_NAME_SIZE) throw CanisterTrap.of(hypervisorError.userContractViolation(`ic0.${call}: Variable name is too large.`));
+  const bytes = readMem(h, src, size, `ic0.${call}`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw CanisterTrap.of(hypervisorError.userContractViolation(`ic0.${call}: Variable name is not a valid UTF-8 string.`, { kind: 'user', suggestion: 'Provide a valid UTF-8 string for the environment variable name.', docLink: '' }));
+  }
+}
+
+function envVarAt(h: ApiHost, index: number): [string, string] {
+  const vars = h.environmentVariables();
+  if (index >= vars.length) throw CanisterTrap.of(hypervisorError.environmentVariableIndexOutOfBounds(index, vars.length));
+  return vars[index];
+}
+
+function envVarValue(h: ApiHost, name: string): string {
+  const found = h.environmentVariables().find(([n]) => n === name);
+  if (!found) throw CanisterTrap.of(hypervisorError.environmentVariableNotFound(name));
+  return found[1];
+}
+
+const utf8 = (text: string) => new TextEncoder().encode(text);
+
+/**
+ * Threshold keys a canister may ask the cost of (cost_sign_with_*, cost_vetkd_derive_key): the
+ * test keys PocketIC and dfx provide. Curves and algorithms by their ic.did variant index.
+ */
+const KNOWN_THRESHOLD_KEYS = new Set(['dfx_test_key', 'test_key_1', 'key_1']);
+const ECDSA_CURVES = 1; // secp256k1
+const SCHNORR_ALGORITHMS = 2; // bip340secp256k1, ed25519
+const VETKD_CURVES = 1; // bls12_381_g2
+
+/** The spec's result codes of the cost_* calls for threshold keys: 0 ok, 1 unknown curve, 2 unknown key. */
+function thresholdCost(c: MessageContext, h: ApiHost, src: number, size: number, curve: number, curves: number, fee: bigint, dst: number, what: string): number {
+  const name = new TextDecoder().decode(readMem(h, src, size, what));
+  if (curve < 0 || curve >= curves) return 1;
+  if (!KNOWN_THRESHOLD_KEYS.has(name)) return 2;
+  writeU128(h, dst, (c.canister.costs ?? applicationSubnetCosts).scale(fee), what);
+  return 0;
 }
 
 type ParamType = 'I' | 'i32' | 'i64';
@@ -46,6 +94,7 @@ const CALL_CYCLES = kinds('U', 'Ry', 'Rt', 'T');
 const MUTATE = kinds('I', 'G', 'U', 'Ry', 'Rt', 'C', 'T');
 const CERTIFICATE = kinds('NRQ', 'CQ', 'CRy', 'CRt');
 const INSPECT = kinds('F');
+const CALLER_INFO = kinds('U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt', 'C', 'F');
 const ALL: 'all' = 'all';
 
 const MAX_CYCLES_128 = (1n << 128n) - 1n;
@@ -389,6 +438,50 @@ const api: Record<string, ApiFunction> = {
     },
   },
   cost_create_canister: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, (c.canister.costs ?? applicationSubnetCosts).canisterCreation(), 'ic0.cost_create_canister') },
+  cost_http_request: {
+    params: ['i64', 'i64', 'I'], allowed: ALL,
+    impl: (c, h, requestSize: bigint, maxResponseBytes: bigint, dst) => writeU128(h, dst, (c.canister.costs ?? applicationSubnetCosts).httpRequest(requestSize, maxResponseBytes), 'ic0.cost_http_request'),
+  },
+  cost_sign_with_ecdsa: {
+    params: ['I', 'I', 'i32', 'I'], result: 'i32', allowed: ALL,
+    impl: (c, h, src, size, curve, dst) => thresholdCost(c, h, src, size, curve, ECDSA_CURVES, (c.canister.costs ?? applicationSubnetCosts).fees.ecdsaSignature, dst, 'ic0.cost_sign_with_ecdsa'),
+  },
+  cost_sign_with_schnorr: {
+    params: ['I', 'I', 'i32', 'I'], result: 'i32', allowed: ALL,
+    impl: (c, h, src, size, algorithm, dst) => thresholdCost(c, h, src, size, algorithm, SCHNORR_ALGORITHMS, (c.canister.costs ?? applicationSubnetCosts).fees.schnorrSignature, dst, 'ic0.cost_sign_with_schnorr'),
+  },
+  cost_vetkd_derive_key: {
+    params: ['I', 'I', 'i32', 'I'], result: 'i32', allowed: ALL,
+    impl: (c, h, src, size, curve, dst) => thresholdCost(c, h, src, size, curve, VETKD_CURVES, (c.canister.costs ?? applicationSubnetCosts).fees.vetkd, dst, 'ic0.cost_vetkd_derive_key'),
+  },
+
+  // --- Environment variables (canister settings), available everywhere but the start function
+  env_var_count: { params: [], result: 'I', allowed: ALL, impl: (_c, h) => h.environmentVariables().length },
+  env_var_name_size: { params: ['I'], result: 'I', allowed: ALL, impl: (_c, h, index) => utf8(envVarAt(h, index)[0]).length },
+  env_var_name_copy: {
+    params: ['I', 'I', 'I', 'I'], allowed: ALL,
+    impl: (_c, h, index, dst, offset, size) => copyOut(h, utf8(envVarAt(h, index)[0]), dst, offset, size, 'ic0.env_var_name_copy'),
+  },
+  env_var_name_exists: {
+    params: ['I', 'I'], result: 'i32', allowed: ALL,
+    impl: (_c, h, src, size) => (h.environmentVariables().some(([n]) => n === envVarName(h, 'env_var_name_exists', src, size)) ? 1 : 0),
+  },
+  env_var_value_size: {
+    params: ['I', 'I'], result: 'I', allowed: ALL,
+    impl: (_c, h, src, size) => utf8(envVarValue(h, envVarName(h, 'env_var_value_size', src, size))).length,
+  },
+  env_var_value_copy: {
+    params: ['I', 'I', 'I', 'I', 'I'], allowed: ALL,
+    impl: (_c, h, src, size, dst, offset, n) => copyOut(h, utf8(envVarValue(h, envVarName(h, 'env_var_value_copy', src, size))), dst, offset, n, 'ic0.env_var_value_copy'),
+  },
+
+  // --- Caller information: auxiliary data a canister signature may carry about the caller.
+  // Deliberate difference: this replica does not read caller information out of canister
+  // signatures, so these are empty, as the IC's are for every other caller.
+  msg_caller_info_data_size: { params: [], result: 'I', allowed: CALLER_INFO, impl: () => 0 },
+  msg_caller_info_data_copy: { params: ['I', 'I', 'I'], allowed: CALLER_INFO, impl: (_c, h, dst, off, size) => copyOut(h, new Uint8Array(), dst, off, size, 'ic0.msg_caller_info_data_copy') },
+  msg_caller_info_signer_size: { params: [], result: 'I', allowed: CALLER_INFO, impl: () => 0 },
+  msg_caller_info_signer_copy: { params: ['I', 'I', 'I'], allowed: CALLER_INFO, impl: (_c, h, dst, off, size) => copyOut(h, new Uint8Array(), dst, off, size, 'ic0.msg_caller_info_signer_copy') },
 
   // --- Debugging
   debug_print: {
