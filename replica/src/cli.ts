@@ -12,6 +12,8 @@
 // Beside the IC's /api/ routes it answers /_/topology and /_/dashboard as dfx's PocketIC-based
 // local network does (pocket-ic/underscore.ts); everything else is the HTTP gateway.
 
+// First: re-runs this process with the IC's Wasm stack headroom (node-stack.ts).
+import './node-stack.ts';
 import { parseArgs } from 'node:util';
 import { toHex } from './certification/bytes.ts';
 import { principalToText } from './certification/principal.ts';

@@ -56,7 +56,7 @@ export interface ReplicaOptions {
   subnets?: SubnetSpec[];
   /**
    * The subnet's keys: queries' data certificates are signed with them, so a client can verify
-   * what a canister returns against `replica.rootKey`. Default: keys derived from `seed`.
+   * what a canister returns against `replica.getRootKey()`. Default: keys derived from `seed`.
    */
   keys?: SubnetKeys;
 }
@@ -135,11 +135,8 @@ export class Replica {
   #keys?: SubnetKeys;
   #certificates?: DataCertificates;
 
-  /**
-   * The subnet's keys (made on first use): they sign the data certificates that queries made
-   * through this API read.
-   */
-  get keys(): SubnetKeys {
+  /** The subnet's keys, made on first use: they sign the data certificates of queries made through this API. */
+  #subnetKeys(): SubnetKeys {
     if (!this.#keys) {
       const seed = this.#keySeed ?? new Uint8Array();
       const derive = (label: string) => sha256(new Uint8Array([...new TextEncoder().encode(label), ...seed]));
@@ -148,9 +145,13 @@ export class Replica {
     return this.#keys;
   }
 
-  /** The DER root key that verifies the data certificates of queries made through this API. */
-  get rootKey(): Uint8Array {
-    return this.keys.rootKeyDer;
+  /**
+   * The DER root key that verifies the data certificates queries read through this API.
+   * @example
+   * const cert = await Certificate.create({ certificate, rootKey: pic.getRootKey(), canisterId });
+   */
+  getRootKey(): Uint8Array {
+    return this.#subnetKeys().rootKeyDer;
   }
 
   private constructor(options: ReplicaOptions) {
@@ -180,7 +181,7 @@ export class Replica {
       const canister = this.scheduler.canisters.get(Principal.fromUint8Array(id).toText());
       if (!canister) return undefined;
       this.#certificates ??= new DataCertificates({
-        keys: this.keys,
+        keys: this.#subnetKeys(),
         now: () => this.clock.nowNanos(),
         canisterRanges: () =>
           this.topology ? this.topology.allRanges() : [canisterRange().map((p) => p.toUint8Array()) as [Uint8Array, Uint8Array]],

@@ -26,7 +26,7 @@ describe('data certificates in programmatic queries', () => {
       await pic.updateCall({ canisterId, method: 'set_certified', arg: data });
       const certificate = await pic.queryCall({ canisterId, method });
       expect(certificate.length).toBeGreaterThan(0);
-      const cert = await Certificate.create({ certificate, rootKey: pic.rootKey, canisterId, disableTimeVerification: true });
+      const cert = await Certificate.create({ certificate, rootKey: pic.getRootKey(), canisterId, disableTimeVerification: true });
       const found = cert.lookup_path(['canister', canisterId.toUint8Array(), 'certified_data']) as { status?: string; value?: Uint8Array } | Uint8Array | undefined;
       const value = found instanceof Uint8Array ? found : found?.value;
       expect(value && text(value)).toBe(`hash-${method}`);
