@@ -83,7 +83,7 @@ function lightClients(url: string, canisterId: Principal) {
   const expiry = (BigInt(Date.now()) + 240_000n) * 1_000_000n;
   const content = (type: string, method: string, nonce?: Uint8Array): CborMap => ({
     request_type: type, canister_id: canisterId.toUint8Array(), method_name: method,
-    arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]), sender: Uint8Array.of(4), ingress_expiry: expiry, nonce,
+    arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]), sender: Uint8Array.of(4), ingress_expiry: expiry, ...(nonce ? { nonce } : {}),
   });
   const queryBody = encodeCbor({ content: content('query', 'get') });
   const lightQuery = async () => {

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Actor, CanisterStatus, HttpAgent, type Identity } from '@dfinity/agent';
+import { Actor, CanisterStatus, HttpAgent, type Identity, type SignIdentity } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
@@ -43,7 +43,7 @@ function step(n: number, total: number, title: string): () => void {
 }
 
 /** An identity file as dfx and icp-cli write it: PKCS#8 Ed25519, or SEC1 / PKCS#8 secp256k1. */
-export function identityFromPem(pem: string, source: string): Identity {
+export function identityFromPem(pem: string, source: string): SignIdentity {
   let key;
   try {
     key = createPrivateKey(pem);

@@ -1,9 +1,11 @@
 // `npm test`: everything CI runs, in order, stopping at the first failure.
-// 1. Chromium (Debian's package) for the browser tests: installed with apt when we are root,
-//    otherwise we say exactly what to run. Never `npx playwright install` (no downloads here).
-// 2. vitest: unit tests, the replica's conformance suite, canister integration tests.
-// 3. the site build (astro + pagefind).
-// 4. Playwright end-to-end tests in headless Chromium: the built site, then the live demos
+// 1. `npm run check`: types (astro check for the site, tsc for every .ts file) and formatting.
+// 2. Chromium (Debian's package), before anything needs it (vitest runs the engine in a page too):
+//    installed with apt when we are root, otherwise we say exactly what to run. Never
+//    `npx playwright install` (no downloads here).
+// 3. vitest: unit tests, the replica's conformance suite, canister integration tests.
+// 4. the site build (astro + pagefind).
+// 5. Playwright end-to-end tests in headless Chromium: the built site, then the live demos
 //    against the whole stack (`npm start --fresh --preview` on its own ports).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -37,7 +39,11 @@ function ensureChromium(): void {
 }
 
 const only = process.argv[2];
-if (!only || only === 'unit') run('unit, replica and canister tests', 'vitest', ['run']);
+if (!only || only === 'check') run('types and formatting', 'npm', ['run', 'check']);
+if (!only || only === 'unit') {
+  ensureChromium();
+  run('unit, replica and canister tests', 'vitest', ['run']);
+}
 if (!only || only === 'e2e') {
   ensureChromium();
   run('site build', 'npm', ['run', 'build']);

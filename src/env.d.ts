@@ -10,3 +10,17 @@ declare namespace App {
     };
   }
 }
+
+// @pagefind/default-ui ships no type declarations; these are the options src/components/Search.astro
+// passes (see the package's README for the full list).
+declare module '@pagefind/default-ui' {
+  export interface PagefindUIOptions {
+    element: string | HTMLElement;
+    bundlePath?: string;
+    showImages?: boolean;
+    showSubResults?: boolean;
+  }
+  export class PagefindUI {
+    constructor(options: PagefindUIOptions);
+  }
+}

@@ -7,7 +7,7 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
 import { Replica } from '../../replica/src/index.ts';
 import { buildAssetCanister } from '../../scripts/lib/asset-canister.ts';
-import { idlFactory, type _SERVICE as Assets } from './assets.did.ts';
+import { idlFactory, type _SERVICE as Assets, type StreamingCallbackHttpResponse, type StreamingCallbackToken } from './assets.did.ts';
 
 const sha = (bytes: Uint8Array) => new Uint8Array(createHash('sha256').update(bytes).digest());
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -177,9 +177,9 @@ describe('serving', () => {
     const [callbackCanister, method] = strategy!.Callback.callback;
     expect(callbackCanister.toText()).toBe(canisterId.toText());
     expect(method).toBe('http_request_streaming_callback');
-    let token: typeof strategy.Callback.token | undefined = strategy!.Callback.token;
+    let token: StreamingCallbackToken | undefined = strategy!.Callback.token;
     while (token) {
-      const next = (await actor.http_request_streaming_callback(token))[0]!;
+      const next: StreamingCallbackHttpResponse = (await actor.http_request_streaming_callback(token))[0]!;
       parts.push(next.body);
       token = next.token[0];
     }

@@ -490,7 +490,7 @@ export class Replica {
       arg: new Uint8Array(IDL.encode([...argTypes], [{ canister_id: options.canisterId, filter: [] }])),
       sender: options.sender,
     });
-    return (IDL.decode([...resultTypes], bytes)[0] as { canister_log_records: { idx: bigint; timestamp_nanos: bigint; content: Uint8Array }[] }).canister_log_records;
+    return (IDL.decode([...resultTypes], bytes)[0] as unknown as { canister_log_records: { idx: bigint; timestamp_nanos: bigint; content: Uint8Array }[] }).canister_log_records;
   }
 
   /**

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as agent from '@dfinity/agent';
 import * as core from '@icp-sdk/core/agent';
+import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
 import { Principal } from '@dfinity/principal';
 import { Ed25519PublicKey } from '@dfinity/identity';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -164,10 +165,10 @@ describe('certificates', () => {
   it('verify in @icp-sdk/core and reveal the subnet as the query verifier needs it', async () => {
     const bytes = certificateFor(signed, [[utf8('subnet')]]);
     const cert = await core.Certificate.create({
-      certificate: bytes, rootKey: keys.rootKeyDer, principal: { canisterId: core.Principal?.fromUint8Array?.(canisterId) ?? (await import('@icp-sdk/core/principal')).Principal.fromUint8Array(canisterId) },
-    } as any);
-    const subnet = (await import('@icp-sdk/core/principal')).Principal.fromUint8Array(keys.subnetId);
-    expect(core.check_canister_ranges({ canisterId: (await import('@icp-sdk/core/principal')).Principal.fromUint8Array(canisterId), subnetId: subnet, tree: cert.cert.tree })).toBe(true);
+      certificate: bytes, rootKey: keys.rootKeyDer, principal: { canisterId: CorePrincipal.fromUint8Array(canisterId) },
+    });
+    const subnet = CorePrincipal.fromUint8Array(keys.subnetId);
+    expect(core.check_canister_ranges({ canisterId: CorePrincipal.fromUint8Array(canisterId), subnetId: subnet, tree: cert.cert.tree })).toBe(true);
     const nodeKey = core.lookupResultToBuffer(cert.lookup_path(['subnet', keys.subnetId, 'node', keys.nodeId, 'public_key']));
     expect(toHex(nodeKey!)).toBe(toHex(keys.nodePublicKeyDer));
   });
@@ -181,7 +182,9 @@ describe('certificates', () => {
   it('batch concurrent requests into one signature', async () => {
     const certifier = new Certifier(keys, state, nowNs);
     let rounds = 0;
-    certifier.beforeRound = () => rounds++;
+    certifier.beforeRound = () => {
+      rounds++;
+    };
     const versions = Array.from({ length: 20 }, (_, i) =>
       certifier.update((t) => withRequestStatus(t, new Uint8Array(32).fill(100 + i), { status: 'replied', reply: Uint8Array.of(i) })));
     const results = await Promise.all(versions.map((v) => certifier.certified(v)));

@@ -9,7 +9,7 @@ import { localAgent, managementActor, startReplicaProcess, type ReplicaProcess }
 import { motokoWork } from './metering-fixtures/fixtures.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-const workIdl = ({ IDL: I }: { IDL: typeof IDL }) => I.Service({ spin: I.Func([I.Nat64], [I.Nat64], ['query']) });
+const workIdl: IDL.InterfaceFactory = ({ IDL: I }) => I.Service({ spin: I.Func([I.Nat64], [I.Nat64], ['query']) });
 
 describe('replica CLI --limit', () => {
   let replica: ReplicaProcess;

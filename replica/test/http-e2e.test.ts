@@ -167,7 +167,7 @@ describe('read_state and ingress rules', () => {
   const incBody = (nonce: number) => encodeCbor({ content: {
     request_type: 'call', canister_id: canisterId.toUint8Array(), method_name: 'inc', arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
     sender: Uint8Array.of(4), ingress_expiry: expiry(), nonce: Uint8Array.of(nonce, 1, 2, 3) } });
-  const postCbor = (path: string, body: Uint8Array) =>
+  const postCbor = (path: string, body: Uint8Array<ArrayBuffer>) =>
     fetch(replica.url + path, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body });
 
   it('reveals module hash, controllers and Candid metadata to CanisterStatus', async () => {

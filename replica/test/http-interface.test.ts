@@ -21,7 +21,7 @@ import { HttpInterface } from '../src/http/interface.ts';
 import { startServer } from '../src/http/server.ts';
 import { nodeCrypto, nodeResponseSigner } from '../src/http/node-crypto.ts';
 
-const idl = ({ IDL: I }: { IDL: typeof IDL }) =>
+const idl: IDL.InterfaceFactory = ({ IDL: I }) =>
   I.Service({
     greet: I.Func([I.Text], [I.Text], ['query']),
     inc: I.Func([], [I.Nat], []),
@@ -148,7 +148,7 @@ describe('through @icp-sdk/core 6.1.0 (v4 call, v3 query and read_state, verifie
 });
 
 describe('bad input gets a 4xx and a sentence, and the replica keeps answering', () => {
-  const post = (path: string, body: Uint8Array | string, contentType = 'application/cbor') =>
+  const post = (path: string, body: Uint8Array<ArrayBuffer> | string, contentType = 'application/cbor') =>
     fetch(url + path, { method: 'POST', headers: { 'content-type': contentType }, body });
   const after = async () => expect(await (await dfinityActor()).greet('still here')).toBe('Hello, still here!');
 
@@ -194,7 +194,7 @@ describe('the node:crypto SHA-256', () => {
 });
 
 describe('ingress rules and housekeeping', () => {
-  const post = (path: string, body: Uint8Array) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body });
+  const post = (path: string, body: Uint8Array<ArrayBuffer>) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body });
   const callBody = (nonce: number, expiry = engine.time() + 60_000_000_000n) => encodeCbor({ content: {
     request_type: 'call', sender: Uint8Array.of(4), ingress_expiry: expiry, canister_id: engine.id, method_name: 'inc',
     arg: new Uint8Array(IDL.encode([], [])), nonce: Uint8Array.of(nonce) } });

@@ -66,7 +66,7 @@ export async function startReplicaProcess(
   };
 }
 
-export const counterIdl = ({ IDL: I }: { IDL: typeof IDL }) =>
+export const counterIdl: IDL.InterfaceFactory = ({ IDL: I }) =>
   I.Service({
     get: I.Func([], [I.Nat], ['query']),
     greet: I.Func([I.Text], [I.Text], ['query']),

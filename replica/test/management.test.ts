@@ -61,7 +61,7 @@ describe('management canister', () => {
     // refused by the ingress filter, before the message is inducted (no certificate on the HTTP side)
     const { IDL } = await import('@dfinity/candid');
     const stopArg = new Uint8Array(IDL.encode([IDL.Record({ canister_id: IDL.Principal })], [{ canister_id: canisterId }]));
-    expect(pic.scheduler.inspectIngress('aaaaa-aa', 'stop_canister', stopArg, bob.toUint8Array())?.errorCode).toBe(ErrorCode.CanisterInvalidController);
+    expect(pic.scheduler.inspectIngress('aaaaa-aa', 'stop_canister', stopArg, bob.toUint8Array())).toMatchObject({ kind: 'reject', errorCode: ErrorCode.CanisterInvalidController });
     expect(pic.scheduler.inspectIngress('aaaaa-aa', 'stop_canister', stopArg, alice.toUint8Array())).toBeUndefined();
     expect((await rejection(pic.callManagement('canister_status', { canister_id: canisterId }, bob))).errorCode).toBe(ErrorCode.CanisterInvalidController);
     await pic.installCode({ canisterId, wasm: probe, sender: alice });

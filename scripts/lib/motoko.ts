@@ -21,7 +21,7 @@ export interface CompileOptions {
 }
 
 export interface CompileResult {
-  wasm: Uint8Array;
+  wasm: Uint8Array<ArrayBuffer>;
   /** The service's Candid interface as the compiler emits it. */
   candid: string;
   /** The stable signature (.most), for upgrade compatibility checks. */

@@ -6,18 +6,20 @@ import type { SessionData } from './schemas.ts';
 
 export type Session = Entry<SessionData>;
 
-export function byDate(sessions: readonly Session[]): Session[] {
+export function byDate<S extends Session>(sessions: readonly S[]): S[] {
   return [...sessions].sort((a, b) => a.data.date.getTime() - b.data.date.getTime() || a.id.localeCompare(b.id));
 }
 
-export interface TimelineMonth {
+// Generic in the entry type, so that the collection's own entries (which `render` needs) come
+// back out as they went in.
+export interface TimelineMonth<S extends Session = Session> {
   /** YYYY-MM */
   month: string;
-  sessions: Session[];
+  sessions: S[];
 }
-export interface TimelineYear {
+export interface TimelineYear<S extends Session = Session> {
   year: number;
-  months: TimelineMonth[];
+  months: TimelineMonth<S>[];
 }
 
 /**
@@ -25,13 +27,13 @@ export interface TimelineYear {
  * without a session is kept with an empty list: the group's rhythm (and its gaps) is part of
  * the story the timeline tells.
  */
-export function timelineByYear(sessions: readonly Session[]): TimelineYear[] {
+export function timelineByYear<S extends Session>(sessions: readonly S[]): TimelineYear<S>[] {
   const sorted = byDate(sessions);
   if (sorted.length === 0) return [];
   const monthOf = (s: Session) => isoDay(s.data.date).slice(0, 7);
   const first = monthOf(sorted[0]);
   const last = monthOf(sorted[sorted.length - 1]);
-  const years: TimelineYear[] = [];
+  const years: TimelineYear<S>[] = [];
   let [y, m] = first.split('-').map(Number);
   for (;;) {
     const month = `${y}-${String(m).padStart(2, '0')}`;
@@ -51,7 +53,7 @@ export function emptyMonths(sessions: readonly Session[]): string[] {
   return timelineByYear(sessions).flatMap((y) => y.months.filter((m) => m.sessions.length === 0).map((m) => m.month));
 }
 
-export function prevNext(sessions: readonly Session[], id: string): { prev?: Session; next?: Session } {
+export function prevNext<S extends Session>(sessions: readonly S[], id: string): { prev?: S; next?: S } {
   const sorted = byDate(sessions);
   const i = sorted.findIndex((s) => s.id === id);
   if (i < 0) throw new Error(`no session with id ${id}`);
@@ -65,7 +67,7 @@ export function topicCounts(sessions: readonly Session[]): { topic: string; coun
   return [...counts].map(([topic, count]) => ({ topic, count })).sort((a, b) => b.count - a.count || a.topic.localeCompare(b.topic));
 }
 
-export function sessionsForPattern(sessions: readonly Session[], patternId: string): Session[] {
+export function sessionsForPattern<S extends Session>(sessions: readonly S[], patternId: string): S[] {
   return byDate(sessions.filter((s) => (s.data.patterns as readonly string[]).includes(patternId)));
 }
 

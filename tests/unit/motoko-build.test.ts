@@ -22,7 +22,7 @@ describe('the Motoko build', () => {
     expect(eop.candid).toContain('inc: () -> (nat)');
     expect(eop.hash).not.toBe(classic.hash);
     // Memory64 modules declare their memory with limits flag 0x04; easiest check: V8 accepts both.
-    const memory = (bytes: Uint8Array) =>
+    const memory = (bytes: Uint8Array<ArrayBuffer>) =>
       WebAssembly.Module.exports(new WebAssembly.Module(bytes)).some((e) => e.kind === 'memory');
     expect(memory(eop.wasm) && memory(classic.wasm)).toBe(true);
     const again = await compileMotoko({ entry: `${dir}/Main.mo` });

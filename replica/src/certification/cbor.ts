@@ -36,7 +36,7 @@ export class CborDecodeError extends Error {
 // Encoder
 
 class ByteWriter {
-  buffer = new Uint8Array(256);
+  buffer: Uint8Array<ArrayBuffer> = new Uint8Array(256);
   length = 0;
   reserve(extra: number): void {
     if (this.length + extra <= this.buffer.length) return;
@@ -77,7 +77,7 @@ class ByteWriter {
       throw new RangeError(`CBOR head value ${n} does not fit in 64 bits`);
     }
   }
-  result(): Uint8Array {
+  result(): Uint8Array<ArrayBuffer> {
     return this.buffer.slice(0, this.length);
   }
 }
@@ -135,7 +135,7 @@ function encodeBignum(w: ByteWriter, tag: 2 | 3, magnitude: bigint): void {
 }
 
 /** Encodes `value` prefixed with the self-describe tag 55799, as every IC message is. */
-export function encodeCbor(value: CborValue): Uint8Array {
+export function encodeCbor(value: CborValue): Uint8Array<ArrayBuffer> {
   const w = new ByteWriter();
   w.head(6, SELF_DESCRIBE_TAG);
   encodeInto(w, value, 0);
@@ -143,7 +143,7 @@ export function encodeCbor(value: CborValue): Uint8Array {
 }
 
 /** Encodes without the self-describe tag (e.g. values inside the state tree's leaves). */
-export function encodeCborUntagged(value: CborValue): Uint8Array {
+export function encodeCborUntagged(value: CborValue): Uint8Array<ArrayBuffer> {
   const w = new ByteWriter();
   encodeInto(w, value, 0);
   return w.result();

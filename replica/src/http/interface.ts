@@ -236,7 +236,7 @@ export class HttpInterface {
     if (version === 'v2') return accepted();
 
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, this.#syncTimeoutMs)));
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.#syncTimeoutMs)));
     const result = await Promise.race([known.done, timeout]);
     clearTimeout(timer);
     if (!result) return accepted();

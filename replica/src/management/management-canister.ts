@@ -131,7 +131,7 @@ export class ManagementCanister implements ManagementHandler {
     const [argTypes, resultTypes] = managementMethods.fetch_canister_logs;
     let a: { canister_id: Principal; filter: [] | [{ by_idx: { start: bigint; end: bigint } } | { by_timestamp_nanos: { start: bigint; end: bigint } }] };
     try {
-      a = IDL.decode([...argTypes], arg)[0] as typeof a;
+      a = IDL.decode([...argTypes], arg)[0] as unknown as typeof a;
     } catch (e) {
       return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.InvalidManagementPayload, message: `Error decoding the Candid argument of fetch_canister_logs: ${(e as Error).message}` };
     }
