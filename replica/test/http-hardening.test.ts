@@ -32,7 +32,7 @@ afterAll(async () => {
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const expiry = () => (BigInt(Date.now()) + 120_000n) * 1_000_000n;
-const post = (path: string, body: Uint8Array) =>
+const post = (path: string, body: Uint8Array<ArrayBuffer>) =>
   fetch(`${replica.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body });
 
 async function delegated(user: Ed25519KeyIdentity, targets: Principal[]) {

@@ -83,15 +83,17 @@ async function load(frame: DemoFrame): Promise<void> {
           }),
         ),
       ),
-      binary && json
-        ? h(
+      ...(binary && json
+        ? [
+            h(
             'p',
             { class: 'wg-chart__summary' },
             `JSON took ${ratio(BigInt(json.bytes), BigInt(binary.bytes))} times the bytes of the fixed layout, ` +
               `${ratio(json.writeInstructions, binary.writeInstructions)} times its instructions to write and ` +
               `${ratio(json.readInstructions, binary.readInstructions)} times to read back.`,
-          )
-        : null,
+          ),
+          ]
+        : []),
     );
   };
 

@@ -266,7 +266,8 @@ export class PocketIcServer {
       if (!/^([0-9a-f]{2})*$/i.test(req.params[0])) return { status: 400 };
       const blob = this.#blobs.get(req.params[0].toLowerCase());
       if (!blob) return { status: 404 };
-      return { status: 200, bytes: blob.data, headers: blob.gzip ? { 'content-encoding': 'gzip' } : {} };
+      const headers: Record<string, string> = blob.gzip ? { 'content-encoding': 'gzip' } : {};
+      return { status: 200, bytes: blob.data, headers };
     });
     this.#route('POST', '/verify_signature', () => {
       throw unsupported('/verify_signature (checking canister signatures)', 'verify them with @dfinity/agent in the test instead');

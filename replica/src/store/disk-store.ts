@@ -48,7 +48,9 @@ const HEADER = 8;
 const PAYLOAD_MAGIC = [0xd9, 0xd9, 0xf7];
 
 /** The file operations the store uses; tests pass a wrapper that injects faults (ENOSPC, EIO, failed fsync). */
-export type StoreFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'fsync' | 'ftruncateSync' | 'closeSync' | 'renameSync' | 'rmSync' | 'readFileSync' | 'existsSync' | 'mkdirSync'>;
+export type StoreFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'renameSync' | 'rmSync' | 'readFileSync' | 'existsSync' | 'mkdirSync'> & {
+  fsync(fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void;
+};
 
 export interface DiskStoreOptions {
   fs?: StoreFs;
