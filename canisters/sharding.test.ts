@@ -1,7 +1,8 @@
 // The sharding demo on the local replica: an index that creates buckets as they fill,
 // routes keys, and guards itself against strangers.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Principal } from '@dfinity/principal';
+import { Principal } from '@dfinity/principal';
+import { Ed25519KeyIdentity } from '@dfinity/identity';
 import type { Replica } from '../replica/src/index.ts';
 import type { _SERVICE as IndexService } from '../src/declarations/sharding-index/sharding-index.did.ts';
 import type { _SERVICE as BucketService } from '../src/declarations/sharding-bucket/sharding-bucket.did.ts';
@@ -36,6 +37,40 @@ async function bucketActor(bucketId: Principal) {
 }
 
 describe('sharding index', () => {
+  it('anonymous callers cannot write', async () => {
+    const anonymous = actorAs(pic, index, Principal.anonymous());
+    expect(errorOf(await anonymous.put('k', 'v'))).toMatchObject({ kind: 'notAuthorized' });
+    expect(errorOf(await anonymous.delete('k')).kind).toBe('notAuthorized');
+    expect(await index.actor.listBuckets()).toEqual([]);
+  });
+
+  it('no caller takes more than a third of the slots, and fresh principals together add 60 keys an hour', async () => {
+    await configure({ bucketCapacity: 10n, maxBuckets: 3n, maxEntriesPerCaller: 30n });
+    const user = actorAs(pic, index, alice);
+    for (let i = 0; i < 10; i++) unwrap(await user.put(`a${i}`, 'v'), `put a${i}`);
+    const refused = errorOf(await user.put('a10', 'v'));
+    expect(refused.kind).toBe('limitReached');
+    expect(refused.text).toContain('no more than a third');
+    // A swarm of fresh principals, two keys each, on an index with 500 slots: together with
+    // alice's 10 they get 60 new keys in this hour, then wait for the next.
+    await configure({ bucketCapacity: 50n, maxBuckets: 10n, maxEntriesPerCaller: 30n });
+    let added = 10;
+    let limited: { kind: string; text: string } | undefined;
+    for (let p = 0; p < 40 && !limited; p++) {
+      const fresh = actorAs(pic, index, Ed25519KeyIdentity.generate().getPrincipal() as unknown as Principal);
+      for (let k = 0; k < 2 && !limited; k++) {
+        const result = await fresh.put(`p${p}-${k}`, 'v');
+        if ('ok' in result) added++;
+        else limited = errorOf(result);
+      }
+    }
+    expect(added).toBe(60);
+    expect(limited?.kind).toBe('rateLimited');
+    expect(limited?.text).toContain('60 new keys an hour');
+    await pic.advanceTime(3_600_000);
+    unwrap(await actorAs(pic, index, bob).put('later', 'v'), 'put after an hour');
+  });
+
   it('index creates a second bucket after capacity and routes old keys to the first', async () => {
     await configure({ bucketCapacity: 3n });
     const user = actorAs(pic, index, alice);
@@ -149,7 +184,7 @@ describe('sharding index', () => {
     await configure({ bucketCapacity: 1n, maxBuckets: 2n });
     const user = actorAs(pic, index, alice);
     unwrap(await user.put('k1', 'v'), 'put k1');
-    unwrap(await user.put('k2', 'v'), 'put k2');
+    unwrap(await actorAs(pic, index, bob).put('k2', 'v'), 'put k2'); // one caller may hold a third of the slots
     const refused = errorOf(await user.put('k3', 'v'));
     expect(refused.kind).toBe('limitReached');
     expect(refused.text).toContain('all 2 buckets are full');

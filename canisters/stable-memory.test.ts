@@ -6,7 +6,7 @@ import type { _SERVICE as LabService } from '../src/declarations/lab/lab.did.ts'
 import type { _SERVICE as StoreService } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';
 import { labWhich, registerStores, unwrap, type StoreName } from '../scripts/lib/demo-deploy.ts';
-import { actorAs, alice, deploy, errorOf, owner, startReplica, startTime, type Deployed } from './test-support.ts';
+import { actorAs, alice, bob, deploy, errorOf, owner, startReplica, startTime, type Deployed } from './test-support.ts';
 
 const storeNames: StoreName[] = ['stable-memory-classic', 'stable-memory-region', 'stable-memory-eop'];
 
@@ -198,6 +198,18 @@ describe('stable memory stores', () => {
     await pic.advanceTime(5_000);
     const later = unwrap(await visitor.upgrade({ eop: null }), 'upgrade after the interval');
     expect(later.stats.upgrades).toBe(2n);
+  });
+
+  it("no caller spends the lab's hourly budget alone", async () => {
+    unwrap(await lab.actor.configure({ storeIntervalSeconds: 5n, upgradesPerHour: 8n }), 'lab.configure');
+    const visitor = actorAs(pic, lab, alice);
+    unwrap(await visitor.upgrade({ eop: null }), 'first upgrade');
+    unwrap(await visitor.upgrade({ region: null }), 'second upgrade');
+    const refused = errorOf(await visitor.upgrade({ classic: null }));
+    expect(refused.kind).toBe('rateLimited');
+    expect(refused.text).toContain('your share of the lab');
+    // The rest of the hour's budget is still there for someone else.
+    unwrap(await actorAs(pic, lab, bob).upgrade({ classic: null }), 'another visitor upgrades');
   });
 
   it('the lab resets a store for anyone and logs what it did', async () => {

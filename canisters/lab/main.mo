@@ -115,6 +115,22 @@ persistent actor Lab {
   /// Each reset lets visitors fill a store again; the stores' own hourly cap on added
   /// records bounds the work, this bounds how often the slate is wiped for everyone.
   let hourlyResets = RateLimit.new(60, 3600);
+  /// No caller spends a global budget alone: each may take a quarter of an hour's upgrades and
+  /// a quarter of its resets (anonymous visitors together count as one caller).
+  let sharesPerCaller = 4;
+  let upgradeShares = RateLimit.newShares();
+  let resetShares = RateLimit.newShares();
+
+  func spendShare(limit : RateLimit.RateLimit, shares : RateLimit.Shares, caller : Principal, what : Text) : ?Error {
+    switch (RateLimit.takeShare(limit, shares, caller, sharesPerCaller, 1, Time.now())) {
+      case (#ok) null;
+      case (#wait(seconds)) ?#rateLimited({ message = "the lab's hourly " # what # " budget is spent"; retryAfterSeconds = seconds });
+      case (#share(seconds)) ?#rateLimited({
+        message = "you have used your share of the lab's hourly " # what # " budget (" # Nat.toText(RateLimit.shareOf(limit, sharesPerCaller)) # "); the rest is kept for other visitors";
+        retryAfterSeconds = seconds;
+      });
+    };
+  };
 
   func slotOf(which : Which) : Slot = switch which {
     case (#classic) classic;
@@ -233,9 +249,9 @@ persistent actor Lab {
       case (#wait(seconds)) return #err(#rateLimited({ message = nameOf(which) # " was upgraded moments ago"; retryAfterSeconds = seconds }));
       case (#ok) {};
     };
-    switch (RateLimit.takeNow(hourlyUpgrades)) {
-      case (#wait(seconds)) return #err(#rateLimited({ message = "the lab's hourly upgrade budget is spent"; retryAfterSeconds = seconds }));
-      case (#ok) {};
+    switch (spendShare(hourlyUpgrades, upgradeShares, caller, "upgrade")) {
+      case (?error) { RateLimit.refund(slot.upgradeLimit, 1); return #err(error) };
+      case null {};
     };
     slot.busy := true;
     let started = Time.now();
@@ -277,9 +293,9 @@ persistent actor Lab {
       case (#wait(seconds)) return #err(#rateLimited({ message = nameOf(which) # " was reset moments ago"; retryAfterSeconds = seconds }));
       case (#ok) {};
     };
-    switch (RateLimit.takeNow(hourlyResets)) {
-      case (#wait(seconds)) return #err(#rateLimited({ message = "the lab's hourly reset budget is spent"; retryAfterSeconds = seconds }));
-      case (#ok) {};
+    switch (spendShare(hourlyResets, resetShares, caller, "reset")) {
+      case (?error) { RateLimit.refund(slot.resetLimit, 1); return #err(error) };
+      case null {};
     };
     slot.busy := true;
     let store : Store = actor (Principal.toText(canisterId));

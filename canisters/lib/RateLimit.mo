@@ -5,6 +5,8 @@
 import Time "mo:core/Time";
 import Int "mo:core/Int";
 import Nat "mo:core/Nat";
+import Map "mo:core/Map";
+import Principal "mo:core/Principal";
 
 module {
   public type RateLimit = {
@@ -39,4 +41,39 @@ module {
   };
 
   public func takeNow(self : RateLimit) : { #ok; #wait : Nat } = take(self, Time.now());
+
+  /// Gives back `amount` units taken in the current window (when a later check refused the work).
+  public func refund(self : RateLimit, amount : Nat) { self.count -= Nat.min(amount, self.count) };
+
+  /// Who spent how much of a global limit's current window, so that no caller spends it alone.
+  /// Holds at most one entry per event of the window (the limit bounds its size).
+  public type Shares = { var window : Int; counts : Map.Map<Principal, Nat> };
+
+  public func newShares() : Shares = { var window = 0; counts = Map.empty<Principal, Nat>() };
+
+  /// The most one caller may take from a window of `self`: a 1/`parts` share (at least 1).
+  public func shareOf(self : RateLimit, parts : Nat) : Nat = Nat.max(1, self.limit / Nat.max(1, parts));
+
+  /// Takes `amount` units of the global `self` for `caller`, who may take at most
+  /// shareOf(self, parts) per window: #share when the caller's share is spent (the rest stays
+  /// for others), #wait when the window itself is.
+  public func takeShare(self : RateLimit, shares : Shares, caller : Principal, parts : Nat, amount : Nat, now : Int) : { #ok; #wait : Nat; #share : Nat } {
+    if (now - self.windowStart >= self.windowNanos or shares.window != self.windowStart) {
+      // A new window (or one this record has not seen): everyone's share is whole again.
+      Map.clear(shares.counts);
+    };
+    let spent = switch (Map.get(shares.counts, Principal.compare, caller)) { case (?n) n; case null 0 };
+    if (spent + amount > shareOf(self, parts)) {
+      let remaining = if (now - self.windowStart >= self.windowNanos) 0 else Int.abs(self.windowStart + self.windowNanos - now);
+      return #share(Nat.max(1, (remaining + 999_999_999) / 1_000_000_000));
+    };
+    switch (takeMany(self, now, amount)) {
+      case (#wait(seconds)) #wait(seconds);
+      case (#ok) {
+        shares.window := self.windowStart;
+        Map.add(shares.counts, Principal.compare, caller, spent + amount);
+        #ok
+      };
+    };
+  };
 };

@@ -26,6 +26,7 @@ import Nat "mo:core/Nat";
 import Principal "mo:core/Principal";
 import Error "mo:core/Error";
 import Cycles "mo:core/Cycles";
+import Time "mo:core/Time";
 import Errors "../lib/Errors";
 import RateLimit "../lib/RateLimit";
 import RuntimeStats "../lib/RuntimeStats";
@@ -83,6 +84,24 @@ persistent actor ShardingIndex {
       message = "the index takes at most " # Nat.toText(writesPerMinute) # " writes a minute from all callers together";
       retryAfterSeconds = seconds;
     });
+  };
+
+  /// Fair shares: no caller holds more than a third of all slots (however high
+  /// maxEntriesPerCaller is set), and new keys from all callers together are capped per hour,
+  /// of which one caller may claim a third. Fresh principals cost nothing, so the hourly cap is
+  /// what keeps a swarm of them from taking every slot at once; anonymous callers may not write.
+  let fairShareParts = 3;
+  let newKeysPerHour = 60;
+  let newKeyLimit = RateLimit.new(newKeysPerHour, 3600);
+  let newKeyShares = RateLimit.newShares();
+
+  func totalCapacity() : Nat = config.maxBuckets * config.bucketCapacity;
+
+  /// The most keys one caller may hold: maxEntriesPerCaller, and at most a fair share of all slots.
+  func holdingCap() : Nat = Nat.min(config.maxEntriesPerCaller, Nat.max(1, totalCapacity() / fairShareParts));
+
+  func refuseAnonymous(caller : Principal) : ?Error {
+    if (Principal.isAnonymous(caller)) ?#notAuthorized("sign in to write: keys belong to the principal that stores them, and anonymous callers would all share one") else null
   };
 
   let buckets = List.empty<Slot>();
@@ -145,6 +164,7 @@ persistent actor ShardingIndex {
 
   /// Stores `value` under `key`. A key belongs to whoever first stored it.
   public shared ({ caller }) func put(key : Text, value : Text) : async Sharding.PutResult {
+    switch (refuseAnonymous(caller)) { case (?error) return #err(error); case null {} };
     switch (Sharding.checkKey(key)) { case (?error) return #err(error); case null {} };
     switch (Sharding.checkValue(value)) { case (?error) return #err(error); case null {} };
     switch (admitWrite()) { case (?error) return #err(error); case null {} };
@@ -158,13 +178,24 @@ persistent actor ShardingIndex {
       };
       case null {};
     };
-    if (countOf(caller) >= config.maxEntriesPerCaller) {
-      return #err(#limitReached("you hold " # Nat.toText(countOf(caller)) # " keys, the most one caller may; delete some first"));
+    if (Map.size(directory) >= totalCapacity()) {
+      return #err(#limitReached("all " # Nat.toText(config.maxBuckets) # " buckets are full (" # Nat.toText(config.bucketCapacity) # " keys each); delete keys to make room"));
+    };
+    if (countOf(caller) >= holdingCap()) {
+      return #err(#limitReached(
+        "you hold " # Nat.toText(countOf(caller)) # " keys, the most one caller may (" # Nat.toText(config.maxEntriesPerCaller) #
+        " per caller, and no more than a third of the index's " # Nat.toText(totalCapacity()) # " slots); delete some first"
+      ));
+    };
+    switch (RateLimit.takeShare(newKeyLimit, newKeyShares, caller, fairShareParts, 1, Time.now())) {
+      case (#ok) {};
+      case (#wait(seconds)) return #err(#rateLimited({ message = "the index takes at most " # Nat.toText(newKeysPerHour) # " new keys an hour from all callers together"; retryAfterSeconds = seconds }));
+      case (#share(seconds)) return #err(#rateLimited({ message = "you have added your share of this hour's new keys (" # Nat.toText(RateLimit.shareOf(newKeyLimit, fairShareParts)) # "); the rest is kept for other callers"; retryAfterSeconds = seconds }));
     };
     let target = switch (await* placeNewKey()) { case (#ok(i)) i; case (#err(error)) return #err(error) };
     // The key may have been claimed while placeNewKey awaited a bucket creation.
     if (Map.containsKey(directory, Text.compare, key)) return #err(#rateLimited({ message = "the key \"" # key # "\" was just claimed by a concurrent call"; retryAfterSeconds = 1 }));
-    if (countOf(caller) >= config.maxEntriesPerCaller) return #err(#limitReached("you hold the most keys one caller may; delete some first"));
+    if (countOf(caller) >= holdingCap()) return #err(#limitReached("you hold the most keys one caller may; delete some first"));
     // Reserve before awaiting the bucket, so concurrent puts see the slot as taken.
     let slot = List.at(buckets, target);
     Map.add(directory, Text.compare, key, { bucket = target; owner = caller });
@@ -186,6 +217,7 @@ persistent actor ShardingIndex {
 
   /// Deletes one of the caller's keys (and frees its place in the caller's quota).
   public shared ({ caller }) func delete(key : Text) : async Sharding.RemoveResult {
+    switch (refuseAnonymous(caller)) { case (?error) return #err(error); case null {} };
     switch (Sharding.checkKey(key)) { case (?error) return #err(error); case null {} };
     let route = switch (Map.get(directory, Text.compare, key)) {
       case (?route) route;
