@@ -5,6 +5,8 @@ import starlight from '@astrojs/starlight';
 import mdx from '@astrojs/mdx';
 import motokoGrammar from './src/grammars/motoko.tmLanguage.json' with { type: 'json' };
 import candidGrammar from './src/grammars/candid.tmLanguage.json' with { type: 'json' };
+import { fileURLToPath } from 'node:url';
+import { writePerFileCsp } from './scripts/lib/per-file-csp.ts';
 
 // The absolute origin used in the sitemap, the RSS feed and the calendar. The site is served from
 // an asset canister; override with SITE_URL when it is deployed elsewhere.
@@ -61,5 +63,15 @@ export default defineConfig({
       },
     }),
     mdx(),
+    // Last: every page and SVG gets a Content-Security-Policy allowing exactly its own inline code.
+    {
+      name: 'per-file-csp',
+      hooks: {
+        'astro:build:done': ({ dir, logger }) => {
+          const count = writePerFileCsp(fileURLToPath(dir));
+          logger.info(`per-document Content-Security-Policy for ${count} files in .ic-assets.json5`);
+        },
+      },
+    },
   ],
 });

@@ -15,7 +15,7 @@
 //        port, 4943)  --out-dir <dir> (where the site is built and uploaded from; default dist/)
 import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,6 +28,7 @@ import { buildAssetCanister } from './lib/asset-canister.ts';
 import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
 import { deployDemoCanisters, LOCAL_RANGE_START, localDeployer, management, siteNetworkEnv, type ManagementService } from './lib/demo-deploy.ts';
 import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
+import { LOOPBACK_CONNECT_SOURCES } from './lib/asset-config.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = 'usage: npm run deploy -- --network local|ic [--identity <identity.pem>] [--skip-build] [--skip-demos] [--port 4943] [--out-dir dist]';
@@ -55,6 +56,20 @@ export function identityFromPem(pem: string, source: string): SignIdentity {
   if (key.asymmetricKeyType === 'ed25519') return Ed25519KeyIdentity.fromSecretKey(secret);
   if (key.asymmetricKeyType === 'ec' && jwk.crv === 'secp256k1') return Secp256k1KeyIdentity.fromSecretKey(secret);
   throw new DeployError(`${source} holds a ${key.asymmetricKeyType}${jwk.crv ? ` ${jwk.crv}` : ''} key; the IC tooling uses Ed25519 or secp256k1 identities`);
+}
+
+/**
+ * A warning when the identity file can be read by others than its owner (group or world bits
+ * set), as ssh does for private keys; undefined when it is private or the platform has no modes.
+ */
+export function keyFileWarning(path: string): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  return (
+    `warning: ${path} is readable by ${mode & 0o004 ? 'every user of this machine' : 'its group'} (mode ${mode.toString(8).padStart(3, '0')}). ` +
+    `It holds the key that controls your canisters; make it private with \`chmod 600 ${path}\``
+  );
 }
 
 async function replicaAnswers(url: string): Promise<boolean> {
@@ -218,7 +233,11 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
     else host = await startLocalReplica(Number(new URL(host).port), stateDir);
   } else {
     host = 'https://icp-api.io';
-    if (!options.identityPath) throw new DeployError('--network ic needs --identity <pem>: the identity that controls the canisters (e.g. `dfx identity export default > id.pem`)');
+    if (!options.identityPath) throw new DeployError('--network ic needs --identity <pem>: the identity that controls the canisters (e.g. `dfx identity export default > ~/.config/deployer.pem`, outside the repository)');
+  }
+  if (options.identityPath) {
+    const warning = keyFileWarning(resolve(options.identityPath));
+    if (warning) console.warn(`      ${warning}`);
   }
   const identity = options.identityPath
     ? identityFromPem(readFileSync(resolve(options.identityPath), 'utf8'), options.identityPath)
@@ -255,7 +274,11 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
   done();
 
   done = step(5, total, `Uploading ${outDir.replace(`${repoRoot}/`, '')}/ (only what changed)`);
-  const result = await syncAssets({ agent, canisterId: site.id, siteDir: outDir, onProgress: progressPrinter() });
+  const result = await syncAssets({
+    agent, canisterId: site.id, siteDir: outDir, onProgress: progressPrinter(),
+    // The production policy allows no loopback connections; a local site talks to the local replica.
+    connectSources: network === 'local' ? LOOPBACK_CONNECT_SOURCES : [],
+  });
   console.log(
     `      ${result.uploaded.length} uploaded (${formatBytes(result.bytesUploaded)} in ${result.commits} commit${result.commits === 1 ? '' : 's'}), ` +
       `${result.unchanged} unchanged, ${result.deleted.length} deleted, ${(result.ms / 1000).toFixed(1)} s`,

@@ -3,11 +3,15 @@
 import { describe, expect, test } from 'vitest';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  AssetConfigError, globToRegExp, inlineScriptHashes, parseJson5, resolveAssetConfig, validateRules, withScriptHashes,
+  AssetConfigError, LOOPBACK_CONNECT_SOURCES, documentCsp, globToRegExp, inlineScriptHashes, inlineStyleHashes, parseJson5, resolveAssetConfig,
+  validateRules, withScriptHashes,
 } from '../../scripts/lib/asset-config.ts';
 import { contentTypeOf } from '../../scripts/lib/asset-sync.ts';
-import { identityFromPem } from '../../scripts/deploy.ts';
+import { identityFromPem, keyFileWarning } from '../../scripts/deploy.ts';
 
 describe('JSON5', () => {
   test('comments, unquoted keys, single quotes and trailing commas', () => {
@@ -80,6 +84,45 @@ describe('inline scripts in the CSP', () => {
   });
 });
 
+describe('a policy per document, without unsafe-inline', () => {
+  const hash = (s: string) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
+
+  test('style elements and style attributes are hashed as the browser sees them', () => {
+    const html = `<style>p{color:red}</style><span style="--0:#24292E;--1:#ADBAC7">x</span><i style='width:100%'></i><b style="a&amp;b"></b>`;
+    expect(inlineStyleHashes(html)).toEqual({
+      elements: [hash('p{color:red}')],
+      attributes: [hash('--0:#24292E;--1:#ADBAC7'), hash('width:100%'), hash('a&b')].sort(),
+    });
+  });
+
+  test("a page's policy allows exactly its own inline code, and 'unsafe-inline' goes from every directive", () => {
+    const base = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self'";
+    const page = '<script>go()</script><div style="width:1px"></div>';
+    expect(documentCsp(base, page, 'html')).toBe(
+      `default-src 'self'; script-src 'self' ${hash('go()')}; style-src 'self' 'unsafe-hashes' ${hash('width:1px')}; connect-src 'self'`,
+    );
+    // An SVG runs no inline script through this policy; its own <style> is allowed by hash.
+    expect(documentCsp(base, '<svg><style>.a{fill:red}</style><script>x()</script></svg>', 'svg')).toBe(
+      `default-src 'self'; script-src 'self'; style-src 'self' ${hash('.a{fill:red}')}; connect-src 'self'`,
+    );
+    expect(documentCsp(base, '', 'other', LOOPBACK_CONNECT_SOURCES)).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' http://127.0.0.1:* http://localhost:* http://*.localhost:*",
+    );
+    // Applying it twice changes nothing (the build's per-file rules go through the deploy again).
+    const once = documentCsp(base, page, 'html');
+    expect(documentCsp(once, page, 'html')).toBe(once);
+  });
+
+  test('the production policy has no unsafe-inline and no loopback origins', () => {
+    const rules = validateRules(parseJson5(readFileSync(new URL('../../public/.ic-assets.json5', import.meta.url), 'utf8')));
+    for (const path of ['index.html', 'favicon.svg', '_astro/app.js', 'sessions/x/index.html']) {
+      const csp = resolveAssetConfig(rules, path).headers.find(([n]) => n === 'content-security-policy')![1];
+      expect(csp).not.toMatch(/unsafe-inline/);
+      expect(csp).not.toMatch(/127\.0\.0\.1|localhost|\[::1\]/);
+    }
+  });
+});
+
 test('content types carry a charset for text', () => {
   expect(contentTypeOf('a/index.html')).toBe('text/html; charset=utf-8');
   expect(contentTypeOf('x.pf_fragment')).toBe('application/octet-stream');
@@ -106,6 +149,26 @@ describe('--identity files', () => {
     expect(() => identityFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'id.pem')).toThrow(/Ed25519 or secp256k1/);
     expect(() => identityFromPem('not a key', 'id.pem')).toThrow(/id\.pem is not a PEM private key/);
   });
+});
+
+test('the deploy warns when the identity file is readable by others', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pem-'));
+  try {
+    const path = join(dir, 'id.pem');
+    writeFileSync(path, 'x');
+    chmodSync(path, 0o600);
+    expect(keyFileWarning(path)).toBeUndefined();
+    chmodSync(path, 0o640);
+    expect(keyFileWarning(path)).toMatch(/readable by its group \(mode 640\).*chmod 600/);
+    chmodSync(path, 0o644);
+    expect(keyFileWarning(path)).toMatch(/readable by every user of this machine/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('git ignores identity files', () => {
+  expect(readFileSync(new URL('../../.gitignore', import.meta.url), 'utf8').split('\n')).toContain('*.pem');
 });
 
 describe('memoized BLS verification (uploads)', () => {

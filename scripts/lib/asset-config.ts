@@ -184,3 +184,65 @@ export function withScriptHashes(csp: string, hashes: string[]): string {
   }
   return directives.join('; ');
 }
+
+const sha256Source = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/** The text of an attribute value as the browser sees it (the entities HTML serializers emit). */
+function decodeAttribute(value: string): string {
+  return value.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(amp|quot|apos|lt|gt));/gi, (_, dec, hex, name) =>
+    dec ? String.fromCodePoint(Number(dec)) : hex ? String.fromCodePoint(parseInt(hex, 16)) : ({ amp: '&', quot: '"', apos: "'", lt: '<', gt: '>' } as Record<string, string>)[name.toLowerCase()],
+  );
+}
+
+/** sha256 sources of a document's `<style>` elements, and of its `style="…"` attributes (CSP 'unsafe-hashes'). */
+export function inlineStyleHashes(markup: string): { elements: string[]; attributes: string[] } {
+  const elements = new Set<string>();
+  for (const match of markup.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/gi)) elements.add(sha256Source(match[1]));
+  const attributes = new Set<string>();
+  for (const match of markup.matchAll(/<[a-z][^>]*?\sstyle\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)) attributes.add(sha256Source(decodeAttribute(match[1] ?? match[2])));
+  return { elements: [...elements].sort(), attributes: [...attributes].sort() };
+}
+
+/** Every loopback origin a local replica may answer on (for `--network local` deploys only). */
+export const LOOPBACK_CONNECT_SOURCES = ['http://127.0.0.1:*', 'http://localhost:*', 'http://*.localhost:*'];
+
+/**
+ * The Content-Security-Policy one served file gets: 'unsafe-inline' removed from every directive,
+ * and exactly the document's own inline code allowed by hash instead: inline scripts in
+ * script-src; `<style>` elements in style-src; style attributes through 'unsafe-hashes' with their
+ * hashes. `kind` 'other' (CSS, JavaScript, images) has no inline code. `connectSources` are added
+ * to connect-src (a local deploy adds the loopback origins; the production policy has none).
+ */
+export function documentCsp(csp: string, markup: string, kind: 'html' | 'svg' | 'other', connectSources: string[] = []): string {
+  const directives = csp.split(';').map((d) => d.trim()).filter(Boolean).map((d) => d.split(/\s+/).filter((s) => s !== "'unsafe-inline'"));
+  const directive = (name: string, fallback: string[]): string[] => {
+    let found = directives.find((d) => d[0] === name);
+    if (!found) {
+      found = [name, ...fallback];
+      directives.push(found);
+    }
+    return found;
+  };
+  const add = (d: string[], sources: string[]) => {
+    for (const s of sources) if (!d.includes(s)) d.push(s);
+  };
+  if (kind === 'html') {
+    const scripts = inlineScriptHashes(markup);
+    if (scripts.length) add(directive('script-src', ["'self'"]), scripts);
+  }
+  if (kind !== 'other') {
+    const { elements, attributes } = inlineStyleHashes(markup);
+    if (elements.length || attributes.length) {
+      const style = directive('style-src', ["'self'"]);
+      add(style, elements);
+      if (attributes.length) add(style, ["'unsafe-hashes'", ...attributes]);
+    }
+  }
+  if (connectSources.length) add(directive('connect-src', ["'self'"]), connectSources);
+  return directives.map((d) => d.join(' ')).join('; ');
+}
+
+/** What kind of document a path is, for documentCsp. */
+export function documentKind(path: string): 'html' | 'svg' | 'other' {
+  return /\.html?$/i.test(path) ? 'html' : /\.svg$/i.test(path) ? 'svg' : 'other';
+}

@@ -12,7 +12,7 @@ import { AssetManager } from '@dfinity/assets';
 import type { Principal } from '@dfinity/principal';
 import { idlFactory as assetsIdl, type _SERVICE as AssetsService } from '../../canisters/assets/assets.did.ts';
 import {
-  inlineScriptHashes, parseJson5, resolveAssetConfig, validateRules, withScriptHashes, type AssetRule,
+  documentCsp, documentKind, parseJson5, resolveAssetConfig, validateRules, type AssetRule,
 } from './asset-config.ts';
 
 export interface PlannedEncoding {
@@ -60,8 +60,12 @@ export function loadAssetRules(siteDir: string): AssetRule[] {
   return validateRules(parseJson5(readFileSync(path, 'utf8'), path), path);
 }
 
-/** What the canister should hold for `siteDir`: one planned asset per file that is not ignored. */
-export function planAssets(siteDir: string, rules: AssetRule[] = loadAssetRules(siteDir)): PlannedAsset[] {
+/**
+ * What the canister should hold for `siteDir`: one planned asset per file that is not ignored.
+ * Each file's Content-Security-Policy allows exactly its own inline code (documentCsp), plus
+ * `connectSources` (a local deploy's loopback origins).
+ */
+export function planAssets(siteDir: string, rules: AssetRule[] = loadAssetRules(siteDir), connectSources: string[] = []): PlannedAsset[] {
   const planned: PlannedAsset[] = [];
   for (const file of walk(siteDir)) {
     const path = relative(siteDir, file).split(sep).join(posix.sep);
@@ -70,10 +74,9 @@ export function planAssets(siteDir: string, rules: AssetRule[] = loadAssetRules(
     const bytes = new Uint8Array(readFileSync(file));
     const contentType = contentTypeOf(path);
     let headers = config.headers;
-    if (contentType.startsWith('text/html')) {
-      const hashes = inlineScriptHashes(Buffer.from(bytes).toString('utf8'));
-      headers = headers.map(([name, value]) => [name, name === 'content-security-policy' ? withScriptHashes(value, hashes) : value]);
-    }
+    const kind = documentKind(path);
+    const markup = kind === 'other' ? '' : Buffer.from(bytes).toString('utf8');
+    headers = headers.map(([name, value]) => [name, name === 'content-security-policy' ? documentCsp(value, markup, kind, connectSources) : value]);
     if (config.maxAge !== undefined && !headers.some(([n]) => n === 'cache-control')) headers = [...headers, ['cache-control', `max-age=${config.maxAge}`]];
     const encodings: PlannedEncoding[] = [{ name: 'identity', bytes, sha256: sha256(bytes) }];
     if (TEXT_TYPES.test(contentType) && bytes.length > 256) {
@@ -107,6 +110,8 @@ export interface SyncOptions {
   agent: HttpAgent;
   canisterId: Principal | string;
   siteDir: string;
+  /** Added to every file's connect-src (a local deploy: LOOPBACK_CONNECT_SOURCES). */
+  connectSources?: string[];
   onProgress?: (progress: SyncProgress) => void;
   /** Bytes of content per commit (the canister hashes what it commits within one message). */
   bytesPerCommit?: number;
@@ -143,7 +148,7 @@ function sameHeaders(a: [string, string][], b: [string, string][]): boolean {
 /** Brings the canister's assets in line with `siteDir`; returns what changed. */
 export async function syncAssets(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
-  const planned = planAssets(options.siteDir);
+  const planned = planAssets(options.siteDir, loadAssetRules(options.siteDir), options.connectSources);
   const verify = memoizedBlsVerify();
   const manager = new AssetManager({ agent: options.agent, canisterId: options.canisterId, concurrency: 16, blsVerify: verify });
   const canister = Actor.createActor<AssetsService>(assetsIdl, { agent: options.agent, canisterId: options.canisterId });

@@ -102,6 +102,8 @@ test('the deployed site opens through the gateway, certified, and its pages work
   const headers = home!.headers();
   expect(headers['ic-certificate']).toMatch(/version=2/);
   expect(headers['content-security-policy']).toMatch(/'sha256-/);
+  // No document is served with 'unsafe-inline' (pages allow their own inline code by hash), SVG included.
+  expect(headers['content-security-policy']).not.toMatch(/unsafe-inline/);
   await expect(page.locator('h1').first()).toBeVisible();
 
   // Click through the site's own links, the way a reader would.
@@ -116,6 +118,10 @@ test('the deployed site opens through the gateway, certified, and its pages work
   }
   const missing = await page.goto(new URL('/no/such/page/', siteUrl).href);
   expect(missing?.status()).toBe(404);
+  const svg = await page.goto(new URL('/favicon.svg', siteUrl).href);
+  expect(svg?.status()).toBe(200);
+  expect(svg!.headers()['content-security-policy']).toMatch(/default-src 'self'/);
+  expect(svg!.headers()['content-security-policy']).not.toMatch(/unsafe-inline/);
   expect(problems).toEqual([]);
 });
 

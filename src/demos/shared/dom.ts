@@ -10,6 +10,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   for (const [name, value] of Object.entries(attrs)) {
     if (value === undefined || value === false) continue;
     if (name.startsWith('on') && typeof value === 'function') node.addEventListener(name.slice(2), value);
+    // Through the CSSOM: the site's Content-Security-Policy has no 'unsafe-inline', which would
+    // refuse a style attribute set with setAttribute.
+    else if (name === 'style') node.style.cssText = String(value);
     else node.setAttribute(name, value === true ? '' : String(value));
   }
   append(node, ...children);
@@ -28,7 +31,10 @@ const SVG = 'http://www.w3.org/2000/svg';
 /** The same for SVG elements (charts). */
 export function s(tag: string, attrs: Record<string, string | number> = {}, ...children: Child[]): SVGElement {
   const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === 'style') node.style.cssText = String(value); // CSSOM, as in h()
+    else node.setAttribute(name, String(value));
+  }
   append(node, ...children);
   return node;
 }
