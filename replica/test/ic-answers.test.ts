@@ -20,7 +20,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { Replica, CanisterRejectError } from '../src/index.ts';
-import { watFixture } from './fixtures/build.ts';
+import { IDL } from '@dfinity/candid';
+import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
 import { canisterIdFromIndex } from '../src/management/canister-ids.ts';
 
 const DOC = 'https://internetcomputer.org/docs/current/references/execution-errors#';
@@ -47,6 +48,9 @@ interface Scenario {
 
 interface Ids {
   probe: string;
+  /** Two instances of fixtures/motoko/answers.mo. */
+  mo: string;
+  mo2: string;
   empty: string;
   stopped: string;
   /** An id in this replica's range with no canister. */
@@ -57,6 +61,7 @@ interface Ids {
 
 interface Ctx {
   pic: Replica;
+  mo: Fixture;
   ids: Ids;
   user: Principal;
   controller: Principal;
@@ -88,9 +93,50 @@ async function relayed(ctx: Ctx, callee: string, method: string): Promise<Answer
   return { rejectCode: Number(text[0]), message: text.slice(2) };
 }
 
+/** A Motoko method called by a user (Candid, no arguments unless given). */
+const moUpdate = (ctx: Ctx, method: string, arg = new Uint8Array(IDL.encode([], []))) =>
+  answerOf(ctx.pic.updateCall({ canisterId: Principal.fromText(ctx.ids.mo), method, arg, sender: ctx.user }));
+
+/** What answers.mo's relay returns: "<Error.code>: <Error.message>" of the call it made. */
+async function moRelayed(ctx: Ctx, method: string): Promise<Answer> {
+  const arg = new Uint8Array(IDL.encode([IDL.Principal, IDL.Text], [Principal.fromText(ctx.ids.mo2), method]));
+  const reply = await ctx.pic.updateCall({ canisterId: Principal.fromText(ctx.ids.mo), method: 'relay', arg, sender: ctx.user });
+  return { rejectCode: 0, message: String(IDL.decode([IDL.Text], reply)[0]) };
+}
+
 const err = (id: string, text: string, help?: string) => (help ? `Error from Canister ${id}: ${text}.\n${help}` : `Error from Canister ${id}: ${text}`);
 
 const scenarios: Scenario[] = [
+  {
+    name: 'Motoko: Runtime.trap',
+    source: '[errors] CalledTrap (Motoko passes its text to ic0.trap)',
+    expected: ({ mo }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(mo, "Canister called `ic0.trap` with message: 'oops'", TRAPPED_EXPLICITLY) }),
+    run: (ctx) => moUpdate(ctx, 'trap'),
+  },
+  {
+    name: 'Motoko: throw Error.reject',
+    source: '[ee] WasmResult::Reject -> IC0406',
+    expected: () => ({ rejectCode: 4, errorCode: 'IC0406', message: 'nope' }),
+    run: (ctx) => moUpdate(ctx, 'reject'),
+  },
+  {
+    name: 'Motoko: a caught trap of the callee reads as the IC\'s UserError',
+    source: '[common] action_to_request_response; [error-types] UserError Display',
+    expected: ({ mo2 }) => ({ rejectCode: 0, message: `canister_error: IC0503: ${err(mo2, "Canister called `ic0.trap` with message: 'oops'", TRAPPED_EXPLICITLY)}` }),
+    run: (ctx) => moRelayed(ctx, 'trap'),
+  },
+  {
+    name: "Motoko: a caught reject of the callee reads as the callee's text",
+    source: '[common] CallContextAction::Reject',
+    expected: () => ({ rejectCode: 0, message: 'canister_reject: nope' }),
+    run: (ctx) => moRelayed(ctx, 'reject'),
+  },
+  {
+    name: 'Motoko: a caught missing method of the callee',
+    source: '[errors] MethodNotFound; [error-types] UserError Display',
+    expected: ({ mo2 }) => ({ rejectCode: 0, message: `canister_error: IC0536: ${err(mo2, "Canister has no update method 'missing'.", METHOD_NOT_FOUND)}` }),
+    run: (ctx) => moRelayed(ctx, 'missing'),
+  },
   {
     name: 'ic0.trap in an update',
     source: '[errors] CalledTrap, advice trapped-explicitly',
@@ -286,18 +332,28 @@ describe('the IC\'s answers (corpus of reject texts and codes)', () => {
     const pic = await Replica.create({ log: 'quiet' });
     const controller = Principal.fromText('2vxsx-fae'); // anonymous, as PicJS's default sender
     const user = Principal.fromUint8Array(new Uint8Array(29).fill(7));
+    const mo = await motokoFixture('answers');
     const probe = await pic.createCanister({ sender: controller });
     await pic.installCode({ canisterId: probe, wasm, sender: controller });
     const empty = await pic.createCanister({ sender: controller });
     const stopped = await pic.createCanister({ sender: controller });
     await pic.installCode({ canisterId: stopped, wasm, sender: controller });
     await pic.stopCanister({ canisterId: stopped, sender: controller });
+    const moIds: Principal[] = [];
+    for (let i = 0; i < 2; i++) {
+      const id = await pic.createCanister({ sender: controller });
+      await pic.installCode({ canisterId: id, wasm: mo.wasm, sender: controller });
+      moIds.push(id);
+    }
     ctx = {
       pic,
+      mo,
       controller,
       user,
       ids: {
         probe: probe.toText(),
+        mo: moIds[0].toText(),
+        mo2: moIds[1].toText(),
         empty: empty.toText(),
         stopped: stopped.toText(),
         absent: canisterIdFromIndex(1000n).toText(),
