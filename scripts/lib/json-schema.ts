@@ -7,7 +7,21 @@
 type Schema = Record<string, unknown>;
 
 const ANNOTATIONS = new Set(['$schema', 'title', 'description', 'default', 'examples', 'format', 'definitions']);
-const CHECKED = new Set(['type', 'enum', 'properties', 'required', 'additionalProperties', 'items', 'uniqueItems', 'minimum', 'pattern', 'anyOf', 'oneOf', 'allOf', '$ref']);
+const CHECKED = new Set([
+  'type',
+  'enum',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'uniqueItems',
+  'minimum',
+  'pattern',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  '$ref',
+]);
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -44,7 +58,8 @@ export function validate(root: Schema, value: unknown): string[] {
       out.push(`${path}: ${JSON.stringify(v)} is not one of ${JSON.stringify(schema.enum)}`);
     }
     if (typeof schema.minimum === 'number' && typeof v === 'number' && v < schema.minimum) out.push(`${path}: ${v} is below ${schema.minimum}`);
-    if (typeof schema.pattern === 'string' && typeof v === 'string' && !new RegExp(schema.pattern, 'u').test(v)) out.push(`${path}: does not match ${schema.pattern}`);
+    if (typeof schema.pattern === 'string' && typeof v === 'string' && !new RegExp(schema.pattern, 'u').test(v))
+      out.push(`${path}: does not match ${schema.pattern}`);
     if (typeOf(v) === 'object') {
       const object = v as Record<string, unknown>;
       const properties = (schema.properties ?? {}) as Record<string, Schema>;
@@ -58,11 +73,12 @@ export function validate(root: Schema, value: unknown): string[] {
       if (schema.items !== undefined) v.forEach((item, i) => check(schema.items as Schema, item, `${path}[${i}]`, out));
       if (schema.uniqueItems === true && new Set(v.map((item) => JSON.stringify(item))).size !== v.length) out.push(`${path}: items are not unique`);
     }
-    const branches = (key: 'anyOf' | 'oneOf' | 'allOf') => ((schema[key] ?? []) as Schema[]).map((s) => {
-      const sub: string[] = [];
-      check(s, v, path, sub);
-      return sub;
-    });
+    const branches = (key: 'anyOf' | 'oneOf' | 'allOf') =>
+      ((schema[key] ?? []) as Schema[]).map((s) => {
+        const sub: string[] = [];
+        check(s, v, path, sub);
+        return sub;
+      });
     if (schema.allOf) for (const sub of branches('allOf')) out.push(...sub);
     if (schema.anyOf) {
       const results = branches('anyOf');

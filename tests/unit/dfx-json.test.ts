@@ -27,7 +27,11 @@ describe('dfx.json', () => {
   test('every demo canister is built by the project build, as icp.yaml builds it', () => {
     const icp = read('icp.yaml');
     const names = deployedCanisters.map((c) => c.name).sort();
-    expect(Object.keys(dfx.canisters).filter((n) => n !== 'site').sort()).toEqual(names);
+    expect(
+      Object.keys(dfx.canisters)
+        .filter((n) => n !== 'site')
+        .sort(),
+    ).toEqual(names);
     for (const name of names) {
       const entry = dfx.canisters[name];
       expect(entry.type, name).toBe('custom');

@@ -32,7 +32,8 @@ const SVG = 'http://www.w3.org/2000/svg';
 export function s(tag: string, attrs: Record<string, string | number> = {}, ...children: Child[]): SVGElement {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attrs)) {
-    if (name === 'style') node.style.cssText = String(value); // CSSOM, as in h()
+    if (name === 'style')
+      node.style.cssText = String(value); // CSSOM, as in h()
     else node.setAttribute(name, String(value));
   }
   append(node, ...children);
