@@ -9,6 +9,11 @@
 //   --subnets <kinds>  several subnets laid out as PocketIC does, e.g. application,system
 //                      (system subnets charge no cycles; application:free asks for that too).
 //                      Default: one application subnet with dfx's local canister range.
+//   --pacing instant|mainnet  instant (default): rounds run as soon as a message waits;
+//                      mainnet: a round every --round-ms (600) and replies after certification
+//   --round-ms <n>     milliseconds between rounds with --pacing mainnet
+//   --no-query-cache   switch the replica-side query cache off
+// GET /_/metrics answers the replica's metrics in the Prometheus text format.
 // Beside the IC's /api/ routes it answers /_/topology and /_/dashboard as dfx's PocketIC-based
 // local network does (pocket-ic/underscore.ts); everything else is the HTTP gateway.
 
@@ -35,7 +40,7 @@ import { handleUnderscore } from './pocket-ic/underscore.ts';
 /** Exit status when the disk lost or may have lost acknowledged state (sysexits.h EX_IOERR). */
 const EXIT_DISK_FAILED = 74;
 
-const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …] [--subnets application,system]';
+const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …] [--subnets application,system] [--pacing instant|mainnet] [--round-ms 600] [--no-query-cache]';
 
 async function main(): Promise<void> {
   let values;
@@ -48,6 +53,9 @@ async function main(): Promise<void> {
         log: { type: 'string', default: 'normal' },
         limit: { type: 'string', multiple: true, default: [] },
         subnets: { type: 'string' },
+        pacing: { type: 'string', default: 'instant' },
+        'round-ms': { type: 'string' },
+        'no-query-cache': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -78,6 +86,16 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   for (const [name, value] of Object.entries(limits)) console.log(`limit: ${name} = ${value} (lowered from the IC's default)`);
+  const pacing = values.pacing;
+  if (pacing !== 'instant' && pacing !== 'mainnet') {
+    console.error(`--pacing must be instant or mainnet, got "${pacing}"\n${USAGE}`);
+    process.exit(2);
+  }
+  const roundMs = values['round-ms'] === undefined ? undefined : Number(values['round-ms']);
+  if (roundMs !== undefined && !(Number.isFinite(roundMs) && roundMs > 0)) {
+    console.error(`--round-ms must be a positive number of milliseconds, got "${values['round-ms']}"\n${USAGE}`);
+    process.exit(2);
+  }
   let subnets: SubnetSpec[] | undefined;
   try {
     subnets = values.subnets === undefined ? undefined : parseSubnetList(values.subnets);
@@ -98,7 +116,7 @@ async function main(): Promise<void> {
   // interface must flush before each certificate and persist its completed calls with the state.
   // With --subnets, the first subnet in PocketIC's order is the one the root key signs as.
   const replica = await Replica.create({
-    log, subnetId: keys.subnetId, limits,
+    log, subnetId: keys.subnetId, limits, pacing, roundMs, queryCache: !values['no-query-cache'],
     subnets: subnets?.map((s, i) => (i === rootSpecIndex(subnets!) ? { ...s, id: keys.subnetId } : s)),
   });
   // Without --subnets, /_/topology reports the one subnet and its dfx-like range.
@@ -173,6 +191,7 @@ async function main(): Promise<void> {
       fallback: (req, res) => {
         if (!handleUnderscore(underscore, req, res)) gateway(req, res);
       },
+      metrics: () => replica.metrics(),
       onRefusal: log === 'quiet' ? undefined : (method, path, status, message) => console.log(`refused ${method} ${path} -> ${status}: ${message}`),
     });
   } catch (error) {
@@ -192,6 +211,7 @@ async function main(): Promise<void> {
   console.log(`subnet:   ${principalToText(keys.subnetId)}`);
   if (replica.topology) for (const s of replica.topology.subnets) console.log(`          ${s.kind} subnet ${s.id.toText()}${s.costSchedule === 'Free' ? ' (no cycle charges)' : ''}`);
   if (stateDir) console.log(`state:    ${stateDir}`);
+  console.log(`pacing:   ${pacing}${pacing === 'mainnet' ? ` (a round every ${replica.scheduler.roundMs} ms)` : ''}; query cache ${values['no-query-cache'] ? 'off' : 'on'}; metrics at /_/metrics`);
   console.log(`ready: ${server.url}`);
 
   let stopping = false;

@@ -20,10 +20,13 @@ import { Topology, type SubnetSpec } from './topology/topology.ts';
 import { subnetKeys, type SubnetKeys } from './certification/keys.ts';
 import { DataCertificates } from './certification/data-certificates.ts';
 import { canisterRange } from './management/canister-ids.ts';
+import type { Pacing } from './scheduler/config.ts';
 
 export { CanisterRejectError, ReplicaError, CandidError, UsageError, RejectCode, ErrorCode } from './errors.ts';
 export type { Actor, IdlFactory } from './actor.ts';
 export type { Limits } from './limits.ts';
+export type { Pacing } from './scheduler/config.ts';
+export type { SchedulerState } from './scheduler/state.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export { canisterRange } from './management/canister-ids.ts';
 export type { LogLevel, LogEvent, LogSink } from './log.ts';
@@ -45,7 +48,7 @@ export interface ReplicaOptions {
   log?: LogLevel;
   /** Where log lines go. Default: console.log. */
   onLog?: LogSink;
-  /** Real-time mode only: run a round (heartbeats, due timers) every this many ms. Default 500; false turns it off. */
+  /** Real-time mode only: run a round (heartbeats, due timers) every this many ms. Default 500; false turns it off. Mainnet pacing runs its own rounds. */
   autoTick?: number | false;
   /**
    * Several subnets, laid out as PocketIC lays them out (topology/topology.ts): each hosts its own
@@ -59,6 +62,16 @@ export interface ReplicaOptions {
    * what a canister returns against `replica.getRootKey()`. Default: keys derived from `seed`.
    */
   keys?: SubnetKeys;
+  /**
+   * 'instant' (default): rounds run as soon as a message waits, an update answers in about a
+   * millisecond. 'mainnet': a round every `roundMs` (default 600 ms, an application subnet's
+   * block rate) and an update's reply released when the next round certifies it; queries
+   * answer at once. See replica/src/scheduler/README.md.
+   */
+  pacing?: Pacing;
+  roundMs?: number;
+  /** The replica-side query cache, on by default as on the IC. */
+  queryCache?: boolean;
 }
 
 export interface SetupCanisterOptions {
@@ -160,7 +173,7 @@ export class Replica {
     // Without a root key (issue 4 passes its subnet id), a fixed self-authenticating id.
     const subnetId = options.subnetId ?? Principal.selfAuthenticating(sha256(new TextEncoder().encode('scaling-wg local subnet'))).toUint8Array();
     try {
-      this.scheduler = new Scheduler({ clock: this.clock, log: this.log, limits: options.limits, subnetId });
+      this.scheduler = new Scheduler({ clock: this.clock, log: this.log, limits: options.limits, subnetId, pacing: options.pacing, roundMs: options.roundMs, queryCache: options.queryCache });
     } catch (e) {
       throw new UsageError(`Replica.create: ${(e as Error).message}`);
     }
@@ -189,7 +202,7 @@ export class Replica {
       return this.#certificates.certificateFor(id, canister.certifiedData);
     };
     const interval = options.autoTick ?? 500;
-    if (this.clock.isReal && interval !== false) {
+    if (this.clock.isReal && interval !== false && this.scheduler.pacing === 'instant') {
       this.autoTickTimer = setInterval(() => {
         if (this.ticking || !this.scheduler.hasPeriodicWork()) return;
         this.ticking = true;
@@ -525,6 +538,7 @@ export class Replica {
     stable.grow(Math.ceil(bytes.length / WASM_PAGE));
     stable.write(0, bytes);
     canister.stable = stable;
+    this.scheduler.queryCache?.clear();
     this.store?.flush(this.scheduler, this.management);
   }
 
@@ -547,11 +561,32 @@ export class Replica {
     this.closed = true;
     if (this.autoTickTimer) clearInterval(this.autoTickTimer);
     await this.scheduler.settle();
+    this.scheduler.close();
     try {
       this.store?.flush(this.scheduler, this.management);
     } finally {
       await this.store?.close();
     }
+  }
+
+  /**
+   * The replica's metrics in the Prometheus text format (the same text as GET /_/metrics):
+   * rounds, instructions per round and canister, queue lengths, best-effort expiries, query
+   * cache hits and misses, latency histograms.
+   * @example
+   * const text = pic.metrics();
+   */
+  metrics(): string {
+    return this.scheduler.metricsText();
+  }
+
+  /**
+   * Rounds executed so far.
+   * @example
+   * const before = pic.rounds(); await actor.inc(); console.log(pic.rounds() - before);
+   */
+  rounds(): number {
+    return this.scheduler.round;
   }
 
   private requireCanister(canisterId: Principal) {

@@ -53,6 +53,31 @@ export interface Limits {
   maxFunctions: number;
   /** Globals a module may declare: 1,000 [config MAX_GLOBALS]. */
   maxGlobals: number;
+
+  // The subnet's scheduler (scheduler/README.md). [subnet] is dfinity/ic
+  // rs/config/src/subnet_config.rs, [exec] rs/config/src/execution_environment.rs.
+  /** Instructions one execution thread may run in a round: 7 billion [subnet MAX_INSTRUCTIONS_PER_ROUND]. */
+  instructionsPerRound: number;
+  /** Execution threads of an application subnet: 4 [subnet/exec NUMBER_OF_EXECUTION_THREADS]. */
+  executionThreads: number;
+  /** Deterministic time slicing: a slice of an update, callback or timer: 2 billion [subnet MAX_INSTRUCTIONS_PER_SLICE]. */
+  instructionsPerSlice: number;
+  /** ... a slice of install_code: 2 billion [subnet MAX_INSTRUCTIONS_PER_INSTALL_CODE_SLICE]. */
+  instructionsPerInstallSlice: number;
+  /** Messages one canister-pair queue holds, requests and responses each: 500 [rs/replicated_state/src/canister_state/queues.rs DEFAULT_QUEUE_CAPACITY]. */
+  queueCapacity: number;
+  /** Callbacks every canister may hold whatever the subnet's load: 50 [exec CANISTER_GUARANTEED_CALLBACK_QUOTA]. */
+  canisterCallbackQuota: number;
+  /** Callbacks on the subnet beyond which a canister is held to its quota: 1,000,000 [exec SUBNET_CALLBACK_SOFT_LIMIT]. */
+  subnetCallbackSoftLimit: number;
+  /** Longest timeout of a best-effort call: 300 s [rs/embedders system_api.rs MAX_CALL_TIMEOUT_SECONDS; spec ic0.call_with_best_effort_response]. */
+  maxCallTimeoutSeconds: number;
+  /** Bytes the query cache may hold, keys and values: 200 MiB [exec QUERY_CACHE_CAPACITY]. */
+  queryCacheBytes: number;
+  /** Seconds a cached query result stays valid at most: 600 [exec QUERY_CACHE_MAX_EXPIRY_TIME]. */
+  queryCacheMaxExpirySeconds: number;
+  /** ... if it read the data certificate: 60 [exec QUERY_CACHE_DATA_CERTIFICATE_EXPIRY_TIME]. */
+  queryCacheDataCertificateExpirySeconds: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -78,6 +103,18 @@ export const DEFAULT_LIMITS: Limits = {
   maxWasmModuleBytes: 100 * MiB,
   maxFunctions: 50_000,
   maxGlobals: 1_000,
+
+  instructionsPerRound: 7e9,
+  executionThreads: 4,
+  instructionsPerSlice: 2e9,
+  instructionsPerInstallSlice: 2e9,
+  queueCapacity: 500,
+  canisterCallbackQuota: 50,
+  subnetCallbackSoftLimit: 1_000_000,
+  maxCallTimeoutSeconds: 300,
+  queryCacheBytes: 200 * MiB,
+  queryCacheMaxExpirySeconds: 600,
+  queryCacheDataCertificateExpirySeconds: 60,
 };
 
 /**

@@ -16,6 +16,8 @@ export interface ReplicaServerOptions {
   fallback?: (req: IncomingMessage, res: ServerResponse) => void;
   /** Told about every 4xx/5xx answer, so the replica's log says why a client was refused. */
   onRefusal?: (method: string, path: string, status: number, message: string) => void;
+  /** GET /_/metrics answers this text (the Prometheus text format), beside dfx's other /_/ endpoints. */
+  metrics?: () => string;
 }
 
 const CORS_HEADERS = {
@@ -70,6 +72,9 @@ export async function startServer(options: ReplicaServerOptions): Promise<{ serv
   const server = createServer(async (req, res) => {
     try {
       const path = req.url ?? '/';
+      if (options.metrics && (path === '/_/metrics' || path.startsWith('/_/metrics?')) && (req.method === 'GET' || req.method === 'HEAD')) {
+        return send(res, { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: options.metrics().replace(/\n$/, '') });
+      }
       // Outside /api/ every request, preflights included, is the gateway's (a canister answers its own CORS).
       if (!path.startsWith('/api/') && options.fallback) return options.fallback(req, res);
       if (req.method === 'OPTIONS') return send(res, { status: 204 });

@@ -14,12 +14,14 @@ export interface ContextSource {
   clock: Clock;
   limits: Limits;
   subnetId: Uint8Array;
+  /** The time of the round under way, which replicated executions see (the IC's batch time). */
+  roundTime?: bigint;
 }
 
 export function createMessageContext(s: ContextSource, canister: Canister, kind: ApiKind, init: Partial<MessageContext> = {}): MessageContext {
   const log = s.log;
-  const now = s.clock.nowNanos();
   const replicated = kind !== 'NRQ' && kind !== 'CQ' && kind !== 'CRy' && kind !== 'CRt' && kind !== 'F';
+  const now = (replicated ? s.roundTime : undefined) ?? s.clock.nowNanos();
   return {
     kind,
     canister,

@@ -1,8 +1,12 @@
-// The subnet's message routing and execution (interface spec, "Abstract behaviour"): ingress
-// and inter-canister requests, responses into callbacks, call contexts answered at most once,
-// cycles sent/accepted/refunded, heartbeats and global timers. Messages run one at a time to
-// completion; a drain loop yields to the event loop between messages so an HTTP front end
-// stays responsive.
+// The subnet's message routing and execution (interface spec, "Abstract behaviour"), organised
+// as the IC's scheduler organises it (dfinity/ic rs/execution_environment/src/scheduler.rs):
+// deterministic rounds with a per-thread instruction budget, a few execution threads, one
+// message per canister at a time, round-robin fairness across canisters, heartbeats and timers
+// once per round, canister-pair queues with the IC's capacities, callback limits, best-effort
+// calls whose deadlines expire, and messages longer than a slice continued over later rounds
+// (deterministic time slicing). The queues, call contexts, callbacks and deadlines are plain
+// data (snapshot()/restore(), see README.md). How rounds are paced in wall-clock time is
+// `SubnetOptions.pacing`.
 import { Principal } from '@dfinity/principal';
 import { Canister, mayReadLogs } from '../execution/canister.ts';
 import { execute, type Entry, type ExecutionResult } from '../execution/execute.ts';
@@ -16,10 +20,17 @@ import { Clock } from './clock.ts';
 import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
 import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
 import type { Limits } from '../limits.ts';
-import type { CallContext, CallOrigin, CallResponse, Callback, QueuedMessage, RequestMessage, SystemTask } from './call-context.ts';
+import type { CallContext, CallOrigin, CallResponse, Callback, InputMessage, RequestMessage, ResponseMessage, TaskMessage } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
 import { admission, canisterReject, executionFailure, hypervisorError, rejectMessageForCanister, routing, trapLogRecord, userErrorResponse } from '../ic/user-errors.ts';
 import { canisterIndexOf } from '../management/canister-ids.ts';
+import {
+  DEADLINE_EXPIRED_MESSAGE, INITIAL_NOTARY_DELAY_APP_SUBNET_MS, INSTRUCTION_OVERHEAD_PER_CANISTER, INSTRUCTION_OVERHEAD_PER_EXECUTION,
+  MAX_INGRESS_MESSAGES_PER_BLOCK, type Pacing, type SubnetOptions,
+} from './config.ts';
+import { SchedulerMetrics, renderMetrics } from './metrics.ts';
+import { QueryCache, type QueryObservation } from './query-cache.ts';
+import { emptyQueues, type CanisterQueues, type MessageEffects, type PausedExecution, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
 
 export const MANAGEMENT_CANISTER_ID = 'aaaaa-aa';
 
@@ -35,7 +46,7 @@ export interface ManagementHandler {
   hostsCanisterId?(id: Principal): boolean;
 }
 
-export interface SchedulerOptions {
+export interface SchedulerOptions extends SubnetOptions {
   clock: Clock;
   log: ReplicaLog;
   limits?: Partial<Limits>;
@@ -44,21 +55,64 @@ export interface SchedulerOptions {
 
 const reject = (code: RejectCode, errorCode: ErrorCode | undefined, message: string): CallResponse => ({ kind: 'reject', code, errorCode, message });
 
+/** Yields to the event loop (setImmediate where there is one: it does not wait for timers). */
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+/** How long instant pacing may keep the event loop before it lets HTTP requests and queries in. */
+const INSTANT_YIELD_MS = 8;
+
 export class Scheduler {
   readonly canisters = new Map<string, Canister>();
   readonly clock: Clock;
   readonly log: ReplicaLog;
   readonly limits: Limits;
   readonly subnetId: Uint8Array;
+  readonly pacing: Pacing;
+  /** Milliseconds between rounds with mainnet pacing. */
+  readonly roundMs: number;
+  readonly metrics = new SchedulerMetrics();
+  /** The replica-side query cache; undefined when switched off (`--no-query-cache`). */
+  readonly queryCache?: QueryCache;
   management?: ManagementHandler;
   /** Supplies `ic0.data_certificate_*` to non-replicated queries (set by the certification layer). */
   dataCertificateProvider?: (canisterId: Uint8Array) => Uint8Array | undefined;
-  private queue: QueuedMessage[] = [];
+  /** Called when an ingress message submitted with a `key` (or restored from a snapshot) is answered. */
+  onIngressCompleted?: (key: string | undefined, response: CallResponse) => void;
+
+  // ---- the replicated state of the scheduler (plain data; snapshot() / restore())
+  /** Rounds executed so far. */
+  round = 0;
+  private nextId = 1;
+  /** Ingress messages accepted but not yet inducted (at most MAX_INGRESS_MESSAGES_PER_BLOCK per round). */
+  private ingressPool: RequestMessage[] = [];
+  /** The part of the pool the round under way took as its block and has not inducted yet. */
+  private block: RequestMessage[] = [];
+  /** Requests to the management canister (the IC's subnet queue). */
+  private subnetQueue: RequestMessage[] = [];
+  private queues = new Map<string, CanisterQueues>();
   private callbacks = new Map<number, Callback>();
   readonly callContexts = new Map<number, CallContext>();
-  private nextId = 1;
-  private draining?: Promise<void>;
+  private paused = new Map<string, PausedExecution>();
+  /** The round in which each canister last went first on a thread (round-robin fairness). */
+  private lastFullRound = new Map<string, number>();
+
+  // ---- not part of the state
+  private queued = 0;
+  private ingressWaiters = new Map<number, { resolve: (response: CallResponse) => void; submitted: number; key?: string }>();
+  private roundLoop?: Promise<void>;
+  private inRound = false;
+  private roundFinished: Array<() => void> = [];
+  /** The time of the round under way (ic0.time of its replicated executions). */
+  roundTime?: bigint;
   private pendingAsync = new Set<Promise<void>>();
+  private roundTimer?: ReturnType<typeof setInterval>;
+  private deadlineTimer?: ReturnType<typeof setTimeout>;
+  /** Mainnet pacing: replies released when the next round certifies the state. */
+  private uncertified: Array<() => void> = [];
+  private roundEndWaiters: Array<() => void> = [];
+  private lastYield = 0;
+  private closed = false;
   /** Resolved when a canister in `stopping` reaches `stopped` (used by stop_canister). */
   readonly stopWaiters = new Map<string, ((stopped: boolean) => void)[]>();
 
@@ -67,6 +121,15 @@ export class Scheduler {
     this.log = options.log;
     this.limits = resolveLimits(options.limits);
     this.subnetId = options.subnetId;
+    this.pacing = options.pacing ?? 'instant';
+    if (this.pacing !== 'instant' && this.pacing !== 'mainnet') throw new Error(`pacing must be 'instant' or 'mainnet', got '${String(this.pacing)}'`);
+    this.roundMs = options.roundMs ?? INITIAL_NOTARY_DELAY_APP_SUBNET_MS;
+    if (!Number.isFinite(this.roundMs) || this.roundMs <= 0) throw new Error(`roundMs must be a positive number of milliseconds, got ${options.roundMs}`);
+    if (options.queryCache !== false) this.queryCache = new QueryCache(this.limits, this.metrics);
+    if (this.pacing === 'mainnet') {
+      this.roundTimer = setInterval(() => this.pacedRound(), this.roundMs);
+      (this.roundTimer as { unref?: () => void }).unref?.();
+    }
   }
 
   canister(id: string | Principal | Uint8Array): Canister | undefined {
@@ -76,7 +139,26 @@ export class Scheduler {
   // ---------------------------------------------------------------- message contexts
 
   newContext(canister: Canister, kind: ApiKind, init: Partial<MessageContext> = {}): MessageContext {
-    return createMessageContext(this, canister, kind, init);
+    const ctx = createMessageContext(this, canister, kind, init);
+    if (kind === 'U' || kind === 'Ry' || kind === 'Rt' || kind === 'T') ctx.refuseCall = (call) => this.refuseCall(canister, ctx, call);
+    else if (this.observation && !ctx.replicated) {
+      ctx.observed = this.observation;
+      this.observation.canisters.add(canister.idText);
+    }
+    return ctx;
+  }
+
+  private observation?: QueryObservation;
+
+  /** Runs a query evaluation noting what it reads and which canisters it evaluates (query cache). */
+  observeQuery<T>(observation: QueryObservation, evaluate: () => T): T {
+    const previous = this.observation;
+    this.observation = observation;
+    try {
+      return evaluate();
+    } finally {
+      this.observation = previous;
+    }
   }
 
   budgetFor(kind: ApiKind): bigint {
@@ -114,6 +196,7 @@ export class Scheduler {
     // its init/upgrade steps (management/install.ts).
     if (!result.trap && ctx.replicated && VERSION_BUMPING_KINDS.has(ctx.kind)) canister.version += 1n;
     if (ctx.replicated && persist !== false) canister.checkLowWasmMemory();
+    if (persist === true && !result.trap) this.queryCache?.noteChange(canister);
     const logRecord = result.trap && ctx.replicated ? trapLogRecord(result.trap) : undefined;
     if (logRecord) canister.appendLog(logRecord, ctx.time);
     if (!ctx.replicated && ctx.kind !== 'F') canister.queryStats.instructions += result.instructions;
@@ -146,8 +229,9 @@ export class Scheduler {
 
   /**
    * The checks made before an ingress update call is accepted (interface spec, "Ingress
-   * message inspection"): the canister exists, runs, has code and the method, and its
-   * canister_inspect_message accepts the message. Returns a reject, or undefined if accepted.
+   * message inspection"): the canister exists, runs, has code and the method, its queue has
+   * room, and its canister_inspect_message accepts the message. Returns a reject, or undefined
+   * if accepted.
    */
   inspectIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined {
     if (arg.length > this.limits.maxIngressBytes) {
@@ -158,6 +242,15 @@ export class Scheduler {
     const problem = this.checkCallable(canister, canisterId, method, 'update');
     if (problem) return problem;
     const c = canister!;
+    // The IC bounds what waits for a canister (canister queues of DEFAULT_QUEUE_CAPACITY; the
+    // ingress pool and each block's quota per canister): here ingress waiting for one canister
+    // is held to the same capacity and refused past it, with the IC's queue-full code.
+    const waiting = this.ingressWaiting(canisterId);
+    if (waiting >= this.limits.queueCapacity) {
+      this.metrics.ingressRefused++;
+      this.log.emit({ kind: 'message', level: 'normal', text: `${c.name}.${method} (${this.callerName(sender)}) -> refused: ${waiting} ingress messages already wait for this canister` });
+      return reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterQueueFull, `Canister ${canisterId} cannot accept the message: its ingress queue is full (capacity ${this.limits.queueCapacity}). Try again later.`);
+    }
     if (!c.instance!.hasExport('canister_inspect_message')) return undefined;
     const ctx = this.newContext(c, 'F', { caller: sender, arg, methodName: method });
     const result = this.run(c, ctx, { export: 'canister_inspect_message' }, false, { method: `canister_inspect_message(${method})` });
@@ -171,17 +264,34 @@ export class Scheduler {
     return undefined;
   }
 
-  /** Enqueues an ingress update call (after inspectIngress) and resolves with its response. */
-  submitIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array): Promise<CallResponse> {
+  private ingressWaiting(canisterId: string): number {
+    let n = this.queues.get(canisterId)?.ingress.length ?? 0;
+    for (const m of this.ingressPool) if (m.callee === canisterId) n++;
+    for (const m of this.block) if (m.callee === canisterId) n++;
+    return n;
+  }
+
+  /**
+   * Enqueues an ingress update call (after inspectIngress) and resolves with its response.
+   * `key` (e.g. the request id) is kept with the message in the state and handed to
+   * onIngressCompleted, so a response after a restore can still be recorded.
+   */
+  submitIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array, key?: string): Promise<CallResponse> {
     return new Promise((resolve) => {
-      this.queue.push({ kind: 'request', callee: canisterId, method, arg, cycles: 0n, caller: sender, origin: { kind: 'ingress', resolve }, deadline: 0n });
-      this.scheduleDrain();
+      const messageId = this.nextId++;
+      this.ingressWaiters.set(messageId, { resolve, submitted: performance.now(), key });
+      this.ingressPool.push({ kind: 'request', callee: canisterId, method, arg, cycles: 0n, caller: sender, origin: { kind: 'ingress', messageId, key }, deadline: 0n });
+      this.queued++;
+      this.scheduleRounds();
     });
   }
 
   /** A non-replicated query call, evaluated against the current state (composite queries included). */
   query(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array): CallResponse {
-    return evaluateQuery(this, canisterId, method, arg, sender);
+    const started = performance.now();
+    const response = this.queryCache ? this.queryCache.answer(this, canisterId, method, arg, sender) : evaluateQuery(this, canisterId, method, arg, sender);
+    this.metrics.queryLatency.observe((performance.now() - started) / 1000);
+    return response;
   }
 
   /** Why a call to `method` cannot be delivered, or undefined if it can. */
@@ -208,95 +318,412 @@ export class Scheduler {
     return undefined;
   }
 
-  // ---------------------------------------------------------------- the drain loop
+  // ---------------------------------------------------------------- rounds
 
-  scheduleDrain(): void {
-    if (this.draining) return;
-    this.draining = this.drainLoop().finally(() => {
-      this.draining = undefined;
-      if (this.queue.length > 0) this.scheduleDrain();
+  /** Whether a message waits, or a paused execution continues, anywhere on the subnet. */
+  hasWork(): boolean {
+    return this.queued > 0 || this.paused.size > 0;
+  }
+
+  /** Instant pacing: runs rounds back to back while there is work (`force`: at least one round). */
+  scheduleRounds(force = false): void {
+    if (this.pacing !== 'instant' || this.roundLoop || this.closed) return;
+    if (!force && !this.hasWork()) return;
+    this.roundLoop = this.instantLoop().finally(() => {
+      this.roundLoop = undefined;
+      if (this.hasWork()) this.scheduleRounds();
+      else this.armDeadlineTimer();
     });
   }
 
-  private async drainLoop(): Promise<void> {
+  private async instantLoop(): Promise<void> {
     await Promise.resolve();
-    let since = performance.now();
-    while (this.queue.length > 0) {
-      const message = this.queue.shift()!;
-      try {
-        if (message.kind === 'request') this.deliverRequest(message);
-        else this.deliverResponse(message);
-      } catch (e) {
-        // A replica bug must not take the subnet down: answer the call and keep going.
-        this.log.info(`replica error while handling a ${message.kind}: ${(e as Error).stack ?? e}`);
-        if (message.kind === 'request') this.answer(message, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), message.cycles);
+    do {
+      await this.runRound(false);
+    } while (this.hasWork() && !this.closed);
+  }
+
+  /** Mainnet pacing: one round every roundMs; the previous round's replies go out as it is certified. */
+  private pacedRound(): void {
+    if (this.closed || this.inRound) return;
+    this.releaseCertified();
+    const done = () => {
+      const waiters = this.roundEndWaiters;
+      this.roundEndWaiters = [];
+      for (const w of waiters) w();
+    };
+    if (this.hasWork() || this.hasPeriodicWork()) void this.runRound(true).then(done);
+    else done();
+  }
+
+  /** Rounds never overlap: a round waits for the one under way. */
+  private async runRound(withTasks: boolean): Promise<void> {
+    while (this.inRound) await new Promise<void>((resolve) => this.roundFinished.push(resolve));
+    this.inRound = true;
+    try {
+      await this.executeRound(withTasks);
+    } finally {
+      this.inRound = false;
+      this.roundTime = undefined;
+      for (const w of this.roundFinished.splice(0)) w();
+    }
+  }
+
+  /** Lets HTTP requests and queries in when the event loop has been held for INSTANT_YIELD_MS. */
+  private async maybeYield(): Promise<void> {
+    if (performance.now() - this.lastYield <= INSTANT_YIELD_MS) return;
+    await yieldToEventLoop();
+    this.lastYield = performance.now();
+  }
+
+  private releaseCertified(): void {
+    const ready = this.uncertified;
+    this.uncertified = [];
+    for (const release of ready) release();
+  }
+
+  /** Instant pacing with real time: a round when the earliest best-effort deadline passes. */
+  private armDeadlineTimer(): void {
+    if (this.deadlineTimer || this.closed || !this.clock.isReal) return;
+    let earliest = 0n;
+    for (const cb of this.callbacks.values()) if (cb.deadline > 0n && !cb.expired && (earliest === 0n || cb.deadline < earliest)) earliest = cb.deadline;
+    if (earliest === 0n) return;
+    const ms = Math.max(1, Number((earliest - this.clock.nowNanos()) / 1_000_000n) + 1);
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = undefined;
+      this.scheduleRounds(true);
+    }, ms);
+    (this.deadlineTimer as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * One execution round (rs/execution_environment/src/scheduler.rs, inner round loop): the
+   * round's heartbeats and due timers are queued first; expired best-effort callbacks get their
+   * SYS_UNKNOWN reject; up to a block's worth of ingress is inducted; then iterations run until
+   * the round's instructions are spent or nothing is left to do. In each iteration the
+   * management canister's messages run first, then the canisters with work, ordered by when
+   * they last went first (round-robin) and dealt out over the execution threads; a thread runs
+   * its canisters' messages one at a time until its instructions for the round are spent.
+   * Messages that canisters send to each other are delivered within the round, so a call and
+   * its response can both complete in one round. A message longer than a slice is paused and
+   * continued one slice per round.
+   */
+  private async executeRound(withTasks: boolean): Promise<void> {
+    this.round++;
+    this.metrics.rounds++;
+    // The round's time: every replicated execution in it sees this ic0.time, as on the IC (batch time).
+    const now = this.clock.nowNanos();
+    this.roundTime = now;
+    if (withTasks) this.scheduleTasks(now);
+    this.expireDeadlines(now);
+    // This round's block: the ingress that arrived before it started, at most a block's worth.
+    const block = (this.block = this.ingressPool.splice(0, MAX_INGRESS_MESSAGES_PER_BLOCK));
+    const threads = Math.max(1, this.limits.executionThreads);
+    let left = BigInt(this.limits.instructionsPerRound);
+    let total = 0n;
+    const sliced = new Set<string>();
+    for (let iteration = 0; left > 0n; iteration++) {
+      this.induct(block);
+      this.executeSubnetMessages();
+      const active = this.activeCanisters(sliced);
+      if (active.length === 0) break;
+      let busiest = 0n;
+      for (let t = 0; t < threads; t++) {
+        let used = 0n;
+        for (let i = t; i < active.length && used < left; i += threads) {
+          const id = active[i];
+          if (iteration === 0 && i < threads) this.lastFullRound.set(id, this.round);
+          // A canister that starts runs at least one message; it stops when the thread's share of the round is spent.
+          used += INSTRUCTION_OVERHEAD_PER_CANISTER + this.executeCanister(id, left - used - INSTRUCTION_OVERHEAD_PER_CANISTER, sliced);
+        }
+        if (used > busiest) busiest = used;
       }
-      if (performance.now() - since > 20) {
-        await new Promise((r) => setTimeout(r, 0));
-        since = performance.now();
+      left -= busiest;
+      total += busiest;
+      await this.maybeYield();
+    }
+    // What the block still held waits for the next round, ahead of later arrivals.
+    if (block.length > 0) this.ingressPool.unshift(...block);
+    this.block = [];
+    this.metrics.roundInstructions.observe(Number(total));
+    await this.maybeYield();
+  }
+
+  /** Canisters with a message waiting or a paused execution to continue, first the one that went first longest ago. */
+  private activeCanisters(sliced: Set<string>): string[] {
+    const active: string[] = [];
+    for (const [id, q] of this.queues) {
+      if (this.paused.has(id)) {
+        if (!sliced.has(id)) active.push(id);
+      } else if (q.size > 0) active.push(id);
+      else if (!this.canisters.has(id)) this.queues.delete(id);
+    }
+    if (active.length > 1) {
+      active.sort((a, b) => (this.lastFullRound.get(a) ?? 0) - (this.lastFullRound.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+    }
+    return active;
+  }
+
+  /** Runs one canister's messages on a thread until `budget` is spent; returns the instructions counted. */
+  private executeCanister(id: string, budget: bigint, sliced: Set<string>): bigint {
+    const paused = this.paused.get(id);
+    if (paused) {
+      sliced.add(id);
+      return INSTRUCTION_OVERHEAD_PER_EXECUTION + this.continueSlice(paused);
+    }
+    const q = this.queues.get(id);
+    let used = 0n;
+    while (q && q.size > 0) {
+      const message = this.popNext(q);
+      used += INSTRUCTION_OVERHEAD_PER_EXECUTION + this.executeMessage(message);
+      if (this.paused.has(id)) {
+        sliced.add(id);
+        break;
+      }
+      if (used >= budget) break;
+    }
+    return used;
+  }
+
+  private queuesOf(id: string): CanisterQueues {
+    let q = this.queues.get(id);
+    if (!q) {
+      q = emptyQueues();
+      this.queues.set(id, q);
+    }
+    return q;
+  }
+
+  /** Puts a message in the receiving canister's input queue from `source` (the sender, or '' for ingress). */
+  private enqueue(canister: string, source: string, message: InputMessage): void {
+    const q = this.queuesOf(canister);
+    if (message.kind === 'task') q.tasks.push(message);
+    else if (source === '') q.ingress.push(message as RequestMessage);
+    else (q.inputs[source] ??= []).push(message);
+    q.size++;
+    this.queued++;
+  }
+
+  /** The canister's next message: its heartbeat or timer first, then its input queues in turn (ingress, then each sender). */
+  private popNext(q: CanisterQueues): InputMessage {
+    q.size--;
+    this.queued--;
+    if (q.tasks.length > 0) return q.tasks.shift()!;
+    const sources = Object.keys(q.inputs);
+    const n = sources.length + 1;
+    for (let k = 0; k < n; k++) {
+      const s = (q.nextSource + k) % n;
+      const list = s === 0 ? q.ingress : q.inputs[sources[s - 1]];
+      if (list.length === 0) continue;
+      q.nextSource = (s + 1) % n;
+      const message = list.shift()!;
+      if (s > 0 && list.length === 0) delete q.inputs[sources[s - 1]];
+      return message;
+    }
+    throw new Error('scheduler: a canister queue counted a message it does not hold');
+  }
+
+  private executeMessage(message: InputMessage): bigint {
+    try {
+      if (message.kind === 'request') return this.deliverRequest(message);
+      if (message.kind === 'response') return this.deliverResponse(message);
+      return this.runSystemTask(message);
+    } catch (e) {
+      // A replica bug must not take the subnet down: answer the call and keep going.
+      this.log.info(`replica error while handling a ${message.kind}: ${(e as Error).stack ?? e}`);
+      if (message.kind === 'request') this.answer(message, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), message.cycles);
+      return 0n;
+    }
+  }
+
+  /**
+   * Ingress enters the state in the order it arrived: each iteration takes the next run of
+   * messages to canisters, or the next run of messages to the management canister, from the
+   * round's block, so a stop_canister sent after an update finds that update's call context
+   * open, as it would have in the block's order.
+   */
+  private induct(block: RequestMessage[]): void {
+    if (block.length === 0) return;
+    const management = block[0].callee === MANAGEMENT_CANISTER_ID;
+    let n = 1;
+    while (n < block.length && (block[n].callee === MANAGEMENT_CANISTER_ID) === management) n++;
+    for (const m of block.splice(0, n)) {
+      this.queued--; // enqueue counts it again
+      if (m.callee === MANAGEMENT_CANISTER_ID) {
+        this.subnetQueue.push(m);
+        this.queued++;
+      } else this.enqueue(m.callee, '', m);
+    }
+  }
+
+  private executeSubnetMessages(): void {
+    while (this.subnetQueue.length > 0) {
+      const request = this.subnetQueue.shift()!;
+      this.queued--;
+      try {
+        this.deliverManagement(request);
+      } catch (e) {
+        this.log.info(`replica error while handling a management call: ${(e as Error).stack ?? e}`);
+        this.answer(request, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), request.cycles);
       }
     }
   }
 
-  /** Resolves when no message is queued or being processed and no management work is pending. */
+  /** Resolves when no message is queued or being processed, no reply waits for certification and no management work is pending. */
   async settle(): Promise<void> {
     for (;;) {
-      if (this.queue.length > 0) this.scheduleDrain();
-      if (this.draining) { await this.draining; continue; }
-      if (this.pendingAsync.size > 0) { await Promise.all([...this.pendingAsync]); continue; }
+      if (this.roundLoop) {
+        await this.roundLoop;
+        continue;
+      }
+      if (this.pendingAsync.size > 0) {
+        await Promise.all([...this.pendingAsync]);
+        continue;
+      }
+      if (this.closed) return;
+      if (this.hasWork() || this.uncertified.length > 0) {
+        if (this.pacing === 'instant') this.scheduleRounds();
+        else await new Promise<void>((resolve) => this.roundEndWaiters.push(resolve));
+        continue;
+      }
       return;
     }
+  }
+
+  /** Stops the round timers; queued work is left as it is (tearDown settles first). */
+  close(): void {
+    this.closed = true;
+    if (this.roundTimer) clearInterval(this.roundTimer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.releaseCertified();
+    for (const w of this.roundEndWaiters.splice(0)) w();
+  }
+
+  // ---------------------------------------------------------------- best-effort calls
+
+  /**
+   * Best-effort callbacks whose deadline has passed get a SYS_UNKNOWN reject now (interface
+   * spec, "Best-effort responses"); a response that arrives later is dropped.
+   */
+  private expireDeadlines(now: bigint): void {
+    for (const cb of this.callbacks.values()) {
+      if (cb.deadline === 0n || cb.expired || cb.deadline > now) continue;
+      cb.expired = true;
+      this.metrics.bestEffortExpired++;
+      this.log.emit({ kind: 'message', level: 'verbose', text: `${this.canisters.get(cb.canister)?.name ?? cb.canister}: best-effort call to ${this.canisters.get(cb.callee)?.name ?? cb.callee}.${cb.call.method} passed its deadline: SYS_UNKNOWN` });
+      this.enqueue(cb.canister, cb.callee, {
+        kind: 'response', canister: cb.canister, from: cb.callee, callbackId: cb.id, deadline: cb.deadline, refund: 0n, expiredReject: true,
+        response: reject(RejectCode.SYS_UNKNOWN, undefined, DEADLINE_EXPIRED_MESSAGE),
+      });
+    }
+  }
+
+  /** Why ic0.call_perform cannot enqueue `call` now (0: it can), as the IC decides it. */
+  private refuseCall(canister: Canister, ctx: MessageContext, call: PendingCall): number {
+    let callee: string;
+    try {
+      callee = Principal.fromUint8Array(call.callee).toText();
+    } catch {
+      return 0; // an invalid callee is answered with DESTINATION_INVALID when the call is routed
+    }
+    let toCallee = this.queues.get(canister.idText)?.reserved[callee] ?? 0;
+    for (const o of ctx.outgoing) if (bytesEqual(o.callee, call.callee)) toCallee++;
+    // Every call reserves a slot for its response in the caller's queue from the callee.
+    if (toCallee >= this.limits.queueCapacity) {
+      this.metrics.callsRefused++;
+      this.log.emit({ kind: 'message', level: 'normal', text: `${canister.name}: call to ${this.canisters.get(callee)?.name ?? callee}.${call.method} not enqueued: the queue to it is full (${toCallee} calls waiting, capacity ${this.limits.queueCapacity})` });
+      return RejectCode.SYS_TRANSIENT;
+    }
+    const own = canister.outstandingCalls + ctx.outgoing.length;
+    if (own >= this.limits.canisterCallbackQuota && this.callbacks.size + ctx.outgoing.length >= this.limits.subnetCallbackSoftLimit) {
+      this.metrics.callsRefused++;
+      this.log.emit({ kind: 'message', level: 'normal', text: `${canister.name}: call to ${callee}.${call.method} not enqueued: out of callbacks (${own} held, the subnet's ${this.callbacks.size} past its soft limit)` });
+      return RejectCode.SYS_TRANSIENT;
+    }
+    return 0;
   }
 
   // ---------------------------------------------------------------- requests and responses
 
   /** Sends a response to whoever made the request (ingress or a canister's callback). */
   answer(request: RequestMessage, response: CallResponse, refund: bigint): void {
-    if (request.origin.kind === 'ingress') request.origin.resolve(response);
-    else this.queue.push({ kind: 'response', canister: request.origin.canister, callbackId: request.origin.callbackId, response, refund });
+    if (request.origin.kind === 'ingress') this.resolveIngress(request.origin.messageId, request.origin.key, response);
+    else this.enqueue(request.origin.canister, request.callee, { kind: 'response', canister: request.origin.canister, from: request.callee, callbackId: request.origin.callbackId, response, refund, deadline: request.deadline });
   }
 
-  private deliverRequest(request: RequestMessage): void {
-    if (request.callee === MANAGEMENT_CANISTER_ID) {
-      if (!this.management) throw new Error('no management canister attached');
-      let answered = false;
-      const started = performance.now();
-      const done = (response: CallResponse, refund: bigint) => {
-        if (answered) return;
-        answered = true;
-        const outcome = response.kind === 'reply' ? 'replied' : `rejected (${response.errorCode ?? `code ${response.code}`}): ${response.message}`;
-        this.log.emit({
-          kind: 'message',
-          level: request.origin.kind === 'ingress' ? 'normal' : 'verbose',
-          text: `management.${request.method} (${this.callerName(request.caller)}) -> ${outcome} ${formatDuration(performance.now() - started)}`,
-        });
-        this.answer(request, response, refund);
-        this.scheduleDrain();
-      };
-      const pending = this.management.handle(request, done);
-      if (pending) {
-        const tracked: Promise<void> = pending
-          .catch((e) => done(reject(RejectCode.CANISTER_ERROR, undefined, `management canister: ${(e as Error).message}`), request.cycles))
-          .finally(() => this.pendingAsync.delete(tracked));
-        this.pendingAsync.add(tracked);
+  private resolveIngress(messageId: number, key: string | undefined, response: CallResponse): void {
+    const release = () => {
+      const waiter = this.ingressWaiters.get(messageId);
+      if (waiter) {
+        this.ingressWaiters.delete(messageId);
+        this.metrics.updateLatency.observe((performance.now() - waiter.submitted) / 1000);
+        waiter.resolve(response);
       }
-      return;
+      this.onIngressCompleted?.(key, response);
+    };
+    // Mainnet pacing: the reply is readable once the state of this round is certified.
+    if (this.pacing === 'mainnet' && !this.closed) this.uncertified.push(release);
+    else release();
+  }
+
+  private deliverManagement(request: RequestMessage): void {
+    if (!this.management) throw new Error('no management canister attached');
+    let answered = false;
+    const started = performance.now();
+    const done = (response: CallResponse, refund: bigint) => {
+      if (answered) return;
+      answered = true;
+      const outcome = response.kind === 'reply' ? 'replied' : `rejected (${response.errorCode ?? `code ${response.code}`}): ${response.message}`;
+      this.log.emit({
+        kind: 'message',
+        level: request.origin.kind === 'ingress' ? 'normal' : 'verbose',
+        text: `management.${request.method} (${this.callerName(request.caller)}) -> ${outcome} ${formatDuration(performance.now() - started)}`,
+      });
+      this.answer(request, response, refund);
+      this.scheduleRounds();
+    };
+    const pending = this.management.handle(request, done);
+    if (pending) {
+      const tracked: Promise<void> = pending
+        .catch((e) => done(reject(RejectCode.CANISTER_ERROR, undefined, `management canister: ${(e as Error).message}`), request.cycles))
+        .finally(() => this.pendingAsync.delete(tracked));
+      this.pendingAsync.add(tracked);
+    }
+  }
+
+  /**
+   * Between canisters the routing layer answers a call to a missing canister, without an IC
+   * error code: an id in this subnet's range names a canister that does not exist, any other id
+   * has no route.
+   */
+  private routingReject(callee: string): CallResponse {
+    let inRange = false;
+    try {
+      const id = Principal.fromText(callee);
+      inRange = this.management?.hostsCanisterId ? this.management.hostsCanisterId(id) : canisterIndexOf(id) !== undefined;
+    } catch {
+      // not a principal at all: no route
+    }
+    return { kind: 'reject', code: RejectCode.DESTINATION_INVALID, message: inRange ? routing.canisterNotFound(callee) : routing.noRoute(callee) };
+  }
+
+  private deliverRequest(request: RequestMessage): bigint {
+    if (request.deadline > 0n && request.deadline <= this.clock.nowNanos()) {
+      // Expired best-effort requests are dropped from the queues; the caller already has its SYS_UNKNOWN.
+      this.metrics.bestEffortRequestsExpired++;
+      this.log.emit({ kind: 'message', level: 'verbose', text: `${this.canisters.get(request.callee)?.name ?? request.callee}.${request.method} (${this.callerName(request.caller)}) -> dropped: its best-effort deadline passed in the queue` });
+      return 0n;
     }
     const canister = this.canisters.get(request.callee);
     if (!canister && request.origin.kind === 'canister') {
-      // Between canisters the routing layer answers, without an IC error code: an id in this
-      // subnet's range names a canister that does not exist, any other id has no route.
-      let inRange = false;
-      try {
-        const callee = Principal.fromText(request.callee);
-        inRange = this.management?.hostsCanisterId ? this.management.hostsCanisterId(callee) : canisterIndexOf(callee) !== undefined;
-      } catch {
-        // not a principal at all: no route
-      }
-      return this.answer(request, { kind: 'reject', code: RejectCode.DESTINATION_INVALID, message: inRange ? routing.canisterNotFound(request.callee) : routing.noRoute(request.callee) }, request.cycles);
+      this.answer(request, this.routingReject(request.callee), request.cycles);
+      return 0n;
     }
     const problem = this.checkCallable(canister, request.callee, request.method, 'update');
-    if (problem) return this.answer(request, problem, request.cycles);
+    if (problem) {
+      this.answer(request, problem, request.cycles);
+      return 0n;
+    }
     const c = canister!;
     if (request.origin.kind === 'ingress') {
       // Ingress induction is paid by the receiving canister (cycles/fees.ts ingressInduction).
@@ -304,7 +731,8 @@ export class Scheduler {
         withdrawCycles(this.cyclesState(c), c.costs.ingressInduction(request.arg.length + request.method.length), c.idText);
       } catch (e) {
         if (!(e instanceof OutOfCyclesError)) throw e;
-        return this.answer(request, reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterOutOfCycles, e.message), 0n);
+        this.answer(request, reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterOutOfCycles, e.message), 0n);
+        return 0n;
       }
     }
     const isQuery = c.module!.methods.queries.has(request.method);
@@ -319,15 +747,27 @@ export class Scheduler {
     const exportName = isQuery ? `canister_query ${request.method}` : `canister_update ${request.method}`;
     // A query executed in replicated mode discards its state changes (interface spec).
     const result = this.run(c, ctx, { export: exportName }, !isQuery, { method: request.method });
-    this.afterExecution(c, cc, ctx, result);
+    return this.finish(c, cc, ctx, result, request.method);
   }
 
-  private deliverResponse(message: Extract<QueuedMessage, { kind: 'response' }>): void {
+  private deliverResponse(message: ResponseMessage): bigint {
     const callback = this.callbacks.get(message.callbackId);
-    if (!callback) return; // dropped by uninstall_code: the response is ignored (spec)
+    if (!callback || (callback.expired && !message.expiredReject)) {
+      // No callback: uninstall_code forgot it, or the best-effort deadline passed and the
+      // caller already got SYS_UNKNOWN. Either way the response is dropped (spec).
+      if (message.deadline > 0n) {
+        this.metrics.bestEffortLateResponsesDropped++;
+        this.log.emit({ kind: 'message', level: 'verbose', text: `response from ${this.canisters.get(message.from)?.name ?? message.from} to ${this.canisters.get(message.canister)?.name ?? message.canister} dropped: it came after the call's deadline` });
+      }
+      return 0n;
+    }
     this.callbacks.delete(message.callbackId);
+    const q = this.queues.get(callback.canister);
+    if (q && q.reserved[callback.callee]) {
+      if (--q.reserved[callback.callee] === 0) delete q.reserved[callback.callee];
+    }
     const canister = this.canisters.get(callback.canister);
-    if (!canister) return;
+    if (!canister) return 0n;
     canister.outstandingCalls--;
     canister.balance += message.refund;
     const fees = callback.call.prepaidFees;
@@ -337,11 +777,12 @@ export class Scheduler {
       const bytes = message.response.kind === 'reply' ? message.response.data.length : message.response.message.length;
       canister.balance += fees.execution + canister.costs.responseTransmissionRefund(bytes);
     }
-    const cc = callback.callContext;
+    const cc = this.callContexts.get(callback.callContextId);
+    if (!cc) return 0n;
     cc.outstanding--;
     if (!canister.instance) {
       this.closeIfDone(canister, cc);
-      return;
+      return 0n;
     }
     const isReply = message.response.kind === 'reply';
     const ctx = this.newContext(canister, isReply ? 'Ry' : 'Rt', {
@@ -354,7 +795,8 @@ export class Scheduler {
       cyclesAvailable: cc.cyclesAvailable,
       callContextResponded: cc.responded,
       callContextInstructions: cc.instructions, // performance_counter(1) spans the call context
-      deadline: cc.deadline,
+      // In a callback, ic0.msg_deadline is the deadline of the call it answers (interface spec).
+      deadline: callback.deadline,
     });
     const closure = isReply ? callback.call.reply : callback.call.reject;
     const label = `${cc.method} ${isReply ? 'reply' : 'reject'} callback from ${this.canisters.get(callback.callee)?.name ?? callback.callee}.${callback.call.method}`;
@@ -365,7 +807,7 @@ export class Scheduler {
       const cleanupCtx = this.newContext(canister, 'C', { caller: cc.caller, methodName: cc.method });
       this.run(canister, cleanupCtx, { closure: callback.call.cleanup }, true, { method: `${cc.method} cleanup` });
     }
-    this.afterExecution(canister, cc, ctx, result);
+    return this.finish(canister, cc, ctx, result, label);
   }
 
   openCallContext(canister: Canister, origin: CallOrigin, caller: Uint8Array, method: string, cycles: bigint, deadline: bigint): CallContext {
@@ -378,17 +820,62 @@ export class Scheduler {
     return cc;
   }
 
+  /**
+   * After an execution: a message within one slice takes effect now; a longer one (deterministic
+   * time slicing) is paused and takes effect when its last slice has run, rounds later.
+   * Returns the instructions this round counts for it.
+   */
+  private finish(canister: Canister, cc: CallContext, ctx: MessageContext, result: ExecutionResult, label: string): bigint {
+    this.metrics.messagesExecuted++;
+    if (result.instructions > 0n) this.metrics.addInstructions(canister.idText, result.instructions);
+    const effects: MessageEffects = {
+      outgoing: result.trap ? [] : ctx.outgoing, outcome: result.trap ? undefined : ctx.outcome, cyclesAvailable: ctx.cyclesAvailable,
+      trap: result.trap, instructions: result.instructions,
+    };
+    const slice = BigInt(this.limits.instructionsPerSlice);
+    if (result.instructions > slice) {
+      const slices = Number((result.instructions + slice - 1n) / slice);
+      this.paused.set(canister.idText, { canister: canister.idText, callContextId: cc.id, label, slice: 1, slices, effects });
+      this.metrics.slicesExecuted++;
+      this.log.emit({ kind: 'message', level: 'normal', text: `${canister.name}.${label}: slice 1/${slices} in round ${this.round} (${formatInstructions(slice)}); continues next round` });
+      return slice;
+    }
+    this.applyEffects(canister, cc, effects);
+    return result.instructions;
+  }
+
+  private continueSlice(p: PausedExecution): bigint {
+    p.slice++;
+    this.metrics.slicesExecuted++;
+    const slice = BigInt(this.limits.instructionsPerSlice);
+    const last = p.slice >= p.slices;
+    const instructions = last ? p.effects.instructions - slice * BigInt(p.slices - 1) : slice;
+    const canister = this.canisters.get(p.canister);
+    const name = canister?.name ?? p.canister;
+    this.log.emit({ kind: 'message', level: 'normal', text: `${name}.${p.label}: slice ${p.slice}/${p.slices} in round ${this.round} (${formatInstructions(instructions)})${last ? ': done' : ''}` });
+    if (last) {
+      this.paused.delete(p.canister);
+      const cc = this.callContexts.get(p.callContextId);
+      if (canister && cc) this.applyEffects(canister, cc, p.effects);
+    }
+    return instructions;
+  }
+
   /** Applies a message's effects to its call context: outgoing calls, the response, completion. */
   afterExecution(canister: Canister, cc: CallContext, ctx: MessageContext, result: ExecutionResult): void {
-    cc.instructions += result.instructions;
-    if (!result.trap) {
-      cc.cyclesAvailable = ctx.cyclesAvailable;
-      for (const call of ctx.outgoing) this.sendCall(canister, cc, call);
-      if (ctx.outcome) {
-        this.respond(cc, ctx.outcome.kind === 'reply' ? ctx.outcome : canisterReject(ctx.outcome.message));
+    this.applyEffects(canister, cc, { outgoing: ctx.outgoing, outcome: ctx.outcome, cyclesAvailable: ctx.cyclesAvailable, trap: result.trap, instructions: result.instructions });
+  }
+
+  private applyEffects(canister: Canister, cc: CallContext, effects: MessageEffects): void {
+    cc.instructions += effects.instructions;
+    if (!effects.trap) {
+      cc.cyclesAvailable = effects.cyclesAvailable;
+      for (const call of effects.outgoing) this.sendCall(canister, cc, call);
+      if (effects.outcome) {
+        this.respond(cc, effects.outcome.kind === 'reply' ? effects.outcome : canisterReject(effects.outcome.message));
       }
     } else if (!cc.responded && cc.outstanding === 0) {
-      this.respond(cc, executionFailure(canister.idText, result.trap, mayReadLogs(canister, cc.caller)));
+      this.respond(cc, executionFailure(canister.idText, effects.trap, mayReadLogs(canister, cc.caller)));
     }
     this.closeIfDone(canister, cc);
   }
@@ -401,14 +888,25 @@ export class Scheduler {
     } catch {
       callee = `<invalid principal ${call.callee.length} bytes>`;
     }
-    this.callbacks.set(id, { id, canister: canister.idText, callContext: cc, call, callee });
-    cc.outstanding++;
-    canister.outstandingCalls++;
+    const timeout = call.timeoutSeconds;
+    // Best-effort: the deadline is the time of the call plus the timeout, capped (spec: ic0.call_with_best_effort_response).
+    const deadline = timeout !== undefined ? this.clock.nowNanos() + BigInt(Math.min(timeout, this.limits.maxCallTimeoutSeconds)) * 1_000_000_000n : 0n;
     const arg = new Uint8Array(call.argSize);
     let o = 0;
     for (const part of call.arg) { arg.set(part, o); o += part.length; }
-    const deadline = call.timeoutSeconds !== undefined ? this.clock.nowNanos() + BigInt(call.timeoutSeconds) * 1_000_000_000n : 0n;
-    this.queue.push({ kind: 'request', callee, method: call.method, arg, cycles: call.cycles, caller: canister.id, origin: { kind: 'canister', canister: canister.idText, callbackId: id }, deadline });
+    const { arg: _parts, ...kept } = call;
+    this.callbacks.set(id, { id, canister: canister.idText, callContextId: cc.id, call: kept, callee, deadline });
+    cc.outstanding++;
+    canister.outstandingCalls++;
+    const q = this.queuesOf(canister.idText);
+    q.reserved[callee] = (q.reserved[callee] ?? 0) + 1;
+    const request: RequestMessage = { kind: 'request', callee, method: call.method, arg, cycles: call.cycles, caller: canister.id, origin: { kind: 'canister', canister: canister.idText, callbackId: id }, deadline };
+    if (callee === MANAGEMENT_CANISTER_ID) {
+      this.subnetQueue.push(request);
+      this.queued++;
+    } else if (!this.canisters.has(callee)) {
+      this.answer(request, this.routingReject(callee), request.cycles);
+    } else this.enqueue(callee, canister.idText, request);
   }
 
   respond(cc: CallContext, response: CallResponse): void {
@@ -416,8 +914,10 @@ export class Scheduler {
     cc.responded = true;
     const refund = cc.cyclesAvailable;
     cc.cyclesAvailable = 0n;
-    if (cc.origin.kind === 'ingress') cc.origin.resolve(response);
-    else if (cc.origin.kind === 'canister') this.queue.push({ kind: 'response', canister: cc.origin.canister, callbackId: cc.origin.callbackId, response, refund });
+    if (cc.origin.kind === 'ingress') this.resolveIngress(cc.origin.messageId, cc.origin.key, response);
+    else if (cc.origin.kind === 'canister') {
+      this.enqueue(cc.origin.canister, cc.canister, { kind: 'response', canister: cc.origin.canister, from: cc.canister, callbackId: cc.origin.callbackId, response, refund, deadline: cc.deadline });
+    }
   }
 
   private closeIfDone(canister: Canister, cc: CallContext): void {
@@ -450,6 +950,9 @@ export class Scheduler {
    */
   rejectOpenCallContexts(canister: Canister, message: string): void {
     for (const cb of [...this.callbacks.values()]) if (cb.canister === canister.idText) this.callbacks.delete(cb.id);
+    const q = this.queues.get(canister.idText);
+    if (q) q.reserved = {};
+    this.paused.delete(canister.idText);
     canister.outstandingCalls = 0;
     for (const cc of [...this.callContexts.values()]) {
       if (cc.canister !== canister.idText) continue;
@@ -465,25 +968,29 @@ export class Scheduler {
     this.checkStopped(canister);
   }
 
-  // ---------------------------------------------------------------- rounds: heartbeat and timers
+  // ---------------------------------------------------------------- heartbeats and timers
 
-  /** One execution round: heartbeats, due global timers, then every message until the queues are empty. */
+  /** Runs one round now, with heartbeats and due global timers, then every message until the queues are empty. */
   async tick(): Promise<void> {
-    const now = this.clock.nowNanos();
+    await this.runRound(true);
+    await this.settle();
+  }
+
+  /** Queues this round's heartbeats and due global timers (once per canister per round). */
+  private scheduleTasks(now: bigint): void {
     this.chargeStorage(now);
-    for (const c of [...this.canisters.values()]) {
+    for (const c of this.canisters.values()) {
       if (c.status !== 'running' || !c.instance) continue;
       if (c.lowWasmMemoryHook === 'ready' && c.instance.hasExport('canister_on_low_wasm_memory')) {
         c.lowWasmMemoryHook = 'executed';
-        this.runSystemTask(c, 'canister_on_low_wasm_memory');
+        this.enqueue(c.idText, '', { kind: 'task', canister: c.idText, task: 'canister_on_low_wasm_memory' });
       }
-      if (c.instance?.hasExport('canister_heartbeat')) this.runSystemTask(c, 'canister_heartbeat');
-      if (c.globalTimer !== 0n && now >= c.globalTimer && c.instance?.hasExport('canister_global_timer')) {
+      if (c.instance.hasExport('canister_heartbeat')) this.enqueue(c.idText, '', { kind: 'task', canister: c.idText, task: 'canister_heartbeat' });
+      if (c.globalTimer !== 0n && now >= c.globalTimer && c.instance.hasExport('canister_global_timer')) {
         c.globalTimer = 0n; // the timer fires once; the canister sets it again (spec: global timer)
-        this.runSystemTask(c, 'canister_global_timer');
+        this.enqueue(c.idText, '', { kind: 'task', canister: c.idText, task: 'canister_global_timer' });
       }
     }
-    await this.settle();
   }
 
   /**
@@ -523,14 +1030,96 @@ export class Scheduler {
     return false;
   }
 
-  private runSystemTask(canister: Canister, task: SystemTask): void {
-    const cc = this.openCallContext(canister, { kind: 'system', task }, new Uint8Array(), task, 0n, 0n);
-    const ctx = this.newContext(canister, 'T', { methodName: task });
-    const result = this.run(canister, ctx, { export: task }, true, { method: task, callerName: 'system' });
-    this.afterExecution(canister, cc, ctx, result);
+  private runSystemTask(task: TaskMessage): bigint {
+    const canister = this.canisters.get(task.canister);
+    if (!canister || canister.status !== 'running' || !canister.instance) return 0n;
+    const cc = this.openCallContext(canister, { kind: 'system', task: task.task }, new Uint8Array(), task.task, 0n, 0n);
+    const ctx = this.newContext(canister, 'T', { methodName: task.task });
+    const result = this.run(canister, ctx, { export: task.task }, true, { method: task.task, callerName: 'system' });
+    return this.finish(canister, cc, ctx, result, task.task);
+  }
+
+  // ---------------------------------------------------------------- state and metrics
+
+  /**
+   * The scheduler's replicated state as plain data (a deep copy): queues, call contexts,
+   * callbacks with their deadlines, paused executions, the round counter. Persist it with the
+   * canisters' state; restore() puts it back (README.md).
+   */
+  snapshot(): SchedulerState {
+    return structuredClone({
+      format: SCHEDULER_STATE_FORMAT,
+      round: this.round,
+      nextId: this.nextId,
+      ingressPool: [...this.block, ...this.ingressPool],
+      subnetQueue: this.subnetQueue,
+      queues: Object.fromEntries(this.queues),
+      callContexts: [...this.callContexts.values()],
+      callbacks: [...this.callbacks.values()],
+      paused: [...this.paused.values()],
+      lastFullRound: Object.fromEntries(this.lastFullRound),
+    });
+  }
+
+  /**
+   * Replaces the scheduler's state with `state` (from snapshot(), possibly of an earlier
+   * process). The canisters must be in place first: their open call contexts and outstanding
+   * calls are recounted from the state. Ingress calls in flight have no waiter any more; their
+   * responses go to onIngressCompleted with the key they were submitted with.
+   */
+  restore(state: SchedulerState): void {
+    if (state.format !== SCHEDULER_STATE_FORMAT) throw new Error(`scheduler state format ${String(state.format)} is not ${SCHEDULER_STATE_FORMAT}`);
+    const s = structuredClone(state);
+    this.round = s.round;
+    this.nextId = s.nextId;
+    this.ingressPool = s.ingressPool;
+    this.subnetQueue = s.subnetQueue;
+    this.queues = new Map(Object.entries(s.queues));
+    this.callContexts.clear();
+    for (const cc of s.callContexts) this.callContexts.set(cc.id, cc);
+    this.callbacks = new Map(s.callbacks.map((cb) => [cb.id, cb]));
+    this.paused = new Map(s.paused.map((p) => [p.canister, p]));
+    this.lastFullRound = new Map(Object.entries(s.lastFullRound));
+    this.ingressWaiters.clear();
+    this.queued = this.ingressPool.length + this.subnetQueue.length;
+    for (const q of this.queues.values()) this.queued += q.size;
+    for (const c of this.canisters.values()) {
+      c.openCallContexts = 0;
+      c.outstandingCalls = 0;
+    }
+    for (const cc of this.callContexts.values()) {
+      const c = this.canisters.get(cc.canister);
+      if (c) c.openCallContexts++;
+    }
+    for (const cb of this.callbacks.values()) {
+      const c = this.canisters.get(cb.canister);
+      if (c) c.outstandingCalls++;
+    }
+    this.scheduleRounds();
+    this.armDeadlineTimer();
+  }
+
+  /** The replica's metrics in the Prometheus text format (served at /_/metrics). */
+  metricsText(): string {
+    const queueLengths: Array<{ canister: string; name: string; length: number }> = [];
+    const names = new Map<string, string>();
+    for (const c of this.canisters.values()) {
+      names.set(c.idText, c.name);
+      queueLengths.push({ canister: c.idText, name: c.name, length: (this.queues.get(c.idText)?.size ?? 0) + this.ingressPool.filter((m) => m.callee === c.idText).length });
+    }
+    return renderMetrics(this.metrics, {
+      pacing: this.pacing, roundMs: this.pacing === 'mainnet' ? this.roundMs : 0, threads: this.limits.executionThreads,
+      queueLengths, callbacks: this.callbacks.size, pausedExecutions: this.paused.size,
+      cacheBytes: this.queryCache?.bytes ?? 0, cacheEntries: this.queryCache?.size ?? 0, canisterNames: names,
+    });
   }
 }
 
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Entry points whose successful replicated execution bumps the canister version. */
 const VERSION_BUMPING_KINDS: ReadonlySet<ApiKind> = new Set<ApiKind>(['U', 'RQ', 'Ry', 'Rt', 'C', 'T']);

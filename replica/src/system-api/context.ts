@@ -103,6 +103,13 @@ export interface MessageContext {
   /** Per-message stable memory access accounting (IC0524); returns pages newly dirtied by a write. */
   stableAccess?: { read(offset: number, length: number): void; write(offset: number, length: number): number };
   rootKey?: Uint8Array;
+  /**
+   * Set by the scheduler: 0 if `call` can be enqueued (queue capacity, callback limits), else
+   * the code ic0.call_perform returns. Without it a fixed per-canister bound applies.
+   */
+  refuseCall?(call: PendingCall): number;
+  /** Set by the scheduler for queries: records System API reads that make a result depend on time, balance or certificate (query cache). */
+  observed?: { time: boolean; balance: boolean; certificate: boolean };
 }
 
 /** A trap: the message's effects are discarded. `called` marks ic0.trap (IC0503) vs a Wasm or API trap (IC0502). */

@@ -254,8 +254,8 @@ const api: Record<string, ApiFunction> = {
     params: ['i64', 'i64', 'I'], allowed: MUTATE,
     impl: (c, h, high, low, dst) => writeU128(h, dst, c.burnCycles(u128(high, low)), 'ic0.cycles_burn128'),
   },
-  canister_cycle_balance: { params: [], result: 'i64', allowed: ALL, impl: (c) => clamp64(c.canister.balance) },
-  canister_cycle_balance128: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, c.canister.balance, 'ic0.canister_cycle_balance128') },
+  canister_cycle_balance: { params: [], result: 'i64', allowed: ALL, impl: (c) => { if (c.observed) c.observed.balance = true; return clamp64(c.canister.balance); } },
+  canister_cycle_balance128: { params: ['I'], allowed: ALL, impl: (c, h, dst) => { if (c.observed) c.observed.balance = true; writeU128(h, dst, c.canister.balance, 'ic0.canister_cycle_balance128'); } },
   canister_liquid_cycle_balance128: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, c.canister.balance, 'ic0.canister_liquid_cycle_balance128') },
 
   // --- Canister and subnet identity, status
@@ -311,7 +311,8 @@ const api: Record<string, ApiFunction> = {
     impl: (c, _h, timeout) => {
       const call = building(c, 'ic0.call_with_best_effort_response');
       if (call.timeoutSeconds !== undefined) throw new CanisterTrap('ic0.call_with_best_effort_response called twice for the same call');
-      call.timeoutSeconds = Math.min(timeout >>> 0, 300); // the spec caps the timeout at 300 s
+      // The IC caps the timeout (MAX_CALL_TIMEOUT_SECONDS); the scheduler applies the replica's cap when it sends the call.
+      call.timeoutSeconds = timeout >>> 0;
     },
   },
   call_cycles_add: { params: ['i64'], allowed: CALL_CYCLES, impl: (c, _h, amount) => addCycles(c, BigInt.asUintN(64, amount)) },
@@ -321,9 +322,12 @@ const api: Record<string, ApiFunction> = {
     impl: (c) => {
       const call = building(c, 'ic0.call_perform');
       c.building = undefined;
-      if (c.canister.outstandingCalls + c.outgoing.length >= OUTPUT_QUEUE_CAPACITY) {
+      // The scheduler knows the queues and callbacks (scheduler/README.md): a call it cannot
+      // enqueue is not performed and the canister learns SYS_TRANSIENT, as on the IC.
+      const refused = c.refuseCall ? c.refuseCall(call) : c.canister.outstandingCalls + c.outgoing.length >= OUTPUT_QUEUE_CAPACITY ? RejectCode.SYS_TRANSIENT : 0;
+      if (refused !== 0) {
         c.takeCycles(-call.cycles);
-        return RejectCode.SYS_TRANSIENT;
+        return refused;
       }
       const fees = c.prepayCall(call.argSize + new TextEncoder().encode(call.method).length);
       if (!fees) {
@@ -406,12 +410,13 @@ const api: Record<string, ApiFunction> = {
     params: ['I', 'I', 'I'], allowed: CERTIFICATE,
     impl: (c, h, dst, off, size) => {
       if (!c.dataCertificate) throw new CanisterTrap('ic0.data_certificate_copy: no certificate is present');
+      if (c.observed) c.observed.certificate = true;
       copyOut(h, c.dataCertificate, dst, off, size, 'ic0.data_certificate_copy');
     },
   },
 
   // --- Time, timers, performance counter
-  time: { params: [], result: 'i64', allowed: ALL, impl: (c) => c.time },
+  time: { params: [], result: 'i64', allowed: ALL, impl: (c) => { if (c.observed) c.observed.time = true; return c.time; } },
   global_timer_set: {
     params: ['i64'], result: 'i64', allowed: MUTATE,
     impl: (c, _h, deadline) => {

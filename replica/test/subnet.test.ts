@@ -1,0 +1,325 @@
+// The replica behaves like a subnet: rounds and threads, round-robin fairness, canister-pair
+// queues and callback limits, best-effort calls and their deadlines, deterministic time slicing,
+// the query cache and mainnet pacing. Each scenario is named by the behaviour it pins; the
+// figures are the IC's (limits.ts, scheduler/config.ts), lowered where a test needs to reach one.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Principal } from '@dfinity/principal';
+import { IDL } from '@dfinity/candid';
+import { CanisterRejectError, ErrorCode, Replica, type Limits } from '../src/index.ts';
+import type { CallResponse } from '../src/scheduler/call-context.ts';
+import { motokoFixture, type Fixture } from './fixtures/build.ts';
+
+interface SubnetActor {
+  inc(): Promise<bigint>;
+  get(): Promise<bigint>;
+  now(): Promise<bigint>;
+  balance(): Promise<bigint>;
+  echo(n: bigint): Promise<bigint>;
+  fanOut(target: Principal, n: bigint): Promise<[bigint, bigint, string]>;
+  boundedCall(target: Principal, ms: bigint, timeout: bigint): Promise<[string, [] | [bigint], [] | [bigint]]>;
+  slow(ms: bigint): Promise<[] | [bigint]>;
+  slowDoneCount(): Promise<bigint>;
+  burn(n: bigint): Promise<bigint>;
+}
+
+let subnet: Fixture;
+beforeAll(async () => {
+  subnet = await motokoFixture('subnet');
+}, 180_000);
+
+async function replicaWith(options: { limits?: Partial<Limits>; lines?: string[]; time?: Date; pacing?: 'instant' | 'mainnet'; roundMs?: number; queryCache?: boolean } = {}) {
+  const lines = options.lines;
+  return Replica.create({
+    log: lines ? 'verbose' : 'quiet', onLog: lines ? (line) => lines.push(line) : undefined, limits: options.limits,
+    time: options.time, seed: 7, pacing: options.pacing, roundMs: options.roundMs, queryCache: options.queryCache,
+  });
+}
+
+const setup = (pic: Replica, name: string) => pic.setupCanister<SubnetActor>({ idlFactory: subnet.idlFactory, wasm: subnet.wasm, name });
+
+function metric(pic: Replica, name: string): number {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(pic.metrics());
+  if (!m) throw new Error(`metric ${name} not found in:\n${pic.metrics()}`);
+  return Number(m[1]);
+}
+
+async function rejectionOf(p: Promise<unknown>): Promise<CanisterRejectError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof CanisterRejectError) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection, but the call succeeded');
+}
+
+describe('rounds and threads', () => {
+  it('with one thread and room for one message per round, canisters with work take turns (round-robin)', async () => {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { executionThreads: 1, instructionsPerRound: 1 }, time: new Date('2026-01-01') });
+    const names = ['a', 'b', 'c'];
+    const actors = await Promise.all(names.map((n) => setup(pic, n)));
+    lines.length = 0;
+    const before = pic.rounds();
+    const calls: Promise<bigint>[] = [];
+    // Each canister gets three updates, all submitted before any round runs.
+    for (let k = 0; k < 3; k++) for (const { actor } of actors) calls.push(actor.inc());
+    expect(await Promise.all(calls)).toEqual([1n, 1n, 1n, 2n, 2n, 2n, 3n, 3n, 3n]);
+    const order = lines.filter((l) => /^[abc]\.inc /.test(l)).map((l) => l[0]);
+    expect(order).toHaveLength(9);
+    // One message per round, and no canister runs twice before the others had their turn.
+    for (let i = 0; i + 3 <= order.length; i += 3) expect(new Set(order.slice(i, i + 3)).size).toBe(3);
+    expect(pic.rounds() - before).toBeGreaterThanOrEqual(9);
+    await pic.tearDown();
+  });
+
+  it('a call and its response complete within one round when the round has room', async () => {
+    const pic = await replicaWith({ time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    const before = pic.rounds();
+    expect(await a.actor.fanOut(b.canisterId, 3n)).toEqual([3n, 0n, '']);
+    expect(pic.rounds() - before).toBe(1);
+    expect(metric(pic, 'replica_messages_executed_total')).toBeGreaterThan(0);
+    await pic.tearDown();
+  });
+});
+
+describe('queues and backpressure', () => {
+  it('call_perform fails with SYS_TRANSIENT once the canister-pair queue is full, and the callee gets only what fit', async () => {
+    const pic = await replicaWith({ limits: { queueCapacity: 3 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    const c = await setup(pic, 'c');
+    const [sent, refused, error] = await a.actor.fanOut(b.canisterId, 5n);
+    expect([sent, refused]).toEqual([3n, 2n]);
+    expect(error).toMatch(/system_transient|call_error.*2/);
+    expect(await b.actor.get()).toBe(3n);
+    // The capacity is per pair of canisters: another callee has its own queue.
+    expect(await a.actor.fanOut(c.canisterId, 3n)).toEqual([3n, 0n, '']);
+    expect(metric(pic, 'replica_calls_refused_total')).toBe(2);
+    await pic.tearDown();
+  });
+
+  it('a canister out of callbacks (its quota, with the subnet past its soft limit) cannot make more calls', async () => {
+    const pic = await replicaWith({ limits: { canisterCallbackQuota: 2, subnetCallbackSoftLimit: 2 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    const [sent, refused] = await a.actor.fanOut(b.canisterId, 4n);
+    expect([sent, refused]).toEqual([2n, 2n]);
+    await pic.tearDown();
+  });
+
+  it('ingress to a canister whose queue is full is refused with IC0201 (SYS_TRANSIENT)', async () => {
+    const pic = await replicaWith({ limits: { queueCapacity: 2 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => a.actor.inc().then((v) => v, (e: unknown) => e)));
+    const refused = outcomes.filter((o): o is CanisterRejectError => o instanceof CanisterRejectError);
+    expect(outcomes.filter((o) => typeof o === 'bigint')).toEqual([1n, 2n]);
+    expect(refused).toHaveLength(3);
+    for (const r of refused) {
+      expect(r.errorCode).toBe(ErrorCode.CanisterQueueFull);
+      expect(r.rejectCode).toBe(2);
+    }
+    // Once the queue drained, the canister takes ingress again.
+    expect(await a.actor.inc()).toBe(3n);
+    expect(metric(pic, 'replica_ingress_refused_total')).toBe(3);
+    await pic.tearDown();
+  });
+});
+
+describe('best-effort calls', () => {
+  it('msg_deadline: the callee and the caller\'s callback see the call\'s deadline; ingress has none', async () => {
+    const pic = await replicaWith({ time: new Date('2026-01-01T00:00:00Z') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    const now = BigInt(pic.getTime()) * 1_000_000n;
+    const [outcome, calleeSaw, callerSaw] = await a.actor.boundedCall(b.canisterId, 0n, 5n);
+    expect(outcome).toBe('replied');
+    expect(calleeSaw).toEqual([now + 5_000_000_000n]);
+    expect(callerSaw).toEqual([now + 5_000_000_000n]);
+    // The timeout is capped at MAX_CALL_TIMEOUT_SECONDS (300).
+    const [, capped] = await a.actor.boundedCall(b.canisterId, 0n, 100_000n);
+    expect(capped).toEqual([now + 300_000_000_000n]);
+    expect(await b.actor.slow(0n)).toEqual([]);
+    await pic.tearDown();
+  });
+
+  it('a best-effort call to a slow callee times out with SYS_UNKNOWN and the late reply is dropped', async () => {
+    // Real time: the callee answers 2.5 s later. Rounds are kept short (100M instructions, about
+    // ten iterations) so that the deadline is checked often on a slow machine.
+    const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 } });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    const started = Date.now();
+    const [outcome, calleeSaw] = await a.actor.boundedCall(b.canisterId, 2500n, 1n);
+    const waited = Date.now() - started;
+    expect(outcome).toMatch(/system_unknown|#future 6/);
+    expect(outcome).toMatch(/timed out/i);
+    expect(calleeSaw).toEqual([]);
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(2500);
+    // The callee finishes later; its reply finds no callback.
+    for (let i = 0; i < 100 && (await b.actor.slowDoneCount()) === 0n; i++) await new Promise((r) => setTimeout(r, 100));
+    await pic.scheduler.settle();
+    expect(await b.actor.slowDoneCount()).toBe(1n);
+    expect(metric(pic, 'replica_best_effort_expired_total')).toBe(1);
+    expect(metric(pic, 'replica_best_effort_late_responses_dropped_total')).toBe(1);
+    await pic.tearDown();
+  }, 20_000);
+
+  it('deadlines are plain data: after snapshot() and restore() of the scheduler a pending best-effort call still times out', async () => {
+    const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 } });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    const done: Array<{ key?: string; response: CallResponse }> = [];
+    pic.scheduler.onIngressCompleted = (key, response) => done.push({ key, response });
+    const arg = new Uint8Array(IDL.encode([IDL.Principal, IDL.Nat, IDL.Nat], [b.canisterId, 2000n, 1n]));
+    void pic.scheduler.submitIngress(a.canisterId.toText(), 'boundedCall', arg, Principal.anonymous().toUint8Array(), 'request-1');
+    let state = pic.scheduler.snapshot();
+    for (let i = 0; i < 200 && !state.callbacks.some((cb) => cb.deadline > 0n); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      state = pic.scheduler.snapshot();
+    }
+    const bounded = state.callbacks.find((cb) => cb.deadline > 0n)!;
+    expect(bounded.canister).toBe(a.canisterId.toText());
+    expect(bounded.callee).toBe(b.canisterId.toText());
+    // A copy made through structured cloning (what a store does), put back.
+    pic.scheduler.restore(structuredClone(state));
+    for (let i = 0; i < 100 && !done.some((d) => d.key === 'request-1'); i++) await new Promise((r) => setTimeout(r, 50));
+    const answer = done.find((d) => d.key === 'request-1')!.response;
+    expect(answer.kind).toBe('reply');
+    const [outcome] = IDL.decode([IDL.Text, IDL.Opt(IDL.Nat), IDL.Opt(IDL.Nat)], (answer as { data: Uint8Array }).data) as [string];
+    expect(outcome).toMatch(/timed out/i);
+    await pic.tearDown();
+  }, 20_000);
+});
+
+describe('deterministic time slicing', () => {
+  it('an update longer than a slice continues over rounds while another canister\'s update completes', async () => {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerSlice: 1_000_000 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    lines.length = 0;
+    const order: string[] = [];
+    const before = pic.rounds();
+    const long = a.actor.burn(100_000n).then(() => order.push('a.burn'));
+    const short = b.actor.inc().then(() => order.push('b.inc'));
+    await Promise.all([long, short]);
+    expect(order).toEqual(['b.inc', 'a.burn']);
+    const slices = lines.filter((l) => /^a\.burn: slice \d+\/\d+/.test(l));
+    const total = Number(/slice 1\/(\d+)/.exec(slices[0])![1]);
+    expect(total).toBeGreaterThan(2);
+    expect(slices).toHaveLength(total);
+    expect(slices[total - 1]).toMatch(/done$/);
+    expect(pic.rounds() - before).toBeGreaterThanOrEqual(total);
+    // b's update ran before a's last slice.
+    const bAt = lines.findIndex((l) => /^b\.inc /.test(l));
+    expect(bAt).toBeLessThan(lines.indexOf(slices[total - 1]));
+    expect(metric(pic, 'replica_dts_slices_total')).toBe(total);
+    await pic.tearDown();
+  });
+});
+
+describe('query cache', () => {
+  it('hits cost nothing; an update invalidates; entries that read time or balance expire when those change; max expiry', async () => {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, time: new Date('2026-01-01') });
+    const { actor, canisterId } = await setup(pic, 'a');
+    lines.length = 0;
+    expect(await actor.get()).toBe(0n);
+    expect(await actor.get()).toBe(0n);
+    expect(lines.some((l) => /^a\.get \(anonymous\) -> query cache hit .* 0 instr$/.test(l))).toBe(true);
+    expect([metric(pic, 'execution_query_cache_hits_total'), metric(pic, 'execution_query_cache_misses_total')]).toEqual([1, 1]);
+    await actor.inc();
+    expect(await actor.get()).toBe(1n); // invalidated by the update
+    expect(metric(pic, 'execution_query_cache_hits_total')).toBe(1);
+
+    const t = await actor.now();
+    expect(await actor.now()).toBe(t);
+    const hits = metric(pic, 'execution_query_cache_hits_total');
+    await pic.advanceTime(1);
+    expect(await actor.now()).toBe(t + 1_000_000n); // read the time: stale once it moved
+    expect(metric(pic, 'execution_query_cache_hits_total')).toBe(hits);
+
+    expect(await actor.echo(5n)).toBe(5n);
+    await pic.advanceTime(1000);
+    expect(await actor.echo(5n)).toBe(5n); // never read the time: still a hit
+    expect(metric(pic, 'execution_query_cache_hits_total')).toBe(hits + 1);
+    await pic.advanceTime(601_000); // past QUERY_CACHE_MAX_EXPIRY_TIME
+    await actor.echo(5n);
+    expect(metric(pic, 'execution_query_cache_hits_total')).toBe(hits + 1);
+
+    const balance = await actor.balance();
+    expect(await actor.balance()).toBe(balance);
+    await pic.addCycles(canisterId, 1_000_000n);
+    expect(await actor.balance()).toBe(balance + 1_000_000n);
+    await pic.tearDown();
+  });
+
+  it('stays within its capacity by evicting the least recently used entries; --no-query-cache switches it off', async () => {
+    const pic = await replicaWith({ limits: { queryCacheBytes: 2000 }, time: new Date('2026-01-01') });
+    const { actor } = await setup(pic, 'a');
+    for (let n = 0n; n < 40n; n++) expect(await actor.echo(n)).toBe(n);
+    expect(metric(pic, 'execution_query_cache_evicted_entries_total')).toBeGreaterThan(0);
+    expect(metric(pic, 'execution_query_cache_count_bytes')).toBeLessThanOrEqual(2000);
+    await pic.tearDown();
+
+    const off = await replicaWith({ queryCache: false, time: new Date('2026-01-01') });
+    const b = await setup(off, 'b');
+    await b.actor.get();
+    await b.actor.get();
+    expect(metric(off, 'execution_query_cache_hits_total')).toBe(0);
+    await off.tearDown();
+  });
+});
+
+describe('pacing', () => {
+  it('mainnet pacing: an update waits for the next round and its certification, a query answers at once', async () => {
+    const roundMs = 200;
+    const pic = await replicaWith({ pacing: 'mainnet', roundMs });
+    const { actor } = await setup(pic, 'a');
+    const latencies: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await actor.inc();
+      latencies.push(performance.now() - t);
+    }
+    // Executed in the next round, released when the round after it certifies the state.
+    for (const l of latencies) {
+      expect(l).toBeGreaterThanOrEqual(roundMs - 5);
+      expect(l).toBeLessThan(2 * roundMs + 400);
+    }
+    const t = performance.now();
+    expect(await actor.get()).toBe(3n);
+    expect(performance.now() - t).toBeLessThan(roundMs / 2);
+    expect(pic.metrics()).toMatch(/replica_info\{pacing="mainnet",round_ms="200"/);
+    await pic.tearDown();
+  }, 20_000);
+});
+
+describe('determinism', () => {
+  async function schedule(): Promise<{ results: unknown[]; log: string[] }> {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { executionThreads: 2, instructionsPerRound: 30_000_000, instructionsPerSlice: 1_000_000, queueCapacity: 4 }, time: new Date('2026-01-01') });
+    const cs = await Promise.all(['a', 'b', 'c'].map((n) => setup(pic, n)));
+    lines.length = 0;
+    const results = await Promise.all([
+      cs[0].actor.fanOut(cs[1].canisterId, 6n), cs[1].actor.burn(50_000n), cs[2].actor.inc(), cs[2].actor.fanOut(cs[0].canisterId, 3n),
+      cs[1].actor.inc(), cs[0].actor.inc(), cs[2].actor.burn(20_000n),
+    ]);
+    const rounds = pic.rounds();
+    await pic.tearDown();
+    // Durations are wall-clock; everything else must repeat exactly.
+    return { results: [...results, rounds], log: lines.map((l) => l.replace(/ \d+(\.\d+)? ms/g, ' _ ms')) };
+  }
+
+  it('the same schedule run twice gives the same results, rounds and log', async () => {
+    const first = await schedule();
+    const second = await schedule();
+    expect(second.results).toEqual(first.results);
+    expect(second.log).toEqual(first.log);
+    expect(first.log.some((l) => /slice 2\//.test(l))).toBe(true);
+  });
+});
