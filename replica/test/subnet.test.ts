@@ -158,7 +158,8 @@ describe('best-effort calls', () => {
     expect(outcome).toMatch(/timed out/i);
     expect(calleeSaw).toEqual([]);
     expect(waited).toBeGreaterThanOrEqual(900);
-    expect(waited).toBeLessThan(2500);
+    // The caller had its answer while the callee was still working.
+    expect(await b.actor.slowDoneCount()).toBe(0n);
     // The callee finishes later; its reply finds no callback.
     for (let i = 0; i < 100 && (await b.actor.slowDoneCount()) === 0n; i++) await new Promise((r) => setTimeout(r, 100));
     await pic.scheduler.settle();
@@ -277,7 +278,7 @@ describe('query cache', () => {
 
 describe('pacing', () => {
   it('mainnet pacing: an update waits for the next round and its certification, a query answers at once', async () => {
-    const roundMs = 200;
+    const roundMs = 300;
     const pic = await replicaWith({ pacing: 'mainnet', roundMs });
     const { actor } = await setup(pic, 'a');
     const latencies: number[] = [];
@@ -291,10 +292,13 @@ describe('pacing', () => {
       expect(l).toBeGreaterThanOrEqual(roundMs - 5);
       expect(l).toBeLessThan(2 * roundMs + 400);
     }
+    // The query is answered without waiting for a round.
+    const rounds = pic.rounds();
     const t = performance.now();
     expect(await actor.get()).toBe(3n);
-    expect(performance.now() - t).toBeLessThan(roundMs / 2);
-    expect(pic.metrics()).toMatch(/replica_info\{pacing="mainnet",round_ms="200"/);
+    expect(performance.now() - t).toBeLessThan(roundMs);
+    expect(pic.rounds()).toBe(rounds);
+    expect(pic.metrics()).toMatch(/replica_info\{pacing="mainnet",round_ms="300"/);
     await pic.tearDown();
   }, 20_000);
 });
@@ -311,15 +315,23 @@ describe('determinism', () => {
     ]);
     const rounds = pic.rounds();
     await pic.tearDown();
-    // Durations are wall-clock; everything else must repeat exactly.
-    return { results: [...results, rounds], log: lines.map((l) => l.replace(/ \d+(\.\d+)? ms/g, ' _ ms')) };
+    // Durations are wall-clock; everything else must repeat exactly. The log collapses identical
+    // consecutive lines (durations included) into "(repeated N more times)": expand those.
+    const log: string[] = [];
+    for (const line of lines) {
+      const repeated = /^\s+\(repeated (\d+) more times?\)$/.exec(line);
+      if (repeated) for (let k = 0; k < Number(repeated[1]); k++) log.push(log[log.length - 1]);
+      else log.push(line.replace(/ \d+(\.\d+)? ms/g, ' _ ms'));
+    }
+    return { results: [...results, rounds], log };
   }
 
   it('the same schedule run twice gives the same results, rounds and log', async () => {
     const first = await schedule();
     const second = await schedule();
     expect(second.results).toEqual(first.results);
-    expect(second.log).toEqual(first.log);
+    const diff = first.log.map((l, i) => (l === second.log[i] ? '' : `${i}: ${l}\n   ${second.log[i]}`)).filter(Boolean);
+    expect(diff).toEqual([]);
     expect(first.log.some((l) => /slice 2\//.test(l))).toBe(true);
   });
 });
