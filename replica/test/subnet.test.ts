@@ -146,13 +146,13 @@ describe('best-effort calls', () => {
   });
 
   it('a best-effort call to a slow callee times out with SYS_UNKNOWN and the late reply is dropped', async () => {
-    // Real time: the callee answers 2.5 s later. Rounds are kept short (100M instructions, about
+    // Real time: the callee answers 6 s later. Rounds are kept short (100M instructions, about
     // ten iterations) so that the deadline is checked often on a slow machine.
     const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 } });
     const a = await setup(pic, 'a');
     const b = await setup(pic, 'b');
     const started = Date.now();
-    const [outcome, calleeSaw] = await a.actor.boundedCall(b.canisterId, 2500n, 1n);
+    const [outcome, calleeSaw] = await a.actor.boundedCall(b.canisterId, 6000n, 1n);
     const waited = Date.now() - started;
     expect(outcome).toMatch(/system_unknown|#future 6/);
     expect(outcome).toMatch(/timed out/i);
@@ -167,7 +167,7 @@ describe('best-effort calls', () => {
     expect(metric(pic, 'replica_best_effort_expired_total')).toBe(1);
     expect(metric(pic, 'replica_best_effort_late_responses_dropped_total')).toBe(1);
     await pic.tearDown();
-  }, 20_000);
+  }, 40_000);
 
   it('deadlines are plain data: after snapshot() and restore() of the scheduler a pending best-effort call still times out', async () => {
     const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 } });
