@@ -1,12 +1,13 @@
 // The working group's site: Astro + Starlight (sidebar, pagefind search, table of contents, dark
 // mode) over the content collections in ./content (see src/content.config.ts and contract A).
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'astro/config';
 import starlight from '@astrojs/starlight';
 import mdx from '@astrojs/mdx';
 import motokoGrammar from './src/grammars/motoko.tmLanguage.json' with { type: 'json' };
 import candidGrammar from './src/grammars/candid.tmLanguage.json' with { type: 'json' };
-import { fileURLToPath } from 'node:url';
 import { writePerFileCsp } from './scripts/lib/per-file-csp.ts';
+import { demoWasm } from './src/integrations/demo-wasm.ts';
 
 // The absolute origin used in the sitemap, the RSS feed and the calendar. The site is served from
 // an asset canister; override with SITE_URL when it is deployed elsewhere.
@@ -26,6 +27,12 @@ export default defineConfig({
   build: { format: 'directory' },
   // Keep the dev toolbar's script out of screenshots and console checks.
   devToolbar: { enabled: false },
+  vite: {
+    // The demo canisters' Wasm, emitted for the page backend (src/lib/ic/page-replica/).
+    plugins: [demoWasm({ root: fileURLToPath(new URL('.', import.meta.url)) })],
+    // The page replica's worker is an ES module (it shares chunks with nothing, but imports lazily).
+    worker: { format: 'es' },
+  },
   integrations: [
     starlight({
       title: 'Scalability & Performance WG',

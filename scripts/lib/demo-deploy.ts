@@ -12,9 +12,12 @@
 // The actor-level steps of that wiring (registerStores, uploadStoreModule, setupComposite) are
 // exported: the canister integration tests (canisters/*.test.ts) wire their demos through them, so
 // tests and deploys share one path.
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+//
+// Portable: the site's page backend runs this same deploy in the browser, against the replica in
+// the reader's tab (src/lib/ic/page-replica/). So no static Node import here: modules are read
+// through `readWasm` (default: the build's file, via node:fs reached at call time), hashes come
+// from WebCrypto, and a deploy limited to some canisters (`canisters`) also deploys what their
+// wiring steps need (WIRING) and runs only those steps.
 import { Actor, CanisterStatus, type ActorSubclass, type HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
@@ -84,12 +87,27 @@ export interface ManagementService {
  * controller and a kept one can still upgrade its canisters.
  */
 export function localDeployer(stateDir: string): Ed25519KeyIdentity {
-  const path = join(stateDir, 'deployer-identity.json');
+  const { existsSync, mkdirSync, readFileSync, writeFileSync } = nodeFs();
+  const path = `${stateDir}/deployer-identity.json`;
   if (existsSync(path)) return Ed25519KeyIdentity.fromJSON(readFileSync(path, 'utf8'));
   const identity = Ed25519KeyIdentity.generate();
   mkdirSync(stateDir, { recursive: true });
   writeFileSync(path, JSON.stringify(identity.toJSON()), { mode: 0o600 });
   return identity;
+}
+
+/** node:fs, reached at call time (bundlers do not follow getBuiltinModule): only Node callers get here. */
+function nodeFs(): typeof import('node:fs') {
+  const fs = globalThis.process?.getBuiltinModule?.('node:fs') as typeof import('node:fs') | undefined;
+  if (!fs) throw new Error('reading build files needs Node; pass readWasm to deploy from a browser');
+  return fs;
+}
+
+/** The module to install for a built canister: its build file, as scripts/build-canisters.ts wrote it. */
+async function readBuiltFile(built: DeployableCanister): Promise<Uint8Array> {
+  const path = (built as Partial<BuiltCanister>).wasmPath;
+  if (!path) throw new Error(`${built.name} has no wasmPath; pass readWasm to say where its module comes from`);
+  return new Uint8Array(nodeFs().readFileSync(path));
 }
 
 /** The first id of a local replica's range: an effective canister id for creating canisters there. */
@@ -115,12 +133,23 @@ export const moduleChunkBytes = 1_000_000;
 
 export type DeployAction = 'created' | 'recreated' | 'installed' | 'upgraded' | 'unchanged';
 
+/** What a deploy needs to know of a built canister (BuiltCanister has it all). */
+export type DeployableCanister = Pick<BuiltCanister, 'name' | 'sha256' | 'bytes'>;
+
 export interface DeployOptions {
   /** An agent whose identity becomes (or already is) the controller of every demo canister. */
   agent: HttpAgent;
+  /** 'local' for any replica that lets a deploy choose canister ids (npm start's, the page's). */
   network: 'local' | 'ic';
   /** The build's output (scripts/build-canisters.ts), one entry per canister. */
-  built: BuiltCanister[];
+  built: DeployableCanister[];
+  /** The module bytes to install (their sha256 is `sha256`). Default: the build's file (Node only). */
+  readWasm?: (built: DeployableCanister) => Promise<Uint8Array>;
+  /**
+   * Deploy only these canisters (by name), with the others their wiring steps need (WIRING), and
+   * run only those steps. Default: every deployed canister.
+   */
+  canisters?: readonly string[];
   /** Ids from earlier deploys on this network, by canister name. */
   knownIds: Record<string, string>;
   log?: (line: string) => void;
@@ -140,9 +169,6 @@ export function management(agent: HttpAgent, effectiveCanisterId: Principal | st
   });
 }
 
-function hex(bytes: ArrayBuffer | Uint8Array): string {
-  return Buffer.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)).toString('hex');
-}
 
 /** The installed module's hash and the controllers, or undefined when the canister does not exist. */
 async function readCanister(agent: HttpAgent, id: Principal): Promise<{ moduleHash?: string; controllers: string[] } | undefined> {
@@ -164,9 +190,8 @@ async function readCanister(agent: HttpAgent, id: Principal): Promise<{ moduleHa
   }
 }
 
-async function deployOne(spec: CanisterSpec, built: BuiltCanister, options: DeployOptions, self: Principal): Promise<{ id: Principal; action: DeployAction }> {
+async function deployOne(spec: CanisterSpec, built: DeployableCanister, options: DeployOptions, self: Principal): Promise<{ id: Principal; action: DeployAction }> {
   const { agent, network } = options;
-  const wasm = new Uint8Array(readFileSync(built.wasmPath));
   const known = options.knownIds[spec.name];
   let id = known ? Principal.fromText(known) : undefined;
   let action: DeployAction = 'installed';
@@ -201,6 +226,7 @@ async function deployOne(spec: CanisterSpec, built: BuiltCanister, options: Depl
           ] as [{ skip_pre_upgrade: []; wasm_memory_persistence: [] | [{ keep: null }] }],
         }
       : { install: null };
+  const wasm = await (options.readWasm ?? readBuiltFile)(built);
   await management(agent, id).install_code({ mode, canister_id: id, wasm_module: wasm, arg: new Uint8Array(IDL.encode([], [])) });
   return { id, action };
 }
@@ -274,7 +300,8 @@ export async function registerLabTargets(lab: LabService, targets: Record<LabTar
     await uploadTargetModule(lab, name, wasm);
   }
   const padded = padWasm(targets['install-target'].wasm);
-  unwrap(await lab.setInstallModule(createHash('sha256').update(padded).digest(), BigInt(padded.byteLength)), 'lab.setInstallModule');
+  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', padded as BufferSource));
+  unwrap(await lab.setInstallModule(hash, BigInt(padded.byteLength)), 'lab.setInstallModule');
 }
 
 export interface CompositeSetup {
@@ -314,7 +341,7 @@ async function wireLab(options: DeployOptions, ids: Record<string, string>, acti
     // The lab upgrades a store to the module it holds, so it must hold the one just deployed.
     const stale = !info?.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged' || actions.lab === 'created' || actions.lab === 'recreated';
     if (stale) {
-      const wasm = new Uint8Array(readFileSync(built.wasmPath));
+      const wasm = await (options.readWasm ?? readBuiltFile)(built);
       await uploadStoreModule(lab, name, wasm);
       log(`  lab holds the ${name} module (${Math.round(wasm.length / 1024)} KiB)`);
     }
@@ -332,14 +359,14 @@ async function wireLabTargets(options: DeployOptions, ids: Record<string, string
   for (const name of Object.keys(labTarget) as LabTargetName[]) {
     const canisterId = Principal.fromText(ids[name]);
     const built = options.built.find((b) => b.name === name)!;
-    if (built.gzipped) throw new Error(`${name} grew past 1 MiB and is gzipped; the lab needs it as plain Wasm`);
+    if ((built as Partial<BuiltCanister>).gzipped) throw new Error(`${name} grew past 1 MiB and is gzipped; the lab needs it as plain Wasm`);
     const current = await readCanister(agent, canisterId);
     if (!current?.controllers.includes(labId.toText())) {
       await management(agent, canisterId).update_settings({ canister_id: canisterId, settings: { controllers: [[self, labId]] } });
     }
     const info = name === 'snapshot-target' ? status.snapshotTarget : status.installTarget;
     if (info.canisterId[0]?.toText() !== canisterId.toText() || !info.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged') stale = true;
-    targets[name] = { canisterId, wasm: new Uint8Array(readFileSync(built.wasmPath)) };
+    targets[name] = { canisterId, wasm: await (options.readWasm ?? readBuiltFile)(built) };
   }
   if (!stale) return;
   await registerLabTargets(lab, targets);
@@ -363,14 +390,47 @@ async function setUpCompositeFront(options: DeployOptions, frontId: string): Pro
   (options.log ?? console.log)(`  composite-front created ${partitions.length} partitions: ${partitions.map((p) => p.canisterId.toText()).join(', ')}`);
 }
 
+type WiringStep = (options: DeployOptions, ids: Record<string, string>, actions: Record<string, DeployAction>, self: Principal) => Promise<void>;
+
+/**
+ * The wiring after the canisters are installed, each step with every canister it needs. A step
+ * runs when all of them were deployed; a deploy limited to some canisters adds the rest of any
+ * step one of them takes part in. A new demo's wiring goes here.
+ */
+const WIRING: Array<{ canisters: string[]; run: WiringStep }> = [
+  { canisters: ['lab', ...Object.keys(labWhich)], run: wireLab },
+  { canisters: ['lab', ...Object.keys(labTarget)], run: wireLabTargets },
+  { canisters: ['queue-producer', 'queue-consumer'], run: (options, ids) => wireQueues(options, ids) },
+  { canisters: ['composite-front'], run: (options, ids) => setUpCompositeFront(options, ids['composite-front']) },
+];
+
+/** `names` and every canister a wiring step they take part in needs (all deployed canisters when undefined). */
+export function deploySet(names: readonly string[] | undefined): Set<string> {
+  const set = new Set(names ?? deployedCanisters.map((c) => c.name));
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const step of WIRING) {
+      if (!step.canisters.some((c) => set.has(c))) continue;
+      for (const c of step.canisters) {
+        if (set.has(c)) continue;
+        set.add(c);
+        grown = true;
+      }
+    }
+  }
+  return set;
+}
+
 /** Deploys every demo canister that is deployed on its own, then wires them up; returns ids and what happened. */
 export async function deployDemoCanisters(options: DeployOptions): Promise<DeployResult> {
   const log = options.log ?? console.log;
   const self = await options.agent.getPrincipal();
   const ids: Record<string, string> = {};
   const actions: Record<string, DeployAction> = {};
-  const width = Math.max(...deployedCanisters.map((c) => c.name.length));
-  for (const spec of deployedCanisters) {
+  const wanted = deploySet(options.canisters);
+  const specs = deployedCanisters.filter((c) => wanted.has(c.name));
+  const width = Math.max(...specs.map((c) => c.name.length));
+  for (const spec of specs) {
     const built = options.built.find((b) => b.name === spec.name);
     if (!built) throw new Error(`${spec.name} was not built; run npm run build:canisters`);
     const started = Date.now();
@@ -385,10 +445,9 @@ export async function deployDemoCanisters(options: DeployOptions): Promise<Deplo
     actions[spec.name] = action;
     log(`  ${spec.name.padEnd(width)} ${id.toText()}  ${action}${action === 'unchanged' ? '' : ` (${Date.now() - started} ms)`}`);
   }
-  await wireLab({ ...options, log }, ids, actions, self);
-  await wireLabTargets({ ...options, log }, ids, actions, self);
-  await wireQueues({ ...options, log }, ids);
-  await setUpCompositeFront({ ...options, log }, ids['composite-front']);
+  for (const step of WIRING) {
+    if (step.canisters.every((name) => ids[name])) await step.run({ ...options, log }, ids, actions, self);
+  }
   return { ids, actions };
 }
 

@@ -113,8 +113,8 @@ async function load(frame: DemoFrame): Promise<void> {
       frame.say(
         `Done: composite query ${formatMs(queryMs)}, update ${formatMs(updateMs)}.` +
           // A local replica has no consensus round, which is where an update's time goes on mainnet.
-          (frame.network.name === 'local'
-            ? ' On this local replica an update needs no consensus round, so the two take about as long; on mainnet the update also waits for the subnet to agree, about 2 s.'
+          (frame.network.name !== 'ic'
+            ? ' On this replica an update needs no consensus round, so the two take about as long; on mainnet the update also waits for the subnet to agree, about 2 s.'
             : ''),
       );
     });

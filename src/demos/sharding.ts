@@ -6,7 +6,7 @@
 // whoever stored them first, so anonymous visitors would all share one quota.
 import type { ActorSubclass, Identity } from '@dfinity/agent';
 import { agentFor } from '../lib/ic/agent.ts';
-import { signIn, signOut, signedInIdentity } from '../lib/ic/auth.ts';
+import { identityNote, signIn, signInLabel, signOut, signedInIdentity } from '../lib/ic/auth.ts';
 import { bucketActor, demoActor, type ShardingIndexService } from '../lib/ic/canisters.ts';
 import { CanisterRefusal, unwrap } from '../lib/ic/errors.ts';
 import type { BucketStatsReport, Config, Entry, Location } from '../declarations/sharding-index/sharding-index.did.ts';
@@ -19,7 +19,7 @@ const LIVE_REFRESH_MS = 5_000;
 
 async function load(frame: DemoFrame): Promise<void> {
   const anonymousIndex = demoActor(await frame.agent(), frame.network, 'sharding-index');
-  let identity: Identity | undefined = await signedInIdentity();
+  let identity: Identity | undefined = await signedInIdentity(frame.network);
   let ownIndex: ActorSubclass<ShardingIndexService> | undefined;
   const config: Config = await anonymousIndex.getConfig();
   let report: BucketStatsReport = await anonymousIndex.bucketStats();
@@ -49,8 +49,14 @@ async function load(frame: DemoFrame): Promise<void> {
     const signedIn = !!identity;
     who.replaceChildren(
       signedIn
-        ? h('span', {}, 'Signed in as ', h('code', { 'data-principal': identity!.getPrincipal().toText() }, identity!.getPrincipal().toText()))
-        : `Reading is open to everyone. To add keys, sign in with ${frame.network.name === 'ic' ? 'Internet Identity' : 'the local development identity provider'}: keys belong to the principal that stored them, at most ${formatCount(config.maxEntriesPerCaller)} each.`,
+        ? h(
+            'span',
+            {},
+            'Signed in as ',
+            h('code', { 'data-principal': identity!.getPrincipal().toText() }, identity!.getPrincipal().toText()),
+            identityNote(identity) ? ` (${identityNote(identity)})` : '',
+          )
+        : `Reading is open to everyone. To add keys, sign in with ${signInLabel(frame.network)}: keys belong to the principal that stored them, at most ${formatCount(config.maxEntriesPerCaller)} each.`,
     );
     signInButton.textContent = signedIn ? 'Sign out' : 'Sign in';
     for (const control of [keyInput, valueInput, addButton, burstButton, deleteButton]) control.disabled = !signedIn;

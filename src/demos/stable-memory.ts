@@ -35,6 +35,8 @@ async function load(frame: DemoFrame): Promise<void> {
   const stats = {} as Record<StoreKey, Stats>;
   const history = {} as Record<StoreKey, UpgradeCost[]>;
   const outcomes: Partial<Record<StoreKey, Outcome>> = {};
+  /** Instructions each store's last addRecords took, exactly as it reported them. */
+  const added: Partial<Record<StoreKey, bigint>> = {};
 
   let labStatus: Status;
   const refresh = async () => {
@@ -104,7 +106,12 @@ async function load(frame: DemoFrame): Promise<void> {
         }
         return h(
           'article',
-          { class: `wg-card ${className}`, 'data-store': key, 'data-records': String(st.records) },
+          {
+            class: `wg-card ${className}`,
+            'data-store': key,
+            'data-records': String(st.records),
+            ...(added[key] !== undefined ? { 'data-add-instructions': String(added[key]) } : {}),
+          },
           h('h4', {}, label),
           h('p', { class: 'wg-card__sub' }, st.persistence),
           h(
@@ -156,6 +163,7 @@ async function load(frame: DemoFrame): Promise<void> {
       const started = performance.now();
       const reports = await Promise.all(STORES.map(({ key }) => stores[key].addRecords(count).then((r) => unwrap(`${key}.addRecords`, r))));
       for (const s of STORES) delete outcomes[s.key];
+      STORES.forEach(({ key }, i) => (added[key] = reports[i].instructions));
       await refresh();
       render();
       frame.say(
@@ -211,7 +219,13 @@ async function load(frame: DemoFrame): Promise<void> {
     ),
     notReady.length ? h('p', { class: 'wg-verdict wg-verdict--bad' }, `The lab cannot upgrade ${notReady.join(', ')} yet: it has no module for it (npm start uploads them).`) : null,
     h('div', { class: 'wg-controls' }, h('label', { for: 'wg-sm-batch' }, 'Records per store'), batch, addButton, upgradeButton, resetButton),
-    h('p', { class: 'wg-card__sub' }, 'Everyone who opens this page shares these three stores, so the numbers may move between your clicks. The lab allows one upgrade per store every few seconds.'),
+    h(
+      'p',
+      { class: 'wg-card__sub' },
+      frame.network.name === 'page'
+        ? 'These three stores run in this browser tab and are yours alone; they keep their records across reloads until you reset the page replica. The lab allows one upgrade per store every few seconds.'
+        : 'Everyone who opens this page shares these three stores, so the numbers may move between your clicks. The lab allows one upgrade per store every few seconds.',
+    ),
     cards,
     chartSlot,
   );

@@ -8,5 +8,7 @@ export interface ReplicaStore {
   /** Writes every entry of the batch or none of them (undefined deletes the key). */
   writeBatch(entries: Map<string, Uint8Array | undefined>): Promise<void>;
   keys(prefix: string): Promise<string[]>;
+  /** The entries whose keys start with `prefix`, in key order. */
+  entries(prefix: string): Promise<Array<[string, Uint8Array]>>;
   close(): Promise<void>;
 }

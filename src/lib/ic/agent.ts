@@ -25,6 +25,9 @@ export function agentFor(network: Network, identity?: Identity): Promise<HttpAge
       // Local replicas make up their root key, so it is read from /api/v2/status; on mainnet the
       // agent's built-in IC root key is the only one to trust, and fetching it would defeat that.
       shouldFetchRootKey: network.fetchRootKey,
+      // The page replica: requests go to its Web Worker, and certificates are checked as usual
+      // against the root key it reports.
+      ...(network.fetch ? { fetch: network.fetch } : {}),
     });
     agents.set(key, agent);
     agent.catch(() => {

@@ -2,8 +2,14 @@
 // opens Internet Identity, locally it opens the development identity provider that scripts/start.ts
 // serves (scripts/dev-identity/), which speaks the same postMessage protocol and returns a real
 // delegation chain. The replica checks that chain exactly as the IC does.
+//
+// On the page backend (the replica in this tab) there may be no provider at all: a static copy of
+// the site has none. There, sign-in uses the local provider when the build names one and it
+// answers, and otherwise an in-page development identity: an Ed25519 key made in and kept by this
+// browser, labelled as such, whose principal the canisters cap like any other.
 import type { Identity } from '@dfinity/agent';
 import { AuthClient } from '@dfinity/auth-client';
+import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { forgetAgents } from './agent.ts';
 import type { Network } from './network.ts';
 
@@ -19,14 +25,68 @@ function authClient(): Promise<AuthClient> {
   return client;
 }
 
-/** The signed-in identity, if a valid delegation is stored for this site; otherwise undefined. */
-export async function signedInIdentity(): Promise<Identity | undefined> {
+const DEV_IDENTITY = 'wg-page-dev-identity';
+const DEV_SIGNED_IN = 'wg-page-dev-signed-in';
+
+/** The in-page development identity (made on first use, kept in this browser). */
+function devIdentity(): Ed25519KeyIdentity {
+  const saved = localStorage.getItem(DEV_IDENTITY);
+  if (saved) {
+    try {
+      return Ed25519KeyIdentity.fromJSON(saved);
+    } catch {
+      // unreadable: make a new one
+    }
+  }
+  const identity = Ed25519KeyIdentity.generate();
+  localStorage.setItem(DEV_IDENTITY, JSON.stringify(identity.toJSON()));
+  return identity;
+}
+
+/** Whether `network` signs in with the in-page development identity (no provider to open). */
+async function usesDevIdentity(network: Network): Promise<boolean> {
+  if (network.name !== 'page') return false;
+  if (!network.identityProvider) return true;
+  try {
+    await fetch(network.identityProvider, { mode: 'no-cors', signal: AbortSignal.timeout(1500) });
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** How signing in works on `network`, for the sentence beside the Sign in button. */
+export function signInLabel(network: Network): string {
+  if (network.name === 'ic') return 'Internet Identity';
+  if (network.name === 'page' && !network.identityProvider) return "an in-page development identity (a key made and kept by this browser; not Internet Identity)";
+  return 'the local development identity provider';
+}
+
+/** What the signed-in identity is, when it is the in-page development identity; otherwise undefined. */
+export function identityNote(identity: Identity | undefined): string | undefined {
+  const saved = localStorage.getItem(DEV_IDENTITY);
+  if (!identity || !saved || localStorage.getItem(DEV_SIGNED_IN) !== '1') return undefined;
+  return identity.getPrincipal().toText() === devIdentity().getPrincipal().toText() ? 'in-page development identity, kept in this browser' : undefined;
+}
+
+/**
+ * The signed-in identity: a valid auth-client delegation stored for this site, or on the page
+ * backend the in-page development identity once chosen; otherwise undefined.
+ */
+export async function signedInIdentity(network?: Network): Promise<Identity | undefined> {
   const auth = await authClient();
-  return (await auth.isAuthenticated()) ? auth.getIdentity() : undefined;
+  if (await auth.isAuthenticated()) return auth.getIdentity();
+  if (network?.name === 'page' && localStorage.getItem(DEV_SIGNED_IN) === '1') return devIdentity();
+  return undefined;
 }
 
 /** Opens the network's identity provider; resolves with the delegated identity once the visitor approves. */
 export async function signIn(network: Network): Promise<Identity> {
+  if (await usesDevIdentity(network)) {
+    localStorage.setItem(DEV_SIGNED_IN, '1');
+    forgetAgents();
+    return devIdentity();
+  }
   const auth = await authClient();
   await new Promise<void>((resolve, reject) => {
     void auth.login({
@@ -49,6 +109,7 @@ export async function signIn(network: Network): Promise<Identity> {
 }
 
 export async function signOut(): Promise<void> {
+  localStorage.removeItem(DEV_SIGNED_IN);
   const auth = await authClient();
   await auth.logout();
   forgetAgents();

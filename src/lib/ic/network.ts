@@ -8,6 +8,9 @@
 //   ic     mainnet: the ids come from canister_ids.json (dfx's file, written by
 //          `npm run deploy -- --network ic`) at build time, the root key is the IC's own
 //          (built into @dfinity/agent, never fetched) and sign-in goes to Internet Identity.
+//   page   the replica in the reader's own tab (page-replica/): the same engine in a Web Worker,
+//          reached through the agent's `fetch`; its root key is read from its /api/v2/status like
+//          a local replica's. Which of the three a demo uses: backend.ts.
 //
 // Nothing here imports the replica: the browser only speaks the IC's public HTTP interface.
 
@@ -28,7 +31,7 @@ export const DEMO_CANISTERS = [
 ] as const;
 export type DemoCanisterName = (typeof DEMO_CANISTERS)[number];
 
-export type NetworkName = 'local' | 'ic';
+export type NetworkName = 'local' | 'ic' | 'page';
 
 export interface Network {
   name: NetworkName;
@@ -40,6 +43,8 @@ export interface Network {
   identityProvider: string;
   /** Canister ids by dfx.json name; a missing id means that demo is not deployed on this network. */
   canisterIds: Partial<Record<DemoCanisterName, string>>;
+  /** How the agent sends requests, when not through the network (the page replica's worker). */
+  fetch?: typeof fetch;
 }
 
 export const MAINNET_HOST = 'https://icp-api.io';
@@ -121,5 +126,6 @@ export function resolveNetwork(env: NetworkEnv, canisterIdsFile?: CanisterIdsFil
 
 /** A short label for people: "local replica at http://127.0.0.1:4943" / "Internet Computer mainnet". */
 export function describeNetwork(network: Network): string {
+  if (network.name === 'page') return 'replica in this page';
   return network.name === 'local' ? `local replica at ${network.host}` : 'Internet Computer mainnet';
 }

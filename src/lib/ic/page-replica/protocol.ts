@@ -1,0 +1,25 @@
+// Messages between the page (client.ts) and the page replica's Web Worker (worker.ts).
+
+export type ToWorker =
+  /** Start (or, after a failure, try again to start) the replica. */
+  | { type: 'start' }
+  /** One request of the IC's HTTP interface, as @dfinity/agent sent it through its `fetch`. */
+  | { type: 'http'; id: number; method: string; path: string; contentType?: string; body: Uint8Array }
+  /** Empty the saved state and start over with a fresh replica (new root key, no canisters). */
+  | { type: 'reset' };
+
+/** Why the worker cannot serve: the saved state is unreadable (a reset helps) or storage failed. */
+export type WorkerFailureKind = 'state-incompatible' | 'storage' | 'internal';
+
+export type FromWorker =
+  /** Another tab of this site runs the page replica; this one waits for it to close. */
+  | { type: 'waiting-for-lock' }
+  | { type: 'ready'; restoredCanisters: number; rootKey: string }
+  | { type: 'failed'; kind: WorkerFailureKind; message: string }
+  | { type: 'http'; id: number; status: number; contentType?: string; body?: Uint8Array | string };
+
+/** The Web Lock held by the tab whose worker owns the saved state (one owner across tabs). */
+export const OWNER_LOCK = 'wg-page-replica-owner';
+/** The IndexedDB database and object store holding the page replica's state. */
+export const DATABASE = 'wg-page-replica';
+export const STORE = 'state';

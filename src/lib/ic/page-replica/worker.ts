@@ -1,0 +1,159 @@
+// The page backend's Web Worker: the replica engine and the IC's HTTP interface (CBOR, sender
+// authentication, certificates signed with the subnet's BLS key) in the reader's tab, with the
+// state kept in IndexedDB. The page's agents reach it through their `fetch` (client.ts): the same
+// requests and certificate checks as against npm start's replica or mainnet.
+//
+// One owner across tabs: the worker holds the Web Lock OWNER_LOCK for as long as it runs. A second
+// tab's worker waits for the lock (and says so) instead of opening the same state beside it.
+import { Replica } from '../../../../replica/src/index.ts';
+import { toHex } from '../../../../replica/src/certification/bytes.ts';
+import { subnetKeys, type SubnetKeys } from '../../../../replica/src/certification/keys.ts';
+import { schedulerEngine } from '../../../../replica/src/http/engine-adapter.ts';
+import { HttpInterface } from '../../../../replica/src/http/interface.ts';
+import { KvState, StateFormatError } from '../../../../replica/src/store/kv-state.ts';
+import { openIdbStore, type IdbStore } from './idb-store.ts';
+import { OWNER_LOCK, type FromWorker, type ToWorker } from './protocol.ts';
+
+interface Running {
+  replica: Replica;
+  api: HttpInterface;
+  state: KvState;
+}
+
+const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
+
+let store: IdbStore | undefined;
+let running: Promise<Running> | undefined;
+/** Requests that arrive while the replica starts (or restarts after a reset) wait for it. */
+let generation = 0;
+/** Whether this worker holds OWNER_LOCK. */
+let owner = false;
+let requested = false;
+let pendingReset = false;
+
+async function loadKeys(kv: IdbStore): Promise<SubnetKeys> {
+  const [root, node] = await Promise.all([kv.get('subnet/root-secret'), kv.get('subnet/node-secret')]);
+  if (root && node) return subnetKeys(root, node);
+  const keys = subnetKeys();
+  await kv.writeBatch(new Map([['subnet/root-secret', keys.rootSecretKey], ['subnet/node-secret', keys.nodeSecretKey]]));
+  return keys;
+}
+
+async function boot(): Promise<Running> {
+  store ??= await openIdbStore();
+  const kv = store;
+  const keys = await loadKeys(kv);
+  const replica = await Replica.create({ log: 'quiet', subnetId: keys.subnetId });
+  const state = new KvState(kv);
+  let restored;
+  try {
+    restored = await state.restore(replica.scheduler, replica.management);
+  } catch (error) {
+    await replica.tearDown();
+    throw error;
+  }
+  // Only calls, timers and heartbeats change state; queries never persist.
+  let dirty = false;
+  const api: HttpInterface = new HttpInterface({
+    engine: schedulerEngine(replica.scheduler),
+    keys,
+    // Before a certificate reveals an outcome, the state that produced it is in IndexedDB.
+    beforeCertify: async () => {
+      if (!dirty && !replica.scheduler.hasPeriodicWork()) return;
+      dirty = false;
+      await state.commit(replica.scheduler, replica.management, api.registry.completedCalls());
+    },
+    onCall: (entry) => {
+      if (entry.kind === 'call') dirty = true;
+    },
+  });
+  api.restoreCompletedCalls(restored.completedCalls);
+  post({ type: 'ready', restoredCanisters: restored.canisters, rootKey: toHex(keys.rootKeyDer) });
+  return { replica, api, state };
+}
+
+function fail(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const kind = error instanceof StateFormatError ? 'state-incompatible' : error instanceof DOMException ? 'storage' : 'internal';
+  post({ type: 'failed', kind, message });
+}
+
+function start(): void {
+  const mine = ++generation;
+  running = boot();
+  running.catch((error: unknown) => {
+    if (mine === generation) fail(error);
+  });
+}
+
+/** Once the lock is ours: a reset asked for while waiting runs first. */
+function begin(): void {
+  if (pendingReset) void reset().catch(fail);
+  else start();
+}
+
+function withLock(): void {
+  const locks = (self as unknown as { navigator: Navigator }).navigator.locks;
+  // The lock is held while the callback's promise is pending: until the worker ends (tab closed,
+  // reloaded, or the worker terminated after a crash).
+  const forever = new Promise<void>(() => {});
+  void locks.request(OWNER_LOCK, { ifAvailable: true }, (lock) => {
+    if (lock) {
+      owner = true;
+      begin();
+      return forever;
+    }
+    post({ type: 'waiting-for-lock' });
+    void locks.request(OWNER_LOCK, () => {
+      owner = true;
+      begin();
+      return forever;
+    });
+    return undefined;
+  });
+}
+
+async function reset(): Promise<void> {
+  // Only the owner touches the saved state; a waiting tab resets once it owns it.
+  if (!owner) {
+    pendingReset = true;
+    return;
+  }
+  pendingReset = false;
+  const previous = running;
+  generation++;
+  running = undefined;
+  try {
+    await (await previous)?.replica.tearDown();
+  } catch {
+    // a replica that never started (unreadable state) has nothing to stop
+  }
+  store ??= await openIdbStore();
+  await store.clear();
+  start();
+}
+
+async function handle(message: Extract<ToWorker, { type: 'http' }>): Promise<void> {
+  let response;
+  try {
+    if (!running) throw new Error('the page replica has not started');
+    const { api } = await running;
+    response = await api.handle(message.method, message.path, message.contentType, message.body);
+  } catch (error) {
+    response = { status: 503, contentType: 'text/plain; charset=utf-8', body: `the page replica is not running: ${(error as Error).message}` };
+  }
+  post({ type: 'http', id: message.id, status: response.status, contentType: response.contentType, body: response.body });
+}
+
+self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  if (message.type === 'start') {
+    if (owner) start();
+    else if (!requested) {
+      requested = true;
+      withLock();
+    }
+  }
+  else if (message.type === 'reset') void reset().catch(fail);
+  else if (message.type === 'http') void handle(message);
+});
