@@ -3,6 +3,8 @@
 // modules the build emitted. Each demo reaches `ready` on data-demo-backend="page", does its
 // action with a live result, keeps its records across a reload (IndexedDB), and "Reset this
 // page's replica" empties them.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 
 // Installing canisters in the page and running Motoko there takes a while on a shared 2-core machine.
@@ -35,6 +37,43 @@ async function resetPageReplica(root: Locator): Promise<void> {
 }
 
 const records = (root: Locator, store: string) => root.locator(`[data-store="${store}"]`);
+
+/** Every pattern page of the build that carries a live demo, with the demo's id. */
+function demoPages(): Array<{ path: string; demo: string }> {
+  const dist = join(import.meta.dirname, '../../dist/patterns');
+  const pages: Array<{ path: string; demo: string }> = [];
+  for (const entry of readdirSync(dist, { withFileTypes: true })) {
+    const file = join(dist, entry.name, 'index.html');
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    const slot = /data-demo-slot="([^"]+)"/.exec(readFileSync(file, 'utf8'));
+    if (slot) pages.push({ path: `/patterns/${entry.name}/`, demo: slot[1] });
+  }
+  return pages;
+}
+
+test('every demo of the site reaches ready on the page backend, with nothing but the static files', async ({ browser }) => {
+  const pages = demoPages();
+  expect(pages.length).toBeGreaterThanOrEqual(4);
+  // A first visit installs the demo's canisters in the tab: give each page its own budget.
+  test.setTimeout(120_000 * pages.length);
+  for (const { path, demo } of pages) {
+    // A fresh browser profile per demo: its first visit.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openDemo(page, path, demo);
+    await context.close();
+  }
+});
+
+test('serialization formats on the page backend: the three encodings round-trip', async ({ page }) => {
+  const root = await openDemo(page, '/patterns/stable-serialization-formats/', 'serialization-formats');
+  await root.getByLabel('Records').selectOption('500');
+  await root.getByRole('button', { name: 'Write and read back' }).click();
+  const table = root.locator('table[data-records="500"]');
+  for (const format of ['candid', 'binary', 'json']) {
+    await expect(table.locator(`[data-format="${format}"]`)).toHaveAttribute('data-round-trip', 'true', { timeout: 60_000 });
+  }
+});
 
 test('stable memory on the page backend: records survive an upgrade and a reload; reset empties them', async ({ page }) => {
   let root = await openDemo(page, '/patterns/stable-structures/', 'stable-memory');

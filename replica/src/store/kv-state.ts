@@ -12,15 +12,17 @@
 //   canister/<id>/snapshots     its snapshots, rewritten whole when the set changes
 //
 // Commits are taken between messages (the HTTP interface's beforeCertify), when no call is open.
-// What it stores of a canister follows the same rule as the disk store (disk-store.ts): every
-// field of execution/canister.ts except the derived and transient ones.
+// A canister's fields are written as the disk store writes them (canister-codec.ts: an explicit
+// record, so a new Canister property never changes this format by accident).
 
 import { Principal } from '@dfinity/principal';
+import { applyCanisterRecord, decodeCanisterRecord, encodeCanisterRecord, fromCbor, toCbor } from './canister-codec.ts';
 import { decodeCbor, encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
 import { equalBytes, toHex } from '../certification/bytes.ts';
 import { Canister } from '../execution/canister.ts';
 import { loadModule } from '../execution/module.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
+import type { CallOutcome } from '../http/engine-port.ts';
 import type { CompletedCall } from '../http/ingress.ts';
 import type { ManagementCanister } from '../management/management-canister.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
@@ -29,8 +31,6 @@ import type { ReplicaStore } from './store.ts';
 /** Bump when the layout or the encoding of a value changes: older state is then refused, not misread. */
 export const KV_STATE_FORMAT = 1;
 const PAGE = 65536;
-/** Canister fields rebuilt rather than stored (identity, live instance, transient), as in disk-store.ts. */
-const DERIVED_FIELDS = new Set(['principal', 'id', 'idText', 'instance', 'stable', 'context', 'openCallContexts', 'snapshots']);
 
 /** The stored state cannot be read by this version (another format, or damaged bytes). */
 export class StateFormatError extends Error {
@@ -40,44 +40,22 @@ export class StateFormatError extends Error {
   }
 }
 
-// ---- plain data <-> CBOR (bigint, Principal, Map, Uint8Array), as disk-store.ts encodes it ---------
-
-export function toCbor(value: unknown): CborValue | undefined {
-  if (value === undefined || typeof value === 'function') return undefined;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'bigint') return { $bigint: value };
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : { $float: String(value) };
-  if (value instanceof Uint8Array) return value;
-  if (value instanceof Principal) return { $principal: value.toUint8Array() };
-  if (value instanceof Map) return { $map: [...value].map(([k, v]) => [toCbor(k) ?? null, toCbor(v) ?? null]) };
-  if (Array.isArray(value)) return value.map((v) => toCbor(v) ?? null);
-  if (typeof value === 'object') {
-    const out: CborMap = {};
-    for (const [k, v] of Object.entries(value)) {
-      const encoded = toCbor(v);
-      if (encoded !== undefined) out[k] = encoded;
-    }
-    return out;
-  }
-  return undefined;
-}
-
-export function fromCbor(value: CborValue): unknown {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
-  if (Array.isArray(value)) return value.map(fromCbor);
-  if (value.$bigint !== undefined && Object.keys(value).length === 1) return BigInt(value.$bigint as number | bigint);
-  if (value.$principal instanceof Uint8Array) return Principal.fromUint8Array(value.$principal);
-  if (Array.isArray(value.$map)) return new Map(value.$map.map((e) => [fromCbor((e as CborValue[])[0]), fromCbor((e as CborValue[])[1])]));
-  if (typeof value.$float === 'string') return Number(value.$float);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = fromCbor(v);
-  return out;
-}
-
-const callToCbor = (c: CompletedCall): CborValue => [c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt];
+// A completed call as disk-store.ts writes it: [requestId, sender, effectiveCanisterId,
+// ingressExpiry, pruneAt, outcome | null, canisterId].
+const callToCbor = (c: CompletedCall): CborValue => [
+  c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt,
+  c.outcome ? (c.outcome.status === 'replied' ? ['replied', c.outcome.reply] : ['rejected', c.outcome.rejectCode, c.outcome.rejectMessage, c.outcome.errorCode]) : null,
+  c.canisterId,
+];
 const callFromCbor = (v: CborValue): CompletedCall => {
-  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt] = v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint];
-  return { requestId, sender, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt) };
+  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome, canisterId] =
+    v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint, CborValue, Uint8Array];
+  const decoded: CallOutcome | undefined = !Array.isArray(outcome)
+    ? undefined
+    : outcome[0] === 'replied'
+      ? { status: 'replied', reply: outcome[1] as Uint8Array }
+      : { status: 'rejected', rejectCode: Number(outcome[1]), rejectMessage: String(outcome[2]), errorCode: String(outcome[3]) };
+  return { requestId, sender, canisterId, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt), outcome: decoded };
 };
 
 /** What was last written of one canister, to write only what changed. */
@@ -166,7 +144,7 @@ export class KvState {
         const metaBytes = (await this.store.get(key))!;
         const meta = decodeCbor(metaBytes) as CborMap;
         const canister = new Canister(Principal.fromText(id), [], 0n, 0n);
-        Object.assign(canister, fromCbor(meta.fields as CborValue) as object);
+        applyCanisterRecord(canister, decodeCanisterRecord(meta.fields as CborValue));
         if (canister.status === 'stopping') canister.status = 'stopped'; // its open calls did not survive
         const heap = await readPages(this.store, `canister/${id}/heap`, meta.heapSize as number);
         const stableBytes = await readPages(this.store, `canister/${id}/stable`, meta.stableSize as number);
@@ -227,8 +205,6 @@ export class KvState {
     for (const [id, canister] of scheduler.canisters) {
       seen.add(id);
       const prev = this.#written.get(id);
-      const fields: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(canister)) if (!DERIVED_FIELDS.has(k)) fields[k] = v;
       const module = canister.instance?.module;
       if (module && !this.#modules.has(toHex(module.hash))) {
         batch.set(`module/${toHex(module.hash)}`, module.bytes);
@@ -237,7 +213,7 @@ export class KvState {
       const heap = canister.instance ? new Uint8Array(canister.instance.memory.buffer) : new Uint8Array();
       const stable = canister.stable.byteLength > 0 ? canister.stable.read(0, canister.stable.byteLength) : new Uint8Array();
       const meta = encodeCbor({
-        fields: toCbor(fields) ?? null,
+        fields: encodeCanisterRecord(canister),
         moduleHash: module ? module.hash : null,
         globals: toCbor(canister.instance?.globals.map((g) => g.value) ?? []) ?? [],
         heapSize: heap.length,
