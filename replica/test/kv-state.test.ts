@@ -16,7 +16,9 @@ class MemoryStore implements ReplicaStore {
   }
   async writeBatch(entries: Map<string, Uint8Array | undefined>) {
     this.batches.push(entries.size);
-    for (const [k, v] of entries) if (v === undefined) this.data.delete(k); else this.data.set(k, v.slice());
+    for (const [k, v] of entries)
+      if (v === undefined) this.data.delete(k);
+      else this.data.set(k, v.slice());
   }
   async keys(prefix: string) {
     return [...this.data.keys()].filter((k) => k.startsWith(prefix)).sort();
@@ -36,7 +38,11 @@ describe('replica state in a key-value store', () => {
     const first = await Replica.create({ log: 'quiet' });
     const state = new KvState(store);
     expect(await state.isEmpty()).toBe(true);
-    const { actor, canisterId } = await first.setupCanister<{ inc(): Promise<bigint> }>({ idlFactory: idl, wasm: counter.wasm, arg: new Uint8Array(IDL.encode([IDL.Nat], [5n])) });
+    const { actor, canisterId } = await first.setupCanister<{ inc(): Promise<bigint> }>({
+      idlFactory: idl,
+      wasm: counter.wasm,
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [5n])),
+    });
     await actor.inc();
     expect(await state.commit(first.scheduler, first.management, [])).toBe(true);
     const full = store.batches.at(-1)!;

@@ -36,7 +36,9 @@ export function demoWasm(options: { root: string }): Plugin {
     if (process.env.WG_CONTENT_DIR !== undefined) return;
     const result = spawnSync(process.execPath, [join(root, 'scripts/build-canisters.ts')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
     if (result.status !== 0) {
-      throw new Error(`the demo canisters did not build (npm run build:canisters exited ${result.status ?? result.signal}); the site's page backend needs their Wasm`);
+      throw new Error(
+        `the demo canisters did not build (npm run build:canisters exited ${result.status ?? result.signal}); the site's page backend needs their Wasm`,
+      );
     }
   };
 

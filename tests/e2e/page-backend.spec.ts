@@ -144,7 +144,14 @@ test('instruction counts on the page backend equal those of npm run replica for 
   try {
     const deployer = await HttpAgent.create({ host: replica.url, identity: Ed25519KeyIdentity.generate(), shouldFetchRootKey: true });
     const built = JSON.parse(readFileSync('.cache/canisters/manifest.json', 'utf8'));
-    const { ids } = await deployDemoCanisters({ agent: deployer, network: 'local', built, knownIds: {}, canisters: ['lab', 'stable-memory-classic', 'stable-memory-region', 'stable-memory-eop'], log: () => {} });
+    const { ids } = await deployDemoCanisters({
+      agent: deployer,
+      network: 'local',
+      built,
+      knownIds: {},
+      canisters: ['lab', 'stable-memory-classic', 'stable-memory-region', 'stable-memory-eop'],
+      log: () => {},
+    });
     // Anonymous, as the demo calls it.
     const anonymous = await HttpAgent.create({ host: replica.url, shouldFetchRootKey: true });
     for (const store of ['classic', 'region', 'eop']) {
@@ -179,9 +186,11 @@ test('faults on the page backend: a crashed worker shows the error state and Ret
   // new worker, which restores the saved state.
   const worker = page.workers().find((w) => w.url().includes('worker'));
   expect(worker, 'the page replica runs in a Web Worker').toBeDefined();
-  await worker!.evaluate(() => setTimeout(() => {
-    throw new Error('simulated crash');
-  }));
+  await worker!.evaluate(() =>
+    setTimeout(() => {
+      throw new Error('simulated crash');
+    }),
+  );
   await expect(root).toHaveAttribute('data-demo-status', 'error');
   await expect(root.getByRole('alert')).toContainText('The replica in this page stopped');
   await root.getByRole('button', { name: 'Retry' }).click();
@@ -189,16 +198,19 @@ test('faults on the page backend: a crashed worker shows the error state and Ret
   await expect(records(root, 'classic')).toHaveAttribute('data-records', '100');
 
   // State saved in another format (as an older or newer site version would leave it).
-  await page.evaluate(() => new Promise<void>((resolve, reject) => {
-    const open = indexedDB.open('wg-page-replica');
-    open.onsuccess = () => {
-      const tx = open.result.transaction('state', 'readwrite');
-      tx.objectStore('state').put(Uint8Array.of(99), 'format');
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-    };
-    open.onerror = () => reject(open.error);
-  }));
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('wg-page-replica');
+        open.onsuccess = () => {
+          const tx = open.result.transaction('state', 'readwrite');
+          tx.objectStore('state').put(Uint8Array.of(99), 'format');
+          tx.oncomplete = () => resolve();
+          tx.onerror = () => reject(tx.error);
+        };
+        open.onerror = () => reject(open.error);
+      }),
+  );
   await page.reload();
   root = page.locator('[data-demo="stable-memory"]');
   await root.scrollIntoViewIfNeeded();

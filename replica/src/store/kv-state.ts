@@ -43,13 +43,28 @@ export class StateFormatError extends Error {
 // A completed call as disk-store.ts writes it: [requestId, sender, effectiveCanisterId,
 // ingressExpiry, pruneAt, outcome | null, canisterId].
 const callToCbor = (c: CompletedCall): CborValue => [
-  c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt,
-  c.outcome ? (c.outcome.status === 'replied' ? ['replied', c.outcome.reply] : ['rejected', c.outcome.rejectCode, c.outcome.rejectMessage, c.outcome.errorCode]) : null,
+  c.requestId,
+  c.sender,
+  c.effectiveCanisterId,
+  c.ingressExpiry,
+  c.pruneAt,
+  c.outcome
+    ? c.outcome.status === 'replied'
+      ? ['replied', c.outcome.reply]
+      : ['rejected', c.outcome.rejectCode, c.outcome.rejectMessage, c.outcome.errorCode]
+    : null,
   c.canisterId,
 ];
 const callFromCbor = (v: CborValue): CompletedCall => {
-  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome, canisterId] =
-    v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint, CborValue, Uint8Array];
+  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome, canisterId] = v as [
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    number | bigint,
+    number | bigint,
+    CborValue,
+    Uint8Array,
+  ];
   const decoded: CallOutcome | undefined = !Array.isArray(outcome)
     ? undefined
     : outcome[0] === 'replied'
@@ -224,19 +239,32 @@ export class KvState {
       const stableCopy = pagesOf(`canister/${id}/stable`, stable, prev?.stable, batch);
       const snapshots = snapshotKeyOf(canister);
       if (!prev || prev.snapshots !== snapshots) {
-        batch.set(`canister/${id}/snapshots`, encodeCbor([...canister.snapshots].map(([key, snap]) => {
-          if (snap.module && !this.#modules.has(toHex(snap.module.hash))) {
-            batch.set(`module/${toHex(snap.module.hash)}`, snap.module.bytes);
-            this.#modules.add(toHex(snap.module.hash));
-          }
-          return [key, {
-            id: snap.id, takenAt: toCbor(snap.takenAt) ?? null, moduleHash: snap.module?.hash ?? null,
-            heap: snap.heap?.memory ?? null, globals: toCbor(snap.heap?.globals ?? []) ?? [],
-            stable: snap.stable.byteLength > 0 ? snap.stable.read(0, snap.stable.byteLength) : new Uint8Array(),
-            certifiedData: snap.certifiedData, globalTimer: toCbor(snap.globalTimer) ?? null, canisterVersion: toCbor(snap.canisterVersion) ?? null,
-            chunkStore: toCbor(snap.chunkStore) ?? null,
-          }] as CborValue;
-        })));
+        batch.set(
+          `canister/${id}/snapshots`,
+          encodeCbor(
+            [...canister.snapshots].map(([key, snap]) => {
+              if (snap.module && !this.#modules.has(toHex(snap.module.hash))) {
+                batch.set(`module/${toHex(snap.module.hash)}`, snap.module.bytes);
+                this.#modules.add(toHex(snap.module.hash));
+              }
+              return [
+                key,
+                {
+                  id: snap.id,
+                  takenAt: toCbor(snap.takenAt) ?? null,
+                  moduleHash: snap.module?.hash ?? null,
+                  heap: snap.heap?.memory ?? null,
+                  globals: toCbor(snap.heap?.globals ?? []) ?? [],
+                  stable: snap.stable.byteLength > 0 ? snap.stable.read(0, snap.stable.byteLength) : new Uint8Array(),
+                  certifiedData: snap.certifiedData,
+                  globalTimer: toCbor(snap.globalTimer) ?? null,
+                  canisterVersion: toCbor(snap.canisterVersion) ?? null,
+                  chunkStore: toCbor(snap.chunkStore) ?? null,
+                },
+              ] as CborValue;
+            }),
+          ),
+        );
       }
       next.set(id, { meta, snapshots, heap: heapCopy, stable: stableCopy });
     }

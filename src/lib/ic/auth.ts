@@ -58,7 +58,8 @@ async function usesDevIdentity(network: Network): Promise<boolean> {
 /** How signing in works on `network`, for the sentence beside the Sign in button. */
 export function signInLabel(network: Network): string {
   if (network.name === 'ic') return 'Internet Identity';
-  if (network.name === 'page' && !network.identityProvider) return "an in-page development identity (a key made and kept by this browser; not Internet Identity)";
+  if (network.name === 'page' && !network.identityProvider)
+    return 'an in-page development identity (a key made and kept by this browser; not Internet Identity)';
   return 'the local development identity provider';
 }
 

@@ -130,7 +130,14 @@ class PageReplicaClient {
     const reply = await new Promise<Reply>((resolve, reject) => {
       const id = ++this.#nextId;
       this.#pending.set(id, { resolve, reject });
-      this.#send({ type: 'http', id, method: request.method, path: url.pathname + url.search, contentType: request.headers.get('content-type') ?? undefined, body });
+      this.#send({
+        type: 'http',
+        id,
+        method: request.method,
+        path: url.pathname + url.search,
+        contentType: request.headers.get('content-type') ?? undefined,
+        body,
+      });
     });
     const headers: Record<string, string> = reply.contentType ? { 'content-type': reply.contentType } : {};
     const noBody = reply.status === 204 || reply.status === 304 || reply.body === undefined;

@@ -75,7 +75,10 @@ async function loadModule(entry: (typeof modules)[number]): Promise<Uint8Array> 
     }
   }
   const hash = await sha256Hex(bytes);
-  if (hash !== entry.sha256) throw new WasmLoadError(`The module ${entry.url} (${entry.name}) is not the one this site was built with (sha256 ${hash.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…).`);
+  if (hash !== entry.sha256)
+    throw new WasmLoadError(
+      `The module ${entry.url} (${entry.name}) is not the one this site was built with (sha256 ${hash.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…).`,
+    );
   return bytes;
 }
 

@@ -35,7 +35,12 @@ async function loadKeys(kv: IdbStore): Promise<SubnetKeys> {
   const [root, node] = await Promise.all([kv.get('subnet/root-secret'), kv.get('subnet/node-secret')]);
   if (root && node) return subnetKeys(root, node);
   const keys = subnetKeys();
-  await kv.writeBatch(new Map([['subnet/root-secret', keys.rootSecretKey], ['subnet/node-secret', keys.nodeSecretKey]]));
+  await kv.writeBatch(
+    new Map([
+      ['subnet/root-secret', keys.rootSecretKey],
+      ['subnet/node-secret', keys.nodeSecretKey],
+    ]),
+  );
   return keys;
 }
 
@@ -153,7 +158,6 @@ self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
       requested = true;
       withLock();
     }
-  }
-  else if (message.type === 'reset') void reset().catch(fail);
+  } else if (message.type === 'reset') void reset().catch(fail);
   else if (message.type === 'http') void handle(message);
 });
