@@ -167,4 +167,60 @@ describe('pocket-ic executable', () => {
       await server.stop();
     }
   });
+
+  it('answers junk on every route with a 4xx JSON message, never a 5xx', async () => {
+    const server = new PocketIcServer();
+    await server.listen();
+    try {
+      await fetch(`${server.url}/instances`, { method: 'POST', body: '{"subnet_config_set": {"application": [{}]}}' });
+      const routes = [
+        '/instances',
+        '/instances/0/read/query',
+        '/instances/0/update/submit_ingress_message',
+        '/instances/0/update/await_ingress_message',
+        '/instances/0/update/set_time',
+        '/instances/0/update/tick',
+        '/instances/0/update/add_cycles',
+        '/instances/0/update/set_stable_memory',
+        '/instances/0/read/get_subnet',
+        '/instances/0/read/pub_key',
+        '/instances/0/read/ingress_status',
+        '/instances/0/auto_progress',
+        '/http_gateway',
+        '/instances/7/read/get_time',
+        '/no/such/route',
+      ];
+      const bodies = [
+        '',
+        '{',
+        'null',
+        '[]',
+        '1e999',
+        '{"canister_id": 5}',
+        '{"canister_id": "@@"}',
+        '{"nanos_since_epoch": -1}',
+        '{"subnet_config_set": {"nns": 5}}',
+        '{"forward_to": null}',
+        '\u00ff',
+      ];
+      for (const route of routes) {
+        for (const method of ['GET', 'POST', 'DELETE']) {
+          for (const body of method === 'GET' ? [''] : bodies) {
+            const response = await fetch(`${server.url}${route}`, { method, body: method === 'GET' ? undefined : body });
+            const text = await response.text();
+            expect(response.status, `${method} ${route} ${body}`).toBeLessThan(500);
+            if (response.status >= 400) {
+              // PocketIC's error bodies: {"message"}, or {"Error": {"message"}} when creating an instance or a gateway fails.
+              const json = JSON.parse(text) as { message?: unknown; Error?: { message?: unknown } };
+              expect(typeof (json.message ?? json.Error?.message), `${method} ${route} ${body}`).toBe('string');
+            }
+          }
+        }
+      }
+      // Still serving.
+      expect((await fetch(`${server.url}/instances/0/read/get_time`)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
 });
