@@ -13,6 +13,7 @@
 //        identity file, Ed25519 or secp256k1; local defaults to the same deployer `npm start` uses)
 //        --skip-build (upload the site directory as it is)  --skip-demos  --port <n> (local replica
 //        port, 4943)  --out-dir <dir> (where the site is built and uploaded from; default dist/)
+//        --canister-ids <file> (the canister_ids.json with the ic ids; default the repository's)
 import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
@@ -31,7 +32,7 @@ import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
 import { LOOPBACK_CONNECT_SOURCES } from './lib/asset-config.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: npm run deploy -- --network local|ic [--identity <identity.pem>] [--skip-build] [--skip-demos] [--port 4943] [--out-dir dist]';
+const USAGE = 'usage: npm run deploy -- --network local|ic [--identity <identity.pem>] [--skip-build] [--skip-demos] [--port 4943] [--out-dir dist] [--canister-ids canister_ids.json]';
 /** The dfx.json name of the site's asset canister (`type: assets`). */
 export const SITE_CANISTER = 'site';
 
@@ -70,6 +71,25 @@ export function keyFileWarning(path: string): string | undefined {
     `warning: ${path} is readable by ${mode & 0o004 ? 'every user of this machine' : 'its group'} (mode ${mode.toString(8).padStart(3, '0')}). ` +
     `It holds the key that controls your canisters; make it private with \`chmod 600 ${path}\``
   );
+}
+
+/** Mainnet's API boundary nodes. */
+export const MAINNET_HOST = 'https://icp-api.io';
+
+/**
+ * Where `--network ic` goes: mainnet, verified against the IC root key the agent has built in
+ * (never fetched). Tests only: WG_TEST_IC_HOST and WG_TEST_IC_ROOT_KEY (hex DER) point it at a
+ * local replica posing as mainnet, with that replica's key pinned the same way; nothing else about
+ * the ic path changes (tests/unit/mainnet-rehearsal.test.ts).
+ */
+export function mainnetEndpoint(env: NodeJS.ProcessEnv = process.env): { host: string; rootKey?: Uint8Array } {
+  const host = env.WG_TEST_IC_HOST;
+  const key = env.WG_TEST_IC_ROOT_KEY;
+  if (host === undefined && key === undefined) return { host: MAINNET_HOST };
+  if (!host || !key || !/^([0-9a-f]{2})+$/i.test(key)) {
+    throw new DeployError('WG_TEST_IC_HOST and WG_TEST_IC_ROOT_KEY (the root key as hex DER) go together; they are for tests that pose a local replica as mainnet');
+  }
+  return { host, rootKey: new Uint8Array(Buffer.from(key, 'hex')) };
 }
 
 async function replicaAnswers(url: string): Promise<boolean> {
@@ -216,6 +236,8 @@ export interface DeployOptions {
   stateDir?: string;
   /** Where the site is built and uploaded from. Default: dist/. */
   outDir?: string;
+  /** canister_ids.json holding the `ic` ids. Default: the repository's (--canister-ids). */
+  mainnetIdsPath?: string;
 }
 
 export async function deploy(options: DeployOptions): Promise<{ siteId: string; urls: string[] }> {
@@ -232,7 +254,7 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
     if (await replicaAnswers(host)) console.log(`      ${host} is running`);
     else host = await startLocalReplica(Number(new URL(host).port), stateDir);
   } else {
-    host = 'https://icp-api.io';
+    host = mainnetEndpoint().host;
     if (!options.identityPath) throw new DeployError('--network ic needs --identity <pem>: the identity that controls the canisters (e.g. `dfx identity export default > ~/.config/deployer.pem`, outside the repository)');
   }
   if (options.identityPath) {
@@ -242,9 +264,11 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
   const identity = options.identityPath
     ? identityFromPem(readFileSync(resolve(options.identityPath), 'utf8'), options.identityPath)
     : localDeployer(stateDir);
-  const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: network === 'local' });
+  // Local: the replica's key, fetched. Mainnet: the root key is pinned in the agent, never fetched.
+  const pinnedRootKey = network === 'ic' ? mainnetEndpoint().rootKey : undefined;
+  const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: network === 'local', ...(pinnedRootKey ? { rootKey: pinnedRootKey } : {}) });
   console.log(`      deploying as ${(await agent.getPrincipal()).toText()}`);
-  const idsPath = network === 'ic' ? join(repoRoot, 'canister_ids.json') : join(stateDir, 'canister_ids.json');
+  const idsPath = network === 'ic' ? (options.mainnetIdsPath ?? join(repoRoot, 'canister_ids.json')) : join(stateDir, 'canister_ids.json');
   const known = readCanisterIds(idsPath, network);
   done();
 
@@ -308,6 +332,7 @@ if (import.meta.main) {
         'skip-demos': { type: 'boolean', default: false },
         port: { type: 'string' },
         'out-dir': { type: 'string' },
+        'canister-ids': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -331,6 +356,7 @@ if (import.meta.main) {
       skipDemos: values['skip-demos'],
       ...(values.port ? { port: Number(values.port) } : {}),
       ...(values['out-dir'] ? { outDir: values['out-dir'] } : {}),
+      ...(values['canister-ids'] ? { mainnetIdsPath: resolve(values['canister-ids']) } : {}),
     });
   } catch (error) {
     console.error(`\n✖ deploy failed: ${error instanceof DeployError ? error.message : ((error as Error).stack ?? error)}`);

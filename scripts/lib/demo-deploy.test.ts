@@ -101,6 +101,6 @@ describe('deployDemoCanisters', () => {
       PUBLIC_WG_CANISTER_IDS: '{"lab":"rkp4c-7iaaa-aaaaa-aaaca-cai"}',
       PUBLIC_WG_IDENTITY_PROVIDER: 'http://127.0.0.1:4944/',
     });
-    expect(siteNetworkEnv({ network: 'ic', ids: { lab: 'x' } })).toEqual({ PUBLIC_WG_NETWORK: 'ic' });
+    expect(siteNetworkEnv({ network: 'ic', ids: { lab: 'x' } })).toEqual({ PUBLIC_WG_NETWORK: 'ic', PUBLIC_WG_CANISTER_IDS: '{"lab":"x"}' });
   });
 });

@@ -460,8 +460,8 @@ export function siteNetworkEnv(options: { network: 'local' | 'ic'; host?: string
   return {
     PUBLIC_WG_NETWORK: options.network,
     ...(options.host ? { PUBLIC_WG_HOST: options.host } : {}),
-    // Mainnet ids come from canister_ids.json at build time; only a local build needs them here.
-    ...(options.network === 'local' ? { PUBLIC_WG_CANISTER_IDS: JSON.stringify(options.ids) } : {}),
+    // The ids this deploy uses (a plain mainnet build reads the repository's canister_ids.json).
+    PUBLIC_WG_CANISTER_IDS: JSON.stringify(options.ids),
     ...(options.identityProvider ? { PUBLIC_WG_IDENTITY_PROVIDER: options.identityProvider } : {}),
   };
 }

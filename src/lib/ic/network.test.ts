@@ -17,6 +17,14 @@ describe('resolveNetwork', () => {
     });
   });
 
+  it('takes the mainnet ids a deploy passes over those of canister_ids.json', () => {
+    const network = resolveNetwork(
+      { PUBLIC_WG_NETWORK: 'ic', PUBLIC_WG_CANISTER_IDS: JSON.stringify({ lab: 'renrk-eyaaa-aaaaa-aaada-cai' }) },
+      { lab: { ic: 'rkp4c-7iaaa-aaaaa-aaaca-cai' } },
+    );
+    expect(network).toMatchObject({ name: 'ic', host: MAINNET_HOST, fetchRootKey: false, canisterIds: { lab: 'renrk-eyaaa-aaaaa-aaada-cai' } });
+  });
+
   it('takes the local replica, its ids and the dev identity provider from npm start', () => {
     const network = resolveNetwork({
       PUBLIC_WG_NETWORK: 'local',

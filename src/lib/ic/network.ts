@@ -109,6 +109,23 @@ export function resolveNetwork(env: NetworkEnv, canisterIdsFile?: CanisterIdsFil
     };
   }
   if (name === 'ic') {
+    // `npm run deploy -- --network ic` passes the ids it deploys to (its --canister-ids file);
+    // a plain build reads the repository's canister_ids.json.
+    if (env.PUBLIC_WG_CANISTER_IDS) {
+      let ids: Record<string, unknown>;
+      try {
+        ids = JSON.parse(env.PUBLIC_WG_CANISTER_IDS);
+      } catch (error) {
+        throw new NetworkConfigError(`PUBLIC_WG_CANISTER_IDS is not JSON (${(error as Error).message}); scripts/deploy.ts writes it`);
+      }
+      return {
+        name: 'ic',
+        host: env.PUBLIC_WG_HOST || MAINNET_HOST,
+        fetchRootKey: false,
+        identityProvider: env.PUBLIC_WG_IDENTITY_PROVIDER || INTERNET_IDENTITY,
+        canisterIds: pickKnown(ids, 'PUBLIC_WG_CANISTER_IDS'),
+      };
+    }
     const ids: Record<string, unknown> = {};
     for (const [canister, byNetwork] of Object.entries(canisterIdsFile ?? {})) {
       if (byNetwork && typeof byNetwork === 'object' && 'ic' in byNetwork) ids[canister] = byNetwork.ic;
