@@ -28,6 +28,7 @@ import { nodeCrypto } from './http/node-crypto.ts';
 import { startBlsWorker } from './http/bls-worker.ts';
 import { gatewayFallback } from './gateway/index.ts';
 import { startServer } from './http/server.ts';
+import { startLoopMonitor } from './http/loop-monitor.ts';
 import { Replica } from './index.ts';
 import { parseLimitAssignments, type Limits } from './limits.ts';
 import { loadOrCreateKeys } from './store/disk-keys.ts';
@@ -185,13 +186,14 @@ async function main(): Promise<void> {
       console.log(`gateway ${r.canisterId} ${r.method} ${r.url} -> ${r.status} ${r.ms.toFixed(1)} ms${r.error ? ` (${r.error})` : ''}`),
   });
   const underscore = { topology, scheduler: replica.scheduler, nodeIds: () => [keys.nodeId] };
+  const loopMonitor = startLoopMonitor();
   try {
     server = await startServer({
       httpInterface, host: values.host, port,
       fallback: (req, res) => {
         if (!handleUnderscore(underscore, req, res)) gateway(req, res);
       },
-      metrics: () => replica.metrics(),
+      metrics: () => replica.metrics().replace(/\n?$/, '\n') + loopMonitor.metrics(),
       onRefusal: log === 'quiet' ? undefined : (method, path, status, message) => console.log(`refused ${method} ${path} -> ${status}: ${message}`),
     });
   } catch (error) {

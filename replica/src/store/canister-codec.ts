@@ -18,7 +18,7 @@ export const REBUILT_FIELDS = new Set(['principal', 'id', 'idText', 'instance', 
 /** Canister properties this record stores. */
 export const ENCODED_FIELDS = new Set([
   'name', 'settings', 'status', 'balance', 'certifiedData', 'globalTimer', 'version', 'chunkStore', 'history', 'totalChanges',
-  'nextSnapshotIndex', 'logRecords', 'nextLogIndex', 'resourcesChargedUntil', 'queryStats', 'createdAt',
+  'nextSnapshotIndex', 'logRecords', 'nextLogIndex', 'resourcesChargedUntil', 'queryStats', 'createdAt', 'lowWasmMemoryHook',
 ]);
 
 // ---- a generic tagged codec (bigint, Principal, Map, Uint8Array): format 1, and Candid-shaped values
@@ -76,6 +76,8 @@ export interface CanisterRecord {
   resourcesChargedUntil: bigint;
   queryStats: { calls: bigint; instructions: bigint; requestBytes: bigint; responseBytes: bigint };
   createdAt: bigint;
+  /** The on_low_wasm_memory hook's condition (interface spec): absent in records written before it existed. */
+  lowWasmMemoryHook: Canister['lowWasmMemoryHook'];
 }
 
 class FormatError extends Error {
@@ -177,8 +179,13 @@ export function encodeCanisterRecord(c: Canister): CborMap {
     resourcesChargedUntil: c.resourcesChargedUntil,
     queryStats: [c.queryStats.calls, c.queryStats.instructions, c.queryStats.requestBytes, c.queryStats.responseBytes],
     createdAt: c.createdAt,
+    lowWasmMemoryHook: c.lowWasmMemoryHook,
   };
 }
+
+const HOOK_STATES: Array<Canister['lowWasmMemoryHook']> = ['not-satisfied', 'ready', 'executed'];
+const hookState = (v: CborValue | undefined): Canister['lowWasmMemoryHook'] =>
+  HOOK_STATES.includes(v as Canister['lowWasmMemoryHook']) ? (v as Canister['lowWasmMemoryHook']) : 'not-satisfied';
 
 const STATUSES: CanisterStatus[] = ['running', 'stopping', 'stopped'];
 
@@ -213,6 +220,7 @@ export function decodeCanisterRecord(value: CborValue): CanisterRecord {
       requestBytes: nat(stats[2], 'queryStats'), responseBytes: nat(stats[3], 'queryStats'),
     },
     createdAt: nat(m.createdAt, 'createdAt'),
+    lowWasmMemoryHook: hookState(m.lowWasmMemoryHook),
   };
 }
 
@@ -243,6 +251,7 @@ export function decodeCanisterRecordV1(value: CborValue): CanisterRecord {
     resourcesChargedUntil: big(o.resourcesChargedUntil),
     queryStats: { calls: big(stats.calls), instructions: big(stats.instructions), requestBytes: big(stats.requestBytes), responseBytes: big(stats.responseBytes) },
     createdAt: big(o.createdAt),
+    lowWasmMemoryHook: 'not-satisfied',
   };
 }
 
@@ -264,4 +273,5 @@ export function applyCanisterRecord(canister: Canister, r: CanisterRecord): void
   canister.resourcesChargedUntil = r.resourcesChargedUntil;
   canister.queryStats = r.queryStats;
   canister.createdAt = r.createdAt;
+  canister.lowWasmMemoryHook = r.lowWasmMemoryHook;
 }
