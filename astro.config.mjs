@@ -1,5 +1,5 @@
 // The working group's site: Astro + Starlight (sidebar, pagefind search, table of contents, dark
-// mode) over the content collections in ./content (see src/content.config.ts and contract A).
+// mode) over the content collections in ./content (see src/content.config.ts and src/README.md).
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'astro/config';
 import starlight from '@astrojs/starlight';

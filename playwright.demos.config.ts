@@ -1,4 +1,4 @@
-// The live demos against the whole stack (issue 8): `npm start` on its own ports and a fresh state
+// The live demos against the whole stack: `npm start` on its own ports and a fresh state
 // directory, then tests/e2e/demos*.spec.ts in Debian's Chromium. Separate from playwright.config.ts
 // (the site's specs run against the static build, without a replica).
 //   playwright test -c playwright.demos.config.ts

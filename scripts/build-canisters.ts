@@ -17,7 +17,7 @@
 //   library), never written by hand. We keep only its declarations (idlFactory, init and the
 //   _SERVICE types), not its actor wrapper: the wrapper builds its own HttpAgent from
 //   @icp-sdk/core and reshapes every optional and variant (`__kind__`), while the site has one
-//   agent factory on @dfinity/agent 3.4.3 (issue 8) whose Actor.createActor takes the idlFactory
+//   agent factory on @dfinity/agent 3.4.3 (src/lib/ic/) whose Actor.createActor takes the idlFactory
 //   directly and returns Candid's plain JS shapes, which the _SERVICE types describe.
 // - Bindgen's declarations import @icp-sdk/core/{candid,agent,principal}. The idlFactory never
 //   uses that import at run time (it receives IDL as its parameter), but the types would then

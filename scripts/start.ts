@@ -224,7 +224,7 @@ async function main(): Promise<void> {
       replica = await startLogged('replica', [...replicaArgs, '--state-dir', stateDir], process.env, /ready: (\S+)/, 60_000);
     } catch (error) {
       const message = (error as Error).message;
-      // Until the replica's disk store lands (issue 4) it refuses --state-dir; run it in memory then:
+      // A replica without a disk store refuses --state-dir; run it in memory then:
       // ids stay the same (they are re-created under the ids recorded in the state directory).
       if (!/needs the disk store/.test(message)) throw error;
       children.pop();

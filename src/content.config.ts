@@ -1,4 +1,4 @@
-// Content collections (contract A). Sessions, slides, patterns and the glossary live in the
+// Content collections (schemas in lib/schemas.ts, shared ids in lib/contract.ts). Sessions, slides, patterns and the glossary live in the
 // top-level content/ folder, owned by the content writers; Starlight's own `docs` collection is
 // required by Starlight but our pages are built from the collections below (src/pages).
 // WG_CONTENT_DIR points the build at another content folder (tests build broken fixtures).

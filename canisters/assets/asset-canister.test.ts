@@ -1,4 +1,4 @@
-// The asset canister on the replica, through the programmatic API (contract D): permissions,
+// The asset canister on the replica, through the programmatic API (replica/src/index.ts): permissions,
 // uploads, read-back, batch expiry, limits, streaming and upgrades. Certification as a gateway
 // sees it is pinned in replica/test/gateway.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

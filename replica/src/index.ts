@@ -1,4 +1,4 @@
-// The replica's programmatic API (contract D), shaped like PicJS so its users feel at home:
+// The replica's programmatic API, shaped like PicJS so its users feel at home:
 // create, setupCanister, createActor, updateCall/queryCall, upgradeCanister, advanceTime,
 // tick, takeSnapshot, tearDown. Everything goes through the same management canister and
 // scheduler the HTTP interface uses.
@@ -36,7 +36,7 @@ export type { SubnetSpec, SubnetKind, CostSchedule, Subnet } from './topology/to
 export interface ReplicaOptions {
   /** Keep canisters, ids, heap and stable memory in this directory across restarts (Node only). Default: memory only. */
   stateDir?: string;
-  /** The subnet's principal (self-authenticating id of its root key, issue 4). Default: a fixed local id. */
+  /** The subnet's principal (self-authenticating id of its root key, as the HTTP interface certifies). Default: a fixed local id. */
   subnetId?: Uint8Array;
   /** Start time (Date or ms since 1970). Given: time is frozen there and moves only by setTime/advanceTime. Default: real time. */
   time?: Date | number;
@@ -140,7 +140,7 @@ export class Replica {
   private autoTickTimer?: ReturnType<typeof setInterval>;
   private ticking = false;
   private closed = false;
-  /** The disk store when created with stateDir (store/disk-store.ts, issue 4). */
+  /** The disk store when created with stateDir (store/disk-store.ts). */
   private store?: { flush(scheduler: Scheduler, management: ManagementCanister): boolean; close(): Promise<void> };
 
   #keysOption?: SubnetKeys;
@@ -170,7 +170,7 @@ export class Replica {
   private constructor(options: ReplicaOptions) {
     this.clock = new Clock(options.time);
     this.log = new ReplicaLog(options.log ?? 'normal', options.onLog);
-    // Without a root key (issue 4 passes its subnet id), a fixed self-authenticating id.
+    // Without a root key (the HTTP server passes its subnet id), a fixed self-authenticating id.
     const subnetId = options.subnetId ?? Principal.selfAuthenticating(sha256(new TextEncoder().encode('scaling-wg local subnet'))).toUint8Array();
     try {
       this.scheduler = new Scheduler({ clock: this.clock, log: this.log, limits: options.limits, subnetId, pacing: options.pacing, roundMs: options.roundMs, queryCache: options.queryCache });

@@ -6,7 +6,8 @@
 //   [docs]   internetcomputer.org "Canister resource limits" page (developer docs, current).
 //   [config] dfinity/ic rs/config/src/subnet_config.rs (instruction limits, DTS slice) and
 //            rs/config/src/embedders.rs (stable memory page limits, module shape limits).
-// Field names up to maxSnapshotsPerCanister are fixed by contract D and by the engine's use.
+// Field names up to maxSnapshotsPerCanister are part of the public API (Replica.create({ limits }),
+// the CLI's --limit) and are read by the engine.
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -137,7 +138,7 @@ export type ExecutionKind =
   | 'start'
   | 'inspect';
 
-/** The instruction budget of one execution of `kind` (for the counter global, contract E). */
+/** The instruction budget of one execution of `kind` (for the counter global, see metering/INTEGRATION.md). */
 export function instructionLimit(limits: Limits, kind: ExecutionKind): bigint {
   switch (kind) {
     case 'query':

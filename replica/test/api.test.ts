@@ -1,4 +1,4 @@
-// The programmatic API (contract D) as a user meets it: persistence by stateDir, time control,
+// The programmatic API (src/index.ts) as a user meets it: persistence by stateDir, time control,
 // documentation on every public method, and the promises the engine makes about itself (no
 // Node-only modules in the parts a web page will run, every exported error class thrown).
 import { beforeAll, describe, expect, it } from 'vitest';

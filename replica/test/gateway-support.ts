@@ -1,5 +1,5 @@
 // A whole local network in this process for the gateway and asset-canister tests: the replica
-// (contract D), its HTTP interface and server, and the gateway mounted as the server's fallback,
+// (its programmatic API), its HTTP interface and server, and the gateway mounted as the server's fallback,
 // exactly as the CLI composes them. Plus the asset canister installed and ready for uploads.
 import { request as httpRequest } from 'node:http';
 import { HttpAgent, type Identity } from '@dfinity/agent';

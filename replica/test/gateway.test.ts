@@ -39,7 +39,7 @@ function fixtureSite(): string {
   return dir;
 }
 
-/** Uploads planned assets through contract D (no BLS per call: fast), in commits of ~4 MB. */
+/** Uploads planned assets through the programmatic API (no BLS per call: fast), in commits of ~4 MB. */
 async function uploadDirect(actor: Assets, planned: PlannedAsset[]): Promise<void> {
   let operations: Parameters<Assets['commit_batch']>[0]['operations'] = [];
   let batch = (await actor.create_batch({})).batch_id;

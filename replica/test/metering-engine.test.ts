@@ -1,4 +1,4 @@
-// Metering and limits seen through the replica's programmatic API (contract D), on a real
+// Metering and limits seen through the replica's programmatic API, on a real
 // Motoko canister (replica/test/metering-fixtures/work.mo) in both persistence modes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Replica, type IdlFactory } from '../src/index.ts';

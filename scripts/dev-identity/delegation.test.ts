@@ -56,7 +56,7 @@ describe('dev identity provider delegations', () => {
     const session = await ECDSAKeyIdentity.generate();
     const sessionDer = new Uint8Array(session.getPublicKey().toDer());
     const signed = await signDelegation(keyPair.privateKey, sessionDer, undefined, BigInt(Date.now()) * 1_000_000n);
-    // What auth-client does with the success message (protocols.md 1.3).
+    // What auth-client does with the success message (its login event handler).
     const chain = DelegationChain.fromDelegations(
       [{ delegation: new Delegation(signed.delegation.pubkey, signed.delegation.expiration), signature: signed.signature as never }],
       publicKeyDer,

@@ -81,7 +81,7 @@ export async function generateUserKey(): Promise<{ keyPair: CryptoKeyPair; publi
 
 /**
  * Delegates from the user key to `sessionPublicKey` until `nowNs + min(ttl, 30 days)`.
- * Returns the one-element chain Internet Identity returns (no targets: see protocols.md 1.2).
+ * Returns the one-element chain Internet Identity returns (no targets: a Principal does not survive postMessage).
  */
 export async function signDelegation(
   userKey: CryptoKey,

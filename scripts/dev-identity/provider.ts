@@ -1,6 +1,6 @@
 // The page of the local development identity provider (served by server.ts, types stripped).
 // It plays Internet Identity's part of the client authentication protocol (II spec, "Client
-// authentication protocol"; protocols.md part 1) so that @dfinity/auth-client runs the same code
+// authentication protocol"; @dfinity/auth-client's login code) so that @dfinity/auth-client runs the same code
 // locally as on mainnet:
 //   1. we post { kind: 'authorize-ready' } to the opener;
 //   2. the client posts { kind: 'authorize-client', sessionPublicKey, maxTimeToLive, ... };
@@ -105,7 +105,7 @@ async function showRequest(request: AuthorizeClient, requester: string): Promise
     const key = await keyFor(user, requester);
     const nowNs = BigInt(Date.now()) * 1_000_000n;
     const signed = await signDelegation(key.keyPair.privateKey, request.sessionPublicKey, ttl, nowNs);
-    // No `targets`: a Principal does not survive structured cloning (protocols.md 1.2), and II never sends them.
+    // No `targets`: a Principal does not survive structured cloning (postMessage), and II never sends them.
     reply({ kind: 'authorize-client-success', delegations: [signed], userPublicKey: key.publicKeyDer, authnMethod: 'passkey' });
     status.textContent = `Signed in as ${user}. This window closes itself.`;
   };

@@ -89,7 +89,7 @@ export function checkContent(input: ContentInput): ContentProblem[] {
   for (const pattern of input.patterns) {
     const file = where('patterns', pattern, 'mdx');
     if (!knownPatterns.includes(pattern.id)) {
-      problems.push({ file, field: '(file name)', message: `${pattern.id} is not a pattern id of contract A (${PATTERN_IDS.join(', ')})` });
+      problems.push({ file, field: '(file name)', message: `${pattern.id} is not a known pattern id (${PATTERN_IDS.join(', ')}; src/lib/contract.ts)` });
     }
     if (pattern.data.related.includes(pattern.id as (typeof PATTERN_IDS)[number])) {
       problems.push({ file, field: 'related', message: 'a pattern cannot list itself as related' });
@@ -114,8 +114,8 @@ export function assertContent(input: ContentInput): void {
 }
 
 /**
- * The h2 sections of a rendered page must be exactly `expected`, in order (contract A: session
- * notes and pattern pages keep one section order everywhere). Returns the problem or undefined.
+ * The h2 sections of a rendered page must be exactly `expected`, in order (session notes and
+ * pattern pages keep one section order everywhere). Returns the problem or undefined.
  */
 export function checkSectionOrder(
   file: string,

@@ -1,5 +1,5 @@
-// Identifiers fixed by contract A (/tmp/team/CONTRACTS.md) and contract B: the content writers,
-// the demo engineer and the site agree on these names, so the schemas reject anything else.
+// Identifiers the content writers, the demos and the site share: the schemas reject anything
+// else, so a typo in a frontmatter fails the build instead of making a dead link.
 
 /** The twelve pattern ids; each is a file content/patterns/<id>.mdx and a page /patterns/<id>/. */
 export const PATTERN_IDS = [
@@ -18,14 +18,14 @@ export const PATTERN_IDS = [
 ] as const;
 export type PatternId = (typeof PATTERN_IDS)[number];
 
-/** Live demos (contract B); each mounts where a pattern page renders <DemoSlot />. */
+/** Live demos (src/demos/); each mounts where a pattern page renders <DemoSlot />. */
 export const DEMO_IDS = ['stable-memory', 'composite-queries', 'sharding', 'serialization-formats', 'canister-snapshots', 'chunked-upload', 'optimistic-ui', 'queues'] as const;
 export type DemoId = (typeof DEMO_IDS)[number];
 
 /** Session notes state: `coming` pages say plainly that the notes are not written yet. */
 export const NOTES_STATES = ['complete', 'coming'] as const;
 
-/** Section order of a session's notes (h2 headings, contract A). */
+/** Section order of a session's notes (h2 headings). */
 export const SESSION_SECTIONS = [
   'Context',
   'What was presented',
@@ -36,7 +36,7 @@ export const SESSION_SECTIONS = [
   'Sources',
 ] as const;
 
-/** Section order of every pattern page (STYLE.md, after microservices.io). */
+/** Section order of every pattern page (after microservices.io's pattern pages). */
 export const PATTERN_SECTIONS = [
   'Context',
   'Problem',

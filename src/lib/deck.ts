@@ -1,4 +1,4 @@
-// Decks (contract A): a Markdown file where every `## ` heading starts a slide and a line that is
+// Decks: a Markdown file where every `## ` heading starts a slide and a line that is
 // exactly `???` starts that slide's speaker notes (the remark.js convention). parseDeck reads the
 // source (fence-aware, so a `## ` inside a code block is code); splitRenderedDeck cuts the HTML the
 // Markdown pipeline rendered (with its highlighting) along the same boundaries.

@@ -1,5 +1,4 @@
-// What the site says about each live demo (contract B). The demo components themselves live in
-// src/demos/ (issue 8).
+// What the site says about each live demo. The demo components themselves live in src/demos/.
 import type { DemoId } from './contract.ts';
 
 const demos: Record<DemoId, { title: string; description: string }> = {

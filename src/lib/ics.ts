@@ -24,7 +24,7 @@ export function escapeText(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r\n|\r|\n/g, '\\n');
 }
 
-/** §3.3.5 DATE-TIME in UTC ("form #2"): 20220818T153000Z. */
+/** §3.3.5 DATE-TIME in UTC (the RFC's second form): 20220818T153000Z. */
 export function formatUtc(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }

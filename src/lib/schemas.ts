@@ -1,4 +1,4 @@
-// Zod schemas for the content collections (contract A). Each field carries a message that says
+// Zod schemas for the content collections. Each field carries a message that says
 // what is expected, because Astro prints these next to the file and the field name when a build
 // fails. Cross-file checks (the slides file exists, the file name matches the date) live in
 // content-checks.ts, which needs the file system.

@@ -1,4 +1,4 @@
-// What `npm run build` leaves in dist/: the pages issue 2 asks for, the feeds, the sitemap and
+// What `npm run build` leaves in dist/: every kind of page, the feeds, the sitemap and
 // search index, internal links that resolve, and the JavaScript budget of pages without a demo.
 // Reads files only (no browser), so it lives with the e2e specs that run after the build.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';

@@ -1,6 +1,5 @@
 // Every ```motoko compile block in content/ must build with the same compiler and
-// build path as the canisters (contract A: "a test compiles every one"; contract C:
-// scripts/lib/motoko.ts). The site must never show Motoko that does not compile.
+// build path as the canisters (scripts/lib/motoko.ts). The site must never show Motoko that does not compile.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';

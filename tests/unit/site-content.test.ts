@@ -1,4 +1,4 @@
-// The content model (contract A): schema messages people see when a build fails, the cross-file
+// The content model: schema messages people see when a build fails, the cross-file
 // checks, the derived timeline, and the deck format.
 import { describe, expect, test } from 'vitest';
 import { sessionSchema, patternSchema } from '../../src/lib/schemas.ts';
@@ -28,7 +28,7 @@ function issues(result: { success: boolean; error?: { issues: { path: PropertyKe
 }
 
 describe('session schema', () => {
-  test('accepts the frontmatter of contract A', () => {
+  test('accepts a complete session frontmatter', () => {
     expect(sessionSchema.safeParse(validSession).success).toBe(true);
   });
 
@@ -139,7 +139,7 @@ describe('cross-file checks', () => {
     expect(() => assertContent({ sessions, slides: [], patterns: [], glossary: [] })).toThrow(ContentError);
   });
 
-  test('pattern files outside contract A and broken glossary references are reported', () => {
+  test('pattern files with unknown ids and broken glossary references are reported', () => {
     const problems = checkContent({
       sessions: [],
       slides: [],

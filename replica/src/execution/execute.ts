@@ -30,7 +30,7 @@ export interface ExecutionResult {
 export interface ExecuteOptions {
   /** false for queries: state changes are discarded even when the message succeeds. */
   persist: boolean;
-  /** Instruction budget (contract E); ignored while the module is unmetered. */
+  /** Instruction budget (see metering/INTEGRATION.md); ignored while the module is unmetered. */
   budget: bigint;
   /**
    * Instructions already used by earlier parts of the same message: install_code runs

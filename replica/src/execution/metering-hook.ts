@@ -1,5 +1,5 @@
-// The integration point with instruction metering (contract E, replica/src/metering/, owned by
-// the metering engineer): every module is instrumented before compilation, and the instance's
+// The integration point with instruction metering (replica/src/metering/, INTEGRATION.md there):
+// every module is instrumented before compilation, and the instance's
 // `__ic_instructions_left` global carries the message's budget.
 import { instrumentModule } from '../metering/instrument.ts';
 

@@ -19,7 +19,7 @@ export interface LoadedModule {
   imports: string[];
   /** Motoko enhanced orthogonal persistence: main memory may be kept across upgrades. */
   enhancedOrthogonalPersistence: boolean;
-  /** Name of the exported instruction-budget global when metering is active (contract E). */
+  /** Name of the exported instruction-budget global when metering is active (metering/INTEGRATION.md). */
   counterExport?: string;
   /** The module records the pages it writes (dirty-pages.ts), so rollback copies only those. */
   dirtyTracking: boolean;

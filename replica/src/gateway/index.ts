@@ -1,7 +1,7 @@
 // The HTTP gateway in front of the replica's canisters: `http://<id>.localhost:<port>/…` and
 // `http://127.0.0.1:<port>/…?canisterId=<id>` serve the canister's certified `http_request`.
 // The replica's HTTP server mounts `gatewayFallback(httpInterface)` as its `fallback` (every
-// request outside /api/); see ENGINE-NEEDS.md in ../http.
+// request outside /api/); see ../http/README.md.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpAgent } from '@dfinity/agent';
 import type { HttpInterface } from '../http/interface.ts';

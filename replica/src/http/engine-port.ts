@@ -1,4 +1,4 @@
-// The only surface of the execution engine the HTTP interface uses (see ENGINE-NEEDS.md).
+// The only surface of the execution engine the HTTP interface uses (see README.md).
 // Principals are raw bytes, times are nanoseconds.
 
 import type { CanisterCertifiedInfo } from '../certification/state-tree.ts';

@@ -18,7 +18,7 @@
 // Where we differ from the IC:
 // - The IC calls an injected host import (`__.out_of_instructions`) when the counter is negative;
 //   that import would shift every function index. We execute `unreachable` instead, and the host
-//   recognises the trap by the counter being negative (contract E). A genuine trap of the canister
+//   recognises the trap by the counter being negative (INTEGRATION.md). A genuine trap of the canister
 //   in the few instructions between a decrement that went negative and the next check is
 //   therefore reported as "instruction limit exceeded", which the IC would report as the trap.
 // - The IC picks the bulk-operation size type (i32 or i64) from the type of memory 0. We take it
@@ -152,7 +152,7 @@ const DEFAULT_INITIAL_BUDGET = 300_000_000_000n;
 /** Sizes from 2^62 up are certain to exceed any budget; charging them would overflow the i64. */
 const SIZE_SATURATION = 1n << 62n;
 
-/** Instrument a canister module (contract E). Throws `WasmDecodeError` on malformed input. */
+/** Instrument a canister module (INTEGRATION.md). Throws `WasmDecodeError` on malformed input. */
 export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
   const started = performance.now();
   const m = parseModule(bytes);

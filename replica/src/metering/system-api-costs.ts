@@ -1,6 +1,5 @@
 // What the IC charges, in instructions, for calling into the System API, and the helpers the
-// execution engine uses to charge it on the same counter the instrumented code decrements
-// (contract E).
+// execution engine uses to charge it on the same counter the instrumented code decrements.
 //
 // Source: dfinity/ic rs/embedders/src/wasmtime_embedder/system_api_complexity.rs (`overhead`
 // constants) and linker.rs (which call charges what), read 2026-11-28. A call costs a fixed

@@ -1,6 +1,6 @@
-// The storage interface under the replica's state (see STYLE.md: one storage interface, memory
-// as the default, persistence only a path option). The disk implementation belongs to the
-// HTTP/persistence part (issue 4); the execution engine only depends on this shape.
+// The storage interface under the replica's state: one interface, memory as the default,
+// persistence only a path option (stateDir). The disk implementation is store/disk-store.ts;
+// the execution engine only depends on this shape.
 
 /** A key-value store of byte blobs, written atomically per batch. */
 export interface ReplicaStore {

@@ -16,7 +16,7 @@ export interface ApiHost {
   memory(): WebAssembly.Memory;
   stable(): StableMemory;
   memory64: boolean;
-  /** The instance's instruction counter when metered (contract E), charged per System API call. */
+  /** The instance's instruction counter when metered (metering/INTEGRATION.md), charged per System API call. */
   counter(): WebAssembly.Global | undefined;
   /** Records that the host wrote into main memory, for page-wise rollback (dirty-pages.ts). */
   markDirty(offset: number, length: number): void;

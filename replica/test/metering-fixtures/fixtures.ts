@@ -1,5 +1,5 @@
 // Real canister modules for the metering tests and the bench: the Motoko fixture in both
-// persistence modes (scripts/lib/motoko.ts, contract C) and an Azle canister built with the
+// persistence modes (scripts/lib/motoko.ts) and an Azle canister built with the
 // `azle` package, cached in .cache/azle/ by a hash of its source and Azle's version.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

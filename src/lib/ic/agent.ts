@@ -1,4 +1,4 @@
-// The one agent factory for the browser (STYLE.md: one way to do a thing). Every demo gets its
+// The one agent factory for the browser (one way to do a thing). Every demo gets its
 // HttpAgent here, so the root key policy, the host and the identity are decided in one place.
 // @dfinity/agent 3.4.3, default settings: query signatures verified, certificates checked.
 import { HttpAgent, type Identity } from '@dfinity/agent';
