@@ -31,6 +31,8 @@ const METHOD_NOT_FOUND = `Check that the method being called is exported by the 
 const WRONG_MODE = `Check the ICP documentation to make sure APIs are being called in the correct message types. See documentation: ${DOC}calling-a-system-api-from-the-wrong-mode`;
 const TOOLCHAIN =
   'This is likely an error with the compiler/CDK toolchain being used to build the canister. Please report the error to IC devs on the forum: https://forum.dfinity.org and include which language/CDK was used to create the canister.';
+const INSTRUCTION_LIMIT = `Try optimizing this method to consume fewer instructions or split the work across multiple messages. See documentation: ${DOC}instruction-limit-exceeded`;
+const WASM_MEMORY_LIMIT = `Try checking the canister for a possible memory leak or modifying it to use more stable memory instead of Wasm memory. See documentation: ${DOC}wasm-memory-limit-exceeded`;
 const NO_MODULE = `Please install code to this canister before calling it. See documentation: ${DOC}wasm-module-not-found`;
 
 interface Answer {
@@ -48,6 +50,7 @@ interface Scenario {
 
 interface Ids {
   probe: string;
+  limitedProbe: string;
   /** Two instances of fixtures/motoko/answers.mo. */
   mo: string;
   mo2: string;
@@ -61,6 +64,8 @@ interface Ids {
 
 interface Ctx {
   pic: Replica;
+  /** A replica whose updates may run 1M instructions, and its probe. */
+  limited: { pic: Replica; probe: string };
   mo: Fixture;
   ids: Ids;
   user: Principal;
@@ -196,6 +201,30 @@ const scenarios: Scenario[] = [
     source: '[embedder] TableOutOfBounds',
     expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0502', message: err(probe, 'Canister trapped: table out of bounds', TRAPPED) }),
     run: (ctx) => update(ctx, 'table_oob'),
+  },
+  {
+    name: 'instruction limit exceeded',
+    source: '[errors] InstructionLimitExceeded, advice instruction-limit-exceeded',
+    expected: ({ limitedProbe }) => ({ rejectCode: 5, errorCode: 'IC0522', message: err(limitedProbe, 'Canister exceeded the limit of 1000000 instructions for single message execution.', INSTRUCTION_LIMIT) }),
+    run: (ctx) => answerOf(ctx.limited.pic.updateCall({ canisterId: Principal.fromText(ctx.limited.probe), method: 'spin', arg: new Uint8Array(), sender: ctx.user })),
+  },
+  {
+    name: 'Wasm memory limit exceeded',
+    source: '[errors] WasmMemoryLimitExceeded, advice wasm-memory-limit-exceeded',
+    expected: ({ limitedProbe }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0539',
+      message: err(
+        limitedProbe,
+        'Canister exceeded its current Wasm memory limit of 655360 bytes. The peak Wasm memory usage was 1114112 bytes. ' +
+          'If the canister reaches 4GiB, then it may stop functioning and may become unrecoverable. ' +
+          'Please reach out to the canister owner to investigate the reason for the increased memory usage. ' +
+          'It might be necessary to move data from the Wasm memory to the stable memory. ' +
+          'If such high Wasm memory usage is expected and safe, then the developer can increase the Wasm memory limit in the canister settings.',
+        WASM_MEMORY_LIMIT,
+      ),
+    }),
+    run: (ctx) => answerOf(ctx.limited.pic.updateCall({ canisterId: Principal.fromText(ctx.limited.probe), method: 'grow', arg: new Uint8Array(), sender: ctx.user })),
   },
   {
     name: "a canister's own reject reaches a user with IC0406",
@@ -345,13 +374,25 @@ describe('the IC\'s answers (corpus of reject texts and codes)', () => {
       await pic.installCode({ canisterId: id, wasm: mo.wasm, sender: controller });
       moIds.push(id);
     }
+    const limitedPic = await Replica.create({ log: 'quiet', limits: { instructionsPerUpdate: 1_000_000 } });
+    const limitedProbe = await limitedPic.createCanister({ sender: controller });
+    await limitedPic.installCode({ canisterId: limitedProbe, wasm, sender: controller });
+    // 1 page now; the limit leaves room for 10: grow (16 pages) exceeds it
+    const emptySettings = {
+      controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
+      minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
+      status_visibility: [], wasm_memory_limit: [655_360n], wasm_memory_threshold: [], environment_variables: [],
+    };
+    await limitedPic.callManagement('update_settings', { canister_id: limitedProbe, settings: emptySettings, sender_canister_version: [] }, controller);
     ctx = {
       pic,
+      limited: { pic: limitedPic, probe: limitedProbe.toText() },
       mo,
       controller,
       user,
       ids: {
         probe: probe.toText(),
+        limitedProbe: limitedProbe.toText(),
         mo: moIds[0].toText(),
         mo2: moIds[1].toText(),
         empty: empty.toText(),
