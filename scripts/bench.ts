@@ -20,6 +20,7 @@ import { domainSeparator } from '../replica/src/certification/representation-ind
 import { counterIdl, deployCounter, localAgent, startReplicaProcess } from '../replica/test/http-support.ts';
 import { meteringSection } from './bench-metering.ts';
 import { pocketIcSection } from './bench-pocket-ic.ts';
+import { subnetSection } from './bench-subnet.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -237,6 +238,7 @@ const sections: Array<{ name: string; run: () => Promise<void> }> = [
   { name: 'http', run: httpInterfaceSection },
   { name: 'metering', run: meteringSection },
   { name: 'pocket-ic', run: pocketIcSection },
+  { name: 'subnet', run: subnetSection },
 ];
 
 const only = process.argv[2];
