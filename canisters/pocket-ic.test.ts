@@ -195,6 +195,19 @@ describe('topology', () => {
     );
   });
 
+  it('adds the NNS subnet when a canister is created at one of its mainnet ids, as PocketIC does', async () => {
+    await withPic(async (pic) => {
+      expect((await pic.getTopology()).map((s) => s.type)).toEqual(['Application']);
+      const ledger = principal('ryjl3-tyaaa-aaaaa-aaaba-cai');
+      const { canisterId } = await pic.setupCanister<StoreService>({ idlFactory, wasm, targetCanisterId: ledger });
+      expect(canisterId.toText()).toBe('ryjl3-tyaaa-aaaaa-aaaba-cai');
+      const nns = (await pic.getNnsSubnet())!;
+      expect((await pic.getCanisterSubnetId(canisterId))?.toText()).toBe(nns.id.toText());
+      // Not a named subnet's mainnet id: refused, with the reason.
+      await expect(pic.createCanister({ targetCanisterId: principal('2vxsx-fae') })).rejects.toThrow(/not in the canister range of any subnet/);
+    });
+  });
+
   it('keeps instances isolated and deterministic', async () => {
     const run = () =>
       withPic(async (pic) => {

@@ -325,7 +325,16 @@ export class PocketIcInstance {
       await this.#store.close();
       writeFileSync(
         join(this.stateDir, TOPOLOGY_FILE),
-        JSON.stringify({ subnets: this.specs.map(plainSpec), timeNanos: this.timeNanos.toString() }, null, 2) + '\n',
+        JSON.stringify(
+          {
+            subnets: this.topology.subnets.map((s) =>
+              plainSpec({ kind: s.kind, costSchedule: s.costSchedule === 'Free' && s.kind === 'Application' ? 'Free' : undefined }),
+            ),
+            timeNanos: this.timeNanos.toString(),
+          },
+          null,
+          2,
+        ) + '\n',
       );
     }
   }

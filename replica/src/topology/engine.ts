@@ -12,10 +12,15 @@ const CREATE_METHODS = new Set(['create_canister', 'provisional_create_canister_
  * whatever else must not interleave with them (the topology's user target is shared state).
  */
 export function topologyEngine(base: EnginePort, topology: Topology, exclusive: <T>(run: () => Promise<T>) => Promise<T> = serial()): EnginePort {
-  const ranges = topology.allRanges();
+  // Subnets may be added later (a canister created at a named subnet's mainnet id): recompute then.
+  let ranges = topology.allRanges();
+  let count = topology.subnets.length;
   return {
     ...base,
-    canisterRanges: () => ranges,
+    canisterRanges: () => {
+      if (topology.subnets.length !== count) [ranges, count] = [topology.allRanges(), topology.subnets.length];
+      return ranges;
+    },
     submitCall(call: IngressCall) {
       if (principalToText(call.canisterId) !== 'aaaaa-aa' || !CREATE_METHODS.has(call.methodName)) return base.submitCall(call);
       const subnet = topology.subnetOf(call.effectiveCanisterId) ?? topology.defaultSubnet;

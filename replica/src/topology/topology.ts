@@ -169,6 +169,10 @@ export class Topology implements CanisterPlacement {
    * @param specs the subnets, in any order (they are laid out in PocketIC's order).
    * @example new Topology([{ kind: 'NNS' }, { kind: 'Application' }, { kind: 'System' }])
    */
+  /** How many ranges have been handed out from the top of the id space (PocketIC's `RangeGen`). */
+  #offset = 0n;
+  #iiSplit: boolean;
+
   constructor(specs: SubnetSpec[]) {
     if (specs.length === 0) throw new Error('a topology needs at least one subnet');
     const order = (k: SubnetKind) => SUBNET_KINDS.indexOf(k);
@@ -179,43 +183,62 @@ export class Topology implements CanisterPlacement {
     for (const kind of ['NNS', 'SNS', 'II', 'Fiduciary', 'Bitcoin'] as const) {
       if (sorted.filter((s) => s.kind === kind).length > 1) throw new Error(`at most one ${kind} subnet (PocketIC has one of each named subnet)`);
     }
-    const iiSplit = sorted.some((s) => s.kind === 'II');
-    let offset = 0n;
-    const nextRange = (): CanisterRange => {
-      const k = U64_MAX / CANISTER_IDS_PER_SUBNET - 1n - offset++;
-      return { start: k * CANISTER_IDS_PER_SUBNET, end: (k + 1n) * CANISTER_IDS_PER_SUBNET - 1n };
-    };
-    for (const spec of sorted) {
-      if (!SUBNET_KINDS.includes(spec.kind)) throw new Error(`unknown subnet kind ${String(spec.kind)}`);
-      const named = namedRanges(spec.kind, iiSplit);
-      let ranges: CanisterRange[];
-      let allocation: CanisterRange;
-      if (spec.ranges) {
-        ranges = spec.ranges;
-        allocation = spec.allocation ?? spec.ranges[0];
-      } else if (named) {
-        ranges = named;
-        allocation = nextRange();
-      } else {
-        ranges = [nextRange()];
-        allocation = ranges[0];
-      }
-      const seed = sha256(encoder.encode(JSON.stringify([...ranges, allocation].map((r) => [r.start.toString(16), r.end.toString(16)]))));
-      const systemType = SYSTEM_TYPE.has(spec.kind);
-      const costSchedule: CostSchedule = systemType ? 'Free' : (spec.costSchedule ?? 'Normal');
-      const size = SUBNET_SIZE[spec.kind];
-      this.subnets.push({
-        id: spec.id ? Principal.fromUint8Array(spec.id) : Principal.selfAuthenticating(sha256(new Uint8Array([...encoder.encode('subnet '), ...seed]))),
-        kind: spec.kind,
-        ranges,
-        allocation,
-        costSchedule,
-        size,
-        seed,
-        costs: costSchedule === 'Free' ? freeCosts : size === 13 ? applicationSubnetCosts : new CyclesCosts(undefined, size),
-        nextIndex: allocation.start,
-      });
+    this.#iiSplit = sorted.some((s) => s.kind === 'II');
+    for (const spec of sorted) this.#add(spec);
+  }
+
+  #nextRange(): CanisterRange {
+    const k = U64_MAX / CANISTER_IDS_PER_SUBNET - 1n - this.#offset++;
+    return { start: k * CANISTER_IDS_PER_SUBNET, end: (k + 1n) * CANISTER_IDS_PER_SUBNET - 1n };
+  }
+
+  #add(spec: SubnetSpec): Subnet {
+    if (!SUBNET_KINDS.includes(spec.kind)) throw new Error(`unknown subnet kind ${String(spec.kind)}`);
+    const named = namedRanges(spec.kind, this.#iiSplit);
+    let ranges: CanisterRange[];
+    let allocation: CanisterRange;
+    if (spec.ranges) {
+      ranges = spec.ranges;
+      allocation = spec.allocation ?? spec.ranges[0];
+    } else if (named) {
+      ranges = named;
+      allocation = this.#nextRange();
+    } else {
+      ranges = [this.#nextRange()];
+      allocation = ranges[0];
     }
+    const seed = sha256(encoder.encode(JSON.stringify([...ranges, allocation].map((r) => [r.start.toString(16), r.end.toString(16)]))));
+    const systemType = SYSTEM_TYPE.has(spec.kind);
+    const costSchedule: CostSchedule = systemType ? 'Free' : (spec.costSchedule ?? 'Normal');
+    const size = SUBNET_SIZE[spec.kind];
+    const subnet: Subnet = {
+      id: spec.id ? Principal.fromUint8Array(spec.id) : Principal.selfAuthenticating(sha256(new Uint8Array([...encoder.encode('subnet '), ...seed]))),
+      kind: spec.kind,
+      ranges,
+      allocation,
+      costSchedule,
+      size,
+      seed,
+      costs: costSchedule === 'Free' ? freeCosts : size === 13 ? applicationSubnetCosts : new CyclesCosts(undefined, size),
+      nextIndex: allocation.start,
+    };
+    this.subnets.push(subnet);
+    return subnet;
+  }
+
+  /**
+   * The named subnet (NNS, SNS, II, Fiduciary, Bitcoin) whose mainnet range holds `id`, created
+   * now if the topology lacks it: PocketIC does so when a canister is created at a mainnet id
+   * (CHANGELOG 5.0.0). Other mainnet ids would need the mainnet routing table, which we do not keep.
+   */
+  addNamedSubnetFor(id: Principal): Subnet | undefined {
+    const index = indexOfId(id.toUint8Array());
+    if (index === undefined) return undefined;
+    for (const kind of ['NNS', 'SNS', 'II', 'Fiduciary', 'Bitcoin'] as const) {
+      if (this.subnets.some((s) => s.kind === kind)) continue;
+      if (namedRanges(kind, this.#iiSplit)?.some((r) => r.start <= index && index <= r.end)) return this.#add({ kind });
+    }
+    return undefined;
   }
 
   /** The subnet hosting `canisterId` (bytes or Principal), if any. */
@@ -263,9 +286,8 @@ export class Topology implements CanisterPlacement {
   /** CanisterPlacement: a specified id must lie in some subnet's ranges; else the creator's subnet allocates. */
   place(creator: Uint8Array, creatorIsCanister: boolean, specifiedId: Principal | undefined, inUse: (id: Principal) => boolean): Principal | string {
     if (specifiedId) {
-      return this.subnetOf(specifiedId)
-        ? specifiedId
-        : `The specified canister id ${specifiedId.toText()} is not in the canister range of any subnet of this instance`;
+      if (this.subnetOf(specifiedId) ?? this.addNamedSubnetFor(specifiedId)) return specifiedId;
+      return `The specified canister id ${specifiedId.toText()} is not in the canister range of any subnet of this instance (nor in the mainnet range of an NNS, SNS, II, Fiduciary or Bitcoin subnet it could add)`;
     }
     const subnet = (creatorIsCanister ? this.subnetOf(creator) : this.userTarget) ?? this.defaultSubnet;
     return this.allocate(subnet, inUse) ?? `Subnet ${subnet.id.toText()} has no canister ids left in its allocation range`;
