@@ -225,6 +225,27 @@ describe('topology', () => {
     expect(b).toEqual(a);
   });
 
+  it('reports benchmarking subnets and refuses them mixed with production ones', async () => {
+    await withPic(
+      async (pic) => {
+        // PicJS drops instruction_config from its topology: read PocketIC's JSON (this is the newest instance).
+        const instances = (await (await fetch(`${server.getUrl()}/instances`)).json()) as string[];
+        const topology = (await (await fetch(`${server.getUrl()}/instances/${instances.length - 1}/_/topology`)).json()) as {
+          subnet_configs: Record<string, { instruction_config: string }>;
+        };
+        expect(Object.values(topology.subnet_configs).map((s) => s.instruction_config)).toEqual(['Benchmarking']);
+        const { actor } = await pic.setupCanister<StoreService>({ idlFactory, wasm });
+        expect('ok' in (await actor.addRecords(10n))).toBe(true);
+      },
+      { application: [{ state: { type: SubnetStateType.New }, enableBenchmarkingInstructionLimits: true }] },
+    );
+    await expect(
+      PocketIc.create(server.getUrl(), {
+        application: [{ state: { type: SubnetStateType.New }, enableBenchmarkingInstructionLimits: true }, { state: { type: SubnetStateType.New } }],
+      }),
+    ).rejects.toThrow(/Benchmarking on some subnets of an instance only is not supported/);
+  });
+
   it('names what it does not support', async () => {
     await expect(PocketIc.create(server.getUrl(), { icpFeatures: { icpToken: IcpFeaturesConfig.DefaultConfig } })).rejects.toThrow(
       /`icp_token` is not supported/,

@@ -12,7 +12,8 @@ import type { HttpInterface } from '../http/interface.ts';
 import { DiskStore } from '../store/disk-store.ts';
 import type { CallResponse } from '../scheduler/call-context.ts';
 import type { LogSink } from '../log.ts';
-import { badRequest, rejectJson, type EffectivePrincipal, type RejectJson } from './wire.ts';
+import { badRequest, rejectJson, unsupported, type EffectivePrincipal, type RejectJson } from './wire.ts';
+import type { Limits } from '../limits.ts';
 
 /**
  * A new instance's time: 2021-05-06 19:17:10 UTC, PocketIC's genesis timestamp
@@ -104,6 +105,7 @@ export class PocketIcInstance {
       log: options.onLog ? 'normal' : 'quiet',
       onLog: options.onLog,
       subnets: withRoot,
+      limits: benchmarkingLimits(specs),
       keys, // queries' data certificates verify against the instance's root key
     });
     replica.clock.setNanos(timeNanos);
@@ -328,7 +330,11 @@ export class PocketIcInstance {
         JSON.stringify(
           {
             subnets: this.topology.subnets.map((s) =>
-              plainSpec({ kind: s.kind, costSchedule: s.costSchedule === 'Free' && s.kind === 'Application' ? 'Free' : undefined }),
+              plainSpec({
+                kind: s.kind,
+                costSchedule: s.costSchedule === 'Free' && s.kind === 'Application' ? 'Free' : undefined,
+                benchmarking: s.benchmarking,
+              }),
             ),
             timeNanos: this.timeNanos.toString(),
           },
@@ -340,10 +346,31 @@ export class PocketIcInstance {
   }
 }
 
+/**
+ * PocketIC's Benchmarking instruction config raises the per-message, per-round and query-graph
+ * instruction limits to 99,999,999,999,999 (rs/pocket_ic_server/src/pocket_ic.rs
+ * `state_machine_builder`, read 2026-12-04). Our limits hold for a whole instance, so every
+ * subnet must ask for it, or none.
+ */
+const BENCHMARKING_INSTRUCTIONS = 99_999_999_999_999;
+
+function benchmarkingLimits(specs: SubnetSpec[]): Partial<Limits> | undefined {
+  const asking = specs.filter((s) => s.benchmarking).length;
+  if (asking === 0) return undefined;
+  if (asking < specs.length) {
+    throw unsupported(
+      'SubnetInstructionConfig::Benchmarking on some subnets of an instance only',
+      'instruction limits hold for a whole instance here: ask for it on every subnet, or use one instance per configuration',
+    );
+  }
+  const n = BENCHMARKING_INSTRUCTIONS;
+  return { instructionsPerUpdate: n, instructionsPerQuery: n, instructionsPerInstall: n, instructionsPerRound: n };
+}
+
 const TOPOLOGY_FILE = 'pocket-ic-topology.json';
 
 function plainSpec(s: SubnetSpec): SubnetSpec {
-  return { kind: s.kind, ...(s.costSchedule ? { costSchedule: s.costSchedule } : {}) };
+  return { kind: s.kind, ...(s.costSchedule ? { costSchedule: s.costSchedule } : {}), ...(s.benchmarking ? { benchmarking: true } : {}) };
 }
 
 function readSavedTopology(dir: string): { subnets: SubnetSpec[]; timeNanos: bigint } | undefined {

@@ -584,14 +584,15 @@ function instanceConfig(o: Record<string, unknown>) {
         'pass the instance-wide `state_dir` to keep state across instances',
       );
     }
-    if (s.instruction_config !== undefined && s.instruction_config !== null && s.instruction_config !== 'Production') {
-      throw unsupported(`SubnetInstructionConfig::${String(s.instruction_config)} (${where})`, "the replica runs with the IC's production instruction limits");
+    const instructions = s.instruction_config ?? 'Production';
+    if (instructions !== 'Production' && instructions !== 'Benchmarking') {
+      throw badRequest(`${where}.instruction_config must be "Production" or "Benchmarking", got ${JSON.stringify(instructions)}`);
     }
     if (s.subnet_id !== undefined && s.subnet_id !== null) throw unsupported(`A specified subnet_id (${where})`);
     const cost = s.cost_schedule;
     if (cost !== undefined && cost !== null && cost !== 'Normal' && cost !== 'Free')
       throw badRequest(`${where}.cost_schedule must be "Normal" or "Free", got ${JSON.stringify(cost)}`);
-    return { kind, ...(cost === 'Free' ? { costSchedule: 'Free' as const } : {}) };
+    return { kind, ...(cost === 'Free' ? { costSchedule: 'Free' as const } : {}), ...(instructions === 'Benchmarking' ? { benchmarking: true } : {}) };
   };
   for (const [field, kind] of NAMED) {
     if (set[field] !== undefined && set[field] !== null) subnets.push(spec(set[field], kind, `subnet_config_set.${field}`));

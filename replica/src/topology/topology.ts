@@ -34,6 +34,8 @@ export interface SubnetSpec {
   kind: SubnetKind;
   /** Application subnets only: 'Free' charges no cycles. System-type subnets are always free. */
   costSchedule?: CostSchedule;
+  /** PocketIC's Benchmarking instruction config: very high instruction limits (reported in the topology; pocket-ic/instance.ts applies them). */
+  benchmarking?: boolean;
   /** Use this subnet id instead of the derived one (e.g. the HTTP interface's key-derived id). */
   id?: Uint8Array;
   /** Replace the PocketIC layout's ranges (e.g. the single-subnet replica's dfx-like range). */
@@ -56,6 +58,7 @@ export interface Subnet {
   /** Where new canisters come from. */
   readonly allocation: CanisterRange;
   readonly costSchedule: CostSchedule;
+  readonly benchmarking: boolean;
   /** Nodes (rs/pocket_ic_server `subnet_size`): only reported, the replica runs one. */
   readonly size: number;
   /** PocketIC's subnet seed: hash of the ranges (its state directory name). */
@@ -217,6 +220,7 @@ export class Topology implements CanisterPlacement {
       ranges,
       allocation,
       costSchedule,
+      benchmarking: spec.benchmarking ?? false,
       size,
       seed,
       costs: costSchedule === 'Free' ? freeCosts : size === 13 ? applicationSubnetCosts : new CyclesCosts(undefined, size),
@@ -320,7 +324,7 @@ export class Topology implements CanisterPlacement {
         node_ids: nodeIds(s).map((n) => ({ node_id: b64(n) })),
         size: s.size,
         canister_ranges: s.ranges.map((r) => ({ start: { canister_id: b64(canisterIdBytes(r.start)) }, end: { canister_id: b64(canisterIdBytes(r.end)) } })),
-        instruction_config: 'Production',
+        instruction_config: s.benchmarking ? 'Benchmarking' : 'Production',
         cost_schedule: s.costSchedule,
       };
     }
