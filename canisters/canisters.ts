@@ -3,7 +3,7 @@
 // read this list, so a canister is added in one place.
 
 export type PersistenceMode = 'eop' | 'classic';
-export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats' | 'canister-snapshots' | 'chunked-upload' | 'optimistic-ui' | 'queues';
+export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats' | 'canister-snapshots' | 'chunked-upload' | 'optimistic-ui' | 'queues' | 'bounded-wait' | 'query-caching';
 
 export interface CanisterSpec {
   /** Folder under canisters/, dfx.json name, .did and bindings name. */
@@ -123,6 +123,27 @@ export const canisters: readonly CanisterSpec[] = [
     mode: 'eop',
     demo: 'queues',
     summary: 'answers the producer\'s calls with a little work each',
+  },
+  {
+    name: 'bounded-caller',
+    entry: 'canisters/bounded-caller/main.mo',
+    mode: 'eop',
+    demo: 'bounded-wait',
+    summary: 'calls the slow callee as a guaranteed-response or a bounded-wait call',
+  },
+  {
+    name: 'slow-callee',
+    entry: 'canisters/slow-callee/main.mo',
+    mode: 'eop',
+    demo: 'bounded-wait',
+    summary: 'a job that takes seconds of subnet time, noted when it finishes',
+  },
+  {
+    name: 'cached-query',
+    entry: 'canisters/cached-query/main.mo',
+    mode: 'eop',
+    demo: 'query-caching',
+    summary: 'a query that does measurable work, one that also reads the time, and an update that changes state',
   },
 ];
 

@@ -21,6 +21,7 @@ import { counterIdl, deployCounter, localAgent, startReplicaProcess } from '../r
 import { meteringSection } from './bench-metering.ts';
 import { pocketIcSection } from './bench-pocket-ic.ts';
 import { subnetSection } from './bench-subnet.ts';
+import { pageSection } from './bench-page.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -234,16 +235,18 @@ async function httpInterfaceSection(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-const sections: Array<{ name: string; run: () => Promise<void> }> = [
+const sections: Array<{ name: string; run: () => Promise<void>; onlyWhenNamed?: boolean }> = [
   { name: 'http', run: httpInterfaceSection },
   { name: 'metering', run: meteringSection },
   { name: 'pocket-ic', run: pocketIcSection },
   { name: 'subnet', run: subnetSection },
+  // Not in a plain `npm run bench`: it builds and serves the whole site (minutes on a cold machine).
+  { name: 'page', run: pageSection, onlyWhenNamed: true },
 ];
 
 const only = process.argv[2];
 for (const section of sections) {
-  if (only && section.name !== only) continue;
+  if (only ? section.name !== only : section.onlyWhenNamed) continue;
   await section.run();
 }
 process.exit(0);

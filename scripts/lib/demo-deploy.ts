@@ -27,6 +27,8 @@ import type { BuiltCanister } from '../build-canisters.ts';
 import { idlFactory as labIdl, type _SERVICE as LabService, type Target, type Which } from '../../src/declarations/lab/lab.did.ts';
 import { padWasm } from '../../src/demos/shared/wasm-padding.ts';
 import { idlFactory as producerIdl, type _SERVICE as ProducerService } from '../../src/declarations/queue-producer/queue-producer.did.ts';
+import { idlFactory as boundedCallerIdl, type _SERVICE as BoundedCallerService } from '../../src/declarations/bounded-caller/bounded-caller.did.ts';
+import { idlFactory as slowCalleeIdl, type _SERVICE as SlowCalleeService } from '../../src/declarations/slow-callee/slow-callee.did.ts';
 import { idlFactory as consumerIdl, type _SERVICE as ConsumerService } from '../../src/declarations/queue-consumer/queue-consumer.did.ts';
 import { idlFactory as frontIdl, type _SERVICE as FrontService, type PartitionInfo } from '../../src/declarations/composite-front/composite-front.did.ts';
 
@@ -383,6 +385,15 @@ async function wireQueues(options: DeployOptions, ids: Record<string, string>): 
   (options.log ?? console.log)('  queue-producer and queue-consumer wired to each other');
 }
 
+/** Points the bounded-wait caller and its slow callee at each other (once). */
+async function wireBoundedWait(options: DeployOptions, ids: Record<string, string>): Promise<void> {
+  const caller = Actor.createActor<BoundedCallerService>(boundedCallerIdl, { agent: options.agent, canisterId: ids['bounded-caller'] });
+  const callee = Actor.createActor<SlowCalleeService>(slowCalleeIdl, { agent: options.agent, canisterId: ids['slow-callee'] });
+  // Both setters are idempotent and controller-only; a deploy sets them every time (two cheap calls).
+  unwrap(await caller.setCallee(Principal.fromText(ids['slow-callee'])), 'bounded-caller.setCallee');
+  unwrap(await callee.setCaller(Principal.fromText(ids['bounded-caller'])), 'slow-callee.setCaller');
+}
+
 async function setUpCompositeFront(options: DeployOptions, frontId: string): Promise<void> {
   const front = Actor.createActor<FrontService>(frontIdl, { agent: options.agent, canisterId: frontId });
   if ((await front.listPartitions()).length > 0) return;
@@ -401,6 +412,7 @@ const WIRING: Array<{ canisters: string[]; run: WiringStep }> = [
   { canisters: ['lab', ...Object.keys(labWhich)], run: wireLab },
   { canisters: ['lab', ...Object.keys(labTarget)], run: wireLabTargets },
   { canisters: ['queue-producer', 'queue-consumer'], run: (options, ids) => wireQueues(options, ids) },
+  { canisters: ['bounded-caller', 'slow-callee'], run: (options, ids) => wireBoundedWait(options, ids) },
   { canisters: ['composite-front'], run: (options, ids) => setUpCompositeFront(options, ids['composite-front']) },
 ];
 

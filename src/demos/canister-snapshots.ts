@@ -125,7 +125,11 @@ async function load(frame: DemoFrame): Promise<void> {
       h(
         'table',
         { class: 'wg-steps' },
-        h('caption', {}, 'Your steps and what each took: time from the lab’s first management call to its last reply; cycles as the balances of the canister and the lab fell'),
+        h(
+          'caption',
+          {},
+          'Your steps and what each took: time from the lab’s first management call to its last reply; cycles as the balances of the canister and the lab fell',
+        ),
         h(
           'thead',
           {},
@@ -165,7 +169,13 @@ async function load(frame: DemoFrame): Promise<void> {
           ),
         );
       } else if (report.step === 'break') {
-        verdict.replaceChildren(h('p', { class: 'wg-verdict wg-verdict--bad', 'data-broken': 'true' }, `The reinstall ran the same code from empty state: ${formatCount(report.records)} records left.`));
+        verdict.replaceChildren(
+          h(
+            'p',
+            { class: 'wg-verdict wg-verdict--bad', 'data-broken': 'true' },
+            `The reinstall ran the same code from empty state: ${formatCount(report.records)} records left.`,
+          ),
+        );
       } else verdict.replaceChildren();
       frame.say(`${STEP_NAMES[report.step] ?? report.step}: done in ${formatMs(Number(report.elapsedNanos) / 1e6)}.`);
     });
@@ -178,9 +188,24 @@ async function load(frame: DemoFrame): Promise<void> {
       frame.say(`The canister holds ${formatCount(stats.records)} records.`);
     }),
   );
-  takeButton.addEventListener('click', () => void runStep(takeButton, 'The lab stops the canister, takes a snapshot and starts it again', async () => unwrap('lab.takeSnapshot', await lab.takeSnapshot())));
-  breakButton.addEventListener('click', () => void runStep(breakButton, 'The lab reinstalls the canister', async () => unwrap('lab.breakTarget', await lab.breakTarget())));
-  restoreButton.addEventListener('click', () => void runStep(restoreButton, 'The lab stops the canister, loads the snapshot and starts it again', async () => unwrap('lab.restoreSnapshot', await lab.restoreSnapshot())));
+  takeButton.addEventListener(
+    'click',
+    () =>
+      void runStep(takeButton, 'The lab stops the canister, takes a snapshot and starts it again', async () =>
+        unwrap('lab.takeSnapshot', await lab.takeSnapshot()),
+      ),
+  );
+  breakButton.addEventListener(
+    'click',
+    () => void runStep(breakButton, 'The lab reinstalls the canister', async () => unwrap('lab.breakTarget', await lab.breakTarget())),
+  );
+  restoreButton.addEventListener(
+    'click',
+    () =>
+      void runStep(restoreButton, 'The lab stops the canister, loads the snapshot and starts it again', async () =>
+        unwrap('lab.restoreSnapshot', await lab.restoreSnapshot()),
+      ),
+  );
 
   render();
   append(

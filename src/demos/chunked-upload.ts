@@ -98,11 +98,26 @@ async function load(frame: DemoFrame): Promise<void> {
   singleButton.addEventListener('click', () =>
     frame.act(singleButton, async () => {
       frame.say(`Sending ${formatBytes(wasm.byteLength)} in one install_code…`);
-      const management = Actor.createActor<InstallCodeService>(installCodeIdl, { agent, canisterId: Principal.managementCanister(), effectiveCanisterId: targetId });
+      const management = Actor.createActor<InstallCodeService>(installCodeIdl, {
+        agent,
+        canisterId: Principal.managementCanister(),
+        effectiveCanisterId: targetId,
+      });
       const started = performance.now();
       try {
-        await management.install_code({ mode: { reinstall: null }, canister_id: targetId, wasm_module: wasm, arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]) });
-        singleResult.replaceChildren(h('p', { class: 'wg-verdict wg-verdict--bad', 'data-single': 'accepted' }, 'The single message was accepted, which the IC would not do for a message this size.'));
+        await management.install_code({
+          mode: { reinstall: null },
+          canister_id: targetId,
+          wasm_module: wasm,
+          arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]),
+        });
+        singleResult.replaceChildren(
+          h(
+            'p',
+            { class: 'wg-verdict wg-verdict--bad', 'data-single': 'accepted' },
+            'The single message was accepted, which the IC would not do for a message this size.',
+          ),
+        );
       } catch (error) {
         singleResult.replaceChildren(
           h(
@@ -128,11 +143,14 @@ async function load(frame: DemoFrame): Promise<void> {
       for (let index = 0, offset = 0; offset < wasm.byteLength; index++, offset += chunkBytes) {
         const chunk = wasm.subarray(offset, Math.min(wasm.byteLength, offset + chunkBytes));
         frame.say(`Uploading chunk ${index + 1} of ${chunkCount}…`);
-        const [local, sent] = await Promise.all([sha256(chunk), (async () => {
-          const t = performance.now();
-          const report = unwrap('lab.uploadInstallChunk', await lab.uploadInstallChunk(session.id, chunk));
-          return { report, ms: performance.now() - t };
-        })()]);
+        const [local, sent] = await Promise.all([
+          sha256(chunk),
+          (async () => {
+            const t = performance.now();
+            const report = unwrap('lab.uploadInstallChunk', await lab.uploadInstallChunk(session.id, chunk));
+            return { report, ms: performance.now() - t };
+          })(),
+        ]);
         reports.push(sent.report);
         const stored = toHex(sent.report.hash);
         progress.value = offset + chunk.byteLength;
@@ -161,7 +179,11 @@ async function load(frame: DemoFrame): Promise<void> {
       chunkedResult.replaceChildren(
         h(
           'p',
-          { class: `wg-verdict ${reported === moduleHash ? 'wg-verdict--good' : 'wg-verdict--bad'}`, 'data-chunked': reported === moduleHash ? 'installed' : 'mismatch', 'data-chunks': String(reports.length) },
+          {
+            class: `wg-verdict ${reported === moduleHash ? 'wg-verdict--good' : 'wg-verdict--bad'}`,
+            'data-chunked': reported === moduleHash ? 'installed' : 'mismatch',
+            'data-chunks': String(reports.length),
+          },
           `Installed from ${reports.length} chunks in ${formatMs(total)} (install_chunked_code ${formatMs(installMs)}). The canister now reports module hash `,
           h('code', { title: reported }, short(reported)),
           reported === moduleHash ? ', the hash of the module built here. ' : `, not the ${short(moduleHash)} built here. `,
@@ -216,7 +238,12 @@ async function load(frame: DemoFrame): Promise<void> {
       h('dt', {}, 'Module'),
       h('dd', {}, `${formatBytes(wasm.byteLength)}: ${chunkCount} chunks of at most ${formatBytes(chunkBytes)}`),
       h('dt', {}, 'SHA-256'),
-      h('dd', {}, h('code', { title: moduleHash }, short(moduleHash)), moduleHash === expected ? ' (the hash the lab installs)' : ' (NOT the hash the lab installs: it will refuse it)'),
+      h(
+        'dd',
+        {},
+        h('code', { title: moduleHash }, short(moduleHash)),
+        moduleHash === expected ? ' (the hash the lab installs)' : ' (NOT the hash the lab installs: it will refuse it)',
+      ),
     ),
     h('div', { class: 'wg-controls' }, singleButton, chunkedButton),
     singleResult,

@@ -10,6 +10,8 @@ const demos: Record<string, () => Promise<{ mount(slot: HTMLElement): void }>> =
   'chunked-upload': () => import('./chunked-upload.ts'),
   'optimistic-ui': () => import('./optimistic-ui.ts'),
   queues: () => import('./queues-and-backpressure.ts'),
+  'bounded-wait': () => import('./bounded-wait.ts'),
+  'query-caching': () => import('./query-caching.ts'),
 };
 
 for (const slot of document.querySelectorAll<HTMLElement>('[data-demo-slot]')) {

@@ -10,6 +10,7 @@ import type { Note } from '../declarations/optimistic-notes/optimistic-notes.did
 import { append, h, s } from './shared/dom.ts';
 import { formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
+import { describePacing, readMetrics } from './shared/replica-metrics.ts';
 
 type Mode = 'optimistic' | 'waiting';
 interface Run {
@@ -56,7 +57,12 @@ function timeline(runs: Run[]): SVGElement {
       'desc',
       { id: 'wg-ou-desc' },
       runs.length
-        ? runs.map((r) => `Run ${r.n}, ${MODE_LABEL[r.mode].toLowerCase()}: visible after ${formatMs(r.firstMs)}, certified after ${formatMs(r.certifiedMs)}, ${r.outcome}.`).join(' ')
+        ? runs
+            .map(
+              (r) =>
+                `Run ${r.n}, ${MODE_LABEL[r.mode].toLowerCase()}: visible after ${formatMs(r.firstMs)}, certified after ${formatMs(r.certifiedMs)}, ${r.outcome}.`,
+            )
+            .join(' ')
         : 'No runs yet.',
     ),
     s('line', { x1: left, x2: left, y1: 4, y2: height - 22, class: 'wg-chart__grid' }),
@@ -69,7 +75,8 @@ function timeline(runs: Run[]): SVGElement {
 async function load(frame: DemoFrame): Promise<void> {
   const agent = await frame.agent();
   const notes: ActorSubclass<OptimisticNotesService> = demoActor(agent, frame.network, 'optimistic-notes');
-  let confirmed: Note[] = await notes.latest();
+  const [latestNotes, metrics] = await Promise.all([notes.latest(), readMetrics(frame.network)]);
+  let confirmed: Note[] = latestNotes;
   const pending = new Map<string, { text: string; state: 'pending' | 'rolled back' }>();
   const runs: Run[] = [];
 
@@ -82,14 +89,16 @@ async function load(frame: DemoFrame): Promise<void> {
 
   const renderList = () => {
     list.replaceChildren(
-      ...[...pending.entries()].reverse().map(([key, p]) =>
-        h(
-          'li',
-          { class: `wg-ou-note wg-ou-note--${p.state === 'pending' ? 'pending' : 'gone'}`, 'data-note': key, 'data-state': p.state },
-          p.text,
-          h('span', { class: 'wg-card__sub' }, p.state === 'pending' ? ' (pending: not certified yet)' : ' (refused by the canister: taken back)'),
+      ...[...pending.entries()]
+        .reverse()
+        .map(([key, p]) =>
+          h(
+            'li',
+            { class: `wg-ou-note wg-ou-note--${p.state === 'pending' ? 'pending' : 'gone'}`, 'data-note': key, 'data-state': p.state },
+            p.text,
+            h('span', { class: 'wg-card__sub' }, p.state === 'pending' ? ' (pending: not certified yet)' : ' (refused by the canister: taken back)'),
+          ),
         ),
-      ),
       ...confirmed.map((n) => h('li', { class: 'wg-ou-note', 'data-state': 'certified', 'data-note-id': String(n.id) }, n.text)),
     );
   };
@@ -98,7 +107,13 @@ async function load(frame: DemoFrame): Promise<void> {
     const rows = runs.map((r) =>
       h(
         'tr',
-        { 'data-run': String(r.n), 'data-mode': r.mode, 'data-first-ms': String(Math.round(r.firstMs)), 'data-certified-ms': String(Math.round(r.certifiedMs)), 'data-outcome': r.outcome },
+        {
+          'data-run': String(r.n),
+          'data-mode': r.mode,
+          'data-first-ms': String(Math.round(r.firstMs)),
+          'data-certified-ms': String(Math.round(r.certifiedMs)),
+          'data-outcome': r.outcome,
+        },
         h('th', { scope: 'row' }, `#${r.n}`),
         h('td', {}, MODE_LABEL[r.mode]),
         h('td', { class: 'num' }, formatMs(r.firstMs)),
@@ -199,15 +214,8 @@ async function load(frame: DemoFrame): Promise<void> {
       {},
       'Adding a note is an update call: the subnet must agree on it before its reply is certified. Optimistically, the note shows the moment you click and is marked pending until then; otherwise nothing moves until the reply is in. Repeat the latest note to see the rollback: the canister refuses a note identical to the one before it.',
     ),
-    h(
-      'div',
-      { class: 'wg-controls' },
-      h('label', { for: 'wg-ou-text' }, 'Note'),
-      input,
-      optimisticButton,
-      waitingButton,
-      repeatButton,
-    ),
+    h('p', { class: 'wg-card__sub', 'data-pacing': metrics?.pacing ?? 'unknown' }, describePacing(metrics, frame.network)),
+    h('div', { class: 'wg-controls' }, h('label', { for: 'wg-ou-text' }, 'Note'), input, optimisticButton, waitingButton, repeatButton),
     h('p', { class: 'wg-card__sub' }, 'Everyone on this page adds to the same list (1 to 80 characters, 600 notes an hour from everyone together).'),
     list,
     chart,

@@ -11,6 +11,7 @@ import { lineChart } from './shared/chart.ts';
 import { append, h } from './shared/dom.ts';
 import { formatCount, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
+import { describePacing, readMetrics } from './shared/replica-metrics.ts';
 
 const BURSTS = [200, 700, 1_000];
 const WINDOWS = [50, 100, 200];
@@ -20,7 +21,13 @@ function card(report: BurstReport, ms: number): HTMLElement {
   const good = report.lost === 0n;
   return h(
     'article',
-    { class: `wg-card ${report.backpressure ? 'wg-series-2' : 'wg-series-1'}`, 'data-mode': mode, 'data-refused': String(report.refused), 'data-lost': String(report.lost), 'data-completed': String(report.completed) },
+    {
+      class: `wg-card ${report.backpressure ? 'wg-series-2' : 'wg-series-1'}`,
+      'data-mode': mode,
+      'data-refused': String(report.refused),
+      'data-lost': String(report.lost),
+      'data-completed': String(report.completed),
+    },
     h('h4', {}, report.backpressure ? `With a queue: windows of ${formatCount(report.window)}` : 'Without backpressure'),
     h(
       'dl',
@@ -52,7 +59,7 @@ function card(report: BurstReport, ms: number): HTMLElement {
 async function load(frame: DemoFrame): Promise<void> {
   const agent = await frame.agent();
   const producer = demoActor(agent, frame.network, 'queue-producer');
-  const limits = await producer.limits();
+  const [limits, metrics] = await Promise.all([producer.limits(), readMetrics(frame.network)]);
   if (!limits.consumer.length) throw new Error('The producer has no consumer yet (npm start wires the two).');
 
   const latest: Partial<Record<'none' | 'backpressure', { report: BurstReport; ms: number }>> = {};
@@ -107,7 +114,9 @@ async function load(frame: DemoFrame): Promise<void> {
       latest[backpressure ? 'backpressure' : 'none'] = { report, ms: performance.now() - started };
       last = report;
       render();
-      frame.say(`${formatCount(report.completed)} of ${formatCount(report.items)} items completed; ${formatCount(report.refused)} calls refused, ${formatCount(report.lost)} items lost.`);
+      frame.say(
+        `${formatCount(report.completed)} of ${formatCount(report.items)} items completed; ${formatCount(report.refused)} calls refused, ${formatCount(report.lost)} items lost.`,
+      );
     });
   noneButton.addEventListener('click', () => void run(noneButton, false));
   queueButton.addEventListener('click', () => void run(queueButton, true));
@@ -120,6 +129,7 @@ async function load(frame: DemoFrame): Promise<void> {
       {},
       'A producer canister sends a burst of calls to a consumer canister. The IC holds at most 500 messages in one canister’s queue to another; a call past that is refused on the spot. Send the burst all at once and the refused items are lost; keep them in the producer’s own queue, send a window at a time and retry refusals, and every item gets through.',
     ),
+    h('p', { class: 'wg-card__sub', 'data-pacing': metrics?.pacing ?? 'unknown' }, describePacing(metrics, frame.network)),
     h(
       'div',
       { class: 'wg-controls' },
@@ -130,7 +140,11 @@ async function load(frame: DemoFrame): Promise<void> {
       noneButton,
       queueButton,
     ),
-    h('p', { class: 'wg-card__sub' }, `One burst at a time, at most ${formatCount(limits.maxItems)} calls, 60 bursts an hour from everyone. A round is one value of the subnet's time as the producer saw it.`),
+    h(
+      'p',
+      { class: 'wg-card__sub' },
+      `One burst at a time, at most ${formatCount(limits.maxItems)} calls, 60 bursts an hour from everyone. A round is one value of the subnet's time as the producer saw it.`,
+    ),
     cards,
     chart,
   );

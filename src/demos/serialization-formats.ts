@@ -30,7 +30,11 @@ async function load(frame: DemoFrame): Promise<void> {
   const measured = new Map<number, Measurement>();
   let latest: { measurement: Measurement; ms: number } | undefined;
 
-  const countSelect = h('select', { id: 'wg-sf-count' }, ...COUNTS.filter((n) => n <= Number(maxRecords)).map((n) => h('option', { value: n, selected: n === 1_000 }, formatCount(n))));
+  const countSelect = h(
+    'select',
+    { id: 'wg-sf-count' },
+    ...COUNTS.filter((n) => n <= Number(maxRecords)).map((n) => h('option', { value: n, selected: n === 1_000 }, formatCount(n))),
+  );
   const measureButton = h('button', { type: 'button', class: 'wg-button' }, 'Write and read back');
   const seriesButton = h('button', { type: 'button', class: 'wg-button wg-button--quiet' }, `Measure ${SERIES_COUNTS.map(formatCount).join(', ')} records`);
   const results = h('div', { class: 'wg-sf-results' });
@@ -86,12 +90,12 @@ async function load(frame: DemoFrame): Promise<void> {
       ...(binary && json
         ? [
             h(
-            'p',
-            { class: 'wg-chart__summary' },
-            `JSON took ${ratio(BigInt(json.bytes), BigInt(binary.bytes))} times the bytes of the fixed layout, ` +
-              `${ratio(json.writeInstructions, binary.writeInstructions)} times its instructions to write and ` +
-              `${ratio(json.readInstructions, binary.readInstructions)} times to read back.`,
-          ),
+              'p',
+              { class: 'wg-chart__summary' },
+              `JSON took ${ratio(BigInt(json.bytes), BigInt(binary.bytes))} times the bytes of the fixed layout, ` +
+                `${ratio(json.writeInstructions, binary.writeInstructions)} times its instructions to write and ` +
+                `${ratio(json.readInstructions, binary.readInstructions)} times to read back.`,
+            ),
           ]
         : []),
     );
@@ -107,15 +111,48 @@ async function load(frame: DemoFrame): Promise<void> {
           return r ? [{ x: Number(m.records), y: Number(pick(r)) }] : [];
         }),
       }));
-    const common = { xLabel: 'Records', pointNoun: ['measurement', 'measurements'] as [string, string], seriesHeader: 'Format', emptyText: 'Nothing measured yet: write some records.', xFloor: 1_000 };
+    const common = {
+      xLabel: 'Records',
+      pointNoun: ['measurement', 'measurements'] as [string, string],
+      seriesHeader: 'Format',
+      emptyText: 'Nothing measured yet: write some records.',
+      xFloor: 1_000,
+    };
     const titled = (title: string, chart: HTMLElement) => h('section', { class: 'wg-sf-chart' }, h('h4', {}, title), chart);
     charts.replaceChildren(
       titled(
         'Bytes in stable memory',
-        lineChart({ ...common, id: 'wg-sf-bytes', title: 'Bytes in stable memory', yLabel: 'KiB', series: points((r) => BigInt(r.bytes) / 1024n), formatY: (n) => `${formatCount(n)} KiB`, yUnit: '', yFloor: 100 }),
+        lineChart({
+          ...common,
+          id: 'wg-sf-bytes',
+          title: 'Bytes in stable memory',
+          yLabel: 'KiB',
+          series: points((r) => BigInt(r.bytes) / 1024n),
+          formatY: (n) => `${formatCount(n)} KiB`,
+          yUnit: '',
+          yFloor: 100,
+        }),
       ),
-      titled('Instructions to encode and write', lineChart({ ...common, id: 'wg-sf-write', title: 'Instructions to encode and write', yLabel: 'Instructions', series: points((r) => r.writeInstructions) })),
-      titled('Instructions to read back and decode', lineChart({ ...common, id: 'wg-sf-read', title: 'Instructions to read back and decode', yLabel: 'Instructions', series: points((r) => r.readInstructions) })),
+      titled(
+        'Instructions to encode and write',
+        lineChart({
+          ...common,
+          id: 'wg-sf-write',
+          title: 'Instructions to encode and write',
+          yLabel: 'Instructions',
+          series: points((r) => r.writeInstructions),
+        }),
+      ),
+      titled(
+        'Instructions to read back and decode',
+        lineChart({
+          ...common,
+          id: 'wg-sf-read',
+          title: 'Instructions to read back and decode',
+          yLabel: 'Instructions',
+          series: points((r) => r.readInstructions),
+        }),
+      ),
     );
   };
 
@@ -155,13 +192,13 @@ async function load(frame: DemoFrame): Promise<void> {
       {},
       'One canister generates the same records for each format, writes them into a Region of stable memory, reads them back and compares every record. It counts the instructions of each half itself, so the numbers are what the canister would be charged for.',
     ),
-    h(
-      'ul',
-      { class: 'wg-card__sub' },
-      ...FORMATS.map(({ label, about, className }) => h('li', { class: className }, h('strong', {}, label), `: ${about}.`)),
-    ),
+    h('ul', { class: 'wg-card__sub' }, ...FORMATS.map(({ label, about, className }) => h('li', { class: className }, h('strong', {}, label), `: ${about}.`))),
     h('div', { class: 'wg-controls' }, h('label', { for: 'wg-sf-count' }, 'Records'), countSelect, measureButton, seriesButton),
-    h('p', { class: 'wg-card__sub' }, `The measurement runs as a query: its writes are dropped when the call ends, so nothing is kept between visitors. At most ${formatCount(maxRecords)} records per call.`),
+    h(
+      'p',
+      { class: 'wg-card__sub' },
+      `The measurement runs as a query: its writes are dropped when the call ends, so nothing is kept between visitors. At most ${formatCount(maxRecords)} records per call.`,
+    ),
     results,
     charts,
   );

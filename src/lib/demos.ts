@@ -42,6 +42,16 @@ const demos: Record<DemoId, { title: string; description: string }> = {
     description:
       'Send a burst of calls from a producer canister to a consumer past the IC\'s queue capacity: without backpressure calls are refused and lost, with an application-level queue and retries every one completes. Plotted round by round.',
   },
+  'bounded-wait': {
+    title: 'waiting for a slow callee, with and without a deadline',
+    description:
+      'Call the same slow job as a guaranteed-response call and as a bounded-wait call with a timeout you pick: one waits, the other gets SYS_UNKNOWN at its deadline, and the callee may still finish the job.',
+  },
+  'query-caching': {
+    title: 'the replica’s query cache, hit and miss',
+    description:
+      'Repeat a query and watch the replica answer it from its cache at no cost, then change the canister’s state or read the time and watch the next call miss.',
+  },
 };
 
 export function demoInfo(id: DemoId) {

@@ -82,7 +82,7 @@ test('chunked upload: one install_code over 2 MiB is refused, the chunked instal
   await expect(root.locator('[data-chunked]')).toHaveAttribute('data-chunked', 'installed');
   await expect(root.locator('[data-chunked]')).toHaveAttribute('data-chunks', '3');
   await expect(root.locator('tr[data-hash-matches="true"]')).toHaveCount(3);
-  await expect(root.locator('progress')).toHaveAttribute('value', await root.locator('progress').getAttribute('max') ?? '');
+  await expect(root.locator('progress')).toHaveAttribute('value', (await root.locator('progress').getAttribute('max')) ?? '');
   await expectAccessible(page, 'chunked-upload');
   await screenshot(page, root, 'chunked-upload');
 });

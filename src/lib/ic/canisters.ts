@@ -16,9 +16,12 @@ import { idlFactory as installTargetIdl, type _SERVICE as InstallTargetService }
 import { idlFactory as notesIdl, type _SERVICE as OptimisticNotesService } from '../../declarations/optimistic-notes/optimistic-notes.did.ts';
 import { idlFactory as producerIdl, type _SERVICE as QueueProducerService } from '../../declarations/queue-producer/queue-producer.did.ts';
 import { idlFactory as consumerIdl, type _SERVICE as QueueConsumerService } from '../../declarations/queue-consumer/queue-consumer.did.ts';
+import { idlFactory as boundedCallerIdl, type _SERVICE as BoundedCallerService } from '../../declarations/bounded-caller/bounded-caller.did.ts';
+import { idlFactory as slowCalleeIdl, type _SERVICE as SlowCalleeService } from '../../declarations/slow-callee/slow-callee.did.ts';
+import { idlFactory as cachedQueryIdl, type _SERVICE as CachedQueryService } from '../../declarations/cached-query/cached-query.did.ts';
 import { describeNetwork, type DemoCanisterName, type Network } from './network.ts';
 
-export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService, SnapshotTargetService, InstallTargetService, OptimisticNotesService, QueueProducerService, QueueConsumerService };
+export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService, SnapshotTargetService, InstallTargetService, OptimisticNotesService, QueueProducerService, QueueConsumerService, BoundedCallerService, SlowCalleeService, CachedQueryService };
 
 export interface DemoServices {
   lab: LabService;
@@ -33,6 +36,9 @@ export interface DemoServices {
   'optimistic-notes': OptimisticNotesService;
   'queue-producer': QueueProducerService;
   'queue-consumer': QueueConsumerService;
+  'bounded-caller': BoundedCallerService;
+  'slow-callee': SlowCalleeService;
+  'cached-query': CachedQueryService;
 }
 
 const idlFactories = {
@@ -48,6 +54,9 @@ const idlFactories = {
   'optimistic-notes': notesIdl,
   'queue-producer': producerIdl,
   'queue-consumer': consumerIdl,
+  'bounded-caller': boundedCallerIdl,
+  'slow-callee': slowCalleeIdl,
+  'cached-query': cachedQueryIdl,
 } satisfies Record<DemoCanisterName, unknown>;
 
 /** A demo canister has no id on this network (not deployed there, or the site was built without its ids). */

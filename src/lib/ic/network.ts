@@ -28,6 +28,9 @@ export const DEMO_CANISTERS = [
   'optimistic-notes',
   'queue-producer',
   'queue-consumer',
+  'bounded-caller',
+  'slow-callee',
+  'cached-query',
 ] as const;
 export type DemoCanisterName = (typeof DEMO_CANISTERS)[number];
 
