@@ -119,3 +119,33 @@ test('queues: a burst past the queue capacity loses calls without backpressure, 
   await expectAccessible(page, 'queues');
   await screenshot(page, root, 'queues');
 });
+
+test('bounded-wait calls: the guaranteed call waits, the bounded-wait call returns SYS_UNKNOWN and the job still finishes', async ({ page }) => {
+  const root = await openDemo(page, '/patterns/bounded-wait-calls/', 'bounded-wait');
+  await root.getByLabel('Job length').selectOption('3');
+  await root.getByLabel('Timeout').selectOption('1');
+  await root.getByRole('button', { name: 'Bounded-wait call' }).click();
+  const bounded = root.locator('[data-kind="bounded-wait"]');
+  await expect(bounded).toHaveAttribute('data-outcome', 'SYS_UNKNOWN');
+  await expect(bounded.locator('[data-later]')).toHaveAttribute('data-later', 'finished');
+  await root.getByRole('button', { name: 'Guaranteed-response call' }).click();
+  await expect(root.locator('[data-kind="guaranteed"]')).toHaveAttribute('data-outcome', 'replied');
+  await expectAccessible(page, 'bounded-wait');
+  await screenshot(page, root, 'bounded-wait');
+});
+
+test('query caching: a repeated query is a hit that costs nothing, and misses after an update', async ({ page }) => {
+  const root = await openDemo(page, '/patterns/query-caching/', 'query-caching');
+  await root.getByLabel('Argument').selectOption('2');
+  const run = root.getByRole('button', { name: 'Run the query', exact: true });
+  await run.click();
+  await expect(root.locator('tr[data-call="1"]')).toHaveAttribute('data-cache', 'miss');
+  await run.click();
+  await expect(root.locator('tr[data-call="2"]')).toHaveAttribute('data-cache', 'hit');
+  await root.getByRole('button', { name: 'Change the state (an update)' }).click();
+  await expect(root.getByRole('status')).toContainText('no longer valid');
+  await run.click();
+  await expect(root.locator('tr[data-call="3"]')).toHaveAttribute('data-cache', 'miss');
+  await expectAccessible(page, 'query-caching');
+  await screenshot(page, root, 'query-caching');
+});
