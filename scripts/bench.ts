@@ -12,7 +12,7 @@ import { blsVerify } from '@dfinity/agent';
 import { Actor } from '@dfinity/agent';
 import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdentity } from '@dfinity/identity';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { concatBytes } from '../replica/src/certification/bytes.ts';
+import { concatBytes } from '../replica/src/ic/bytes.ts';
 import { decodeCbor, encodeCbor, type CborMap } from '../replica/src/certification/cbor.ts';
 import { lookupPath, type HashTree } from '../replica/src/certification/hash-tree.ts';
 import { signStateRoot, subnetKeys } from '../replica/src/certification/keys.ts';

@@ -20,8 +20,8 @@
 // First: re-runs this process with the IC's Wasm stack headroom (node-stack.ts).
 import './node-stack.ts';
 import { parseArgs } from 'node:util';
-import { toHex } from './certification/bytes.ts';
-import { principalToText } from './certification/principal.ts';
+import { toHex } from './ic/bytes.ts';
+import { principalToText } from './ic/principal.ts';
 import { schedulerEngine } from './http/engine-adapter.ts';
 import { HttpInterface } from './http/interface.ts';
 import { nodeCrypto } from './http/node-crypto.ts';

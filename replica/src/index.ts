@@ -5,7 +5,8 @@
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Scheduler, MANAGEMENT_CANISTER_ID } from './scheduler/scheduler.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { MANAGEMENT_CANISTER_TEXT } from './ic/principal.ts';
 import { Clock } from './scheduler/clock.ts';
 import { ManagementCanister } from './management/management-canister.ts';
 import { managementMethods } from './management/ic-idl.ts';
@@ -15,7 +16,7 @@ import { ReplicaLog, type LogLevel, type LogSink } from './log.ts';
 import { CanisterRejectError, UsageError, type ErrorCode, type RejectCode } from './errors.ts';
 import { createActor, type Actor, type IdlFactory } from './actor.ts';
 import type { Limits } from './limits.ts';
-import type { CallResponse } from './scheduler/call-context.ts';
+import type { CallResponse } from './ic/call-outcome.ts';
 import { Topology, type SubnetSpec } from './topology/topology.ts';
 import { subnetKeys, type SubnetKeys } from './certification/keys.ts';
 import { DataCertificates } from './certification/data-certificates.ts';
@@ -601,7 +602,7 @@ function unwrap(response: CallResponse, canisterId: string, method: string): Uin
   throw new CanisterRejectError({
     rejectCode: response.code as RejectCode,
     errorCode: response.errorCode as ErrorCode | undefined,
-    canisterId: canisterId === MANAGEMENT_CANISTER_ID ? 'aaaaa-aa (management canister)' : canisterId,
+    canisterId: canisterId === MANAGEMENT_CANISTER_TEXT ? 'aaaaa-aa (management canister)' : canisterId,
     method,
     message: response.message,
   });

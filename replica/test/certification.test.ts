@@ -8,7 +8,7 @@ import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
 import { Principal } from '@dfinity/principal';
 import { Ed25519PublicKey } from '@dfinity/identity';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { fromHex, toHex, utf8, concatBytes } from '../src/certification/bytes.ts';
+import { fromHex, toHex, utf8, concatBytes } from '../src/ic/bytes.ts';
 import { CborDecodeError, decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
 import { hashOfMap, requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import { EMPTY_SUBTREE, lookupPath, reconstruct, setPath, stateLeaf, witness, digestOf } from '../src/certification/hash-tree.ts';
@@ -18,7 +18,7 @@ import {
 } from '../src/certification/state-tree.ts';
 import { certificateFor, signState } from '../src/certification/certificate.ts';
 import { Certifier } from '../src/certification/certifier.ts';
-import { canisterIdFromNumber, principalFromText, principalToText, selfAuthenticatingPrincipal } from '../src/certification/principal.ts';
+import { canisterIdFromNumber, principalFromText, principalToText, selfAuthenticatingPrincipal } from '../src/ic/principal.ts';
 
 const keys = subnetKeys();
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;

@@ -13,7 +13,7 @@ import { Actor as CoreActor, HttpAgent as CoreAgent } from '@icp-sdk/core/agent'
 import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
 import { compileMotoko } from '../../scripts/lib/motoko.ts';
 import { decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
-import { canisterIdFromNumber } from '../src/certification/principal.ts';
+import { canisterIdFromNumber } from '../src/ic/principal.ts';
 import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import {
   COUNTER_ENTRY, counterIdl, counterWasm, deployCounter, localAgent, managementActor, startReplicaProcess, type ReplicaProcess,

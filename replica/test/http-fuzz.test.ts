@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCbor, type CborMap, type CborValue } from '../src/certification/cbor.ts';
 import { subnetKeys } from '../src/certification/keys.ts';
-import { canisterIdFromNumber, principalToText } from '../src/certification/principal.ts';
+import { canisterIdFromNumber, principalToText } from '../src/ic/principal.ts';
 import type { EnginePort } from '../src/http/engine-port.ts';
 import { HttpInterface } from '../src/http/interface.ts';
 

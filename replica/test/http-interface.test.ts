@@ -10,12 +10,12 @@ import { Ed25519KeyIdentity, DelegationChain, DelegationIdentity } from '@dfinit
 import { Principal } from '@dfinity/principal';
 import { HttpAgent as CoreAgent, Actor as CoreActor } from '@icp-sdk/core/agent';
 import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
-import { toHex } from '../src/certification/bytes.ts';
+import { toHex } from '../src/ic/bytes.ts';
 import { decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
 import { lookupPath } from '../src/certification/hash-tree.ts';
 import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import { subnetKeys } from '../src/certification/keys.ts';
-import { canisterIdFromNumber, principalToText } from '../src/certification/principal.ts';
+import { canisterIdFromNumber, principalToText } from '../src/ic/principal.ts';
 import type { CallOutcome, EnginePort } from '../src/http/engine-port.ts';
 import { HttpInterface } from '../src/http/interface.ts';
 import { startServer } from '../src/http/server.ts';

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { IDL } from '@dfinity/candid';
 import { CanisterRejectError, ErrorCode, Replica, type Limits } from '../src/index.ts';
-import type { CallResponse } from '../src/scheduler/call-context.ts';
+import type { CallResponse } from '../src/ic/call-outcome.ts';
 import { motokoFixture, type Fixture } from './fixtures/build.ts';
 
 interface SubnetActor {

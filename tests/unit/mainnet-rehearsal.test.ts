@@ -15,7 +15,7 @@ import { deployedCanisters } from '../../canisters/canisters.ts';
 import { identityFromPem } from '../../scripts/deploy.ts';
 import { management } from '../../scripts/lib/demo-deploy.ts';
 import { subnetKeys } from '../../replica/src/certification/keys.ts';
-import { toHex } from '../../replica/src/certification/bytes.ts';
+import { toHex } from '../../replica/src/ic/bytes.ts';
 import { startReplicaProcess, type ReplicaProcess } from '../../replica/test/http-support.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');

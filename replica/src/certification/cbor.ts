@@ -4,7 +4,7 @@
 // the spec forbids floats for integers and the agent's own decoder rejects any other tag.
 // Decoded byte strings are plain Uint8Array copies (never Buffer views): Principal.from refuses Buffers.
 
-import { fromUtf8, utf8 } from './bytes.ts';
+import { fromUtf8, utf8 } from '../ic/bytes.ts';
 
 export type CborValue =
   | Uint8Array

@@ -9,7 +9,7 @@ import { signState } from './certificate.ts';
 import { certificateFor } from './certificate.ts';
 import type { SubnetKeys } from './keys.ts';
 import { EMPTY_STATE, STATE_LABELS, withCanister, withSubnet, withTime } from './state-tree.ts';
-import { equalBytes, toHex } from './bytes.ts';
+import { equalBytes, toHex } from '../ic/bytes.ts';
 
 /**
  * How long a certificate is handed out again: one minute of replica time. Agents accept a

@@ -6,7 +6,7 @@
 // the state moved on (a certificate and its witnesses must come from the same version).
 
 import { sha256 } from './sha256.ts';
-import { compareBytes, concatBytes } from './bytes.ts';
+import { compareBytes, concatBytes } from '../ic/bytes.ts';
 import { domainSeparator } from './representation-independent-hash.ts';
 
 export type HashTree =

@@ -4,9 +4,9 @@
 
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { concatBytes, fromHex } from './bytes.ts';
+import { concatBytes, fromHex } from '../ic/bytes.ts';
 import { domainSeparator } from './representation-independent-hash.ts';
-import { selfAuthenticatingPrincipal } from './principal.ts';
+import { selfAuthenticatingPrincipal } from '../ic/principal.ts';
 
 /** DER SubjectPublicKeyInfo prefix for a BLS12-381 G2 key (certification.md#certification-encoding). */
 export const BLS_DER_PREFIX = fromHex('308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c05030201036100');

@@ -2,7 +2,7 @@
 // request ids (#request-id): the request id is the hash of the request's `content` map.
 
 import { sha256 } from './sha256.ts';
-import { compareBytes, concatBytes, sleb128, uleb128, utf8 } from './bytes.ts';
+import { compareBytes, concatBytes, sleb128, uleb128, utf8 } from '../ic/bytes.ts';
 import type { CborMap, CborValue } from './cbor.ts';
 
 /** Hash of one field value: blobs as-is, text as UTF-8, nats as ULEB128, ints as SLEB128, arrays, maps. */

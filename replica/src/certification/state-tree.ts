@@ -1,7 +1,7 @@
 // The certified state tree (index.md#state-tree): /time, /subnet, /canister_ranges, /request_status
 // and /canister, as immutable versions built on hash-tree.ts. Every `with*` returns a new version.
 
-import { uleb128, utf8 } from './bytes.ts';
+import { uleb128, utf8 } from '../ic/bytes.ts';
 import { encodeCbor } from './cbor.ts';
 import { EMPTY_SUBTREE, digestOf, getPath, setPath, stateLeaf, witness, type HashTree, type StateNode, type StateSubtree } from './hash-tree.ts';
 

@@ -1,6 +1,7 @@
 // A canister's state (interface spec, "Abstract behaviour" → canister state): module and
 // instance, stable memory, settings, status, cycles, certified data, global timer, version,
 // chunk store, history and snapshots.
+import { equalBytes } from '../ic/bytes.ts';
 import { Principal } from '@dfinity/principal';
 import { StableMemory } from './stable-memory.ts';
 import { WasmInstance, type HeapSnapshot } from './instance.ts';
@@ -209,12 +210,6 @@ export class Canister implements CanisterView {
     for (const c of this.chunkStore.values()) chunks += c.length;
     return BigInt((this.instance?.heapBytes ?? 0) + this.stable.byteLength + chunks + (this.module?.bytes.length ?? 0));
   }
-}
-
-export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

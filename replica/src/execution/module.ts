@@ -2,6 +2,7 @@
 // what the replica learned by parsing them, and the compiled WebAssembly.Module of the
 // rewritten bytes: metered (metering-hook.ts), tracking the pages it writes (dirty-pages.ts),
 // and exposing its private state to the host (wasm-module.ts exposeInternals).
+import { toHex } from '../ic/bytes.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { canisterMetadata, exportedMethods, exposeInternals, parseModule, WasmFormatError, type ModuleInfo } from './wasm-module.ts';
 import { instrumentForMetering } from './metering-hook.ts';
@@ -45,7 +46,6 @@ export function unknownImportError(module: string, name: string): HypervisorErro
 
 const compiledCache = new Map<string, { compiled: WebAssembly.Module; counterExport?: string; info: ModuleInfo; dirtyTracking: boolean }>();
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
   // The IC accepts gzip-compressed modules (interface spec, install_code).
@@ -62,7 +62,7 @@ async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
 export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
   const bytes = await gunzipIfNeeded(input);
   const hash = sha256(bytes);
-  const key = hex(hash);
+  const key = toHex(hash);
   let entry = compiledCache.get(key);
   if (!entry) {
     let info: ModuleInfo;

@@ -6,11 +6,11 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, equalBytes, fromUtf8, toHex } from '../certification/bytes.ts';
+import { concatBytes, equalBytes, fromUtf8, toHex } from '../ic/bytes.ts';
 import { decodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
 import { lookupPath, reconstruct, type HashTree } from '../certification/hash-tree.ts';
 import { verifyStateRoot } from '../certification/keys.ts';
-import { ANONYMOUS_PRINCIPAL, principalToText, selfAuthenticatingPrincipal } from '../certification/principal.ts';
+import { ANONYMOUS_PRINCIPAL, principalToText, selfAuthenticatingPrincipal } from '../ic/principal.ts';
 import { domainSeparator, hashOfMap } from '../certification/representation-independent-hash.ts';
 import { portableSignatureVerifiers, type SignatureVerifiers } from './crypto.ts';
 import { MAX_REQUEST_CBOR_ITEMS } from './constants.ts';

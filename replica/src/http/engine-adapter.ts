@@ -1,9 +1,9 @@
 // Adapts the execution engine's scheduler (replica/src/scheduler) to EnginePort.
 
-import { principalToText } from '../certification/principal.ts';
+import { principalToText } from '../ic/principal.ts';
 import type { CanisterCertifiedInfo } from '../certification/state-tree.ts';
 import { canisterRange } from '../management/canister-ids.ts';
-import type { CallResponse } from '../scheduler/call-context.ts';
+import type { CallResponse } from '../ic/call-outcome.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { CallOutcome, EnginePort, IngressCall, QueryCall } from './engine-port.ts';
 

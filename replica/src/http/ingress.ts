@@ -2,7 +2,7 @@
 // twice, read_state can check who may read a status, and statuses are pruned after the spec's
 // window (https-interface.md#http-call-overview: never before ingress_expiry; ~5 min after done).
 
-import { toHex } from '../certification/bytes.ts';
+import { toHex } from '../ic/bytes.ts';
 import type { CallOutcome } from './engine-port.ts';
 import { REQUEST_STATUS_RETENTION_NS } from './constants.ts';
 

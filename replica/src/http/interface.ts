@@ -3,12 +3,12 @@
 // (certified). Transport-free: `handle` takes a method, a path and body bytes, so the Node server
 // (server.ts) and a future in-browser replica share it.
 
-import { compareBytes, equalBytes, toHex } from '../certification/bytes.ts';
+import { compareBytes, equalBytes, toHex } from '../ic/bytes.ts';
 import { encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
 import { certificateFor, type SignedState } from '../certification/certificate.ts';
 import { Certifier, type StateRootSigner } from '../certification/certifier.ts';
 import type { SubnetKeys } from '../certification/keys.ts';
-import { MANAGEMENT_CANISTER_ID, ANONYMOUS_PRINCIPAL, principalFromText, principalToText } from '../certification/principal.ts';
+import { MANAGEMENT_CANISTER_ID, ANONYMOUS_PRINCIPAL, principalFromText, principalToText } from '../ic/principal.ts';
 import { hashOfMap } from '../certification/representation-independent-hash.ts';
 import {
   EMPTY_STATE, STATE_LABELS, withCanister, withRequestStatus, withSubnet, type CanisterCertifiedInfo, type RequestStatus,

@@ -4,7 +4,7 @@
 
 import { createPrivateKey, createPublicKey, hash, sign, verify, type KeyObject } from 'node:crypto';
 import type { HttpCrypto, SignatureVerifiers } from './crypto.ts';
-import { concatBytes, fromHex, toHex } from '../certification/bytes.ts';
+import { concatBytes, fromHex, toHex } from '../ic/bytes.ts';
 import type { SubnetKeys } from '../certification/keys.ts';
 import { domainSeparator } from '../certification/representation-independent-hash.ts';
 

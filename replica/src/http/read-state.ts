@@ -3,8 +3,8 @@
 // its sender at its effective canister; a canister's module_hash, controllers and metadata only at
 // that canister's endpoint (private metadata only for controllers). Refusals name the rule.
 
-import { equalBytes, toHex, utf8 } from '../certification/bytes.ts';
-import { principalToText } from '../certification/principal.ts';
+import { equalBytes, toHex, utf8 } from '../ic/bytes.ts';
+import { principalToText } from '../ic/principal.ts';
 import { STATE_LABELS, type CanisterCertifiedInfo } from '../certification/state-tree.ts';
 import { badRequest, forbidden, notFound } from './errors.ts';
 import type { IngressRegistry } from './ingress.ts';

@@ -15,7 +15,7 @@
 //    that is the text a calling canister receives when the callee's execution failed
 //    (rs/execution_environment/src/execution/common.rs, `action_to_request_response`).
 import { ErrorCode, RejectCode, rejectCodeOf } from './reject-codes.ts';
-import type { CallResponse } from '../scheduler/call-context.ts';
+import type { CallResponse } from './call-outcome.ts';
 
 /**
  * The execution-errors page the IC's advice links to. dfinity/ic's `doc_ref` builds

@@ -12,7 +12,7 @@ import type { Canister } from '../execution/canister.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import { InvalidModuleError, loadModule, type LoadedModule } from '../execution/module.ts';
 import type { WasmInstance } from '../execution/instance.ts';
-import type { CallResponse } from '../scheduler/call-context.ts';
+import type { CallResponse } from '../ic/call-outcome.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { ApiKind } from '../system-api/context.ts';
 

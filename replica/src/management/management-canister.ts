@@ -4,11 +4,12 @@
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Canister, equalBytes, type ChangeOrigin, type Visibility } from '../execution/canister.ts';
-import { compareBytes } from '../certification/bytes.ts';
+import { Canister, type ChangeOrigin, type Visibility } from '../execution/canister.ts';
+import { compareBytes, equalBytes, toHex as hex } from '../ic/bytes.ts';
 import { ErrorCode, RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
 import { admission, canisterManagerError, userErrorResponse, type UserError } from '../ic/user-errors.ts';
-import type { CallResponse, RequestMessage } from '../scheduler/call-context.ts';
+import type { CallResponse } from '../ic/call-outcome.ts';
+import type { RequestMessage } from '../scheduler/call-context.ts';
 import type { ManagementHandler, Scheduler } from '../scheduler/scheduler.ts';
 import { managementMethods, unsupportedManagementMethods, type ManagementMethod } from './ic-idl.ts';
 import { installCode, modeName, type InstallMode } from './install.ts';
@@ -36,7 +37,6 @@ class Reject extends Error {
   }
 }
 
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 interface Call {
   method: ManagementMethod;

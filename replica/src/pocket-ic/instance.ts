@@ -2,6 +2,7 @@
 // control and (on demand) the IC's HTTP interface for agents. Operations that must not
 // interleave (canister creation on a chosen subnet, time changes, ticks) run one at a time.
 import { Principal } from '@dfinity/principal';
+import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { rootSpecIndex, type SubnetSpec, type Subnet, type Topology } from '../t
 import { subnetKeys, type SubnetKeys } from '../certification/keys.ts';
 import type { HttpInterface } from '../http/interface.ts';
 import { DiskStore } from '../store/disk-store.ts';
-import type { CallResponse } from '../scheduler/call-context.ts';
+import type { CallResponse } from '../ic/call-outcome.ts';
 import type { LogSink } from '../log.ts';
 import { badRequest, rejectJson, unsupported, type EffectivePrincipal, type RejectJson } from './wire.ts';
 import type { Limits } from '../limits.ts';
@@ -25,7 +26,7 @@ const INSTANCE_SEED = 42;
 /** Auto progress: a round at least this often when no artificial delay is asked for (ms). */
 const AUTO_PROGRESS_INTERVAL_MS = 100;
 
-const MANAGEMENT = 'aaaaa-aa';
+const MANAGEMENT = MANAGEMENT_CANISTER_TEXT;
 const CREATE_METHODS = new Set(['create_canister', 'provisional_create_canister_with_cycles']);
 
 /** The outcome of a call as PocketIC's `RawCanisterResult`: {"Ok": bytes} or {"Err": RejectResponse}. */

@@ -3,23 +3,8 @@
 // once; every call a canister makes registers a callback in the calling context. All of it is
 // plain data (numbers, strings, bigints, byte arrays), so the scheduler's state can be
 // snapshotted and restored (state.ts).
-import type { RejectCode, ErrorCode } from '../ic/reject-codes.ts';
+import type { CallResponse } from '../ic/call-outcome.ts';
 import type { PendingCall } from '../system-api/context.ts';
-
-export type CallResponse =
-  | { kind: 'reply'; data: Uint8Array }
-  | {
-      kind: 'reject';
-      code: RejectCode;
-      message: string;
-      errorCode?: ErrorCode;
-      /**
-       * The canister itself rejected the call (ic0.msg_reject). Every other reject that carries
-       * an IC error code reaches a calling canister as the IC's UserError text,
-       * `<errorCode>: <message>` (ic/user-errors.ts rejectMessageForCanister).
-       */
-      ownReject?: boolean;
-    };
 
 export interface IngressOrigin {
   kind: 'ingress';

@@ -12,7 +12,7 @@
 import type { Canister } from '../execution/canister.ts';
 import type { Limits } from '../limits.ts';
 import { formatDuration } from '../log.ts';
-import type { CallResponse } from './call-context.ts';
+import type { CallResponse } from '../ic/call-outcome.ts';
 import type { SchedulerMetrics } from './metrics.ts';
 import { evaluateQuery } from './query.ts';
 import type { Scheduler } from './scheduler.ts';

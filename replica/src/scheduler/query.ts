@@ -10,8 +10,9 @@ import { mayReadLogs, type Canister } from '../execution/canister.ts';
 import { canisterReject, executionFailure, rejectMessageForCanister } from '../ic/user-errors.ts';
 import type { ExecutionResult } from '../execution/execute.ts';
 import type { MessageContext, PendingCall } from '../system-api/context.ts';
-import type { CallResponse } from './call-context.ts';
-import { MANAGEMENT_CANISTER_ID, type Scheduler } from './scheduler.ts';
+import type { CallResponse } from '../ic/call-outcome.ts';
+import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
+import type { Scheduler } from './scheduler.ts';
 
 /** The IC's texts for a loop and for a too deep call graph (query_context.rs). */
 export const QUERY_LOOP_DETECTED = 'Loop detected.  MVP inter-canister queries do not support loops.';
@@ -64,7 +65,7 @@ function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, call
 }
 
 function answerQuery(s: Scheduler, id: string, method: string, arg: Uint8Array, caller: Uint8Array, ancestors: string[]): CallResponse {
-  if (id === MANAGEMENT_CANISTER_ID) {
+  if (id === MANAGEMENT_CANISTER_TEXT) {
     const answer = ancestors.length === 0 ? s.management?.query(method, arg, caller) : undefined;
     if (answer) return answer;
     return { kind: 'reject', code: RejectCode.DESTINATION_INVALID, errorCode: ErrorCode.CanisterMethodNotFound, message: `The management canister (aaaaa-aa) does not answer query calls; call ${method} as an update` };

@@ -20,7 +20,8 @@ import { Clock } from './clock.ts';
 import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
 import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
 import type { Limits } from '../limits.ts';
-import type { CallContext, CallOrigin, CallResponse, Callback, InputMessage, RequestMessage, ResponseMessage, TaskMessage } from './call-context.ts';
+import type { CallResponse } from '../ic/call-outcome.ts';
+import type { CallContext, CallOrigin, Callback, InputMessage, RequestMessage, ResponseMessage, TaskMessage } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
 import { admission, canisterReject, executionFailure, hypervisorError, rejectMessageForCanister, routing, trapLogRecord, userErrorResponse } from '../ic/user-errors.ts';
 import { canisterIndexOf } from '../management/canister-ids.ts';
@@ -28,11 +29,11 @@ import {
   DEADLINE_EXPIRED_MESSAGE, INITIAL_NOTARY_DELAY_APP_SUBNET_MS, INSTRUCTION_OVERHEAD_PER_CANISTER, INSTRUCTION_OVERHEAD_PER_EXECUTION,
   MAX_INGRESS_MESSAGES_PER_BLOCK, type Pacing, type SubnetOptions,
 } from './config.ts';
+import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
 import { emptyQueues, type CanisterQueues, type MessageEffects, type PausedExecution, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
 
-export const MANAGEMENT_CANISTER_ID = 'aaaaa-aa';
 
 /** What the management canister (management/) must provide to the scheduler. */
 export interface ManagementHandler {
@@ -237,7 +238,7 @@ export class Scheduler {
     if (arg.length > this.limits.maxIngressBytes) {
       return reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterRejectedMessage, `The ingress message of ${arg.length} bytes for ${canisterId}.${method} exceeds the limit of ${this.limits.maxIngressBytes} bytes`);
     }
-    if (canisterId === MANAGEMENT_CANISTER_ID) return this.management?.acceptsIngress(method, sender, arg);
+    if (canisterId === MANAGEMENT_CANISTER_TEXT) return this.management?.acceptsIngress(method, sender, arg);
     const canister = this.canisters.get(canisterId);
     const problem = this.checkCallable(canister, canisterId, method, 'update');
     if (problem) return problem;
@@ -544,12 +545,12 @@ export class Scheduler {
    */
   private induct(block: RequestMessage[]): void {
     if (block.length === 0) return;
-    const management = block[0].callee === MANAGEMENT_CANISTER_ID;
+    const management = block[0].callee === MANAGEMENT_CANISTER_TEXT;
     let n = 1;
-    while (n < block.length && (block[n].callee === MANAGEMENT_CANISTER_ID) === management) n++;
+    while (n < block.length && (block[n].callee === MANAGEMENT_CANISTER_TEXT) === management) n++;
     for (const m of block.splice(0, n)) {
       this.queued--; // enqueue counts it again
-      if (m.callee === MANAGEMENT_CANISTER_ID) {
+      if (m.callee === MANAGEMENT_CANISTER_TEXT) {
         this.subnetQueue.push(m);
         this.queued++;
       } else this.enqueue(m.callee, '', m);
@@ -901,7 +902,7 @@ export class Scheduler {
     const q = this.queuesOf(canister.idText);
     q.reserved[callee] = (q.reserved[callee] ?? 0) + 1;
     const request: RequestMessage = { kind: 'request', callee, method: call.method, arg, cycles: call.cycles, caller: canister.id, origin: { kind: 'canister', canister: canister.idText, callbackId: id }, deadline };
-    if (callee === MANAGEMENT_CANISTER_ID) {
+    if (callee === MANAGEMENT_CANISTER_TEXT) {
       this.subnetQueue.push(request);
       this.queued++;
     } else if (!this.canisters.has(callee)) {

@@ -3,7 +3,7 @@
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHex, toHex } from '../certification/bytes.ts';
+import { fromHex, toHex } from '../ic/bytes.ts';
 import { randomSecret, subnetKeys, type SubnetKeys } from '../certification/keys.ts';
 
 const FILE = 'keys.json';

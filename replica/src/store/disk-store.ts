@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { Principal } from '@dfinity/principal';
 import { decodeCbor, encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
-import { toHex } from '../certification/bytes.ts';
+import { toHex } from '../ic/bytes.ts';
 import { Canister } from '../execution/canister.ts';
 import { loadModule } from '../execution/module.ts';
 import { StableMemory } from '../execution/stable-memory.ts';

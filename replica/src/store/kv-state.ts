@@ -18,7 +18,7 @@
 import { Principal } from '@dfinity/principal';
 import { applyCanisterRecord, decodeCanisterRecord, encodeCanisterRecord, fromCbor, toCbor } from './canister-codec.ts';
 import { decodeCbor, encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
-import { equalBytes, toHex } from '../certification/bytes.ts';
+import { equalBytes, toHex } from '../ic/bytes.ts';
 import { Canister } from '../execution/canister.ts';
 import { loadModule } from '../execution/module.ts';
 import { StableMemory } from '../execution/stable-memory.ts';

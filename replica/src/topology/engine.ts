@@ -1,7 +1,7 @@
 // The HTTP interface over a multi-subnet replica: one root key signs for every subnet, so a
 // certificate's canister_ranges lists all of them, and a management call that creates a canister
 // creates it on the subnet of the call's effective canister id (as the IC's routing does).
-import { principalToText } from '../certification/principal.ts';
+import { MANAGEMENT_CANISTER_TEXT, principalToText } from '../ic/principal.ts';
 import type { EnginePort, IngressCall } from '../http/engine-port.ts';
 import type { Topology } from './topology.ts';
 
@@ -22,7 +22,7 @@ export function topologyEngine(base: EnginePort, topology: Topology, exclusive: 
       return ranges;
     },
     submitCall(call: IngressCall) {
-      if (principalToText(call.canisterId) !== 'aaaaa-aa' || !CREATE_METHODS.has(call.methodName)) return base.submitCall(call);
+      if (principalToText(call.canisterId) !== MANAGEMENT_CANISTER_TEXT || !CREATE_METHODS.has(call.methodName)) return base.submitCall(call);
       const subnet = topology.subnetOf(call.effectiveCanisterId) ?? topology.defaultSubnet;
       return exclusive(async () => {
         topology.userTarget = subnet;

@@ -6,7 +6,7 @@
 // One owner across tabs: the worker holds the Web Lock OWNER_LOCK for as long as it runs. A second
 // tab's worker waits for the lock (and says so) instead of opening the same state beside it.
 import { Replica } from '../../../../replica/src/index.ts';
-import { toHex } from '../../../../replica/src/certification/bytes.ts';
+import { toHex } from '../../../../replica/src/ic/bytes.ts';
 import { subnetKeys, type SubnetKeys } from '../../../../replica/src/certification/keys.ts';
 import { schedulerEngine } from '../../../../replica/src/http/engine-adapter.ts';
 import { HttpInterface } from '../../../../replica/src/http/interface.ts';
