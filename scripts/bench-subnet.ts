@@ -20,7 +20,14 @@ export async function subnetSection(): Promise<void> {
     const id = await pic.createCanister({ cycles: 10n ** 15n });
     await pic.installCode({ canisterId: id, wasm, arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])) });
     const c = pic.scheduler.canister(id)!;
-    const direct = () => pic.scheduler.run(c, pic.scheduler.newContext(c, 'U', { caller: Principal.anonymous().toUint8Array(), arg: INC, methodName: 'inc' }), { export: 'canister_update inc' }, true, { method: 'inc' });
+    const direct = () =>
+      pic.scheduler.run(
+        c,
+        pic.scheduler.newContext(c, 'U', { caller: Principal.anonymous().toUint8Array(), arg: INC, methodName: 'inc' }),
+        { export: 'canister_update inc' },
+        true,
+        { method: 'inc' },
+      );
     for (let i = 0; i < 50; i++) direct();
     const started = performance.now();
     let n = 0;
@@ -54,7 +61,10 @@ export async function subnetSection(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     const rounds = pic.rounds() - rounds0;
     const updates = (steps * busy) / seconds;
-    line(`${busy} busy canister${busy === 1 ? '' : 's'}`, `${(rounds / seconds).toFixed(0)} rounds/s, ${updates.toFixed(0)} updates/s (${(updates / floor).toFixed(2)}x floor; ${rounds} rounds in ${seconds.toFixed(1)} s)`);
+    line(
+      `${busy} busy canister${busy === 1 ? '' : 's'}`,
+      `${(rounds / seconds).toFixed(0)} rounds/s, ${updates.toFixed(0)} updates/s (${(updates / floor).toFixed(2)}x floor; ${rounds} rounds in ${seconds.toFixed(1)} s)`,
+    );
     await pic.tearDown();
   }
 }

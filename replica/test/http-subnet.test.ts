@@ -40,8 +40,15 @@ describe('npm run replica -- --pacing mainnet', () => {
     expect(performance.now() - q).toBeLessThan(ROUND_MS);
   });
 
-  it('ingress beyond the canister\'s queue capacity is refused with IC0201', async () => {
-    const outcomes = await Promise.all(Array.from({ length: 5 }, () => actor.inc().then(() => 'ok', (e: Error) => e.message)));
+  it("ingress beyond the canister's queue capacity is refused with IC0201", async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        actor.inc().then(
+          () => 'ok',
+          (e: Error) => e.message,
+        ),
+      ),
+    );
     expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThanOrEqual(1);
     const refused = outcomes.filter((o) => o !== 'ok');
     expect(refused.length).toBeGreaterThanOrEqual(1);
