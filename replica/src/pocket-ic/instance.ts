@@ -27,6 +27,11 @@ const INSTANCE_SEED = 42;
 const AUTO_PROGRESS_INTERVAL_MS = 100;
 
 const MANAGEMENT = MANAGEMENT_CANISTER_TEXT;
+/**
+ * Submitted calls remembered for await and ingress_status. The IC keeps an ingress history for a
+ * few minutes; a test suite can make millions of calls, so the oldest are forgotten past this.
+ */
+const MAX_REMEMBERED_MESSAGES = 100_000;
 const CREATE_METHODS = new Set(['create_canister', 'provisional_create_canister_with_cycles']);
 
 /** The outcome of a call as PocketIC's `RawCanisterResult`: {"Ok": bytes} or {"Err": RejectResponse}. */
@@ -259,6 +264,7 @@ export class PocketIcInstance {
     const message: Message = { sender: senderBytes, promise };
     void promise.then((r) => (message.result = r));
     this.#messages.set(Buffer.from(messageId).toString('hex'), message);
+    if (this.#messages.size > MAX_REMEMBERED_MESSAGES) this.#messages.delete(this.#messages.keys().next().value!);
     return { messageId, subnet };
   }
 
