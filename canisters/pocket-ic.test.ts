@@ -1,7 +1,9 @@
 // The demo canisters under PicJS (@dfinity/pic), unchanged, against the replica's PocketIC-
 // compatible server: PicJS starts `node_modules/.bin/pocket-ic` exactly as it starts the real
 // binary (POCKET_IC_BIN, --port-file, --ttl) and speaks PocketIC's REST API to it.
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcpFeaturesConfig, PocketIc, PocketIcServer, SubnetStateType, createIdentity } from '@dfinity/pic';
 import { Actor as AgentActor, HttpAgent } from '@dfinity/agent';
@@ -27,14 +29,27 @@ const GENESIS_MS = Date.UTC(2021, 4, 6, 19, 17, 10);
 let server: PocketIcServer;
 let wasm: Uint8Array;
 
+let portFileDir: string;
+
 beforeAll(async () => {
   process.env.POCKET_IC_BIN = resolve('node_modules/.bin/pocket-ic');
   ({ wasm } = await canisterModule('stable-memory-region'));
-  server = await PocketIcServer.start({ ttl: 120 });
+  // PicJS names its port file after the parent process id, in the temporary directory: a fresh
+  // directory keeps a file left by an earlier run (with a recycled pid) from being "reused".
+  const previous = process.env.TMPDIR;
+  portFileDir = mkdtempSync(join(tmpdir(), 'picjs-'));
+  process.env.TMPDIR = portFileDir;
+  try {
+    server = await PocketIcServer.start({ ttl: 120 });
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+  }
 });
 
 afterAll(async () => {
   await server?.stop();
+  rmSync(portFileDir, { recursive: true, force: true });
 });
 
 async function withPic<T>(run: (pic: PocketIc) => Promise<T>, options?: Parameters<typeof PocketIc.create>[1]): Promise<T> {
