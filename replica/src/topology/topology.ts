@@ -157,6 +157,13 @@ function indexOfId(id: Uint8Array): bigint | undefined {
 }
 
 const encoder = new TextEncoder();
+
+/** Principals in candid's order: shorter first, then byte by byte. */
+function compareIds(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return a.length - b.length;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
 /** Base64 without Node's Buffer (the engine also runs in browsers). */
 const b64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
 
@@ -317,7 +324,9 @@ export class Topology implements CanisterPlacement {
   /** PocketIC's `/_/topology` JSON (packages/pocket-ic/src/common/rest.rs `Topology`). */
   toJson(nodeIds: (subnet: Subnet) => Uint8Array[] = () => []): TopologyJson {
     const subnet_configs: TopologyJson['subnet_configs'] = {};
-    for (const s of this.subnets) {
+    // PocketIC's topology is a BTreeMap keyed by subnet id: subnets come ordered by their id's bytes.
+    const byId = [...this.subnets].sort((a, b) => compareIds(a.id.toUint8Array(), b.id.toUint8Array()));
+    for (const s of byId) {
       subnet_configs[s.id.toText()] = {
         subnet_kind: s.kind,
         subnet_seed: [...s.seed],
