@@ -63,7 +63,7 @@ async function load(frame: DemoFrame): Promise<void> {
             h(
               'p',
               { class: 'wg-verdict wg-verdict--bad' },
-              'The caller stopped waiting at its deadline. SYS_UNKNOWN says nothing about the job: it may have run, may run later, or never.',
+              `The system answered SYS_UNKNOWN at the first round that began after the ${report.timeoutSeconds} s deadline, ${seconds(report.elapsedNanos)} after the call (on this replica a round crowded with the callee's steps lasts seconds). SYS_UNKNOWN says nothing about the job: it may have run, may run later, or never.`,
             ),
             h(
               'p',
