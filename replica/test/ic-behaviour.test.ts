@@ -7,7 +7,7 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { Certificate } from '@dfinity/agent';
 import { Replica } from '../src/index.ts';
-import { watFixture } from './fixtures/build.ts';
+import { motokoFixture, watFixture } from './fixtures/build.ts';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -158,4 +158,30 @@ describe('System API added from the current interface spec', () => {
         "Module imports function 'no_such_call' from 'ic0' that is not exported by the runtime..\nThis is likely an error with the compiler/CDK toolchain being used to build the canister. Please report the error to IC devs on the forum: https://forum.dfinity.org and include which language/CDK was used to create the canister.",
     });
   });
+});
+
+describe('time passes while a canister waits', () => {
+  type Waiter = { waitForTimer(): Promise<bigint>; waitForHeartbeats(n: bigint): Promise<bigint>; spin(n: bigint): Promise<void> };
+
+  it('a canister awaiting raw_rand in a loop sees its timer fire and heartbeats run (raw_rand answers in a later round)', async () => {
+    const fx = await motokoFixture('waiter');
+    const pic = await Replica.create({ log: 'quiet' }); // real time, as a local replica runs
+    const { actor } = await pic.setupCanister<Waiter>({ idlFactory: fx.idlFactory, wasm: fx.wasm });
+    const started = Date.now();
+    const awaits = await actor.waitForTimer();
+    expect(awaits).toBeGreaterThan(1n);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900); // the timer's second went by
+    expect(await actor.waitForHeartbeats(2n)).toBeGreaterThan(0n);
+    await pic.tearDown();
+  }, 60_000);
+
+  it('each raw_rand answer takes a round', async () => {
+    const fx = await motokoFixture('waiter');
+    const pic = await Replica.create({ log: 'quiet', time: new Date('2026-06-01T00:00:00Z') });
+    const { actor } = await pic.setupCanister<Waiter>({ idlFactory: fx.idlFactory, wasm: fx.wasm });
+    const before = pic.scheduler.round;
+    await actor.spin(10n);
+    expect(pic.scheduler.round - before).toBeGreaterThanOrEqual(10);
+    await pic.tearDown();
+  }, 60_000);
 });

@@ -72,6 +72,11 @@ export interface RequestMessage {
   caller: Uint8Array;
   origin: IngressOrigin | CanisterOrigin;
   deadline: bigint;
+  /**
+   * A request the management canister answers from a later round (raw_rand: the next round's
+   * random tape): it waits in the subnet queue until this round.
+   */
+  notBeforeRound?: number;
 }
 
 /** A response on its way back to the caller's callback. */

@@ -84,6 +84,8 @@ export class Scheduler {
   // ---- the replicated state of the scheduler (plain data; snapshot() / restore())
   /** Rounds executed so far. */
   round = 0;
+  /** Clock time of the last round that ran heartbeats and timers. */
+  private lastTasksTime = 0n;
   private nextId = 1;
   /** Ingress messages accepted but not yet inducted (at most MAX_INGRESS_MESSAGES_PER_BLOCK per round). */
   private ingressPool: RequestMessage[] = [];
@@ -416,6 +418,12 @@ export class Scheduler {
     const now = this.clock.nowNanos();
     this.roundTime = now;
     if (withTasks) this.scheduleTasks(now);
+    else if (this.clock.isReal && now - this.lastTasksTime >= TASKS_INTERVAL_NS) {
+      // Real time under instant pacing: rounds that messages start also run the heartbeats and
+      // due timers once a mainnet round's worth of time has passed since the last ones, so a
+      // canister that keeps the subnet busy (awaiting raw_rand in a loop) sees them go on.
+      this.scheduleTasks(now);
+    }
     this.expireDeadlines(now);
     // This round's block: the ingress that arrived before it started, at most a block's worth.
     const block = (this.block = this.ingressPool.splice(0, MAX_INGRESS_MESSAGES_PER_BLOCK));
@@ -558,8 +566,13 @@ export class Scheduler {
   }
 
   private executeSubnetMessages(): void {
+    const later: RequestMessage[] = [];
     while (this.subnetQueue.length > 0) {
       const request = this.subnetQueue.shift()!;
+      if (request.notBeforeRound !== undefined && request.notBeforeRound > this.round) {
+        later.push(request);
+        continue;
+      }
       this.queued--;
       try {
         this.deliverManagement(request);
@@ -568,6 +581,7 @@ export class Scheduler {
         this.answer(request, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), request.cycles);
       }
     }
+    this.subnetQueue.push(...later);
   }
 
   /** Resolves when no message is queued or being processed, no reply waits for certification and no management work is pending. */
@@ -903,6 +917,11 @@ export class Scheduler {
     q.reserved[callee] = (q.reserved[callee] ?? 0) + 1;
     const request: RequestMessage = { kind: 'request', callee, method: call.method, arg, cycles: call.cycles, caller: canister.id, origin: { kind: 'canister', canister: canister.idText, callbackId: id }, deadline };
     if (callee === MANAGEMENT_CANISTER_TEXT) {
+      // raw_rand draws on the random tape of the round after the call, as on the IC
+      // (execution_environment.rs queues it until the next round's randomness): the caller
+      // waits at least one round, so a canister awaiting it in a loop lets rounds, time,
+      // heartbeats and timers go on.
+      if (request.method === 'raw_rand') request.notBeforeRound = this.round + 1;
       this.subnetQueue.push(request);
       this.queued++;
     } else if (!this.canisters.has(callee)) {
@@ -979,6 +998,7 @@ export class Scheduler {
 
   /** Queues this round's heartbeats and due global timers (once per canister per round). */
   private scheduleTasks(now: bigint): void {
+    this.lastTasksTime = now;
     this.chargeStorage(now);
     for (const c of this.canisters.values()) {
       if (c.status !== 'running' || !c.instance) continue;
@@ -1121,6 +1141,9 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Under instant pacing and real time, how often message-driven rounds run heartbeats and timers: a mainnet round. */
+const TASKS_INTERVAL_NS = BigInt(INITIAL_NOTARY_DELAY_APP_SUBNET_MS) * 1_000_000n;
 
 /** Entry points whose successful replicated execution bumps the canister version. */
 const VERSION_BUMPING_KINDS: ReadonlySet<ApiKind> = new Set<ApiKind>(['U', 'RQ', 'Ry', 'Rt', 'C', 'T']);
