@@ -6,6 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PocketIcServer } from '../src/pocket-ic/server.ts';
+import { Principal } from '@dfinity/principal';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { encodeCbor, type CborValue } from '../src/certification/cbor.ts';
+import { reconstruct, type HashTree } from '../src/certification/hash-tree.ts';
+import { signStateRoot, subnetKeys } from '../src/certification/keys.ts';
 import { PocketIc } from '@dfinity/pic';
 import { motokoFixture, watFixture } from './fixtures/build.ts';
 
@@ -219,6 +224,41 @@ describe('pocket-ic executable', () => {
       }
       // Still serving.
       expect((await fetch(`${server.url}/instances/0/read/get_time`)).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('verifies canister signatures at /verify_signature', async () => {
+    const keys = subnetKeys(new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
+    const canisterId = Principal.fromText('rdmx6-jaaaa-aaaaa-aaadq-cai').toUint8Array();
+    const seed = new TextEncoder().encode('some user seed');
+    const message = new TextEncoder().encode('a delegation to sign');
+    const label = (text: string) => new TextEncoder().encode(text);
+    const sigTree: HashTree = [2, label('sig'), [2, sha256(seed), [2, sha256(message), [3, new Uint8Array()]]]];
+    const certTree: HashTree = [2, label('canister'), [2, canisterId, [2, label('certified_data'), [3, reconstruct(sigTree)]]]];
+    const certificate = encodeCbor({ tree: certTree as CborValue, signature: signStateRoot(keys, reconstruct(certTree)) });
+    const sig = encodeCbor({ certificate, tree: sigTree as CborValue });
+    const bits = Uint8Array.from([0, canisterId.length, ...canisterId, ...seed]);
+    const algorithm = Uint8Array.from([0x30, 0x0c, 0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xb8, 0x43, 0x01, 0x02]);
+    const body = [...algorithm, 0x03, bits.length, ...bits];
+    const pubkey = Uint8Array.from([0x30, body.length, ...body]);
+    const server = new PocketIcServer();
+    await server.listen();
+    try {
+      const verify = async (msg: Uint8Array, key = pubkey) => {
+        const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+        const response = await fetch(`${server.url}/verify_signature`, {
+          method: 'POST',
+          body: JSON.stringify({ msg: b64(msg), sig: b64(sig), pubkey: b64(key), root_pubkey: b64(keys.rootKeyDer) }),
+        });
+        return { status: response.status, body: (await response.json()) as unknown };
+      };
+      expect(await verify(message)).toEqual({ status: 200, body: { Ok: null } });
+      const other = await verify(new TextEncoder().encode('another message'));
+      expect(other.status).toBe(406);
+      expect(other.body).toEqual({ Err: 'Canister signature verification failed: the signature tree has no entry for this seed and message' });
+      expect((await verify(message, pubkey.subarray(0, 10))).status).toBe(400);
     } finally {
       await server.stop();
     }

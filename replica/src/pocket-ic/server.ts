@@ -269,8 +269,11 @@ export class PocketIcServer {
       const headers: Record<string, string> = blob.gzip ? { 'content-encoding': 'gzip' } : {};
       return { status: 200, bytes: blob.data, headers };
     });
-    this.#route('POST', '/verify_signature', () => {
-      throw unsupported('/verify_signature (checking canister signatures)', 'verify them with @dfinity/agent in the test instead');
+    this.#route('POST', '/verify_signature', async (req) => {
+      const o = object(req.json(), 'body');
+      const { verifyCanisterSignature } = await import('./canister-signature.ts');
+      const result = verifyCanisterSignature(bytesField(o, 'msg'), bytesField(o, 'sig'), bytesField(o, 'pubkey'), bytesField(o, 'root_pubkey'));
+      return { status: result.status, json: result.body };
     });
     this.#route('GET', '/read_graph/:label/:op', (req) => ({
       status: 404,
