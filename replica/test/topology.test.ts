@@ -103,6 +103,9 @@ describe('npm run replica: /_/topology', () => {
     const state = await agent.readState(ecid, { paths: [[new TextEncoder().encode('time')]] });
     expect(state.certificate.byteLength).toBeGreaterThan(0);
     expect((await fetch(`${replica.url}/_/dashboard`)).status).toBe(200);
+    // Addressed to a canister, /_/ paths are the canister's (here: it serves no HTTP, so the gateway refuses).
+    const asCanister = await fetch(`${replica.url}/_/topology?canisterId=${canister_id.toText()}`);
+    expect(await asCanister.text()).not.toContain('subnet_configs');
   });
 });
 

@@ -299,7 +299,7 @@ export class PocketIcServer {
     this.#on('GET', '/read/topology', (i) => ok(topologyJson({ topology: i.topology, scheduler: i.replica.scheduler, nodeIds: () => [i.keys.nodeId] })));
     this.#on('GET', '/_/dashboard', (i) => {
       let html = '';
-      const fake = { url: '/_/dashboard', method: 'GET' } as IncomingMessage;
+      const fake = { url: '/_/dashboard', method: 'GET', headers: {} } as IncomingMessage;
       const sink = { writeHead: () => sink, end: (b?: string) => void (html = b ?? '') } as unknown as ServerResponse;
       handleUnderscore({ topology: i.topology, scheduler: i.replica.scheduler }, fake, sink);
       return { status: 200, text: html, headers: { 'content-type': 'text/html; charset=utf-8' } };

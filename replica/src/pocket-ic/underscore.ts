@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Topology } from '../topology/topology.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
+import { canisterAddress } from '../gateway/canister-id.ts';
 
 export interface UnderscoreSource {
   topology: Topology;
@@ -13,10 +14,19 @@ export interface UnderscoreSource {
   nodeIds?: () => Uint8Array[];
 }
 
-/** Answers `/_/topology` and `/_/dashboard`; returns false for any other path. */
+/**
+ * Answers `/_/topology` and `/_/dashboard`; returns false for any other path, and for requests
+ * that address a canister (`<id>.localhost` or `?canisterId=`): those are the canister's own paths,
+ * as PocketIC's gateway decides (CHANGELOG 7.0.0).
+ */
 export function handleUnderscore(source: UnderscoreSource, req: IncomingMessage, res: ServerResponse): boolean {
   const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
   if (path !== '/_/topology' && path !== '/_/dashboard') return false;
+  try {
+    if (canisterAddress({ host: req.headers.host }, req.url ?? '/')) return false;
+  } catch {
+    return false; // a malformed canister id: the gateway says what is wrong with it
+  }
   const headers = { 'access-control-allow-origin': '*', 'cache-control': 'no-store' };
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { ...headers, allow: 'GET, HEAD', 'content-type': 'application/json' });
