@@ -22,6 +22,7 @@ import { meteringSection } from './bench-metering.ts';
 import { pocketIcSection } from './bench-pocket-ic.ts';
 import { subnetSection } from './bench-subnet.ts';
 import { pageSection } from './bench-page.ts';
+import { pageBackendSection } from './bench-page-backend.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -242,6 +243,8 @@ const sections: Array<{ name: string; run: () => Promise<void>; onlyWhenNamed?: 
   { name: 'subnet', run: subnetSection },
   // Not in a plain `npm run bench`: it builds and serves the whole site (minutes on a cold machine).
   { name: 'page', run: pageSection, onlyWhenNamed: true },
+  // The same demos on the page backend (the replica in the tab), against dist/.
+  { name: 'page', run: pageBackendSection, onlyWhenNamed: true },
 ];
 
 const only = process.argv[2];

@@ -34,6 +34,8 @@ class PageReplicaClient {
   #nextId = 0;
   #listeners = new Set<(phase: PageReplicaPhase) => void>();
   state: PageReplicaPhase = { phase: 'idle' };
+  /** The worker's own time for the last requests (ms, newest last, at most 1000): `npm run bench -- page` reads it. */
+  readonly handledMs: Array<{ path: string; ms: number }> = [];
 
   /** Called on every change of phase (starting, waiting for another tab, ready, failed). */
   subscribe(listener: (phase: PageReplicaPhase) => void): () => void {
@@ -139,6 +141,8 @@ class PageReplicaClient {
         body,
       });
     });
+    this.handledMs.push({ path: url.pathname, ms: reply.ms });
+    if (this.handledMs.length > 1000) this.handledMs.shift();
     const headers: Record<string, string> = reply.contentType ? { 'content-type': reply.contentType } : {};
     const noBody = reply.status === 204 || reply.status === 304 || reply.body === undefined;
     return new Response(noBody ? null : (reply.body as BodyInit), { status: reply.status, headers });

@@ -42,7 +42,7 @@ export class IdbStore implements ReplicaStore {
 
   writeBatch(entries: Map<string, Uint8Array | undefined>): Promise<void> {
     return new Promise((resolve, reject) => {
-      const tx = this.#db.transaction(STORE, 'readwrite', { durability: 'strict' });
+      const tx = this.#db.transaction(STORE, 'readwrite', { durability: 'relaxed' });
       const store = tx.objectStore(STORE);
       for (const [key, value] of entries) {
         if (value === undefined) store.delete(key);

@@ -16,7 +16,8 @@ export type FromWorker =
   | { type: 'waiting-for-lock' }
   | { type: 'ready'; restoredCanisters: number; rootKey: string }
   | { type: 'failed'; kind: WorkerFailureKind; message: string }
-  | { type: 'http'; id: number; status: number; contentType?: string; body?: Uint8Array | string };
+  /** ms: how long the worker took to answer (engine and HTTP interface, no transport). */
+  | { type: 'http'; id: number; status: number; contentType?: string; body?: Uint8Array | string; ms: number };
 
 /** The Web Lock held by the tab whose worker owns the saved state (one owner across tabs). */
 export const OWNER_LOCK = 'wg-page-replica-owner';
