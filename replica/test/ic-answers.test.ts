@@ -125,9 +125,12 @@ const scenarios: Scenario[] = [
     run: (ctx) => moUpdate(ctx, 'reject'),
   },
   {
-    name: 'Motoko: a caught trap of the callee reads as the IC\'s UserError',
+    name: "Motoko: a caught trap of the callee reads as the IC's UserError",
     source: '[common] action_to_request_response; [error-types] UserError Display',
-    expected: ({ mo2 }) => ({ rejectCode: 0, message: `canister_error: IC0503: ${err(mo2, "Canister called `ic0.trap` with message: 'oops'", TRAPPED_EXPLICITLY)}` }),
+    expected: ({ mo2 }) => ({
+      rejectCode: 0,
+      message: `canister_error: IC0503: ${err(mo2, "Canister called `ic0.trap` with message: 'oops'", TRAPPED_EXPLICITLY)}`,
+    }),
     run: (ctx) => moRelayed(ctx, 'trap'),
   },
   {
@@ -145,7 +148,11 @@ const scenarios: Scenario[] = [
   {
     name: 'ic0.trap in an update',
     source: '[errors] CalledTrap, advice trapped-explicitly',
-    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY) }),
+    expected: ({ probe }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0503',
+      message: err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY),
+    }),
     run: (ctx) => update(ctx, 'trap'),
   },
   {
@@ -157,7 +164,11 @@ const scenarios: Scenario[] = [
   {
     name: 'ic0.trap in a query',
     source: '[errors] CalledTrap',
-    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY) }),
+    expected: ({ probe }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0503',
+      message: err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY),
+    }),
     run: (ctx) => query(ctx, 'trap_query'),
   },
   {
@@ -205,8 +216,13 @@ const scenarios: Scenario[] = [
   {
     name: 'instruction limit exceeded',
     source: '[errors] InstructionLimitExceeded, advice instruction-limit-exceeded',
-    expected: ({ limitedProbe }) => ({ rejectCode: 5, errorCode: 'IC0522', message: err(limitedProbe, 'Canister exceeded the limit of 1000000 instructions for single message execution.', INSTRUCTION_LIMIT) }),
-    run: (ctx) => answerOf(ctx.limited.pic.updateCall({ canisterId: Principal.fromText(ctx.limited.probe), method: 'spin', arg: new Uint8Array(), sender: ctx.user })),
+    expected: ({ limitedProbe }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0522',
+      message: err(limitedProbe, 'Canister exceeded the limit of 1000000 instructions for single message execution.', INSTRUCTION_LIMIT),
+    }),
+    run: (ctx) =>
+      answerOf(ctx.limited.pic.updateCall({ canisterId: Principal.fromText(ctx.limited.probe), method: 'spin', arg: new Uint8Array(), sender: ctx.user })),
   },
   {
     name: 'Wasm memory limit exceeded',
@@ -224,7 +240,8 @@ const scenarios: Scenario[] = [
         WASM_MEMORY_LIMIT,
       ),
     }),
-    run: (ctx) => answerOf(ctx.limited.pic.updateCall({ canisterId: Principal.fromText(ctx.limited.probe), method: 'grow', arg: new Uint8Array(), sender: ctx.user })),
+    run: (ctx) =>
+      answerOf(ctx.limited.pic.updateCall({ canisterId: Principal.fromText(ctx.limited.probe), method: 'grow', arg: new Uint8Array(), sender: ctx.user })),
   },
   {
     name: "a canister's own reject reaches a user with IC0406",
@@ -247,19 +264,31 @@ const scenarios: Scenario[] = [
   {
     name: 'reply twice',
     source: '[sysapi] ic0_msg_reply ToolchainContractViolation',
-    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0504', message: err(probe, 'Canister violated contract: ic0.msg_reply: the call is already replied', TOOLCHAIN) }),
+    expected: ({ probe }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message: err(probe, 'Canister violated contract: ic0.msg_reply: the call is already replied', TOOLCHAIN),
+    }),
     run: (ctx) => update(ctx, 'reply_twice'),
   },
   {
     name: 'reject after reply',
     source: '[sysapi] ic0_msg_reject ToolchainContractViolation',
-    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0504', message: err(probe, 'Canister violated contract: ic0.msg_reject: the call is already replied', TOOLCHAIN) }),
+    expected: ({ probe }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message: err(probe, 'Canister violated contract: ic0.msg_reject: the call is already replied', TOOLCHAIN),
+    }),
     run: (ctx) => update(ctx, 'reject_after_reply'),
   },
   {
     name: 'call_new in a query',
     source: '[sysapi] error_for, ApiType "non replicated query"',
-    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0504', message: err(probe, 'Canister violated contract: "ic0_call_new" cannot be executed in non replicated query mode', WRONG_MODE) }),
+    expected: ({ probe }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message: err(probe, 'Canister violated contract: "ic0_call_new" cannot be executed in non replicated query mode', WRONG_MODE),
+    }),
     run: (ctx) => query(ctx, 'call_in_query'),
   },
   {
@@ -277,13 +306,21 @@ const scenarios: Scenario[] = [
   {
     name: 'call to an empty canister',
     source: '[errors] WasmModuleNotFound',
-    expected: ({ empty }) => ({ rejectCode: 5, errorCode: 'IC0537', message: err(empty, 'Attempted to execute a message, but the canister contains no Wasm module.', NO_MODULE) }),
+    expected: ({ empty }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0537',
+      message: err(empty, 'Attempted to execute a message, but the canister contains no Wasm module.', NO_MODULE),
+    }),
     run: (ctx) => update(ctx, 'anything', ctx.user, ctx.ids.empty),
   },
   {
     name: 'call to a stopped canister',
     source: '[state] get_active_canister',
-    expected: ({ stopped }) => ({ rejectCode: 5, errorCode: 'IC0508', message: `Canister ${stopped} is stopped and therefore does not have a CallContextManager` }),
+    expected: ({ stopped }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0508',
+      message: `Canister ${stopped} is stopped and therefore does not have a CallContextManager`,
+    }),
     run: (ctx) => update(ctx, 'ok', ctx.user, ctx.ids.stopped),
   },
   {
@@ -343,18 +380,26 @@ const scenarios: Scenario[] = [
   {
     name: 'a controller sees the backtrace of a trap',
     source: '[errors] CalledTrap with CanisterBacktrace Display; execution_environment/tests/canister_backtrace.rs',
-    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(probe, "Canister called `ic0.trap` with message: 'boom'\nCanister Backtrace:\ninner\nouter\n", TRAPPED_EXPLICITLY) }),
+    expected: ({ probe }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0503',
+      message: err(probe, "Canister called `ic0.trap` with message: 'boom'\nCanister Backtrace:\ninner\nouter\n", TRAPPED_EXPLICITLY),
+    }),
     run: (ctx) => update(ctx, 'trap_deep', ctx.controller),
   },
   {
     name: 'another caller does not see the backtrace',
     source: 'execution_environment/tests/canister_backtrace.rs (visibility)',
-    expected: ({ probe }) => ({ rejectCode: 5, errorCode: 'IC0503', message: err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY) }),
+    expected: ({ probe }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0503',
+      message: err(probe, "Canister called `ic0.trap` with message: 'boom'", TRAPPED_EXPLICITLY),
+    }),
     run: (ctx) => update(ctx, 'trap_deep'),
   },
 ];
 
-describe('the IC\'s answers (corpus of reject texts and codes)', () => {
+describe("the IC's answers (corpus of reject texts and codes)", () => {
   let ctx: Ctx;
   beforeAll(async () => {
     const wasm = await watFixture('answers');
@@ -379,9 +424,19 @@ describe('the IC\'s answers (corpus of reject texts and codes)', () => {
     await limitedPic.installCode({ canisterId: limitedProbe, wasm, sender: controller });
     // 1 page now; the limit leaves room for 10: grow (16 pages) exceeds it
     const emptySettings = {
-      controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
-      minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
-      status_visibility: [], wasm_memory_limit: [655_360n], wasm_memory_threshold: [], environment_variables: [],
+      controllers: [],
+      compute_allocation: [],
+      memory_allocation: [],
+      freezing_threshold: [],
+      reserved_cycles_limit: [],
+      minimum_incoming_canister_call_cycles: [],
+      log_visibility: [],
+      log_memory_limit: [],
+      snapshot_visibility: [],
+      status_visibility: [],
+      wasm_memory_limit: [655_360n],
+      wasm_memory_threshold: [],
+      environment_variables: [],
     };
     await limitedPic.callManagement('update_settings', { canister_id: limitedProbe, settings: emptySettings, sender_canister_version: [] }, controller);
     ctx = {

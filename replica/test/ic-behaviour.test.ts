@@ -27,7 +27,8 @@ describe('data certificates in programmatic queries', () => {
       const certificate = await pic.queryCall({ canisterId, method });
       expect(certificate.length).toBeGreaterThan(0);
       const cert = await Certificate.create({ certificate, rootKey: pic.getRootKey(), canisterId, disableTimeVerification: true });
-      const found = cert.lookup_path(['canister', canisterId.toUint8Array(), 'certified_data']) as { status?: string; value?: Uint8Array } | Uint8Array | undefined;
+      const found = cert.lookup_path(['canister', canisterId.toUint8Array(), 'certified_data']) as
+        { status?: string; value?: Uint8Array } | Uint8Array | undefined;
       const value = found instanceof Uint8Array ? found : found?.value;
       expect(value && text(value)).toBe(`hash-${method}`);
     });
@@ -83,10 +84,14 @@ describe('canister version and history', () => {
     });
     const third = Principal.fromUint8Array(new Uint8Array(29).fill(3));
     const relay = async (senderVersion: [] | [bigint], controllers: Principal[]) => {
-      const payload = new Uint8Array(IDL.encode([settingsArg], [{ canister_id: target, settings: { controllers: [controllers] }, sender_canister_version: senderVersion }]));
+      const payload = new Uint8Array(
+        IDL.encode([settingsArg], [{ canister_id: target, settings: { controllers: [controllers] }, sender_canister_version: senderVersion }]),
+      );
       const mgmt = Principal.managementCanister().toUint8Array();
       const name = new TextEncoder().encode('update_settings');
-      const reply = text(await pic.updateCall({ canisterId: caller, method: 'relay', arg: new Uint8Array([mgmt.length, ...mgmt, name.length, ...name, ...payload]) }));
+      const reply = text(
+        await pic.updateCall({ canisterId: caller, method: 'relay', arg: new Uint8Array([mgmt.length, ...mgmt, name.length, ...name, ...payload]) }),
+      );
       expect(reply.startsWith('reply:')).toBe(true);
     };
     const lastOrigin = () => pic.scheduler.canisters.get(target.toText())!.history.at(-1)!.origin;
@@ -99,18 +104,36 @@ describe('canister version and history', () => {
 
 describe('System API added from the current interface spec', () => {
   const settings = (over: Record<string, unknown>) => ({
-    controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
-    minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
-    status_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [], ...over,
+    controllers: [],
+    compute_allocation: [],
+    memory_allocation: [],
+    freezing_threshold: [],
+    reserved_cycles_limit: [],
+    minimum_incoming_canister_call_cycles: [],
+    log_visibility: [],
+    log_memory_limit: [],
+    snapshot_visibility: [],
+    status_visibility: [],
+    wasm_memory_limit: [],
+    wasm_memory_threshold: [],
+    environment_variables: [],
+    ...over,
   });
 
-  it('ic0.env_var_* read the environment variables set through the settings; a missing one traps with the IC\'s text', async () => {
+  it("ic0.env_var_* read the environment variables set through the settings; a missing one traps with the IC's text", async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     await pic.installCode({ canisterId, wasm: await watFixture('answers') });
     await pic.callManagement('update_settings', {
       canister_id: canisterId,
-      settings: settings({ environment_variables: [[{ name: 'NETWORK', value: 'local' }, { name: 'API', value: 'v2' }]] }),
+      settings: settings({
+        environment_variables: [
+          [
+            { name: 'NETWORK', value: 'local' },
+            { name: 'API', value: 'v2' },
+          ],
+        ],
+      }),
       sender_canister_version: [],
     });
     const env = (name: string) => pic.queryCall({ canisterId, method: 'env', arg: new TextEncoder().encode(name) });
@@ -120,11 +143,13 @@ describe('System API added from the current interface spec', () => {
     expect(e).toMatchObject({ errorCode: 'IC0504', rejectMessage: `Error from Canister ${canisterId.toText()}: Environment variable MISSING not found.` });
   });
 
-  it('too many environment variables are refused with the IC\'s text', async () => {
+  it("too many environment variables are refused with the IC's text", async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     const vars = Array.from({ length: 21 }, (_, i) => ({ name: `V${i}`, value: 'x' }));
-    const e = await pic.callManagement('update_settings', { canister_id: canisterId, settings: settings({ environment_variables: [vars] }), sender_canister_version: [] }).catch((x: { rejectMessage?: string; errorCode?: string }) => x);
+    const e = await pic
+      .callManagement('update_settings', { canister_id: canisterId, settings: settings({ environment_variables: [vars] }), sender_canister_version: [] })
+      .catch((x: { rejectMessage?: string; errorCode?: string }) => x);
     expect(e).toMatchObject({ errorCode: 'IC0408', rejectMessage: 'Too many environment variables: 21 (max: 20)' });
   });
 
@@ -134,7 +159,11 @@ describe('System API added from the current interface spec', () => {
     await pic.installCode({ canisterId, wasm: await watFixture('answers') });
     const runs = async () => new DataView((await pic.queryCall({ canisterId, method: 'low_runs' })).buffer).getUint32(0, true);
     // 1 page now; limit 4 MiB, threshold 2 MiB: the hook is due after growing by 2 MiB or more
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: settings({ wasm_memory_limit: [4n << 20n], wasm_memory_threshold: [2n << 20n] }), sender_canister_version: [] });
+    await pic.callManagement('update_settings', {
+      canister_id: canisterId,
+      settings: settings({ wasm_memory_limit: [4n << 20n], wasm_memory_threshold: [2n << 20n] }),
+      sender_canister_version: [],
+    });
     await pic.updateCall({ canisterId, method: 'grow' });
     await pic.tick();
     expect(await runs()).toBe(0);
@@ -145,7 +174,7 @@ describe('System API added from the current interface spec', () => {
     expect(await runs()).toBe(1); // once per episode
   });
 
-  it('a module importing a System API function that does not exist is refused at install with the IC\'s message', async () => {
+  it("a module importing a System API function that does not exist is refused at install with the IC's message", async () => {
     const { default: binaryen } = await import('binaryen');
     const m = binaryen.parseText('(module (import "ic0" "no_such_call" (func)) (memory 1) (export "memory" (memory 0)))');
     const pic = await Replica.create({ log: 'quiet' });

@@ -9,11 +9,11 @@ import { motokoFixture } from './fixtures/build.ts';
 type Deep = { build(n: bigint): Promise<void>; length(): Promise<bigint> };
 
 describe('stack headroom', () => {
-  it('tests run with the IC\'s Wasm stack headroom', () => {
+  it("tests run with the IC's Wasm stack headroom", () => {
     expect(process.execArgv).toContain(NODE_STACK_SIZE_FLAG);
   });
 
-  it('a classic-persistence Motoko canister upgrades with a 20,000-deep stable list (Node\'s default stack stops near 3,400)', async () => {
+  it("a classic-persistence Motoko canister upgrades with a 20,000-deep stable list (Node's default stack stops near 3,400)", async () => {
     const fx = await motokoFixture('deep', 'classic');
     const pic = await Replica.create({ log: 'quiet' });
     const { actor, canisterId } = await pic.setupCanister<Deep>({ idlFactory: fx.idlFactory, wasm: fx.wasm });
@@ -22,7 +22,7 @@ describe('stack headroom', () => {
     expect(await actor.length()).toBe(20_000n);
   });
 
-  it('unbounded recursion still ends in the IC\'s stack-overflow trap', async () => {
+  it("unbounded recursion still ends in the IC's stack-overflow trap", async () => {
     const fx = await motokoFixture('deep', 'classic');
     const pic = await Replica.create({ log: 'quiet' });
     const { actor, canisterId } = await pic.setupCanister<Deep>({ idlFactory: fx.idlFactory, wasm: fx.wasm });

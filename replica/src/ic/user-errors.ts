@@ -28,11 +28,7 @@ export const EXECUTION_ERRORS_DOC = 'https://internetcomputer.org/docs/current/r
 export const docRef = (section: string): string => `${EXECUTION_ERRORS_DOC}#${section}`;
 
 /** The IC's `ErrorHelp`: advice for the canister's developer, a toolchain bug, or an IC bug. */
-export type ErrorHelp =
-  | { kind: 'user'; suggestion: string; docLink: string }
-  | { kind: 'toolchain' }
-  | { kind: 'internal' }
-  | { kind: 'none' };
+export type ErrorHelp = { kind: 'user'; suggestion: string; docLink: string } | { kind: 'toolchain' } | { kind: 'internal' } | { kind: 'none' };
 
 export const TOOLCHAIN_HELP =
   'This is likely an error with the compiler/CDK toolchain being used to build the canister. Please report the error to IC devs on the forum: https://forum.dfinity.org and include which language/CDK was used to create the canister.';
@@ -103,7 +99,13 @@ const TRAPPED_ADVICE = 'Consider gracefully handling failures from this canister
 
 export const hypervisorError = {
   trapped(trapCode: TrapCode, backtrace?: string[]): HypervisorError {
-    return { errorCode: ErrorCode.CanisterTrapped, text: `Canister trapped: ${trapCode}`, help: advice(TRAPPED_ADVICE, 'trapped'), backtrace, logText: trapCode };
+    return {
+      errorCode: ErrorCode.CanisterTrapped,
+      text: `Canister trapped: ${trapCode}`,
+      help: advice(TRAPPED_ADVICE, 'trapped'),
+      backtrace,
+      logText: trapCode,
+    };
   },
   calledTrap(message: string, backtrace?: string[]): HypervisorError {
     return {
@@ -139,7 +141,10 @@ export const hypervisorError = {
     return {
       errorCode: ErrorCode.CanisterOutOfMemory,
       text: 'Canister cannot grow its memory usage.',
-      help: advice("Check the canister's memory usage against its allocation and the system wide limits to determine why more memory cannot be allocated.", 'out-of-memory'),
+      help: advice(
+        "Check the canister's memory usage against its allocation and the system wide limits to determine why more memory cannot be allocated.",
+        'out-of-memory',
+      ),
     };
   },
   /** A System API misuse the canister's developer can fix (the IC's `UserContractViolation`). */
@@ -164,7 +169,10 @@ export const hypervisorError = {
     return {
       errorCode: ErrorCode.CanisterMemoryAccessLimitExceeded,
       text: `Canister exceeded memory access limits: ${detail}`,
-      help: advice("Try optimizing the use of stable memory so that individual messages don't need to access as much stable memory.", 'memory-access-limit-exceeded'),
+      help: advice(
+        "Try optimizing the use of stable memory so that individual messages don't need to access as much stable memory.",
+        'memory-access-limit-exceeded',
+      ),
     };
   },
   wasmMemoryLimitExceeded(bytes: bigint, limit: bigint): HypervisorError {
@@ -176,7 +184,10 @@ export const hypervisorError = {
         'Please reach out to the canister owner to investigate the reason for the increased memory usage. ' +
         'It might be necessary to move data from the Wasm memory to the stable memory. ' +
         'If such high Wasm memory usage is expected and safe, then the developer can increase the Wasm memory limit in the canister settings.',
-      help: advice('Try checking the canister for a possible memory leak or modifying it to use more stable memory instead of Wasm memory.', 'wasm-memory-limit-exceeded'),
+      help: advice(
+        'Try checking the canister for a possible memory leak or modifying it to use more stable memory instead of Wasm memory.',
+        'wasm-memory-limit-exceeded',
+      ),
     };
   },
   /** Sending more cycles than the balance allows: the IC reports the out-of-cycles text as a contract violation. */
@@ -244,7 +255,11 @@ export const canisterManagerError = {
     );
   },
   canisterNotFound(canisterId: string): UserError {
-    return managerError(ErrorCode.CanisterNotFound, `Canister ${canisterId} not found.`, advice('Check the ICP dashboard to ensure the canister exists.', 'canister-not-found'));
+    return managerError(
+      ErrorCode.CanisterNotFound,
+      `Canister ${canisterId} not found.`,
+      advice('Check the ICP dashboard to ensure the canister exists.', 'canister-not-found'),
+    );
   },
   canisterNonEmpty(canisterId: string): UserError {
     return managerError(
@@ -254,10 +269,18 @@ export const canisterManagerError = {
     );
   },
   deleteCanisterNotStopped(canisterId: string): UserError {
-    return managerError(ErrorCode.CanisterNotStopped, `Canister ${canisterId} must be stopped before it is deleted.`, advice('Stop the canister before deleting it.', 'delete-canister-not-stopped'));
+    return managerError(
+      ErrorCode.CanisterNotStopped,
+      `Canister ${canisterId} must be stopped before it is deleted.`,
+      advice('Stop the canister before deleting it.', 'delete-canister-not-stopped'),
+    );
   },
   deleteCanisterSelf(canisterId: string): UserError {
-    return managerError(ErrorCode.CanisterInvalidController, `Canister ${canisterId} cannot delete itself.`, advice('Delete the canister from one of its other controllers.', 'delete-canister-self'));
+    return managerError(
+      ErrorCode.CanisterInvalidController,
+      `Canister ${canisterId} cannot delete itself.`,
+      advice('Delete the canister from one of its other controllers.', 'delete-canister-self'),
+    );
   },
   canisterIdAlreadyExists(canisterId: string): UserError {
     return managerError(ErrorCode.CanisterIdAlreadyExists, `Unsuccessful canister creation: canister id ${canisterId} already exists.`, { kind: 'internal' });
@@ -292,7 +315,10 @@ export const canisterManagerError = {
   },
   invalidSettings(message: string): UserError {
     // The IC writes a space (not a newline) before the advice here.
-    return { errorCode: ErrorCode.CanisterContractViolation, description: `Could not validate the settings: ${message} \n${helpText(advice('Apply the described changes to make the settings valid.', 'invalid-settings'))}` };
+    return {
+      errorCode: ErrorCode.CanisterContractViolation,
+      description: `Could not validate the settings: ${message} \n${helpText(advice('Apply the described changes to make the settings valid.', 'invalid-settings'))}`,
+    };
   },
   createCanisterNotEnoughCycles(sent: bigint, required: bigint): UserError {
     return managerError(
@@ -332,14 +358,18 @@ export const admission = {
   }),
   canisterStopping: (canisterId: string): UserError => ({ errorCode: ErrorCode.CanisterStopping, description: `Canister ${canisterId} is stopping` }),
   /** Ingress to the management canister for a method users may not call (canister_manager.rs). */
-  onlyCanisters: (method: string): UserError => ({ errorCode: ErrorCode.CanisterRejectedMessage, description: `Only canisters can call ic00 method ${method}` }),
+  onlyCanisters: (method: string): UserError => ({
+    errorCode: ErrorCode.CanisterRejectedMessage,
+    description: `Only canisters can call ic00 method ${method}`,
+  }),
   /** Ingress to the management canister from a non-controller (canister_manager.rs `should_accept_ingress_message`). */
   onlyControllers: (canisterId: string, method: string): UserError => ({
     errorCode: ErrorCode.CanisterInvalidController,
     description: `Only controllers of canister ${canisterId} can call ic00 method ${method}`,
   }),
   /** Ingress the canister's canister_inspect_message did not accept (HypervisorError::MessageRejected). */
-  messageRejected: (canisterId: string): UserError => toUserError(canisterId, { errorCode: ErrorCode.CanisterRejectedMessage, text: 'Canister rejected the message', help: NO_HELP }),
+  messageRejected: (canisterId: string): UserError =>
+    toUserError(canisterId, { errorCode: ErrorCode.CanisterRejectedMessage, text: 'Canister rejected the message', help: NO_HELP }),
 };
 
 /** Reject texts of the routing layer: they carry a reject code but no IC error code. */
