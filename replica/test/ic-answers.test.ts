@@ -56,6 +56,10 @@ interface Ids {
   mo2: string;
   empty: string;
   stopped: string;
+  /** Empty, for install_code scenarios. */
+  fresh: string;
+  /** fixtures/wat/refuser.wat: its canister_inspect_message accepts only `allowed`. */
+  refuser: string;
   /** An id in this replica's range with no canister. */
   absent: string;
   /** An id outside every range of this replica. */
@@ -112,6 +116,27 @@ async function moRelayed(ctx: Ctx, method: string): Promise<Answer> {
 const err = (id: string, text: string, help?: string) => (help ? `Error from Canister ${id}: ${text}.\n${help}` : `Error from Canister ${id}: ${text}`);
 
 const scenarios: Scenario[] = [
+  {
+    name: 'install_code whose canister_init traps (the controller installing sees the backtrace)',
+    source: '[manager] Hypervisor error of install_code into_user_error; [errors] CalledTrap',
+    expected: ({ fresh }) => ({
+      rejectCode: 5,
+      errorCode: 'IC0503',
+      message: err(fresh, "Canister called `ic0.trap` with message: 'boom'\nCanister Backtrace:\ninit\n", TRAPPED_EXPLICITLY),
+    }),
+    run: async (ctx) => {
+      const wasm = await watFixture('answers');
+      return answerOf(
+        ctx.pic.installCode({ canisterId: Principal.fromText(ctx.ids.fresh), wasm, arg: new TextEncoder().encode('boom'), sender: ctx.controller }),
+      );
+    },
+  },
+  {
+    name: 'canister_inspect_message does not accept the message',
+    source: '[errors] MessageRejected (no advice)',
+    expected: ({ refuser }) => ({ rejectCode: 4, errorCode: 'IC0406', message: `Error from Canister ${refuser}: Canister rejected the message` }),
+    run: (ctx) => update(ctx, 'refused', ctx.user, ctx.ids.refuser),
+  },
   {
     name: 'Motoko: Runtime.trap',
     source: '[errors] CalledTrap (Motoko passes its text to ic0.trap)',
@@ -410,6 +435,9 @@ describe("the IC's answers (corpus of reject texts and codes)", () => {
     const probe = await pic.createCanister({ sender: controller });
     await pic.installCode({ canisterId: probe, wasm, sender: controller });
     const empty = await pic.createCanister({ sender: controller });
+    const fresh = await pic.createCanister({ sender: controller });
+    const refuser = await pic.createCanister({ sender: controller });
+    await pic.installCode({ canisterId: refuser, wasm: await watFixture('refuser'), sender: controller });
     const stopped = await pic.createCanister({ sender: controller });
     await pic.installCode({ canisterId: stopped, wasm, sender: controller });
     await pic.stopCanister({ canisterId: stopped, sender: controller });
@@ -451,6 +479,8 @@ describe("the IC's answers (corpus of reject texts and codes)", () => {
         mo: moIds[0].toText(),
         mo2: moIds[1].toText(),
         empty: empty.toText(),
+        fresh: fresh.toText(),
+        refuser: refuser.toText(),
         stopped: stopped.toText(),
         absent: canisterIdFromIndex(1000n).toText(),
         unrouted: Principal.fromUint8Array(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 1, 1])).toText(),
