@@ -153,9 +153,11 @@ async function main(): Promise<void> {
     if (!store || !(force || dirty || replica.scheduler.hasPeriodicWork())) return;
     commit(() => store.flush(replica.scheduler, replica.management, httpInterface?.registry));
   };
-  // Before a certificate: capture and write the commit now, fsync beside the BLS signature.
+  // Before a certificate: capture and write the commit now, fsync beside the BLS signature. Always
+  // (a cheap no-op when nothing changed): a certificate may show a call as processing, and the
+  // disk must then hold it and the scheduler state it runs in, or a restart would forget it.
   const flushBeforeCertificate = () => {
-    if (!store || !(dirty || replica.scheduler.hasPeriodicWork())) return;
+    if (!store) return;
     return commit(() => store.flushDurable(replica.scheduler, replica.management, httpInterface?.registry));
   };
   const blsWorker = await startBlsWorker(keys);
@@ -167,7 +169,15 @@ async function main(): Promise<void> {
       if (entry.kind === 'call') dirty = true;
     },
   });
-  if (restored) httpInterface.restoreCompletedCalls(restored.completedCalls);
+  if (store) httpInterface.registry.keepForDisk();
+  if (restored) {
+    httpInterface.restoreCompletedCalls(restored.completedCalls);
+    // Calls in flight at the last commit read as processing again; the scheduler's state (their
+    // queues, call contexts and callbacks, from the same commit) then continues them where it was.
+    httpInterface.restoreInflightCalls(restored.inflightCalls);
+    if (restored.schedulerState) replica.scheduler.restore(restored.schedulerState);
+    if (restored.inflightCalls.length > 0) console.log(`continuing ${restored.inflightCalls.length} call${restored.inflightCalls.length === 1 ? '' : 's'} that were in flight`);
+  }
   // Timers and heartbeats change state without any certificate being asked for.
   const flushTimer = store
     ? setInterval(() => {

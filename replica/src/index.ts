@@ -225,7 +225,10 @@ export class Replica {
       const { DiskStore } = (await nodeOnly(new URL('./store/disk-store.ts', import.meta.url).href)) as typeof import('./store/disk-store.ts');
       const store = await DiskStore.open(options.stateDir);
       try {
-        await store.restore(replica.scheduler, replica.management);
+        const restored = await store.restore(replica.scheduler, replica.management);
+        // Queues, call contexts and callbacks from the same commit as the canisters: execution
+        // continues where it was. (Calls made through this API are awaited by nobody after a restart.)
+        if (restored.schedulerState) replica.scheduler.restore(restored.schedulerState);
       } catch (error) {
         await store.close();
         throw error;

@@ -1,6 +1,7 @@
 // Adapts the execution engine's scheduler (replica/src/scheduler) to EnginePort.
 
 import { principalToText } from '../ic/principal.ts';
+import { fromHex, toHex } from '../ic/bytes.ts';
 import type { CanisterCertifiedInfo } from '../certification/state-tree.ts';
 import { canisterRange } from '../management/canister-ids.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
@@ -43,7 +44,13 @@ export function schedulerEngine(scheduler: Scheduler): EnginePort {
       return rejection && outcomeOf(rejection);
     },
     async submitCall(call: IngressCall) {
-      return outcomeOf(await scheduler.submitIngress(principalToText(call.canisterId), call.methodName, call.arg, call.sender));
+      // Keyed by request id: a call in flight at a restart completes through onIngressCompleted.
+      return outcomeOf(await scheduler.submitIngress(principalToText(call.canisterId), call.methodName, call.arg, call.sender, toHex(call.requestId)));
+    },
+    onRestoredCallCompleted(handler) {
+      scheduler.onIngressCompleted = (key, response) => {
+        if (key !== undefined && /^([0-9a-f]{2})+$/.test(key)) handler(fromHex(key), outcomeOf(response));
+      };
     },
     async queryCall(call: QueryCall) {
       return outcomeOf(scheduler.query(principalToText(call.canisterId), call.methodName, call.arg, call.sender));

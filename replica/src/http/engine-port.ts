@@ -39,6 +39,11 @@ export interface EnginePort {
   acceptCall?(call: IngressCall): Promise<CallOutcome | undefined> | CallOutcome | undefined;
   /** Runs an accepted update call to completion. */
   submitCall(call: IngressCall): Promise<CallOutcome>;
+  /**
+   * Outcomes of calls restored from a persisted state, which no caller awaits: the engine reports
+   * each by request id when it completes (the HTTP interface records it as that request's status).
+   */
+  onRestoredCallCompleted?(handler: (requestId: Uint8Array, outcome: CallOutcome) => void): void;
   queryCall(call: QueryCall): Promise<CallOutcome>;
   /** Lets queries read `ic0.data_certificate_*` for the latest certified state. */
   setDataCertificateProvider?(provider: (canisterId: Uint8Array) => Uint8Array | undefined): void;

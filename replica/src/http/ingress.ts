@@ -20,6 +20,15 @@ export interface KnownCall {
   outcome?: CallOutcome;
 }
 
+/** A call still executing, as the disk store keeps it: after a restart it reads as processing and completes there. */
+export interface InflightCall {
+  requestId: Uint8Array;
+  sender: Uint8Array;
+  canisterId: Uint8Array;
+  effectiveCanisterId: Uint8Array;
+  ingressExpiry: bigint;
+}
+
 /** What the disk store keeps of a completed call, so a replay after a restart is not re-executed. */
 export interface CompletedCall {
   requestId: Uint8Array;
@@ -40,6 +49,15 @@ export class IngressRegistry {
   #prunedSinceTake: Uint8Array[] = [];
   /** Changes are only collected once someone takes them (the disk store), else they would pile up. */
   #tracking = false;
+
+  /**
+   * From now on every completion keeps its outcome for the disk store (which also switches this
+   * on at its first commit): call it before any call can complete, or the calls that finish before
+   * the first commit would be written without their replies.
+   */
+  keepForDisk(): void {
+    this.#tracking = true;
+  }
 
   get size(): number {
     return this.#calls.size;
@@ -72,6 +90,15 @@ export class IngressRegistry {
     this.add({ ...call, done, finished: true });
     this.#pruneQueue.push({ call: this.get(call.requestId)!, pruneAt: call.pruneAt });
     this.#pruneQueue.sort((a, b) => (a.pruneAt < b.pruneAt ? -1 : a.pruneAt > b.pruneAt ? 1 : 0));
+  }
+
+  /** Calls accepted and not yet completed (every commit writes them with the scheduler's state). */
+  inflightCalls(): InflightCall[] {
+    const out: InflightCall[] = [];
+    for (const c of this.#calls.values()) {
+      if (!c.finished) out.push({ requestId: c.requestId, sender: c.sender, canisterId: c.canisterId, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry });
+    }
+    return out;
   }
 
   /** Every completed call still remembered (for a checkpoint). */

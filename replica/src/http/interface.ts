@@ -21,7 +21,7 @@ import {
 import type { CallOutcome, EnginePort, IngressCall } from './engine-port.ts';
 import { decodeEnvelope, type CallEnvelope, type Envelope, type ReadStateEnvelope } from './envelope.ts';
 import { HttpError, badRequest, forbidden, methodNotAllowed, notFound } from './errors.ts';
-import { IngressRegistry, type CompletedCall, type KnownCall } from './ingress.ts';
+import { IngressRegistry, type CompletedCall, type InflightCall, type KnownCall } from './ingress.ts';
 import { canisterNamedInManagementArg } from './management-routing.ts';
 import { checkReadStatePaths } from './read-state.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
@@ -274,19 +274,45 @@ export class HttpInterface {
         status: 'rejected', rejectCode: RejectCode.SYS_FATAL, errorCode: '',
         rejectMessage: `the replica failed while executing ${principalToText(call.canisterId)}.${call.methodName}: ${error instanceof Error ? error.message : String(error)}`,
       }))
-      .then((outcome) => {
-        const status: RequestStatus =
-          outcome.status === 'replied'
-            ? { status: 'replied', reply: outcome.reply }
-            : { status: 'rejected', rejectCode: outcome.rejectCode, rejectMessage: outcome.rejectMessage, errorCode: outcome.errorCode };
-        const version = this.certifier.update((t) => withRequestStatus(t, call.requestId, status));
-        this.registry.completed(known, this.engine.time(), outcome);
-        this.#onCall?.({ kind: 'call', canisterId: call.canisterId, methodName: call.methodName, sender: call.sender, outcome, ms: performance.now() - started });
-        return { version }; // the outcome lives on in the state tree; keep nothing else per call
-      });
+      .then((outcome) => this.#complete(known, outcome, call.methodName, started));
     this.registry.add(known);
     return known;
   }
+
+  /** Records a call's outcome as its status; returns the certifier version that holds it. */
+  #complete(known: KnownCall, outcome: CallOutcome, methodName: string, started: number): { version: number } {
+    const status: RequestStatus =
+      outcome.status === 'replied'
+        ? { status: 'replied', reply: outcome.reply }
+        : { status: 'rejected', rejectCode: outcome.rejectCode, rejectMessage: outcome.rejectMessage, errorCode: outcome.errorCode };
+    const version = this.certifier.update((t) => withRequestStatus(t, known.requestId, status));
+    this.registry.completed(known, this.engine.time(), outcome);
+    this.#onCall?.({ kind: 'call', canisterId: known.canisterId, methodName, sender: known.sender, outcome, ms: performance.now() - started });
+    return { version }; // the outcome lives on in the state tree; keep nothing else per call
+  }
+
+  /**
+   * Puts back the calls a previous run had accepted and not finished (from the disk store, saved
+   * with the engine's state in the same commit): they read as processing again, a resend joins
+   * them, and their outcome arrives through the engine's onRestoredCallCompleted once the
+   * restored state executes them on. Call before the engine's state is restored.
+   */
+  restoreInflightCalls(calls: InflightCall[]): void {
+    const waiting = new Map<string, (outcome: CallOutcome) => void>();
+    this.engine.onRestoredCallCompleted?.((requestId, outcome) => waiting.get(toHex(requestId))?.(outcome));
+    const started = performance.now();
+    for (const call of calls) {
+      if (this.registry.get(call.requestId)) continue;
+      this.certifier.update((t) => withRequestStatus(t, call.requestId, { status: 'processing' }));
+      const known: KnownCall = { ...call, finished: false, done: undefined as never };
+      known.done = new Promise<CallOutcome>((resolve) => waiting.set(toHex(call.requestId), resolve)).then((outcome) => {
+        waiting.delete(toHex(call.requestId));
+        return this.#complete(known, outcome, '(restored call)', started);
+      });
+      this.registry.add(known);
+    }
+  }
+
 
   // ---- query ---------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // The replica's state on disk (<state-dir>/state.log): an append-only log of commits. Each commit
 // holds what changed since the previous one (canister records, 64 KiB pages of main and stable
-// memory that differ, new modules, completed calls with their replies) and is fsync'ed before any
+// memory that differ, new modules, completed calls with their replies, and, whenever they changed,
+// the scheduler's whole state and the calls in flight) and is fsync'ed before any
 // certificate reveals the calls it contains, so an update answered as replied survives kill -9.
 // The first record of a log is a full checkpoint; when the log grows past a few checkpoints' worth
 // it is rewritten (temp file, fsync, rename).
@@ -28,7 +29,8 @@ import { loadModule } from '../execution/module.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import type { ManagementCanister } from '../management/management-canister.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
-import type { CompletedCall } from '../http/ingress.ts';
+import type { CompletedCall, InflightCall } from '../http/ingress.ts';
+import type { SchedulerState } from '../scheduler/state.ts';
 import type { CallOutcome } from '../http/engine-port.ts';
 import {
   applyCanisterRecord, decodeCanisterRecord, decodeCanisterRecordV1, encodeCanisterRecord, fromCbor, toCbor, type CanisterRecord,
@@ -120,7 +122,15 @@ interface PersistedCanister {
 export interface CompletedCallSource {
   completedCalls(): CompletedCall[];
   takeChanges(): { completed: CompletedCall[]; pruned: Uint8Array[] };
+  /** Calls accepted and still executing: written with the scheduler's state, in the same commit. */
+  inflightCalls?(): InflightCall[];
 }
+
+const inflightToCbor = (c: InflightCall): CborValue => [c.requestId, c.sender, c.canisterId, c.effectiveCanisterId, c.ingressExpiry];
+const inflightFromCbor = (v: CborValue): InflightCall => {
+  const [requestId, sender, canisterId, effectiveCanisterId, ingressExpiry] = v as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, number | bigint];
+  return { requestId, sender, canisterId, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry) };
+};
 
 function outcomeToCbor(o: CallOutcome): CborValue {
   return o.status === 'replied' ? ['replied', o.reply] : ['rejected', o.rejectCode, o.rejectMessage, o.errorCode];
@@ -160,6 +170,14 @@ function nextValidRecord(bytes: Uint8Array, from: number): number | undefined {
 export interface RestoreResult {
   canisters: number;
   completedCalls: CompletedCall[];
+  /** Calls that were executing at the last commit (give them to HttpInterface.restoreInflightCalls). */
+  inflightCalls: InflightCall[];
+  /**
+   * The scheduler's state at the last commit (queues, call contexts, callbacks, paused executions),
+   * from the same moment as the canisters: hand it to scheduler.restore() once whoever records
+   * the restored calls' outcomes is listening. Absent in logs written before it was kept.
+   */
+  schedulerState?: SchedulerState;
   /** Bytes of a damaged last record that were dropped (a crash in the middle of a write). */
   droppedTailBytes: number;
   /** The format of the newest record read (older formats are rewritten by the next checkpoint). */
@@ -176,6 +194,8 @@ export class DiskStore {
   #persisted = new Map<string, PersistedCanister>();
   #modulesWritten = new Set<string>();
   #management = '';
+  #schedulerMeta = '';
+  #inflightMeta = '';
   #logBytes = 0;
   #checkpointBytes = 0;
   /** Set after a failed write: the next commit rewrites everything. */
@@ -203,12 +223,14 @@ export class DiskStore {
    * canisters, and the completed calls to hand to HttpInterface.restoreCompletedCalls.
    */
   async restore(scheduler: Scheduler, management: ManagementCanister): Promise<RestoreResult> {
-    if (!this.#fs.existsSync(this.#path)) return { canisters: 0, completedCalls: [], droppedTailBytes: 0, format: undefined };
+    if (!this.#fs.existsSync(this.#path)) return { canisters: 0, completedCalls: [], inflightCalls: [], droppedTailBytes: 0, format: undefined };
     const calls = new Map<string, CompletedCall>();
     const bytes = new Uint8Array(this.#fs.readFileSync(this.#path));
     const state = new Map<string, { record?: CanisterRecord; module?: Uint8Array; heap: Uint8Array; globals: unknown[]; stable: Uint8Array; snapshots?: CborValue[] }>();
     const modules = new Map<string, Uint8Array>();
     let managementFields: unknown;
+    let schedulerState: SchedulerState | undefined;
+    let inflight: InflightCall[] = [];
     let offset = 0;
     let format: number | undefined;
     let droppedTailBytes = 0;
@@ -251,7 +273,11 @@ export class DiskStore {
       if (record.full) {
         state.clear();
         calls.clear();
+        schedulerState = undefined;
+        inflight = [];
       }
+      if (record.scheduler !== undefined) schedulerState = fromCbor(record.scheduler) as SchedulerState;
+      if (record.inflight !== undefined) inflight = (record.inflight as CborValue[]).map(inflightFromCbor);
       for (const c of (record.calls ?? []) as CborValue[]) {
         const call = callFromCbor(c);
         calls.set(toHex(call.requestId), call);
@@ -279,7 +305,8 @@ export class DiskStore {
       const principal = Principal.fromText(id);
       const canister = new Canister(principal, [], 0n, 0n);
       if (saved.record) applyCanisterRecord(canister, saved.record);
-      if (canister.status === 'stopping') canister.status = 'stopped'; // its open calls did not survive
+      // Without the scheduler's state its open calls did not survive; with it, it stops when they finish.
+      if (canister.status === 'stopping' && !schedulerState) canister.status = 'stopped';
       if (saved.module) {
         const module = await loadModule(saved.module);
         const instance = canister.instantiate(module);
@@ -305,7 +332,8 @@ export class DiskStore {
       }
       scheduler.canisters.set(id, canister);
     }
-    return { canisters: state.size, completedCalls: [...calls.values()], droppedTailBytes, format };
+    this.#schedulerMeta = schedulerState ? toHex(encodeCbor(toCbor(schedulerState) ?? null)) : '';
+    return { canisters: state.size, completedCalls: [...calls.values()], inflightCalls: inflight, schedulerState, droppedTailBytes, format };
   }
 
   /**
@@ -418,12 +446,25 @@ export class DiskStore {
     const callChanges = ingress?.takeChanges() ?? { completed: [], pruned: [] };
     const calls = full ? (ingress?.completedCalls() ?? []) : callChanges.completed;
     const prunedCalls = full ? [] : callChanges.pruned;
-    if (!full && canisters.length === 0 && removed.length === 0 && !managementChanged && calls.length === 0 && prunedCalls.length === 0) return undefined;
+    // The scheduler's state and the calls in flight, from this same synchronous moment as the
+    // memories above: a callback and the call context it belongs to never come from two commits.
+    const schedulerCbor = toCbor(scheduler.snapshot()) ?? null;
+    const schedulerMeta = toHex(encodeCbor(schedulerCbor));
+    const schedulerChanged = full || schedulerMeta !== this.#schedulerMeta;
+    const inflightCbor = (ingress?.inflightCalls?.() ?? []).map(inflightToCbor);
+    const inflightMeta = toHex(encodeCbor(inflightCbor));
+    const inflightChanged = full || inflightMeta !== this.#inflightMeta;
+    if (
+      !full && canisters.length === 0 && removed.length === 0 && !managementChanged && calls.length === 0 && prunedCalls.length === 0 &&
+      !schedulerChanged && !inflightChanged
+    ) return undefined;
 
     const payload = encodeCbor({
       format: STORE_FORMAT, full, modules, canisters, removed,
       management: toCbor(management.allocatorState) ?? null,
       calls: calls.map(callToCbor), prunedCalls,
+      ...(schedulerChanged ? { scheduler: schedulerCbor } : {}),
+      ...(inflightChanged ? { inflight: inflightCbor } : {}),
     });
     const frame = new Uint8Array(HEADER + payload.length);
     new DataView(frame.buffer).setUint32(0, payload.length);
@@ -440,6 +481,8 @@ export class DiskStore {
     for (const hash of newModules) this.#modulesWritten.add(hash);
     if (full) this.#modulesWritten = new Set(newModules);
     this.#management = managementMeta;
+    this.#schedulerMeta = schedulerMeta;
+    this.#inflightMeta = inflightMeta;
     this.#needCheckpoint = false;
     return durable ?? Promise.resolve();
   }

@@ -1,0 +1,67 @@
+// A commit taken while a call is half done (A.incPeer(B): A has run and waits on its callback, B's
+// request is queued) restores to exactly that moment: the scheduler's queues, call contexts and
+// callbacks come back with the canisters' memories from the same commit, execution continues, B
+// counts the call once, A's callback runs and the ingress call completes with its reply.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { IDL } from '@dfinity/candid';
+import { Principal } from '@dfinity/principal';
+import { Replica } from '../src/index.ts';
+import { DiskStore } from '../src/store/disk-store.ts';
+import type { CallResponse } from '../src/scheduler/call-context.ts';
+import { counterIdl, counterWasm } from './http-support.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'replica-inflight-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// One thread and small rounds: a call and its reply do not fit in one round.
+const limits = { instructionsPerRound: 2_000_000, executionThreads: 1 };
+
+describe('a commit in the middle of a multi-message call', () => {
+  it('continues after a restart from that commit: every effect once, the ingress call answered', async () => {
+    const pic = await Replica.create({ log: 'quiet', limits, time: new Date('2026-06-01') });
+    const wasm = await counterWasm();
+    const setup = (start: bigint) => pic.setupCanister<any>({ idlFactory: counterIdl as any, wasm, arg: new Uint8Array(IDL.encode([IDL.Nat], [start])) });
+    const a = await setup(0n);
+    const b = await setup(100n);
+    const store = await DiskStore.open(dir);
+    store.flush(pic.scheduler, pic.management);
+
+    const arg = new Uint8Array(IDL.encode([IDL.Principal], [b.canisterId]));
+    void pic.scheduler.submitIngress(a.canisterId.toText(), 'incPeer', arg, Principal.anonymous().toUint8Array(), 'the-call');
+    // Wait, turn by turn, for the moment A waits on its callback and B has not answered yet.
+    let caught = false;
+    for (let turn = 0; turn < 100_000 && !caught; turn++) {
+      const state = pic.scheduler.snapshot();
+      if (state.callbacks.length === 1 && state.callContexts.some((cc) => cc.canister === a.canisterId.toText())) {
+        store.flush(pic.scheduler, pic.management); // the last commit before the "crash"
+        caught = true;
+      } else await new Promise((r) => setImmediate(r));
+    }
+    expect(caught, 'a commit while the call was half done').toBe(true);
+    await store.close(); // kill -9: nothing after the commit reaches the disk
+    await pic.tearDown().catch(() => {});
+
+    const again = await Replica.create({ log: 'quiet', limits, time: new Date('2026-06-01') });
+    const reopened = await DiskStore.open(dir);
+    const restored = await reopened.restore(again.scheduler, again.management);
+    expect(restored.schedulerState?.callbacks).toHaveLength(1);
+    const answered = new Promise<CallResponse>((resolve) => {
+      again.scheduler.onIngressCompleted = (key, response) => {
+        if (key === 'the-call') resolve(response);
+      };
+    });
+    again.scheduler.restore(restored.schedulerState!);
+    const response = await answered;
+    expect(response.kind).toBe('reply');
+    if (response.kind === 'reply') expect(IDL.decode([IDL.Nat], response.data)[0]).toBe(101n);
+    const count = (id: Principal) => again.createActor<any>(counterIdl as any, id).get();
+    expect(await count(b.canisterId)).toBe(101n); // B counted the call once
+    expect(await count(a.canisterId)).toBe(0n);
+    expect(again.scheduler.snapshot().callbacks).toHaveLength(0); // nothing left waiting
+    await reopened.close();
+    await again.tearDown();
+  });
+});
