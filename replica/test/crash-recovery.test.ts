@@ -13,7 +13,7 @@ import { IDL } from '@dfinity/candid';
 import type { Principal } from '@dfinity/principal';
 import { encodeCbor } from '../src/certification/cbor.ts';
 import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
-import { toHex } from '../src/certification/bytes.ts';
+import { toHex } from '../src/ic/bytes.ts';
 import { counterIdl, counterWasm, deployCounter, localAgent, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'replica-crash-'));

@@ -10,7 +10,7 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { Replica } from '../src/index.ts';
 import { DiskStore } from '../src/store/disk-store.ts';
-import type { CallResponse } from '../src/scheduler/call-context.ts';
+import type { CallResponse } from '../src/ic/call-outcome.ts';
 import { counterIdl, counterWasm } from './http-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'replica-inflight-'));
@@ -29,17 +29,23 @@ describe('a commit in the middle of a multi-message call', () => {
     const store = await DiskStore.open(dir);
     store.flush(pic.scheduler, pic.management);
 
-    const arg = new Uint8Array(IDL.encode([IDL.Principal], [b.canisterId]));
-    void pic.scheduler.submitIngress(a.canisterId.toText(), 'incPeer', arg, Principal.anonymous().toUint8Array(), 'the-call');
-    // Wait, turn by turn, for the moment A waits on its callback and B has not answered yet.
+    // The commit is taken right after A's request to B is queued: A has run and waits on its
+    // callback, B has not run. (Rounds run many messages without returning to the event loop, so
+    // the test commits from inside the scheduler at that point, which lies between two message
+    // executions like every point at which the CLI commits.)
+    const scheduler = pic.scheduler as unknown as { enqueue: (canister: string, source: string, message: { kind: string }) => void };
+    const enqueue = scheduler.enqueue.bind(pic.scheduler);
     let caught = false;
-    for (let turn = 0; turn < 100_000 && !caught; turn++) {
-      const state = pic.scheduler.snapshot();
-      if (state.callbacks.length === 1 && state.callContexts.some((cc) => cc.canister === a.canisterId.toText())) {
-        store.flush(pic.scheduler, pic.management); // the last commit before the "crash"
+    scheduler.enqueue = (canister, source, message) => {
+      enqueue(canister, source, message);
+      if (!caught && message.kind === 'request' && canister === b.canisterId.toText() && source === a.canisterId.toText()) {
         caught = true;
-      } else await new Promise((r) => setImmediate(r));
-    }
+        store.flush(pic.scheduler, pic.management); // the last commit before the "crash"
+      }
+    };
+    const arg = new Uint8Array(IDL.encode([IDL.Principal], [b.canisterId]));
+    const first = pic.scheduler.submitIngress(a.canisterId.toText(), 'incPeer', arg, Principal.anonymous().toUint8Array(), 'the-call');
+    await first; // the first run finishes too; none of it after the commit reaches the disk
     expect(caught, 'a commit while the call was half done').toBe(true);
     await store.close(); // kill -9: nothing after the commit reaches the disk
     await pic.tearDown().catch(() => {});
