@@ -819,7 +819,8 @@ export class Scheduler {
     if (result.trap && callback.call.cleanup) {
       // The cleanup closure runs when a callback traps (spec: call_on_cleanup); its own
       // state changes persist, but it may not send or answer anything.
-      const cleanupCtx = this.newContext(canister, 'C', { caller: cc.caller, methodName: cc.method });
+      // ic0.msg_reject_code in a cleanup is the code its callback saw (0 after a reply).
+      const cleanupCtx = this.newContext(canister, 'C', { caller: cc.caller, methodName: cc.method, rejectCode: ctx.rejectCode });
       this.run(canister, cleanupCtx, { closure: callback.call.cleanup }, true, { method: `${cc.method} cleanup` });
     }
     return this.finish(canister, cc, ctx, result, label);

@@ -84,7 +84,7 @@ const kinds = (...k: ApiKind[]) => new Set(k);
 // Groups from the spec's availability table.
 const ARG = kinds('I', 'U', 'RQ', 'NRQ', 'CQ', 'Ry', 'CRy', 'F');
 const CALLER = kinds('I', 'G', 'U', 'RQ', 'NRQ', 'CQ', 'F', 'Ry', 'Rt', 'CRy', 'CRt', 'C', 'T');
-const REJECT_INFO = kinds('Ry', 'Rt', 'CRy', 'CRt');
+const REJECT_INFO = kinds('Ry', 'Rt', 'CRy', 'CRt', 'C');
 const REJECT_MSG = kinds('Rt', 'CRt');
 const RESPOND = kinds('U', 'RQ', 'NRQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt');
 const CYCLES_IN = kinds('U', 'RQ', 'Ry', 'Rt');
