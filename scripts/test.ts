@@ -4,7 +4,7 @@
 //    installed with apt when we are root, otherwise we say exactly what to run. Never
 //    `npx playwright install` (no downloads here).
 // 3. vitest: unit tests, the replica's conformance suite, canister integration tests.
-// 4. the site build (astro + pagefind).
+// 4. the site build (astro + pagefind), then the vitest tests of what it built (*.dist.test.ts).
 // 5. Playwright end-to-end tests in headless Chromium: the built site, then the live demos
 //    against the whole stack (`npm start --fresh --preview` on its own ports).
 import { spawnSync } from 'node:child_process';
@@ -47,6 +47,7 @@ if (!only || only === 'unit') {
 if (!only || only === 'e2e') {
   ensureChromium();
   run('site build', 'npm', ['run', 'build']);
+  run('the built site through the gateway', 'vitest', ['run', '-c', 'vitest.dist.config.ts']);
   run('browser tests', 'playwright', ['test']);
 }
 if (!only || only === 'e2e' || only === 'demos') {

@@ -2,7 +2,7 @@
 // through `<id>.localhost` verified by @dfinity/response-verification (the gateway refuses what
 // does not verify), and a tampered body or header, or a foreign root key, is refused with 502.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -17,7 +17,7 @@ import { HttpGateway, GatewayError, inProcessAgent } from '../src/gateway/index.
 import { HttpRequest, HttpResponse } from '../src/gateway/http-interface-idl.ts';
 import { planAssets, type PlannedAsset } from '../../scripts/lib/asset-sync.ts';
 import { idlFactory, type _SERVICE as Assets } from '../../canisters/assets/assets.did.ts';
-import { gatewayGet, installAssetCanister, startLocalNetwork, type LocalNetwork } from './gateway-support.ts';
+import { expectedBody, gatewayGet, installAssetCanister, startLocalNetwork, uploadDirect, type LocalNetwork } from './gateway-support.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 
@@ -38,35 +38,6 @@ function fixtureSite(): string {
   cpSync(join(repoRoot, 'public/.ic-assets.json5'), join(dir, '.ic-assets.json5'));
   return dir;
 }
-
-/** Uploads planned assets through the programmatic API (no BLS per call: fast), in commits of ~4 MB. */
-async function uploadDirect(actor: Assets, planned: PlannedAsset[]): Promise<void> {
-  let operations: Parameters<Assets['commit_batch']>[0]['operations'] = [];
-  let batch = (await actor.create_batch({})).batch_id;
-  let bytes = 0;
-  const flush = async () => {
-    await actor.commit_batch({ batch_id: batch, operations });
-    operations = [];
-    bytes = 0;
-    batch = (await actor.create_batch({})).batch_id;
-  };
-  for (const asset of planned) {
-    for (const encoding of asset.encodings) {
-      const ids: bigint[] = [];
-      for (let at = 0; at < encoding.bytes.length || at === 0; at += 1_900_000) {
-        ids.push((await actor.create_chunk({ batch_id: batch, content: encoding.bytes.subarray(at, at + 1_900_000) })).chunk_id);
-      }
-      operations.push({ CreateAsset: { key: asset.key, content_type: asset.contentType, headers: [asset.headers], max_age: [] } });
-      operations.push({ SetAssetContent: { key: asset.key, content_encoding: encoding.name, chunk_ids: ids, sha256: [encoding.sha256] } });
-      bytes += encoding.bytes.length;
-    }
-    if (bytes > 4_000_000) await flush();
-  }
-  await flush();
-}
-
-const expectedBody = (asset: PlannedAsset, contentEncoding: string | undefined) =>
-  Buffer.from(asset.encodings.find((e) => e.name === (contentEncoding ?? 'identity'))!.bytes);
 
 let net: LocalNetwork;
 let canisterId: Principal;
@@ -303,29 +274,4 @@ describe('refusing what does not verify', () => {
       server.close();
     }
   });
-});
-
-const distReady = existsSync(join(repoRoot, 'dist/index.html'));
-
-// dist/ exists once the site was built (npm test builds it after the unit stage; a clean clone has
-// none yet, and then this part is skipped — the fixture site above still runs).
-describe.skipIf(!distReady)('the built site (dist/)', () => {
-  test('every file of dist/ comes back through the gateway and verifies', async () => {
-    const deployer = Ed25519KeyIdentity.generate();
-    const { canisterId: siteId } = await installAssetCanister(net, deployer);
-    const actor = net.replica.createActor<Assets>(idlFactory, siteId);
-    actor.setPrincipal(deployer.getPrincipal() as unknown as Principal);
-    const site = planAssets(join(repoRoot, 'dist'));
-    await uploadDirect(actor, site);
-    await net.httpInterface.certifier.fresh(0n);
-    const failures: string[] = [];
-    for (const asset of site) {
-      const response = await gatewayGet(net.port, `${siteId.toText()}.localhost:${net.port}`, encodeURI(asset.key), { 'accept-encoding': 'gzip' });
-      if (response.status !== 200 || !response.body.equals(expectedBody(asset, response.headers['content-encoding']))) {
-        failures.push(`${asset.key}: ${response.status} ${response.body.toString().slice(0, 200)}`);
-      }
-    }
-    expect(failures).toEqual([]);
-    expect(site.length).toBeGreaterThan(50);
-  }, 600_000);
 });

@@ -44,7 +44,11 @@ describe('a replica with a state directory', () => {
     // Concurrent updates; kill -9 right after some have been answered.
     let replied = 0;
     const calls = Array.from({ length: 30 }, () => actor.inc().then(() => replied++, () => {}));
-    while (replied < 10) await new Promise((r) => setTimeout(r, 5));
+    const deadline = Date.now() + 60_000;
+    while (replied < 10) {
+      if (Date.now() > deadline) throw new Error(`only ${replied} of 30 updates were answered within 60 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
     await replica.kill();
     await Promise.allSettled(calls);
     const answered = replied;
