@@ -433,6 +433,7 @@ export class Replica {
    */
   async advanceTime(ms: number): Promise<void> {
     this.clock.advance(ms);
+    this.scheduler.scheduleRounds(); // a best-effort deadline may have passed
   }
 
   /**
@@ -442,6 +443,7 @@ export class Replica {
    */
   async setTime(time: number | Date): Promise<void> {
     this.clock.set(time);
+    this.scheduler.scheduleRounds(); // a best-effort deadline may have passed
   }
 
   /**

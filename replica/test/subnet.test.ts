@@ -27,11 +27,19 @@ beforeAll(async () => {
   subnet = await motokoFixture('subnet');
 }, 180_000);
 
-async function replicaWith(options: { limits?: Partial<Limits>; lines?: string[]; time?: Date; pacing?: 'instant' | 'mainnet'; roundMs?: number; queryCache?: boolean } = {}) {
+async function replicaWith(
+  options: { limits?: Partial<Limits>; lines?: string[]; time?: Date; pacing?: 'instant' | 'mainnet'; roundMs?: number; queryCache?: boolean } = {},
+) {
   const lines = options.lines;
   return Replica.create({
-    log: lines ? 'verbose' : 'quiet', onLog: lines ? (line) => lines.push(line) : undefined, limits: options.limits,
-    time: options.time, seed: 7, pacing: options.pacing, roundMs: options.roundMs, queryCache: options.queryCache,
+    log: lines ? 'verbose' : 'quiet',
+    onLog: lines ? (line) => lines.push(line) : undefined,
+    limits: options.limits,
+    time: options.time,
+    seed: 7,
+    pacing: options.pacing,
+    roundMs: options.roundMs,
+    queryCache: options.queryCache,
   });
 }
 
@@ -113,7 +121,14 @@ describe('queues and backpressure', () => {
   it('ingress to a canister whose queue is full is refused with IC0201 (SYS_TRANSIENT)', async () => {
     const pic = await replicaWith({ limits: { queueCapacity: 2 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');
-    const outcomes = await Promise.all(Array.from({ length: 5 }, () => a.actor.inc().then((v) => v, (e: unknown) => e)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        a.actor.inc().then(
+          (v) => v,
+          (e: unknown) => e,
+        ),
+      ),
+    );
     const refused = outcomes.filter((o): o is CanisterRejectError => o instanceof CanisterRejectError);
     expect(outcomes.filter((o) => typeof o === 'bigint')).toEqual([1n, 2n]);
     expect(refused).toHaveLength(3);
@@ -129,7 +144,7 @@ describe('queues and backpressure', () => {
 });
 
 describe('best-effort calls', () => {
-  it('msg_deadline: the callee and the caller\'s callback see the call\'s deadline; ingress has none', async () => {
+  it("msg_deadline: the callee and the caller's callback see the call's deadline; ingress has none", async () => {
     const pic = await replicaWith({ time: new Date('2026-01-01T00:00:00Z') });
     const a = await setup(pic, 'a');
     const b = await setup(pic, 'b');
@@ -145,59 +160,121 @@ describe('best-effort calls', () => {
     await pic.tearDown();
   });
 
+  /** Waits (bounded) until the scheduler holds a best-effort callback, i.e. the callee is at work. */
+  async function boundedCallInFlight(pic: Replica) {
+    for (let i = 0; i < 500; i++) {
+      const state = pic.scheduler.snapshot();
+      const cb = state.callbacks.find((c) => c.deadline > 0n);
+      if (cb) return { state, cb };
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error('no best-effort call was made within 5 s');
+  }
+
+  async function until(what: string, condition: () => Promise<boolean> | boolean) {
+    for (let i = 0; i < 600; i++) {
+      if (await condition()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${what} did not happen within 30 s`);
+  }
+
+  // Replica time is frozen and moved by the test: the callee (slow) awaits itself round after
+  // round until the round's time reaches its end, so what happens depends on time alone, not on
+  // the machine's speed. Short rounds (100M instructions) let the test's time steps in quickly.
+  /** Waits (bounded) until `canister` holds a callback: the callee awaits itself, i.e. it is at work. */
+  async function atWork(pic: Replica, canister: Principal) {
+    for (let i = 0; i < 500; i++) {
+      const state = pic.scheduler.snapshot();
+      if (state.callbacks.some((c) => c.canister === canister.toText())) return state;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`${canister.toText()} did not start working within 5 s`);
+  }
+
+  async function until(what: string, condition: () => Promise<boolean> | boolean) {
+    for (let i = 0; i < 600; i++) {
+      if (await condition()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${what} did not happen within 30 s`);
+  }
+
+  // Replica time is frozen and moved by the test: the callee (slow) awaits itself round after
+  // round until the round's time reaches its end, so what happens depends on time alone, not on
+  // the machine's speed. Short rounds (100M instructions) let the test's time steps in quickly.
   it('a best-effort call to a slow callee times out with SYS_UNKNOWN and the late reply is dropped', async () => {
-    // Real time: the callee answers 6 s later. Rounds are kept short (100M instructions, about
-    // ten iterations) so that the deadline is checked often on a slow machine.
-    const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 } });
+    const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');
     const b = await setup(pic, 'b');
-    const started = Date.now();
-    const [outcome, calleeSaw] = await a.actor.boundedCall(b.canisterId, 6000n, 1n);
-    const waited = Date.now() - started;
+    const call = a.actor.boundedCall(b.canisterId, 5000n, 1n);
+    await atWork(pic, b.canisterId);
+    await pic.advanceTime(2000); // past the 1 s deadline, short of the callee's 5 s
+    const [outcome, calleeSaw] = await call;
     expect(outcome).toMatch(/system_unknown|#future 6/);
     expect(outcome).toMatch(/timed out/i);
     expect(calleeSaw).toEqual([]);
-    expect(waited).toBeGreaterThanOrEqual(900);
-    // The caller had its answer while the callee was still working.
+    // The caller has its answer while the callee is still at work.
     expect(await b.actor.slowDoneCount()).toBe(0n);
-    // The callee finishes later; its reply finds no callback.
-    for (let i = 0; i < 100 && (await b.actor.slowDoneCount()) === 0n; i++) await new Promise((r) => setTimeout(r, 100));
-    await pic.scheduler.settle();
-    expect(await b.actor.slowDoneCount()).toBe(1n);
     expect(metric(pic, 'replica_best_effort_expired_total')).toBe(1);
+    await pic.advanceTime(4000);
+    await until('the callee finishing', async () => (await b.actor.slowDoneCount()) === 1n);
+    await pic.scheduler.settle();
+    // Its reply found no callback.
     expect(metric(pic, 'replica_best_effort_late_responses_dropped_total')).toBe(1);
     await pic.tearDown();
-  }, 40_000);
+  }, 60_000);
+
+  it('a best-effort request whose deadline passes while it waits in the queue is dropped; the caller gets SYS_UNKNOWN', async () => {
+    // b is busy with a long time-sliced update (one slice per round, hundreds of rounds), so the
+    // request from a waits in b's queue while time moves past its deadline.
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerSlice: 100_000 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    lines.length = 0;
+    const long = b.actor.burn(100_000n);
+    const call = a.actor.boundedCall(b.canisterId, 0n, 1n);
+    for (let i = 0; i < 500 && !pic.scheduler.snapshot().callbacks.some((c) => c.deadline > 0n); i++) await new Promise((r) => setTimeout(r, 1));
+    await pic.advanceTime(2000);
+    const [outcome] = await call;
+    await long;
+    expect(outcome).toMatch(/timed out/i);
+    expect(lines.some((l) => /^b\.slow \(a\) -> dropped: its best-effort deadline passed in the queue$/.test(l))).toBe(true);
+    expect(metric(pic, 'replica_best_effort_requests_expired_total')).toBe(1);
+    expect(await b.actor.slowDoneCount()).toBe(0n);
+    await pic.tearDown();
+  }, 60_000);
 
   it('deadlines are plain data: after snapshot() and restore() of the scheduler a pending best-effort call still times out', async () => {
-    const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 } });
+    const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');
     const b = await setup(pic, 'b');
     const done: Array<{ key?: string; response: CallResponse }> = [];
     pic.scheduler.onIngressCompleted = (key, response) => done.push({ key, response });
-    const arg = new Uint8Array(IDL.encode([IDL.Principal, IDL.Nat, IDL.Nat], [b.canisterId, 2000n, 1n]));
+    const arg = new Uint8Array(IDL.encode([IDL.Principal, IDL.Nat, IDL.Nat], [b.canisterId, 5000n, 1n]));
     void pic.scheduler.submitIngress(a.canisterId.toText(), 'boundedCall', arg, Principal.anonymous().toUint8Array(), 'request-1');
-    let state = pic.scheduler.snapshot();
-    for (let i = 0; i < 200 && !state.callbacks.some((cb) => cb.deadline > 0n); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      state = pic.scheduler.snapshot();
-    }
-    const bounded = state.callbacks.find((cb) => cb.deadline > 0n)!;
-    expect(bounded.canister).toBe(a.canisterId.toText());
-    expect(bounded.callee).toBe(b.canisterId.toText());
+    const state = await atWork(pic, b.canisterId);
+    const cb = state.callbacks.find((c) => c.deadline > 0n)!;
+    expect(cb.canister).toBe(a.canisterId.toText());
+    expect(cb.callee).toBe(b.canisterId.toText());
+    expect(cb.deadline).toBe(BigInt(new Date('2026-01-01').getTime() + 1000) * 1_000_000n);
     // A copy made through structured cloning (what a store does), put back.
     pic.scheduler.restore(structuredClone(state));
-    for (let i = 0; i < 100 && !done.some((d) => d.key === 'request-1'); i++) await new Promise((r) => setTimeout(r, 50));
+    await pic.advanceTime(2000);
+    await until('the ingress answer', () => done.some((d) => d.key === 'request-1'));
     const answer = done.find((d) => d.key === 'request-1')!.response;
     expect(answer.kind).toBe('reply');
     const [outcome] = IDL.decode([IDL.Text, IDL.Opt(IDL.Nat), IDL.Opt(IDL.Nat)], (answer as { data: Uint8Array }).data) as [string];
     expect(outcome).toMatch(/timed out/i);
+    await pic.advanceTime(4000);
+    await until('the callee finishing', async () => (await b.actor.slowDoneCount()) === 1n);
     await pic.tearDown();
-  }, 20_000);
+  }, 60_000);
 });
 
 describe('deterministic time slicing', () => {
-  it('an update longer than a slice continues over rounds while another canister\'s update completes', async () => {
+  it("an update longer than a slice continues over rounds while another canister's update completes", async () => {
     const lines: string[] = [];
     const pic = await replicaWith({ lines, limits: { instructionsPerSlice: 1_000_000 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');
@@ -306,12 +383,21 @@ describe('pacing', () => {
 describe('determinism', () => {
   async function schedule(): Promise<{ results: unknown[]; log: string[] }> {
     const lines: string[] = [];
-    const pic = await replicaWith({ lines, limits: { executionThreads: 2, instructionsPerRound: 30_000_000, instructionsPerSlice: 1_000_000, queueCapacity: 4 }, time: new Date('2026-01-01') });
+    const pic = await replicaWith({
+      lines,
+      limits: { executionThreads: 2, instructionsPerRound: 30_000_000, instructionsPerSlice: 1_000_000, queueCapacity: 4 },
+      time: new Date('2026-01-01'),
+    });
     const cs = await Promise.all(['a', 'b', 'c'].map((n) => setup(pic, n)));
     lines.length = 0;
     const results = await Promise.all([
-      cs[0].actor.fanOut(cs[1].canisterId, 6n), cs[1].actor.burn(50_000n), cs[2].actor.inc(), cs[2].actor.fanOut(cs[0].canisterId, 3n),
-      cs[1].actor.inc(), cs[0].actor.inc(), cs[2].actor.burn(20_000n),
+      cs[0].actor.fanOut(cs[1].canisterId, 6n),
+      cs[1].actor.burn(50_000n),
+      cs[2].actor.inc(),
+      cs[2].actor.fanOut(cs[0].canisterId, 3n),
+      cs[1].actor.inc(),
+      cs[0].actor.inc(),
+      cs[2].actor.burn(20_000n),
     ]);
     const rounds = pic.rounds();
     await pic.tearDown();

@@ -24,7 +24,9 @@ export class Clock {
   set(ms: number | Date): void {
     const nanos = BigInt(Math.round(ms instanceof Date ? ms.getTime() : ms)) * 1_000_000n;
     if (nanos < this.last) {
-      throw new RangeError(`cannot set the time back from ${new Date(Number(this.last / 1_000_000n)).toISOString()} to ${new Date(Number(nanos / 1_000_000n)).toISOString()}: IC time is monotonic`);
+      throw new RangeError(
+        `cannot set the time back from ${new Date(Number(this.last / 1_000_000n)).toISOString()} to ${new Date(Number(nanos / 1_000_000n)).toISOString()}: IC time is monotonic`,
+      );
     }
     this.manualNanos = nanos;
   }

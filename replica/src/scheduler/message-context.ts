@@ -101,17 +101,31 @@ export function cyclesStateOf(canister: Canister): CyclesState {
 /** The spec's entry-point kinds mapped to the IC's budget classes (limits.ts). */
 export function executionKind(kind: ApiKind): ExecutionKind {
   switch (kind) {
-    case 'I': return 'install';
-    case 'G': return 'upgrade';
-    case 's': return 'start';
-    case 'U': return 'update';
-    case 'RQ': return 'replicated-query';
-    case 'NRQ': return 'query';
-    case 'CQ': case 'CRy': case 'CRt': return 'composite-query';
-    case 'Ry': case 'Rt': return 'callback';
-    case 'C': return 'cleanup';
-    case 'F': return 'inspect';
-    case 'T': return 'timer';
+    case 'I':
+      return 'install';
+    case 'G':
+      return 'upgrade';
+    case 's':
+      return 'start';
+    case 'U':
+      return 'update';
+    case 'RQ':
+      return 'replicated-query';
+    case 'NRQ':
+      return 'query';
+    case 'CQ':
+    case 'CRy':
+    case 'CRt':
+      return 'composite-query';
+    case 'Ry':
+    case 'Rt':
+      return 'callback';
+    case 'C':
+      return 'cleanup';
+    case 'F':
+      return 'inspect';
+    case 'T':
+      return 'timer';
   }
 }
 

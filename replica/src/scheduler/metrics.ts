@@ -80,29 +80,45 @@ export function renderMetrics(m: SchedulerMetrics, g: MetricsGauges): string {
   const out: string[] = [];
   const counter = (name: string, help: string, value: number | bigint) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`);
   const gauge = (name: string, help: string, value: number) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`);
-  out.push('# HELP replica_info The scheduler\'s configuration.', '# TYPE replica_info gauge', `replica_info{pacing="${g.pacing}",round_ms="${g.roundMs}",execution_threads="${g.threads}"} 1`);
+  out.push(
+    "# HELP replica_info The scheduler's configuration.",
+    '# TYPE replica_info gauge',
+    `replica_info{pacing="${g.pacing}",round_ms="${g.roundMs}",execution_threads="${g.threads}"} 1`,
+  );
   counter('replica_rounds_total', 'Execution rounds run.', m.rounds);
   out.push(...m.roundInstructions.render('replica_round_instructions', 'Instructions executed per round (the busiest thread of each iteration, summed).'));
   counter('replica_messages_executed_total', 'Messages executed (updates, callbacks, heartbeats, timers).', m.messagesExecuted);
   counter('replica_dts_slices_total', 'Slices of messages that ran longer than one slice (deterministic time slicing).', m.slicesExecuted);
-  out.push('# HELP replica_canister_instructions_total Instructions executed by each canister in replicated mode.', '# TYPE replica_canister_instructions_total counter');
-  for (const [id, n] of m.canisterInstructions) out.push(`replica_canister_instructions_total{canister="${id}",name="${esc(g.canisterNames.get(id) ?? id)}"} ${n}`);
-  out.push('# HELP replica_canister_queue_length Messages waiting in a canister\'s input queues.', '# TYPE replica_canister_queue_length gauge');
+  out.push(
+    '# HELP replica_canister_instructions_total Instructions executed by each canister in replicated mode.',
+    '# TYPE replica_canister_instructions_total counter',
+  );
+  for (const [id, n] of m.canisterInstructions)
+    out.push(`replica_canister_instructions_total{canister="${id}",name="${esc(g.canisterNames.get(id) ?? id)}"} ${n}`);
+  out.push("# HELP replica_canister_queue_length Messages waiting in a canister's input queues.", '# TYPE replica_canister_queue_length gauge');
   for (const q of g.queueLengths) out.push(`replica_canister_queue_length{canister="${q.canister}",name="${esc(q.name)}"} ${q.length}`);
   gauge('replica_callbacks', 'Callbacks waiting for a response on the subnet.', g.callbacks);
   gauge('replica_paused_executions', 'Messages paused between slices.', g.pausedExecutions);
   counter('replica_calls_refused_total', 'Calls ic0.call_perform could not enqueue (queue full or callback limit).', m.callsRefused);
-  counter('replica_ingress_refused_total', 'Ingress messages refused because the canister\'s queue was full.', m.ingressRefused);
+  counter('replica_ingress_refused_total', "Ingress messages refused because the canister's queue was full.", m.ingressRefused);
   counter('replica_best_effort_expired_total', 'Best-effort calls answered SYS_UNKNOWN because their deadline passed.', m.bestEffortExpired);
-  counter('replica_best_effort_late_responses_dropped_total', 'Responses dropped because they arrived after their best-effort deadline.', m.bestEffortLateResponsesDropped);
-  counter('replica_best_effort_requests_expired_total', 'Best-effort requests dropped from a queue because their deadline passed.', m.bestEffortRequestsExpired);
+  counter(
+    'replica_best_effort_late_responses_dropped_total',
+    'Responses dropped because they arrived after their best-effort deadline.',
+    m.bestEffortLateResponsesDropped,
+  );
+  counter(
+    'replica_best_effort_requests_expired_total',
+    'Best-effort requests dropped from a queue because their deadline passed.',
+    m.bestEffortRequestsExpired,
+  );
   counter('execution_query_cache_hits_total', 'Query cache hits.', m.cacheHits);
   counter('execution_query_cache_misses_total', 'Query cache misses.', m.cacheMisses);
   counter('execution_query_cache_evicted_entries_total', 'Query cache entries evicted to stay within the capacity.', m.cacheEvictions);
   counter('execution_query_cache_invalidated_entries_total', 'Query cache entries found stale (state, time, balance or expiry).', m.cacheInvalidations);
   gauge('execution_query_cache_count_bytes', 'Bytes held by the query cache.', g.cacheBytes);
   gauge('execution_query_cache_len', 'Entries in the query cache.', g.cacheEntries);
-  out.push(...m.updateLatency.render('replica_update_latency_seconds', 'From an ingress message\'s submission to its response being released.'));
+  out.push(...m.updateLatency.render('replica_update_latency_seconds', "From an ingress message's submission to its response being released."));
   out.push(...m.queryLatency.render('replica_query_latency_seconds', 'Time to answer a query call (cache hits included).'));
   return out.join('\n') + '\n';
 }

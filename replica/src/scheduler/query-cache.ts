@@ -100,7 +100,11 @@ export class QueryCache {
           c.queryStats.responseBytes += BigInt(hit.response.kind === 'reply' ? hit.response.data.length : hit.response.message.length);
         }
         const size = hit.response.kind === 'reply' ? `${hit.response.data.length} bytes` : 'reject';
-        s.log.emit({ kind: 'message', level: 'normal', text: `${c?.name ?? canisterId}.${method} (${s.callerName(caller)}) -> query cache hit (${size}) ${formatDuration(0)}, 0 instr` });
+        s.log.emit({
+          kind: 'message',
+          level: 'normal',
+          text: `${c?.name ?? canisterId}.${method} (${s.callerName(caller)}) -> query cache hit (${size}) ${formatDuration(0)}, 0 instr`,
+        });
         return hit.response;
       }
       this.metrics.cacheInvalidations++;
@@ -119,7 +123,12 @@ export class QueryCache {
     }
     const resultBytes = response.kind === 'reply' ? response.data.length : response.message.length;
     const entry: Entry = {
-      response, time: now, canisters, readsTime: observation.time, readsBalance: observation.balance, readsCertificate: observation.certificate,
+      response,
+      time: now,
+      canisters,
+      readsTime: observation.time,
+      readsBalance: observation.balance,
+      readsCertificate: observation.certificate,
       bytes: key.length + resultBytes + ENTRY_OVERHEAD_BYTES,
     };
     if (entry.bytes > this.limits.queryCacheBytes) return response;
@@ -145,7 +154,14 @@ export class QueryCache {
     if (e.readsTime && now !== e.time) return false;
     for (const c of e.canisters) {
       const canister = s.canisters.get(c.id);
-      if (!canister || canister.status === 'stopped' || canister.version !== c.version || (this.changes.get(canister) ?? 0) !== c.changes || this.instanceId(canister) !== c.instance) return false;
+      if (
+        !canister ||
+        canister.status === 'stopped' ||
+        canister.version !== c.version ||
+        (this.changes.get(canister) ?? 0) !== c.changes ||
+        this.instanceId(canister) !== c.instance
+      )
+        return false;
       if (e.readsBalance && canister.balance !== c.balance) return false;
     }
     return true;

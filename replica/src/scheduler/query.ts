@@ -43,12 +43,20 @@ function outcomeOf(canister: Canister, ctx: MessageContext, result: ExecutionRes
   return undefined;
 }
 
-const didNotReply = (id: string): CallResponse => ({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.CanisterDidNotReply, message: `Canister ${id} did not reply to the call` });
+const didNotReply = (id: string): CallResponse => ({
+  kind: 'reject',
+  code: RejectCode.CANISTER_ERROR,
+  errorCode: ErrorCode.CanisterDidNotReply,
+  message: `Canister ${id} did not reply to the call`,
+});
 
 function concat(parts: Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -68,7 +76,12 @@ function answerQuery(s: Scheduler, id: string, method: string, arg: Uint8Array, 
   if (id === MANAGEMENT_CANISTER_TEXT) {
     const answer = ancestors.length === 0 ? s.management?.query(method, arg, caller) : undefined;
     if (answer) return answer;
-    return { kind: 'reject', code: RejectCode.DESTINATION_INVALID, errorCode: ErrorCode.CanisterMethodNotFound, message: `The management canister (aaaaa-aa) does not answer query calls; call ${method} as an update` };
+    return {
+      kind: 'reject',
+      code: RejectCode.DESTINATION_INVALID,
+      errorCode: ErrorCode.CanisterMethodNotFound,
+      message: `The management canister (aaaaa-aa) does not answer query calls; call ${method} as an update`,
+    };
   }
   const canister = s.canisters.get(id);
   const problem = s.checkCallable(canister, id, method, 'query');
@@ -109,11 +122,23 @@ function answerQuery(s: Scheduler, id: string, method: string, arg: Uint8Array, 
       // the IC's texts (query_context.rs LOOP_DETECTED_ERROR_MSG, CALL_GRAPH_TOO_DEEP_ERROR_MSG).
       if (callee !== id && ancestors.includes(callee)) {
         s.log.info(`composite query ${method} of ${id}: call to ${callee} closes a loop (${[...ancestors, id, callee].join(' -> ')})`);
-        throw new QueryGraphError({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.QueryCallGraphLoopDetected, message: QUERY_LOOP_DETECTED });
+        throw new QueryGraphError({
+          kind: 'reject',
+          code: RejectCode.CANISTER_ERROR,
+          errorCode: ErrorCode.QueryCallGraphLoopDetected,
+          message: QUERY_LOOP_DETECTED,
+        });
       }
       if (ancestors.length + 1 > s.limits.maxQueryCallDepth) {
-        s.log.info(`composite query ${method} of ${id}: call to ${callee} exceeds the depth limit of ${s.limits.maxQueryCallDepth} (${[...ancestors, id, callee].join(' -> ')})`);
-        throw new QueryGraphError({ kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.QueryCallGraphTooDeep, message: QUERY_CALL_GRAPH_TOO_DEEP });
+        s.log.info(
+          `composite query ${method} of ${id}: call to ${callee} exceeds the depth limit of ${s.limits.maxQueryCallDepth} (${[...ancestors, id, callee].join(' -> ')})`,
+        );
+        throw new QueryGraphError({
+          kind: 'reject',
+          code: RejectCode.CANISTER_ERROR,
+          errorCode: ErrorCode.QueryCallGraphTooDeep,
+          message: QUERY_CALL_GRAPH_TOO_DEEP,
+        });
       }
       // A call to its own canister runs on the same instance: the composite query's state in
       // progress (its continuation) is put back afterwards.

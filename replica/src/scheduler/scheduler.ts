@@ -14,7 +14,15 @@ import type { ApiKind, MessageContext, PendingCall } from '../system-api/context
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { instructionLimit, resolveLimits } from '../limits.ts';
 import { formatCycles } from '../metering/stable-access.ts';
-import { chargeForResources, freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, withdrawCycles, type CyclesState } from '../cycles/account.ts';
+import {
+  chargeForResources,
+  freezingThresholdCycles,
+  isFrozen,
+  OutOfCyclesError,
+  prepayExecution,
+  withdrawCycles,
+  type CyclesState,
+} from '../cycles/account.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import { Clock } from './clock.ts';
 import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
@@ -23,17 +31,30 @@ import type { Limits } from '../limits.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import type { CallContext, CallOrigin, Callback, InputMessage, RequestMessage, ResponseMessage, TaskMessage } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
-import { admission, canisterReject, executionFailure, hypervisorError, rejectMessageForCanister, routing, trapLogRecord, userErrorResponse } from '../ic/user-errors.ts';
+import {
+  admission,
+  canisterReject,
+  executionFailure,
+  hypervisorError,
+  rejectMessageForCanister,
+  routing,
+  trapLogRecord,
+  userErrorResponse,
+} from '../ic/user-errors.ts';
 import { canisterIndexOf } from '../management/canister-ids.ts';
 import {
-  DEADLINE_EXPIRED_MESSAGE, INITIAL_NOTARY_DELAY_APP_SUBNET_MS, INSTRUCTION_OVERHEAD_PER_CANISTER, INSTRUCTION_OVERHEAD_PER_EXECUTION,
-  MAX_INGRESS_MESSAGES_PER_BLOCK, type Pacing, type SubnetOptions,
+  DEADLINE_EXPIRED_MESSAGE,
+  INITIAL_NOTARY_DELAY_APP_SUBNET_MS,
+  INSTRUCTION_OVERHEAD_PER_CANISTER,
+  INSTRUCTION_OVERHEAD_PER_EXECUTION,
+  MAX_INGRESS_MESSAGES_PER_BLOCK,
+  type Pacing,
+  type SubnetOptions,
 } from './config.ts';
 import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
 import { emptyQueues, type CanisterQueues, type MessageEffects, type PausedExecution, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
-
 
 /** What the management canister (management/) must provide to the scheduler. */
 export interface ManagementHandler {
@@ -57,8 +78,7 @@ export interface SchedulerOptions extends SubnetOptions {
 const reject = (code: RejectCode, errorCode: ErrorCode | undefined, message: string): CallResponse => ({ kind: 'reject', code, errorCode, message });
 
 /** Yields to the event loop (setImmediate where there is one: it does not wait for timers). */
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /** How long instant pacing may keep the event loop before it lets HTTP requests and queries in. */
 const INSTANT_YIELD_MS = 8;
@@ -175,7 +195,14 @@ export class Scheduler {
 
   /** Executes an entry point and logs one line for it. */
   /** `persist`: true keeps the changes, false discards them, 'sandbox' keeps them until the composite query ends (execute.ts). */
-  run(canister: Canister, ctx: MessageContext, entry: Entry, persist: boolean | 'sandbox', label: { method: string; callerName?: string }, priorInstructions = 0n): ExecutionResult {
+  run(
+    canister: Canister,
+    ctx: MessageContext,
+    entry: Entry,
+    persist: boolean | 'sandbox',
+    label: { method: string; callerName?: string },
+    priorInstructions = 0n,
+  ): ExecutionResult {
     const full = this.budgetFor(ctx.kind);
     const budget = full > priorInstructions ? full - priorInstructions : 0n;
     // Update-type executions prepay their whole instruction budget and get the unused part
@@ -183,16 +210,29 @@ export class Scheduler {
     let payment: ReturnType<typeof prepayExecution> | undefined;
     if (chargedKinds.has(ctx.kind)) {
       try {
-        payment = prepayExecution(this.cyclesState(canister), canister.idText, budget, { wasm64: canister.module?.info.memory64, revealTopUp: canister.isController(ctx.caller) });
+        payment = prepayExecution(this.cyclesState(canister), canister.idText, budget, {
+          wasm64: canister.module?.info.memory64,
+          revealTopUp: canister.isController(ctx.caller),
+        });
       } catch (e) {
         if (!(e instanceof OutOfCyclesError)) throw e;
-        this.log.emit({ kind: 'trap', level: 'normal', text: `${canister.name}.${label.method} (${label.callerName ?? this.callerName(ctx.caller)}) -> not run: ${e.message}` });
+        this.log.emit({
+          kind: 'trap',
+          level: 'normal',
+          text: `${canister.name}.${label.method} (${label.callerName ?? this.callerName(ctx.caller)}) -> not run: ${e.message}`,
+        });
         return { trap: { ...hypervisorError.other(ErrorCode.CanisterOutOfCycles, e.message), plain: true }, instructions: 0n, durationMs: 0, cycles: 0n };
       }
     }
     // wasm_memory_limit binds replicated executions; queries may use more (interface spec, canister settings).
     const wasmMemoryLimit = ctx.replicated ? canister.settings.wasmMemoryLimit : undefined;
-    const result: ExecutionResult = execute(canister, ctx, entry, { persist: persist !== false, sandbox: persist === 'sandbox', budget, wasmMemoryLimit, priorInstructions });
+    const result: ExecutionResult = execute(canister, ctx, entry, {
+      persist: persist !== false,
+      sandbox: persist === 'sandbox',
+      budget,
+      wasmMemoryLimit,
+      priorInstructions,
+    });
     if (payment) result.cycles = payment.settle(result.instructions).charged;
     // Every successful replicated execution changes the canister's version, replicated queries
     // included (system_api.rs `should_bump_canister_version`); install_code counts once for
@@ -238,7 +278,11 @@ export class Scheduler {
    */
   inspectIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined {
     if (arg.length > this.limits.maxIngressBytes) {
-      return reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterRejectedMessage, `The ingress message of ${arg.length} bytes for ${canisterId}.${method} exceeds the limit of ${this.limits.maxIngressBytes} bytes`);
+      return reject(
+        RejectCode.CANISTER_REJECT,
+        ErrorCode.CanisterRejectedMessage,
+        `The ingress message of ${arg.length} bytes for ${canisterId}.${method} exceeds the limit of ${this.limits.maxIngressBytes} bytes`,
+      );
     }
     if (canisterId === MANAGEMENT_CANISTER_TEXT) return this.management?.acceptsIngress(method, sender, arg);
     const canister = this.canisters.get(canisterId);
@@ -251,8 +295,16 @@ export class Scheduler {
     const waiting = this.ingressWaiting(canisterId);
     if (waiting >= this.limits.queueCapacity) {
       this.metrics.ingressRefused++;
-      this.log.emit({ kind: 'message', level: 'normal', text: `${c.name}.${method} (${this.callerName(sender)}) -> refused: ${waiting} ingress messages already wait for this canister` });
-      return reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterQueueFull, `Canister ${canisterId} cannot accept the message: its ingress queue is full (capacity ${this.limits.queueCapacity}). Try again later.`);
+      this.log.emit({
+        kind: 'message',
+        level: 'normal',
+        text: `${c.name}.${method} (${this.callerName(sender)}) -> refused: ${waiting} ingress messages already wait for this canister`,
+      });
+      return reject(
+        RejectCode.SYS_TRANSIENT,
+        ErrorCode.CanisterQueueFull,
+        `Canister ${canisterId} cannot accept the message: its ingress queue is full (capacity ${this.limits.queueCapacity}). Try again later.`,
+      );
     }
     if (!c.instance!.hasExport('canister_inspect_message')) return undefined;
     const ctx = this.newContext(c, 'F', { caller: sender, arg, methodName: method });
@@ -283,7 +335,16 @@ export class Scheduler {
     return new Promise((resolve) => {
       const messageId = this.nextId++;
       this.ingressWaiters.set(messageId, { resolve, submitted: performance.now(), key });
-      this.ingressPool.push({ kind: 'request', callee: canisterId, method, arg, cycles: 0n, caller: sender, origin: { kind: 'ingress', messageId, key }, deadline: 0n });
+      this.ingressPool.push({
+        kind: 'request',
+        callee: canisterId,
+        method,
+        arg,
+        cycles: 0n,
+        caller: sender,
+        origin: { kind: 'ingress', messageId, key },
+        deadline: 0n,
+      });
       this.queued++;
       this.scheduleRounds();
     });
@@ -304,16 +365,18 @@ export class Scheduler {
     if (canister.status === 'stopping' && mode === 'update') return userErrorResponse(admission.canisterStopping(id));
     const state = this.cyclesState(canister);
     if (isFrozen(state)) {
-      const message = mode === 'query'
-        ? `Canister ${id} is unable to process query calls because it's frozen. Please top up the canister with cycles and try again.`
-        : new OutOfCyclesError(id, canister.balance, 0n, freezingThresholdCycles(state), false).message;
+      const message =
+        mode === 'query'
+          ? `Canister ${id} is unable to process query calls because it's frozen. Please top up the canister with cycles and try again.`
+          : new OutOfCyclesError(id, canister.balance, 0n, freezingThresholdCycles(state), false).message;
       return reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterOutOfCycles, message);
     }
     const module = canister.module;
     if (!module) return executionFailure(id, hypervisorError.wasmModuleNotFound());
     const m = module.methods;
     if (mode === 'update') {
-      if (m.compositeQueries.has(method)) return reject(RejectCode.CANISTER_ERROR, ErrorCode.CompositeQueryCalledInReplicatedMode, 'Composite query cannot be called in replicated mode');
+      if (m.compositeQueries.has(method))
+        return reject(RejectCode.CANISTER_ERROR, ErrorCode.CompositeQueryCalledInReplicatedMode, 'Composite query cannot be called in replicated mode');
       if (!m.updates.has(method) && !m.queries.has(method)) return executionFailure(id, hypervisorError.methodNotFound('update', method));
     } else if (!m.queries.has(method) && !m.compositeQueries.has(method)) {
       return executionFailure(id, hypervisorError.methodNotFound('query', method));
@@ -325,7 +388,15 @@ export class Scheduler {
 
   /** Whether a message waits, or a paused execution continues, anywhere on the subnet. */
   hasWork(): boolean {
-    return this.queued > 0 || this.paused.size > 0;
+    return this.queued > 0 || this.paused.size > 0 || this.deadlineDue();
+  }
+
+  /** Whether a best-effort callback's deadline has passed without its SYS_UNKNOWN yet: the next round delivers it. */
+  private deadlineDue(): boolean {
+    if (this.callbacks.size === 0) return false;
+    const now = this.clock.nowNanos();
+    for (const cb of this.callbacks.values()) if (cb.deadline > 0n && !cb.expired && cb.deadline <= now) return true;
+    return false;
   }
 
   /** Instant pacing: runs rounds back to back while there is work (`force`: at least one round). */
@@ -625,9 +696,19 @@ export class Scheduler {
       if (cb.deadline === 0n || cb.expired || cb.deadline > now) continue;
       cb.expired = true;
       this.metrics.bestEffortExpired++;
-      this.log.emit({ kind: 'message', level: 'verbose', text: `${this.canisters.get(cb.canister)?.name ?? cb.canister}: best-effort call to ${this.canisters.get(cb.callee)?.name ?? cb.callee}.${cb.call.method} passed its deadline: SYS_UNKNOWN` });
+      this.log.emit({
+        kind: 'message',
+        level: 'verbose',
+        text: `${this.canisters.get(cb.canister)?.name ?? cb.canister}: best-effort call to ${this.canisters.get(cb.callee)?.name ?? cb.callee}.${cb.call.method} passed its deadline: SYS_UNKNOWN`,
+      });
       this.enqueue(cb.canister, cb.callee, {
-        kind: 'response', canister: cb.canister, from: cb.callee, callbackId: cb.id, deadline: cb.deadline, refund: 0n, expiredReject: true,
+        kind: 'response',
+        canister: cb.canister,
+        from: cb.callee,
+        callbackId: cb.id,
+        deadline: cb.deadline,
+        refund: 0n,
+        expiredReject: true,
         response: reject(RejectCode.SYS_UNKNOWN, undefined, DEADLINE_EXPIRED_MESSAGE),
       });
     }
@@ -646,13 +727,21 @@ export class Scheduler {
     // Every call reserves a slot for its response in the caller's queue from the callee.
     if (toCallee >= this.limits.queueCapacity) {
       this.metrics.callsRefused++;
-      this.log.emit({ kind: 'message', level: 'normal', text: `${canister.name}: call to ${this.canisters.get(callee)?.name ?? callee}.${call.method} not enqueued: the queue to it is full (${toCallee} calls waiting, capacity ${this.limits.queueCapacity})` });
+      this.log.emit({
+        kind: 'message',
+        level: 'normal',
+        text: `${canister.name}: call to ${this.canisters.get(callee)?.name ?? callee}.${call.method} not enqueued: the queue to it is full (${toCallee} calls waiting, capacity ${this.limits.queueCapacity})`,
+      });
       return RejectCode.SYS_TRANSIENT;
     }
     const own = canister.outstandingCalls + ctx.outgoing.length;
     if (own >= this.limits.canisterCallbackQuota && this.callbacks.size + ctx.outgoing.length >= this.limits.subnetCallbackSoftLimit) {
       this.metrics.callsRefused++;
-      this.log.emit({ kind: 'message', level: 'normal', text: `${canister.name}: call to ${callee}.${call.method} not enqueued: out of callbacks (${own} held, the subnet's ${this.callbacks.size} past its soft limit)` });
+      this.log.emit({
+        kind: 'message',
+        level: 'normal',
+        text: `${canister.name}: call to ${callee}.${call.method} not enqueued: out of callbacks (${own} held, the subnet's ${this.callbacks.size} past its soft limit)`,
+      });
       return RejectCode.SYS_TRANSIENT;
     }
     return 0;
@@ -663,7 +752,16 @@ export class Scheduler {
   /** Sends a response to whoever made the request (ingress or a canister's callback). */
   answer(request: RequestMessage, response: CallResponse, refund: bigint): void {
     if (request.origin.kind === 'ingress') this.resolveIngress(request.origin.messageId, request.origin.key, response);
-    else this.enqueue(request.origin.canister, request.callee, { kind: 'response', canister: request.origin.canister, from: request.callee, callbackId: request.origin.callbackId, response, refund, deadline: request.deadline });
+    else
+      this.enqueue(request.origin.canister, request.callee, {
+        kind: 'response',
+        canister: request.origin.canister,
+        from: request.callee,
+        callbackId: request.origin.callbackId,
+        response,
+        refund,
+        deadline: request.deadline,
+      });
   }
 
   private resolveIngress(messageId: number, key: string | undefined, response: CallResponse): void {
@@ -723,10 +821,14 @@ export class Scheduler {
   }
 
   private deliverRequest(request: RequestMessage): bigint {
-    if (request.deadline > 0n && request.deadline <= this.clock.nowNanos()) {
+    if (request.deadline > 0n && request.deadline <= (this.roundTime ?? this.clock.nowNanos())) {
       // Expired best-effort requests are dropped from the queues; the caller already has its SYS_UNKNOWN.
       this.metrics.bestEffortRequestsExpired++;
-      this.log.emit({ kind: 'message', level: 'verbose', text: `${this.canisters.get(request.callee)?.name ?? request.callee}.${request.method} (${this.callerName(request.caller)}) -> dropped: its best-effort deadline passed in the queue` });
+      this.log.emit({
+        kind: 'message',
+        level: 'verbose',
+        text: `${this.canisters.get(request.callee)?.name ?? request.callee}.${request.method} (${this.callerName(request.caller)}) -> dropped: its best-effort deadline passed in the queue`,
+      });
       return 0n;
     }
     const canister = this.canisters.get(request.callee);
@@ -772,7 +874,11 @@ export class Scheduler {
       // caller already got SYS_UNKNOWN. Either way the response is dropped (spec).
       if (message.deadline > 0n) {
         this.metrics.bestEffortLateResponsesDropped++;
-        this.log.emit({ kind: 'message', level: 'verbose', text: `response from ${this.canisters.get(message.from)?.name ?? message.from} to ${this.canisters.get(message.canister)?.name ?? message.canister} dropped: it came after the call's deadline` });
+        this.log.emit({
+          kind: 'message',
+          level: 'verbose',
+          text: `response from ${this.canisters.get(message.from)?.name ?? message.from} to ${this.canisters.get(message.canister)?.name ?? message.canister} dropped: it came after the call's deadline`,
+        });
       }
       return 0n;
     }
@@ -828,8 +934,17 @@ export class Scheduler {
 
   openCallContext(canister: Canister, origin: CallOrigin, caller: Uint8Array, method: string, cycles: bigint, deadline: bigint): CallContext {
     const cc: CallContext = {
-      id: this.nextId++, canister: canister.idText, origin, caller, method, responded: false,
-      cyclesAvailable: cycles, outstanding: 0, instructions: 0n, closed: false, deadline,
+      id: this.nextId++,
+      canister: canister.idText,
+      origin,
+      caller,
+      method,
+      responded: false,
+      cyclesAvailable: cycles,
+      outstanding: 0,
+      instructions: 0n,
+      closed: false,
+      deadline,
     };
     this.callContexts.set(cc.id, cc);
     canister.openCallContexts++;
@@ -845,15 +960,22 @@ export class Scheduler {
     this.metrics.messagesExecuted++;
     if (result.instructions > 0n) this.metrics.addInstructions(canister.idText, result.instructions);
     const effects: MessageEffects = {
-      outgoing: result.trap ? [] : ctx.outgoing, outcome: result.trap ? undefined : ctx.outcome, cyclesAvailable: ctx.cyclesAvailable,
-      trap: result.trap, instructions: result.instructions,
+      outgoing: result.trap ? [] : ctx.outgoing,
+      outcome: result.trap ? undefined : ctx.outcome,
+      cyclesAvailable: ctx.cyclesAvailable,
+      trap: result.trap,
+      instructions: result.instructions,
     };
     const slice = BigInt(this.limits.instructionsPerSlice);
     if (result.instructions > slice) {
       const slices = Number((result.instructions + slice - 1n) / slice);
       this.paused.set(canister.idText, { canister: canister.idText, callContextId: cc.id, label, slice: 1, slices, effects });
       this.metrics.slicesExecuted++;
-      this.log.emit({ kind: 'message', level: 'normal', text: `${canister.name}.${label}: slice 1/${slices} in round ${this.round} (${formatInstructions(slice)}); continues next round` });
+      this.log.emit({
+        kind: 'message',
+        level: 'normal',
+        text: `${canister.name}.${label}: slice 1/${slices} in round ${this.round} (${formatInstructions(slice)}); continues next round`,
+      });
       return slice;
     }
     this.applyEffects(canister, cc, effects);
@@ -868,7 +990,11 @@ export class Scheduler {
     const instructions = last ? p.effects.instructions - slice * BigInt(p.slices - 1) : slice;
     const canister = this.canisters.get(p.canister);
     const name = canister?.name ?? p.canister;
-    this.log.emit({ kind: 'message', level: 'normal', text: `${name}.${p.label}: slice ${p.slice}/${p.slices} in round ${this.round} (${formatInstructions(instructions)})${last ? ': done' : ''}` });
+    this.log.emit({
+      kind: 'message',
+      level: 'normal',
+      text: `${name}.${p.label}: slice ${p.slice}/${p.slices} in round ${this.round} (${formatInstructions(instructions)})${last ? ': done' : ''}`,
+    });
     if (last) {
       this.paused.delete(p.canister);
       const cc = this.callContexts.get(p.callContextId);
@@ -879,7 +1005,13 @@ export class Scheduler {
 
   /** Applies a message's effects to its call context: outgoing calls, the response, completion. */
   afterExecution(canister: Canister, cc: CallContext, ctx: MessageContext, result: ExecutionResult): void {
-    this.applyEffects(canister, cc, { outgoing: ctx.outgoing, outcome: ctx.outcome, cyclesAvailable: ctx.cyclesAvailable, trap: result.trap, instructions: result.instructions });
+    this.applyEffects(canister, cc, {
+      outgoing: ctx.outgoing,
+      outcome: ctx.outcome,
+      cyclesAvailable: ctx.cyclesAvailable,
+      trap: result.trap,
+      instructions: result.instructions,
+    });
   }
 
   private applyEffects(canister: Canister, cc: CallContext, effects: MessageEffects): void {
@@ -909,14 +1041,26 @@ export class Scheduler {
     const deadline = timeout !== undefined ? this.clock.nowNanos() + BigInt(Math.min(timeout, this.limits.maxCallTimeoutSeconds)) * 1_000_000_000n : 0n;
     const arg = new Uint8Array(call.argSize);
     let o = 0;
-    for (const part of call.arg) { arg.set(part, o); o += part.length; }
+    for (const part of call.arg) {
+      arg.set(part, o);
+      o += part.length;
+    }
     const { arg: _parts, ...kept } = call;
     this.callbacks.set(id, { id, canister: canister.idText, callContextId: cc.id, call: kept, callee, deadline });
     cc.outstanding++;
     canister.outstandingCalls++;
     const q = this.queuesOf(canister.idText);
     q.reserved[callee] = (q.reserved[callee] ?? 0) + 1;
-    const request: RequestMessage = { kind: 'request', callee, method: call.method, arg, cycles: call.cycles, caller: canister.id, origin: { kind: 'canister', canister: canister.idText, callbackId: id }, deadline };
+    const request: RequestMessage = {
+      kind: 'request',
+      callee,
+      method: call.method,
+      arg,
+      cycles: call.cycles,
+      caller: canister.id,
+      origin: { kind: 'canister', canister: canister.idText, callbackId: id },
+      deadline,
+    };
     if (callee === MANAGEMENT_CANISTER_TEXT) {
       // raw_rand draws on the random tape of the round after the call, as on the IC
       // (execution_environment.rs queues it until the next round's randomness): the caller
@@ -937,7 +1081,15 @@ export class Scheduler {
     cc.cyclesAvailable = 0n;
     if (cc.origin.kind === 'ingress') this.resolveIngress(cc.origin.messageId, cc.origin.key, response);
     else if (cc.origin.kind === 'canister') {
-      this.enqueue(cc.origin.canister, cc.canister, { kind: 'response', canister: cc.origin.canister, from: cc.canister, callbackId: cc.origin.callbackId, response, refund, deadline: cc.deadline });
+      this.enqueue(cc.origin.canister, cc.canister, {
+        kind: 'response',
+        canister: cc.origin.canister,
+        from: cc.canister,
+        callbackId: cc.origin.callbackId,
+        response,
+        refund,
+        deadline: cc.deadline,
+      });
     }
   }
 
@@ -946,9 +1098,12 @@ export class Scheduler {
     if (!cc.responded && cc.origin.kind !== 'system') {
       // A user learns that the canister did not reply (IC0506); a calling canister gets a bare
       // "No response" (execution/common.rs).
-      this.respond(cc, cc.origin.kind === 'ingress'
-        ? reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterDidNotReply, `Canister ${canister.idText} did not reply to the call`)
-        : reject(RejectCode.CANISTER_ERROR, undefined, routing.noResponse));
+      this.respond(
+        cc,
+        cc.origin.kind === 'ingress'
+          ? reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterDidNotReply, `Canister ${canister.idText} did not reply to the call`)
+          : reject(RejectCode.CANISTER_ERROR, undefined, routing.noResponse),
+      );
     }
     cc.closed = true;
     this.callContexts.delete(cc.id);
@@ -1127,12 +1282,22 @@ export class Scheduler {
     const names = new Map<string, string>();
     for (const c of this.canisters.values()) {
       names.set(c.idText, c.name);
-      queueLengths.push({ canister: c.idText, name: c.name, length: (this.queues.get(c.idText)?.size ?? 0) + this.ingressPool.filter((m) => m.callee === c.idText).length });
+      queueLengths.push({
+        canister: c.idText,
+        name: c.name,
+        length: (this.queues.get(c.idText)?.size ?? 0) + this.ingressPool.filter((m) => m.callee === c.idText).length,
+      });
     }
     return renderMetrics(this.metrics, {
-      pacing: this.pacing, roundMs: this.pacing === 'mainnet' ? this.roundMs : 0, threads: this.limits.executionThreads,
-      queueLengths, callbacks: this.callbacks.size, pausedExecutions: this.paused.size,
-      cacheBytes: this.queryCache?.bytes ?? 0, cacheEntries: this.queryCache?.size ?? 0, canisterNames: names,
+      pacing: this.pacing,
+      roundMs: this.pacing === 'mainnet' ? this.roundMs : 0,
+      threads: this.limits.executionThreads,
+      queueLengths,
+      callbacks: this.callbacks.size,
+      pausedExecutions: this.paused.size,
+      cacheBytes: this.queryCache?.bytes ?? 0,
+      cacheEntries: this.queryCache?.size ?? 0,
+      canisterNames: names,
     });
   }
 }
