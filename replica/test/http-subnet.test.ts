@@ -7,7 +7,7 @@ import { Actor, type HttpAgent } from '@dfinity/agent';
 import type { Principal } from '@dfinity/principal';
 import { counterIdl, deployCounter, localAgent, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
 
-const ROUND_MS = 300;
+const ROUND_MS = 1000;
 
 describe('npm run replica -- --pacing mainnet', () => {
   let replica: ReplicaProcess;
@@ -26,7 +26,7 @@ describe('npm run replica -- --pacing mainnet', () => {
   });
 
   it('says which pacing runs', () => {
-    expect(replica.output()).toMatch(/pacing: {3}mainnet \(a round every 300 ms\); query cache on; metrics at \/_\/metrics/);
+    expect(replica.output()).toMatch(/pacing: {3}mainnet \(a round every 1000 ms\); query cache on; metrics at \/_\/metrics/);
   });
 
   it('an update waits for the next round and its certification; a query answers at once', async () => {
