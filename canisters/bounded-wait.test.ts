@@ -32,10 +32,14 @@ describe('bounded-wait calls', () => {
     expect(report.elapsedNanos).toBeGreaterThanOrEqual(1_000_000_000n);
   }, 30_000);
 
-  it('a bounded-wait call gets SYS_UNKNOWN at its deadline while the job goes on', async () => {
+  it('a bounded-wait call gets SYS_UNKNOWN after its deadline while the job goes on', async () => {
     const report = unwrap(await actorAs(pic, caller, alice).call(3n, 1n), 'call');
     expect([report.kind, report.outcome]).toEqual(['bounded-wait', 'SYS_UNKNOWN']);
-    expect(report.elapsedNanos).toBeLessThan(3_000_000_000n);
+    // Not before the deadline; how long after depends on how long the round after it takes to
+    // start (on a loaded machine a round full of the callee's steps lasts seconds).
+    expect(report.message).toBe('Request timed out.');
+    expect(report.job).toEqual([]);
+    expect(report.elapsedNanos).toBeGreaterThanOrEqual(1_000_000_000n);
     // The caller cannot tell; the callee can: the job finishes after the caller gave up.
     for (let i = 0; i < 40 && !(await callee.actor.job(report.jobId)).length; i++) await new Promise((r) => setTimeout(r, 250));
     expect((await callee.actor.job(report.jobId))[0]?.id).toBe(report.jobId);
