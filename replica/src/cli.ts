@@ -200,6 +200,8 @@ async function main(): Promise<void> {
   try {
     server = await startServer({
       httpInterface, host: values.host, port,
+      // The body cap is the ingress message limit, lowered with it by --limit maxIngressBytes.
+      maxRequestBytes: limits.maxIngressBytes,
       fallback: (req, res) => {
         if (!handleUnderscore(underscore, req, res)) gateway(req, res);
       },

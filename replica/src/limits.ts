@@ -6,8 +6,14 @@
 //   [docs]   internetcomputer.org "Canister resource limits" page (developer docs, current).
 //   [config] dfinity/ic rs/config/src/subnet_config.rs (instruction limits, DTS slice) and
 //            rs/config/src/embedders.rs (stable memory page limits, module shape limits).
-// Field names up to maxSnapshotsPerCanister are part of the public API (Replica.create({ limits }),
-// the CLI's --limit) and are read by the engine.
+// Every field is enforced (a test lowers it and hits it) and part of the public API
+// (Replica.create({ limits }), the CLI's --limit). IC limits this replica does not enforce yet are
+// not fields, so that --limit cannot claim to lower them:
+//   - inter-canister request payload across subnets, 2 MiB [docs];
+//   - wasm32 main memory, 4 GiB (the 32-bit address space) [docs];
+//   - stable memory per canister, 500 GiB [docs];
+//   - uncompressed module size, 100 MiB [config WASM_MAX_SIZE]; functions per module, 50,000
+//     [config MAX_FUNCTIONS]; globals per module, 1,000 [config MAX_GLOBALS].
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -33,12 +39,6 @@ export interface Limits {
   /** Snapshots a canister may keep (the IC allows 10: MAX_NUMBER_OF_SNAPSHOTS_PER_CANISTER). */
   maxSnapshotsPerCanister: number;
 
-  /** Largest inter-canister request payload across subnets: 2 MiB [docs]. */
-  maxInterCanisterPayloadBytes: number;
-  /** Main (Wasm heap) memory of a wasm32 canister: 4 GiB, the 32-bit address space [docs]. */
-  wasm32HeapBytes: number;
-  /** Stable memory per canister: 500 GiB [docs]. Stored sparsely by the replica. */
-  stableMemoryBytes: number;
   /** Stable memory a replicated message (update, callback, timer) may read or write: 2 GiB each [docs; config STABLE_MEMORY_*_PAGE_LIMIT_MESSAGE]. */
   stableAccessBytesPerMessage: number;
   stableWrittenBytesPerMessage: number;
@@ -48,12 +48,6 @@ export interface Limits {
   /** ... a query: 1 GiB each [docs; config *_QUERY]. */
   stableAccessBytesPerQuery: number;
   stableWrittenBytesPerQuery: number;
-  /** Largest uncompressed module (and chunk store): 100 MiB [config WASM_MAX_SIZE]. */
-  maxWasmModuleBytes: number;
-  /** Functions a module may declare: 50,000 [config MAX_FUNCTIONS]. */
-  maxFunctions: number;
-  /** Globals a module may declare: 1,000 [config MAX_GLOBALS]. */
-  maxGlobals: number;
 
   // The subnet's scheduler (scheduler/README.md). [subnet] is dfinity/ic
   // rs/config/src/subnet_config.rs, [exec] rs/config/src/execution_environment.rs.
@@ -92,18 +86,12 @@ export const DEFAULT_LIMITS: Limits = {
   maxQueryCallDepth: 6,
   maxSnapshotsPerCanister: 10,
 
-  maxInterCanisterPayloadBytes: 2 * MiB,
-  wasm32HeapBytes: 4 * GiB,
-  stableMemoryBytes: 500 * GiB,
   stableAccessBytesPerMessage: 2 * GiB,
   stableWrittenBytesPerMessage: 2 * GiB,
   stableAccessBytesPerUpgrade: 8 * GiB,
   stableWrittenBytesPerUpgrade: 8 * GiB,
   stableAccessBytesPerQuery: 1 * GiB,
   stableWrittenBytesPerQuery: 1 * GiB,
-  maxWasmModuleBytes: 100 * MiB,
-  maxFunctions: 50_000,
-  maxGlobals: 1_000,
 
   instructionsPerRound: 7e9,
   executionThreads: 4,

@@ -102,7 +102,10 @@ describe('limits', () => {
     expect(maxReplyBytes(DEFAULT_LIMITS, 'query')).toBe(3 * 1024 * 1024);
     expect(maxReplyBytes(DEFAULT_LIMITS, 'update')).toBe(2 * 1024 * 1024);
     expect(stableMemoryAccessLimits(DEFAULT_LIMITS, 'upgrade').written).toBe(8 * 1024 ** 3);
-    expect(DEFAULT_LIMITS.stableMemoryBytes).toBe(500 * 1024 ** 3);
+    // Limits the replica does not enforce are not offered: --limit cannot claim to lower them.
+    for (const name of ['stableMemoryBytes', 'wasm32HeapBytes', 'maxInterCanisterPayloadBytes', 'maxWasmModuleBytes', 'maxFunctions', 'maxGlobals']) {
+      expect(() => parseLimitAssignments([`${name}=1`])).toThrow(`unknown limit "${name}"`);
+    }
   });
 
   it('parses the CLI form, with units', () => {

@@ -83,7 +83,7 @@ export async function startServer(options: ReplicaServerOptions): Promise<{ serv
         body === 'too-large'
           ? {
               status: 413, contentType: 'text/plain; charset=utf-8',
-              body: `the request body is larger than the ingress limit of ${limit} bytes (${(limit / 1048576).toFixed(0)} MiB); upload large Wasm in chunks (upload_chunk + install_chunked_code)`,
+              body: `the request body is larger than the ingress limit of ${limit} bytes; upload large Wasm in chunks (upload_chunk + install_chunked_code)`,
             }
           : await api.handle(req.method ?? 'GET', path, req.headers['content-type'], body);
       if (response.status >= 400) options.onRefusal?.(req.method ?? 'GET', path, response.status, String(response.body ?? ''));
