@@ -179,9 +179,6 @@ describe('best-effort calls', () => {
     throw new Error(`${what} did not happen within 30 s`);
   }
 
-  // Replica time is frozen and moved by the test: the callee (slow) awaits itself round after
-  // round until the round's time reaches its end, so what happens depends on time alone, not on
-  // the machine's speed. Short rounds (100M instructions) let the test's time steps in quickly.
   /** Waits (bounded) until `canister` holds a callback: the callee awaits itself, i.e. it is at work. */
   async function atWork(pic: Replica, canister: Principal) {
     for (let i = 0; i < 500; i++) {
@@ -190,14 +187,6 @@ describe('best-effort calls', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error(`${canister.toText()} did not start working within 5 s`);
-  }
-
-  async function until(what: string, condition: () => Promise<boolean> | boolean) {
-    for (let i = 0; i < 600; i++) {
-      if (await condition()) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`${what} did not happen within 30 s`);
   }
 
   // Replica time is frozen and moved by the test: the callee (slow) awaits itself round after
