@@ -139,8 +139,12 @@ async function main(): Promise<void> {
   let dirty = true;
   // A failed write throws (its calls are not certified) and leaves the state dirty, so the next
   // attempt writes a full checkpoint.
+  // Rounds change state too (inter-canister calls, time-sliced messages, expiring deadlines):
+  // a round since the last commit makes the state dirty as an ingress call does.
+  let committedRound = -1;
   const commit = <T>(write: () => T): T => {
     dirty = false;
+    committedRound = replica.scheduler.round;
     try {
       return write();
     } catch (error) {
@@ -150,7 +154,7 @@ async function main(): Promise<void> {
     }
   };
   const flush = (force = false) => {
-    if (!store || !(force || dirty || replica.scheduler.hasPeriodicWork())) return;
+    if (!store || !(force || dirty || replica.scheduler.round !== committedRound || replica.scheduler.hasPeriodicWork())) return;
     commit(() => store.flush(replica.scheduler, replica.management, httpInterface?.registry));
   };
   // Before a certificate: capture and write the commit now, fsync beside the BLS signature. Always
