@@ -34,11 +34,12 @@ export function parseMetrics(text: string): ReplicaMetrics {
   };
 }
 
-/** The local replica's metrics, or undefined on mainnet or when the replica does not serve them. */
+/** The local or page replica's metrics, or undefined on mainnet or when the replica does not serve them. */
 export async function readMetrics(network: Network): Promise<ReplicaMetrics | undefined> {
-  if (network.name !== 'local') return undefined;
+  if (network.name === 'ic') return undefined;
   try {
-    const response = await fetch(`${network.host}/_/metrics`, { cache: 'no-store' });
+    // The page replica answers through its worker (network.fetch), npm start's over HTTP.
+    const response = await (network.fetch ?? fetch)(`${network.host}/_/metrics`, { cache: 'no-store' });
     if (!response.ok) return undefined;
     return parseMetrics(await response.text());
   } catch {

@@ -157,9 +157,12 @@ async function handle(message: Extract<ToWorker, { type: 'http' }>): Promise<voi
   let started = performance.now();
   try {
     if (!running) throw new Error('the page replica has not started');
-    const { api } = await running;
+    const { api, replica } = await running;
     started = performance.now();
-    response = await api.handle(message.method, message.path, message.contentType, message.body);
+    // Beside the IC's interface, the replica's own /_/metrics, as npm run replica serves it.
+    if (message.path.split('?')[0] === '/_/metrics' && message.method === 'GET') {
+      response = { status: 200, contentType: 'text/plain; version=0.0.4; charset=utf-8', body: replica.metrics().replace(/\n?$/, '\n') };
+    } else response = await api.handle(message.method, message.path, message.contentType, message.body);
   } catch (error) {
     response = { status: 503, contentType: 'text/plain; charset=utf-8', body: `the page replica is not running: ${(error as Error).message}` };
   }
