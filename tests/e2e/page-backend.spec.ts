@@ -230,3 +230,16 @@ test('a module the site cannot load is named in the error', async ({ page }) => 
   await expect(root.getByRole('alert')).toContainText(/The module \/_demos\/lab\.[0-9a-f]{12}\.wasm\.gz \(lab\) could not be loaded: HTTP 404/);
   await expect(root.getByRole('button', { name: 'Retry' })).toBeVisible();
 });
+
+test('two tabs: the second waits for the first, which owns the saved state, and starts once it closes', async ({ context }) => {
+  const first = await context.newPage();
+  await openDemo(first, '/patterns/stable-serialization-formats/', 'serialization-formats');
+  const second = await context.newPage();
+  await second.goto('/patterns/stable-serialization-formats/');
+  const root = second.locator('[data-demo="serialization-formats"]');
+  await root.scrollIntoViewIfNeeded();
+  await expect(root.getByText(/open in another tab of this site/)).toBeVisible({ timeout: 30_000 });
+  await expect(root).toHaveAttribute('data-demo-status', 'loading');
+  await first.close();
+  await expect(root).toHaveAttribute('data-demo-status', 'ready', { timeout: 90_000 });
+});
