@@ -3,7 +3,7 @@
 /// has passed. It notes every job it finishes, so a caller that gave up waiting can later learn
 /// that the work was done anyway. Only the caller canister (set by a controller) starts jobs.
 ///
-/// Limits: jobs of 1 to 20 seconds (and 5,000 steps), at most 4 running at once; the last 50 finished jobs are kept.
+/// Limits: jobs of 1 to 20 seconds (and 250,000 steps, so that a replica whose time stands still still ends them), at most 4 running at once; the last 50 finished jobs are kept.
 import List "mo:core/List";
 import Nat "mo:core/Nat";
 import Principal "mo:core/Principal";
@@ -17,7 +17,7 @@ persistent actor SlowCallee {
   let maxSeconds = 20;
   let maxRunning = 4;
   /// Steps a job takes at most, whatever the clock says (a replica whose time stands still).
-  let maxSteps = 5_000;
+  let maxSteps = 250_000;
   var caller : ?Principal = null;
   var running = 0;
   var finished = List.empty<Job>();
