@@ -1,8 +1,9 @@
 // How a canister's metadata is written in the state log: an explicit list of fields with a fixed
 // encoding per field, so a renamed or added property of the live Canister object never changes
 // the disk format by accident (test/store-format.test.ts fails when Canister gains a field that
-// is neither encoded here nor listed as rebuilt). Memories, modules and snapshots are written
-// beside this record by disk-store.ts.
+// is neither encoded here nor listed as rebuilt). Memories and modules are written beside this
+// record by disk-store.ts and kv-state.ts; the snapshot and completed-call encodings at the end
+// are shared by both.
 //
 // Format history:
 //   1  the fields were Object.entries of the live Canister object through a generic tagged codec
@@ -11,7 +12,13 @@
 
 import { Principal } from '@dfinity/principal';
 import type { CborMap, CborValue } from '../certification/cbor.ts';
-import { defaultSettings, type Canister, type CanisterLogRecord, type CanisterSettings, type CanisterStatus, type Change, type Visibility } from '../execution/canister.ts';
+import {
+  defaultSettings, type Canister, type CanisterLogRecord, type CanisterSettings, type CanisterSnapshotData, type CanisterStatus, type Change, type Visibility,
+} from '../execution/canister.ts';
+import { loadModule, type LoadedModule } from '../execution/module.ts';
+import { StableMemory } from '../execution/stable-memory.ts';
+import type { CallOutcome } from '../http/engine-port.ts';
+import type { CompletedCall } from '../http/ingress.ts';
 
 /** Canister properties rebuilt on load rather than stored: identity, the live instance, memories, transient execution state. */
 export const REBUILT_FIELDS = new Set(['principal', 'id', 'idText', 'instance', 'stable', 'context', 'openCallContexts', 'outstandingCalls', 'snapshots']);
@@ -275,3 +282,91 @@ export function applyCanisterRecord(canister: Canister, r: CanisterRecord): void
   canister.createdAt = r.createdAt;
   canister.lowWasmMemoryHook = r.lowWasmMemoryHook;
 }
+
+// ---- snapshots (immutable once taken: written whole when the set changes) ----------------------
+
+/** Stable memory holding `bytes` (a whole number of 64 KiB pages). */
+export function stableFrom(bytes: Uint8Array): StableMemory {
+  const stable = new StableMemory();
+  if (bytes.length > 0) {
+    stable.grow(bytes.length / 65536);
+    stable.write(0, bytes);
+  }
+  return stable;
+}
+
+/** The ids and times of a canister's snapshots: changes exactly when the set is rewritten. */
+export function snapshotSetKey(canister: Canister): string {
+  return [...canister.snapshots].map(([key, snap]) => `${key}@${snap.takenAt}`).join(',');
+}
+
+/** The canister's snapshots; `addModule` is told each module they run, to store it beside them. */
+export function encodeSnapshots(canister: Canister, addModule: (module: LoadedModule) => void): CborValue[] {
+  return [...canister.snapshots].map(([key, snap]) => {
+    if (snap.module) addModule(snap.module);
+    return [
+      key,
+      {
+        id: snap.id,
+        takenAt: toCbor(snap.takenAt) ?? null,
+        moduleHash: snap.module?.hash ?? null,
+        heap: snap.heap?.memory ?? null,
+        globals: toCbor(snap.heap?.globals ?? []) ?? [],
+        stable: snap.stable.byteLength > 0 ? snap.stable.read(0, snap.stable.byteLength) : new Uint8Array(),
+        certifiedData: snap.certifiedData,
+        globalTimer: toCbor(snap.globalTimer) ?? null,
+        canisterVersion: toCbor(snap.canisterVersion) ?? null,
+        chunkStore: toCbor(snap.chunkStore) ?? null,
+      },
+    ];
+  });
+}
+
+/** Reads what encodeSnapshots wrote; `moduleBytes` finds a stored module by its hash. */
+export async function decodeSnapshots(
+  entries: CborValue[],
+  moduleBytes: (hash: Uint8Array) => Uint8Array | undefined | Promise<Uint8Array | undefined>,
+): Promise<Map<string, CanisterSnapshotData>> {
+  const snapshots = new Map<string, CanisterSnapshotData>();
+  for (const entry of entries) {
+    const [key, snap] = entry as [string, CborMap];
+    const bytes = snap.moduleHash instanceof Uint8Array ? await moduleBytes(snap.moduleHash) : undefined;
+    snapshots.set(key, {
+      id: snap.id as Uint8Array,
+      takenAt: fromCbor(snap.takenAt) as bigint,
+      module: bytes ? await loadModule(bytes) : undefined,
+      heap: snap.heap ? { memory: snap.heap as Uint8Array, globals: fromCbor(snap.globals) as (number | bigint)[] } : undefined,
+      stable: stableFrom(snap.stable as Uint8Array),
+      certifiedData: snap.certifiedData as Uint8Array,
+      globalTimer: fromCbor(snap.globalTimer) as bigint,
+      canisterVersion: fromCbor(snap.canisterVersion) as bigint,
+      chunkStore: (fromCbor(snap.chunkStore) as Map<string, Uint8Array> | null) ?? new Map(),
+    });
+  }
+  return snapshots;
+}
+
+// ---- completed ingress calls -------------------------------------------------------------------
+
+function outcomeToCbor(o: CallOutcome): CborValue {
+  return o.status === 'replied' ? ['replied', o.reply] : ['rejected', o.rejectCode, o.rejectMessage, o.errorCode];
+}
+function outcomeFromCbor(v: CborValue | undefined): CallOutcome | undefined {
+  if (!Array.isArray(v)) return undefined; // format 1 kept no outcome: the call reads as done
+  if (v[0] === 'replied') return { status: 'replied', reply: v[1] as Uint8Array };
+  return { status: 'rejected', rejectCode: Number(v[1]), rejectMessage: String(v[2]), errorCode: String(v[3]) };
+}
+// [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome | null, canisterId];
+// format 1 of the state log wrote the first five.
+export const callToCbor = (c: CompletedCall): CborValue => [
+  c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt, c.outcome ? outcomeToCbor(c.outcome) : null, c.canisterId,
+];
+export const callFromCbor = (v: CborValue): CompletedCall => {
+  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome, canisterId] =
+    v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint, CborValue | undefined, Uint8Array | undefined];
+  return {
+    requestId, sender, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt), outcome: outcomeFromCbor(outcome ?? undefined),
+    // Format 1 did not keep the canister id; the effective one is the same except for aaaaa-aa calls.
+    canisterId: canisterId ?? effectiveCanisterId,
+  };
+};

@@ -26,14 +26,13 @@ import { decodeCbor, encodeCbor, type CborMap, type CborValue } from '../certifi
 import { toHex } from '../ic/bytes.ts';
 import { Canister } from '../execution/canister.ts';
 import { loadModule } from '../execution/module.ts';
-import { StableMemory } from '../execution/stable-memory.ts';
 import type { ManagementCanister } from '../management/management-canister.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { CompletedCall, InflightCall } from '../http/ingress.ts';
 import type { SchedulerState } from '../scheduler/state.ts';
-import type { CallOutcome } from '../http/engine-port.ts';
 import {
-  applyCanisterRecord, decodeCanisterRecord, decodeCanisterRecordV1, encodeCanisterRecord, fromCbor, toCbor, type CanisterRecord,
+  applyCanisterRecord, callFromCbor, callToCbor, decodeCanisterRecord, decodeCanisterRecordV1, decodeSnapshots, encodeCanisterRecord, encodeSnapshots,
+  fromCbor, snapshotSetKey, stableFrom, toCbor, type CanisterRecord,
 } from './canister-codec.ts';
 import { lockStateDir, type StateDirLock } from './state-lock.ts';
 
@@ -130,29 +129,6 @@ const inflightToCbor = (c: InflightCall): CborValue => [c.requestId, c.sender, c
 const inflightFromCbor = (v: CborValue): InflightCall => {
   const [requestId, sender, canisterId, effectiveCanisterId, ingressExpiry] = v as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, number | bigint];
   return { requestId, sender, canisterId, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry) };
-};
-
-function outcomeToCbor(o: CallOutcome): CborValue {
-  return o.status === 'replied' ? ['replied', o.reply] : ['rejected', o.rejectCode, o.rejectMessage, o.errorCode];
-}
-function outcomeFromCbor(v: CborValue | undefined): CallOutcome | undefined {
-  if (!Array.isArray(v)) return undefined; // format 1 kept no outcome: the call reads as done
-  if (v[0] === 'replied') return { status: 'replied', reply: v[1] as Uint8Array };
-  return { status: 'rejected', rejectCode: Number(v[1]), rejectMessage: String(v[2]), errorCode: String(v[3]) };
-}
-// [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome | null, canisterId];
-// format 1 wrote the first five.
-const callToCbor = (c: CompletedCall): CborValue => [
-  c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt, c.outcome ? outcomeToCbor(c.outcome) : null, c.canisterId,
-];
-const callFromCbor = (v: CborValue): CompletedCall => {
-  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome, canisterId] =
-    v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint, CborValue | undefined, Uint8Array | undefined];
-  return {
-    requestId, sender, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt), outcome: outcomeFromCbor(outcome ?? undefined),
-    // Format 1 did not keep the canister id; the effective one is the same except for aaaaa-aa calls.
-    canisterId: canisterId ?? effectiveCanisterId,
-  };
 };
 
 /** Where the next valid record starts at or after `from`, if any. */
@@ -314,22 +290,7 @@ export class DiskStore {
         canister.instance = instance;
       }
       canister.stable = stableFrom(saved.stable);
-      canister.snapshots = new Map();
-      for (const entry of saved.snapshots ?? []) {
-        const [key, snap] = entry as [string, CborMap];
-        const moduleBytes = snap.moduleHash ? modules.get(toHex(snap.moduleHash as Uint8Array)) : undefined;
-        canister.snapshots.set(key, {
-          id: snap.id as Uint8Array,
-          takenAt: fromCbor(snap.takenAt) as bigint,
-          module: moduleBytes ? await loadModule(moduleBytes) : undefined,
-          heap: snap.heap ? { memory: snap.heap as Uint8Array, globals: fromCbor(snap.globals) as (number | bigint)[] } : undefined,
-          stable: stableFrom(snap.stable as Uint8Array),
-          certifiedData: snap.certifiedData as Uint8Array,
-          globalTimer: fromCbor(snap.globalTimer) as bigint,
-          canisterVersion: fromCbor(snap.canisterVersion) as bigint,
-          chunkStore: (fromCbor(snap.chunkStore) as Map<string, Uint8Array> | null) ?? new Map(),
-        });
-      }
+      canister.snapshots = await decodeSnapshots(saved.snapshots ?? [], (hash) => modules.get(toHex(hash)));
       scheduler.canisters.set(id, canister);
     }
     this.#schedulerMeta = schedulerState ? toHex(encodeCbor(toCbor(schedulerState) ?? null)) : '';
@@ -413,19 +374,8 @@ export class DiskStore {
       }
       if (!prev || prev.globals !== globals) record.globals = toCbor(globalValues) ?? [];
       // Snapshots are immutable once taken: written whole when the set changes.
-      const snapshotKey = [...canister.snapshots].map(([key, snap]) => `${key}@${snap.takenAt}`).join(',');
-      if (!prev || prev.snapshots !== snapshotKey) {
-        record.snapshots = [...canister.snapshots].map(([key, snap]) => {
-          if (snap.module) addModule(snap.module);
-          return [key, {
-            id: snap.id, takenAt: toCbor(snap.takenAt) ?? null, moduleHash: snap.module?.hash ?? null,
-            heap: snap.heap?.memory ?? null, globals: toCbor(snap.heap?.globals ?? []) ?? [],
-            stable: snap.stable.byteLength > 0 ? snap.stable.read(0, snap.stable.byteLength) : new Uint8Array(),
-            certifiedData: snap.certifiedData, globalTimer: toCbor(snap.globalTimer) ?? null, canisterVersion: toCbor(snap.canisterVersion) ?? null,
-            chunkStore: toCbor(snap.chunkStore) ?? null,
-          }];
-        });
-      }
+      const snapshotKey = snapshotSetKey(canister);
+      if (!prev || prev.snapshots !== snapshotKey) record.snapshots = encodeSnapshots(canister, addModule);
       const stablePages = changedPages(stable, prev?.stable);
       if (!prev || stablePages.length > 0 || stable.length !== prev.stable.length) {
         record.stableSize = stable.length;
@@ -553,15 +503,6 @@ export class DiskStore {
     await this.#lock?.release();
     this.#lock = undefined;
   }
-}
-
-function stableFrom(bytes: Uint8Array): StableMemory {
-  const stable = new StableMemory();
-  if (bytes.length > 0) {
-    stable.grow(bytes.length / PAGE);
-    stable.write(0, bytes);
-  }
-  return stable;
 }
 
 function writeAll(fs: StoreFs, fd: number, bytes: Uint8Array): void {

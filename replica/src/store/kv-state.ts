@@ -16,13 +16,23 @@
 // record, so a new Canister property never changes this format by accident).
 
 import { Principal } from '@dfinity/principal';
-import { applyCanisterRecord, decodeCanisterRecord, encodeCanisterRecord, fromCbor, toCbor } from './canister-codec.ts';
+import {
+  applyCanisterRecord,
+  callFromCbor,
+  callToCbor,
+  decodeCanisterRecord,
+  decodeSnapshots,
+  encodeCanisterRecord,
+  encodeSnapshots,
+  fromCbor,
+  snapshotSetKey,
+  stableFrom,
+  toCbor,
+} from './canister-codec.ts';
 import { decodeCbor, encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
 import { equalBytes, toHex } from '../ic/bytes.ts';
 import { Canister } from '../execution/canister.ts';
 import { loadModule } from '../execution/module.ts';
-import { StableMemory } from '../execution/stable-memory.ts';
-import type { CallOutcome } from '../http/engine-port.ts';
 import type { CompletedCall } from '../http/ingress.ts';
 import type { ManagementCanister } from '../management/management-canister.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
@@ -39,39 +49,6 @@ export class StateFormatError extends Error {
     this.name = 'StateFormatError';
   }
 }
-
-// A completed call as disk-store.ts writes it: [requestId, sender, effectiveCanisterId,
-// ingressExpiry, pruneAt, outcome | null, canisterId].
-const callToCbor = (c: CompletedCall): CborValue => [
-  c.requestId,
-  c.sender,
-  c.effectiveCanisterId,
-  c.ingressExpiry,
-  c.pruneAt,
-  c.outcome
-    ? c.outcome.status === 'replied'
-      ? ['replied', c.outcome.reply]
-      : ['rejected', c.outcome.rejectCode, c.outcome.rejectMessage, c.outcome.errorCode]
-    : null,
-  c.canisterId,
-];
-const callFromCbor = (v: CborValue): CompletedCall => {
-  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome, canisterId] = v as [
-    Uint8Array,
-    Uint8Array,
-    Uint8Array,
-    number | bigint,
-    number | bigint,
-    CborValue,
-    Uint8Array,
-  ];
-  const decoded: CallOutcome | undefined = !Array.isArray(outcome)
-    ? undefined
-    : outcome[0] === 'replied'
-      ? { status: 'replied', reply: outcome[1] as Uint8Array }
-      : { status: 'rejected', rejectCode: Number(outcome[1]), rejectMessage: String(outcome[2]), errorCode: String(outcome[3]) };
-  return { requestId, sender, canisterId, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt), outcome: decoded };
-};
 
 /** What was last written of one canister, to write only what changed. */
 interface Written {
@@ -185,37 +162,13 @@ export class KvState {
           instance.restore({ memory: heap, globals: fromCbor(meta.globals as CborValue) as (number | bigint)[] });
           canister.instance = instance;
         }
-        const stable = new StableMemory();
-        if (stableBytes.length > 0) {
-          stable.grow(stableBytes.length / PAGE);
-          stable.write(0, stableBytes);
-        }
-        canister.stable = stable;
-        canister.snapshots = new Map();
+        canister.stable = stableFrom(stableBytes);
         const snapshotBytes = await this.store.get(`canister/${id}/snapshots`);
-        for (const entry of snapshotBytes ? (decodeCbor(snapshotBytes) as CborValue[]) : []) {
-          const [snapshotKey, snap] = entry as [string, CborMap];
-          const moduleBytes = snap.moduleHash instanceof Uint8Array ? await this.store.get(`module/${toHex(snap.moduleHash)}`) : undefined;
-          const snapshotStable = new StableMemory();
-          const bytes = snap.stable as Uint8Array;
-          if (bytes.length > 0) {
-            snapshotStable.grow(bytes.length / PAGE);
-            snapshotStable.write(0, bytes);
-          }
-          canister.snapshots.set(snapshotKey, {
-            id: snap.id as Uint8Array,
-            takenAt: fromCbor(snap.takenAt) as bigint,
-            module: moduleBytes ? await loadModule(moduleBytes) : undefined,
-            heap: snap.heap ? { memory: snap.heap as Uint8Array, globals: fromCbor(snap.globals) as (number | bigint)[] } : undefined,
-            stable: snapshotStable,
-            certifiedData: snap.certifiedData as Uint8Array,
-            globalTimer: fromCbor(snap.globalTimer) as bigint,
-            canisterVersion: fromCbor(snap.canisterVersion) as bigint,
-            chunkStore: (fromCbor(snap.chunkStore) as Map<string, Uint8Array> | null) ?? new Map(),
-          });
-        }
+        canister.snapshots = await decodeSnapshots(snapshotBytes ? (decodeCbor(snapshotBytes) as CborValue[]) : [], (hash) =>
+          this.store.get(`module/${toHex(hash)}`),
+        );
         scheduler.canisters.set(id, canister);
-        this.#written.set(id, { meta: metaBytes, snapshots: snapshotKeyOf(canister), heap, stable: stableBytes });
+        this.#written.set(id, { meta: metaBytes, snapshots: snapshotSetKey(canister), heap, stable: stableBytes });
       }
       return { canisters: metaKeys.length, completedCalls };
     } catch (error) {
@@ -249,31 +202,15 @@ export class KvState {
       if (!prev || !equalBytes(prev.meta, meta)) batch.set(`canister/${id}/meta`, meta);
       const heapCopy = pagesOf(`canister/${id}/heap`, heap, prev?.heap, batch);
       const stableCopy = pagesOf(`canister/${id}/stable`, stable, prev?.stable, batch);
-      const snapshots = snapshotKeyOf(canister);
+      const snapshots = snapshotSetKey(canister);
       if (!prev || prev.snapshots !== snapshots) {
         batch.set(
           `canister/${id}/snapshots`,
           encodeCbor(
-            [...canister.snapshots].map(([key, snap]) => {
-              if (snap.module && !this.#modules.has(toHex(snap.module.hash))) {
-                batch.set(`module/${toHex(snap.module.hash)}`, snap.module.bytes);
-                this.#modules.add(toHex(snap.module.hash));
-              }
-              return [
-                key,
-                {
-                  id: snap.id,
-                  takenAt: toCbor(snap.takenAt) ?? null,
-                  moduleHash: snap.module?.hash ?? null,
-                  heap: snap.heap?.memory ?? null,
-                  globals: toCbor(snap.heap?.globals ?? []) ?? [],
-                  stable: snap.stable.byteLength > 0 ? snap.stable.read(0, snap.stable.byteLength) : new Uint8Array(),
-                  certifiedData: snap.certifiedData,
-                  globalTimer: toCbor(snap.globalTimer) ?? null,
-                  canisterVersion: toCbor(snap.canisterVersion) ?? null,
-                  chunkStore: toCbor(snap.chunkStore) ?? null,
-                },
-              ] as CborValue;
+            encodeSnapshots(canister, (module) => {
+              if (this.#modules.has(toHex(module.hash))) return;
+              batch.set(`module/${toHex(module.hash)}`, module.bytes);
+              this.#modules.add(toHex(module.hash));
             }),
           ),
         );
@@ -306,8 +243,4 @@ export class KvState {
     this.#calls = callBytes;
     return true;
   }
-}
-
-function snapshotKeyOf(canister: Canister): string {
-  return [...canister.snapshots].map(([key, snap]) => `${key}@${snap.takenAt}`).join(',');
 }
