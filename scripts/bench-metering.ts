@@ -12,10 +12,10 @@ import { Replica } from '../replica/src/index.ts';
 import { instrumentModule } from '../replica/src/metering/instrument.ts';
 import { encodeModule, parseModule } from '../replica/src/metering/module.ts';
 import { azleWork, motokoWork } from '../replica/test/metering-fixtures/fixtures.ts';
+import { lineWriter, ms } from './lib/bench-support.ts';
 
-const line = (label: string, text: string) => console.log(`  ${label.padEnd(52)} ${text}`);
+const line = lineWriter(52);
 const fmt = (n: bigint | number) => Number(n).toLocaleString('en-US');
-const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1)) + ' ms';
 
 function unmeteredVariant(bytes: Uint8Array): Uint8Array {
   const m = parseModule(bytes);

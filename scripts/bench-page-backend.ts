@@ -16,13 +16,13 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { signStateRoot, subnetKeys } from '../replica/src/certification/keys.ts';
 import { motokoFixture } from '../replica/test/fixtures/build.ts';
+import { lineWriter, ms as msTo, p50, time } from './lib/bench-support.ts';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
-const line = (label: string, text: string) => console.log(`  ${label.padEnd(52)} ${text}`);
-const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0)) + ' ms';
+const line = lineWriter(52);
+const ms = (v: number) => msTo(v, 0);
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-const p50 = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
 
 function demoPages(): Array<{ path: string; demo: string }> {
   const pages: Array<{ path: string; demo: string }> = [];
@@ -192,12 +192,8 @@ export async function pageBackendSection(): Promise<void> {
     line('floor: query call (counter.get), worker time p50', `${ms(p50(queries.worker))}; round trip ${ms(p50(queries.roundTrip))}`);
     // Every update's certificate carries one BLS signature (the same portable code, here in Node).
     const keys = subnetKeys();
-    const signs: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const t = performance.now();
-      signStateRoot(keys, new Uint8Array(32).fill(i));
-      signs.push(performance.now() - t);
-    }
+    let i = 0;
+    const signs = time(() => signStateRoot(keys, new Uint8Array(32).fill(i++)), 20);
     line('floor: one BLS signature of a state root p50', ms(p50(signs)));
 
     for (const { path, demo } of demoPages()) {

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
+import { lineWriter, ms as msTo, p50 } from './lib/bench-support.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const VISITS = 3;
@@ -16,9 +17,8 @@ const sitePort = Number(process.env.WG_BENCH_SITE_PORT ?? 4341);
 const replicaPort = Number(process.env.WG_BENCH_REPLICA_PORT ?? 4963);
 const idpPort = Number(process.env.WG_BENCH_IDP_PORT ?? 4964);
 
-const p50 = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
-const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0)) + ' ms';
-const line = (label: string, text: string) => console.log(`  ${label.padEnd(64)} ${text}`);
+const ms = (v: number) => msTo(v, 0);
+const line = lineWriter(64);
 
 /** Pattern pages whose frontmatter names a demo: [page path, demo id]. */
 function demoPages(): Array<[string, string]> {

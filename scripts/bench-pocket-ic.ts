@@ -12,22 +12,11 @@ import { Replica } from '../replica/src/index.ts';
 import { counterIdl, counterWasm } from '../replica/test/http-support.ts';
 import { canisterModule } from './build-canisters.ts';
 import { idlFactory as storeIdl } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
+import { lineWriter, ms, p50, sequential } from './lib/bench-support.ts';
 
 const CALLS = 50;
 
-const p50 = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
-const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1)) + ' ms';
-const line = (label: string, text: string) => console.log(`  ${label.padEnd(52)} ${text}`);
-
-async function timed(op: () => Promise<unknown>, count: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    await op();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
+const line = lineWriter(52);
 
 /** A loopback HTTP round trip with a small JSON body: what any REST call costs at least. */
 async function httpFloor(): Promise<number> {
@@ -39,8 +28,8 @@ async function httpFloor(): Promise<number> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const post = () =>
     fetch(url, { method: 'POST', body: '{"canister_id":"AAAAAAAAAAEBAQ=="}', headers: { 'content-type': 'application/json' } }).then((r) => r.text());
-  await timed(post, 100);
-  const samples = await timed(post, 500);
+  await sequential(post, 100);
+  const samples = await sequential(post, 500);
   server.close();
   return p50(samples);
 }
@@ -56,7 +45,7 @@ export async function pocketIcSection(): Promise<void> {
   const server = await PocketIcServer.start();
   line('server start (PicJS spawns pocket-ic, reads its port file)', ms(performance.now() - t));
   try {
-    const creation = await timed(async () => {
+    const creation = await sequential(async () => {
       const pic = await PocketIc.create(server.getUrl());
       await pic.tearDown();
     }, 10);
@@ -88,14 +77,14 @@ export async function pocketIcSection(): Promise<void> {
       rows.push(['update: store.addRecords(200)', () => picStore.addRecords(200n), () => localStore.addRecords(200n)]);
 
       for (const [label, viaPic, viaApi] of rows) {
-        await timed(viaPic, 20);
-        await timed(viaApi, 20);
+        await sequential(viaPic, 20);
+        await sequential(viaApi, 20);
         // Interleaved, so load from the other users of this machine hits both sides alike.
         const picSamples: number[] = [];
         const apiSamples: number[] = [];
         for (let i = 0; i < CALLS; i++) {
-          picSamples.push(...(await timed(viaPic, 1)));
-          apiSamples.push(...(await timed(viaApi, 1)));
+          picSamples.push(...(await sequential(viaPic, 1)));
+          apiSamples.push(...(await sequential(viaApi, 1)));
         }
         const ratio = p50(picSamples) / p50(apiSamples);
         line(
@@ -103,7 +92,7 @@ export async function pocketIcSection(): Promise<void> {
           `PicJS ${ms(p50(picSamples))}  API ${ms(p50(apiSamples))}  ratio ${ratio.toFixed(2)}x ${ratio <= 1.5 ? '(goal <= 1.5x met)' : '(goal 1.5x not met)'}; overhead ${ms(p50(picSamples) - p50(apiSamples))}`,
         );
       }
-      const total = await timed(async () => {
+      const total = await sequential(async () => {
         for (let i = 0; i < CALLS; i++) await picCounter.inc();
         for (let i = 0; i < CALLS; i++) await picCounter.get();
       }, 1);

@@ -7,8 +7,9 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { Replica } from '../replica/src/index.ts';
 import { counterWasm } from '../replica/test/http-support.ts';
+import { lineWriter } from './lib/bench-support.ts';
 
-const line = (label: string, text: string) => console.log(`  ${label.padEnd(44)} ${text}`);
+const line = lineWriter(44);
 const INC = new Uint8Array(IDL.encode([], []));
 
 export async function subnetSection(): Promise<void> {

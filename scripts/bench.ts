@@ -23,61 +23,12 @@ import { pocketIcSection } from './bench-pocket-ic.ts';
 import { subnetSection } from './bench-subnet.ts';
 import { pageSection } from './bench-page.ts';
 import { pageBackendSection } from './bench-page-backend.ts';
+import { concurrent, lineWriter, ms, sequential, stats, time } from './lib/bench-support.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-interface Stats { n: number; p50: number; p99: number; mean: number }
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
-}
-const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1)) + ' ms';
-const line = (label: string, text: string) => console.log(`  ${label.padEnd(44)} ${text}`);
-
-/** Runs `op` sequentially until `count` samples or `seconds` elapsed; returns latencies in ms. */
-async function sequential(op: () => Promise<unknown>, count: number, seconds: number): Promise<number[]> {
-  const samples: number[] = [];
-  const deadline = performance.now() + seconds * 1000;
-  while (samples.length < count && performance.now() < deadline) {
-    const t = performance.now();
-    await op();
-    samples.push(performance.now() - t);
-  }
-  return samples;
-}
-
-/** `workers` concurrent loops sharing a budget of `count` operations or `seconds`. */
-async function concurrent(workers: Array<() => Promise<unknown>>, count: number, seconds: number) {
-  const samples: number[] = [];
-  const deadline = performance.now() + seconds * 1000;
-  let started = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    workers.map(async (op) => {
-      while (started < count && performance.now() < deadline) {
-        started++;
-        const t = performance.now();
-        await op();
-        samples.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - t0) / 1000;
-  return { ...stats(samples), perSecond: samples.length / elapsed };
-}
-
-function time(op: () => unknown, count: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    op();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
-
+const line = lineWriter(44);
 
 // Light clients: pre-encoded anonymous requests over fetch, responses decoded (query status, the
 // certificate's time) but not signature-checked, so the client side does not cap the replica.
@@ -125,13 +76,7 @@ async function cryptoFloors() {
   const signature = signStateRoot(keys, root);
   const message = concatBytes(domainSeparator('ic-state-root'), root);
   const rawKey = keys.rootKeyDer.slice(-96);
-  const verifySamples: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const t = performance.now();
-    await blsVerify(rawKey, signature, message);
-    verifySamples.push(performance.now() - t);
-  }
-  const blsCheck = stats(verifySamples);
+  const blsCheck = stats(await sequential(async () => blsVerify(rawKey, signature, message), 20));
   const edSecret = ed25519.utils.randomSecretKey();
   const edPublic = ed25519.getPublicKey(edSecret);
   const edSig = ed25519.sign(message, edSecret);
