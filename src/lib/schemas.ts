@@ -47,13 +47,34 @@ export const WG_THREAD_URL = 'https://forum.dfinity.org/t/14265';
 
 export const MATERIAL_KINDS = ['notes', 'recording', 'slides', 'transcript', 'dashboard', 'survey', 'form'] as const;
 
+/**
+ * Where the group's meeting materials live, by the id of the document or recording. A material
+ * names its document this way instead of spelling out a link: one document is one id however a
+ * post spelled its link (`/edit`, `?usp=sharing`, a start time), and the page shows the canonical
+ * link built here.
+ */
+export const MATERIAL_LINKS = {
+  googleDoc: (id: string) => `https://docs.google.com/document/d/${id}`,
+  googleSlides: (id: string) => `https://docs.google.com/presentation/d/${id}`,
+  googleDriveFolder: (id: string) => `https://drive.google.com/drive/folders/${id}`,
+  zoomRecording: (id: string) => `https://dfinity.zoom.us/rec/share/${id}`,
+} as const;
+type MaterialLinkKey = keyof typeof MATERIAL_LINKS;
+const MATERIAL_LINK_KEYS = Object.keys(MATERIAL_LINKS) as MaterialLinkKey[];
+const documentId = z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'a document or recording id: letters, digits, "_", "-" and "." only' });
+
 /** A meeting material: a link the thread (or another source) gives for a session. */
 export const materialSchema = z
   .object({
     kind: z.enum(MATERIAL_KINDS, {
       error: (issue) => `unknown material kind ${JSON.stringify(issue.input)}; use one of: ${MATERIAL_KINDS.join(', ')}`,
     }),
-    url: z.url({ error: 'each material needs the `url` it lives at' }),
+    /** The link, for a material that is not named by one of the ids below. */
+    url: z.url().optional(),
+    googleDoc: documentId.optional(),
+    googleSlides: documentId.optional(),
+    googleDriveFolder: documentId.optional(),
+    zoomRecording: documentId.optional(),
     /** A name when the kind alone would mislead, e.g. "Living Feedback Document". */
     title: z.string().min(1).optional(),
     /** Number of the post in the working group's thread that gives the link. */
@@ -63,8 +84,16 @@ export const materialSchema = z
     /** What a reader should know, e.g. that Zoom recordings may have expired. */
     note: z.string().optional(),
   })
+  .refine((m) => [m.url, ...MATERIAL_LINK_KEYS.map((key) => m[key])].filter((v) => v !== undefined).length === 1, {
+    error: `each material names where it lives: exactly one of \`url\`, ${MATERIAL_LINK_KEYS.map((k) => `\`${k}\``).join(', ')}`,
+  })
   .refine((m) => m.post !== undefined || m.source !== undefined, {
     error: 'each material names where it comes from: `post` (the thread\'s post number) or `source` (a URL)',
+  })
+  .transform(({ googleDoc, googleSlides, googleDriveFolder, zoomRecording, url, ...rest }) => {
+    const ids: Record<MaterialLinkKey, string | undefined> = { googleDoc, googleSlides, googleDriveFolder, zoomRecording };
+    const key = MATERIAL_LINK_KEYS.find((k) => ids[k] !== undefined);
+    return { ...rest, url: key ? MATERIAL_LINKS[key](ids[key] as string) : (url as string) };
   });
 export type Material = z.infer<typeof materialSchema>;
 
