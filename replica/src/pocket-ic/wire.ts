@@ -3,6 +3,7 @@
 // numbers are plain JSON numbers of any size (PicJS reads them with json-with-bigint), and every
 // error is `{"message": "..."}` with a 4xx status (`ApiResponse::Error`).
 import { Principal } from '@dfinity/principal';
+import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 
 /** An answer to a request that failed: PocketIC's `ApiResponse::Error` body with a 4xx status. */
 export class ApiError extends Error {
@@ -114,78 +115,32 @@ export function effectivePrincipalJson(p: EffectivePrincipal): unknown {
 
 /** Reject code names of PocketIC's `RejectCode` (interface spec, "Reject codes"). */
 const REJECT_CODE_NAMES: Record<number, string> = {
-  1: 'SysFatal',
-  2: 'SysTransient',
-  3: 'DestinationInvalid',
-  4: 'CanisterReject',
-  5: 'CanisterError',
-  6: 'SysUnknown',
+  [RejectCode.SYS_FATAL]: 'SysFatal',
+  [RejectCode.SYS_TRANSIENT]: 'SysTransient',
+  [RejectCode.DESTINATION_INVALID]: 'DestinationInvalid',
+  [RejectCode.CANISTER_REJECT]: 'CanisterReject',
+  [RejectCode.CANISTER_ERROR]: 'CanisterError',
+  [RejectCode.SYS_UNKNOWN]: 'SysUnknown',
 };
 
-/** PocketIC's `ErrorCode` variant names by their IC0xxx number (packages/pocket-ic/src/lib.rs). */
-const ERROR_CODE_NAMES: Record<number, string> = {
-  101: 'SubnetOversubscribed',
-  102: 'MaxNumberOfCanistersReached',
-  201: 'CanisterQueueFull',
-  202: 'IngressMessageTimeout',
-  203: 'CanisterQueueNotEmpty',
-  204: 'IngressHistoryFull',
-  205: 'CanisterIdAlreadyExists',
-  206: 'StopCanisterRequestTimeout',
-  207: 'CanisterOutOfCycles',
-  208: 'CertifiedStateUnavailable',
-  209: 'CanisterInstallCodeRateLimited',
-  210: 'CanisterHeapDeltaRateLimited',
-  301: 'CanisterNotFound',
-  305: 'CanisterSnapshotNotFound',
-  402: 'InsufficientMemoryAllocation',
-  403: 'InsufficientCyclesForCreateCanister',
-  404: 'SubnetNotFound',
-  405: 'CanisterNotHostedBySubnet',
-  406: 'CanisterRejectedMessage',
-  407: 'UnknownManagementMessage',
-  408: 'InvalidManagementPayload',
-  409: 'CanisterSnapshotImmutable',
-  502: 'CanisterTrapped',
-  503: 'CanisterCalledTrap',
-  504: 'CanisterContractViolation',
-  505: 'CanisterInvalidWasm',
-  506: 'CanisterDidNotReply',
-  507: 'CanisterOutOfMemory',
-  508: 'CanisterStopped',
-  509: 'CanisterStopping',
-  510: 'CanisterNotStopped',
-  511: 'CanisterStoppingCancelled',
-  512: 'CanisterInvalidController',
-  513: 'CanisterFunctionNotFound',
-  514: 'CanisterNonEmpty',
-  517: 'QueryCallGraphLoopDetected',
-  520: 'InsufficientCyclesInCall',
-  521: 'CanisterWasmEngineError',
-  522: 'CanisterInstructionLimitExceeded',
-  524: 'CanisterMemoryAccessLimitExceeded',
-  525: 'QueryCallGraphTooDeep',
-  526: 'QueryCallGraphTotalInstructionLimitExceeded',
-  527: 'CompositeQueryCalledInReplicatedMode',
-  528: 'QueryTimeLimitExceeded',
-  529: 'QueryCallGraphInternal',
-  530: 'InsufficientCyclesInComputeAllocation',
-  531: 'InsufficientCyclesInMemoryAllocation',
-  532: 'InsufficientCyclesInMemoryGrow',
-  533: 'ReservedCyclesLimitExceededInMemoryAllocation',
-  534: 'ReservedCyclesLimitExceededInMemoryGrow',
-  535: 'InsufficientCyclesInMessageMemoryGrow',
-  536: 'CanisterMethodNotFound',
-  537: 'CanisterWasmModuleNotFound',
-  538: 'CanisterAlreadyInstalled',
-  539: 'CanisterWasmMemoryLimitExceeded',
-};
+/**
+ * PocketIC's `ErrorCode` variant names (packages/pocket-ic/src/lib.rs) by their IC0xxx code: the
+ * names of ic-error-types' `ErrorCode`, which ../ic/reject-codes.ts holds.
+ */
+const ERROR_CODE_NAMES = new Map<string, string>(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
 
 /**
  * When the engine gives no error code (an explicit reject from canister code has none), the one
  * the IC attaches for that reject code: IC0406 for a canister's own reject, as PocketIC reports it.
  */
-const DEFAULT_ERROR_CODE: Record<number, number> = { 1: 101, 2: 201, 3: 301, 4: 406, 5: 502, 6: 502 };
+const DEFAULT_ERROR_CODE: Record<number, ErrorCode> = {
+  [RejectCode.SYS_FATAL]: ErrorCode.SubnetOversubscribed,
+  [RejectCode.SYS_TRANSIENT]: ErrorCode.CanisterQueueFull,
+  [RejectCode.DESTINATION_INVALID]: ErrorCode.CanisterNotFound,
+  [RejectCode.CANISTER_REJECT]: ErrorCode.CanisterRejectedMessage,
+  [RejectCode.CANISTER_ERROR]: ErrorCode.CanisterTrapped,
+  [RejectCode.SYS_UNKNOWN]: ErrorCode.CanisterTrapped,
+};
 
 export interface RejectJson {
   reject_code: string;
@@ -196,11 +151,11 @@ export interface RejectJson {
 
 /** PocketIC's `RejectResponse` for an engine reject (`errorCode` like "IC0503"). */
 export function rejectJson(code: number, message: string, errorCode: string | undefined, certified: boolean): RejectJson {
-  const number = errorCode && /^IC\d{4}$/.test(errorCode) ? Number(errorCode.slice(2)) : (DEFAULT_ERROR_CODE[code] ?? 502);
+  const ic = errorCode && /^IC\d{4}$/.test(errorCode) ? errorCode : (DEFAULT_ERROR_CODE[code] ?? ErrorCode.CanisterTrapped);
   return {
     reject_code: REJECT_CODE_NAMES[code] ?? 'SysUnknown',
     reject_message: message,
-    error_code: ERROR_CODE_NAMES[number] ?? `IC${String(number).padStart(4, '0')}`,
+    error_code: ERROR_CODE_NAMES.get(ic) ?? ic,
     certified,
   };
 }
