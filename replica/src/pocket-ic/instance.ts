@@ -3,6 +3,7 @@
 // interleave (canister creation on a chosen subnet, time changes, ticks) run one at a time.
 import { Principal } from '@dfinity/principal';
 import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
+import { equalBytes, toHex } from '../ic/bytes.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import type { HttpInterface } from '../http/interface.ts';
 import { DiskStore } from '../store/disk-store.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import type { LogSink } from '../log.ts';
+import type { UnderscoreSource } from './underscore.ts';
 import { badRequest, rejectJson, unsupported, type EffectivePrincipal, type RejectJson } from './wire.ts';
 import type { Limits } from '../limits.ts';
 
@@ -123,6 +125,11 @@ export class PocketIcInstance {
       for (const c of replica.scheduler.canisters.values()) instance.topology.assign(c);
     }
     return instance;
+  }
+
+  /** What `/_/topology` and `/_/dashboard` show of this instance (underscore.ts). */
+  get underscore(): UnderscoreSource {
+    return { topology: this.topology, scheduler: this.replica.scheduler, nodeIds: () => [this.keys.nodeId] };
   }
 
   /** Runs `fn` when no other exclusive operation of this instance runs. */
@@ -263,15 +270,15 @@ export class PocketIcInstance {
     }
     const message: Message = { sender: senderBytes, promise };
     void promise.then((r) => (message.result = r));
-    this.#messages.set(Buffer.from(messageId).toString('hex'), message);
+    this.#messages.set(toHex(messageId), message);
     if (this.#messages.size > MAX_REMEMBERED_MESSAGES) this.#messages.delete(this.#messages.keys().next().value!);
     return { messageId, subnet };
   }
 
   /** Waits for a submitted call's outcome (PocketIC `await_ingress_message`). */
   async awaitMessage(messageId: Uint8Array): Promise<CallResult> {
-    const message = this.#messages.get(Buffer.from(messageId).toString('hex'));
-    if (!message) throw badRequest(`The message ${Buffer.from(messageId).toString('hex')} was never submitted to instance ${this.id}`);
+    const message = this.#messages.get(toHex(messageId));
+    if (!message) throw badRequest(`The message ${toHex(messageId)} was never submitted to instance ${this.id}`);
     // Still in the pool: execute a round (PocketIC executes rounds until the message completes).
     if (message.result === undefined && this.#pool.length > 0) await this.exclusive(() => this.round());
     return message.promise;
@@ -279,9 +286,9 @@ export class PocketIcInstance {
 
   /** PocketIC `ingress_status`: the outcome if known, null while running or unknown. */
   ingressStatus(messageId: Uint8Array, caller?: Principal): CallResult | null {
-    const message = this.#messages.get(Buffer.from(messageId).toString('hex'));
+    const message = this.#messages.get(toHex(messageId));
     if (!message) return null;
-    if (caller && Buffer.compare(Buffer.from(caller.toUint8Array()), Buffer.from(message.sender)) !== 0) {
+    if (caller && !equalBytes(caller.toUint8Array(), message.sender)) {
       throw badRequest(`Forbidden("The user tries to access Request ID not signed by the caller.")`);
     }
     return message.result ?? null;

@@ -15,7 +15,8 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { SubnetKind, SubnetSpec } from '../topology/topology.ts';
 import type { PocketIcInstance, CallResult } from './instance.ts';
-import { handleUnderscore, topologyJson } from './underscore.ts';
+import { dashboardHtml, handleUnderscore, topologyJson } from './underscore.ts';
+import { toHex } from '../ic/bytes.ts';
 import {
   ApiError,
   b64,
@@ -295,15 +296,9 @@ export class PocketIcServer {
     );
 
     // ---------------------------------------------------------------- instance: read
-    this.#on('GET', '/_/topology', (i) => ok(topologyJson({ topology: i.topology, scheduler: i.replica.scheduler, nodeIds: () => [i.keys.nodeId] })));
-    this.#on('GET', '/read/topology', (i) => ok(topologyJson({ topology: i.topology, scheduler: i.replica.scheduler, nodeIds: () => [i.keys.nodeId] })));
-    this.#on('GET', '/_/dashboard', (i) => {
-      let html = '';
-      const fake = { url: '/_/dashboard', method: 'GET', headers: {} } as IncomingMessage;
-      const sink = { writeHead: () => sink, end: (b?: string) => void (html = b ?? '') } as unknown as ServerResponse;
-      handleUnderscore({ topology: i.topology, scheduler: i.replica.scheduler }, fake, sink);
-      return { status: 200, text: html, headers: { 'content-type': 'text/html; charset=utf-8' } };
-    });
+    this.#on('GET', '/_/topology', (i) => ok(topologyJson(i.underscore)));
+    this.#on('GET', '/read/topology', (i) => ok(topologyJson(i.underscore)));
+    this.#on('GET', '/_/dashboard', (i) => ({ status: 200, text: dashboardHtml(i.underscore), headers: { 'content-type': 'text/html; charset=utf-8' } }));
     this.#on('GET', '/read/get_time', (i) => ok({ nanos_since_epoch: i.timeNanos }));
     this.#on('POST', '/read/get_cycles', (i, body) => ok({ cycles: i.canister(principalField(object(body, 'body'), 'canister_id')).balance }));
     this.#on('POST', '/read/get_controllers', (i, body) =>
@@ -391,7 +386,7 @@ export class PocketIcServer {
       const o = object(body, 'body');
       const id = principalField(o, 'canister_id');
       i.canister(id);
-      const blobId = Buffer.from(bytesField(o, 'blob_id')).toString('hex');
+      const blobId = toHex(bytesField(o, 'blob_id'));
       const blob = this.#blobs.get(blobId);
       if (!blob) throw badRequest(`BlobNotFound(${blobId}): upload the bytes to /blobstore first`);
       await i.replica.setStableMemory(id, blob.gzip ? new Uint8Array(gunzipSync(blob.data)) : blob.data);
@@ -461,7 +456,7 @@ export class PocketIcServer {
         json: {
           Created: {
             instance_id: id,
-            topology: topologyJson({ topology: instance.topology, scheduler: instance.replica.scheduler, nodeIds: () => [instance.keys.nodeId] }),
+            topology: topologyJson(instance.underscore),
             http_gateway_info,
           },
         },
@@ -484,7 +479,7 @@ export class PocketIcServer {
     const [{ startServer }, { gatewayFallback }] = await Promise.all([import('../http/server.ts'), import('../gateway/index.ts')]);
     const http = await instance.httpInterface();
     const gateway = gatewayFallback(http);
-    const underscore = { topology: instance.topology, scheduler: instance.replica.scheduler, nodeIds: () => [instance.keys.nodeId] };
+    const underscore = instance.underscore;
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       server = await startServer({

@@ -52,7 +52,7 @@ export function topologyJson(source: UnderscoreSource) {
 
 const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
-function dashboardHtml({ topology, scheduler }: UnderscoreSource): string {
+export function dashboardHtml({ topology, scheduler }: UnderscoreSource): string {
   const rows = topology.subnets.map((s) => {
     const canisters = [...scheduler.canisters.values()].filter((c) => topology.subnetOf(c.principal) === s);
     const list = canisters
