@@ -33,7 +33,7 @@ import { Replica } from './index.ts';
 import { parseLimitAssignments, type Limits } from './limits.ts';
 import { loadOrCreateKeys } from './store/disk-keys.ts';
 import { DiskStore, StoreWriteError, type StoreFatalError } from './store/disk-store.ts';
-import { parseSubnetList, rootSpecIndex, Topology, type SubnetSpec } from './topology/topology.ts';
+import { parseSubnetList, withRootSubnetId, Topology, type SubnetSpec } from './topology/topology.ts';
 import { topologyEngine } from './topology/engine.ts';
 import { CANISTER_RANGE_END, CANISTER_RANGE_START, FIRST_CANISTER_INDEX } from './management/canister-ids.ts';
 import { handleUnderscore } from './pocket-ic/underscore.ts';
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   // With --subnets, the first subnet in PocketIC's order is the one the root key signs as.
   const replica = await Replica.create({
     log, subnetId: keys.subnetId, limits, pacing, roundMs, queryCache: !values['no-query-cache'],
-    subnets: subnets?.map((s, i) => (i === rootSpecIndex(subnets!) ? { ...s, id: keys.subnetId } : s)),
+    subnets: subnets && withRootSubnetId(subnets, keys.subnetId),
   });
   // Without --subnets, /_/topology reports the one subnet and its dfx-like range.
   const topology = replica.topology ?? new Topology([{

@@ -8,7 +8,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Replica } from '../index.ts';
-import { rootSpecIndex, type SubnetSpec, type Subnet, type Topology } from '../topology/topology.ts';
+import { withRootSubnetId, type SubnetSpec, type Subnet, type Topology } from '../topology/topology.ts';
 import { subnetKeys, type SubnetKeys } from '../certification/keys.ts';
 import type { HttpInterface } from '../http/interface.ts';
 import { DiskStore } from '../store/disk-store.ts';
@@ -106,13 +106,12 @@ export class PocketIcInstance {
     }
     if (specs.length === 0) throw badRequest('ExtendedSubnetConfigSet must contain at least one subnet');
     // The first subnet in PocketIC's order (NNS when there is one) signs: its id is the root key's.
-    const withRoot = specs.map((s, i) => (i === rootSpecIndex(specs) ? { ...s, id: keys.subnetId } : s));
     const replica = await Replica.create({
       time: new Date(0),
       seed: INSTANCE_SEED,
       log: options.onLog ? 'normal' : 'quiet',
       onLog: options.onLog,
-      subnets: withRoot,
+      subnets: withRootSubnetId(specs, keys.subnetId),
       limits: benchmarkingLimits(specs),
       keys, // queries' data certificates verify against the instance's root key
     });

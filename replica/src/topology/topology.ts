@@ -114,15 +114,15 @@ function namedRanges(kind: SubnetKind, iiSplit: boolean): CanisterRange[] | unde
 }
 
 /**
- * Which of `specs` comes first in PocketIC's order (NNS, SNS, II, Fiduciary, Bitcoin, system,
- * application, verified application): the subnet whose key is the root key.
+ * `specs` with `id` given to the one that comes first in PocketIC's order (NNS, SNS, II, Fiduciary,
+ * Bitcoin, system, application, verified application): the subnet whose key is the root key.
  */
-export function rootSpecIndex(specs: SubnetSpec[]): number {
-  let best = 0;
+export function withRootSubnetId(specs: SubnetSpec[], id: Uint8Array): SubnetSpec[] {
+  let root = 0;
   specs.forEach((s, i) => {
-    if (SUBNET_KINDS.indexOf(s.kind) < SUBNET_KINDS.indexOf(specs[best].kind)) best = i;
+    if (SUBNET_KINDS.indexOf(s.kind) < SUBNET_KINDS.indexOf(specs[root].kind)) root = i;
   });
-  return best;
+  return specs.map((s, i) => (i === root ? { ...s, id } : s));
 }
 
 /**
