@@ -6,6 +6,7 @@
 
 import { Principal } from '@dfinity/principal';
 import { GatewayError } from './errors.ts';
+import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
 
 const PRINCIPAL_TEXT = /^[a-z0-9]{5}(-[a-z0-9]{1,5})+$/;
 /** RFC 3986 host (reg-name of letters, digits, '-', '.', or an IPv6 literal) with an optional port. */
@@ -19,7 +20,8 @@ function checkCanisterId(text: string, where: string): string {
   } catch (error) {
     throw new GatewayError('ERR_BAD_REQUEST', `${where} names "${text}", which is not a canister id: ${(error as Error).message}`);
   }
-  if (principal.toText() === 'aaaaa-aa') throw new GatewayError('ERR_BAD_REQUEST', `${where} names aaaaa-aa, the management canister, which serves no HTTP`);
+  if (principal.toText() === MANAGEMENT_CANISTER_TEXT)
+    throw new GatewayError('ERR_BAD_REQUEST', `${where} names aaaaa-aa, the management canister, which serves no HTTP`);
   return principal.toText();
 }
 

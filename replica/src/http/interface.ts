@@ -24,7 +24,21 @@ import { HttpError, badRequest, forbidden, methodNotAllowed, notFound } from './
 import { IngressRegistry, type CompletedCall, type InflightCall, type KnownCall } from './ingress.ts';
 import { canisterNamedInManagementArg } from './management-routing.ts';
 import { checkReadStatePaths } from './read-state.ts';
-import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
+import { RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
+import { admission } from '../ic/user-errors.ts';
+
+/** A call's outcome as its certified `/request_status/<id>`. */
+function requestStatusOf(outcome: CallOutcome): RequestStatus {
+  return outcome.status === 'replied'
+    ? { status: 'replied', reply: outcome.reply }
+    : { status: 'rejected', rejectCode: outcome.rejectCode, rejectMessage: outcome.rejectMessage, errorCode: outcome.errorCode };
+}
+
+/** A call or query to a canister this replica does not have: the IC's reject, as the engine's admission check writes it. */
+function canisterNotFound(canisterId: Uint8Array): CallOutcome {
+  const error = admission.canisterNotFound(principalToText(canisterId));
+  return { status: 'rejected', rejectCode: rejectCodeOf(error.errorCode), rejectMessage: error.description, errorCode: error.errorCode };
+}
 
 export interface HttpResponse {
   status: number;
@@ -256,7 +270,7 @@ export class HttpInterface {
       }
     }
     if (!equalBytes(call.canisterId, MANAGEMENT_CANISTER_ID) && !this.engine.canisterInfo(call.canisterId)) {
-      return { status: 'rejected', rejectCode: RejectCode.DESTINATION_INVALID, rejectMessage: `Canister ${principalToText(call.canisterId)} not found`, errorCode: ErrorCode.CanisterNotFound };
+      return canisterNotFound(call.canisterId);
     }
     return undefined;
   }
@@ -281,11 +295,7 @@ export class HttpInterface {
 
   /** Records a call's outcome as its status; returns the certifier version that holds it. */
   #complete(known: KnownCall, outcome: CallOutcome, methodName: string, started: number): { version: number } {
-    const status: RequestStatus =
-      outcome.status === 'replied'
-        ? { status: 'replied', reply: outcome.reply }
-        : { status: 'rejected', rejectCode: outcome.rejectCode, rejectMessage: outcome.rejectMessage, errorCode: outcome.errorCode };
-    const version = this.certifier.update((t) => withRequestStatus(t, known.requestId, status));
+    const version = this.certifier.update((t) => withRequestStatus(t, known.requestId, requestStatusOf(outcome)));
     this.registry.completed(known, this.engine.time(), outcome);
     this.#onCall?.({ kind: 'call', canisterId: known.canisterId, methodName, sender: known.sender, outcome, ms: performance.now() - started });
     return { version }; // the outcome lives on in the state tree; keep nothing else per call
@@ -339,7 +349,7 @@ export class HttpInterface {
     const started = performance.now();
     let outcome: CallOutcome;
     if (!equalBytes(env.canisterId, MANAGEMENT_CANISTER_ID) && !info) {
-      outcome = { status: 'rejected', rejectCode: RejectCode.DESTINATION_INVALID, rejectMessage: `Canister ${principalToText(env.canisterId)} not found`, errorCode: ErrorCode.CanisterNotFound };
+      outcome = canisterNotFound(env.canisterId);
     } else {
       try {
         outcome = await this.engine.queryCall({ sender, canisterId: env.canisterId, methodName: env.methodName, arg: env.arg, effectiveCanisterId: effectiveId });
@@ -415,14 +425,9 @@ export class HttpInterface {
     const now = this.engine.time();
     for (const call of calls) {
       if (call.pruneAt <= now || this.registry.get(call.requestId)) continue;
-      const o = call.outcome;
-      const status: RequestStatus = !o
-        ? { status: 'done' }
-        : o.status === 'replied'
-          ? { status: 'replied', reply: o.reply }
-          : { status: 'rejected', rejectCode: o.rejectCode, rejectMessage: o.rejectMessage, errorCode: o.errorCode };
+      const status: RequestStatus = call.outcome ? requestStatusOf(call.outcome) : { status: 'done' };
       const version = this.certifier.update((t) => withRequestStatus(t, call.requestId, status));
-      this.registry.restore(call, Promise.resolve({ outcome: o, version }));
+      this.registry.restore(call, Promise.resolve({ outcome: call.outcome, version }));
     }
   }
 
