@@ -5,6 +5,7 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { Replica, CanisterRejectError, RejectCode, ErrorCode } from '../src/index.ts';
 import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
+import { canisterSettings } from './management-support.ts';
 
 type CounterService = {
   inc(): Promise<bigint>;
@@ -350,7 +351,7 @@ describe('limits and cycles the engine enforces', () => {
   it('growing past wasm_memory_limit fails the message with IC0539 and rolls it back', async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await probeOn(pic);
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...emptySettings(), wasm_memory_limit: [3n * 65536n] }, sender_canister_version: [] });
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ wasm_memory_limit: [3n * 65536n] }), sender_canister_version: [] });
     const e = await rejection(pic.updateCall({ canisterId, method: 'grow_4', arg: new Uint8Array() }));
     expect(e.errorCode).toBe(ErrorCode.CanisterWasmMemoryLimitExceeded);
     expect(e.message).toContain('Wasm memory limit of 196608 bytes');
@@ -400,12 +401,12 @@ describe('limits and cycles the engine enforces', () => {
   it('frozen canister rejects calls with IC0207 until topped up', async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n), cycles: 10n ** 12n });
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...emptySettings(), freezing_threshold: [10n ** 12n] }, sender_canister_version: [] });
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ freezing_threshold: [10n ** 12n] }), sender_canister_version: [] });
     const e = await rejection(actor.inc());
     expect(e.rejectCode).toBe(RejectCode.SYS_TRANSIENT);
     expect(e.errorCode).toBe(ErrorCode.CanisterOutOfCycles);
     expect((await rejection(actor.get())).message).toContain('frozen');
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...emptySettings(), freezing_threshold: [0n] }, sender_canister_version: [] });
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ freezing_threshold: [0n] }), sender_canister_version: [] });
     expect(await actor.inc()).toBe(2n);
   });
 
@@ -434,14 +435,6 @@ describe('limits and cycles the engine enforces', () => {
     expect(pic.getCyclesBalance(canisterId)).toBe(afterUpdate); // queries are free
   });
 });
-
-function emptySettings() {
-  return {
-    controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
-    minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
-    status_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [],
-  };
-}
 
 describe('canister_inspect_message', () => {
   it('a message inspect_message does not accept is refused with IC0406 and not executed', async () => {

@@ -22,6 +22,7 @@ import { Principal } from '@dfinity/principal';
 import { Replica, CanisterRejectError } from '../src/index.ts';
 import { IDL } from '@dfinity/candid';
 import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
+import { canisterSettings } from './management-support.ts';
 import { canisterIdFromIndex } from '../src/management/canister-ids.ts';
 
 const DOC = 'https://internetcomputer.org/docs/current/references/execution-errors#';
@@ -451,22 +452,11 @@ describe("the IC's answers (corpus of reject texts and codes)", () => {
     const limitedProbe = await limitedPic.createCanister({ sender: controller });
     await limitedPic.installCode({ canisterId: limitedProbe, wasm, sender: controller });
     // 1 page now; the limit leaves room for 10: grow (16 pages) exceeds it
-    const emptySettings = {
-      controllers: [],
-      compute_allocation: [],
-      memory_allocation: [],
-      freezing_threshold: [],
-      reserved_cycles_limit: [],
-      minimum_incoming_canister_call_cycles: [],
-      log_visibility: [],
-      log_memory_limit: [],
-      snapshot_visibility: [],
-      status_visibility: [],
-      wasm_memory_limit: [655_360n],
-      wasm_memory_threshold: [],
-      environment_variables: [],
-    };
-    await limitedPic.callManagement('update_settings', { canister_id: limitedProbe, settings: emptySettings, sender_canister_version: [] }, controller);
+    await limitedPic.callManagement(
+      'update_settings',
+      { canister_id: limitedProbe, settings: canisterSettings({ wasm_memory_limit: [655_360n] }), sender_canister_version: [] },
+      controller,
+    );
     ctx = {
       pic,
       limited: { pic: limitedPic, probe: limitedProbe.toText() },

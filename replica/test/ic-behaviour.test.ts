@@ -8,6 +8,7 @@ import { Principal } from '@dfinity/principal';
 import { Certificate } from '@dfinity/agent';
 import { Replica } from '../src/index.ts';
 import { motokoFixture, watFixture } from './fixtures/build.ts';
+import { canisterSettings } from './management-support.ts';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -103,30 +104,13 @@ describe('canister version and history', () => {
 });
 
 describe('System API added from the current interface spec', () => {
-  const settings = (over: Record<string, unknown>) => ({
-    controllers: [],
-    compute_allocation: [],
-    memory_allocation: [],
-    freezing_threshold: [],
-    reserved_cycles_limit: [],
-    minimum_incoming_canister_call_cycles: [],
-    log_visibility: [],
-    log_memory_limit: [],
-    snapshot_visibility: [],
-    status_visibility: [],
-    wasm_memory_limit: [],
-    wasm_memory_threshold: [],
-    environment_variables: [],
-    ...over,
-  });
-
   it("ic0.env_var_* read the environment variables set through the settings; a missing one traps with the IC's text", async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     await pic.installCode({ canisterId, wasm: await watFixture('answers') });
     await pic.callManagement('update_settings', {
       canister_id: canisterId,
-      settings: settings({
+      settings: canisterSettings({
         environment_variables: [
           [
             { name: 'NETWORK', value: 'local' },
@@ -148,7 +132,11 @@ describe('System API added from the current interface spec', () => {
     const canisterId = await pic.createCanister();
     const vars = Array.from({ length: 21 }, (_, i) => ({ name: `V${i}`, value: 'x' }));
     const e = await pic
-      .callManagement('update_settings', { canister_id: canisterId, settings: settings({ environment_variables: [vars] }), sender_canister_version: [] })
+      .callManagement('update_settings', {
+        canister_id: canisterId,
+        settings: canisterSettings({ environment_variables: [vars] }),
+        sender_canister_version: [],
+      })
       .catch((x: { rejectMessage?: string; errorCode?: string }) => x);
     expect(e).toMatchObject({ errorCode: 'IC0408', rejectMessage: 'Too many environment variables: 21 (max: 20)' });
   });
@@ -161,7 +149,7 @@ describe('System API added from the current interface spec', () => {
     // 1 page now; limit 4 MiB, threshold 2 MiB: the hook is due after growing by 2 MiB or more
     await pic.callManagement('update_settings', {
       canister_id: canisterId,
-      settings: settings({ wasm_memory_limit: [4n << 20n], wasm_memory_threshold: [2n << 20n] }),
+      settings: canisterSettings({ wasm_memory_limit: [4n << 20n], wasm_memory_threshold: [2n << 20n] }),
       sender_canister_version: [],
     });
     await pic.updateCall({ canisterId, method: 'grow' });

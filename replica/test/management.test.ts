@@ -6,6 +6,7 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Replica, CanisterRejectError, RejectCode, ErrorCode } from '../src/index.ts';
 import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
+import { canisterSettings } from './management-support.ts';
 
 type Counter = { inc(): Promise<bigint>; get(): Promise<bigint>; writeStable(v: bigint): Promise<void>; readStable(): Promise<bigint> };
 
@@ -70,7 +71,7 @@ describe('management canister', () => {
   it('update_settings replaces the controllers', async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await pic.createCanister({ sender: alice });
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...noSettings(), controllers: [[bob]], freezing_threshold: [1000n] }, sender_canister_version: [] }, alice);
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ controllers: [[bob]], freezing_threshold: [1000n] }), sender_canister_version: [] }, alice);
     await rejection(pic.installCode({ canisterId, wasm: probe, sender: alice }));
     await pic.installCode({ canisterId, wasm: probe, sender: bob });
     const status = (await pic.callManagement('canister_status', { canister_id: canisterId }, bob)) as { settings: { freezing_threshold: bigint; controllers: Principal[] } };
@@ -150,7 +151,7 @@ describe('management canister', () => {
     const pic = await Replica.create({ log: 'quiet' });
     const { canisterId } = await counterOn(pic);
     await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), sender: alice });
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: { ...noSettings(), controllers: [[alice, bob]] }, sender_canister_version: [] }, alice);
+    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ controllers: [[alice, bob]] }), sender_canister_version: [] }, alice);
     // canister_info is for canisters only; read the same history through the engine
     const ingress = await rejection(pic.callManagement('canister_info', { canister_id: canisterId, num_requested_changes: [10n] }, alice));
     expect(ingress.message).toContain('Only canisters');
@@ -286,11 +287,3 @@ describe('management canister', () => {
     expect(pic.getCyclesBalance(canisterId)).toBe(1500n);
   });
 });
-
-function noSettings() {
-  return {
-    controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
-    minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
-    status_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [],
-  };
-}
