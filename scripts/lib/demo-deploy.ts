@@ -255,17 +255,31 @@ export function unwrap<T, E extends object>(result: { ok: T } | { err: E }, what
   throw new Error(`${what} was refused: ${describeError(result.err)}`);
 }
 
+/**
+ * Sends a module to the lab in chunks through `append` (after the matching begin call); the lab
+ * assembles it when the last one arrives, and must say so.
+ */
+async function appendInChunks(
+  name: string,
+  wasm: Uint8Array,
+  append: (chunk: Uint8Array, offset: number) => Promise<{ moduleReady: boolean; moduleBytes: bigint }>,
+): Promise<void> {
+  for (let offset = 0; offset < wasm.byteLength; offset += moduleChunkBytes) {
+    const chunk = wasm.subarray(offset, Math.min(wasm.byteLength, offset + moduleChunkBytes));
+    const info = await append(chunk, offset);
+    if (offset + chunk.byteLength === wasm.byteLength && !info.moduleReady) {
+      throw new Error(`the lab did not report the ${name} module ready after its last chunk (${info.moduleBytes} bytes received)`);
+    }
+  }
+}
+
 /** Sends a store's module to the lab in chunks; the lab assembles it when the last one arrives. */
 export async function uploadStoreModule(lab: LabService, store: StoreName, wasm: Uint8Array): Promise<void> {
   const which = labWhich[store];
   unwrap(await lab.beginModuleUpload(which, BigInt(wasm.byteLength)), `lab.beginModuleUpload(${store})`);
-  for (let offset = 0; offset < wasm.byteLength; offset += moduleChunkBytes) {
-    const chunk = wasm.subarray(offset, Math.min(wasm.byteLength, offset + moduleChunkBytes));
-    const info = unwrap(await lab.appendModuleChunk(which, chunk), `lab.appendModuleChunk(${store}, offset ${offset})`);
-    if (offset + chunk.byteLength === wasm.byteLength && !info.moduleReady) {
-      throw new Error(`the lab did not report the ${store} module ready after its last chunk (${info.moduleBytes} bytes received)`);
-    }
-  }
+  await appendInChunks(store, wasm, async (chunk, offset) =>
+    unwrap(await lab.appendModuleChunk(which, chunk), `lab.appendModuleChunk(${store}, offset ${offset})`),
+  );
 }
 
 /** Registers the three stores with the lab and uploads the module each one runs. Call as a lab controller. */
@@ -284,11 +298,9 @@ export const labTarget: Record<LabTargetName, Target> = { 'snapshot-target': { s
 export async function uploadTargetModule(lab: LabService, target: LabTargetName, wasm: Uint8Array): Promise<void> {
   const which = labTarget[target];
   unwrap(await lab.beginTargetModuleUpload(which, BigInt(wasm.byteLength)), `lab.beginTargetModuleUpload(${target})`);
-  for (let offset = 0; offset < wasm.byteLength; offset += moduleChunkBytes) {
-    const chunk = wasm.subarray(offset, Math.min(wasm.byteLength, offset + moduleChunkBytes));
-    const info = unwrap(await lab.appendTargetModuleChunk(which, chunk), `lab.appendTargetModuleChunk(${target}, offset ${offset})`);
-    if (offset + chunk.byteLength === wasm.byteLength && !info.moduleReady) throw new Error(`the lab did not report the ${target} module ready after its last chunk`);
-  }
+  await appendInChunks(target, wasm, async (chunk, offset) =>
+    unwrap(await lab.appendTargetModuleChunk(which, chunk), `lab.appendTargetModuleChunk(${target}, offset ${offset})`),
+  );
 }
 
 /**
@@ -325,6 +337,14 @@ export async function setupComposite(front: FrontService, setup: CompositeSetup 
   );
 }
 
+/** Adds the lab to a canister's controllers (beside the deployer), unless it is one already. */
+async function ensureLabControls(agent: HttpAgent, canisterId: Principal, labId: Principal, self: Principal): Promise<void> {
+  const current = await readCanister(agent, canisterId);
+  if (!current?.controllers.includes(labId.toText())) {
+    await management(agent, canisterId).update_settings({ canister_id: canisterId, settings: { controllers: [[self, labId]] } });
+  }
+}
+
 /** Makes the lab a controller of each store, registers the stores and uploads their modules where needed. */
 async function wireLab(options: DeployOptions, ids: Record<string, string>, actions: Record<string, DeployAction>, self: Principal): Promise<void> {
   const { agent, log = console.log } = options;
@@ -334,10 +354,7 @@ async function wireLab(options: DeployOptions, ids: Record<string, string>, acti
   for (const [name, which] of Object.entries(labWhich) as [StoreName, Which][]) {
     const storeId = Principal.fromText(ids[name]);
     const built = options.built.find((b) => b.name === name)!;
-    const current = await readCanister(agent, storeId);
-    if (!current?.controllers.includes(labId.toText())) {
-      await management(agent, storeId).update_settings({ canister_id: storeId, settings: { controllers: [[self, labId]] } });
-    }
+    await ensureLabControls(agent, storeId, labId, self);
     const info = status.stores.find((s) => Object.keys(s.which)[0] === Object.keys(which)[0]);
     if (info?.canisterId[0]?.toText() !== storeId.toText()) unwrap(await lab.register(which, storeId), `lab.register(${name})`);
     // The lab upgrades a store to the module it holds, so it must hold the one just deployed.
@@ -362,10 +379,7 @@ async function wireLabTargets(options: DeployOptions, ids: Record<string, string
     const canisterId = Principal.fromText(ids[name]);
     const built = options.built.find((b) => b.name === name)!;
     if ((built as Partial<BuiltCanister>).gzipped) throw new Error(`${name} grew past 1 MiB and is gzipped; the lab needs it as plain Wasm`);
-    const current = await readCanister(agent, canisterId);
-    if (!current?.controllers.includes(labId.toText())) {
-      await management(agent, canisterId).update_settings({ canister_id: canisterId, settings: { controllers: [[self, labId]] } });
-    }
+    await ensureLabControls(agent, canisterId, labId, self);
     const info = name === 'snapshot-target' ? status.snapshotTarget : status.installTarget;
     if (info.canisterId[0]?.toText() !== canisterId.toText() || !info.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged') stale = true;
     targets[name] = { canisterId, wasm: await (options.readWasm ?? readBuiltFile)(built) };
