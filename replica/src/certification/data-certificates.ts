@@ -5,8 +5,7 @@
 // its own: the subnet's key and ranges, the time, and the queried canister's certified data.
 // A signature costs ~11 ms, so a certificate is kept until the canister's certified data
 // changes or it grows older than DATA_CERTIFICATE_REUSE_NS of replica time.
-import { signState } from './certificate.ts';
-import { certificateFor } from './certificate.ts';
+import { certificateFor, signState } from './certificate.ts';
 import type { SubnetKeys } from './keys.ts';
 import { EMPTY_STATE, STATE_LABELS, withCanister, withSubnet, withTime } from './state-tree.ts';
 import { equalBytes, toHex } from '../ic/bytes.ts';

@@ -1,4 +1,4 @@
-// Byte helpers shared by certification/ and http/. Pure: runs in Node and in browsers.
+// Byte helpers for the whole replica (ic/README.md). Pure: runs in Node and in browsers.
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
