@@ -10,6 +10,7 @@ import Principal "mo:core/Principal";
 import Time "mo:core/Time";
 import Error "mo:core/Error";
 import Errors "../lib/Errors";
+import RejectCodes "../lib/RejectCodes";
 import RateLimit "../lib/RateLimit";
 
 persistent actor BoundedCaller {
@@ -40,17 +41,6 @@ persistent actor BoundedCaller {
     #ok
   };
 
-  func codeName(error : Error.Error) : Text = switch (Error.code(error)) {
-    case (#system_unknown) "SYS_UNKNOWN";
-    case (#system_transient) "SYS_TRANSIENT";
-    case (#system_fatal) "SYS_FATAL";
-    case (#destination_invalid) "DESTINATION_INVALID";
-    case (#canister_reject) "CANISTER_REJECT";
-    case (#canister_error) "CANISTER_ERROR";
-    case (#call_error { err_code }) "call_error " # Nat32.toText(err_code);
-    case (#future n) "reject code " # Nat32.toText(n);
-  };
-
   /// Runs a job of `seconds` on the callee; `timeoutSeconds` = 0 makes a guaranteed-response call.
   public shared func call(seconds : Nat, timeoutSeconds : Nat) : async CallResult {
     if (seconds == 0 or seconds > 20) return #err(#invalidArgument("a job takes 1 to 20 seconds"));
@@ -71,7 +61,7 @@ persistent actor BoundedCaller {
       let job = if (timeoutSeconds == 0) await target.slowJob(jobId, seconds) else await (with timeout = Nat32.fromNat(timeoutSeconds)) target.slowJob(jobId, seconds);
       #ok({ jobId; kind; timeoutSeconds; outcome = "replied"; message = ""; job = ?job; startedAt; elapsedNanos = Time.now() - startedAt })
     } catch (error) {
-      #ok({ jobId; kind; timeoutSeconds; outcome = codeName(error); message = Error.message(error); job = null; startedAt; elapsedNanos = Time.now() - startedAt })
+      #ok({ jobId; kind; timeoutSeconds; outcome = RejectCodes.name(error); message = Error.message(error); job = null; startedAt; elapsedNanos = Time.now() - startedAt })
     }
   };
 

@@ -16,6 +16,7 @@ import Principal "mo:core/Principal";
 import Time "mo:core/Time";
 import Error "mo:core/Error";
 import Errors "../lib/Errors";
+import RejectCodes "../lib/RejectCodes";
 import RateLimit "../lib/RateLimit";
 
 persistent actor QueueProducer {
@@ -63,19 +64,7 @@ persistent actor QueueProducer {
     #ok
   };
 
-  func describe(error : Error.Error) : Text {
-    let code = switch (Error.code(error)) {
-      case (#call_error { err_code }) "call_error " # debug_show err_code;
-      case (#system_transient) "SYS_TRANSIENT";
-      case (#system_fatal) "SYS_FATAL";
-      case (#destination_invalid) "DESTINATION_INVALID";
-      case (#canister_reject) "CANISTER_REJECT";
-      case (#canister_error) "CANISTER_ERROR";
-      case (#system_unknown) "SYS_UNKNOWN";
-      case (#future _) "unknown code";
-    };
-    code # ": " # Error.message(error)
-  };
+  func describe(error : Error.Error) : Text = RejectCodes.name(error) # ": " # Error.message(error);
 
   public shared func burst(items : Nat, backpressure : Bool, window : Nat) : async BurstResult {
     if (items == 0 or items > maxItems) return #err(#invalidArgument("a burst has 1 to " # Nat.toText(maxItems) # " calls"));
