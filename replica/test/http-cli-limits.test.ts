@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Actor, type HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
-import { localAgent, managementActor, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
+import { deployWasm, localAgent, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
 import { motokoWork } from './metering-fixtures/fixtures.ts';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -19,14 +19,8 @@ describe('replica CLI --limit', () => {
   beforeAll(async () => {
     replica = await startReplicaProcess({ log: 'normal', limits: ['instructionsPerQuery=2M'] });
     agent = await localAgent(replica.url);
-    const ic = managementActor(agent);
-    const { canister_id } = await ic.provisional_create_canister_with_cycles({
-      amount: [100_000_000_000_000n], settings: [], specified_id: [], sender_canister_version: [],
-    });
-    await ic.install_code({
-      mode: { install: null }, canister_id, wasm_module: (await motokoWork('eop')).wasm, arg: new Uint8Array(IDL.encode([], [])), sender_canister_version: [],
-    });
-    work = Actor.createActor(workIdl, { agent, canisterId: canister_id }) as any;
+    const canisterId = await deployWasm(agent, (await motokoWork('eop')).wasm);
+    work = Actor.createActor(workIdl, { agent, canisterId }) as any;
   });
   afterAll(async () => {
     await replica?.stop();

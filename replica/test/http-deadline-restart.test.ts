@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pollForResponse, type HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
-import type { Principal } from '@dfinity/principal';
-import { localAgent, managementActor, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
+import { deployWasm, localAgent, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
 import { motokoFixture } from './fixtures/build.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'replica-deadline-'));
@@ -18,25 +17,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function install(agent: HttpAgent, wasm: Uint8Array): Promise<Principal> {
-  const ic = managementActor(agent);
-  const { canister_id } = await ic.provisional_create_canister_with_cycles({
-    amount: [100_000_000_000_000n],
-    settings: [],
-    specified_id: [],
-    sender_canister_version: [],
-  });
-  await ic.install_code({ mode: { install: null }, canister_id, wasm_module: wasm, arg: new Uint8Array(IDL.encode([], [])), sender_canister_version: [] });
-  return canister_id;
-}
-
 describe('best-effort deadlines across kill -9', () => {
   it('a call waiting on a slow callee when the replica is killed times out with SYS_UNKNOWN after the restart', async () => {
     const subnet = await motokoFixture('subnet');
     replica = await startReplicaProcess({ stateDir: dir });
     let agent = await localAgent(replica.url);
-    const a = await install(agent, subnet.wasm);
-    const b = await install(agent, subnet.wasm);
+    const a = await deployWasm(agent, subnet.wasm);
+    const b = await deployWasm(agent, subnet.wasm);
     // a calls b.slow(16000) with a 10 s timeout; b keeps working (awaiting itself) for 16 s.
     const arg = new Uint8Array(IDL.encode([IDL.Principal, IDL.Nat, IDL.Nat], [b, 16_000n, 10n]));
     const calledAt = Date.now();

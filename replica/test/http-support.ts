@@ -83,14 +83,15 @@ export const counterIdl: IDL.InterfaceFactory = ({ IDL: I }) =>
 
 /**
  * A management-canister actor. The effective canister id is the canister the call is about
- * (https-interface.md#http-effective-canister-id); creation may use any id of the subnet.
+ * (https-interface.md#http-effective-canister-id); creation may use any id of the subnet, and
+ * `createOn` picks the subnet (by default the one of rrkah-fqaaa-aaaaa-aaaaq-cai).
  */
-export function managementActor(agent: HttpAgent): any {
+export function managementActor(agent: HttpAgent, createOn = Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai')): any {
   return Actor.createActor(managementIdlFactory, {
     agent,
     canisterId: Principal.fromText('aaaaa-aa'),
     callTransform: (_method: string, args: any[]) => ({
-      effectiveCanisterId: args[0]?.canister_id ?? args[0]?.target_canister ?? Principal.fromText('rrkah-fqaaa-aaaaa-aaaaq-cai'),
+      effectiveCanisterId: args[0]?.canister_id ?? args[0]?.target_canister ?? createOn,
     }),
     queryTransform: (_method: string, args: any[]) => ({ effectiveCanisterId: args[0]?.canister_id }),
   } as any);
@@ -100,19 +101,18 @@ export async function counterWasm(): Promise<Uint8Array> {
   return (await compileMotoko({ entry: COUNTER_ENTRY })).wasm;
 }
 
-export async function deployCounter(agent: HttpAgent, start = 0n, wasm?: Uint8Array): Promise<Principal> {
+/** Creates a canister with 100T cycles and installs `wasm` in it with `arg` (default: no arguments). */
+export async function deployWasm(agent: HttpAgent, wasm: Uint8Array, arg = new Uint8Array(IDL.encode([], []))): Promise<Principal> {
   const ic = managementActor(agent);
   const { canister_id } = await ic.provisional_create_canister_with_cycles({
     amount: [100_000_000_000_000n], settings: [], specified_id: [], sender_canister_version: [],
   });
-  await ic.install_code({
-    mode: { install: null },
-    canister_id,
-    wasm_module: wasm ?? (await counterWasm()),
-    arg: new Uint8Array(IDL.encode([IDL.Nat], [start])),
-    sender_canister_version: [],
-  });
+  await ic.install_code({ mode: { install: null }, canister_id, wasm_module: wasm, arg, sender_canister_version: [] });
   return canister_id;
+}
+
+export async function deployCounter(agent: HttpAgent, start = 0n, wasm?: Uint8Array): Promise<Principal> {
+  return deployWasm(agent, wasm ?? (await counterWasm()), new Uint8Array(IDL.encode([IDL.Nat], [start])));
 }
 
 export async function localAgent(url: string, identity?: Identity): Promise<HttpAgent> {

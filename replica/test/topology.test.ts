@@ -92,8 +92,7 @@ describe('npm run replica: /_/topology', () => {
     const ecid = await defaultEffectiveCanisterId(replica.url);
     expect(ecid.toText()).toBe('rrkah-fqaaa-aaaaa-aaaaq-cai');
     const agent = await localAgent(replica.url);
-    const ic = Actor.createActor<ProvisionalCreate>(managementIdl, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: ecid });
-    const { canister_id } = await ic.provisional_create_canister_with_cycles({
+    const { canister_id } = await managementActor(agent, ecid).provisional_create_canister_with_cycles({
       amount: [10n ** 12n],
       settings: [],
       specified_id: [],
@@ -126,15 +125,14 @@ describe('npm run replica -- --subnets application,system', () => {
     };
     const system = Object.values(data.subnet_configs).find((s) => s.subnet_kind === 'System')!;
     const systemStart = Principal.fromUint8Array(new Uint8Array(Buffer.from(system.canister_ranges[0].start.canister_id, 'base64')));
-    const ic = Actor.createActor<ProvisionalCreate>(managementIdl, { agent, canisterId: 'aaaaa-aa', effectiveCanisterId: systemStart });
-    const { canister_id } = await ic.provisional_create_canister_with_cycles({
+    const management = managementActor(agent, systemStart);
+    const { canister_id } = await management.provisional_create_canister_with_cycles({
       amount: [10n ** 13n],
       settings: [],
       specified_id: [],
       sender_canister_version: [],
     });
     expect(canister_id.toText()).toBe(systemStart.toText());
-    const management = managementActor(agent);
     await management.install_code({
       mode: { install: null },
       canister_id,
@@ -149,21 +147,3 @@ describe('npm run replica -- --subnets application,system', () => {
     expect(await cycles()).toBe(before);
   });
 });
-
-interface ProvisionalCreate {
-  provisional_create_canister_with_cycles(arg: {
-    amount: [] | [bigint];
-    settings: [] | [Record<string, never>];
-    specified_id: [] | [Principal];
-    sender_canister_version: [] | [bigint];
-  }): Promise<{ canister_id: Principal }>;
-}
-
-const managementIdl: IDL.InterfaceFactory = ({ IDL: I }) =>
-  I.Service({
-    provisional_create_canister_with_cycles: I.Func(
-      [I.Record({ amount: I.Opt(I.Nat), settings: I.Opt(I.Record({})), specified_id: I.Opt(I.Principal), sender_canister_version: I.Opt(I.Nat64) })],
-      [I.Record({ canister_id: I.Principal })],
-      [],
-    ),
-  });
