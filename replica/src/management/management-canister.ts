@@ -5,7 +5,7 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Canister, type ChangeOrigin, type Visibility } from '../execution/canister.ts';
-import { compareBytes, equalBytes, toHex as hex } from '../ic/bytes.ts';
+import { compareBytes, equalBytes, toHex as hex, utf8 } from '../ic/bytes.ts';
 import { ErrorCode, RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
 import { admission, canisterManagerError, userErrorResponse, type UserError } from '../ic/user-errors.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
@@ -275,7 +275,7 @@ export class ManagementCanister implements ManagementHandler {
     if (env) {
       // The IC's limits (rs/config/src/execution_environment.rs MAX_ENVIRONMENT_VARIABLES,
       // MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH, _VALUE_LENGTH), lengths in bytes.
-      const bytes = (t: string) => new TextEncoder().encode(t).length;
+      const bytes = (t: string) => utf8(t).length;
       if (env.length > MAX_ENVIRONMENT_VARIABLES) throw Reject.of(canisterManagerError.environmentVariablesTooMany(env.length, MAX_ENVIRONMENT_VARIABLES));
       for (const { name, value } of env) {
         if (bytes(name) > MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH) throw Reject.of(canisterManagerError.environmentVariableNameTooLong(name, MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH));

@@ -52,6 +52,7 @@ import {
   type SubnetOptions,
 } from './config.ts';
 import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
+import { equalBytes } from '../ic/bytes.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
 import { emptyQueues, type CanisterQueues, type MessageEffects, type PausedExecution, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
@@ -723,7 +724,7 @@ export class Scheduler {
       return 0; // an invalid callee is answered with DESTINATION_INVALID when the call is routed
     }
     let toCallee = this.queues.get(canister.idText)?.reserved[callee] ?? 0;
-    for (const o of ctx.outgoing) if (bytesEqual(o.callee, call.callee)) toCallee++;
+    for (const o of ctx.outgoing) if (equalBytes(o.callee, call.callee)) toCallee++;
     // Every call reserves a slot for its response in the caller's queue from the callee.
     if (toCallee >= this.limits.queueCapacity) {
       this.metrics.callsRefused++;
@@ -1300,12 +1301,6 @@ export class Scheduler {
       canisterNames: names,
     });
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Under instant pacing and real time, how often message-driven rounds run heartbeats and timers: a mainnet round. */

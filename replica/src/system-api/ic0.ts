@@ -6,7 +6,8 @@ import { CanisterTrap, type ApiKind, type MessageContext } from './context.ts';
 import type { StableMemory } from '../execution/stable-memory.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { docRef, hypervisorError, TrapCode } from '../ic/user-errors.ts';
-import { applicationSubnetCosts } from '../cycles/fees.ts';
+import { applicationSubnetCosts, type CyclesCosts } from '../cycles/fees.ts';
+import { fromUtf8, utf8 } from '../ic/bytes.ts';
 import { chargeSystemApiCall, DIRTY_PAGE_OVERHEAD } from '../metering/system-api-costs.ts';
 import { replyTooLarge } from '../limits.ts';
 
@@ -32,7 +33,7 @@ function envVarName(h: ApiHost, call: string, src: number, size: number): string
   if (size > MAX_ENV_VAR_NAME_SIZE) throw CanisterTrap.of(hypervisorError.userContractViolation(`ic0.${call}: Variable name is too large.`));
   const bytes = readMem(h, src, size, `ic0.${call}`);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return fromUtf8(bytes);
   } catch {
     throw CanisterTrap.of(hypervisorError.userContractViolation(`ic0.${call}: Variable name is not a valid UTF-8 string.`, { kind: 'user', suggestion: 'Provide a valid UTF-8 string for the environment variable name.', docLink: '' }));
   }
@@ -50,7 +51,8 @@ function envVarValue(h: ApiHost, name: string): string {
   return found[1];
 }
 
-const utf8 = (text: string) => new TextEncoder().encode(text);
+/** What the canister's subnet charges (cycles/fees.ts). */
+const costsOf = (c: MessageContext): CyclesCosts => c.canister.costs ?? applicationSubnetCosts;
 
 /**
  * Threshold keys a canister may ask the cost of (cost_sign_with_*, cost_vetkd_derive_key): the
@@ -66,7 +68,7 @@ function thresholdCost(c: MessageContext, h: ApiHost, src: number, size: number,
   const name = new TextDecoder().decode(readMem(h, src, size, what));
   if (curve < 0 || curve >= curves) return 1;
   if (!KNOWN_THRESHOLD_KEYS.has(name)) return 2;
-  writeU128(h, dst, (c.canister.costs ?? applicationSubnetCosts).scale(fee), what);
+  writeU128(h, dst, costsOf(c).scale(fee), what);
   return 0;
 }
 
@@ -198,11 +200,11 @@ const api: Record<string, ApiFunction> = {
   msg_caller_size: { params: [], result: 'I', allowed: CALLER, impl: (c) => c.caller.length },
   msg_caller_copy: { params: ['I', 'I', 'I'], allowed: CALLER, impl: (c, h, dst, off, size) => copyOut(h, c.caller, dst, off, size, 'ic0.msg_caller_copy') },
   msg_reject_code: { params: [], result: 'i32', allowed: REJECT_INFO, impl: (c) => c.rejectCode },
-  msg_reject_msg_size: { params: [], result: 'I', allowed: REJECT_MSG, impl: (c) => new TextEncoder().encode(c.rejectMessage).length },
-  msg_reject_msg_copy: { params: ['I', 'I', 'I'], allowed: REJECT_MSG, impl: (c, h, dst, off, size) => copyOut(h, new TextEncoder().encode(c.rejectMessage), dst, off, size, 'ic0.msg_reject_msg_copy') },
+  msg_reject_msg_size: { params: [], result: 'I', allowed: REJECT_MSG, impl: (c) => utf8(c.rejectMessage).length },
+  msg_reject_msg_copy: { params: ['I', 'I', 'I'], allowed: REJECT_MSG, impl: (c, h, dst, off, size) => copyOut(h, utf8(c.rejectMessage), dst, off, size, 'ic0.msg_reject_msg_copy') },
   msg_deadline: { params: [], result: 'i64', allowed: kinds('U', 'NRQ', 'RQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt'), impl: (c) => c.deadline },
-  msg_method_name_size: { params: [], result: 'I', allowed: INSPECT, impl: (c) => new TextEncoder().encode(c.methodName).length },
-  msg_method_name_copy: { params: ['I', 'I', 'I'], allowed: INSPECT, impl: (c, h, dst, off, size) => copyOut(h, new TextEncoder().encode(c.methodName), dst, off, size, 'ic0.msg_method_name_copy') },
+  msg_method_name_size: { params: [], result: 'I', allowed: INSPECT, impl: (c) => utf8(c.methodName).length },
+  msg_method_name_copy: { params: ['I', 'I', 'I'], allowed: INSPECT, impl: (c, h, dst, off, size) => copyOut(h, utf8(c.methodName), dst, off, size, 'ic0.msg_method_name_copy') },
   accept_message: {
     params: [], allowed: INSPECT,
     impl: (c) => {
@@ -329,7 +331,7 @@ const api: Record<string, ApiFunction> = {
         c.takeCycles(-call.cycles);
         return refused;
       }
-      const fees = c.prepayCall(call.argSize + new TextEncoder().encode(call.method).length);
+      const fees = c.prepayCall(call.argSize + utf8(call.method).length);
       if (!fees) {
         // Not performed: the attached cycles go back and the canister learns a non-zero code (spec: call_perform).
         c.takeCycles(-call.cycles);
@@ -438,26 +440,26 @@ const api: Record<string, ApiFunction> = {
   cost_call: {
     params: ['i64', 'i64', 'I'], allowed: ALL,
     impl: (c, h, methodNameSize, payloadSize, dst) => {
-      const { transmission, execution } = (c.canister.costs ?? applicationSubnetCosts).callPrepayment(methodNameSize + payloadSize, 40_000_000_000n, h.memory64);
+      const { transmission, execution } = costsOf(c).callPrepayment(methodNameSize + payloadSize, 40_000_000_000n, h.memory64);
       writeU128(h, dst, transmission + execution, 'ic0.cost_call');
     },
   },
-  cost_create_canister: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, (c.canister.costs ?? applicationSubnetCosts).canisterCreation(), 'ic0.cost_create_canister') },
+  cost_create_canister: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, costsOf(c).canisterCreation(), 'ic0.cost_create_canister') },
   cost_http_request: {
     params: ['i64', 'i64', 'I'], allowed: ALL,
-    impl: (c, h, requestSize: bigint, maxResponseBytes: bigint, dst) => writeU128(h, dst, (c.canister.costs ?? applicationSubnetCosts).httpRequest(requestSize, maxResponseBytes), 'ic0.cost_http_request'),
+    impl: (c, h, requestSize: bigint, maxResponseBytes: bigint, dst) => writeU128(h, dst, costsOf(c).httpRequest(requestSize, maxResponseBytes), 'ic0.cost_http_request'),
   },
   cost_sign_with_ecdsa: {
     params: ['I', 'I', 'i32', 'I'], result: 'i32', allowed: ALL,
-    impl: (c, h, src, size, curve, dst) => thresholdCost(c, h, src, size, curve, ECDSA_CURVES, (c.canister.costs ?? applicationSubnetCosts).fees.ecdsaSignature, dst, 'ic0.cost_sign_with_ecdsa'),
+    impl: (c, h, src, size, curve, dst) => thresholdCost(c, h, src, size, curve, ECDSA_CURVES, costsOf(c).fees.ecdsaSignature, dst, 'ic0.cost_sign_with_ecdsa'),
   },
   cost_sign_with_schnorr: {
     params: ['I', 'I', 'i32', 'I'], result: 'i32', allowed: ALL,
-    impl: (c, h, src, size, algorithm, dst) => thresholdCost(c, h, src, size, algorithm, SCHNORR_ALGORITHMS, (c.canister.costs ?? applicationSubnetCosts).fees.schnorrSignature, dst, 'ic0.cost_sign_with_schnorr'),
+    impl: (c, h, src, size, algorithm, dst) => thresholdCost(c, h, src, size, algorithm, SCHNORR_ALGORITHMS, costsOf(c).fees.schnorrSignature, dst, 'ic0.cost_sign_with_schnorr'),
   },
   cost_vetkd_derive_key: {
     params: ['I', 'I', 'i32', 'I'], result: 'i32', allowed: ALL,
-    impl: (c, h, src, size, curve, dst) => thresholdCost(c, h, src, size, curve, VETKD_CURVES, (c.canister.costs ?? applicationSubnetCosts).fees.vetkd, dst, 'ic0.cost_vetkd_derive_key'),
+    impl: (c, h, src, size, curve, dst) => thresholdCost(c, h, src, size, curve, VETKD_CURVES, costsOf(c).fees.vetkd, dst, 'ic0.cost_vetkd_derive_key'),
   },
 
   // --- Environment variables (canister settings), available everywhere but the start function
