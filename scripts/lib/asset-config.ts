@@ -4,6 +4,8 @@
 // key. This module resolves the rules for each file of dist/ and adds what dfx cannot: the
 // sha256 of every inline script of a page to that page's Content-Security-Policy.
 import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { join, posix, relative, sep } from 'node:path';
 
 export interface AssetRule {
   match: string;
@@ -158,12 +160,21 @@ export function resolveAssetConfig(rules: AssetRule[], path: string): ResolvedAs
   return { ignore, headers: [...headers.values()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), ...(maxAge !== undefined ? { maxAge } : {}) };
 }
 
+/** Every file under a site directory, in a stable order: its full path and its path in the site (`a/b.html`). */
+export function* siteFiles(siteDir: string, dir = siteDir): Generator<{ file: string; path: string }> {
+  for (const name of readdirSync(dir).sort()) {
+    const file = join(dir, name);
+    if (statSync(file).isDirectory()) yield* siteFiles(siteDir, file);
+    else yield { file, path: relative(siteDir, file).split(sep).join(posix.sep) };
+  }
+}
+
+const sha256Source = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
 /** sha256 CSP sources of a page's inline scripts (`<script>` without src). */
 export function inlineScriptHashes(html: string): string[] {
   const hashes = new Set<string>();
-  for (const match of html.matchAll(/<script\b(?![^>]*\bsrc\s*=)[^>]*>([\s\S]*?)<\/script>/gi)) {
-    hashes.add(`'sha256-${createHash('sha256').update(match[1], 'utf8').digest('base64')}'`);
-  }
+  for (const match of html.matchAll(/<script\b(?![^>]*\bsrc\s*=)[^>]*>([\s\S]*?)<\/script>/gi)) hashes.add(sha256Source(match[1]));
   return [...hashes].sort();
 }
 
@@ -184,8 +195,6 @@ export function withScriptHashes(csp: string, hashes: string[]): string {
   }
   return directives.join('; ');
 }
-
-const sha256Source = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 /** The text of an attribute value as the browser sees it (the entities HTML serializers emit). */
 function decodeAttribute(value: string): string {

@@ -4,15 +4,15 @@
 // match is left alone, and an asset that no longer exists in dist/ is deleted — all in a few
 // atomic commits (a page and its gzip change together).
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, posix, relative, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Actor, blsVerify, type HttpAgent } from '@dfinity/agent';
 import { AssetManager } from '@dfinity/assets';
 import type { Principal } from '@dfinity/principal';
 import { idlFactory as assetsIdl, type _SERVICE as AssetsService } from '../../canisters/assets/assets.did.ts';
 import {
-  documentCsp, documentKind, parseJson5, resolveAssetConfig, validateRules, type AssetRule,
+  documentCsp, documentKind, parseJson5, resolveAssetConfig, siteFiles, validateRules, type AssetRule,
 } from './asset-config.ts';
 
 export interface PlannedEncoding {
@@ -43,14 +43,6 @@ export function contentTypeOf(path: string): string {
   return type.startsWith('text/') || type === 'application/json' || type === 'image/svg+xml' ? `${type}; charset=utf-8` : type;
 }
 
-function* walk(dir: string): Generator<string> {
-  for (const name of readdirSync(dir).sort()) {
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) yield* walk(full);
-    else yield full;
-  }
-}
-
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash('sha256').update(bytes).digest());
 
 /** Reads .ic-assets.json5 from the site's directory (the build copies it from public/). */
@@ -67,8 +59,7 @@ export function loadAssetRules(siteDir: string): AssetRule[] {
  */
 export function planAssets(siteDir: string, rules: AssetRule[] = loadAssetRules(siteDir), connectSources: string[] = []): PlannedAsset[] {
   const planned: PlannedAsset[] = [];
-  for (const file of walk(siteDir)) {
-    const path = relative(siteDir, file).split(sep).join(posix.sep);
+  for (const { file, path } of siteFiles(siteDir)) {
     const config = resolveAssetConfig(rules, path);
     if (config.ignore) continue;
     const bytes = new Uint8Array(readFileSync(file));

@@ -2,19 +2,11 @@
 // dist/, a rule is appended to dist/.ic-assets.json5 whose policy allows exactly that document's
 // inline scripts, <style> elements and style attributes by hash (documentCsp), so the base policy
 // needs no 'unsafe-inline' and dfx, icp-cli and `npm run deploy` serve the same headers.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, posix, relative, sep } from 'node:path';
-import { documentCsp, documentKind, parseJson5, resolveAssetConfig, validateRules, type AssetRule } from './asset-config.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { documentCsp, documentKind, parseJson5, resolveAssetConfig, siteFiles, validateRules, type AssetRule } from './asset-config.ts';
 
 const CONFIG = '.ic-assets.json5';
-
-function* files(dir: string): Generator<string> {
-  for (const name of readdirSync(dir).sort()) {
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) yield* files(full);
-    else yield full;
-  }
-}
 
 /** Characters the asset tooling's globs treat specially, escaped by a character class. */
 const literalGlob = (path: string) => path.replace(/[*?{}[\]]/g, (c) => `[${c}]`);
@@ -25,8 +17,7 @@ export function writePerFileCsp(siteDir: string): number {
   const text = readFileSync(configPath, 'utf8');
   const rules: AssetRule[] = validateRules(parseJson5(text, configPath), configPath);
   const added: AssetRule[] = [];
-  for (const file of files(siteDir)) {
-    const path = relative(siteDir, file).split(sep).join(posix.sep);
+  for (const { file, path } of siteFiles(siteDir)) {
     const kind = documentKind(path);
     if (kind === 'other') continue;
     const config = resolveAssetConfig(rules, path);
