@@ -4,9 +4,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { Replica, CanisterRejectError, ErrorCode, RejectCode } from '../src/index.ts';
+import { Replica, ErrorCode, RejectCode } from '../src/index.ts';
 import { azleFixture } from './fixtures/azle.ts';
 import { motokoFixture, type Fixture } from './fixtures/build.ts';
+import { rejection } from './replica-support.ts';
 
 type AzleProbe = {
   inc(): Promise<bigint>;
@@ -19,16 +20,6 @@ type AzleProbe = {
   callInc(p: Principal): Promise<bigint>;
   callAndCatch(p: Principal): Promise<string>;
 };
-
-async function rejection(p: Promise<unknown>): Promise<CanisterRejectError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CanisterRejectError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to be rejected, but it succeeded');
-}
 
 describe('Azle canister', () => {
   let azle: Fixture;

@@ -3,8 +3,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { Replica, CanisterRejectError, RejectCode, ErrorCode } from '../src/index.ts';
+import { Replica, RejectCode, ErrorCode } from '../src/index.ts';
 import { motokoFixture, type Fixture } from './fixtures/build.ts';
+import { rejection } from './replica-support.ts';
 
 type Counter = {
   inc(): Promise<bigint>;
@@ -22,16 +23,6 @@ type Counter = {
   getTimerFired(): Promise<bigint>;
   rand(): Promise<Uint8Array>;
 };
-
-async function rejection(p: Promise<unknown>): Promise<CanisterRejectError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CanisterRejectError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to be rejected, but it succeeded');
-}
 
 describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) => {
   let counter: Fixture;

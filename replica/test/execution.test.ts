@@ -5,7 +5,7 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { Replica, CanisterRejectError, RejectCode, ErrorCode } from '../src/index.ts';
 import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
-import { canisterSettings } from './management-support.ts';
+import { canisterSettings, rejection } from './replica-support.ts';
 
 type CounterService = {
   inc(): Promise<bigint>;
@@ -19,16 +19,6 @@ type CounterService = {
   print(t: string): Promise<void>;
   now(): Promise<bigint>;
 };
-
-async function rejection(p: Promise<unknown>): Promise<CanisterRejectError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CanisterRejectError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to be rejected, but it succeeded');
-}
 
 const u32 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(0, true);
 

@@ -22,7 +22,7 @@ import { Principal } from '@dfinity/principal';
 import { Replica, CanisterRejectError } from '../src/index.ts';
 import { IDL } from '@dfinity/candid';
 import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
-import { canisterSettings } from './management-support.ts';
+import { canisterSettings } from './replica-support.ts';
 import { canisterIdFromIndex } from '../src/management/canister-ids.ts';
 
 const DOC = 'https://internetcomputer.org/docs/current/references/execution-errors#';

@@ -8,7 +8,7 @@ import { Principal } from '@dfinity/principal';
 import { Certificate } from '@dfinity/agent';
 import { Replica } from '../src/index.ts';
 import { motokoFixture, watFixture } from './fixtures/build.ts';
-import { canisterSettings } from './management-support.ts';
+import { canisterSettings } from './replica-support.ts';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 

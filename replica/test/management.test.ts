@@ -4,21 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Replica, CanisterRejectError, RejectCode, ErrorCode } from '../src/index.ts';
+import { Replica, RejectCode, ErrorCode } from '../src/index.ts';
 import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
-import { canisterSettings } from './management-support.ts';
+import { canisterSettings, rejection } from './replica-support.ts';
 
 type Counter = { inc(): Promise<bigint>; get(): Promise<bigint>; writeStable(v: bigint): Promise<void>; readStable(): Promise<bigint> };
-
-async function rejection(p: Promise<unknown>): Promise<CanisterRejectError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CanisterRejectError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to be rejected, but it succeeded');
-}
 
 const alice = Ed25519KeyIdentity.generate().getPrincipal();
 const bob = Ed25519KeyIdentity.generate().getPrincipal();

@@ -51,16 +51,6 @@ function metric(pic: Replica, name: string): number {
   return Number(m[1]);
 }
 
-async function rejectionOf(p: Promise<unknown>): Promise<CanisterRejectError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof CanisterRejectError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection, but the call succeeded');
-}
-
 describe('rounds and threads', () => {
   it('with one thread and room for one message per round, canisters with work take turns (round-robin)', async () => {
     const lines: string[] = [];
