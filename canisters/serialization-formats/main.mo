@@ -5,8 +5,8 @@
 ///           front), what Motoko's classic stable variables and most IC tools use;
 ///   binary  a fixed layout written field by field into the Region, no intermediate buffer:
 ///           [id : Nat64][score : Nat32][title length : Nat16][title][body length : Nat16][body],
-///           little-endian, the stable-memory-region store's layout; not self-describing (the
-///           reader must know the layout and its version);
+///           little-endian, the stable-memory-region store's layout (lib/RecordLayout.mo); not
+///           self-describing (the reader must know the layout and its version);
 ///   json    UTF-8 JSON text, `[{"id":…,"title":"…","body":"…","score":…},…]`, encoded and parsed
 ///           here by hand: readable by anything, the largest and slowest to parse.
 /// Every read is checked record by record against what was written (`roundTrip`).
@@ -17,7 +17,6 @@
 /// inside a query's 5 B instructions; a query keeps no state, so there is nothing to rate-limit.
 import Region "mo:core/Region";
 import Nat "mo:core/Nat";
-import Nat16 "mo:core/Nat16";
 import Nat32 "mo:core/Nat32";
 import Nat64 "mo:core/Nat64";
 import Text "mo:core/Text";
@@ -27,6 +26,7 @@ import List "mo:core/List";
 import IC "mo:core/InternetComputer";
 import Errors "../lib/Errors";
 import Records "../lib/Records";
+import RecordLayout "../lib/RecordLayout";
 
 persistent actor SerializationFormats {
   type Record = Records.Record;
@@ -102,37 +102,18 @@ persistent actor SerializationFormats {
     if (not ensureCapacity(size)) return null;
     Region.storeNat32(region, 0, Nat32.fromNat(records.size()));
     var at : Nat64 = 4;
-    for (record in records.vals()) {
-      let title = Text.encodeUtf8(record.title);
-      let body = Text.encodeUtf8(record.body);
-      Region.storeNat64(region, at, record.id);
-      Region.storeNat32(region, at + 8, record.score);
-      Region.storeNat16(region, at + 12, Nat16.fromNat(title.size()));
-      Region.storeBlob(region, at + 14, title);
-      let bodyAt = at + 14 + Nat64.fromNat(title.size());
-      Region.storeNat16(region, bodyAt, Nat16.fromNat(body.size()));
-      Region.storeBlob(region, bodyAt + 2, body);
-      at := bodyAt + 2 + Nat64.fromNat(body.size());
-    };
+    for (record in records.vals()) at += RecordLayout.store(region, at, record);
     let written = counter();
     let count = Nat32.toNat(Region.loadNat32(region, 0));
     var offset : Nat64 = 4;
     var valid = true;
+    func text(bytes : Blob) : Text = switch (Text.decodeUtf8(bytes)) { case (?t) t; case null { valid := false; "" } };
     let back = Array.tabulate<Record>(
       count,
       func(_) {
-        let id = Region.loadNat64(region, offset);
-        let score = Region.loadNat32(region, offset + 8);
-        let titleSize = Nat16.toNat(Region.loadNat16(region, offset + 12));
-        let title = utf8(Region.loadBlob(region, offset + 14, titleSize));
-        let bodyAt = offset + 14 + Nat64.fromNat(titleSize);
-        let bodySize = Nat16.toNat(Region.loadNat16(region, bodyAt));
-        let body = utf8(Region.loadBlob(region, bodyAt + 2, bodySize));
-        offset := bodyAt + 2 + Nat64.fromNat(bodySize);
-        switch (title, body) {
-          case (?t, ?b) ({ id; score; title = t; body = b });
-          case _ { valid := false; { id; score; title = ""; body = "" } };
-        };
+        let (record, bytes) = RecordLayout.load(region, offset, text);
+        offset += bytes;
+        record
       },
     );
     let read = counter();
@@ -144,8 +125,6 @@ persistent actor SerializationFormats {
       roundTrip = valid and sameRecords(records, back);
     }
   };
-
-  func utf8(bytes : Blob) : ?Text = Text.decodeUtf8(bytes);
 
   // ---- json: text written and parsed by hand ----
 

@@ -9,17 +9,18 @@
 /// ic-stable-structures' StableVec/StableLog (session 2022-08-18):
 ///   index region: record i at byte i * 12 = [data offset : Nat64][length : Nat32]
 ///   data region:  [id : Nat64][score : Nat32][title length : Nat16][title][body length : Nat16][body]
+///                 (lib/RecordLayout.mo writes and reads it)
 /// All integers little-endian, as Region stores them. Reading record i costs
 /// two loads, whatever the number of records.
 import Region "mo:core/Region";
 import Nat "mo:core/Nat";
-import Nat16 "mo:core/Nat16";
 import Nat64 "mo:core/Nat64";
 import Principal "mo:core/Principal";
 import Text "mo:core/Text";
 import Array "mo:core/Array";
 import IC "mo:core/InternetComputer";
 import Records "../lib/Records";
+import RecordLayout "../lib/RecordLayout";
 import StoreKit "../lib/StoreKit";
 
 persistent actor StableMemoryRegion {
@@ -46,30 +47,9 @@ persistent actor StableMemoryRegion {
     Region.grow(region, needed - current) != growFailed
   };
 
-  func write(offset : Nat64, record : Record) : Nat64 {
-    let title = Text.encodeUtf8(record.title);
-    let body = Text.encodeUtf8(record.body);
-    Region.storeNat64(data, offset, record.id);
-    Region.storeNat32(data, offset + 8, record.score);
-    Region.storeNat16(data, offset + 12, Nat16.fromNat(title.size()));
-    Region.storeBlob(data, offset + 14, title);
-    let bodyAt = offset + 14 + Nat64.fromNat(title.size());
-    Region.storeNat16(data, bodyAt, Nat16.fromNat(body.size()));
-    Region.storeBlob(data, bodyAt + 2, body);
-    bodyAt + 2 + Nat64.fromNat(body.size()) - offset
-  };
-
   func read(i : Nat) : Record {
     let slot = Nat64.fromNat(i) * slotBytes;
-    let offset = Region.loadNat64(index, slot);
-    let id = Region.loadNat64(data, offset);
-    let score = Region.loadNat32(data, offset + 8);
-    let titleSize = Nat16.toNat(Region.loadNat16(data, offset + 12));
-    let title = decodeText(Region.loadBlob(data, offset + 14, titleSize));
-    let bodyAt = offset + 14 + Nat64.fromNat(titleSize);
-    let bodySize = Nat16.toNat(Region.loadNat16(data, bodyAt));
-    let body = decodeText(Region.loadBlob(data, bodyAt + 2, bodySize));
-    { id; title; body; score }
+    RecordLayout.load(data, Region.loadNat64(index, slot), decodeText).0
   };
 
   // Only this canister writes the region, always valid UTF-8; a failure here
@@ -89,7 +69,7 @@ persistent actor StableMemoryRegion {
       return #err(#limitReached("stable memory cannot grow any further; ask the lab canister to reset the store"));
     };
     for (record in batch.vals()) {
-      let size = write(dataEnd, record);
+      let size = RecordLayout.store(data, dataEnd, record);
       let slot = Nat64.fromNat(recordCount) * slotBytes;
       Region.storeNat64(index, slot, dataEnd);
       Region.storeNat32(index, slot + 8, Nat64.toNat32(size));
