@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Replica } from '../replica/src/index.ts';
 import type { _SERVICE as CallerService } from '../src/declarations/bounded-caller/bounded-caller.did.ts';
 import type { _SERVICE as CalleeService } from '../src/declarations/slow-callee/slow-callee.did.ts';
-import { unwrap } from '../scripts/lib/demo-deploy.ts';
+import { pairBoundedWait, unwrap } from '../scripts/lib/demo-deploy.ts';
 import { actorAs, alice, deploy, errorOf, type Deployed } from './test-support.ts';
 
 let pic: Replica;
@@ -17,8 +17,7 @@ beforeAll(async () => {
   pic = await Replica.create({ log: 'quiet' });
   caller = await deploy<CallerService>(pic, 'bounded-caller');
   callee = await deploy<CalleeService>(pic, 'slow-callee');
-  await caller.actor.setCallee(callee.canisterId);
-  await callee.actor.setCaller(caller.canisterId);
+  await pairBoundedWait(caller.actor, callee.actor, { caller: caller.canisterId, callee: callee.canisterId });
 });
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Replica } from '../replica/src/index.ts';
 import type { _SERVICE as ProducerService } from '../src/declarations/queue-producer/queue-producer.did.ts';
 import type { _SERVICE as ConsumerService } from '../src/declarations/queue-consumer/queue-consumer.did.ts';
-import { unwrap } from '../scripts/lib/demo-deploy.ts';
+import { pairQueues, unwrap } from '../scripts/lib/demo-deploy.ts';
 import { actorAs, alice, deploy, errorOf, startReplica, type Deployed } from './test-support.ts';
 
 let pic: Replica;
@@ -15,8 +15,7 @@ beforeAll(async () => {
   pic = await startReplica();
   producer = await deploy<ProducerService>(pic, 'queue-producer');
   consumer = await deploy<ConsumerService>(pic, 'queue-consumer');
-  await producer.actor.setConsumer(consumer.canisterId);
-  await consumer.actor.setProducer(producer.canisterId);
+  await pairQueues(producer.actor, consumer.actor, { producer: producer.canisterId, consumer: consumer.canisterId });
 });
 
 afterAll(async () => {

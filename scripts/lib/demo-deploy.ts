@@ -9,9 +9,9 @@
 // specified_id, local replicas only) and install; unknown → create and install. Then the wiring
 // the demos need, each step idempotent: the lab controls the three stores and holds their modules
 // (canisters/lab/main.mo says why), and the composite-query front has created its partitions.
-// The actor-level steps of that wiring (registerStores, uploadStoreModule, setupComposite) are
-// exported: the canister integration tests (canisters/*.test.ts) wire their demos through them, so
-// tests and deploys share one path.
+// The actor-level steps of that wiring (registerStores, uploadStoreModule, registerLabTargets,
+// setupComposite, pairQueues, pairBoundedWait) are exported: the canister integration tests
+// (canisters/*.test.ts) wire their demos through them, so tests and deploys share one path.
 //
 // Portable: the site's page backend runs this same deploy in the browser, against the replica in
 // the reader's tab (src/lib/ic/page-replica/). So no static Node import here: modules are read
@@ -389,23 +389,33 @@ async function wireLabTargets(options: DeployOptions, ids: Record<string, string
   log(`  lab controls snapshot-target and install-target; install module registered (${Math.round(padWasm(targets['install-target'].wasm).byteLength / 1024)} KiB padded)`);
 }
 
-/** Points the queue producer and consumer at each other (once; each refuses strangers otherwise). */
+/** Points the queue producer and consumer at each other (each refuses strangers otherwise). Call as a controller of both. */
+export async function pairQueues(producer: ProducerService, consumer: ConsumerService, ids: { producer: Principal; consumer: Principal }): Promise<void> {
+  unwrap(await producer.setConsumer(ids.consumer), 'queue-producer.setConsumer');
+  unwrap(await consumer.setProducer(ids.producer), 'queue-consumer.setProducer');
+}
+
+/** Points the bounded-wait caller and its slow callee at each other. Call as a controller of both. */
+export async function pairBoundedWait(caller: BoundedCallerService, callee: SlowCalleeService, ids: { caller: Principal; callee: Principal }): Promise<void> {
+  unwrap(await caller.setCallee(ids.callee), 'bounded-caller.setCallee');
+  unwrap(await callee.setCaller(ids.caller), 'slow-callee.setCaller');
+}
+
+/** Wires the queue producer and consumer (once). */
 async function wireQueues(options: DeployOptions, ids: Record<string, string>): Promise<void> {
   const producer = Actor.createActor<ProducerService>(producerIdl, { agent: options.agent, canisterId: ids['queue-producer'] });
   const consumer = Actor.createActor<ConsumerService>(consumerIdl, { agent: options.agent, canisterId: ids['queue-consumer'] });
   if ((await producer.limits()).consumer[0]?.toText() === ids['queue-consumer']) return;
-  unwrap(await producer.setConsumer(Principal.fromText(ids['queue-consumer'])), 'queue-producer.setConsumer');
-  unwrap(await consumer.setProducer(Principal.fromText(ids['queue-producer'])), 'queue-consumer.setProducer');
+  await pairQueues(producer, consumer, { producer: Principal.fromText(ids['queue-producer']), consumer: Principal.fromText(ids['queue-consumer']) });
   (options.log ?? console.log)('  queue-producer and queue-consumer wired to each other');
 }
 
-/** Points the bounded-wait caller and its slow callee at each other (once). */
+/** Wires the bounded-wait caller and its slow callee. */
 async function wireBoundedWait(options: DeployOptions, ids: Record<string, string>): Promise<void> {
   const caller = Actor.createActor<BoundedCallerService>(boundedCallerIdl, { agent: options.agent, canisterId: ids['bounded-caller'] });
   const callee = Actor.createActor<SlowCalleeService>(slowCalleeIdl, { agent: options.agent, canisterId: ids['slow-callee'] });
   // Both setters are idempotent and controller-only; a deploy sets them every time (two cheap calls).
-  unwrap(await caller.setCallee(Principal.fromText(ids['slow-callee'])), 'bounded-caller.setCallee');
-  unwrap(await callee.setCaller(Principal.fromText(ids['bounded-caller'])), 'slow-callee.setCaller');
+  await pairBoundedWait(caller, callee, { caller: Principal.fromText(ids['bounded-caller']), callee: Principal.fromText(ids['slow-callee']) });
 }
 
 async function setUpCompositeFront(options: DeployOptions, frontId: string): Promise<void> {
