@@ -13,6 +13,7 @@ import type { Canister } from '../execution/canister.ts';
 import type { Limits } from '../limits.ts';
 import { formatDuration } from '../log.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
+import { RejectCode } from '../ic/reject-codes.ts';
 import type { SchedulerMetrics } from './metrics.ts';
 import { evaluateQuery } from './query.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -113,7 +114,7 @@ export class QueryCache {
     this.metrics.cacheMisses++;
     const observation: QueryObservation = { time: false, balance: false, certificate: false, canisters: new Set() };
     const response = s.observeQuery(observation, () => evaluateQuery(s, canisterId, method, arg, caller));
-    const cacheable = response.kind === 'reply' || (response.errorCode === undefined && response.code === 4);
+    const cacheable = response.kind === 'reply' || (response.errorCode === undefined && response.code === RejectCode.CANISTER_REJECT);
     if (!cacheable || observation.canisters.size === 0) return response;
     const canisters: Entry['canisters'] = [];
     for (const id of observation.canisters) {
