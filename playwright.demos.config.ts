@@ -20,7 +20,7 @@ export default defineConfig({
   testMatch: /\/demos[^/]*\.spec\.ts$/,
   // Traces and failure artifacts: not under test-results/, which the site's Playwright run empties
   // when it starts (another engineer's run, or the step before this one). The screenshots the
-  // specs take do go to test-results/demos/screenshots/ (see tests/e2e/demos.spec.ts).
+  // specs take do go to test-results/demos/screenshots/ (see tests/e2e/demo-helpers.ts).
   outputDir: 'test-results-demos',
   workers: 1,
   timeout: 180_000,

@@ -1,33 +1,10 @@
 // The pattern demos beyond the first four, in Chromium against the stack `npm start` brings up
 // (playwright.demos.config.ts): each reaches `ready`, the visitor's action runs on real canisters
 // and the page shows its live effect. Kept lean: one action per demo, the one the pattern is about.
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { expectAccessible, openDemo, screenshot } from './demo-helpers.ts';
 
 test.skip(!process.env.WG_DEMOS_E2E, 'needs the running stack: playwright test -c playwright.demos.config.ts');
-
-const shots = 'test-results/demos/screenshots';
-
-async function openDemo(page: Page, path: string, demo: string): Promise<Locator> {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(path);
-  const root = page.locator(`[data-demo="${demo}"]`);
-  await expect(root).toHaveAttribute('data-demo-status', 'ready');
-  expect(errors, 'no uncaught errors on the page').toEqual([]);
-  return root;
-}
-
-async function expectAccessible(page: Page, demo: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).include(`[data-demo="${demo}"]`).analyze();
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
-
-async function screenshot(page: Page, root: Locator, name: string): Promise<void> {
-  await page.addStyleTag({ content: 'header.header { position: static !important; }' });
-  await root.screenshot({ path: `${shots}/${name}.png` });
-}
 
 test('serialization formats: three encodings round-trip and the charts plot bytes and instructions', async ({ page }) => {
   const root = await openDemo(page, '/patterns/stable-serialization-formats/', 'serialization-formats');

@@ -1,35 +1,10 @@
 // The live demos in Chromium against the stack `npm start` brings up (playwright.demos.config.ts):
 // each demo reaches `ready`, does its thing against real canisters on the local replica, and
 // the page shows the live result. Screenshots land in test-results/demos/screenshots/.
-import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator } from '@playwright/test';
+import { expectAccessible, openDemo, screenshot } from './demo-helpers.ts';
 
 test.skip(!process.env.WG_DEMOS_E2E, 'needs the running stack: playwright test -c playwright.demos.config.ts');
-
-const shots = 'test-results/demos/screenshots';
-
-async function openDemo(page: Page, path: string, demo: string): Promise<Locator> {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(path);
-  const root = page.locator(`[data-demo="${demo}"]`);
-  await expect(root).toHaveAttribute('data-demo-status', 'ready');
-  expect(errors, 'no uncaught errors on the page').toEqual([]);
-  return root;
-}
-
-/** After the demo drew its results: axe finds nothing serious or critical inside it. */
-async function expectAccessible(page: Page, demo: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).include(`[data-demo="${demo}"]`).analyze();
-  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
-}
-
-async function screenshot(page: Page, root: Locator, name: string): Promise<void> {
-  // Starlight's sticky header would sit on top of the demo in an element screenshot.
-  await page.addStyleTag({ content: 'header.header { position: static !important; }' });
-  await root.screenshot({ path: `${shots}/${name}.png` });
-}
 
 function numberIn(locator: Locator, attribute: string): Promise<number> {
   return locator.getAttribute(attribute).then(Number);
