@@ -10,7 +10,7 @@ import { unwrap } from '../lib/ic/errors.ts';
 import type { OpsStatus, StepReport } from '../declarations/lab/lab.did.ts';
 import type { Stats } from '../declarations/snapshot-target/snapshot-target.did.ts';
 import { append, h } from './shared/dom.ts';
-import { formatBytes, formatCount, formatMs } from './shared/format.ts';
+import { formatBytes, formatCount, formatCycles, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
 
 /**
@@ -29,14 +29,6 @@ const STEP_NAMES: Record<string, string> = {
 
 function hex32(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
-}
-
-function formatCycles(n: bigint): string {
-  const value = Number(n);
-  if (value >= 1e12) return `${(value / 1e12).toFixed(2)} T`;
-  if (value >= 1e9) return `${(value / 1e9).toFixed(2)} B`;
-  if (value >= 1e6) return `${(value / 1e6).toFixed(2)} M`;
-  return formatCount(value);
 }
 
 function spent(before: bigint, after: bigint): bigint {

@@ -16,7 +16,7 @@ import { canisterId, demoActor, type InstallTargetService, type LabService } fro
 import { unwrap } from '../lib/ic/errors.ts';
 import type { ChunkReport, StepReport } from '../declarations/lab/lab.did.ts';
 import { append, h } from './shared/dom.ts';
-import { formatBytes, formatCount, formatMs } from './shared/format.ts';
+import { formatBytes, formatCycles, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
 import { PADDING_BYTES, padWasm } from './shared/wasm-padding.ts';
 
@@ -52,14 +52,6 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 
 function short(hash: string): string {
   return `${hash.slice(0, 12)}…`;
-}
-
-function formatCycles(n: bigint): string {
-  const value = Number(n);
-  if (value >= 1e12) return `${(value / 1e12).toFixed(2)} T`;
-  if (value >= 1e9) return `${(value / 1e9).toFixed(2)} B`;
-  if (value >= 1e6) return `${(value / 1e6).toFixed(2)} M`;
-  return formatCount(value);
 }
 
 /** The reason a refused call gives: the HTTP status and the replica's own words, not the agent's dump of the exchange. */

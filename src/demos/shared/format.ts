@@ -20,6 +20,15 @@ function trim(fixed: string): string {
   return fixed.replace(/\.?0+$/, '');
 }
 
+/** Cycles: 1.23 T, 4.56 B, 7.89 M, or the plain count below a million. */
+export function formatCycles(n: bigint | number): string {
+  const value = Number(n);
+  if (value >= 1e12) return `${(value / 1e12).toFixed(2)} T`;
+  if (value >= 1e9) return `${(value / 1e9).toFixed(2)} B`;
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)} M`;
+  return formatCount(value);
+}
+
 export function formatBytes(n: bigint | number): string {
   const value = Number(n);
   if (value >= 1024 * 1024) return `${(value / 1024 / 1024).toFixed(1)} MiB`;
