@@ -86,6 +86,16 @@ function pickKnown(ids: Record<string, unknown>, source: string): Partial<Record
   return picked;
 }
 
+/** PUBLIC_WG_CANISTER_IDS parsed, or undefined when unset; `writer` is the script that sets it. */
+function idsFromEnv(env: NetworkEnv, writer: string): Record<string, unknown> | undefined {
+  if (!env.PUBLIC_WG_CANISTER_IDS) return undefined;
+  try {
+    return JSON.parse(env.PUBLIC_WG_CANISTER_IDS);
+  } catch (error) {
+    throw new NetworkConfigError(`PUBLIC_WG_CANISTER_IDS is not JSON (${(error as Error).message}); ${writer} writes it`);
+  }
+}
+
 /**
  * Resolves the network from the build's environment. Pure, so Node tests and the browser agree.
  * Without PUBLIC_WG_NETWORK the site targets mainnet (a plain `npm run build` is the production site).
@@ -93,52 +103,29 @@ function pickKnown(ids: Record<string, unknown>, source: string): Partial<Record
 export function resolveNetwork(env: NetworkEnv, canisterIdsFile?: CanisterIdsFile): Network {
   const name = env.PUBLIC_WG_NETWORK || 'ic';
   if (name === 'local') {
-    let ids: Record<string, unknown> = {};
-    if (env.PUBLIC_WG_CANISTER_IDS) {
-      try {
-        ids = JSON.parse(env.PUBLIC_WG_CANISTER_IDS);
-      } catch (error) {
-        throw new NetworkConfigError(`PUBLIC_WG_CANISTER_IDS is not JSON (${(error as Error).message}); scripts/start.ts writes it`);
-      }
-    }
-    const host = env.PUBLIC_WG_HOST || LOCAL_HOST;
     return {
       name: 'local',
-      host,
+      host: env.PUBLIC_WG_HOST || LOCAL_HOST,
       fetchRootKey: true,
       // The dev identity provider is served by scripts/start.ts on its own origin (see scripts/dev-identity/).
       identityProvider: env.PUBLIC_WG_IDENTITY_PROVIDER || 'http://127.0.0.1:4944/',
-      canisterIds: pickKnown(ids, 'PUBLIC_WG_CANISTER_IDS'),
+      canisterIds: pickKnown(idsFromEnv(env, 'scripts/start.ts') ?? {}, 'PUBLIC_WG_CANISTER_IDS'),
     };
   }
   if (name === 'ic') {
     // `npm run deploy -- --network ic` passes the ids it deploys to (its --canister-ids file);
     // a plain build reads the repository's canister_ids.json.
-    if (env.PUBLIC_WG_CANISTER_IDS) {
-      let ids: Record<string, unknown>;
-      try {
-        ids = JSON.parse(env.PUBLIC_WG_CANISTER_IDS);
-      } catch (error) {
-        throw new NetworkConfigError(`PUBLIC_WG_CANISTER_IDS is not JSON (${(error as Error).message}); scripts/deploy.ts writes it`);
-      }
-      return {
-        name: 'ic',
-        host: env.PUBLIC_WG_HOST || MAINNET_HOST,
-        fetchRootKey: false,
-        identityProvider: env.PUBLIC_WG_IDENTITY_PROVIDER || INTERNET_IDENTITY,
-        canisterIds: pickKnown(ids, 'PUBLIC_WG_CANISTER_IDS'),
-      };
-    }
-    const ids: Record<string, unknown> = {};
+    const passed = idsFromEnv(env, 'scripts/deploy.ts');
+    const fromFile: Record<string, unknown> = {};
     for (const [canister, byNetwork] of Object.entries(canisterIdsFile ?? {})) {
-      if (byNetwork && typeof byNetwork === 'object' && 'ic' in byNetwork) ids[canister] = byNetwork.ic;
+      if (byNetwork && typeof byNetwork === 'object' && 'ic' in byNetwork) fromFile[canister] = byNetwork.ic;
     }
     return {
       name: 'ic',
       host: env.PUBLIC_WG_HOST || MAINNET_HOST,
       fetchRootKey: false,
       identityProvider: env.PUBLIC_WG_IDENTITY_PROVIDER || INTERNET_IDENTITY,
-      canisterIds: pickKnown(ids, 'canister_ids.json'),
+      canisterIds: passed !== undefined ? pickKnown(passed, 'PUBLIC_WG_CANISTER_IDS') : pickKnown(fromFile, 'canister_ids.json'),
     };
   }
   throw new NetworkConfigError(`PUBLIC_WG_NETWORK must be "local" or "ic", got "${name}"`);
