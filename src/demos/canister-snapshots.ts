@@ -9,7 +9,7 @@ import { demoActor, type LabService, type SnapshotTargetService } from '../lib/i
 import { unwrap } from '../lib/ic/errors.ts';
 import type { OpsStatus, StepReport } from '../declarations/lab/lab.did.ts';
 import type { Stats } from '../declarations/snapshot-target/snapshot-target.did.ts';
-import { append, h } from './shared/dom.ts';
+import { append, dataTable, h } from './shared/dom.ts';
 import { formatBytes, formatCount, formatCycles, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
 
@@ -114,30 +114,21 @@ async function load(frame: DemoFrame): Promise<void> {
       ),
     );
     stepsTable.replaceChildren(
-      h(
-        'table',
-        { class: 'wg-steps' },
-        h(
-          'caption',
-          {},
+      dataTable({
+        class: 'wg-steps',
+        caption:
           'Your steps and what each took: time from the lab’s first management call to its last reply; cycles as the balances of the canister and the lab fell',
-        ),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, 'Step'),
-            h('th', { scope: 'col', class: 'num' }, 'Time'),
-            h('th', { scope: 'col', class: 'num' }, 'Snapshot'),
-            h('th', { scope: 'col', class: 'num' }, 'Canister cycles'),
-            h('th', { scope: 'col', class: 'num' }, 'Lab cycles'),
-            h('th', { scope: 'col', class: 'num' }, 'Records'),
-          ),
-        ),
-        h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 6 }, 'No steps yet.'))])),
-      ),
+        columns: [
+          'Step',
+          { label: 'Time', num: true },
+          { label: 'Snapshot', num: true },
+          { label: 'Canister cycles', num: true },
+          { label: 'Lab cycles', num: true },
+          { label: 'Records', num: true },
+        ],
+        rows,
+        empty: 'No steps yet.',
+      }),
     );
   };
 

@@ -15,7 +15,7 @@ import { Principal } from '@dfinity/principal';
 import { canisterId, demoActor, type InstallTargetService, type LabService } from '../lib/ic/canisters.ts';
 import { unwrap } from '../lib/ic/errors.ts';
 import type { ChunkReport, StepReport } from '../declarations/lab/lab.did.ts';
-import { append, h } from './shared/dom.ts';
+import { append, dataTable, h } from './shared/dom.ts';
 import { formatBytes, formatCycles, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
 import { PADDING_BYTES, padWasm } from './shared/wasm-padding.ts';
@@ -194,25 +194,12 @@ async function load(frame: DemoFrame): Promise<void> {
 
   const renderChunks = (rows: HTMLElement[]) => {
     chunkTable.replaceChildren(
-      h(
-        'table',
-        {},
-        h('caption', {}, 'Chunks in the install target’s chunk store (hash: SHA-256, as upload_chunk returns it)'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, 'Chunk'),
-            h('th', { scope: 'col', class: 'num' }, 'Size'),
-            h('th', { scope: 'col' }, 'Hash'),
-            h('th', { scope: 'col', class: 'num' }, 'Round trip'),
-            h('th', { scope: 'col', class: 'num' }, 'Lab cycles'),
-          ),
-        ),
-        h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5 }, 'Nothing uploaded yet.'))])),
-      ),
+      dataTable({
+        caption: 'Chunks in the install target’s chunk store (hash: SHA-256, as upload_chunk returns it)',
+        columns: ['Chunk', { label: 'Size', num: true }, 'Hash', { label: 'Round trip', num: true }, { label: 'Lab cycles', num: true }],
+        rows,
+        empty: 'Nothing uploaded yet.',
+      }),
     );
   };
   renderChunks([]);

@@ -7,7 +7,7 @@ import type { ActorSubclass } from '@dfinity/agent';
 import { demoActor, type OptimisticNotesService } from '../lib/ic/canisters.ts';
 import { CanisterRefusal, unwrap } from '../lib/ic/errors.ts';
 import type { Note } from '../declarations/optimistic-notes/optimistic-notes.did.ts';
-import { append, h, s } from './shared/dom.ts';
+import { append, dataTable, h, s } from './shared/dom.ts';
 import { formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
 import { describePacing, readMetrics } from './shared/replica-metrics.ts';
@@ -130,25 +130,12 @@ async function load(frame: DemoFrame): Promise<void> {
           'details',
           { class: 'wg-chart__data', open: runs.length > 0 },
           h('summary', {}, 'The measured numbers'),
-          h(
-            'table',
-            {},
-            h('caption', {}, 'Milliseconds from the click, measured in this browser'),
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                h('th', { scope: 'col' }, 'Run'),
-                h('th', { scope: 'col' }, 'Mode'),
-                h('th', { scope: 'col', class: 'num' }, 'First visible change'),
-                h('th', { scope: 'col', class: 'num' }, 'Certified result'),
-                h('th', { scope: 'col' }, 'Outcome'),
-              ),
-            ),
-            h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 5 }, 'No runs yet.'))])),
-          ),
+          dataTable({
+            caption: 'Milliseconds from the click, measured in this browser',
+            columns: ['Run', 'Mode', { label: 'First visible change', num: true }, { label: 'Certified result', num: true }, 'Outcome'],
+            rows,
+            empty: 'No runs yet.',
+          }),
         ),
       ),
     );

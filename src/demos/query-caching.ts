@@ -7,7 +7,7 @@ import { demoActor } from '../lib/ic/canisters.ts';
 import { unwrap } from '../lib/ic/errors.ts';
 import type { Answer } from '../declarations/cached-query/cached-query.did.ts';
 import { lineChart } from './shared/chart.ts';
-import { append, h } from './shared/dom.ts';
+import { append, dataTable, h } from './shared/dom.ts';
 import { formatCount, formatInstructions, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
 import { describePacing, readMetrics } from './shared/replica-metrics.ts';
@@ -51,26 +51,12 @@ async function load(frame: DemoFrame): Promise<void> {
       ),
     );
     table.replaceChildren(
-      h(
-        'table',
-        {},
-        h('caption', {}, 'Your calls, newest last: what the replica’s cache did and what each call cost the canister'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, 'Call'),
-            h('th', { scope: 'col' }, 'Query'),
-            h('th', { scope: 'col' }, 'Cache'),
-            h('th', { scope: 'col', class: 'num' }, 'Instructions'),
-            h('th', { scope: 'col', class: 'num' }, 'State version'),
-            h('th', { scope: 'col', class: 'num' }, 'Round trip'),
-          ),
-        ),
-        h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 6 }, 'No calls yet.'))])),
-      ),
+      dataTable({
+        caption: 'Your calls, newest last: what the replica’s cache did and what each call cost the canister',
+        columns: ['Call', 'Query', 'Cache', { label: 'Instructions', num: true }, { label: 'State version', num: true }, { label: 'Round trip', num: true }],
+        rows,
+        empty: 'No calls yet.',
+      }),
     );
     chart.replaceChildren(
       lineChart({

@@ -2,7 +2,7 @@
 // states each series' range, every point has its own <title>, and the same numbers are in a
 // real table right under it (a chart that only draws is invisible to a screen reader).
 import { formatCount, formatInstructions } from './format.ts';
-import { h, s } from './dom.ts';
+import { dataTable, h, s } from './dom.ts';
 
 export interface Series {
   label: string;
@@ -140,13 +140,12 @@ export function lineChart(options: LineChartOptions): HTMLElement {
     'details',
     { class: 'wg-chart__data' },
     h('summary', {}, 'The measured numbers'),
-    h(
-      'table',
-      {},
-      h('caption', {}, options.title),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, options.seriesHeader ?? 'Store'), h('th', { scope: 'col' }, options.xLabel), h('th', { scope: 'col' }, options.yLabel))),
-      h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: 3 }, options.emptyText ?? 'No upgrade measured yet.'))])),
-    ),
+    dataTable({
+      caption: options.title,
+      columns: [options.seriesHeader ?? 'Store', options.xLabel, options.yLabel],
+      rows,
+      empty: options.emptyText ?? 'No upgrade measured yet.',
+    }),
   );
   return h('figure', { class: 'wg-chart' }, svg, legend, table);
 }

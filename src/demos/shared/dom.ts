@@ -39,3 +39,29 @@ export function s(tag: string, attrs: Record<string, string | number> = {}, ...c
   append(node, ...children);
   return node;
 }
+
+/** A column header of dataTable; `num` right-aligns it, as its cells are. */
+export type Column = string | { label: string; num: true };
+
+/**
+ * A table of measured results: its caption, the column headers, and the rows (or, while there are
+ * none, one row saying `empty`).
+ */
+export function dataTable(options: { caption: string; columns: Column[]; rows: HTMLElement[]; empty: string; class?: string }): HTMLTableElement {
+  const { caption, columns, rows, empty } = options;
+  return h(
+    'table',
+    { class: options.class },
+    h('caption', {}, caption),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...columns.map((column) => (typeof column === 'string' ? h('th', { scope: 'col' }, column) : h('th', { scope: 'col', class: 'num' }, column.label))),
+      ),
+    ),
+    h('tbody', {}, ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: columns.length }, empty))])),
+  );
+}
