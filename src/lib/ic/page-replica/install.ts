@@ -6,6 +6,7 @@ import { HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import modules from 'virtual:wg-demo-wasm';
 import type { DemoId } from '../../../../canisters/canisters.ts';
+import { toHex } from '../../../../replica/src/ic/bytes.ts';
 import { deployDemoCanisters, deploySet, type DeployableCanister } from '../../../../scripts/lib/demo-deploy.ts';
 import { PAGE_REPLICA_HOST, pageReplica } from './client.ts';
 
@@ -53,8 +54,7 @@ export function pageModulesFor(demo: DemoId, calls: readonly string[] = []): typ
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource)));
 }
 
 async function loadModule(entry: (typeof modules)[number]): Promise<Uint8Array> {
