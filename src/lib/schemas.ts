@@ -99,6 +99,14 @@ export type Material = z.infer<typeof materialSchema>;
 
 export const FOLLOW_UP_STATUSES = ['shipped', 'changed', 'never', 'unknown'] as const;
 
+/** How each follow-up status reads on the pages. */
+export const FOLLOW_UP_LABELS: Record<(typeof FOLLOW_UP_STATUSES)[number], string> = {
+  shipped: 'shipped',
+  changed: 'changed',
+  never: 'never happened',
+  unknown: 'unknown',
+};
+
 /** What became of something proposed or asked in a session. */
 export const followUpSchema = z.object({
   /** What was proposed or asked, in a few words. */
