@@ -2,8 +2,11 @@
 // (scripts/build-canisters.ts), the integration tests and the deploy path all
 // read this list, so a canister is added in one place.
 
+// The demo ids are the site's (src/lib/contract.ts).
+import type { DemoId } from '../src/lib/contract.ts';
+export type { DemoId };
+
 export type PersistenceMode = 'eop' | 'classic';
-export type DemoId = 'stable-memory' | 'composite-queries' | 'sharding' | 'serialization-formats' | 'canister-snapshots' | 'chunked-upload' | 'optimistic-ui' | 'queues' | 'bounded-wait' | 'query-caching';
 
 export interface CanisterSpec {
   /** Folder under canisters/, dfx.json name, .did and bindings name. */
