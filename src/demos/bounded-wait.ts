@@ -9,7 +9,7 @@ import type { CallReport } from '../declarations/bounded-caller/bounded-caller.d
 import { append, h } from './shared/dom.ts';
 import { formatCount, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
-import { describePacing, readMetrics } from './shared/replica-metrics.ts';
+import { pacingNote, readMetrics } from './shared/replica-metrics.ts';
 
 const JOB_SECONDS = [3, 6, 10];
 const TIMEOUTS = [1, 2, 5, 15];
@@ -120,7 +120,7 @@ async function load(frame: DemoFrame): Promise<void> {
       {},
       'A caller canister starts a job on a deliberately slow callee canister. A guaranteed-response call waits for the reply however long it takes. A bounded-wait call carries a deadline: when it passes first, the system answers the caller with SYS_UNKNOWN, and the caller cannot tell whether the job ran.',
     ),
-    h('p', { class: 'wg-card__sub', 'data-pacing': metrics?.pacing ?? 'unknown' }, describePacing(metrics, frame.network)),
+    pacingNote(metrics, frame.network),
     h(
       'div',
       { class: 'wg-controls' },

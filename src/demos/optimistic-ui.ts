@@ -10,7 +10,7 @@ import type { Note } from '../declarations/optimistic-notes/optimistic-notes.did
 import { append, dataTable, h, s } from './shared/dom.ts';
 import { formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
-import { describePacing, readMetrics } from './shared/replica-metrics.ts';
+import { pacingNote, readMetrics } from './shared/replica-metrics.ts';
 
 type Mode = 'optimistic' | 'waiting';
 interface Run {
@@ -201,7 +201,7 @@ async function load(frame: DemoFrame): Promise<void> {
       {},
       'Adding a note is an update call: the subnet must agree on it before its reply is certified. Optimistically, the note shows the moment you click and is marked pending until then; otherwise nothing moves until the reply is in. Repeat the latest note to see the rollback: the canister refuses a note identical to the one before it.',
     ),
-    h('p', { class: 'wg-card__sub', 'data-pacing': metrics?.pacing ?? 'unknown' }, describePacing(metrics, frame.network)),
+    pacingNote(metrics, frame.network),
     h('div', { class: 'wg-controls' }, h('label', { for: 'wg-ou-text' }, 'Note'), input, optimisticButton, waitingButton, repeatButton),
     h('p', { class: 'wg-card__sub' }, 'Everyone on this page adds to the same list (1 to 80 characters, 600 notes an hour from everyone together).'),
     list,

@@ -10,7 +10,7 @@ import { lineChart } from './shared/chart.ts';
 import { append, dataTable, h } from './shared/dom.ts';
 import { formatCount, formatInstructions, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
-import { describePacing, readMetrics } from './shared/replica-metrics.ts';
+import { pacingNote, readMetrics } from './shared/replica-metrics.ts';
 
 type Cache = 'hit' | 'miss' | 'unknown';
 interface Call {
@@ -35,7 +35,7 @@ async function load(frame: DemoFrame): Promise<void> {
   const touchButton = h('button', { type: 'button', class: 'wg-button wg-button--quiet' }, 'Change the state (an update)');
   const table = h('div', {});
   const chart = h('div', {});
-  const pacing = h('p', { class: 'wg-card__sub', 'data-pacing': metrics?.pacing ?? 'unknown' }, describePacing(metrics, frame.network));
+  const pacing = pacingNote(metrics, frame.network);
 
   const render = () => {
     const rows = calls.map((c) =>

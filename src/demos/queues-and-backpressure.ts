@@ -11,7 +11,7 @@ import { lineChart } from './shared/chart.ts';
 import { append, h } from './shared/dom.ts';
 import { formatCount, formatMs } from './shared/format.ts';
 import { mountDemo, type DemoFrame } from './shared/frame.ts';
-import { describePacing, readMetrics } from './shared/replica-metrics.ts';
+import { pacingNote, readMetrics } from './shared/replica-metrics.ts';
 
 const BURSTS = [200, 700, 1_000];
 const WINDOWS = [50, 100, 200];
@@ -129,7 +129,7 @@ async function load(frame: DemoFrame): Promise<void> {
       {},
       'A producer canister sends a burst of calls to a consumer canister. The IC holds at most 500 messages in one canister’s queue to another; a call past that is refused on the spot. Send the burst all at once and the refused items are lost; keep them in the producer’s own queue, send a window at a time and retry refusals, and every item gets through.',
     ),
-    h('p', { class: 'wg-card__sub', 'data-pacing': metrics?.pacing ?? 'unknown' }, describePacing(metrics, frame.network)),
+    pacingNote(metrics, frame.network),
     h(
       'div',
       { class: 'wg-controls' },

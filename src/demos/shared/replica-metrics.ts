@@ -2,6 +2,7 @@
 // replica/src/scheduler/README.md): the demos read its pacing, rounds and query-cache counters.
 // Mainnet has no such endpoint, so every reader here answers undefined there.
 import type { Network } from '../../lib/ic/network.ts';
+import { h } from './dom.ts';
 
 export interface ReplicaMetrics {
   pacing?: string;
@@ -54,4 +55,9 @@ export function describePacing(metrics: ReplicaMetrics | undefined, network: Net
   return metrics.pacing === 'mainnet'
     ? `Pacing: mainnet-like, a round every ${metrics.roundMs ?? 600} ms, replies after certification`
     : 'Pacing: instant, a round as soon as a message waits (far faster than mainnet)';
+}
+
+/** That line as a demo shows it, with the pacing in data-pacing. */
+export function pacingNote(metrics: ReplicaMetrics | undefined, network: Network): HTMLParagraphElement {
+  return h('p', { class: 'wg-card__sub', 'data-pacing': metrics?.pacing ?? 'unknown' }, describePacing(metrics, network));
 }
