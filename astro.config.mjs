@@ -36,8 +36,7 @@ export default defineConfig({
   integrations: [
     starlight({
       title: 'Scalability & Performance WG',
-      description:
-        'Sessions, slides and design patterns from the Internet Computer Scalability & Performance working group.',
+      description: 'Sessions, slides and design patterns from the Internet Computer Scalability & Performance working group.',
       logo: { src: './src/assets/logo.svg', replacesTitle: false },
       favicon: '/favicon.svg',
       customCss: ['./src/styles/theme.css'],

@@ -15,5 +15,4 @@ describe('canister build', () => {
     }
     expect(lines).toHaveLength(canisters.length);
   });
-
 });

@@ -125,7 +125,7 @@ export const canisters: readonly CanisterSpec[] = [
     entry: 'canisters/queue-consumer/main.mo',
     mode: 'eop',
     demo: 'queues',
-    summary: 'answers the producer\'s calls with a little work each',
+    summary: "answers the producer's calls with a little work each",
   },
   {
     name: 'bounded-caller',

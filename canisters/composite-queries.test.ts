@@ -36,7 +36,13 @@ function comparable(report: SearchReport) {
     terms: report.terms,
     hits: report.hits,
     totalMatches: report.totalMatches,
-    partitions: report.partitions.map(({ partition, canisterId, matches, returned, error }) => ({ partition, canisterId: canisterId.toText(), matches, returned, error })),
+    partitions: report.partitions.map(({ partition, canisterId, matches, returned, error }) => ({
+      partition,
+      canisterId: canisterId.toText(),
+      matches,
+      returned,
+      error,
+    })),
   };
 }
 
@@ -59,7 +65,10 @@ describe('composite queries', () => {
     const direct = await Promise.all(partitions.map(async (p) => unwrap(await p.search('canister', 50n), 'partition search')));
     expect(report.totalMatches).toBe(direct.reduce((sum, d) => sum + d.matches, 0n));
     expect(report.totalMatches).toBeGreaterThan(15n);
-    const expected = direct.flatMap((d) => d.hits).sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, 15);
+    const expected = direct
+      .flatMap((d) => d.hits)
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, 15);
     expect(report.hits).toEqual(expected);
     for (const hit of report.hits) expect(`${hit.title} ${hit.body}`.toLowerCase()).toContain('canister');
     // Each partition owns a disjoint id range.

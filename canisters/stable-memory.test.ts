@@ -100,7 +100,7 @@ describe('stable memory stores', () => {
     expect(stats.map((s) => s.store)).toEqual(['classic', 'region', 'eop']);
   });
 
-  it('classic upgrade cost grows with data while the Region\'s stays flat', async () => {
+  it("classic upgrade cost grows with data while the Region's stays flat", async () => {
     const costs: Record<StoreName, bigint[]> = { 'stable-memory-classic': [], 'stable-memory-region': [], 'stable-memory-eop': [] };
     for (const size of [200, 5000]) {
       for (const name of storeNames) {

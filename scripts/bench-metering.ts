@@ -66,7 +66,11 @@ export async function meteringSection(): Promise<void> {
   const eop = (await motokoWork('eop')).wasm;
   const classic = (await motokoWork('classic')).wasm;
   const azle = azleWork();
-  for (const [name, bytes] of [['Azle', azle], ['Motoko wasm64 (EOP)', eop], ['Motoko wasm32 (classic)', classic]] as const) {
+  for (const [name, bytes] of [
+    ['Azle', azle],
+    ['Motoko wasm64 (EOP)', eop],
+    ['Motoko wasm32 (classic)', classic],
+  ] as const) {
     let best = Infinity;
     let out = 0;
     for (let k = 0; k < 5; k++) {
@@ -74,7 +78,10 @@ export async function meteringSection(): Promise<void> {
       out = instrumentModule(bytes).wasm.length;
       best = Math.min(best, performance.now() - t);
     }
-    line(`instrument ${name}, ${(bytes.length / 1e6).toFixed(2)} MB`, `${ms(best)} (min of 5), output +${(((out - bytes.length) / bytes.length) * 100).toFixed(0)}% bytes`);
+    line(
+      `instrument ${name}, ${(bytes.length / 1e6).toFixed(2)} MB`,
+      `${ms(best)} (min of 5), output +${(((out - bytes.length) / bytes.length) * 100).toFixed(0)}% bytes`,
+    );
   }
 
   // Metered vs unmetered run time -----------------------------------------------------------
@@ -89,25 +96,30 @@ export async function meteringSection(): Promise<void> {
         mapGet: IDL.Func([IDL.Nat64], [IDL.Nat64], ['query']),
         regionAppend: IDL.Func([IDL.Nat64], [IDL.Nat64], []),
       });
-    const azleIdl: Parameters<Replica['setupCanister']>[0]['idlFactory'] = ({ IDL }) =>
-      IDL.Service({ spin: IDL.Func([IDL.Nat32], [IDL.Nat32], ['query']) });
+    const azleIdl: Parameters<Replica['setupCanister']>[0]['idlFactory'] = ({ IDL }) => IDL.Service({ spin: IDL.Func([IDL.Nat32], [IDL.Nat32], ['query']) });
 
     // Each variant runs the loop n times and 0 times; the difference is the loop alone, without the
     // per-message work (argument decoding, heap snapshots) that metering does not touch.
     const compare = async (label: string, metered: Spin, unmetered: Spin, n: bigint | number, zero: bigint | number) => {
-      const t = await interleaved({
-        metered: () => metered.spin(n),
-        unmetered: () => unmetered.spin(n),
-        meteredEmpty: () => metered.spin(zero),
-        unmeteredEmpty: () => unmetered.spin(zero),
-      }, 5);
+      const t = await interleaved(
+        {
+          metered: () => metered.spin(n),
+          unmetered: () => unmetered.spin(n),
+          meteredEmpty: () => metered.spin(zero),
+          unmeteredEmpty: () => unmetered.spin(zero),
+        },
+        5,
+      );
       const loopMetered = t.metered - t.meteredEmpty;
       const loopUnmetered = t.unmetered - t.unmeteredEmpty;
       line(label, `metered ${ms(loopMetered)} vs unmetered ${ms(loopUnmetered)} = ${(loopMetered / loopUnmetered).toFixed(2)}x (aim <= 2x)`);
       line('', `(whole message: ${ms(t.metered)} vs ${ms(t.unmetered)})`);
     };
     const iterations = 50_000_000n;
-    for (const [name, wasm] of [['Motoko wasm64 (EOP)', eop], ['Motoko wasm32 (classic)', classic]] as const) {
+    for (const [name, wasm] of [
+      ['Motoko wasm64 (EOP)', eop],
+      ['Motoko wasm32 (classic)', classic],
+    ] as const) {
       const metered = await install<Spin>(pic, motokoIdl, wasm, true);
       const unmetered = await install<Spin>(pic, motokoIdl, wasm, false);
       await compare(`${name}: xorshift loop x ${fmt(iterations)}`, metered, unmetered, iterations, 0n);
@@ -120,15 +132,27 @@ export async function meteringSection(): Promise<void> {
     // Reference operations next to canbench ----------------------------------------------------
     type Work = { mapInsert(n: bigint): Promise<bigint>; mapGet(n: bigint): Promise<bigint>; regionAppend(n: bigint): Promise<bigint> };
     const n = 10_000n;
-    for (const [name, wasm] of [['EOP', eop], ['classic', classic]] as const) {
+    for (const [name, wasm] of [
+      ['EOP', eop],
+      ['classic', classic],
+    ] as const) {
       const work = await install<Work>(pic, motokoIdl, wasm, true);
       const insert = await work.mapInsert(n);
       const get = await work.mapGet(n);
       const append = await work.regionAppend(n);
       const per = (v: bigint | number) => `${fmt(Math.round(Number(v) / Number(n)))}/op`;
-      line(`Motoko ${name}: mo:core Map.add x 10,000 (heap B-tree)`, `${fmt(insert)} instr (${per(insert)}); canbench BTreeMap insert u64->u64: ${fmt(CANBENCH.btreemapInsertU64U64)} (${per(CANBENCH.btreemapInsertU64U64)})`);
-      line(`Motoko ${name}: mo:core Map.get x 10,000`, `${fmt(get)} instr (${per(get)}); canbench BTreeMap get u64->u64: ${fmt(CANBENCH.btreemapGetU64U64)} (${per(CANBENCH.btreemapGetU64U64)})`);
-      line(`Motoko ${name}: Region append u64 x 10,000`, `${fmt(append)} instr (${per(append)}); canbench StableVec push u64: ${fmt(CANBENCH.vecInsertU64)} (${per(CANBENCH.vecInsertU64)})`);
+      line(
+        `Motoko ${name}: mo:core Map.add x 10,000 (heap B-tree)`,
+        `${fmt(insert)} instr (${per(insert)}); canbench BTreeMap insert u64->u64: ${fmt(CANBENCH.btreemapInsertU64U64)} (${per(CANBENCH.btreemapInsertU64U64)})`,
+      );
+      line(
+        `Motoko ${name}: mo:core Map.get x 10,000`,
+        `${fmt(get)} instr (${per(get)}); canbench BTreeMap get u64->u64: ${fmt(CANBENCH.btreemapGetU64U64)} (${per(CANBENCH.btreemapGetU64U64)})`,
+      );
+      line(
+        `Motoko ${name}: Region append u64 x 10,000`,
+        `${fmt(append)} instr (${per(append)}); canbench StableVec push u64: ${fmt(CANBENCH.vecInsertU64)} (${per(CANBENCH.vecInsertU64)})`,
+      );
     }
     console.log('  (canbench: dfinity/stable-structures benchmarks/btreemap @ce9ae9b 2026-04-07 and benchmarks/vec @29fad0d');
     console.log('   2026-03-20, Rust on stable memory; ours: Motoko in the heap (Map) or a Region, counted by this replica.)');

@@ -36,8 +36,13 @@ function lightClients(url: string, canisterId: Principal) {
   const path = (kind: string, v: string) => `${url}/api/${v}/canister/${canisterId.toText()}/${kind}`;
   const expiry = (BigInt(Date.now()) + 240_000n) * 1_000_000n;
   const content = (type: string, method: string, nonce?: Uint8Array): CborMap => ({
-    request_type: type, canister_id: canisterId.toUint8Array(), method_name: method,
-    arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]), sender: Uint8Array.of(4), ingress_expiry: expiry, ...(nonce ? { nonce } : {}),
+    request_type: type,
+    canister_id: canisterId.toUint8Array(),
+    method_name: method,
+    arg: new Uint8Array([0x44, 0x49, 0x44, 0x4c, 0, 0]),
+    sender: Uint8Array.of(4),
+    ingress_expiry: expiry,
+    ...(nonce ? { nonce } : {}),
   });
   const queryBody = encodeCbor({ content: content('query', 'get') });
   const lightQuery = async () => {
@@ -49,7 +54,11 @@ function lightClients(url: string, canisterId: Principal) {
   const lightUpdate = async () => {
     const n = new Uint8Array(8);
     new DataView(n.buffer).setFloat64(0, ++nonce + Math.random());
-    const r = await fetch(path('call', 'v4'), { method: 'POST', body: encodeCbor({ content: content('call', 'inc', n) }), headers: { 'content-type': 'application/cbor' } });
+    const r = await fetch(path('call', 'v4'), {
+      method: 'POST',
+      body: encodeCbor({ content: content('call', 'inc', n) }),
+      headers: { 'content-type': 'application/cbor' },
+    });
     if (r.status !== 200) throw new Error(`call answered ${r.status}`);
     const answer = decodeCbor(new Uint8Array(await r.arrayBuffer())) as CborMap;
     const cert = decodeCbor(answer.certificate as Uint8Array) as CborMap;
@@ -93,7 +102,11 @@ async function httpInterfaceSection(): Promise<void> {
   const post = () => fetch(raw.url, { method: 'POST', body, headers: { 'content-type': 'application/cbor' } }).then((r) => r.arrayBuffer());
   await sequential(post, 200, 5);
   const rawOne = stats(await sequential(post, 1000, 10));
-  const rawMany = await concurrent(Array.from({ length: 50 }, () => post), 5000, 10);
+  const rawMany = await concurrent(
+    Array.from({ length: 50 }, () => post),
+    5000,
+    10,
+  );
   raw.stop();
 
   const { blsSign, blsCheck, edVerify } = await cryptoFloors();
@@ -145,15 +158,34 @@ async function httpInterfaceSection(): Promise<void> {
     const agents = await Promise.all(Array.from({ length: 50 }, () => localAgent(replica.url)));
     const actors = agents.map((a) => Actor.createActor(counterIdl, { agent: a, canisterId, blsVerify: memoVerify } as any) as any);
     await Promise.all(actors.map((a) => a.get()));
-    const q50 = await concurrent(actors.map((a) => () => a.get()), 2000, 15);
-    line('query, 50 agents (verified)', `p50 ${ms(q50.p50)}  p99 ${ms(q50.p99)}  ${q50.perSecond.toFixed(0)}/s (floor ${rawMany.perSecond.toFixed(0)}/s raw HTTP)`);
-    const u50 = await concurrent(actors.map((a) => () => a.inc()), 1000, 20);
+    const q50 = await concurrent(
+      actors.map((a) => () => a.get()),
+      2000,
+      15,
+    );
+    line(
+      'query, 50 agents (verified)',
+      `p50 ${ms(q50.p50)}  p99 ${ms(q50.p99)}  ${q50.perSecond.toFixed(0)}/s (floor ${rawMany.perSecond.toFixed(0)}/s raw HTTP)`,
+    );
+    const u50 = await concurrent(
+      actors.map((a) => () => a.inc()),
+      1000,
+      20,
+    );
     line('update, 50 agents (verified, memoized BLS)', `p50 ${ms(u50.p50)}  p99 ${ms(u50.p99)}  ${u50.perSecond.toFixed(0)}/s`);
 
     const { lightQuery, lightUpdate } = lightClients(replica.url, canisterId);
-    const qt = await concurrent(Array.from({ length: 50 }, () => lightQuery), 20_000, 10);
+    const qt = await concurrent(
+      Array.from({ length: 50 }, () => lightQuery),
+      20_000,
+      10,
+    );
     line('query throughput, 50 light clients', `${qt.perSecond.toFixed(0)}/s  p50 ${ms(qt.p50)}  (aim 2000/s; raw HTTP ${rawMany.perSecond.toFixed(0)}/s)`);
-    const ut = await concurrent(Array.from({ length: 50 }, () => lightUpdate), 5_000, 10);
+    const ut = await concurrent(
+      Array.from({ length: 50 }, () => lightUpdate),
+      5_000,
+      10,
+    );
     line('update throughput, 50 light clients', `${ut.perSecond.toFixed(0)}/s  p50 ${ms(ut.p50)}  (aim 300/s)`);
   } finally {
     await replica.stop();
@@ -167,7 +199,11 @@ async function httpInterfaceSection(): Promise<void> {
     const { lightUpdate } = lightClients(durable.url, canisterId);
     const one = stats(await sequential(lightUpdate, 100, 10));
     line('update, 1 light client, --state-dir', `p50 ${ms(one.p50)}  p99 ${ms(one.p99)}`);
-    const many = await concurrent(Array.from({ length: 50 }, () => lightUpdate), 5_000, 10);
+    const many = await concurrent(
+      Array.from({ length: 50 }, () => lightUpdate),
+      5_000,
+      10,
+    );
     line('update throughput, 50 light clients, --state-dir', `${many.perSecond.toFixed(0)}/s  p50 ${ms(many.p50)}`);
   } finally {
     await durable.stop();

@@ -32,7 +32,8 @@ import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
 import { LOOPBACK_CONNECT_SOURCES } from './lib/asset-config.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: npm run deploy -- --network local|ic [--identity <identity.pem>] [--skip-build] [--skip-demos] [--port 4943] [--out-dir dist] [--canister-ids canister_ids.json]';
+const USAGE =
+  'usage: npm run deploy -- --network local|ic [--identity <identity.pem>] [--skip-build] [--skip-demos] [--port 4943] [--out-dir dist] [--canister-ids canister_ids.json]';
 /** The dfx.json name of the site's asset canister (`type: assets`). */
 export const SITE_CANISTER = 'site';
 
@@ -87,7 +88,9 @@ export function mainnetEndpoint(env: NodeJS.ProcessEnv = process.env): { host: s
   const key = env.WG_TEST_IC_ROOT_KEY;
   if (host === undefined && key === undefined) return { host: MAINNET_HOST };
   if (!host || !key || !/^([0-9a-f]{2})+$/i.test(key)) {
-    throw new DeployError('WG_TEST_IC_HOST and WG_TEST_IC_ROOT_KEY (the root key as hex DER) go together; they are for tests that pose a local replica as mainnet');
+    throw new DeployError(
+      'WG_TEST_IC_HOST and WG_TEST_IC_ROOT_KEY (the root key as hex DER) go together; they are for tests that pose a local replica as mainnet',
+    );
   }
   return { host, rootKey: new Uint8Array(Buffer.from(key, 'hex')) };
 }
@@ -107,11 +110,15 @@ async function startLocalReplica(port: number, stateDir: string): Promise<string
   mkdirSync(logDir, { recursive: true });
   const logPath = join(logDir, 'replica.log');
   const log = openSync(logPath, 'a');
-  const child = spawn(process.execPath, [join(repoRoot, 'replica/src/cli.ts'), '--host', '127.0.0.1', '--port', String(port), '--state-dir', stateDir, '--log', 'normal'], {
-    cwd: repoRoot,
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'replica/src/cli.ts'), '--host', '127.0.0.1', '--port', String(port), '--state-dir', stateDir, '--log', 'normal'],
+    {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ['ignore', log, log],
+    },
+  );
   child.unref();
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
@@ -149,7 +156,11 @@ async function runsOurAssetCanister(agent: HttpAgent, id: string): Promise<boole
 }
 
 /** Creates (local), installs or upgrades the asset canister; returns its id and what happened. */
-export async function deployAssetCanister(agent: HttpAgent, network: 'local' | 'ic', knownId: string | undefined): Promise<{ id: string; action: string; wasmBytes: number }> {
+export async function deployAssetCanister(
+  agent: HttpAgent,
+  network: 'local' | 'ic',
+  knownId: string | undefined,
+): Promise<{ id: string; action: string; wasmBytes: number }> {
   const built = await buildAssetCanister({ check: true });
   if (built.stale.length) console.log(`      note: ${built.stale.join(', ')} differ from the build; run node scripts/lib/asset-canister.ts and commit them`);
   const self = await agent.getPrincipal();
@@ -182,9 +193,10 @@ export async function deployAssetCanister(agent: HttpAgent, network: 'local' | '
       );
     }
   }
-  const mode: Parameters<ManagementService['install_code']>[0]['mode'] = action === 'upgraded'
-    ? { upgrade: [{ skip_pre_upgrade: [], wasm_memory_persistence: [{ keep: null }] }] } // enhanced orthogonal persistence keeps the heap
-    : { install: null };
+  const mode: Parameters<ManagementService['install_code']>[0]['mode'] =
+    action === 'upgraded'
+      ? { upgrade: [{ skip_pre_upgrade: [], wasm_memory_persistence: [{ keep: null }] }] } // enhanced orthogonal persistence keeps the heap
+      : { install: null };
   await management(agent, id).install_code({ mode, canister_id: Principal.fromText(id), wasm_module: built.wasm, arg: new Uint8Array(IDL.encode([], [])) });
   return { id, action, wasmBytes: built.wasm.length };
 }
@@ -218,12 +230,18 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p
 async function buildSite(outDir: string, env: NodeJS.ProcessEnv): Promise<void> {
   const astro = join(repoRoot, 'node_modules/astro/bin/astro.mjs');
   await new Promise<void>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [astro, 'build', '--outDir', outDir], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [astro, 'build', '--outDir', outDir], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new DeployError(`astro build failed (exit ${code}):\n${output.split('\n').slice(-25).join('\n')}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolvePromise() : reject(new DeployError(`astro build failed (exit ${code}):\n${output.split('\n').slice(-25).join('\n')}`)),
+    );
   });
 }
 
@@ -255,15 +273,16 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
     else host = await startLocalReplica(Number(new URL(host).port), stateDir);
   } else {
     host = mainnetEndpoint().host;
-    if (!options.identityPath) throw new DeployError('--network ic needs --identity <pem>: the identity that controls the canisters (e.g. `dfx identity export default > ~/.config/deployer.pem`, outside the repository)');
+    if (!options.identityPath)
+      throw new DeployError(
+        '--network ic needs --identity <pem>: the identity that controls the canisters (e.g. `dfx identity export default > ~/.config/deployer.pem`, outside the repository)',
+      );
   }
   if (options.identityPath) {
     const warning = keyFileWarning(resolve(options.identityPath));
     if (warning) console.warn(`      ${warning}`);
   }
-  const identity = options.identityPath
-    ? identityFromPem(readFileSync(resolve(options.identityPath), 'utf8'), options.identityPath)
-    : localDeployer(stateDir);
+  const identity = options.identityPath ? identityFromPem(readFileSync(resolve(options.identityPath), 'utf8'), options.identityPath) : localDeployer(stateDir);
   // Local: the replica's key, fetched. Mainnet: the root key is pinned in the agent, never fetched.
   const pinnedRootKey = network === 'ic' ? mainnetEndpoint().rootKey : undefined;
   const agent = await HttpAgent.create({ host, identity, shouldFetchRootKey: network === 'local', ...(pinnedRootKey ? { rootKey: pinnedRootKey } : {}) });
@@ -288,7 +307,8 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
     // The same variables `npm start` gives astro dev; mainnet ids come from canister_ids.json, written above.
     await buildSite(outDir, siteNetworkEnv({ network, ...(network === 'local' ? { host } : {}), ids: demoIds }));
   }
-  if (!existsSync(join(outDir, 'index.html'))) throw new DeployError(`${join(outDir, 'index.html')} is missing: build the site first (npm run build) or drop --skip-build`);
+  if (!existsSync(join(outDir, 'index.html')))
+    throw new DeployError(`${join(outDir, 'index.html')} is missing: build the site first (npm run build) or drop --skip-build`);
   done();
 
   done = step(4, total, 'Deploying the asset canister');
@@ -299,7 +319,10 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
 
   done = step(5, total, `Uploading ${outDir.replace(`${repoRoot}/`, '')}/ (only what changed)`);
   const result = await syncAssets({
-    agent, canisterId: site.id, siteDir: outDir, onProgress: progressPrinter(),
+    agent,
+    canisterId: site.id,
+    siteDir: outDir,
+    onProgress: progressPrinter(),
     // The production policy allows no loopback connections; a local site talks to the local replica.
     connectSources: network === 'local' ? LOOPBACK_CONNECT_SOURCES : [],
   });
@@ -314,9 +337,8 @@ export async function deploy(options: DeployOptions): Promise<{ siteId: string; 
   done();
 
   const port = new URL(host).port;
-  const urls = network === 'local'
-    ? [`http://${site.id}.localhost:${port}/`, `http://127.0.0.1:${port}/?canisterId=${site.id}`]
-    : [`https://${site.id}.icp0.io/`];
+  const urls =
+    network === 'local' ? [`http://${site.id}.localhost:${port}/`, `http://127.0.0.1:${port}/?canisterId=${site.id}`] : [`https://${site.id}.icp0.io/`];
   console.log(`\nDeployed in ${((Date.now() - started) / 1000).toFixed(1)} s. The site: ${urls.join('  or  ')}`);
   return { siteId: site.id, urls };
 }

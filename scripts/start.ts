@@ -56,7 +56,13 @@ function fail(message: string): Promise<never> {
 }
 
 /** Spawns a child whose output goes to a log file; resolves when `ready` matches a line of it. */
-function startLogged(name: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs: number): Promise<{ child: ChildProcess; match: RegExpExecArray; logPath: string }> {
+function startLogged(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  timeoutMs: number,
+): Promise<{ child: ChildProcess; match: RegExpExecArray; logPath: string }> {
   mkdirSync(logDir, { recursive: true });
   // Named by port as well, so two stacks (npm start and the e2e suite's) never share a log file.
   const logPath = join(logDir, `${name}-${name === 'replica' ? replicaPort : sitePort}.log`);
@@ -121,11 +127,20 @@ const idsPath = join(stateDir, 'canister_ids.json');
  */
 async function runningReplica(): Promise<{ url: string; pid: number } | { busy: string } | undefined> {
   const url = `http://${host}:${replicaPort}`;
-  const answers = await fetch(`${url}/api/v2/status`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+  const answers = await fetch(`${url}/api/v2/status`, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
   const pid = existsSync(stateDir) ? ((await stateDirOwner(stateDir)) ?? 0) : 0;
   if (answers && pid > 0) return { url, pid };
-  if (answers) return { busy: `something already answers as a replica on ${host}:${replicaPort}, but not with ${stateDir.replace(`${repoRoot}/`, '')}/; stop it or set WG_REPLICA_PORT to a free port` };
-  if (pid > 0) return { busy: `a replica (pid ${pid}) holds ${stateDir.replace(`${repoRoot}/`, '')}/ but does not answer on ${host}:${replicaPort}; stop it with \`kill ${pid}\` or set WG_REPLICA_PORT to its port` };
+  if (answers)
+    return {
+      busy: `something already answers as a replica on ${host}:${replicaPort}, but not with ${stateDir.replace(`${repoRoot}/`, '')}/; stop it or set WG_REPLICA_PORT to a free port`,
+    };
+  if (pid > 0)
+    return {
+      busy: `a replica (pid ${pid}) holds ${stateDir.replace(`${repoRoot}/`, '')}/ but does not answer on ${host}:${replicaPort}; stop it with \`kill ${pid}\` or set WG_REPLICA_PORT to its port`,
+    };
   return undefined;
 }
 
@@ -179,12 +194,18 @@ async function warmDemoModules(siteUrl: string): Promise<void> {
  * visitor who opens the URL at once should not be the one to meet it.
  */
 async function warmPatternPages(siteUrl: string): Promise<void> {
-  const index = await fetch(new URL('patterns/', siteUrl)).then((r) => (r.ok ? r.text() : ''), () => '');
+  const index = await fetch(new URL('patterns/', siteUrl)).then(
+    (r) => (r.ok ? r.text() : ''),
+    () => '',
+  );
   const pages = [...new Set([...index.matchAll(/href="(\/patterns\/[a-z0-9-]+\/)"/g)].map((m) => m[1]))];
   const deadline = Date.now() + 60_000;
   for (const page of pages) {
     while (Date.now() < deadline) {
-      const status = await fetch(new URL(page, siteUrl)).then((r) => (r.body?.cancel(), r.status), () => 0);
+      const status = await fetch(new URL(page, siteUrl)).then(
+        (r) => (r.body?.cancel(), r.status),
+        () => 0,
+      );
       if (status === 200) break;
       await new Promise((r) => setTimeout(r, 1_000));
     }
@@ -200,7 +221,10 @@ async function main(): Promise<void> {
   if (process.argv.includes('--fresh')) {
     const running = await runningReplica();
     // Deleting the state under a live replica would leave it serving canisters the ids file forgot.
-    if (running && 'pid' in running) throw new Error(`--fresh would delete ${stateDir.replace(`${repoRoot}/`, '')}/ under the replica using it (pid ${running.pid}); stop it first with: kill ${running.pid}`);
+    if (running && 'pid' in running)
+      throw new Error(
+        `--fresh would delete ${stateDir.replace(`${repoRoot}/`, '')}/ under the replica using it (pid ${running.pid}); stop it first with: kill ${running.pid}`,
+      );
     rmSync(stateDir, { recursive: true, force: true });
   }
 
@@ -241,7 +265,13 @@ async function main(): Promise<void> {
   const agent = await HttpAgent.create({ host: replicaUrl, identity: localDeployer(stateDir), shouldFetchRootKey: true });
   let ids: Record<string, string>;
   try {
-    ({ ids } = await deployDemoCanisters({ agent, network: 'local', built, knownIds: readCanisterIds(idsPath, 'local'), log: (line) => console.log(`    ${line}`) }));
+    ({ ids } = await deployDemoCanisters({
+      agent,
+      network: 'local',
+      built,
+      knownIds: readCanisterIds(idsPath, 'local'),
+      log: (line) => console.log(`    ${line}`),
+    }));
   } catch (error) {
     throw new Error(
       `${(error as Error).message}\nIf ${stateDir.replace(`${repoRoot}/`, '')}/ comes from another setup (another controller or replica), \`npm start -- --fresh\` starts over: it deletes that directory and deploys anew.`,
@@ -266,7 +296,13 @@ async function main(): Promise<void> {
     // suite: no dev-server dependency bundling mid-test, and it runs beside someone's astro dev.
     const outDir = join(logDir, `site-${sitePort}`);
     await runLogged('site-build', [astro, 'build', '--outDir', outDir], siteEnv);
-    const site = await startLogged('site', [astro, 'preview', '--outDir', outDir, '--host', host, '--port', String(sitePort)], siteEnv, /(?:Local|➜)\s+(http:\/\/\S+)/, 60_000);
+    const site = await startLogged(
+      'site',
+      [astro, 'preview', '--outDir', outDir, '--host', host, '--port', String(sitePort)],
+      siteEnv,
+      /(?:Local|➜)\s+(http:\/\/\S+)/,
+      60_000,
+    );
     siteUrl = site.match[1].replace(/\/?$/, '/');
   } else {
     const site = await startLogged('site', [astro, 'dev', '--host', host, '--port', String(sitePort)], siteEnv, /(?:Local|➜)\s+(http:\/\/\S+)/, 120_000);
@@ -278,7 +314,9 @@ async function main(): Promise<void> {
   }
   done();
 
-  console.log(`\nReady in ${((Date.now() - startedAt) / 1000).toFixed(1)} s. Open ${siteUrl}\n(Ctrl-C stops the site${already ? '' : ', the replica'} and the identity provider.)`);
+  console.log(
+    `\nReady in ${((Date.now() - startedAt) / 1000).toFixed(1)} s. Open ${siteUrl}\n(Ctrl-C stops the site${already ? '' : ', the replica'} and the identity provider.)`,
+  );
 }
 
 main().catch((error) => fail((error as Error).message));

@@ -101,7 +101,9 @@ describe('uploads and read-back', () => {
     const { actor } = await freshCanister();
     const { batch_id } = await actor.create_batch({});
     const { chunk_ids } = await actor.create_chunks({ batch_id, content: [utf8('plain'), utf8('gzipped-bytes')] });
-    const create = { CreateAsset: { key: '/p.html', content_type: 'text/html', headers: [[['cache-control', 'no-cache']]] as [[string, string][]], max_age: [] as [] } };
+    const create = {
+      CreateAsset: { key: '/p.html', content_type: 'text/html', headers: [[['cache-control', 'no-cache']]] as [[string, string][]], max_age: [] as [] },
+    };
     await actor.commit_batch({
       batch_id,
       operations: [
@@ -119,7 +121,8 @@ describe('uploads and read-back', () => {
 
   test('list pages with start and length (and lists everything without them, as @dfinity/assets calls it)', async () => {
     const { actor } = await freshCanister();
-    for (const name of ['a', 'b', 'c', 'd']) await actor.store({ key: `/${name}.txt`, content: utf8(name), content_type: 'text/plain', content_encoding: 'identity', sha256: [] });
+    for (const name of ['a', 'b', 'c', 'd'])
+      await actor.store({ key: `/${name}.txt`, content: utf8(name), content_type: 'text/plain', content_encoding: 'identity', sha256: [] });
     expect((await actor.list({ start: [], length: [] })).map((a) => a.key)).toEqual(['/a.txt', '/b.txt', '/c.txt', '/d.txt']);
     expect((await actor.list({ start: [1n], length: [2n] })).map((a) => a.key)).toEqual(['/b.txt', '/c.txt']);
   });
@@ -161,7 +164,8 @@ describe('serving', () => {
     const content = new Uint8Array(4_500_000).map((_, i) => (i * 7) & 255);
     const { batch_id } = await actor.create_batch({});
     const ids: bigint[] = [];
-    for (let at = 0; at < content.length; at += 1_900_000) ids.push((await actor.create_chunk({ batch_id, content: content.subarray(at, at + 1_900_000) })).chunk_id);
+    for (let at = 0; at < content.length; at += 1_900_000)
+      ids.push((await actor.create_chunk({ batch_id, content: content.subarray(at, at + 1_900_000) })).chunk_id);
     await actor.commit_batch({
       batch_id,
       operations: [

@@ -7,8 +7,16 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AssetConfigError, LOOPBACK_CONNECT_SOURCES, documentCsp, globToRegExp, inlineScriptHashes, inlineStyleHashes, parseJson5, resolveAssetConfig,
-  validateRules, withScriptHashes,
+  AssetConfigError,
+  LOOPBACK_CONNECT_SOURCES,
+  documentCsp,
+  globToRegExp,
+  inlineScriptHashes,
+  inlineStyleHashes,
+  parseJson5,
+  resolveAssetConfig,
+  validateRules,
+  withScriptHashes,
 } from '../../scripts/lib/asset-config.ts';
 import { contentTypeOf } from '../../scripts/lib/asset-sync.ts';
 import { identityFromPem, keyFileWarning } from '../../scripts/deploy.ts';
@@ -20,7 +28,7 @@ describe('JSON5', () => {
     ]);
   });
 
-  test('the project\'s own .ic-assets.json5 parses into valid rules', () => {
+  test("the project's own .ic-assets.json5 parses into valid rules", () => {
     const rules = validateRules(parseJson5(readFileSync(new URL('../../public/.ic-assets.json5', import.meta.url), 'utf8')));
     expect(rules.length).toBeGreaterThan(2);
   });
@@ -59,7 +67,12 @@ describe('resolving rules', () => {
 
   test('later rules override earlier ones key by key; the policy adds its headers', () => {
     const html = resolveAssetConfig(rules, 'a/index.html');
-    expect(Object.fromEntries(html.headers)).toMatchObject({ 'cache-control': 'b', 'content-security-policy': "default-src 'self'", 'x-frame-options': 'DENY', 'x-content-type-options': 'nosniff' });
+    expect(Object.fromEntries(html.headers)).toMatchObject({
+      'cache-control': 'b',
+      'content-security-policy': "default-src 'self'",
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+    });
     expect(Object.fromEntries(resolveAssetConfig(rules, 'a/app.js').headers)['cache-control']).toBe('a');
     expect(resolveAssetConfig(rules, 'private/key.txt').ignore).toBe(true);
   });

@@ -47,7 +47,11 @@ describe('Sha256.mo', () => {
   });
 
   test('pads correctly around the block boundary (55, 56, 64 bytes)', () => {
-    for (const [index, n] of [[3, 55], [4, 56], [5, 64]] as const) {
+    for (const [index, n] of [
+      [3, 55],
+      [4, 56],
+      [5, 64],
+    ] as const) {
       expect(hex(lines[index])).toBe(createHash('sha256').update('a'.repeat(n)).digest('hex'));
     }
   });
@@ -97,7 +101,11 @@ describe('HashTree.mo', () => {
     for (const key of ['/index.html', '/b.html', '/c/d.html', '/0.css', '/z', '/b.htm']) {
       const found = lookupPath(['http_assets', key], tree as never);
       expect(found.status).toBe('found');
-      expect(hex((found as { value: Uint8Array }).value)).toBe(createHash('sha256').update(Buffer.concat([Buffer.from('\x10ic-hashtree-leaf'), Buffer.from(key)])).digest('hex'));
+      expect(hex((found as { value: Uint8Array }).value)).toBe(
+        createHash('sha256')
+          .update(Buffer.concat([Buffer.from('\x10ic-hashtree-leaf'), Buffer.from(key)]))
+          .digest('hex'),
+      );
     }
   });
 
@@ -112,7 +120,13 @@ describe('HashTree.mo', () => {
   test('a witness for missing paths proves their absence (before, between and after labels)', async () => {
     const tree = decode(witnessAbsent);
     expect(hex(await reconstruct(tree))).toBe(hex(root));
-    for (const path of [['http_assets', '/bb.html'], ['http_assets', '/'], ['http_assets', '/zz'], ['http_expr', 'c', 'x', '<$>'], ['http_expr', 'c', '<*>']]) {
+    for (const path of [
+      ['http_assets', '/bb.html'],
+      ['http_assets', '/'],
+      ['http_assets', '/zz'],
+      ['http_expr', 'c', 'x', '<$>'],
+      ['http_expr', 'c', '<*>'],
+    ]) {
       expect(lookupPath(path, tree as never).status, path.join('/')).toBe('absent');
     }
     expect(lookup_path(['http_expr', '<*>', 'e', '', 'r'], tree).status).toBe(LookupPathStatus.Found);

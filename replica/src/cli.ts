@@ -41,7 +41,8 @@ import { handleUnderscore } from './pocket-ic/underscore.ts';
 /** Exit status when the disk lost or may have lost acknowledged state (sysexits.h EX_IOERR). */
 const EXIT_DISK_FAILED = 74;
 
-const USAGE = 'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …] [--subnets application,system] [--pacing instant|mainnet] [--round-ms 600] [--no-query-cache]';
+const USAGE =
+  'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …] [--subnets application,system] [--pacing instant|mainnet] [--round-ms 600] [--no-query-cache]';
 
 async function main(): Promise<void> {
   let values;
@@ -117,21 +118,34 @@ async function main(): Promise<void> {
   // interface must flush before each certificate and persist its completed calls with the state.
   // With --subnets, the first subnet in PocketIC's order is the one the root key signs as.
   const replica = await Replica.create({
-    log, subnetId: keys.subnetId, limits, pacing, roundMs, queryCache: !values['no-query-cache'],
+    log,
+    subnetId: keys.subnetId,
+    limits,
+    pacing,
+    roundMs,
+    queryCache: !values['no-query-cache'],
     subnets: subnets && withRootSubnetId(subnets, keys.subnetId),
   });
   // Without --subnets, /_/topology reports the one subnet and its dfx-like range.
-  const topology = replica.topology ?? new Topology([{
-    kind: 'Application', id: keys.subnetId,
-    ranges: [{ start: CANISTER_RANGE_START, end: CANISTER_RANGE_END }], allocation: { start: FIRST_CANISTER_INDEX, end: CANISTER_RANGE_END },
-  }]);
+  const topology =
+    replica.topology ??
+    new Topology([
+      {
+        kind: 'Application',
+        id: keys.subnetId,
+        ranges: [{ start: CANISTER_RANGE_START, end: CANISTER_RANGE_END }],
+        allocation: { start: FIRST_CANISTER_INDEX, end: CANISTER_RANGE_END },
+      },
+    ]);
   const restored = await store?.restore(replica.scheduler, replica.management);
   if (replica.topology) for (const c of replica.scheduler.canisters.values()) topology.assign(c);
   if (restored && restored.canisters > 0) {
     console.log(`restored ${restored.canisters} canister${restored.canisters === 1 ? '' : 's'} from ${stateDir}`);
   }
   if (restored && restored.droppedTailBytes > 0) {
-    console.log(`dropped an incomplete last commit (${restored.droppedTailBytes} bytes, written when the replica was stopped mid-write); the commit before it stands`);
+    console.log(
+      `dropped an incomplete last commit (${restored.droppedTailBytes} bytes, written when the replica was stopped mid-write); the commit before it stands`,
+    );
   }
   let httpInterface: HttpInterface | undefined;
   // Only calls, timers and heartbeats change state (queries never persist): skip the page
@@ -167,7 +181,9 @@ async function main(): Promise<void> {
   const blsWorker = await startBlsWorker(keys);
   httpInterface = new HttpInterface({
     engine: replica.topology ? topologyEngine(schedulerEngine(replica.scheduler), replica.topology) : schedulerEngine(replica.scheduler),
-    keys, crypto: nodeCrypto, beforeCertify: flushBeforeCertificate,
+    keys,
+    crypto: nodeCrypto,
+    beforeCertify: flushBeforeCertificate,
     signStateRoot: blsWorker.sign,
     onCall: (entry) => {
       if (entry.kind === 'call') dirty = true;
@@ -180,7 +196,8 @@ async function main(): Promise<void> {
     // queues, call contexts and callbacks, from the same commit) then continues them where it was.
     httpInterface.restoreInflightCalls(restored.inflightCalls);
     if (restored.schedulerState) replica.scheduler.restore(restored.schedulerState);
-    if (restored.inflightCalls.length > 0) console.log(`continuing ${restored.inflightCalls.length} call${restored.inflightCalls.length === 1 ? '' : 's'} that were in flight`);
+    if (restored.inflightCalls.length > 0)
+      console.log(`continuing ${restored.inflightCalls.length} call${restored.inflightCalls.length === 1 ? '' : 's'} that were in flight`);
   }
   // Timers and heartbeats change state without any certificate being asked for.
   const flushTimer = store
@@ -196,14 +213,18 @@ async function main(): Promise<void> {
   let server: Awaited<ReturnType<typeof startServer>>;
   // Everything outside /api/ and /_/ is the HTTP gateway: <canister-id>.localhost:<port> or ?canisterId=.
   const gateway = gatewayFallback(httpInterface, {
-    onRequest: log === 'quiet' ? undefined : (r) =>
-      console.log(`gateway ${r.canisterId} ${r.method} ${r.url} -> ${r.status} ${r.ms.toFixed(1)} ms${r.error ? ` (${r.error})` : ''}`),
+    onRequest:
+      log === 'quiet'
+        ? undefined
+        : (r) => console.log(`gateway ${r.canisterId} ${r.method} ${r.url} -> ${r.status} ${r.ms.toFixed(1)} ms${r.error ? ` (${r.error})` : ''}`),
   });
   const underscore = { topology, scheduler: replica.scheduler, nodeIds: () => [keys.nodeId] };
   const loopMonitor = startLoopMonitor();
   try {
     server = await startServer({
-      httpInterface, host: values.host, port,
+      httpInterface,
+      host: values.host,
+      port,
       // The body cap is the ingress message limit, lowered with it by --limit maxIngressBytes.
       maxRequestBytes: limits.maxIngressBytes,
       fallback: (req, res) => {
@@ -227,9 +248,13 @@ async function main(): Promise<void> {
 
   console.log(`root key: ${toHex(keys.rootKeyDer)}`);
   console.log(`subnet:   ${principalToText(keys.subnetId)}`);
-  if (replica.topology) for (const s of replica.topology.subnets) console.log(`          ${s.kind} subnet ${s.id.toText()}${s.costSchedule === 'Free' ? ' (no cycle charges)' : ''}`);
+  if (replica.topology)
+    for (const s of replica.topology.subnets)
+      console.log(`          ${s.kind} subnet ${s.id.toText()}${s.costSchedule === 'Free' ? ' (no cycle charges)' : ''}`);
   if (stateDir) console.log(`state:    ${stateDir}`);
-  console.log(`pacing:   ${pacing}${pacing === 'mainnet' ? ` (a round every ${replica.scheduler.roundMs} ms)` : ''}; query cache ${values['no-query-cache'] ? 'off' : 'on'}; metrics at /_/metrics`);
+  console.log(
+    `pacing:   ${pacing}${pacing === 'mainnet' ? ` (a round every ${replica.scheduler.roundMs} ms)` : ''}; query cache ${values['no-query-cache'] ? 'off' : 'on'}; metrics at /_/metrics`,
+  );
   console.log(`ready: ${server.url}`);
 
   let stopping = false;

@@ -174,7 +174,15 @@ export class Replica {
     // Without a root key (the HTTP server passes its subnet id), a fixed self-authenticating id.
     const subnetId = options.subnetId ?? Principal.selfAuthenticating(sha256(new TextEncoder().encode('scaling-wg local subnet'))).toUint8Array();
     try {
-      this.scheduler = new Scheduler({ clock: this.clock, log: this.log, limits: options.limits, subnetId, pacing: options.pacing, roundMs: options.roundMs, queryCache: options.queryCache });
+      this.scheduler = new Scheduler({
+        clock: this.clock,
+        log: this.log,
+        limits: options.limits,
+        subnetId,
+        pacing: options.pacing,
+        roundMs: options.roundMs,
+        queryCache: options.queryCache,
+      });
     } catch (e) {
       throw new UsageError(`Replica.create: ${(e as Error).message}`);
     }
@@ -197,8 +205,7 @@ export class Replica {
       this.#certificates ??= new DataCertificates({
         keys: this.#subnetKeys(),
         now: () => this.clock.nowNanos(),
-        canisterRanges: () =>
-          this.topology ? this.topology.allRanges() : [canisterRange().map((p) => p.toUint8Array()) as [Uint8Array, Uint8Array]],
+        canisterRanges: () => (this.topology ? this.topology.allRanges() : [canisterRange().map((p) => p.toUint8Array()) as [Uint8Array, Uint8Array]]),
       });
       return this.#certificates.certificateFor(id, canister.certifiedData);
     };
@@ -247,7 +254,9 @@ export class Replica {
    * const { actor, canisterId } = await pic.setupCanister({ idlFactory, wasm });
    * await actor.inc();
    */
-  async setupCanister<T = Record<string, (...args: any[]) => Promise<any>>>(options: SetupCanisterOptions): Promise<{ actor: Actor<T>; canisterId: Principal }> {
+  async setupCanister<T = Record<string, (...args: any[]) => Promise<any>>>(
+    options: SetupCanisterOptions,
+  ): Promise<{ actor: Actor<T>; canisterId: Principal }> {
     const canisterId = await this.createCanister(options);
     if (options.name) this.scheduler.canister(canisterId)!.name = options.name;
     await this.installCode({ canisterId, wasm: options.wasm, arg: options.arg, sender: options.sender });
@@ -259,11 +268,16 @@ export class Replica {
    * @example
    * const canisterId = await pic.createCanister({ cycles: 10n ** 12n });
    */
-  async createCanister(options: { sender?: Principal; controllers?: Principal[]; cycles?: bigint; targetCanisterId?: Principal; targetSubnetId?: Principal } = {}): Promise<Principal> {
+  async createCanister(
+    options: { sender?: Principal; controllers?: Principal[]; cycles?: bigint; targetCanisterId?: Principal; targetSubnetId?: Principal } = {},
+  ): Promise<Principal> {
     const topology = this.topology;
     if (options.targetSubnetId !== undefined) {
       const subnet = topology?.subnetById(options.targetSubnetId);
-      if (!subnet) throw new UsageError(`createCanister: no subnet ${options.targetSubnetId.toText()} on this replica${topology ? '' : ' (it has one subnet; pass `subnets` to Replica.create for more)'}`);
+      if (!subnet)
+        throw new UsageError(
+          `createCanister: no subnet ${options.targetSubnetId.toText()} on this replica${topology ? '' : ' (it has one subnet; pass `subnets` to Replica.create for more)'}`,
+        );
       topology!.userTarget = subnet;
     }
     try {
@@ -273,13 +287,22 @@ export class Replica {
     }
   }
 
-  private async createCanisterOnTarget(options: { sender?: Principal; controllers?: Principal[]; cycles?: bigint; targetCanisterId?: Principal }): Promise<Principal> {
-    const result = (await this.callManagement('provisional_create_canister_with_cycles', {
-      amount: options.cycles === undefined ? [] : [options.cycles],
-      settings: options.controllers ? [{ ...emptySettings(), controllers: [options.controllers] }] : [],
-      specified_id: options.targetCanisterId ? [options.targetCanisterId] : [],
-      sender_canister_version: [],
-    }, options.sender)) as { canister_id: Principal };
+  private async createCanisterOnTarget(options: {
+    sender?: Principal;
+    controllers?: Principal[];
+    cycles?: bigint;
+    targetCanisterId?: Principal;
+  }): Promise<Principal> {
+    const result = (await this.callManagement(
+      'provisional_create_canister_with_cycles',
+      {
+        amount: options.cycles === undefined ? [] : [options.cycles],
+        settings: options.controllers ? [{ ...emptySettings(), controllers: [options.controllers] }] : [],
+        specified_id: options.targetCanisterId ? [options.targetCanisterId] : [],
+        sender_canister_version: [],
+      },
+      options.sender,
+    )) as { canister_id: Principal };
     return result.canister_id;
   }
 
@@ -302,7 +325,12 @@ export class Replica {
     const eop = this.scheduler.canister(options.canisterId)?.module?.enhancedOrthogonalPersistence ?? false;
     const persistence = o.wasm_memory_persistence ?? (eop ? 'keep' : undefined);
     await this.install(options, {
-      upgrade: [{ skip_pre_upgrade: o.skip_pre_upgrade === undefined ? [] : [o.skip_pre_upgrade], wasm_memory_persistence: persistence ? [{ [persistence]: null }] : [] }],
+      upgrade: [
+        {
+          skip_pre_upgrade: o.skip_pre_upgrade === undefined ? [] : [o.skip_pre_upgrade],
+          wasm_memory_persistence: persistence ? [{ [persistence]: null }] : [],
+        },
+      ],
     });
   }
 
@@ -326,25 +354,33 @@ export class Replica {
         const chunk = wasm.subarray(offset, offset + CHUNK_BYTES);
         hashes.push((await this.callManagement('upload_chunk', { canister_id: options.canisterId, chunk }, options.sender)) as { hash: Uint8Array });
       }
-      await this.callManagement('install_chunked_code', {
-        mode,
-        target_canister: options.canisterId,
-        store_canister: [],
-        chunk_hashes_list: hashes,
-        wasm_module_hash: sha256(wasm),
-        arg,
-        sender_canister_version: [],
-      }, options.sender);
+      await this.callManagement(
+        'install_chunked_code',
+        {
+          mode,
+          target_canister: options.canisterId,
+          store_canister: [],
+          chunk_hashes_list: hashes,
+          wasm_module_hash: sha256(wasm),
+          arg,
+          sender_canister_version: [],
+        },
+        options.sender,
+      );
       await this.callManagement('clear_chunk_store', { canister_id: options.canisterId }, options.sender);
       return;
     }
-    await this.callManagement('install_code', {
-      mode,
-      canister_id: options.canisterId,
-      wasm_module: wasm,
-      arg,
-      sender_canister_version: [],
-    }, options.sender);
+    await this.callManagement(
+      'install_code',
+      {
+        mode,
+        canister_id: options.canisterId,
+        wasm_module: wasm,
+        arg,
+        sender_canister_version: [],
+      },
+      options.sender,
+    );
   }
 
   /**
@@ -509,7 +545,8 @@ export class Replica {
       arg: new Uint8Array(IDL.encode([...argTypes], [{ canister_id: options.canisterId, filter: [] }])),
       sender: options.sender,
     });
-    return (IDL.decode([...resultTypes], bytes)[0] as unknown as { canister_log_records: { idx: bigint; timestamp_nanos: bigint; content: Uint8Array }[] }).canister_log_records;
+    return (IDL.decode([...resultTypes], bytes)[0] as unknown as { canister_log_records: { idx: bigint; timestamp_nanos: bigint; content: Uint8Array }[] })
+      .canister_log_records;
   }
 
   /**
@@ -639,8 +676,18 @@ function seedBytes(seed: Uint8Array | number | undefined): Uint8Array | undefine
 
 function emptySettings(): Record<string, []> {
   return {
-    controllers: [], compute_allocation: [], memory_allocation: [], freezing_threshold: [], reserved_cycles_limit: [],
-    minimum_incoming_canister_call_cycles: [], log_visibility: [], log_memory_limit: [], snapshot_visibility: [],
-    status_visibility: [], wasm_memory_limit: [], wasm_memory_threshold: [], environment_variables: [],
+    controllers: [],
+    compute_allocation: [],
+    memory_allocation: [],
+    freezing_threshold: [],
+    reserved_cycles_limit: [],
+    minimum_incoming_canister_call_cycles: [],
+    log_visibility: [],
+    log_memory_limit: [],
+    snapshot_visibility: [],
+    status_visibility: [],
+    wasm_memory_limit: [],
+    wasm_memory_threshold: [],
+    environment_variables: [],
   };
 }

@@ -93,7 +93,9 @@ describe('programmatic API', () => {
 
   it('every public Replica method has TSDoc with an @example', () => {
     const text = readFileSync(join(src, 'index.ts'), 'utf8');
-    const methods = Object.getOwnPropertyNames(Replica.prototype).filter((m) => m !== 'constructor' && !text.includes(`private ${m}(`) && !text.includes(`private async ${m}(`));
+    const methods = Object.getOwnPropertyNames(Replica.prototype).filter(
+      (m) => m !== 'constructor' && !text.includes(`private ${m}(`) && !text.includes(`private async ${m}(`),
+    );
     methods.push('create');
     expect(methods.length).toBeGreaterThan(15);
     const missing = methods.filter((m) => {
@@ -133,7 +135,9 @@ describe('programmatic API', () => {
   });
 
   it('every exported error class is thrown somewhere in the replica', () => {
-    const all = filesUnder(src).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const all = filesUnder(src)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const classes = Object.entries(publicApi)
       .filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Error)
       .map(([name]) => name)

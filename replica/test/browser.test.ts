@@ -44,7 +44,10 @@ describe('the replica in a web page', () => {
       write: false,
       logLevel: 'silent',
     });
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
     page = await browser.newPage();
     await page.setContent('<!doctype html><title>replica</title>');
     await page.addScriptTag({ content: bundle.outputFiles[0].text, type: 'module' });

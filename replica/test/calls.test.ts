@@ -40,13 +40,17 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
   }
 
   it('reply callback receives the callee reply', async () => {
-    const { canisters: [a, b] } = await setup(2);
+    const {
+      canisters: [a, b],
+    } = await setup(2);
     expect(await a.actor.callInc(b.canisterId)).toBe(21n);
     expect(await b.actor.get()).toBe(21n);
   });
 
   it('callee trap reaches the caller as a reject with code 5', async () => {
-    const { canisters: [a, b] } = await setup(2);
+    const {
+      canisters: [a, b],
+    } = await setup(2);
     const text = await a.actor.callTrap(b.canisterId);
     expect(text).toMatch(/^#canister_error: /);
     expect(text).toContain('deliberate trap after writing');
@@ -54,20 +58,27 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
   });
 
   it('call to a missing canister reaches the caller as destination_invalid', async () => {
-    const { canisters: [a] } = await setup(1);
+    const {
+      canisters: [a],
+    } = await setup(1);
     const text = await a.actor.callTrap(Principal.fromText('r7inp-6aaaa-aaaaa-aaabq-cai'));
     expect(text).toMatch(/^#destination_invalid: .*not found/);
   });
 
   it('trap discards the calls a message made', async () => {
-    const { pic, canisters: [a, b] } = await setup(2);
+    const {
+      pic,
+      canisters: [a, b],
+    } = await setup(2);
     await rejection(a.actor.sendThenTrap(b.canisterId));
     await pic.tick();
     expect(await b.actor.get()).toBe(20n);
   });
 
   it('cleanup runs when the reply callback traps', async () => {
-    const { canisters: [a, b] } = await setup(2);
+    const {
+      canisters: [a, b],
+    } = await setup(2);
     const e = await rejection(a.actor.trapInCallback(b.canisterId));
     expect(e.message).toContain('trap in the reply callback');
     expect(await a.actor.getCleanupRuns()).toBe(1n);
@@ -76,7 +87,10 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
   });
 
   it('cycles sent, partly accepted, the rest refunded', async () => {
-    const { pic, canisters: [a, b] } = await setup(2);
+    const {
+      pic,
+      canisters: [a, b],
+    } = await setup(2);
     // Execution fees apply to both canisters; a first call without cycles measures them.
     const balances = () => ({ a: pic.getCyclesBalance(a.canisterId), b: pic.getCyclesBalance(b.canisterId) });
     const start = balances();
@@ -96,7 +110,9 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
   });
 
   it('composite query calls queries on other canisters and persists nothing', async () => {
-    const { canisters: [a, b, c] } = await setup(3);
+    const {
+      canisters: [a, b, c],
+    } = await setup(3);
     // 20 + 30 from the callees, plus a's own count (10) after adding 1000 inside the query
     expect(await a.actor.sumOf([b.canisterId, c.canisterId])).toBe(1060n);
     expect(await a.actor.get()).toBe(10n);
@@ -113,13 +129,18 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
   });
 
   it('composite query calling back into its own canister is a loop', async () => {
-    const { canisters: [a, b] } = await setup(2);
+    const {
+      canisters: [a, b],
+    } = await setup(2);
     const e = await rejection(a.actor.relay([b.canisterId, a.canisterId]));
     expect(e.errorCode).toBe(ErrorCode.QueryCallGraphLoopDetected);
   });
 
   it('composite query called as an update is rejected', async () => {
-    const { pic, canisters: [a] } = await setup(1);
+    const {
+      pic,
+      canisters: [a],
+    } = await setup(1);
     const { IDL } = await import('@dfinity/candid');
     const e = await rejection(pic.updateCall({ canisterId: a.canisterId, method: 'relay', arg: new Uint8Array(IDL.encode([IDL.Vec(IDL.Principal)], [[]])) }));
     expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
@@ -127,7 +148,10 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
   });
 
   it('global timer fires after advanceTime and tick', async () => {
-    const { pic, canisters: [a] } = await setup(1);
+    const {
+      pic,
+      canisters: [a],
+    } = await setup(1);
     await a.actor.armTimer(60n);
     await pic.tick();
     expect(await a.actor.getTimerFired()).toBe(0n);
@@ -218,7 +242,10 @@ describe.each(['eop', 'classic'] as const)('Motoko actor classes (%s)', (mode) =
     expect(second.toText()).toBe('r7inp-6aaaa-aaaaa-aaabq-cai');
     const childActor = pic.createActor<{ getValue(): Promise<bigint> }>(child.idlFactory, second);
     expect(await childActor.getValue()).toBe(22n);
-    const info = (await pic.callManagement('canister_status', { canister_id: first }, canisterId)) as { settings: { controllers: Principal[] }; cycles: bigint };
+    const info = (await pic.callManagement('canister_status', { canister_id: first }, canisterId)) as {
+      settings: { controllers: Principal[] };
+      cycles: bigint;
+    };
     expect(info.settings.controllers.map((p) => p.toText())).toEqual([canisterId.toText()]);
     // 1T sent with the creation, less what installing the child cost it
     expect(info.cycles).toBeLessThan(1_000_000_000_000n);

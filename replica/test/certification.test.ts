@@ -13,9 +13,7 @@ import { CborDecodeError, decodeCbor, encodeCbor } from '../src/certification/cb
 import { hashOfMap, requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import { EMPTY_SUBTREE, lookupPath, reconstruct, setPath, stateLeaf, witness, digestOf } from '../src/certification/hash-tree.ts';
 import { subnetKeys, signResponse } from '../src/certification/keys.ts';
-import {
-  EMPTY_STATE, rootHash, withCanister, withRequestStatus, withSubnet, withTime,
-} from '../src/certification/state-tree.ts';
+import { EMPTY_STATE, rootHash, withCanister, withRequestStatus, withSubnet, withTime } from '../src/certification/state-tree.ts';
 import { certificateFor, signState } from '../src/certification/certificate.ts';
 import { Certifier } from '../src/certification/certifier.ts';
 import { canisterIdFromNumber, principalFromText, principalToText, selfAuthenticatingPrincipal } from '../src/ic/principal.ts';
@@ -103,7 +101,10 @@ describe('hash tree', () => {
   tree = setPath(tree, [utf8('other')], stateLeaf(utf8('x')));
 
   it('witnesses reconstruct to the root hash, as the agent computes it', async () => {
-    const w = witness(tree, [[utf8('data'), labels[17]], [utf8('data'), utf8('missing')]]);
+    const w = witness(tree, [
+      [utf8('data'), labels[17]],
+      [utf8('data'), utf8('missing')],
+    ]);
     expect(toHex(reconstruct(w))).toBe(toHex(digestOf(tree)));
     expect(toHex(await agent.reconstruct(w as any))).toBe(toHex(digestOf(tree)));
     expect(toHex(await core.reconstruct(w as any))).toBe(toHex(digestOf(tree)));
@@ -142,7 +143,10 @@ describe('certificates', () => {
   const requestId = new Uint8Array(32).fill(1);
   state = withRequestStatus(state, requestId, { status: 'replied', reply: utf8('DIDL') });
   state = withRequestStatus(state, new Uint8Array(32).fill(2), {
-    status: 'rejected', rejectCode: 4, rejectMessage: 'no', errorCode: 'IC0406',
+    status: 'rejected',
+    rejectCode: 4,
+    rejectMessage: 'no',
+    errorCode: 'IC0406',
   });
   state = withCanister(state, canisterId, {
     certifiedData: new Uint8Array(32).fill(9),
@@ -154,7 +158,10 @@ describe('certificates', () => {
   const signed = signState(keys, state, 1);
 
   it('verify in @dfinity/agent with the served root key', async () => {
-    const bytes = certificateFor(signed, [[utf8('request_status'), requestId], [utf8('canister'), canisterId, utf8('controllers')]]);
+    const bytes = certificateFor(signed, [
+      [utf8('request_status'), requestId],
+      [utf8('canister'), canisterId, utf8('controllers')],
+    ]);
     const cert = await agent.Certificate.create({ certificate: bytes, rootKey: keys.rootKeyDer, canisterId: Principal.fromUint8Array(canisterId) });
     const status = agent.lookupResultToBuffer(cert.lookup_path(['request_status', requestId, 'status']));
     expect(new TextDecoder().decode(status)).toBe('replied');
@@ -165,7 +172,9 @@ describe('certificates', () => {
   it('verify in @icp-sdk/core and reveal the subnet as the query verifier needs it', async () => {
     const bytes = certificateFor(signed, [[utf8('subnet')]]);
     const cert = await core.Certificate.create({
-      certificate: bytes, rootKey: keys.rootKeyDer, principal: { canisterId: CorePrincipal.fromUint8Array(canisterId) },
+      certificate: bytes,
+      rootKey: keys.rootKeyDer,
+      principal: { canisterId: CorePrincipal.fromUint8Array(canisterId) },
     });
     const subnet = CorePrincipal.fromUint8Array(keys.subnetId);
     expect(core.check_canister_ranges({ canisterId: CorePrincipal.fromUint8Array(canisterId), subnetId: subnet, tree: cert.cert.tree })).toBe(true);
@@ -176,7 +185,9 @@ describe('certificates', () => {
   it('are refused when the signature does not match the tree', async () => {
     const other = signState(subnetKeys(), state, 1);
     const bytes = certificateFor({ ...signed, signature: other.signature }, [[utf8('time')]]);
-    await expect(agent.Certificate.create({ certificate: bytes, rootKey: keys.rootKeyDer, canisterId: Principal.fromUint8Array(canisterId) })).rejects.toThrow(/signature/i);
+    await expect(agent.Certificate.create({ certificate: bytes, rootKey: keys.rootKeyDer, canisterId: Principal.fromUint8Array(canisterId) })).rejects.toThrow(
+      /signature/i,
+    );
   });
 
   it('batch concurrent requests into one signature', async () => {
@@ -186,7 +197,8 @@ describe('certificates', () => {
       rounds++;
     };
     const versions = Array.from({ length: 20 }, (_, i) =>
-      certifier.update((t) => withRequestStatus(t, new Uint8Array(32).fill(100 + i), { status: 'replied', reply: Uint8Array.of(i) })));
+      certifier.update((t) => withRequestStatus(t, new Uint8Array(32).fill(100 + i), { status: 'replied', reply: Uint8Array.of(i) })),
+    );
     const results = await Promise.all(versions.map((v) => certifier.certified(v)));
     expect(rounds).toBe(1);
     expect(new Set(results.map((r) => r.signature)).size).toBe(1);

@@ -23,7 +23,11 @@ describe('dirty-page tracking', () => {
 
   it('a query copies back only the pages it wrote, not the whole heap', async () => {
     const pic = await Replica.create({ log: 'quiet' });
-    const { actor, canisterId } = await pic.setupCanister<{ get(): Promise<bigint>; inc(): Promise<bigint> }>({ idlFactory: eop.idlFactory, wasm: eop.wasm, arg: eop.encodeInit(1n) });
+    const { actor, canisterId } = await pic.setupCanister<{ get(): Promise<bigint>; inc(): Promise<bigint> }>({
+      idlFactory: eop.idlFactory,
+      wasm: eop.wasm,
+      arg: eop.encodeInit(1n),
+    });
     const instance = pic.scheduler.canister(canisterId)!.instance!;
     await actor.get();
     const before = instance.copiedBytes;

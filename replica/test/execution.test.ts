@@ -33,7 +33,12 @@ describe.each(['eop', 'classic'] as const)('Motoko canister (%s)', (mode) => {
   async function setup(options: { time?: number } = {}) {
     const lines: string[] = [];
     const pic = await Replica.create({ time: options.time ?? Date.UTC(2026, 0, 1), onLog: (l) => lines.push(l) });
-    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(5n), name: 'counter' });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({
+      idlFactory: counter.idlFactory,
+      wasm: counter.wasm,
+      arg: counter.encodeInit(5n),
+      name: 'counter',
+    });
     return { pic, actor, canisterId, lines };
   }
 
@@ -199,9 +204,15 @@ describe('enhanced orthogonal persistence', () => {
     const pic = await Replica.create({ log: 'quiet' });
     const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n) });
     await actor.inc();
-    const e = await rejection(pic.callManagement('install_code', {
-      mode: { upgrade: [] }, canister_id: canisterId, wasm_module: counter.wasm, arg: counter.encodeInit(0n), sender_canister_version: [],
-    }));
+    const e = await rejection(
+      pic.callManagement('install_code', {
+        mode: { upgrade: [] },
+        canister_id: canisterId,
+        wasm_module: counter.wasm,
+        arg: counter.encodeInit(0n),
+        sender_canister_version: [],
+      }),
+    );
     expect(e.message).toContain('wasm_memory_persistence');
     expect(await actor.get()).toBe(2n);
   });
@@ -341,7 +352,11 @@ describe('limits and cycles the engine enforces', () => {
   it('growing past wasm_memory_limit fails the message with IC0539 and rolls it back', async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await probeOn(pic);
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ wasm_memory_limit: [3n * 65536n] }), sender_canister_version: [] });
+    await pic.callManagement('update_settings', {
+      canister_id: canisterId,
+      settings: canisterSettings({ wasm_memory_limit: [3n * 65536n] }),
+      sender_canister_version: [],
+    });
     const e = await rejection(pic.updateCall({ canisterId, method: 'grow_4', arg: new Uint8Array() }));
     expect(e.errorCode).toBe(ErrorCode.CanisterWasmMemoryLimitExceeded);
     expect(e.message).toContain('Wasm memory limit of 196608 bytes');
@@ -362,7 +377,8 @@ describe('limits and cycles the engine enforces', () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     await pic.installCode({ canisterId, wasm: upgrader });
-    const lastUpgrade = async () => new DataView((await pic.queryCall({ canisterId, method: 'last_upgrade', arg: new Uint8Array() })).buffer).getBigUint64(0, true);
+    const lastUpgrade = async () =>
+      new DataView((await pic.queryCall({ canisterId, method: 'last_upgrade', arg: new Uint8Array() })).buffer).getBigUint64(0, true);
     await pic.upgradeCanister({ canisterId, wasm: upgrader });
     const withPreUpgrade = await lastUpgrade();
     await pic.upgradeCanister({ canisterId, wasm: upgrader, upgradeModeOptions: { skip_pre_upgrade: true } });
@@ -376,7 +392,9 @@ describe('limits and cycles the engine enforces', () => {
     const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n) });
     const e = await rejection(actor.get());
     expect(e.errorCode).toBe(ErrorCode.CanisterContractViolation);
-    expect(e.rejectMessage).toContain(`Error from Canister ${canisterId.toText()}: Canister violated contract: ic0.msg_reply_data_append: application payload size (8) cannot be larger than 4..\n`);
+    expect(e.rejectMessage).toContain(
+      `Error from Canister ${canisterId.toText()}: Canister violated contract: ic0.msg_reply_data_append: application payload size (8) cannot be larger than 4..\n`,
+    );
     expect(await actor.inc()).toBe(2n); // updates have the 2 MiB limit
   });
 
@@ -390,13 +408,26 @@ describe('limits and cycles the engine enforces', () => {
 
   it('frozen canister rejects calls with IC0207 until topped up', async () => {
     const pic = await Replica.create({ log: 'quiet' });
-    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n), cycles: 10n ** 12n });
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ freezing_threshold: [10n ** 12n] }), sender_canister_version: [] });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({
+      idlFactory: counter.idlFactory,
+      wasm: counter.wasm,
+      arg: counter.encodeInit(1n),
+      cycles: 10n ** 12n,
+    });
+    await pic.callManagement('update_settings', {
+      canister_id: canisterId,
+      settings: canisterSettings({ freezing_threshold: [10n ** 12n] }),
+      sender_canister_version: [],
+    });
     const e = await rejection(actor.inc());
     expect(e.rejectCode).toBe(RejectCode.SYS_TRANSIENT);
     expect(e.errorCode).toBe(ErrorCode.CanisterOutOfCycles);
     expect((await rejection(actor.get())).message).toContain('frozen');
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ freezing_threshold: [0n] }), sender_canister_version: [] });
+    await pic.callManagement('update_settings', {
+      canister_id: canisterId,
+      settings: canisterSettings({ freezing_threshold: [0n] }),
+      sender_canister_version: [],
+    });
     expect(await actor.inc()).toBe(2n);
   });
 
@@ -415,7 +446,12 @@ describe('limits and cycles the engine enforces', () => {
   it('execution fees are charged to the canister and shown in the log', async () => {
     const lines: string[] = [];
     const pic = await Replica.create({ onLog: (l) => lines.push(l) });
-    const { actor, canisterId } = await pic.setupCanister<CounterService>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(1n), name: 'fees' });
+    const { actor, canisterId } = await pic.setupCanister<CounterService>({
+      idlFactory: counter.idlFactory,
+      wasm: counter.wasm,
+      arg: counter.encodeInit(1n),
+      name: 'fees',
+    });
     const before = pic.getCyclesBalance(canisterId);
     await actor.inc();
     expect(pic.getCyclesBalance(canisterId)).toBeLessThan(before);
@@ -461,7 +497,7 @@ describe('bad input never crashes the replica', () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     let seed = 12345;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const outcomes = new Set<string>();
     for (let i = 0; i < 40; i++) {
       const bytes = probe.slice();
@@ -514,7 +550,9 @@ describe('bad input never crashes the replica', () => {
 
   it('malformed Candid to the management canister is rejected with IC0408', async () => {
     const pic = await Replica.create({ log: 'quiet' });
-    const e = await rejection(pic.updateCall({ canisterId: Principal.managementCanister(), method: 'install_code', arg: new Uint8Array(IDL.encode([IDL.Text], ['x'])) }));
+    const e = await rejection(
+      pic.updateCall({ canisterId: Principal.managementCanister(), method: 'install_code', arg: new Uint8Array(IDL.encode([IDL.Text], ['x'])) }),
+    );
     expect(e.rejectCode).toBe(RejectCode.CANISTER_REJECT);
     expect(e.errorCode).toBe(ErrorCode.InvalidManagementPayload);
   });

@@ -20,7 +20,13 @@ beforeAll(async () => {
   id = canisterId.toText();
   const actor = net.replica.createActor<Assets>(idlFactory, canisterId);
   actor.setPrincipal(deployer.getPrincipal() as unknown as Principal);
-  await actor.store({ key: '/index.html', content_type: 'text/html', content_encoding: 'identity', content: new TextEncoder().encode('<p>hi</p>'), sha256: [] });
+  await actor.store({
+    key: '/index.html',
+    content_type: 'text/html',
+    content_encoding: 'identity',
+    content: new TextEncoder().encode('<p>hi</p>'),
+    sha256: [],
+  });
   await net.httpInterface.certifier.fresh(0n);
 }, 120_000);
 afterAll(async () => {
@@ -83,7 +89,11 @@ describe('methods other than GET get certified answers', () => {
   });
 
   it('refuses POST and DELETE with a certified 405', async () => {
-    for (const [method, path] of [['POST', '/'], ['DELETE', '/nope'], ['PUT', '/index.html']]) {
+    for (const [method, path] of [
+      ['POST', '/'],
+      ['DELETE', '/nope'],
+      ['PUT', '/index.html'],
+    ]) {
       const response = await raw(`${method} ${path} HTTP/1.1\r\nHost: ${id}.localhost`, 'hi');
       expect(response.status, response.body).toBe(405);
       expect(response.headers.get('allow')).toBe('GET, HEAD, OPTIONS');

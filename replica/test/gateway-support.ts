@@ -37,8 +37,7 @@ export async function startLocalNetwork(options: { time?: Date | number } = {}):
     url: server.url,
     port,
     rootKey: keys.rootKeyDer,
-    agentFor: (identity?: Identity) =>
-      HttpAgent.create({ host: server.url, rootKey: keys.rootKeyDer, ...(identity ? { identity } : {}), retryTimes: 0 }),
+    agentFor: (identity?: Identity) => HttpAgent.create({ host: server.url, rootKey: keys.rootKeyDer, ...(identity ? { identity } : {}), retryTimes: 0 }),
     async close() {
       await server.close();
       await replica.tearDown();

@@ -24,7 +24,8 @@ const repoRoot = new URL('../../', import.meta.url).pathname;
 /** A small site with what a real one has: nested pages, inline scripts, a 404 page, gzip-able text, a streamed file. */
 function fixtureSite(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-site-'));
-  const page = (title: string) => `<!doctype html><html><head><title>${title}</title><script>document.documentElement.dataset.theme='dark'</script></head><body><h1>${title}</h1>${'<p>Certified text. </p>'.repeat(40)}<a href="/about/">about</a></body></html>`;
+  const page = (title: string) =>
+    `<!doctype html><html><head><title>${title}</title><script>document.documentElement.dataset.theme='dark'</script></head><body><h1>${title}</h1>${'<p>Certified text. </p>'.repeat(40)}<a href="/about/">about</a></body></html>`;
   writeFileSync(join(dir, 'index.html'), page('Home'));
   writeFileSync(join(dir, '404.html'), page('Not found'));
   mkdirSync(join(dir, 'about'));
@@ -34,7 +35,10 @@ function fixtureSite(): string {
   mkdirSync(join(dir, '_astro'));
   writeFileSync(join(dir, '_astro/app.4f2a.js'), `export const sessions = ${JSON.stringify(Array.from({ length: 50 }, (_, i) => `session-${i}`))};\n`);
   writeFileSync(join(dir, 'hello world.txt'), 'a file name with a space\n');
-  writeFileSync(join(dir, 'big.bin'), new Uint8Array(4_200_000).map((_, i) => (i * 31 + (i >> 9)) & 255));
+  writeFileSync(
+    join(dir, 'big.bin'),
+    new Uint8Array(4_200_000).map((_, i) => (i * 31 + (i >> 9)) & 255),
+  );
   cpSync(join(repoRoot, 'public/.ic-assets.json5'), join(dir, '.ic-assets.json5'));
   return dir;
 }
@@ -96,7 +100,12 @@ describe('serving a site through the gateway', () => {
   });
 
   test('directory and .html aliases, and percent-encoded names, resolve and verify', async () => {
-    for (const [path, title] of [['/about/', 'About'], ['/about', 'About'], ['/blog/first-post', 'First post'], ['/', 'Home']]) {
+    for (const [path, title] of [
+      ['/about/', 'About'],
+      ['/about', 'About'],
+      ['/blog/first-post', 'First post'],
+      ['/', 'Home'],
+    ]) {
       const response = await gatewayGet(net.port, host, path, { 'accept-encoding': 'identity' });
       expect(response.status, path).toBe(200);
       expect(response.body.toString()).toContain(`<h1>${title}</h1>`);
@@ -104,7 +113,7 @@ describe('serving a site through the gateway', () => {
     expect((await gatewayGet(net.port, host, '/hello%20world.txt')).body.toString()).toBe('a file name with a space\n');
   });
 
-  test('a missing file gets the site\'s 404 page with status 404, certified', async () => {
+  test("a missing file gets the site's 404 page with status 404, certified", async () => {
     const response = await gatewayGet(net.port, host, '/sessions/no-such-session/', { 'accept-encoding': 'gzip' });
     expect(response.status).toBe(404);
     expect(gunzipSync(response.body).toString()).toContain('<h1>Not found</h1>');
@@ -115,13 +124,22 @@ describe('serving a site through the gateway', () => {
     const response = await gatewayGet(net.port, host, '/big.bin');
     expect(response.status).toBe(200);
     expect(response.body.length).toBe(4_200_000);
-    expect(response.body.equals(expectedBody(planned.find((a) => a.key === '/big.bin')!, undefined))).toBe(true);
+    expect(
+      response.body.equals(
+        expectedBody(
+          planned.find((a) => a.key === '/big.bin')!,
+          undefined,
+        ),
+      ),
+    ).toBe(true);
   });
 
   test('the ?canisterId= form, and sub-resources found through the Referer, reach the same canister', async () => {
     const page = await gatewayGet(net.port, `127.0.0.1:${net.port}`, `/about/?canisterId=${canisterId.toText()}`);
     expect(page.status).toBe(200);
-    const script = await gatewayGet(net.port, `127.0.0.1:${net.port}`, '/_astro/app.4f2a.js', { referer: `http://127.0.0.1:${net.port}/about/?canisterId=${canisterId.toText()}` });
+    const script = await gatewayGet(net.port, `127.0.0.1:${net.port}`, '/_astro/app.4f2a.js', {
+      referer: `http://127.0.0.1:${net.port}/about/?canisterId=${canisterId.toText()}`,
+    });
     expect(script.status).toBe(200);
     const nowhere = await gatewayGet(net.port, `127.0.0.1:${net.port}`, '/about/');
     expect(nowhere.status).toBe(400);
@@ -252,7 +270,11 @@ describe('refusing what does not verify', () => {
   });
 
   test('an old certificate (time moved on 10 minutes) is refused', async () => {
-    const gateway = new HttpGateway({ agent: inProcessAgent(net.httpInterface), rootKey: net.rootKey, now: () => net.httpInterface.engine.time() + 600_000_000_000n });
+    const gateway = new HttpGateway({
+      agent: inProcessAgent(net.httpInterface),
+      rootKey: net.rootKey,
+      now: () => net.httpInterface.engine.time() + 600_000_000_000n,
+    });
     const failure = (await gateway.fetch(canisterId.toText(), request).catch((e: unknown) => e)) as GatewayError;
     expect(failure.verificationError).toBe('CertificateVerificationFailed');
   });

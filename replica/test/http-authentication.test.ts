@@ -52,7 +52,14 @@ describe('sender authentication', () => {
   });
 
   it('accepts the anonymous sender without keys and refuses keys with it', () => {
-    const content = { request_type: 'query', sender: Uint8Array.of(4), ingress_expiry: 1n, canister_id: new Uint8Array(), method_name: 'x', arg: new Uint8Array() };
+    const content = {
+      request_type: 'query',
+      sender: Uint8Array.of(4),
+      ingress_expiry: 1n,
+      canister_id: new Uint8Array(),
+      method_name: 'x',
+      arg: new Uint8Array(),
+    };
     expect(check({ content }).sender).toEqual(Uint8Array.of(4));
     expect(() => check({ content, sender_sig: new Uint8Array(64) })).toThrow(/anonymous requests/);
   });
@@ -100,7 +107,7 @@ describe('sender authentication', () => {
     const secret = p256.utils.randomSecretKey();
     const point = p256.getPublicKey(secret, false);
     // DER-wrapped COSE key (index.md#webauthn): EC2, ES256, P-256, x, y.
-    const cose = fromHex('a5010203262001215820') ;
+    const cose = fromHex('a5010203262001215820');
     const coseKey = concatBytes(cose, point.slice(1, 33), fromHex('225820'), point.slice(33));
     const der = concatBytes(fromHex('305e300c060a2b0601040183b8430101034e00'), coseKey);
     class PasskeyIdentity extends SignIdentity {
@@ -137,8 +144,12 @@ describe('canister signatures (what Internet Identity signs delegations with)', 
     const state = withTime(withCanister(EMPTY_STATE, canisterId, { certifiedData: reconstruct(sigTree), controllers: [], metadata: [] }), nowNs());
     const certificate = certificateFor(signState(keys, state, 1), [[utf8('canister'), canisterId, utf8('certified_data')]]);
     const content = {
-      request_type: 'call', canister_id: canisterId, method_name: 'm', arg: new Uint8Array(),
-      sender: selfAuthenticatingPrincipal(der), ingress_expiry: nowNs() + 60_000_000_000n,
+      request_type: 'call',
+      canister_id: canisterId,
+      method_name: 'm',
+      arg: new Uint8Array(),
+      sender: selfAuthenticatingPrincipal(der),
+      ingress_expiry: nowNs() + 60_000_000_000n,
     };
     const requestId = requestIdOf(content);
     return {

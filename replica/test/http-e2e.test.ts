@@ -16,7 +16,14 @@ import { decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
 import { canisterIdFromNumber } from '../src/ic/principal.ts';
 import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import {
-  COUNTER_ENTRY, counterIdl, counterWasm, deployCounter, localAgent, managementActor, startReplicaProcess, type ReplicaProcess,
+  COUNTER_ENTRY,
+  counterIdl,
+  counterWasm,
+  deployCounter,
+  localAgent,
+  managementActor,
+  startReplicaProcess,
+  type ReplicaProcess,
 } from './http-support.ts';
 
 let replica: ReplicaProcess;
@@ -119,7 +126,11 @@ describe('a Motoko canister through @dfinity/agent 3.4.3', () => {
     const before = await actor.get();
     expect(await actor.getVersion()).toBe(1n);
     await managementActor(agent).install_code({
-      mode: { upgrade: [{ skip_pre_upgrade: [], wasm_memory_persistence: [{ keep: null }] }] }, canister_id: canisterId, wasm_module: v2.wasm, arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])), sender_canister_version: [],
+      mode: { upgrade: [{ skip_pre_upgrade: [], wasm_memory_persistence: [{ keep: null }] }] },
+      canister_id: canisterId,
+      wasm_module: v2.wasm,
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+      sender_canister_version: [],
     });
     expect(await actor.getVersion()).toBe(2n);
     expect(await actor.get()).toBe(before);
@@ -134,8 +145,13 @@ describe('a Motoko canister through @dfinity/agent 3.4.3', () => {
     for (const chunk of [wasm.slice(0, half), wasm.slice(half)]) hashes.push(await ic.upload_chunk({ canister_id, chunk }));
     const { sha256 } = await import('@noble/hashes/sha2.js');
     await ic.install_chunked_code({
-      mode: { install: null }, target_canister: canister_id, store_canister: [], chunk_hashes_list: hashes,
-      wasm_module_hash: sha256(wasm), arg: new Uint8Array(IDL.encode([IDL.Nat], [42n])), sender_canister_version: [],
+      mode: { install: null },
+      target_canister: canister_id,
+      store_canister: [],
+      chunk_hashes_list: hashes,
+      wasm_module_hash: sha256(wasm),
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [42n])),
+      sender_canister_version: [],
     });
     expect(await (Actor.createActor(counterIdl, { agent, canisterId: canister_id }) as any).get()).toBe(42n);
   });
@@ -164,9 +180,18 @@ describe('the same canister through @icp-sdk/core 6.1.0 (v4 call, v3 query)', ()
 
 describe('read_state and ingress rules', () => {
   const expiry = () => (BigInt(Date.now()) + 120_000n) * 1_000_000n;
-  const incBody = (nonce: number) => encodeCbor({ content: {
-    request_type: 'call', canister_id: canisterId.toUint8Array(), method_name: 'inc', arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
-    sender: Uint8Array.of(4), ingress_expiry: expiry(), nonce: Uint8Array.of(nonce, 1, 2, 3) } });
+  const incBody = (nonce: number) =>
+    encodeCbor({
+      content: {
+        request_type: 'call',
+        canister_id: canisterId.toUint8Array(),
+        method_name: 'inc',
+        arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
+        sender: Uint8Array.of(4),
+        ingress_expiry: expiry(),
+        nonce: Uint8Array.of(nonce, 1, 2, 3),
+      },
+    });
   const postCbor = (path: string, body: Uint8Array<ArrayBuffer>) =>
     fetch(replica.url + path, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body });
 
@@ -194,8 +219,9 @@ describe('read_state and ingress rules', () => {
     const requestId = requestIdOf((decodeCbor(body) as any).content);
     const other = Ed25519KeyIdentity.generate();
     const otherAgent = await localAgent(replica.url, other);
-    await expect(otherAgent.readState(canisterId, { paths: [[new TextEncoder().encode('request_status'), requestId]] }))
-      .rejects.toThrow(/was sent by 2vxsx-fae/);
+    await expect(otherAgent.readState(canisterId, { paths: [[new TextEncoder().encode('request_status'), requestId]] })).rejects.toThrow(
+      /was sent by 2vxsx-fae/,
+    );
     const own = await agent.readState(canisterId, { paths: [[new TextEncoder().encode('request_status'), requestId]] });
     const cert = await Certificate.create({ certificate: own.certificate, rootKey: agent.rootKey!, canisterId });
     expect(new TextDecoder().decode(lookupResultToBuffer(cert.lookup_path(['request_status', requestId, 'status'])))).toBe('replied');
@@ -214,12 +240,23 @@ describe('bad input: a 4xx with a sentence, and the replica keeps answering', ()
     ['an oversized body', () => post(`/api/v4/canister/${id()}/call`, new Uint8Array(3 * 1024 * 1024)), 413, /ingress limit/],
     ['an unknown path', () => post('/api/v2/canister/nope', ''), 404, /no such endpoint/],
     ['an unknown canister id', () => post('/api/v3/canister/aaaaa-aaaaa-aaaaa/query', encodeCbor({})), 400, /not valid/],
-    ['a forged signature', async () => {
-      const identity = Ed25519KeyIdentity.generate();
-      const content = { request_type: 'call', canister_id: canisterId.toUint8Array(), method_name: 'inc', arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
-        sender: identity.getPrincipal().toUint8Array(), ingress_expiry: (BigInt(Date.now()) + 60_000n) * 1_000_000n };
-      return post(`/api/v3/canister/${id()}/call`, encodeCbor({ content, sender_pubkey: identity.getPublicKey().toDer(), sender_sig: new Uint8Array(64) }));
-    }, 400, /invalid signature/],
+    [
+      'a forged signature',
+      async () => {
+        const identity = Ed25519KeyIdentity.generate();
+        const content = {
+          request_type: 'call',
+          canister_id: canisterId.toUint8Array(),
+          method_name: 'inc',
+          arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
+          sender: identity.getPrincipal().toUint8Array(),
+          ingress_expiry: (BigInt(Date.now()) + 60_000n) * 1_000_000n,
+        };
+        return post(`/api/v3/canister/${id()}/call`, encodeCbor({ content, sender_pubkey: identity.getPublicKey().toDer(), sender_sig: new Uint8Array(64) }));
+      },
+      400,
+      /invalid signature/,
+    ],
   ])('%s', async (_name, request, status, message) => {
     const t = performance.now();
     const response = await request();
@@ -231,8 +268,14 @@ describe('bad input: a 4xx with a sentence, and the replica keeps answering', ()
 
   it('refuses a management call whose effective canister id is not the canister it names', async () => {
     const arg = new Uint8Array(IDL.encode([IDL.Record({ canister_id: IDL.Principal })], [{ canister_id: peerId }]));
-    const content = { request_type: 'call', canister_id: new Uint8Array(), method_name: 'start_canister', arg,
-      sender: Uint8Array.of(4), ingress_expiry: (BigInt(Date.now()) + 60_000n) * 1_000_000n };
+    const content = {
+      request_type: 'call',
+      canister_id: new Uint8Array(),
+      method_name: 'start_canister',
+      arg,
+      sender: Uint8Array.of(4),
+      ingress_expiry: (BigInt(Date.now()) + 60_000n) * 1_000_000n,
+    };
     const response = await post(`/api/v3/canister/${id()}/call`, encodeCbor({ content }));
     expect(response.status).toBe(400);
     expect(await response.text()).toMatch(/must be the canister_id of the aaaaa-aa.start_canister argument/);

@@ -26,8 +26,21 @@ function rng(seed: number) {
 }
 
 const oddValues = (r: () => number): CborValue[] => [
-  null, true, -5, 2n ** 70n, '', 'x'.repeat(200), new Uint8Array(0), new Uint8Array(40).fill(255), [], [[[]]], {}, { a: null },
-  [new Uint8Array(1), 'text', 3], Math.floor(r() * 1e9), -(2n ** 65n),
+  null,
+  true,
+  -5,
+  2n ** 70n,
+  '',
+  'x'.repeat(200),
+  new Uint8Array(0),
+  new Uint8Array(40).fill(255),
+  [],
+  [[[]]],
+  {},
+  { a: null },
+  [new Uint8Array(1), 'text', 3],
+  Math.floor(r() * 1e9),
+  -(2n ** 65n),
 ];
 
 function mutate(value: CborValue, r: () => number, depth = 0): CborValue {
@@ -55,16 +68,30 @@ const valid = (kind: string, r: () => number): CborMap => {
   return envelope;
 };
 const signed = (kind: string): CborMap => ({
-  content: kind === 'read_state'
-    ? { request_type: kind, sender: Uint8Array.of(4), ingress_expiry: expiry(), paths: [[new TextEncoder().encode('time')]] }
-    : { request_type: kind, sender: Uint8Array.of(4), ingress_expiry: expiry(), canister_id: id, method_name: 'm', arg: new Uint8Array(), nonce: new Uint8Array(4) },
+  content:
+    kind === 'read_state'
+      ? { request_type: kind, sender: Uint8Array.of(4), ingress_expiry: expiry(), paths: [[new TextEncoder().encode('time')]] }
+      : {
+          request_type: kind,
+          sender: Uint8Array.of(4),
+          ingress_expiry: expiry(),
+          canister_id: id,
+          method_name: 'm',
+          arg: new Uint8Array(),
+          nonce: new Uint8Array(4),
+        },
   sender_pubkey: new Uint8Array(44),
   sender_sig: new Uint8Array(64),
   sender_delegation: [{ delegation: { pubkey: new Uint8Array(44), expiration: expiry() }, signature: new Uint8Array(64) }],
 });
 
 describe('mutated envelopes', () => {
-  for (const [kind, endpoint] of [['query', 'v3/canister/X/query'], ['call', 'v4/canister/X/call'], ['call', 'v2/canister/X/call'], ['read_state', 'v3/canister/X/read_state']]) {
+  for (const [kind, endpoint] of [
+    ['query', 'v3/canister/X/query'],
+    ['call', 'v4/canister/X/call'],
+    ['call', 'v2/canister/X/call'],
+    ['read_state', 'v3/canister/X/read_state'],
+  ]) {
     it(`${endpoint}: 600 mutations answered with 2xx/4xx`, async () => {
       const r = rng(endpoint.length * 7919);
       const path = `/api/${endpoint.replace('X', principalToText(id))}`;

@@ -55,7 +55,11 @@ describe('read_state and delegation targets', () => {
     const userAgent = await localAgent(replica.url, user);
     // A management call about canisterId: its canister is aaaaa-aa, its effective canister canisterId.
     const arg = new Uint8Array(IDL.encode([IDL.Record({ canister_id: IDL.Principal, amount: IDL.Nat })], [{ canister_id: canisterId, amount: 1n }]));
-    const { requestId } = await userAgent.call(Principal.managementCanister(), { methodName: 'provisional_top_up_canister', arg, effectiveCanisterId: canisterId });
+    const { requestId } = await userAgent.call(Principal.managementCanister(), {
+      methodName: 'provisional_top_up_canister',
+      arg,
+      effectiveCanisterId: canisterId,
+    });
     const paths = [[utf8('request_status'), new Uint8Array(requestId)]];
     await expect(userAgent.readState(canisterId, { paths })).resolves.toBeTruthy();
     const restricted = await delegated(user, [canisterId]);
@@ -64,31 +68,53 @@ describe('read_state and delegation targets', () => {
 
   it('refuses request_status paths at the subnet endpoint for calls sent to a canister', async () => {
     const content = {
-      request_type: 'call', canister_id: canisterId.toUint8Array(), method_name: 'inc', arg: new Uint8Array(IDL.encode([], [])),
-      sender: Uint8Array.of(4), ingress_expiry: expiry(), nonce: utf8(String(Math.random())),
+      request_type: 'call',
+      canister_id: canisterId.toUint8Array(),
+      method_name: 'inc',
+      arg: new Uint8Array(IDL.encode([], [])),
+      sender: Uint8Array.of(4),
+      ingress_expiry: expiry(),
+      nonce: utf8(String(Math.random())),
     };
     expect((await post(`/api/v3/canister/${canisterId.toText()}/call`, encodeCbor({ content }))).status).toBe(200);
-    const readState = encodeCbor({ content: {
-      request_type: 'read_state', sender: Uint8Array.of(4), ingress_expiry: expiry(), paths: [[utf8('request_status'), requestIdOf(content)]],
-    } });
+    const readState = encodeCbor({
+      content: {
+        request_type: 'read_state',
+        sender: Uint8Array.of(4),
+        ingress_expiry: expiry(),
+        paths: [[utf8('request_status'), requestIdOf(content)]],
+      },
+    });
     expect((await post(`/api/v3/canister/${canisterId.toText()}/read_state`, readState)).status).toBe(200);
     const atSubnet = await post(`/api/v3/subnet/${subnetId}/read_state`, readState);
     expect(atSubnet.status).toBe(403);
     expect(await atSubnet.text()).toMatch(/was sent to .*read its status at that id's read_state endpoint/);
     // An unknown request id at the subnet endpoint: refused too (only subnet-addressed calls are read there).
-    const unknown = encodeCbor({ content: {
-      request_type: 'read_state', sender: Uint8Array.of(4), ingress_expiry: expiry(), paths: [[utf8('request_status'), new Uint8Array(32)]],
-    } });
+    const unknown = encodeCbor({
+      content: {
+        request_type: 'read_state',
+        sender: Uint8Array.of(4),
+        ingress_expiry: expiry(),
+        paths: [[utf8('request_status'), new Uint8Array(32)]],
+      },
+    });
     expect((await post(`/api/v3/subnet/${subnetId}/read_state`, unknown)).status).toBe(403);
   });
 });
 
 /** A body of nearly 2 MiB: a call whose content carries an array of one-byte items. */
 function manyItemsCall(): Uint8Array {
-  const head = encodeCbor({ content: {
-    request_type: 'call', canister_id: canisterId.toUint8Array(), method_name: 'inc', arg: new Uint8Array(), sender: Uint8Array.of(4),
-    ingress_expiry: expiry(), junk: [] as CborValue[],
-  } });
+  const head = encodeCbor({
+    content: {
+      request_type: 'call',
+      canister_id: canisterId.toUint8Array(),
+      method_name: 'inc',
+      arg: new Uint8Array(),
+      sender: Uint8Array.of(4),
+      ingress_expiry: expiry(),
+      junk: [] as CborValue[],
+    },
+  });
   // Replace the empty array (0x80, the last byte) by an array of n zeros.
   const n = MAX_REQUEST_BYTES - head.length - 16;
   const body = new Uint8Array(head.length - 1 + 5 + n);
@@ -102,9 +128,14 @@ function manyItemsCall(): Uint8Array {
 /** A read_state with the spec's most paths (1000) of the most labels (127). */
 function widestReadState(): Uint8Array {
   const path = Array.from({ length: 127 }, () => new Uint8Array());
-  return encodeCbor({ content: {
-    request_type: 'read_state', sender: Uint8Array.of(4), ingress_expiry: expiry(), paths: Array.from({ length: 1000 }, () => path),
-  } });
+  return encodeCbor({
+    content: {
+      request_type: 'read_state',
+      sender: Uint8Array.of(4),
+      ingress_expiry: expiry(),
+      paths: Array.from({ length: 1000 }, () => path),
+    },
+  });
 }
 
 const ATTACKER = `

@@ -46,7 +46,9 @@ class TinyEngine implements EnginePort {
   canisterInfo = (id: Uint8Array) =>
     toHex(id) === toHex(this.id)
       ? {
-          certifiedData: this.certifiedData, moduleHash: new Uint8Array(32).fill(1), controllers: [this.controller],
+          certifiedData: this.certifiedData,
+          moduleHash: new Uint8Array(32).fill(1),
+          controllers: [this.controller],
           metadata: [
             { name: 'candid:service', isPublic: true, content: new TextEncoder().encode('service : {}') },
             { name: 'secret', isPublic: false, content: new TextEncoder().encode('for controllers') },
@@ -160,12 +162,63 @@ describe('bad input gets a 4xx and a sentence, and the replica keeps answering',
     ['a bad canister id', () => post('/api/v3/canister/not-a-principal/query', encodeCbor({})), 400, /not valid/],
     ['a body that is not an envelope', () => post(`/api/v3/canister/${canisterId}/call`, encodeCbor([1, 2])), 400, /must be a CBOR map/],
     ['a body over 2 MiB', () => post(`/api/v3/canister/${canisterId}/call`, new Uint8Array(2 * 1024 * 1024 + 1)), 413, /ingress limit/],
-    ['a canister outside the ranges', () => post(`/api/v3/canister/${principalToText(new Uint8Array(10).fill(0xff))}/query`, encodeCbor({ content: {
-      request_type: 'query', sender: Uint8Array.of(4), ingress_expiry: 1, canister_id: new Uint8Array(10).fill(0xff), method_name: 'x', arg: new Uint8Array() } })), 400, /does not belong to this replica, which hosts/],
-    ['a mismatched effective canister id', () => post('/api/v3/canister/ryjl3-tyaaa-aaaaa-aaaba-cai/query', encodeCbor({ content: {
-      request_type: 'query', sender: Uint8Array.of(4), ingress_expiry: 1, canister_id: engine.id, method_name: 'x', arg: new Uint8Array() } })), 400, /must equal the request's canister_id/],
-    ['an expired request', () => post(`/api/v2/canister/${canisterId}/call`, encodeCbor({ content: {
-      request_type: 'call', sender: Uint8Array.of(4), ingress_expiry: 1, canister_id: engine.id, method_name: 'inc', arg: new Uint8Array() } })), 400, /^Invalid request expiry: /],
+    [
+      'a canister outside the ranges',
+      () =>
+        post(
+          `/api/v3/canister/${principalToText(new Uint8Array(10).fill(0xff))}/query`,
+          encodeCbor({
+            content: {
+              request_type: 'query',
+              sender: Uint8Array.of(4),
+              ingress_expiry: 1,
+              canister_id: new Uint8Array(10).fill(0xff),
+              method_name: 'x',
+              arg: new Uint8Array(),
+            },
+          }),
+        ),
+      400,
+      /does not belong to this replica, which hosts/,
+    ],
+    [
+      'a mismatched effective canister id',
+      () =>
+        post(
+          '/api/v3/canister/ryjl3-tyaaa-aaaaa-aaaba-cai/query',
+          encodeCbor({
+            content: {
+              request_type: 'query',
+              sender: Uint8Array.of(4),
+              ingress_expiry: 1,
+              canister_id: engine.id,
+              method_name: 'x',
+              arg: new Uint8Array(),
+            },
+          }),
+        ),
+      400,
+      /must equal the request's canister_id/,
+    ],
+    [
+      'an expired request',
+      () =>
+        post(
+          `/api/v2/canister/${canisterId}/call`,
+          encodeCbor({
+            content: {
+              request_type: 'call',
+              sender: Uint8Array.of(4),
+              ingress_expiry: 1,
+              canister_id: engine.id,
+              method_name: 'inc',
+              arg: new Uint8Array(),
+            },
+          }),
+        ),
+      400,
+      /^Invalid request expiry: /,
+    ],
   ])('%s', async (_name, request, status, message) => {
     const response = await request();
     expect(response.status).toBe(status);
@@ -195,13 +248,30 @@ describe('the node:crypto SHA-256', () => {
 
 describe('ingress rules and housekeeping', () => {
   const post = (path: string, body: Uint8Array<ArrayBuffer>) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body });
-  const callBody = (nonce: number, expiry = engine.time() + 60_000_000_000n) => encodeCbor({ content: {
-    request_type: 'call', sender: Uint8Array.of(4), ingress_expiry: expiry, canister_id: engine.id, method_name: 'inc',
-    arg: new Uint8Array(IDL.encode([], [])), nonce: Uint8Array.of(nonce) } });
+  const callBody = (nonce: number, expiry = engine.time() + 60_000_000_000n) =>
+    encodeCbor({
+      content: {
+        request_type: 'call',
+        sender: Uint8Array.of(4),
+        ingress_expiry: expiry,
+        canister_id: engine.id,
+        method_name: 'inc',
+        arg: new Uint8Array(IDL.encode([], [])),
+        nonce: Uint8Array.of(nonce),
+      },
+    });
   const readStatus = async (requestId: Uint8Array) => {
-    const response = await post(`/api/v3/canister/${canisterId}/read_state`, encodeCbor({ content: {
-      request_type: 'read_state', sender: Uint8Array.of(4), ingress_expiry: engine.time() + 60_000_000_000n,
-      paths: [[new TextEncoder().encode('request_status'), requestId]] } }));
+    const response = await post(
+      `/api/v3/canister/${canisterId}/read_state`,
+      encodeCbor({
+        content: {
+          request_type: 'read_state',
+          sender: Uint8Array.of(4),
+          ingress_expiry: engine.time() + 60_000_000_000n,
+          paths: [[new TextEncoder().encode('request_status'), requestId]],
+        },
+      }),
+    );
     const { certificate } = decodeCbor(new Uint8Array(await response.arrayBuffer())) as any;
     const tree = (decodeCbor(certificate) as any).tree;
     return lookupPath(['request_status', requestId, 'status'], tree);
@@ -230,7 +300,8 @@ describe('ingress rules and housekeeping', () => {
 
   it('answers a browser preflight with CORS headers', async () => {
     const response = await fetch(`${url}/api/v3/canister/${canisterId}/query`, {
-      method: 'OPTIONS', headers: { origin: 'http://localhost:4321', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:4321', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
@@ -240,7 +311,10 @@ describe('ingress rules and housekeeping', () => {
   it('serves subnet read_state with the subnet key and canister ranges', async () => {
     const agent = await CoreAgent.create({ host: url, shouldFetchRootKey: true });
     const subnetId = CorePrincipal.fromUint8Array(keys.subnetId);
-    const { verifiedCertificate } = await (agent as any).readState({ subnetId }, { paths: [[new TextEncoder().encode('subnet')], [new TextEncoder().encode('canister_ranges'), keys.subnetId]] });
+    const { verifiedCertificate } = await (agent as any).readState(
+      { subnetId },
+      { paths: [[new TextEncoder().encode('subnet')], [new TextEncoder().encode('canister_ranges'), keys.subnetId]] },
+    );
     const key = verifiedCertificate.lookup_path(['subnet', keys.subnetId, 'public_key']);
     expect(toHex(key.value)).toBe(toHex(keys.rootKeyDer));
     const shard = verifiedCertificate.lookup_path(['canister_ranges', keys.subnetId, canisterIdFromNumber(0)]);
@@ -287,7 +361,9 @@ describe('read_state path rules (https-interface.md#http-read-state)', () => {
   const u = (t: string) => new TextEncoder().encode(t);
   const read = async (paths: Uint8Array[][], scope = `canister/${canisterId}`, identity?: Ed25519KeyIdentity) => {
     const agent = await CoreAgent.create({ host: url, shouldFetchRootKey: true, identity: identity as any });
-    const target = scope.startsWith('canister') ? { canisterId: CorePrincipal.fromText(canisterId) } : { subnetId: CorePrincipal.fromUint8Array(keys.subnetId) };
+    const target = scope.startsWith('canister')
+      ? { canisterId: CorePrincipal.fromText(canisterId) }
+      : { subnetId: CorePrincipal.fromUint8Array(keys.subnetId) };
     return (agent as any).readState(target, { paths });
   };
 
@@ -295,13 +371,21 @@ describe('read_state path rules (https-interface.md#http-read-state)', () => {
     const { verifiedCertificate } = await read([[u('canister'), engine.id, u('metadata'), u('candid:service')]]);
     expect(new TextDecoder().decode(verifiedCertificate.lookup_path(['canister', engine.id, 'metadata', 'candid:service']).value)).toBe('service : {}');
     await expect(read([[u('canister'), engine.id, u('metadata'), u('secret')]])).rejects.toThrow(/private; only its controllers can read it/);
-    const { verifiedCertificate: own } = await read([[u('canister'), engine.id, u('metadata'), u('secret')]], `canister/${canisterId}`, engine.controllerIdentity);
+    const { verifiedCertificate: own } = await read(
+      [[u('canister'), engine.id, u('metadata'), u('secret')]],
+      `canister/${canisterId}`,
+      engine.controllerIdentity,
+    );
     expect(new TextDecoder().decode(own.lookup_path(['canister', engine.id, 'metadata', 'secret']).value)).toBe('for controllers');
   });
 
   it('refuse certified_data, canister paths at the subnet endpoint and unknown roots', async () => {
-    const post = (path: string, paths: Uint8Array[][]) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/cbor' },
-      body: encodeCbor({ content: { request_type: 'read_state', sender: Uint8Array.of(4), ingress_expiry: engine.time() + 60_000_000_000n, paths } }) });
+    const post = (path: string, paths: Uint8Array[][]) =>
+      fetch(url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cbor' },
+        body: encodeCbor({ content: { request_type: 'read_state', sender: Uint8Array.of(4), ingress_expiry: engine.time() + 60_000_000_000n, paths } }),
+      });
     const subnet = `/api/v3/subnet/${principalToText(keys.subnetId)}/read_state`;
     const canister = `/api/v3/canister/${canisterId}/read_state`;
     for (const [path, paths, status, message] of [
@@ -309,7 +393,15 @@ describe('read_state path rules (https-interface.md#http-read-state)', () => {
       [subnet, [[u('canister'), engine.id, u('module_hash')]], 403, /can only be read at \/api\/v2\|v3\/canister/],
       [canister, [[u('canister_ranges'), keys.subnetId]], 403, /can only be read at \/api\/v3\/subnet/],
       [canister, [[u('nonsense')]], 404, /is not a path of the state tree/],
-      [canister, [[u('request_status'), new Uint8Array(32)], [u('request_status'), new Uint8Array(32).fill(1)]], 403, /same request id/],
+      [
+        canister,
+        [
+          [u('request_status'), new Uint8Array(32)],
+          [u('request_status'), new Uint8Array(32).fill(1)],
+        ],
+        403,
+        /same request id/,
+      ],
     ] as const) {
       const response = await post(path, paths as unknown as Uint8Array[][]);
       expect(response.status).toBe(status);

@@ -20,7 +20,9 @@ describe('the state log', () => {
     const pic = await Replica.create({ log: 'quiet' });
     const store = await DiskStore.open(dir);
     const { actor, canisterId } = await pic.setupCanister<any>({
-      idlFactory: counterIdl as any, wasm: await counterWasm(), arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+      idlFactory: counterIdl as any,
+      wasm: await counterWasm(),
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
     });
     expect(store.flush(pic.scheduler, pic.management)).toBe(true); // the checkpoint
     expect(store.flush(pic.scheduler, pic.management)).toBe(false); // nothing changed
@@ -58,7 +60,9 @@ describe('the state log', () => {
     try {
       const pic = await Replica.create({ log: 'quiet', stateDir: snapDir });
       const { actor, canisterId } = await pic.setupCanister<any>({
-        idlFactory: counterIdl as any, wasm: await counterWasm(), arg: new Uint8Array(IDL.encode([IDL.Nat], [5n])),
+        idlFactory: counterIdl as any,
+        wasm: await counterWasm(),
+        arg: new Uint8Array(IDL.encode([IDL.Nat], [5n])),
       });
       const ic = pic.createActor<any>(managementIdlFactory as any, Principal.fromText('aaaaa-aa'));
       await ic.take_canister_snapshot({ canister_id: canisterId, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] });

@@ -33,17 +33,34 @@ describe('a replica with a state directory', () => {
     let actor = Actor.createActor(counterIdl, { agent, canisterId }) as any;
     expect(await actor.inc()).toBe(11n);
     // A call sent as raw CBOR, so the very same request can be replayed after the restart.
-    const replayBody = encodeCbor({ content: {
-      request_type: 'call', canister_id: canisterId.toUint8Array(), method_name: 'inc', arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
-      sender: Uint8Array.of(4), ingress_expiry: (BigInt(Date.now()) + 200_000n) * 1_000_000n, nonce: Uint8Array.of(42) } });
-    const send = (r: ReplicaProcess, version: string) => fetch(`${r.url}/api/${version}/canister/${canisterId.toText()}/call`, {
-      method: 'POST', headers: { 'content-type': 'application/cbor' }, body: replayBody });
+    const replayBody = encodeCbor({
+      content: {
+        request_type: 'call',
+        canister_id: canisterId.toUint8Array(),
+        method_name: 'inc',
+        arg: new Uint8Array([68, 73, 68, 76, 0, 0]),
+        sender: Uint8Array.of(4),
+        ingress_expiry: (BigInt(Date.now()) + 200_000n) * 1_000_000n,
+        nonce: Uint8Array.of(42),
+      },
+    });
+    const send = (r: ReplicaProcess, version: string) =>
+      fetch(`${r.url}/api/${version}/canister/${canisterId.toText()}/call`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cbor' },
+        body: replayBody,
+      });
     expect((await send(replica, 'v3')).status).toBe(200);
     expect(await actor.get()).toBe(12n);
 
     // Concurrent updates; kill -9 right after some have been answered.
     let replied = 0;
-    const calls = Array.from({ length: 30 }, () => actor.inc().then(() => replied++, () => {}));
+    const calls = Array.from({ length: 30 }, () =>
+      actor.inc().then(
+        () => replied++,
+        () => {},
+      ),
+    );
     const deadline = Date.now() + 60_000;
     while (replied < 10) {
       if (Date.now() > deadline) throw new Error(`only ${replied} of 30 updates were answered within 60 s`);
@@ -76,7 +93,9 @@ describe('a replica with a state directory', () => {
     const next = await actor.inc();
     const [, cert] = await actor.getCertified();
     const certificate = await Certificate.create({ certificate: new Uint8Array(cert[0]), rootKey: agent.rootKey!, canisterId });
-    expect(Array.from(lookupResultToBuffer(certificate.lookup_path(['canister', canisterId.toUint8Array(), 'certified_data']))!)).toEqual([Number(next % 256n)]);
+    expect(Array.from(lookupResultToBuffer(certificate.lookup_path(['canister', canisterId.toUint8Array(), 'certified_data']))!)).toEqual([
+      Number(next % 256n),
+    ]);
     const second = await deployCounter(agent, 0n, wasm);
     expect(second.toText()).not.toBe(canisterId.toText());
 

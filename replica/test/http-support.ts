@@ -105,7 +105,10 @@ export async function counterWasm(): Promise<Uint8Array> {
 export async function deployWasm(agent: HttpAgent, wasm: Uint8Array, arg = new Uint8Array(IDL.encode([], []))): Promise<Principal> {
   const ic = managementActor(agent);
   const { canister_id } = await ic.provisional_create_canister_with_cycles({
-    amount: [100_000_000_000_000n], settings: [], specified_id: [], sender_canister_version: [],
+    amount: [100_000_000_000_000n],
+    settings: [],
+    specified_id: [],
+    sender_canister_version: [],
   });
   await ic.install_code({ mode: { install: null }, canister_id, wasm_module: wasm, arg, sender_canister_version: [] });
   return canister_id;

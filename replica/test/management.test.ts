@@ -52,7 +52,10 @@ describe('management canister', () => {
     // refused by the ingress filter, before the message is inducted (no certificate on the HTTP side)
     const { IDL } = await import('@dfinity/candid');
     const stopArg = new Uint8Array(IDL.encode([IDL.Record({ canister_id: IDL.Principal })], [{ canister_id: canisterId }]));
-    expect(pic.scheduler.inspectIngress('aaaaa-aa', 'stop_canister', stopArg, bob.toUint8Array())).toMatchObject({ kind: 'reject', errorCode: ErrorCode.CanisterInvalidController });
+    expect(pic.scheduler.inspectIngress('aaaaa-aa', 'stop_canister', stopArg, bob.toUint8Array())).toMatchObject({
+      kind: 'reject',
+      errorCode: ErrorCode.CanisterInvalidController,
+    });
     expect(pic.scheduler.inspectIngress('aaaaa-aa', 'stop_canister', stopArg, alice.toUint8Array())).toBeUndefined();
     expect((await rejection(pic.callManagement('canister_status', { canister_id: canisterId }, bob))).errorCode).toBe(ErrorCode.CanisterInvalidController);
     await pic.installCode({ canisterId, wasm: probe, sender: alice });
@@ -61,10 +64,16 @@ describe('management canister', () => {
   it('update_settings replaces the controllers', async () => {
     const pic = await Replica.create({ log: 'quiet' });
     const canisterId = await pic.createCanister({ sender: alice });
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ controllers: [[bob]], freezing_threshold: [1000n] }), sender_canister_version: [] }, alice);
+    await pic.callManagement(
+      'update_settings',
+      { canister_id: canisterId, settings: canisterSettings({ controllers: [[bob]], freezing_threshold: [1000n] }), sender_canister_version: [] },
+      alice,
+    );
     await rejection(pic.installCode({ canisterId, wasm: probe, sender: alice }));
     await pic.installCode({ canisterId, wasm: probe, sender: bob });
-    const status = (await pic.callManagement('canister_status', { canister_id: canisterId }, bob)) as { settings: { freezing_threshold: bigint; controllers: Principal[] } };
+    const status = (await pic.callManagement('canister_status', { canister_id: canisterId }, bob)) as {
+      settings: { freezing_threshold: bigint; controllers: Principal[] };
+    };
     expect(status.settings.freezing_threshold).toBe(1000n);
     expect(status.settings.controllers.map((p) => p.toText())).toEqual([bob.toText()]);
   });
@@ -126,8 +135,13 @@ describe('management canister', () => {
     const stored = (await pic.callManagement('stored_chunks', { canister_id: canisterId }, alice)) as { hash: Uint8Array }[];
     expect(stored.length).toBe(3);
     const args = (moduleHash: Uint8Array) => ({
-      mode: { install: null }, target_canister: canisterId, store_canister: [], chunk_hashes_list: hashes.map((hash) => ({ hash })),
-      wasm_module_hash: moduleHash, arg: counter.encodeInit(9n), sender_canister_version: [],
+      mode: { install: null },
+      target_canister: canisterId,
+      store_canister: [],
+      chunk_hashes_list: hashes.map((hash) => ({ hash })),
+      wasm_module_hash: moduleHash,
+      arg: counter.encodeInit(9n),
+      sender_canister_version: [],
     });
     const wrong = await rejection(pic.callManagement('install_chunked_code', args(new Uint8Array(32)), alice));
     expect(wrong.message).toContain('does not match wasm_module_hash');
@@ -141,7 +155,11 @@ describe('management canister', () => {
     const pic = await Replica.create({ log: 'quiet' });
     const { canisterId } = await counterOn(pic);
     await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), sender: alice });
-    await pic.callManagement('update_settings', { canister_id: canisterId, settings: canisterSettings({ controllers: [[alice, bob]] }), sender_canister_version: [] }, alice);
+    await pic.callManagement(
+      'update_settings',
+      { canister_id: canisterId, settings: canisterSettings({ controllers: [[alice, bob]] }), sender_canister_version: [] },
+      alice,
+    );
     // canister_info is for canisters only; read the same history through the engine
     const ingress = await rejection(pic.callManagement('canister_info', { canister_id: canisterId, num_requested_changes: [10n] }, alice));
     expect(ingress.message).toContain('Only canisters');
@@ -167,7 +185,10 @@ describe('management canister', () => {
     const pic = await Replica.create({ log: 'quiet' });
     const { canisterId } = await counterOn(pic);
     await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), sender: alice });
-    const { actor } = await pic.setupCanister<{ info(p: Principal): Promise<[bigint, [] | [Uint8Array], Principal[]]>; deposit(p: Principal, n: bigint): Promise<void> }>({ idlFactory: inspector.idlFactory, wasm: inspector.wasm });
+    const { actor } = await pic.setupCanister<{
+      info(p: Principal): Promise<[bigint, [] | [Uint8Array], Principal[]]>;
+      deposit(p: Principal, n: bigint): Promise<void>;
+    }>({ idlFactory: inspector.idlFactory, wasm: inspector.wasm });
     const [changes, hash, controllers] = await actor.info(canisterId);
     expect(changes).toBe(3n);
     expect(Buffer.from(hash[0]!).equals(Buffer.from(sha256(counter.wasm)))).toBe(true);
@@ -216,7 +237,11 @@ describe('management canister', () => {
     const { actor, canisterId } = await counterOn(pic);
     await actor.inc();
     await actor.writeStable(5n);
-    const snap = (await pic.callManagement('take_canister_snapshot', { canister_id: canisterId, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] }, alice)) as { id: Uint8Array; total_size: bigint };
+    const snap = (await pic.callManagement(
+      'take_canister_snapshot',
+      { canister_id: canisterId, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] },
+      alice,
+    )) as { id: Uint8Array; total_size: bigint };
     expect(snap.total_size).toBeGreaterThan(0n);
     await actor.inc();
     await actor.writeStable(6n);
@@ -226,7 +251,9 @@ describe('management canister', () => {
     const list = (await pic.callManagement('list_canister_snapshots', { canister_id: canisterId }, alice)) as unknown[];
     expect(list.length).toBe(1);
     await pic.callManagement('delete_canister_snapshot', { canister_id: canisterId, snapshot_id: snap.id }, alice);
-    const e = await rejection(pic.callManagement('load_canister_snapshot', { canister_id: canisterId, snapshot_id: snap.id, sender_canister_version: [] }, alice));
+    const e = await rejection(
+      pic.callManagement('load_canister_snapshot', { canister_id: canisterId, snapshot_id: snap.id, sender_canister_version: [] }, alice),
+    );
     expect(e.errorCode).toBe(ErrorCode.CanisterSnapshotNotFound);
     expect(e.rejectCode).toBe(RejectCode.DESTINATION_INVALID);
   });
@@ -234,7 +261,8 @@ describe('management canister', () => {
   it('snapshot limit per canister is enforced', async () => {
     const pic = await Replica.create({ log: 'quiet', limits: { maxSnapshotsPerCanister: 2 } });
     const canisterId = await pic.createCanister({ sender: alice });
-    const take = () => pic.callManagement('take_canister_snapshot', { canister_id: canisterId, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] }, alice);
+    const take = () =>
+      pic.callManagement('take_canister_snapshot', { canister_id: canisterId, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] }, alice);
     await take();
     await take();
     const e = await rejection(take());

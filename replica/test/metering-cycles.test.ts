@@ -12,7 +12,15 @@ import {
   type CyclesState,
 } from '../src/cycles/account.ts';
 import { applicationSubnetCosts as costs, CyclesCosts } from '../src/cycles/fees.ts';
-import { DEFAULT_LIMITS, instructionLimit, maxReplyBytes, parseLimitAssignments, replyTooLarge, resolveLimits, stableMemoryAccessLimits } from '../src/limits.ts';
+import {
+  DEFAULT_LIMITS,
+  instructionLimit,
+  maxReplyBytes,
+  parseLimitAssignments,
+  replyTooLarge,
+  resolveLimits,
+  stableMemoryAccessLimits,
+} from '../src/limits.ts';
 import { chargeSystemApiCall, InstructionMeter, meteredSystemApi, OutOfInstructionsError, systemApiCost } from '../src/metering/system-api-costs.ts';
 
 const GiB = 1024n ** 3n;
@@ -114,7 +122,9 @@ describe('limits', () => {
       maxIngressBytes: 65_536,
       instructionsPerInstall: 2_000_000_000,
     });
-    expect(() => parseLimitAssignments(['instructionsPerQuery'])).toThrow('--limit expects name=value (e.g. instructionsPerQuery=1e6), got "instructionsPerQuery"');
+    expect(() => parseLimitAssignments(['instructionsPerQuery'])).toThrow(
+      '--limit expects name=value (e.g. instructionsPerQuery=1e6), got "instructionsPerQuery"',
+    );
     expect(() => parseLimitAssignments(['nope=1'])).toThrow(/unknown limit "nope"/);
     expect(() => parseLimitAssignments(['maxIngressBytes=0.5'])).toThrow(/positive integer/);
   });
@@ -187,7 +197,9 @@ describe('Wasm memory limit', () => {
     const { wasmMemoryLimitApplies, wasmMemoryLimitExceeded, WASM64_HEAP_BYTES } = await import('../src/limits.ts');
     expect(['update', 'timer', 'heartbeat', 'install', 'post-upgrade'].every((k) => wasmMemoryLimitApplies(k as never))).toBe(true);
     expect(['query', 'pre-upgrade', 'callback', 'composite-query'].some((k) => wasmMemoryLimitApplies(k as never))).toBe(false);
-    expect(wasmMemoryLimitExceeded(1024n, 2048n)).toMatch(/^Canister exceeded its current Wasm memory limit of 1024 bytes\. The peak Wasm memory usage was 2048 bytes\./);
+    expect(wasmMemoryLimitExceeded(1024n, 2048n)).toMatch(
+      /^Canister exceeded its current Wasm memory limit of 1024 bytes\. The peak Wasm memory usage was 2048 bytes\./,
+    );
     expect(WASM64_HEAP_BYTES).toBe(6 * 1024 ** 3);
   });
 });

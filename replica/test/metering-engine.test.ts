@@ -158,4 +158,3 @@ describe('instruction limits', () => {
     }
   });
 });
-

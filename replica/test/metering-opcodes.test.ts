@@ -14,22 +14,42 @@ const { i32, i64, v128, funcref } = ValType;
 function sample(imm: number, name: string): Instr {
   const bytes16 = Uint8Array.from({ length: 16 }, (_, k) => (k * 17) & 0xff);
   switch (imm) {
-    case Imm.none: return { op: name };
-    case Imm.block: return { op: name, imm: 300 }; // a type index, not a value type
-    case Imm.heapType: return { op: name, imm: -16 };
-    case Imm.brTable: return { op: name, imm: { labels: [0, 200, 70000], default: 3 } };
-    case Imm.callIndirect: case Imm.memoryInit: case Imm.memoryCopy: case Imm.tableInit: case Imm.tableCopy:
+    case Imm.none:
+      return { op: name };
+    case Imm.block:
+      return { op: name, imm: 300 }; // a type index, not a value type
+    case Imm.heapType:
+      return { op: name, imm: -16 };
+    case Imm.brTable:
+      return { op: name, imm: { labels: [0, 200, 70000], default: 3 } };
+    case Imm.callIndirect:
+    case Imm.memoryInit:
+    case Imm.memoryCopy:
+    case Imm.tableInit:
+    case Imm.tableCopy:
       return { op: name, imm: { a: 130, b: 2 } };
-    case Imm.memarg: return { op: name, imm: { align: 3, offset: 2 ** 40 + 5, memory: 1 } };
-    case Imm.memargLane: return { op: name, imm: { align: 0, offset: 1234, memory: 0, lane: 15 } };
-    case Imm.i32: return { op: name, imm: -(2 ** 31) };
-    case Imm.i64: return { op: name, imm: -(2n ** 63n) };
-    case Imm.f32: return { op: name, imm: Uint8Array.of(0x01, 0x00, 0xc0, 0x7f) }; // a NaN with payload
-    case Imm.f64: return { op: name, imm: Uint8Array.of(1, 2, 3, 4, 5, 6, 0xf8, 0x7f) };
-    case Imm.v128: case Imm.shuffle: return { op: name, imm: bytes16 };
-    case Imm.selectT: return { op: name, imm: [v128] };
-    case Imm.lane: case Imm.byte: return { op: name, imm: 7 };
-    default: return { op: name, imm: 70000 };
+    case Imm.memarg:
+      return { op: name, imm: { align: 3, offset: 2 ** 40 + 5, memory: 1 } };
+    case Imm.memargLane:
+      return { op: name, imm: { align: 0, offset: 1234, memory: 0, lane: 15 } };
+    case Imm.i32:
+      return { op: name, imm: -(2 ** 31) };
+    case Imm.i64:
+      return { op: name, imm: -(2n ** 63n) };
+    case Imm.f32:
+      return { op: name, imm: Uint8Array.of(0x01, 0x00, 0xc0, 0x7f) }; // a NaN with payload
+    case Imm.f64:
+      return { op: name, imm: Uint8Array.of(1, 2, 3, 4, 5, 6, 0xf8, 0x7f) };
+    case Imm.v128:
+    case Imm.shuffle:
+      return { op: name, imm: bytes16 };
+    case Imm.selectT:
+      return { op: name, imm: [v128] };
+    case Imm.lane:
+    case Imm.byte:
+      return { op: name, imm: 7 };
+    default:
+      return { op: name, imm: 70000 };
   }
 }
 
@@ -71,49 +91,130 @@ function kitchenSink(): Uint8Array {
   const idx = 2; // local i32
   const main: Instr[] = [
     // memory64 store/load with a large-ish offset
-    i('i64.const', 0), i('local.get', 0), i('i64.store', { offset: 1000 }),
+    i('i64.const', 0),
+    i('local.get', 0),
+    i('i64.store', { offset: 1000 }),
     // bulk memory: init from the passive segment (i64 address, i32 source and size), copy, fill
-    i('i64.const', 100), i('i32.const', 0), i('i32.const', 8), i('memory.init', { a: 0, b: 0 }),
-    i('i64.const', 200), i('i64.const', 100), i('i64.const', 8), i('memory.copy', { a: 0, b: 0 }),
-    i('i64.const', 300), i('i32.const', 7), i('i64.const', 16), i('memory.fill', 0),
+    i('i64.const', 100),
+    i('i32.const', 0),
+    i('i32.const', 8),
+    i('memory.init', { a: 0, b: 0 }),
+    i('i64.const', 200),
+    i('i64.const', 100),
+    i('i64.const', 8),
+    i('memory.copy', { a: 0, b: 0 }),
+    i('i64.const', 300),
+    i('i32.const', 7),
+    i('i64.const', 16),
+    i('memory.fill', 0),
     i('data.drop', 0),
     // SIMD: load, lane access, constants, shuffle, lane loads
-    i('i64.const', 300), i('v128.load'), i('i8x16.extract_lane_u', 3), // 7
-    i('v128.const', Uint8Array.from({ length: 16 }, (_, k) => k)),
-    i('v128.const', Uint8Array.from({ length: 16 }, (_, k) => 16 + k)),
-    i('i8x16.shuffle', Uint8Array.from({ length: 16 }, (_, k) => 31 - k)),
+    i('i64.const', 300),
+    i('v128.load'),
+    i('i8x16.extract_lane_u', 3), // 7
+    i(
+      'v128.const',
+      Uint8Array.from({ length: 16 }, (_, k) => k),
+    ),
+    i(
+      'v128.const',
+      Uint8Array.from({ length: 16 }, (_, k) => 16 + k),
+    ),
+    i(
+      'i8x16.shuffle',
+      Uint8Array.from({ length: 16 }, (_, k) => 31 - k),
+    ),
     i('i32x4.extract_lane', 3), // bytes 19..16 little-endian
     i('i32.add'),
-    i('i64.const', 200), i('v128.const', new Uint8Array(16)), i('v128.load8_lane', { lane: 5 }), i('i8x16.extract_lane_s', 5),
+    i('i64.const', 200),
+    i('v128.const', new Uint8Array(16)),
+    i('v128.load8_lane', { lane: 5 }),
+    i('i8x16.extract_lane_s', 5),
     i('i32.add'),
     // multi-value: a function returning two values, and a block taking one and giving two
-    i('call', 1), i('local.set', tmp), i('i32.add'),
-    i('i32.const', 6), i('block', 2), i('local.tee', idx), i('local.get', idx), i('end'), i('i32.mul'), i('i32.add'),
+    i('call', 1),
+    i('local.set', tmp),
+    i('i32.add'),
+    i('i32.const', 6),
+    i('block', 2),
+    i('local.tee', idx),
+    i('local.get', idx),
+    i('end'),
+    i('i32.mul'),
+    i('i32.add'),
     // br_table over three nested blocks
-    i('block', BlockType.empty), i('block', BlockType.empty), i('block', BlockType.empty),
-    i('local.get', idx), i('i32.const', 3), i('i32.rem_u'), i('br_table', { labels: [0, 1], default: 2 }),
-    i('end'), i('local.get', idx), i('i32.const', 10), i('i32.add'), i('local.set', idx),
-    i('end'), i('local.get', idx), i('i32.const', 100), i('i32.add'), i('local.set', idx),
-    i('end'), i('local.get', idx), i('i32.add'),
+    i('block', BlockType.empty),
+    i('block', BlockType.empty),
+    i('block', BlockType.empty),
+    i('local.get', idx),
+    i('i32.const', 3),
+    i('i32.rem_u'),
+    i('br_table', { labels: [0, 1], default: 2 }),
+    i('end'),
+    i('local.get', idx),
+    i('i32.const', 10),
+    i('i32.add'),
+    i('local.set', idx),
+    i('end'),
+    i('local.get', idx),
+    i('i32.const', 100),
+    i('i32.add'),
+    i('local.set', idx),
+    i('end'),
+    i('local.get', idx),
+    i('i32.add'),
     // reference types and tables
-    i('ref.func', 2), i('ref.is_null'), i('i32.add'),
-    i('ref.null', BlockType.funcref), i('i32.const', 2), i('table.grow', 0), i('i32.add'), // old size 4
-    i('table.size', 0), i('i32.add'),
-    i('i32.const', 4), i('ref.func', 2), i('i32.const', 2), i('table.fill', 0),
-    i('i32.const', 11), i('i32.const', 22), i('i32.const', 0), i('select_t', [i32]), i('i32.add'),
+    i('ref.func', 2),
+    i('ref.is_null'),
+    i('i32.add'),
+    i('ref.null', BlockType.funcref),
+    i('i32.const', 2),
+    i('table.grow', 0),
+    i('i32.add'), // old size 4
+    i('table.size', 0),
+    i('i32.add'),
+    i('i32.const', 4),
+    i('ref.func', 2),
+    i('i32.const', 2),
+    i('table.fill', 0),
+    i('i32.const', 11),
+    i('i32.const', 22),
+    i('i32.const', 0),
+    i('select_t', [i32]),
+    i('i32.add'),
     // saturating truncation and sign extension
-    i('f64.const', 1e300), i('i32.trunc_sat_f64_s'), i('i32.const', 0x7fffffff), i('i32.sub'), i('i32.add'),
-    i('i32.const', 0x80), i('i32.extend8_s'), i('i32.add'),
+    i('f64.const', 1e300),
+    i('i32.trunc_sat_f64_s'),
+    i('i32.const', 0x7fffffff),
+    i('i32.sub'),
+    i('i32.add'),
+    i('i32.const', 0x80),
+    i('i32.extend8_s'),
+    i('i32.add'),
     // into i64, plus the multi-value i64, plus what call_indirect through the table returns
-    i('i64.extend_i32_u'), i('local.get', tmp), i('i64.add'),
-    i('i64.const', 1), i('i32.const', 0), i('call_indirect', { a: 0, b: 0 }), i('i64.add'),
+    i('i64.extend_i32_u'),
+    i('local.get', tmp),
+    i('i64.add'),
+    i('i64.const', 1),
+    i('i32.const', 0),
+    i('call_indirect', { a: 0, b: 0 }),
+    i('i64.add'),
     // and leave through a tail call
     i('return_call', 2),
   ];
   const pair: Instr[] = [i('i32.const', 40), i('i64.const', 2n)];
   const tail: Instr[] = [i('local.get', 0), i('i64.const', 1000), i('i64.mul')];
   m.code.push(
-    { bytes: encodeFunctionBody({ locals: [{ count: 1, type: i64 }, { count: 1, type: i32 }], instrs: [...main, i('end')] }), offset: 0 },
+    {
+      bytes: encodeFunctionBody({
+        locals: [
+          { count: 1, type: i64 },
+          { count: 1, type: i32 },
+        ],
+        instrs: [...main, i('end')],
+      }),
+      offset: 0,
+    },
     { bytes: encodeFunctionBody({ locals: [], instrs: [...pair, i('end')] }), offset: 0 },
     { bytes: encodeFunctionBody({ locals: [], instrs: [...tail, i('end')] }), offset: 0 },
   );

@@ -48,23 +48,34 @@ function instantiate(bytes: Uint8Array, imports: WebAssembly.Imports = {}): Mete
  * so sum(n) costs 1 + 15n + 5 + 1 = 15n + 7.
  */
 const sumLoop = assemble({
-  functions: [{
-    params: [i32],
-    results: [i32],
-    locals: [{ count: 2, type: i32 }], // $i = 1, $acc = 2
-    export: 'sum',
-    body: [
-      i('block', BlockType.empty),
-      i('loop', BlockType.empty),
-      i('local.get', 1), i('local.get', 0), i('i32.ge_u'), i('br_if', 1),
-      i('local.get', 2), i('local.get', 1), i('i32.add'), i('local.set', 2),
-      i('local.get', 1), i('i32.const', 1), i('i32.add'), i('local.set', 1),
-      i('br', 0),
-      i('end'),
-      i('end'),
-      i('local.get', 2),
-    ],
-  }],
+  functions: [
+    {
+      params: [i32],
+      results: [i32],
+      locals: [{ count: 2, type: i32 }], // $i = 1, $acc = 2
+      export: 'sum',
+      body: [
+        i('block', BlockType.empty),
+        i('loop', BlockType.empty),
+        i('local.get', 1),
+        i('local.get', 0),
+        i('i32.ge_u'),
+        i('br_if', 1),
+        i('local.get', 2),
+        i('local.get', 1),
+        i('i32.add'),
+        i('local.set', 2),
+        i('local.get', 1),
+        i('i32.const', 1),
+        i('i32.add'),
+        i('local.set', 1),
+        i('br', 0),
+        i('end'),
+        i('end'),
+        i('local.get', 2),
+      ],
+    },
+  ],
 });
 const sumCost = (n: number) => BigInt(15 * n + 7);
 
@@ -96,7 +107,7 @@ describe('instruction metering', () => {
     for (const n of [0, 1, 10, 1000, 123456]) {
       const r = m.run(10n ** 12n, () => sum(n));
       expect(r.trap).toBeUndefined();
-      expect(r.result).toBe(Number((BigInt(n) * BigInt(n - 1) / 2n) & 0xffffffffn) | 0);
+      expect(r.result).toBe(Number(((BigInt(n) * BigInt(n - 1)) / 2n) & 0xffffffffn) | 0);
       expect(r.used).toBe(sumCost(n));
     }
   });
@@ -134,19 +145,18 @@ describe('instruction metering', () => {
   it('charges both arms of an if/else by what they contain', () => {
     // entry: local.get 1 + if 2 + function 1 = 4; then-arm: i32.const = 1;
     // else-arm: 2 consts + i32.add = 3.
-    const m = instantiate(assemble({
-      functions: [{
-        params: [i32], results: [i32], export: 'pick',
-        body: [
-          i('local.get', 0),
-          i('if', BlockType.i32),
-          i('i32.const', 10),
-          i('else'),
-          i('i32.const', 20), i('i32.const', 1), i('i32.add'),
-          i('end'),
+    const m = instantiate(
+      assemble({
+        functions: [
+          {
+            params: [i32],
+            results: [i32],
+            export: 'pick',
+            body: [i('local.get', 0), i('if', BlockType.i32), i('i32.const', 10), i('else'), i('i32.const', 20), i('i32.const', 1), i('i32.add'), i('end')],
+          },
         ],
-      }],
-    }));
+      }),
+    );
     const pick = m.exports.pick as (x: number) => number;
     expect(m.run(1000n, () => pick(1))).toMatchObject({ result: 10, used: 5n });
     expect(m.run(1000n, () => pick(0))).toMatchObject({ result: 21, used: 7n });
@@ -154,23 +164,32 @@ describe('instruction metering', () => {
 
   it('charges calls 5, division 10, and each function its entry', () => {
     // callee: 1 + local.get 1 + local.get 1 + i32.div_u 10 = 13; caller: 1 + 2 consts + call 5 = 8
-    const m = instantiate(assemble({
-      functions: [
-        { params: [i32, i32], results: [i32], body: [i('local.get', 0), i('local.get', 1), i('i32.div_u')] },
-        { params: [], results: [i32], export: 'run', body: [i('i32.const', 100), i('i32.const', 7), i('call', 0)] },
-      ],
-    }));
+    const m = instantiate(
+      assemble({
+        functions: [
+          { params: [i32, i32], results: [i32], body: [i('local.get', 0), i('local.get', 1), i('i32.div_u')] },
+          { params: [], results: [i32], export: 'run', body: [i('i32.const', 100), i('i32.const', 7), i('call', 0)] },
+        ],
+      }),
+    );
     expect(m.run(1000n, () => (m.exports.run as () => number)())).toMatchObject({ result: 14, used: 21n });
   });
 
   it('charges loads 1 in a wasm32 module and 2 in a wasm64 module', () => {
-    const load = (memory64: boolean) => instantiate(assemble({
-      memory: { flags: memory64 ? 0x04 : 0, min: 1 },
-      functions: [{
-        params: [memory64 ? i64 : i32], results: [i64], export: 'load',
-        body: [i('local.get', 0), i('i64.load', { offset: 8 })],
-      }],
-    }));
+    const load = (memory64: boolean) =>
+      instantiate(
+        assemble({
+          memory: { flags: memory64 ? 0x04 : 0, min: 1 },
+          functions: [
+            {
+              params: [memory64 ? i64 : i32],
+              results: [i64],
+              export: 'load',
+              body: [i('local.get', 0), i('i64.load', { offset: 8 })],
+            },
+          ],
+        }),
+      );
     const m32 = load(false);
     const m64 = load(true);
     expect(m32.run(100n, () => (m32.exports.load as (a: number) => bigint)(0)).used).toBe(3n); // 1 + 1 + 1
@@ -181,15 +200,21 @@ describe('instruction metering', () => {
     for (const memory64 of [false, true]) {
       const addr = memory64 ? i64 : i32;
       const c = memory64 ? 'i64.const' : 'i32.const';
-      const m = instantiate(assemble({
-        memory: { flags: memory64 ? 0x04 : 0, min: 1 },
-        memoryExport: 'memory',
-        functions: [{
-          params: [addr], results: [], export: 'fill',
-          // entry 1 + const 1 + const 1 + local.get 1 + memory.fill 100 = 104, then the size
-          body: [i(c, 16), i('i32.const', 0xab), i('local.get', 0), i('memory.fill', 0)],
-        }],
-      }));
+      const m = instantiate(
+        assemble({
+          memory: { flags: memory64 ? 0x04 : 0, min: 1 },
+          memoryExport: 'memory',
+          functions: [
+            {
+              params: [addr],
+              results: [],
+              export: 'fill',
+              // entry 1 + const 1 + const 1 + local.get 1 + memory.fill 100 = 104, then the size
+              body: [i(c, 16), i('i32.const', 0xab), i('local.get', 0), i('memory.fill', 0)],
+            },
+          ],
+        }),
+      );
       const fill = m.exports.fill as (n: number | bigint) => void;
       const size = memory64 ? 1000n : 1000;
       const ok = m.run(10_000n, () => fill(size));
@@ -224,9 +249,11 @@ describe('instruction metering', () => {
   });
 
   it('runs a start function metered from the initial budget', () => {
-    const m = parseModule(assemble({
-      functions: [{ params: [], results: [], body: [i('i32.const', 1), i('drop')] }],
-    }));
+    const m = parseModule(
+      assemble({
+        functions: [{ params: [], results: [], body: [i('i32.const', 1), i('drop')] }],
+      }),
+    );
     m.start = 0;
     const bytes = encodeModule(m);
     const { wasm } = instrumentModule(bytes, { initialBudget: 1000n });

@@ -22,7 +22,12 @@ const errno = (code: string) => Object.assign(new Error(`${code}: simulated by t
 
 /** node:fs with switchable faults. */
 function faultyFs() {
-  const faults = { write: undefined as string | undefined, partialWrite: false, fsync: undefined as string | undefined, truncate: undefined as string | undefined };
+  const faults = {
+    write: undefined as string | undefined,
+    partialWrite: false,
+    fsync: undefined as string | undefined,
+    truncate: undefined as string | undefined,
+  };
   const wrapped: StoreFs = {
     ...fs,
     writeSync: ((fd: number, buffer: Uint8Array, offset?: number, length?: number) => {
@@ -55,7 +60,9 @@ function faultyFs() {
 async function counterReplica(start = 0n) {
   const pic = await Replica.create({ log: 'quiet' });
   const { actor, canisterId } = await pic.setupCanister<any>({
-    idlFactory: counterIdl as any, wasm: await counterWasm(), arg: new Uint8Array(IDL.encode([IDL.Nat], [start])),
+    idlFactory: counterIdl as any,
+    wasm: await counterWasm(),
+    arg: new Uint8Array(IDL.encode([IDL.Nat], [start])),
   });
   return { pic, actor, canisterId };
 }
@@ -198,7 +205,9 @@ describe('storage faults', () => {
     flipped[afterCheckpoint + 8 + Math.floor((afterSecond - afterCheckpoint - 8) / 2)] ^= 0x10;
     writeFileSync(join(dir, 'state.log'), flipped);
     await expect(load(dir)).rejects.toThrow(CorruptLogError);
-    await expect(load(dir)).rejects.toThrow(new RegExp(`record at byte ${afterCheckpoint} is unreadable \\(its checksum does not match\\) but a valid record follows at byte ${afterSecond}`));
+    await expect(load(dir)).rejects.toThrow(
+      new RegExp(`record at byte ${afterCheckpoint} is unreadable \\(its checksum does not match\\) but a valid record follows at byte ${afterSecond}`),
+    );
 
     // A flipped bit in a length field reads as a record running past the end: still refused.
     const badLength = Buffer.from(log);

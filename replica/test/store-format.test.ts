@@ -70,8 +70,14 @@ describe('the state log format', () => {
     c.name = 'counter';
     c.status = 'stopped';
     c.settings = {
-      ...c.settings, computeAllocation: 5n, memoryAllocation: 1n << 33n, freezingThreshold: 99n, wasmMemoryThreshold: 4n,
-      logVisibility: { public: null }, snapshotVisibility: { allowed_viewers: [alice] }, statusVisibility: { controllers: null },
+      ...c.settings,
+      computeAllocation: 5n,
+      memoryAllocation: 1n << 33n,
+      freezingThreshold: 99n,
+      wasmMemoryThreshold: 4n,
+      logVisibility: { public: null },
+      snapshotVisibility: { allowed_viewers: [alice] },
+      statusVisibility: { controllers: null },
       environmentVariables: [{ name: 'A', value: 'b' }],
     };
     c.balance = 10n ** 30n;

@@ -89,8 +89,11 @@ async function showRequest(request: AuthorizeClient, requester: string): Promise
   // derivation origin's /.well-known/ii-alternative-origins. This dev provider does not fetch
   // that list, so it only accepts the requester itself rather than hand out another site's principal.
   if (request.derivationOrigin !== undefined && request.derivationOrigin !== requester) {
-    reply({ kind: 'authorize-client-failure', text: `derivationOrigin ${request.derivationOrigin} is not supported by the local development identity provider (requester ${requester})` });
-    status.textContent = 'Refused: the site asked for another origin\'s principals.';
+    reply({
+      kind: 'authorize-client-failure',
+      text: `derivationOrigin ${request.derivationOrigin} is not supported by the local development identity provider (requester ${requester})`,
+    });
+    status.textContent = "Refused: the site asked for another origin's principals.";
     return;
   }
   const ttl = request.maxTimeToLive === undefined ? undefined : BigInt(request.maxTimeToLive);

@@ -61,7 +61,10 @@ export async function buildAssetCanister(options: { check?: boolean } = {}): Pro
     rmSync(scratch, { recursive: true, force: true });
   }
   const stale: string[] = [];
-  for (const [path, text] of [[didPath, result.candid], [bindingsPath, bindings]] as const) {
+  for (const [path, text] of [
+    [didPath, result.candid],
+    [bindingsPath, bindings],
+  ] as const) {
     if (existsSync(path) && readFileSync(path, 'utf8') === text) continue;
     stale.push(path.slice(repoRoot.length + 1));
     if (!options.check) writeFileSync(path, text);

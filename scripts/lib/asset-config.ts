@@ -97,7 +97,11 @@ export function globToRegExp(glob: string): RegExp {
     else if (c === '{') {
       const end = glob.indexOf('}', i);
       if (end < 0) throw new AssetConfigError(`unbalanced { in glob "${glob}"`);
-      re += `(?:${glob.slice(i + 1, end).split(',').map((s) => s.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('|')})`;
+      re += `(?:${glob
+        .slice(i + 1, end)
+        .split(',')
+        .map((s) => s.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
+        .join('|')})`;
       i = end;
     } else re += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
   }
@@ -184,7 +188,10 @@ export function inlineScriptHashes(html: string): string[] {
  * cannot run even on a page without inline scripts.
  */
 export function withScriptHashes(csp: string, hashes: string[]): string {
-  const directives = csp.split(';').map((d) => d.trim()).filter(Boolean);
+  const directives = csp
+    .split(';')
+    .map((d) => d.trim())
+    .filter(Boolean);
   const index = directives.findIndex((d) => d.startsWith('script-src ') || d === 'script-src');
   if (index < 0) {
     if (hashes.length === 0) return csp;
@@ -199,7 +206,11 @@ export function withScriptHashes(csp: string, hashes: string[]): string {
 /** The text of an attribute value as the browser sees it (the entities HTML serializers emit). */
 function decodeAttribute(value: string): string {
   return value.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(amp|quot|apos|lt|gt));/gi, (_, dec, hex, name) =>
-    dec ? String.fromCodePoint(Number(dec)) : hex ? String.fromCodePoint(parseInt(hex, 16)) : ({ amp: '&', quot: '"', apos: "'", lt: '<', gt: '>' } as Record<string, string>)[name.toLowerCase()],
+    dec
+      ? String.fromCodePoint(Number(dec))
+      : hex
+        ? String.fromCodePoint(parseInt(hex, 16))
+        : ({ amp: '&', quot: '"', apos: "'", lt: '<', gt: '>' } as Record<string, string>)[name.toLowerCase()],
   );
 }
 
@@ -208,7 +219,8 @@ export function inlineStyleHashes(markup: string): { elements: string[]; attribu
   const elements = new Set<string>();
   for (const match of markup.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style>/gi)) elements.add(sha256Source(match[1]));
   const attributes = new Set<string>();
-  for (const match of markup.matchAll(/<[a-z][^>]*?\sstyle\s*=\s*(?:"([^"]*)"|'([^']*)')/gi)) attributes.add(sha256Source(decodeAttribute(match[1] ?? match[2])));
+  for (const match of markup.matchAll(/<[a-z][^>]*?\sstyle\s*=\s*(?:"([^"]*)"|'([^']*)')/gi))
+    attributes.add(sha256Source(decodeAttribute(match[1] ?? match[2])));
   return { elements: [...elements].sort(), attributes: [...attributes].sort() };
 }
 
@@ -223,7 +235,11 @@ export const LOOPBACK_CONNECT_SOURCES = ['http://127.0.0.1:*', 'http://localhost
  * to connect-src (a local deploy adds the loopback origins; the production policy has none).
  */
 export function documentCsp(csp: string, markup: string, kind: 'html' | 'svg' | 'other', connectSources: string[] = []): string {
-  const directives = csp.split(';').map((d) => d.trim()).filter(Boolean).map((d) => d.split(/\s+/).filter((s) => s !== "'unsafe-inline'"));
+  const directives = csp
+    .split(';')
+    .map((d) => d.trim())
+    .filter(Boolean)
+    .map((d) => d.split(/\s+/).filter((s) => s !== "'unsafe-inline'"));
   const directive = (name: string, fallback: string[]): string[] => {
     let found = directives.find((d) => d[0] === name);
     if (!found) {

@@ -11,9 +11,7 @@ import { Actor, blsVerify, type HttpAgent } from '@dfinity/agent';
 import { AssetManager } from '@dfinity/assets';
 import type { Principal } from '@dfinity/principal';
 import { idlFactory as assetsIdl, type _SERVICE as AssetsService } from '../../canisters/assets/assets.did.ts';
-import {
-  documentCsp, documentKind, parseJson5, resolveAssetConfig, siteFiles, validateRules, type AssetRule,
-} from './asset-config.ts';
+import { documentCsp, documentKind, parseJson5, resolveAssetConfig, siteFiles, validateRules, type AssetRule } from './asset-config.ts';
 
 export interface PlannedEncoding {
   name: 'identity' | 'gzip';
@@ -29,11 +27,29 @@ export interface PlannedAsset {
 }
 
 const CONTENT_TYPES: Record<string, string> = {
-  html: 'text/html', css: 'text/css', js: 'text/javascript', mjs: 'text/javascript', json: 'application/json',
-  map: 'application/json', svg: 'image/svg+xml', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg',
-  webp: 'image/webp', avif: 'image/avif', gif: 'image/gif', ico: 'image/x-icon', woff: 'font/woff', woff2: 'font/woff2',
-  txt: 'text/plain', xml: 'application/xml', ics: 'text/calendar', wasm: 'application/wasm', pdf: 'application/pdf',
-  webmanifest: 'application/manifest+json', md: 'text/markdown',
+  html: 'text/html',
+  css: 'text/css',
+  js: 'text/javascript',
+  mjs: 'text/javascript',
+  json: 'application/json',
+  map: 'application/json',
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+  ico: 'image/x-icon',
+  woff: 'font/woff',
+  woff2: 'font/woff2',
+  txt: 'text/plain',
+  xml: 'application/xml',
+  ics: 'text/calendar',
+  wasm: 'application/wasm',
+  pdf: 'application/pdf',
+  webmanifest: 'application/manifest+json',
+  md: 'text/markdown',
 };
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|manifest\+json|wasm)|image\/svg\+xml)/;
 

@@ -18,7 +18,9 @@ export function readCanisterIdsFile(path: string): CanisterIdsFile {
 
 /** The ids recorded for one network, by canister name. */
 export function readCanisterIds(path: string, network: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(readCanisterIdsFile(path)).flatMap(([name, byNetwork]) => (byNetwork?.[network] ? [[name, byNetwork[network]]] : [])));
+  return Object.fromEntries(
+    Object.entries(readCanisterIdsFile(path)).flatMap(([name, byNetwork]) => (byNetwork?.[network] ? [[name, byNetwork[network]]] : [])),
+  );
 }
 
 /**

@@ -95,7 +95,14 @@ describe('deployDemoCanisters', () => {
   }, 300_000);
 
   it('hands the site the network in PUBLIC_WG_* variables', () => {
-    expect(siteNetworkEnv({ network: 'local', host: 'http://127.0.0.1:4943', ids: { lab: 'rkp4c-7iaaa-aaaaa-aaaca-cai' }, identityProvider: 'http://127.0.0.1:4944/' })).toEqual({
+    expect(
+      siteNetworkEnv({
+        network: 'local',
+        host: 'http://127.0.0.1:4943',
+        ids: { lab: 'rkp4c-7iaaa-aaaaa-aaaca-cai' },
+        identityProvider: 'http://127.0.0.1:4944/',
+      }),
+    ).toEqual({
       PUBLIC_WG_NETWORK: 'local',
       PUBLIC_WG_HOST: 'http://127.0.0.1:4943',
       PUBLIC_WG_CANISTER_IDS: '{"lab":"rkp4c-7iaaa-aaaaa-aaaca-cai"}',

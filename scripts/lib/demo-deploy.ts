@@ -75,7 +75,10 @@ export interface ManagementService {
     specified_id: [] | [Principal];
   }): Promise<{ canister_id: Principal }>;
   install_code(arg: {
-    mode: { install: null } | { reinstall: null } | { upgrade: [] | [{ skip_pre_upgrade: [] | [boolean]; wasm_memory_persistence: [] | [{ keep: null } | { replace: null }] }] };
+    mode:
+      | { install: null }
+      | { reinstall: null }
+      | { upgrade: [] | [{ skip_pre_upgrade: [] | [boolean]; wasm_memory_persistence: [] | [{ keep: null } | { replace: null }] }] };
     canister_id: Principal;
     wasm_module: Uint8Array;
     arg: Uint8Array;
@@ -171,7 +174,6 @@ export function management(agent: HttpAgent, effectiveCanisterId: Principal | st
   });
 }
 
-
 /** The installed module's hash and the controllers, or undefined when the canister does not exist. */
 async function readCanister(agent: HttpAgent, id: Principal): Promise<{ moduleHash?: string; controllers: string[] } | undefined> {
   try {
@@ -192,7 +194,12 @@ async function readCanister(agent: HttpAgent, id: Principal): Promise<{ moduleHa
   }
 }
 
-async function deployOne(spec: CanisterSpec, built: DeployableCanister, options: DeployOptions, self: Principal): Promise<{ id: Principal; action: DeployAction }> {
+async function deployOne(
+  spec: CanisterSpec,
+  built: DeployableCanister,
+  options: DeployOptions,
+  self: Principal,
+): Promise<{ id: Principal; action: DeployAction }> {
   const { agent, network } = options;
   const known = options.knownIds[spec.name];
   let id = known ? Principal.fromText(known) : undefined;
@@ -358,7 +365,12 @@ async function wireLab(options: DeployOptions, ids: Record<string, string>, acti
     const info = status.stores.find((s) => Object.keys(s.which)[0] === Object.keys(which)[0]);
     if (info?.canisterId[0]?.toText() !== storeId.toText()) unwrap(await lab.register(which, storeId), `lab.register(${name})`);
     // The lab upgrades a store to the module it holds, so it must hold the one just deployed.
-    const stale = !info?.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged' || actions.lab === 'created' || actions.lab === 'recreated';
+    const stale =
+      !info?.moduleReady ||
+      Number(info.moduleBytes) !== built.bytes ||
+      actions[name] !== 'unchanged' ||
+      actions.lab === 'created' ||
+      actions.lab === 'recreated';
     if (stale) {
       const wasm = await (options.readWasm ?? readBuiltFile)(built);
       await uploadStoreModule(lab, name, wasm);
@@ -381,12 +393,15 @@ async function wireLabTargets(options: DeployOptions, ids: Record<string, string
     if ((built as Partial<BuiltCanister>).gzipped) throw new Error(`${name} grew past 1 MiB and is gzipped; the lab needs it as plain Wasm`);
     await ensureLabControls(agent, canisterId, labId, self);
     const info = name === 'snapshot-target' ? status.snapshotTarget : status.installTarget;
-    if (info.canisterId[0]?.toText() !== canisterId.toText() || !info.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged') stale = true;
+    if (info.canisterId[0]?.toText() !== canisterId.toText() || !info.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged')
+      stale = true;
     targets[name] = { canisterId, wasm: await (options.readWasm ?? readBuiltFile)(built) };
   }
   if (!stale) return;
   await registerLabTargets(lab, targets);
-  log(`  lab controls snapshot-target and install-target; install module registered (${Math.round(padWasm(targets['install-target'].wasm).byteLength / 1024)} KiB padded)`);
+  log(
+    `  lab controls snapshot-target and install-target; install module registered (${Math.round(padWasm(targets['install-target'].wasm).byteLength / 1024)} KiB padded)`,
+  );
 }
 
 /** Points the queue producer and consumer at each other (each refuses strangers otherwise). Call as a controller of both. */
@@ -443,7 +458,7 @@ const WIRING: Array<{ canisters: string[]; run: WiringStep }> = [
 /** `names` and every canister a wiring step they take part in needs (all deployed canisters when undefined). */
 export function deploySet(names: readonly string[] | undefined): Set<string> {
   const set = new Set(names ?? deployedCanisters.map((c) => c.name));
-  for (let grown = true; grown; ) {
+  for (let grown = true; grown;) {
     grown = false;
     for (const step of WIRING) {
       if (!step.canisters.some((c) => set.has(c))) continue;
@@ -492,7 +507,12 @@ export async function deployDemoCanisters(options: DeployOptions): Promise<Deplo
  * (read by src/lib/ic/network.ts). `npm start` passes it to astro dev; a local asset-canister
  * deploy passes the same to astro build.
  */
-export function siteNetworkEnv(options: { network: 'local' | 'ic'; host?: string; ids: Record<string, string>; identityProvider?: string }): Record<string, string> {
+export function siteNetworkEnv(options: {
+  network: 'local' | 'ic';
+  host?: string;
+  ids: Record<string, string>;
+  identityProvider?: string;
+}): Record<string, string> {
   return {
     PUBLIC_WG_NETWORK: options.network,
     ...(options.host ? { PUBLIC_WG_HOST: options.host } : {}),

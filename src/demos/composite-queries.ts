@@ -35,7 +35,17 @@ function column(title: string, path: string, report: SearchReport, ms: number): 
       'table',
       {},
       h('caption', {}, `Per partition (${path})`),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Partition'), h('th', { scope: 'col', class: 'num' }, 'Matches'), h('th', { scope: 'col', class: 'num' }, 'Instructions'))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'Partition'),
+          h('th', { scope: 'col', class: 'num' }, 'Matches'),
+          h('th', { scope: 'col', class: 'num' }, 'Instructions'),
+        ),
+      ),
       h(
         'tbody',
         {},
@@ -73,13 +83,7 @@ async function load(frame: DemoFrame): Promise<void> {
   const verdict = h('p', { class: 'wg-verdict', hidden: true });
   const results = h('div', { class: 'wg-columns' });
   const hits = h('div', { class: 'wg-columns' });
-  const form = h(
-    'form',
-    { class: 'wg-controls' },
-    h('label', { for: 'wg-cq-text' }, 'Search the documents'),
-    input,
-    button,
-  );
+  const form = h('form', { class: 'wg-controls' }, h('label', { for: 'wg-cq-text' }, 'Search the documents'), input, button);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void frame.act(button, async () => {

@@ -79,7 +79,11 @@ async function load(frame: DemoFrame): Promise<void> {
               'li',
               { class: 'wg-bucket', 'data-bucket': String(info.bucket), 'data-keys': String(keys) },
               h('strong', {}, `Bucket ${info.bucket}`),
-              h('div', { class: 'wg-fill', role: 'img', 'aria-label': `${keys} of ${capacity} keys` }, h('span', { style: `width: ${Math.min(100, (keys / capacity) * 100)}%` })),
+              h(
+                'div',
+                { class: 'wg-fill', role: 'img', 'aria-label': `${keys} of ${capacity} keys` },
+                h('span', { style: `width: ${Math.min(100, (keys / capacity) * 100)}%` }),
+              ),
               h('div', {}, `${keys} of ${capacity} keys`),
               h('div', {}, stats[0] ? `heap ${formatBytes(stats[0].memory.heapBytes)}` : `no stats: ${error[0] ?? 'unknown'}`),
               h('code', {}, info.bucketId.toText()),
@@ -233,7 +237,13 @@ async function load(frame: DemoFrame): Promise<void> {
         );
       lookupResults.replaceChildren(
         card('Through the index', 'index', viaIndex, indexMs, 'One composite query: the index asks the bucket for you.'),
-        card('Directly from the bucket', 'direct', direct, directMs, `${hops === 2 ? 'Two' : 'One'} quer${hops === 2 ? 'ies' : 'y'}: locate at the index, then get at the bucket.`),
+        card(
+          'Directly from the bucket',
+          'direct',
+          direct,
+          directMs,
+          `${hops === 2 ? 'Two' : 'One'} quer${hops === 2 ? 'ies' : 'y'}: locate at the index, then get at the bucket.`,
+        ),
       );
       frame.say(`Read "${key}": through the index ${formatMs(indexMs)}, directly ${formatMs(directMs)}.`);
     });

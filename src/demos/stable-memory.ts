@@ -56,14 +56,16 @@ async function load(frame: DemoFrame): Promise<void> {
     if (!event) return null;
     const when = new Date(Number(event.at / 1_000_000n)).toLocaleTimeString('en-GB');
     const who = event.caller.toText();
-    return h('p', { class: 'wg-card__sub' }, `Lab's last ${event.kind} at ${when}, asked by `, h('code', { title: who }, `${who.slice(0, 11)}…`), `: ${event.outcome}.`);
+    return h(
+      'p',
+      { class: 'wg-card__sub' },
+      `Lab's last ${event.kind} at ${when}, asked by `,
+      h('code', { title: who }, `${who.slice(0, 11)}…`),
+      `: ${event.outcome}.`,
+    );
   };
 
-  const batch = h(
-    'select',
-    { id: 'wg-sm-batch' },
-    ...[100, 1_000, 5_000].map((n) => h('option', { value: n, selected: n === 1_000 }, formatCount(n))),
-  );
+  const batch = h('select', { id: 'wg-sm-batch' }, ...[100, 1_000, 5_000].map((n) => h('option', { value: n, selected: n === 1_000 }, formatCount(n))));
   const addButton = h('button', { type: 'button', class: 'wg-button' }, 'Add records to each store');
   const upgradeButton = h('button', { type: 'button', class: 'wg-button', disabled: notReady.length > 0 }, 'Upgrade all three');
   const resetButton = h('button', { type: 'button', class: 'wg-button wg-button--quiet' }, 'Empty the stores');
@@ -217,7 +219,9 @@ async function load(frame: DemoFrame): Promise<void> {
       {},
       'Three canisters hold the same generated records, each its own way. Add records, then have the lab canister upgrade all three: the cards say whether the records survived and what the upgrade cost in instructions.',
     ),
-    notReady.length ? h('p', { class: 'wg-verdict wg-verdict--bad' }, `The lab cannot upgrade ${notReady.join(', ')} yet: it has no module for it (npm start uploads them).`) : null,
+    notReady.length
+      ? h('p', { class: 'wg-verdict wg-verdict--bad' }, `The lab cannot upgrade ${notReady.join(', ')} yet: it has no module for it (npm start uploads them).`)
+      : null,
     h('div', { class: 'wg-controls' }, h('label', { for: 'wg-sm-batch' }, 'Records per store'), batch, addButton, upgradeButton, resetButton),
     h(
       'p',

@@ -45,8 +45,7 @@ export function isoDay(date: Date): string {
 
 export function checkContent(input: ContentInput): ContentProblem[] {
   const problems: ContentProblem[] = [];
-  const where = (dir: string, entry: Entry<unknown>, ext: string) =>
-    entry.filePath ?? `content/${dir}/${entry.id}.${ext}`;
+  const where = (dir: string, entry: Entry<unknown>, ext: string) => entry.filePath ?? `content/${dir}/${entry.id}.${ext}`;
   const slideIds = new Set(input.slides.map((s) => s.id));
   const sessionIds = new Set(input.sessions.map((s) => s.id));
   const numbers = new Map<number, string>();
@@ -117,11 +116,7 @@ export function assertContent(input: ContentInput): void {
  * The h2 sections of a rendered page must be exactly `expected`, in order (session notes and
  * pattern pages keep one section order everywhere). Returns the problem or undefined.
  */
-export function checkSectionOrder(
-  file: string,
-  headings: readonly { depth: number; text: string }[],
-  expected: readonly string[],
-): ContentProblem | undefined {
+export function checkSectionOrder(file: string, headings: readonly { depth: number; text: string }[], expected: readonly string[]): ContentProblem | undefined {
   const actual = headings.filter((h) => h.depth === 2).map((h) => h.text.trim());
   if (actual.length === expected.length && actual.every((text, i) => text === expected[i])) return undefined;
   const firstWrong = actual.findIndex((text, i) => text !== expected[i]);

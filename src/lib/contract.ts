@@ -19,7 +19,18 @@ export const PATTERN_IDS = [
 export type PatternId = (typeof PATTERN_IDS)[number];
 
 /** Live demos (src/demos/); each mounts where a pattern page renders <DemoSlot />. */
-export const DEMO_IDS = ['stable-memory', 'composite-queries', 'sharding', 'serialization-formats', 'canister-snapshots', 'chunked-upload', 'optimistic-ui', 'queues', 'bounded-wait', 'query-caching'] as const;
+export const DEMO_IDS = [
+  'stable-memory',
+  'composite-queries',
+  'sharding',
+  'serialization-formats',
+  'canister-snapshots',
+  'chunked-upload',
+  'optimistic-ui',
+  'queues',
+  'bounded-wait',
+  'query-caching',
+] as const;
 export type DemoId = (typeof DEMO_IDS)[number];
 
 /** Session notes state: `coming` pages say plainly that the notes are not written yet. */

@@ -33,7 +33,14 @@ export function parseDeck(markdown: string, file = 'deck'): DeckSlide[] {
     } else if (fenceMatch) {
       fence = fenceMatch[1];
     } else if (/^## /.test(line)) {
-      slides.push({ title: line.slice(3).trim().replace(/\s+#+$/, ''), body: '', notes: '' });
+      slides.push({
+        title: line
+          .slice(3)
+          .trim()
+          .replace(/\s+#+$/, ''),
+        body: '',
+        notes: '',
+      });
       inNotes = false;
       return;
     } else if (line === '???') {

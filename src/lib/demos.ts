@@ -14,8 +14,7 @@ const demos: Record<DemoId, { title: string; description: string }> = {
   },
   sharding: {
     title: 'index and bucket sharding',
-    description:
-      'Add keys and watch an index canister create new bucket canisters as buckets fill, then look a key up through the index and directly.',
+    description: 'Add keys and watch an index canister create new bucket canisters as buckets fill, then look a key up through the index and directly.',
   },
   'serialization-formats': {
     title: 'serialization formats in stable memory',
@@ -40,7 +39,7 @@ const demos: Record<DemoId, { title: string; description: string }> = {
   queues: {
     title: 'a burst with and without backpressure',
     description:
-      'Send a burst of calls from a producer canister to a consumer past the IC\'s queue capacity: without backpressure calls are refused and lost, with an application-level queue and retries every one completes. Plotted round by round.',
+      "Send a burst of calls from a producer canister to a consumer past the IC's queue capacity: without backpressure calls are refused and lost, with an application-level queue and retries every one completes. Plotted round by round.",
   },
   'bounded-wait': {
     title: 'waiting for a slow callee, with and without a deadline',

@@ -2,7 +2,7 @@
 // working group's forum thread, forum.dfinity.org/t/14265).
 export const EMPTY_MONTH_REASONS: Record<string, { reason: string; source: string }> = {
   '2022-12': {
-    reason: 'No session: the coordinator called off that week\'s meeting, with Christmas wishes, until January.',
+    reason: "No session: the coordinator called off that week's meeting, with Christmas wishes, until January.",
     source: 'https://forum.dfinity.org/t/14265/29',
   },
   '2023-11': {

@@ -10,8 +10,7 @@ const kebabCase = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const SESSION_ID = /^\d{4}-\d{2}-\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 const patternId = z.enum(PATTERN_IDS, {
-  error: (issue) =>
-    `unknown pattern id ${JSON.stringify(issue.input)}; use one of: ${PATTERN_IDS.join(', ')}`,
+  error: (issue) => `unknown pattern id ${JSON.stringify(issue.input)}; use one of: ${PATTERN_IDS.join(', ')}`,
 });
 const demoId = z.enum(DEMO_IDS, {
   error: (issue) => `unknown demo id ${JSON.stringify(issue.input)}; use one of: ${DEMO_IDS.join(', ')}`,
@@ -19,8 +18,7 @@ const demoId = z.enum(DEMO_IDS, {
 
 /** A YAML date (unquoted 2022-08-18). A quoted or impossible date is rejected, not guessed. */
 const meetingDate = z.date({
-  error: (issue) =>
-    `expected a YAML date such as 2022-08-18 (unquoted, a real calendar day), got ${JSON.stringify(issue.input)}`,
+  error: (issue) => `expected a YAML date such as 2022-08-18 (unquoted, a real calendar day), got ${JSON.stringify(issue.input)}`,
 });
 
 export const presenterSchema = z
@@ -88,7 +86,7 @@ export const materialSchema = z
     error: `each material names where it lives: exactly one of \`url\`, ${MATERIAL_LINK_KEYS.map((k) => `\`${k}\``).join(', ')}`,
   })
   .refine((m) => m.post !== undefined || m.source !== undefined, {
-    error: 'each material names where it comes from: `post` (the thread\'s post number) or `source` (a URL)',
+    error: "each material names where it comes from: `post` (the thread's post number) or `source` (a URL)",
   })
   .transform(({ googleDoc, googleSlides, googleDriveFolder, zoomRecording, url, ...rest }) => {
     const ids: Record<MaterialLinkKey, string | undefined> = { googleDoc, googleSlides, googleDriveFolder, zoomRecording };
@@ -120,9 +118,7 @@ export const followUpSchema = z.object({
   version: z.string().optional(),
   /** One or two sentences on what happened. */
   outcome: z.string().min(1),
-  sources: z
-    .array(z.object({ label: z.string().min(1), url: z.url() }))
-    .min(1, 'each follow-up needs at least one source'),
+  sources: z.array(z.object({ label: z.string().min(1), url: z.url() })).min(1, 'each follow-up needs at least one source'),
 });
 export type FollowUp = z.infer<typeof followUpSchema>;
 
@@ -135,9 +131,7 @@ export const sessionSchema = z.object({
   presenters: z
     .array(presenterSchema, { error: '`presenters` must list at least one presenter (handle, optional role)' })
     .min(1, '`presenters` must list at least one presenter (handle, optional role)'),
-  topics: z
-    .array(z.string().regex(kebabCase, 'topics are kebab-case tags such as stable-memory'))
-    .default([]),
+  topics: z.array(z.string().regex(kebabCase, 'topics are kebab-case tags such as stable-memory')).default([]),
   forum: z.url({ error: '`forum` must be the URL of the forum post that announced or summarised it' }),
   patterns: z.array(patternId).default([]),
   demos: z.array(demoId).default([]),

@@ -3,9 +3,7 @@
 import type { SiteData } from './site-data.ts';
 import { timelineByYear } from './sessions.ts';
 
-type SidebarItem =
-  | { label: string; link: string; attrs?: Record<string, string> }
-  | { label: string; collapsed?: boolean; items: SidebarItem[] };
+type SidebarItem = { label: string; link: string; attrs?: Record<string, string> } | { label: string; collapsed?: boolean; items: SidebarItem[] };
 
 export function siteSidebar(data: SiteData, currentYear?: number): SidebarItem[] {
   const years = timelineByYear(data.sessions).reverse();
@@ -23,10 +21,7 @@ export function siteSidebar(data: SiteData, currentYear?: number): SidebarItem[]
     })),
     {
       label: 'Patterns',
-      items: [
-        { label: 'All patterns', link: '/patterns/' },
-        ...data.patterns.map((p) => ({ label: p.data.title, link: `/patterns/${p.id}/` })),
-      ],
+      items: [{ label: 'All patterns', link: '/patterns/' }, ...data.patterns.map((p) => ({ label: p.data.title, link: `/patterns/${p.id}/` }))],
     },
     {
       label: 'Reference',

@@ -35,11 +35,15 @@ let everything = ''; // all deploy output so far, to find the replica even after
 
 function runDeploy(args: string[]): Promise<DeployRun> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [join(repoRoot, 'scripts/deploy.ts'), '--network', 'local', '--port', String(port), '--out-dir', join(work, 'site'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, WG_STATE_DIR: join(work, 'state') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'scripts/deploy.ts'), '--network', 'local', '--port', String(port), '--out-dir', join(work, 'site'), ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, WG_STATE_DIR: join(work, 'state') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     running.add(child);
     let output = '';
     child.stdout.on('data', (d) => ((output += d), (everything += d)));

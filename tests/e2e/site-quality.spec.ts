@@ -65,7 +65,12 @@ for (const theme of ['light', 'dark'] as const) {
       );
       const results = await new AxeBuilder({ page }).analyze();
       for (const v of results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
-        report.push(`${name} (${path}): [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ' ' + (n.failureSummary ?? '').replace(/\s+/g, ' ')).join('\n    ')}`);
+        report.push(
+          `${name} (${path}): [${v.impact}] ${v.id}: ${v.help}\n    ${v.nodes
+            .slice(0, 3)
+            .map((n) => n.target.join(' ') + ' ' + (n.failureSummary ?? '').replace(/\s+/g, ' '))
+            .join('\n    ')}`,
+        );
       }
     }
     expect(report, report.join('\n')).toEqual([]);

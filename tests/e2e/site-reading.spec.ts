@@ -135,7 +135,12 @@ function wordOnlyInNotes(sessionId: string): string {
     .concat(join(contentDir, 'glossary.yaml'));
   const own = join(contentDir, 'sessions', `${sessionId}.mdx`);
   const [, frontmatter, body] = readFileSync(own, 'utf8').split(/^---$/m);
-  const elsewhere = (files.filter((f) => f !== own).map((f) => readFileSync(f, 'utf8')).join('\n') + frontmatter).toLowerCase();
+  const elsewhere = (
+    files
+      .filter((f) => f !== own)
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n') + frontmatter
+  ).toLowerCase();
   const prose = body.replace(/```[\s\S]*?```/g, '').replace(/\]\([^)]*\)/g, ']');
   const words = [...new Set(prose.toLowerCase().match(/\b[a-z]{8,}\b/g) ?? [])];
   const word = words.find((w) => !elsewhere.includes(w.slice(0, 6)));
@@ -195,7 +200,10 @@ test('a session shows its materials with the posts that give them, and so does i
   const materials = page.locator('section[aria-labelledby="materials"] li');
   await expect(materials).toHaveCount(3);
   await expect(materials.filter({ hasText: 'Storage survey' }).locator('a').first()).toHaveAttribute('href', 'https://dfn.typeform.com/to/VkfeqLPu');
-  await expect(materials.filter({ hasText: 'Recording' }).getByRole('link', { name: 'post 47' })).toHaveAttribute('href', 'https://forum.dfinity.org/t/14265/47');
+  await expect(materials.filter({ hasText: 'Recording' }).getByRole('link', { name: 'post 47' })).toHaveAttribute(
+    'href',
+    'https://forum.dfinity.org/t/14265/47',
+  );
   // Follow-ups come after the notes, with a status a reader can scan.
   await expect(page.locator('section[aria-labelledby="follow-ups"] .follow-ups__status').first()).toBeVisible();
 

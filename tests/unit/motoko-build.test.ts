@@ -5,10 +5,7 @@ import { compileMotoko, collectSources, MotokoCompileError } from '../../scripts
 const dir = `.cache/test-motoko/${process.pid}`;
 mkdirSync(dir, { recursive: true });
 writeFileSync(`${dir}/Util.mo`, 'module { public func one() : Nat { 1 } }\n');
-writeFileSync(
-  `${dir}/Main.mo`,
-  'import Util "Util";\npersistent actor { var n = 0; public func inc() : async Nat { n += Util.one(); n } }\n',
-);
+writeFileSync(`${dir}/Main.mo`, 'import Util "Util";\npersistent actor { var n = 0; public func inc() : async Nat { n += Util.one(); n } }\n');
 writeFileSync(`${dir}/Broken.mo`, 'persistent actor {\n  public func f() : async Nat { missing }\n}\n');
 
 describe('the Motoko build', () => {
@@ -22,8 +19,7 @@ describe('the Motoko build', () => {
     expect(eop.candid).toContain('inc: () -> (nat)');
     expect(eop.hash).not.toBe(classic.hash);
     // Memory64 modules declare their memory with limits flag 0x04; easiest check: V8 accepts both.
-    const memory = (bytes: Uint8Array<ArrayBuffer>) =>
-      WebAssembly.Module.exports(new WebAssembly.Module(bytes)).some((e) => e.kind === 'memory');
+    const memory = (bytes: Uint8Array<ArrayBuffer>) => WebAssembly.Module.exports(new WebAssembly.Module(bytes)).some((e) => e.kind === 'memory');
     expect(memory(eop.wasm) && memory(classic.wasm)).toBe(true);
     const again = await compileMotoko({ entry: `${dir}/Main.mo` });
     expect(again.cached).toBe(true);

@@ -67,9 +67,7 @@ const snippets = contentFiles(contentDir)
 /** Puts each compiler diagnostic on the content file's own line (the snippet starts after the fence). */
 function describeFailure(error: unknown, snippet: MotokoSnippet): string {
   if (error instanceof MotokoCompileError && error.diagnostics.length > 0) {
-    return error.diagnostics
-      .map((d) => `  ${snippet.file}:${snippet.line + d.line}:${d.column} ${d.code}: ${d.message}`)
-      .join('\n');
+    return error.diagnostics.map((d) => `  ${snippet.file}:${snippet.line + d.line}:${d.column} ${d.code}: ${d.message}`).join('\n');
   }
   return error instanceof Error ? error.message : String(error);
 }

@@ -76,7 +76,13 @@ describe('session schema', () => {
   });
 
   test('materials need a known kind, a URL and where they come from', () => {
-    const bad = { ...validSession, materials: [{ kind: 'video', url: 'https://x.test/' }, { kind: 'notes', url: 'https://x.test/' }] };
+    const bad = {
+      ...validSession,
+      materials: [
+        { kind: 'video', url: 'https://x.test/' },
+        { kind: 'notes', url: 'https://x.test/' },
+      ],
+    };
     expect(issues(sessionSchema.safeParse(bad))).toEqual([
       'materials.0.kind: unknown material kind "video"; use one of: notes, recording, slides, transcript, dashboard, survey, form',
       "materials.1: each material names where it comes from: `post` (the thread's post number) or `source` (a URL)",
@@ -124,10 +130,7 @@ describe('cross-file checks', () => {
   });
 
   test('a date that disagrees with the file name, a missing deck and a duplicate number are reported with file and field', () => {
-    const sessions = [
-      session('2022-08-18-stable-memory', { date: new Date('2022-08-19') }),
-      session('2022-09-22-plan', { slides: '2022-09-22-plan-deck' }),
-    ];
+    const sessions = [session('2022-08-18-stable-memory', { date: new Date('2022-08-19') }), session('2022-09-22-plan', { slides: '2022-09-22-plan-deck' })];
     const problems = checkContent({ sessions, slides: [deck('2022-08-18-stable-memory'), deck('2023-01-01-orphan')], patterns: [], glossary: [] });
     expect(new ContentError(problems).message).toMatchInlineSnapshot(`
       "The content has 4 problems:
@@ -155,16 +158,14 @@ describe('cross-file checks', () => {
     const swapped = [...PATTERN_SECTIONS];
     [swapped[1], swapped[2]] = [swapped[2], swapped[1]];
     expect(checkSectionOrder('p.mdx', h(swapped), PATTERN_SECTIONS)?.message).toMatch(/^section 2 is "Forces" but should be "Problem"/);
-    expect(checkSectionOrder('s.mdx', h(SESSION_SECTIONS.slice(0, 3)), SESSION_SECTIONS)?.message).toMatch(/^missing "Numbers that matter" after "What we learned"/);
+    expect(checkSectionOrder('s.mdx', h(SESSION_SECTIONS.slice(0, 3)), SESSION_SECTIONS)?.message).toMatch(
+      /^missing "Numbers that matter" after "What we learned"/,
+    );
   });
 });
 
 describe('timeline', () => {
-  const sessions = [
-    session('2022-11-17-a', { number: 1 }),
-    session('2023-01-19-b', { number: 2 }),
-    session('2023-02-23-c', { number: 3, topics: ['queues'] }),
-  ];
+  const sessions = [session('2022-11-17-a', { number: 1 }), session('2023-01-19-b', { number: 2 }), session('2023-02-23-c', { number: 3, topics: ['queues'] })];
 
   test('covers every month between the first and last session and keeps the empty ones', () => {
     const years = timelineByYear(sessions);

@@ -38,10 +38,11 @@ describe('iCalendar primitives', () => {
 
   test('an event with every escapable character survives a round trip', () => {
     const summary = 'A, B; C\\D\nE — ünïcödé '.repeat(4);
-    const ics = buildCalendar(
-      [{ uid: 'x@wg', start: new Date('2024-01-25T16:30:00Z'), end: new Date('2024-01-25T17:30:00Z'), summary }],
-      { productId: '-//t//t//EN', name: 'T', stamp },
-    );
+    const ics = buildCalendar([{ uid: 'x@wg', start: new Date('2024-01-25T16:30:00Z'), end: new Date('2024-01-25T17:30:00Z'), summary }], {
+      productId: '-//t//t//EN',
+      name: 'T',
+      stamp,
+    });
     const [event] = parseIcs(ics).components;
     expect(unescapeText(prop(event, 'SUMMARY')!)).toBe(summary);
   });

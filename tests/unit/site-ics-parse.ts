@@ -17,7 +17,10 @@ export function unfold(text: string): string[] {
   if (!text.endsWith('\r\n')) throw new Error('the last line does not end with CRLF');
   if (/(^|[^\r])\n/.test(text)) throw new Error('a bare LF: every line must end with CRLF');
   // §3.1: a CRLF followed by one whitespace character is a fold; remove both.
-  return text.slice(0, -2).replace(/\r\n[ \t]/g, '').split('\r\n');
+  return text
+    .slice(0, -2)
+    .replace(/\r\n[ \t]/g, '')
+    .split('\r\n');
 }
 
 export function unescapeText(value: string): string {

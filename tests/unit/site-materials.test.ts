@@ -105,7 +105,11 @@ describe('session materials', () => {
     const listed = new Set(session.data.materials.map((m) => normalize(m.url)));
     const missing = thread
       .filter((p) => POST_SESSION[p.number] === id)
-      .flatMap((p) => linksIn(p).filter(isMaterialLink).map((url) => `post ${p.number}: ${url}`))
+      .flatMap((p) =>
+        linksIn(p)
+          .filter(isMaterialLink)
+          .map((url) => `post ${p.number}: ${url}`),
+      )
       .filter((entry) => !listed.has(normalize(entry.slice(entry.indexOf(': ') + 2))));
     expect(missing, `add these to the materials of content/sessions/${id}.mdx`).toEqual([]);
   });
@@ -136,9 +140,7 @@ describe('session materials', () => {
 describe('links into the thread', () => {
   test('every link to a post of the thread names a post that exists', () => {
     const posts = new Set(thread.map((p) => p.number));
-    const files = ['sessions', 'slides', 'patterns', 'reference'].flatMap((dir) =>
-      readdirSync(join(contentDir, dir)).map((f) => join(dir, f)),
-    );
+    const files = ['sessions', 'slides', 'patterns', 'reference'].flatMap((dir) => readdirSync(join(contentDir, dir)).map((f) => join(dir, f)));
     const broken: string[] = [];
     let checked = 0;
     for (const file of files) {

@@ -36,7 +36,7 @@ export function interpretMotoko(program: string): string[] {
 export function parseBlobLine(line: string): Uint8Array {
   const body = line.trim().replace(/^"|"$/g, '');
   const bytes: number[] = [];
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     if (body[i] === '\\') {
       bytes.push(parseInt(body.slice(i + 1, i + 3), 16));
       i += 3;

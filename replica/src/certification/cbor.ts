@@ -6,15 +6,7 @@
 
 import { fromUtf8, utf8 } from '../ic/bytes.ts';
 
-export type CborValue =
-  | Uint8Array
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | CborValue[]
-  | CborMap;
+export type CborValue = Uint8Array | string | number | bigint | boolean | null | CborValue[] | CborMap;
 export interface CborMap {
   [key: string]: CborValue;
 }

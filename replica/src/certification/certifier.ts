@@ -120,7 +120,7 @@ export class Certifier {
       for (const w of waiters) w.resolve(signed);
       // Those who arrived while we signed and need nothing newer are served by this signature.
       const stillWaiting: Waiter[] = [];
-      for (const w of this.#waiters) (w.version <= version ? w.resolve(signed) : stillWaiting.push(w));
+      for (const w of this.#waiters) w.version <= version ? w.resolve(signed) : stillWaiting.push(w);
       this.#waiters = stillWaiting;
     } catch (error) {
       for (const w of waiters) w.reject(error);

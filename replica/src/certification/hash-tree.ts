@@ -9,12 +9,7 @@ import { sha256 } from './sha256.ts';
 import { compareBytes, concatBytes } from '../ic/bytes.ts';
 import { domainSeparator } from './representation-independent-hash.ts';
 
-export type HashTree =
-  | [0]
-  | [1, HashTree, HashTree]
-  | [2, Uint8Array, HashTree]
-  | [3, Uint8Array]
-  | [4, Uint8Array];
+export type HashTree = [0] | [1, HashTree, HashTree] | [2, Uint8Array, HashTree] | [3, Uint8Array] | [4, Uint8Array];
 
 export const EMPTY = 0;
 export const FORK = 1;
@@ -29,10 +24,8 @@ const LEAF_SEPARATOR = domainSeparator('ic-hashtree-leaf');
 const EMPTY_DIGEST = sha256(EMPTY_SEPARATOR);
 
 export const leafDigest = (value: Uint8Array): Uint8Array => sha256(concatBytes(LEAF_SEPARATOR, value));
-export const labeledDigest = (label: Uint8Array, sub: Uint8Array): Uint8Array =>
-  sha256(concatBytes(LABELED_SEPARATOR, label, sub));
-export const forkDigest = (left: Uint8Array, right: Uint8Array): Uint8Array =>
-  sha256(concatBytes(FORK_SEPARATOR, left, right));
+export const labeledDigest = (label: Uint8Array, sub: Uint8Array): Uint8Array => sha256(concatBytes(LABELED_SEPARATOR, label, sub));
+export const forkDigest = (left: Uint8Array, right: Uint8Array): Uint8Array => sha256(concatBytes(FORK_SEPARATOR, left, right));
 
 /** reconstruct(t) of the spec: the root hash a certificate signs. */
 export function reconstruct(tree: HashTree): Uint8Array {
@@ -53,11 +46,7 @@ export function reconstruct(tree: HashTree): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Lookup in a (possibly pruned) hash tree, as certification.md#lookup defines it.
 
-export type LookupResult =
-  | { status: 'found'; value: Uint8Array | HashTree }
-  | { status: 'absent' }
-  | { status: 'unknown' }
-  | { status: 'error' };
+export type LookupResult = { status: 'found'; value: Uint8Array | HashTree } | { status: 'absent' } | { status: 'unknown' } | { status: 'error' };
 
 type LabelSearch = { found: HashTree } | 'absent' | 'unknown' | 'less' | 'greater';
 
@@ -131,10 +120,7 @@ function priorityOf(label: Uint8Array): number {
   return h >>> 0;
 }
 
-const node = (
-  from: TreapNode,
-  changes: Partial<Pick<TreapNode, 'child' | 'left' | 'right'>>,
-): TreapNode => ({
+const node = (from: TreapNode, changes: Partial<Pick<TreapNode, 'child' | 'left' | 'right'>>): TreapNode => ({
   label: from.label,
   priority: from.priority,
   child: changes.child ?? from.child,
@@ -285,8 +271,7 @@ function buildTrie(paths: Uint8Array[][]): PathTrie {
 export function fullTree(n: StateNode): HashTree {
   if (n.kind === 'leaf') return [LEAF, n.value];
   if (n.root === null) return [EMPTY];
-  const walk = (t: TreapNode): HashTree =>
-    combineTrees(t.left && walk(t.left), [LABELED, t.label, fullTree(t.child)], t.right && walk(t.right));
+  const walk = (t: TreapNode): HashTree => combineTrees(t.left && walk(t.left), [LABELED, t.label, fullTree(t.child)], t.right && walk(t.right));
   return walk(n.root);
 }
 
@@ -300,9 +285,7 @@ function witnessNode(n: StateNode, trie: PathTrie): HashTree {
   if (n.kind === 'leaf') return [PRUNED, digestOf(n)];
   if (n.root === null) return [EMPTY];
   const root = n.root;
-  const wanted = [...trie.next.values()]
-    .map((w) => ({ ...w, absent: treapGet(root, w.label) === undefined }))
-    .sort((a, b) => compareBytes(a.label, b.label));
+  const wanted = [...trie.next.values()].map((w) => ({ ...w, absent: treapGet(root, w.label) === undefined })).sort((a, b) => compareBytes(a.label, b.label));
   return witnessTreap(root, wanted);
 }
 

@@ -83,9 +83,7 @@ export function withSubnet(tree: StateTree, subnet: SubnetInfo): StateTree {
 }
 
 // Thousands of statuses are alive at once: share the leaves that are the same for all of them.
-const STATUS_LEAVES = new Map(
-  (['received', 'processing', 'replied', 'rejected', 'done'] as const).map((s) => [s, stateLeaf(utf8(s))]),
-);
+const STATUS_LEAVES = new Map((['received', 'processing', 'replied', 'rejected', 'done'] as const).map((s) => [s, stateLeaf(utf8(s))]));
 
 export function withRequestStatus(tree: StateTree, requestId: Uint8Array, status: RequestStatus | undefined): StateTree {
   if (status === undefined) return setPath(tree, [L.requestStatus, requestId], undefined);

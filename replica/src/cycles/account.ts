@@ -35,9 +35,11 @@ const max = (a: bigint, b: bigint) => (a > b ? a : b);
 /** Cycles the canister burns per day while idle (canister_status: idle_cycles_burned_per_day). */
 export function idleCyclesBurnedPerDay(s: CyclesState, costs: CyclesCosts = s.costs ?? applicationSubnetCosts): bigint {
   const memory = max(s.memoryAllocationBytes ?? 0n, s.memoryBytes);
-  return costs.memory(memory, SECONDS_PER_DAY)
-    + costs.memory(s.messageMemoryBytes ?? 0n, SECONDS_PER_DAY)
-    + costs.computeAllocation(s.computeAllocationPercent ?? 0n, SECONDS_PER_DAY);
+  return (
+    costs.memory(memory, SECONDS_PER_DAY) +
+    costs.memory(s.messageMemoryBytes ?? 0n, SECONDS_PER_DAY) +
+    costs.computeAllocation(s.computeAllocationPercent ?? 0n, SECONDS_PER_DAY)
+  );
 }
 
 /** The balance below which the canister is frozen. */

@@ -127,9 +127,10 @@ export class CyclesCosts {
    * callback at the update instruction limit (`xnet_call_total_fee`). Most is refunded later.
    */
   callPrepayment(requestBytes: number | bigint, maxInstructions: bigint, wasm64 = false): { transmission: bigint; execution: bigint } {
-    const transmission = this.scale(this.fees.xnetCall)
-      + this.scale(this.fees.xnetByteTransmission * BigInt(requestBytes))
-      + this.scale(this.fees.xnetByteTransmission * MAX_INTER_CANISTER_PAYLOAD_BYTES);
+    const transmission =
+      this.scale(this.fees.xnetCall) +
+      this.scale(this.fees.xnetByteTransmission * BigInt(requestBytes)) +
+      this.scale(this.fees.xnetByteTransmission * MAX_INTER_CANISTER_PAYLOAD_BYTES);
     return { transmission, execution: this.execution(maxInstructions, wasm64) };
   }
 
@@ -162,7 +163,11 @@ export class CyclesCosts {
   httpRequest(requestBytes: bigint, maxResponseBytes: bigint): bigint {
     const n = this.subnetSize;
     const f = this.fees;
-    return (f.httpRequestLinearBaseline + f.httpRequestQuadraticBaseline * n) * n + f.httpRequestPerByte * n * requestBytes + f.httpResponsePerByte * n * maxResponseBytes;
+    return (
+      (f.httpRequestLinearBaseline + f.httpRequestQuadraticBaseline * n) * n +
+      f.httpRequestPerByte * n * requestBytes +
+      f.httpResponsePerByte * n * maxResponseBytes
+    );
   }
 }
 

@@ -25,12 +25,20 @@ export const DIRTY_OVERFLOW_SLOT = DIRTY_SLOTS - 1;
 type ValueType = number;
 
 const STORES: Record<string, [size: number, type: ValueType]> = {
-  'i32.store': [4, ValType.i32], 'i64.store': [8, ValType.i64], 'f32.store': [4, ValType.f32], 'f64.store': [8, ValType.f64],
-  'i32.store8': [1, ValType.i32], 'i32.store16': [2, ValType.i32],
-  'i64.store8': [1, ValType.i64], 'i64.store16': [2, ValType.i64], 'i64.store32': [4, ValType.i64],
+  'i32.store': [4, ValType.i32],
+  'i64.store': [8, ValType.i64],
+  'f32.store': [4, ValType.f32],
+  'f64.store': [8, ValType.f64],
+  'i32.store8': [1, ValType.i32],
+  'i32.store16': [2, ValType.i32],
+  'i64.store8': [1, ValType.i64],
+  'i64.store16': [2, ValType.i64],
+  'i64.store32': [4, ValType.i64],
   'v128.store': [16, ValType.v128],
-  'v128.store8_lane': [1, ValType.v128], 'v128.store16_lane': [2, ValType.v128],
-  'v128.store32_lane': [4, ValType.v128], 'v128.store64_lane': [8, ValType.v128],
+  'v128.store8_lane': [1, ValType.v128],
+  'v128.store16_lane': [2, ValType.v128],
+  'v128.store32_lane': [4, ValType.v128],
+  'v128.store64_lane': [8, ValType.v128],
 };
 
 /** Returns the rewritten module, or undefined when the module is not one this pass handles. */
@@ -133,13 +141,26 @@ export function trackDirtyPages(bytes: Uint8Array): Uint8Array | undefined {
  */
 function markStoreBody(map: number, widen: Instr[], offset: bigint, size: number): Instr[] {
   const markPage = (last: bigint): Instr[] => [
-    i('local.get', 1), ...(last === 0n ? [] : [i('i64.const', last), i('i64.add')]), i('i64.const', 16n), i('i64.shr_u'),
-    i('local.tee', 2), i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)),
-    i('local.get', 2), i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)), i('i64.le_u'), i('select'),
-    i('i32.wrap_i64'), i('i32.const', 1), i('i32.store8', { memory: map, align: 0 }),
+    i('local.get', 1),
+    ...(last === 0n ? [] : [i('i64.const', last), i('i64.add')]),
+    i('i64.const', 16n),
+    i('i64.shr_u'),
+    i('local.tee', 2),
+    i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)),
+    i('local.get', 2),
+    i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)),
+    i('i64.le_u'),
+    i('select'),
+    i('i32.wrap_i64'),
+    i('i32.const', 1),
+    i('i32.store8', { memory: map, align: 0 }),
   ];
   return [
-    i('local.get', 0), ...widen, i('i64.const', offset), i('i64.add'), i('local.set', 1),
+    i('local.get', 0),
+    ...widen,
+    i('i64.const', offset),
+    i('i64.add'),
+    i('local.set', 1),
     ...markPage(0n),
     ...(size > 1 ? markPage(BigInt(size - 1)) : []),
     i('local.get', 0),
@@ -150,18 +171,45 @@ function markStoreBody(map: number, widen: Instr[], offset: bigint, size: number
 /** (start: i64, length: i64) marks every page of the range; an empty range marks nothing. */
 function markRangeBody(map: number): Instr[] {
   const clamp = (local: number): Instr[] => [
-    i('local.get', local), i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)), i('i64.gt_u'),
-    i('if', -64), i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)), i('local.set', local), i('end'),
+    i('local.get', local),
+    i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)),
+    i('i64.gt_u'),
+    i('if', -64),
+    i('i64.const', BigInt(DIRTY_OVERFLOW_SLOT)),
+    i('local.set', local),
+    i('end'),
   ];
   return [
-    i('local.get', 1), i('i64.eqz'), i('if', -64), i('return'), i('end'),
+    i('local.get', 1),
+    i('i64.eqz'),
+    i('if', -64),
+    i('return'),
+    i('end'),
     // last page = (start + length - 1) >> 16, into local 1; first page = start >> 16, into local 0
-    i('local.get', 0), i('local.get', 1), i('i64.add'), i('i64.const', 1n), i('i64.sub'), i('i64.const', 16n), i('i64.shr_u'), i('local.set', 1),
-    i('local.get', 0), i('i64.const', 16n), i('i64.shr_u'), i('local.set', 0),
-    ...clamp(0), ...clamp(1),
+    i('local.get', 0),
+    i('local.get', 1),
+    i('i64.add'),
+    i('i64.const', 1n),
+    i('i64.sub'),
+    i('i64.const', 16n),
+    i('i64.shr_u'),
+    i('local.set', 1),
+    i('local.get', 0),
+    i('i64.const', 16n),
+    i('i64.shr_u'),
+    i('local.set', 0),
+    ...clamp(0),
+    ...clamp(1),
     // memory.fill map[first .. last] = 1
-    i('local.get', 0), i('i32.wrap_i64'), i('i32.const', 1),
-    i('local.get', 1), i('local.get', 0), i('i64.sub'), i('i64.const', 1n), i('i64.add'), i('i32.wrap_i64'),
+    i('local.get', 0),
+    i('i32.wrap_i64'),
+    i('i32.const', 1),
+    i('local.get', 1),
+    i('local.get', 0),
+    i('i64.sub'),
+    i('i64.const', 1n),
+    i('i64.add'),
+    i('i32.wrap_i64'),
     i('memory.fill', map),
     i('end'),
   ];

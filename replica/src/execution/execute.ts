@@ -79,7 +79,10 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
     else instance.runStart();
   } catch (e) {
     const frames = instance.wasmFrameNames(e);
-    trap = { ...classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget + (options.priorInstructions ?? 0n), frames), functionName: instance.wasmFrames(e) };
+    trap = {
+      ...classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget + (options.priorInstructions ?? 0n), frames),
+      functionName: instance.wasmFrames(e),
+    };
   } finally {
     canister.context = previous;
     Error.stackTraceLimit = stackTraceLimit;
@@ -134,7 +137,10 @@ const V8_TRAPS: Array<[RegExp, TrapCode]> = [
 function classifyTrap(canister: Canister, e: unknown, outOfInstructions: boolean, budget: bigint, frames: string[] | undefined): HypervisorError {
   if (outOfInstructions) return hypervisorError.instructionLimitExceeded(budget);
   if (e instanceof CanisterTrap) {
-    if (e.error) return frames && (e.error.errorCode === ErrorCode.CanisterTrapped || e.error.errorCode === ErrorCode.CanisterCalledTrap) ? { ...e.error, backtrace: frames } : e.error;
+    if (e.error)
+      return frames && (e.error.errorCode === ErrorCode.CanisterTrapped || e.error.errorCode === ErrorCode.CanisterCalledTrap)
+        ? { ...e.error, backtrace: frames }
+        : e.error;
     if (e.called) return hypervisorError.calledTrap(e.message, frames);
     if (e.errorCode === ErrorCode.CanisterContractViolation) return hypervisorError.toolchainContractViolation(e.message);
     if (e.errorCode === ErrorCode.CanisterMemoryAccessLimitExceeded) return hypervisorError.memoryAccessLimitExceeded(e.message);

@@ -71,7 +71,9 @@ export class WasmInstance {
 
   /** Page-wise copying is possible: tracking is on, the size did not change, nothing overflowed the map. */
   private pageWise(): boolean {
-    return this.dirty !== undefined && this.shadow !== undefined && this.shadow.length === this.memory.buffer.byteLength && this.dirty[DIRTY_OVERFLOW_SLOT] === 0;
+    return (
+      this.dirty !== undefined && this.shadow !== undefined && this.shadow.length === this.memory.buffer.byteLength && this.dirty[DIRTY_OVERFLOW_SLOT] === 0
+    );
   }
 
   /** Copies the marked pages from `from` to `to` and clears the marks. */
@@ -97,7 +99,8 @@ export class WasmInstance {
     const live = new Uint32Array(this.memory.buffer);
     const shadow = new Uint32Array(this.shadow.buffer, this.shadow.byteOffset, this.shadow.length / 4);
     for (let k = 0; k < live.length; k++) {
-      if (live[k] !== shadow[k]) throw new Error(`dirty-page tracking missed a write: after ${what}, byte ${k * 4} (page ${Math.floor((k * 4) / DIRTY_PAGE_BYTES)}) differs`);
+      if (live[k] !== shadow[k])
+        throw new Error(`dirty-page tracking missed a write: after ${what}, byte ${k * 4} (page ${Math.floor((k * 4) / DIRTY_PAGE_BYTES)}) differs`);
     }
   }
 
@@ -164,7 +167,8 @@ export class WasmInstance {
     this.clearDirty();
     if (this.memory.buffer.byteLength > shadow.length) this.instantiate();
     const live = new Uint8Array(this.memory.buffer);
-    if (live.length < shadow.length) this.memory.grow((this.module.info.memory64 ? BigInt((shadow.length - live.length) / WASM_PAGE) : (shadow.length - live.length) / WASM_PAGE) as number);
+    if (live.length < shadow.length)
+      this.memory.grow((this.module.info.memory64 ? BigInt((shadow.length - live.length) / WASM_PAGE) : (shadow.length - live.length) / WASM_PAGE) as number);
     new Uint8Array(this.memory.buffer).set(shadow);
     this.copiedBytes += shadow.length;
     this.globals.forEach((g, i) => (g.value = this.shadowGlobals[i]));

@@ -41,11 +41,13 @@ export class InvalidModuleError extends Error {
  * ic0 (rs/embedders/src/wasm_utils/validation.rs: `InvalidImportSection`, a toolchain error).
  */
 export function unknownImportError(module: string, name: string): HypervisorError {
-  return hypervisorError.invalidWasm(`Wasm module has an invalid import section. Module imports function '${name}' from '${module}' that is not exported by the runtime.`, { kind: 'toolchain' });
+  return hypervisorError.invalidWasm(
+    `Wasm module has an invalid import section. Module imports function '${name}' from '${module}' that is not exported by the runtime.`,
+    { kind: 'toolchain' },
+  );
 }
 
 const compiledCache = new Map<string, { compiled: WebAssembly.Module; counterExport?: string; info: ModuleInfo; dirtyTracking: boolean }>();
-
 
 async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
   // The IC accepts gzip-compressed modules (interface spec, install_code).
@@ -69,7 +71,11 @@ export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
     try {
       info = parseModule(bytes);
     } catch (e) {
-      if (e instanceof WasmFormatError) throw new InvalidModuleError(e.message, { cause: e, error: hypervisorError.invalidWasm(`Failed to decode wasm module: ${e.message}`, { kind: 'none' }) });
+      if (e instanceof WasmFormatError)
+        throw new InvalidModuleError(e.message, {
+          cause: e,
+          error: hypervisorError.invalidWasm(`Failed to decode wasm module: ${e.message}`, { kind: 'none' }),
+        });
       throw e;
     }
     let metered: Uint8Array;
@@ -107,14 +113,23 @@ export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
       try {
         compiled = await WebAssembly.compile(p.bytes as BufferSource);
       } catch (e) {
-        throw new InvalidModuleError(`Wasm validation failed: ${(e as Error).message}`, { cause: e, error: hypervisorError.invalidWasm(`Wasmtime failed to validate wasm module ${(e as Error).message}`, { kind: 'toolchain' }) });
+        throw new InvalidModuleError(`Wasm validation failed: ${(e as Error).message}`, {
+          cause: e,
+          error: hypervisorError.invalidWasm(`Wasmtime failed to validate wasm module ${(e as Error).message}`, { kind: 'toolchain' }),
+        });
       }
     }
     const provided = new Set(supportedSystemApi());
     for (const imp of WebAssembly.Module.imports(compiled)) {
-      if (imp.module !== 'ic0') throw new InvalidModuleError(`the module imports ${imp.module}.${imp.name}; a canister may only import from "ic0"`, { error: unknownImportError(imp.module, imp.name) });
+      if (imp.module !== 'ic0')
+        throw new InvalidModuleError(`the module imports ${imp.module}.${imp.name}; a canister may only import from "ic0"`, {
+          error: unknownImportError(imp.module, imp.name),
+        });
       if (imp.kind !== 'function') throw new InvalidModuleError(`the module imports ic0.${imp.name} as a ${imp.kind}; only functions are provided`);
-      if (!provided.has(imp.name)) throw new InvalidModuleError(`the module imports ic0.${imp.name}, which the System API does not provide`, { error: unknownImportError(imp.module, imp.name) });
+      if (!provided.has(imp.name))
+        throw new InvalidModuleError(`the module imports ic0.${imp.name}, which the System API does not provide`, {
+          error: unknownImportError(imp.module, imp.name),
+        });
     }
     entry = { compiled, counterExport, info: meteredInfo, dirtyTracking };
     if (compiledCache.size > 64) compiledCache.clear();

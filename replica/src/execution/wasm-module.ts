@@ -13,7 +13,21 @@ export class WasmFormatError extends Error {
   }
 }
 
-const SECTION = { custom: 0, type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, dataCount: 12 } as const;
+const SECTION = {
+  custom: 0,
+  type: 1,
+  import: 2,
+  function: 3,
+  table: 4,
+  memory: 5,
+  global: 6,
+  export: 7,
+  start: 8,
+  element: 9,
+  code: 10,
+  data: 11,
+  dataCount: 12,
+} as const;
 const EXTERN = { func: 0, table: 1, memory: 2, global: 3 } as const;
 
 interface Section {
@@ -68,7 +82,9 @@ class Reader {
     }
   }
   skipLeb(): void {
-    while (this.byte() & 0x80) { /* continuation bytes */ }
+    while (this.byte() & 0x80) {
+      /* continuation bytes */
+    }
   }
   name(): string {
     const len = this.u32();
@@ -88,14 +104,36 @@ class Reader {
     for (;;) {
       const op = this.byte();
       switch (op) {
-        case 0x0b: return;
-        case 0x41: case 0x42: case 0x23: case 0xd2: this.skipLeb(); break;
-        case 0x43: this.pos += 4; break;
-        case 0x44: this.pos += 8; break;
-        case 0xd0: this.byte(); break;
-        case 0xfd: this.u32(); this.pos += 16; break; // v128.const
-        case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e: break; // extended-const
-        default: throw new WasmFormatError(`unsupported opcode 0x${op.toString(16)} in a constant expression`);
+        case 0x0b:
+          return;
+        case 0x41:
+        case 0x42:
+        case 0x23:
+        case 0xd2:
+          this.skipLeb();
+          break;
+        case 0x43:
+          this.pos += 4;
+          break;
+        case 0x44:
+          this.pos += 8;
+          break;
+        case 0xd0:
+          this.byte();
+          break;
+        case 0xfd:
+          this.u32();
+          this.pos += 16;
+          break; // v128.const
+        case 0x6a:
+        case 0x6b:
+        case 0x6c:
+        case 0x7c:
+        case 0x7d:
+        case 0x7e:
+          break; // extended-const
+        default:
+          throw new WasmFormatError(`unsupported opcode 0x${op.toString(16)} in a constant expression`);
       }
     }
   }
@@ -103,12 +141,18 @@ class Reader {
 
 function valueTypeName(b: number): GlobalInfo['valueType'] {
   switch (b) {
-    case 0x7f: return 'i32';
-    case 0x7e: return 'i64';
-    case 0x7d: return 'f32';
-    case 0x7c: return 'f64';
-    case 0x7b: return 'v128';
-    default: return 'ref';
+    case 0x7f:
+      return 'i32';
+    case 0x7e:
+      return 'i64';
+    case 0x7d:
+      return 'f32';
+    case 0x7c:
+      return 'f64';
+    case 0x7b:
+      return 'v128';
+    default:
+      return 'ref';
   }
 }
 
@@ -135,8 +179,15 @@ function readSections(bytes: Uint8Array): Section[] {
 /** Parses what the replica needs to know about a module. Throws WasmFormatError on malformed input. */
 export function parseModule(bytes: Uint8Array): ModuleInfo {
   const info: ModuleInfo = {
-    memory64: false, hasMemory: false, hasTable: false, table64: false, globals: [],
-    importedFunctionCount: 0, functionNames: new Map(), exports: [], customSections: new Map(),
+    memory64: false,
+    hasMemory: false,
+    hasTable: false,
+    table64: false,
+    globals: [],
+    importedFunctionCount: 0,
+    functionNames: new Map(),
+    exports: [],
+    customSections: new Map(),
   };
   let importedGlobals = 0;
   for (const s of readSections(bytes)) {
@@ -145,12 +196,22 @@ export function parseModule(bytes: Uint8Array): ModuleInfo {
       case SECTION.import: {
         const n = r.u32();
         for (let i = 0; i < n; i++) {
-          r.name(); r.name();
+          r.name();
+          r.name();
           const kind = r.byte();
-          if (kind === EXTERN.func) { r.u32(); info.importedFunctionCount++; }
-          else if (kind === EXTERN.table) { r.byte(); const l = r.limits(); info.hasTable = true; info.table64 = l.is64; }
-          else if (kind === EXTERN.memory) { const l = r.limits(); info.hasMemory = true; info.memory64 = l.is64; }
-          else if (kind === EXTERN.global) {
+          if (kind === EXTERN.func) {
+            r.u32();
+            info.importedFunctionCount++;
+          } else if (kind === EXTERN.table) {
+            r.byte();
+            const l = r.limits();
+            info.hasTable = true;
+            info.table64 = l.is64;
+          } else if (kind === EXTERN.memory) {
+            const l = r.limits();
+            info.hasMemory = true;
+            info.memory64 = l.is64;
+          } else if (kind === EXTERN.global) {
             const t = valueTypeName(r.byte());
             const mutable = r.byte() === 1;
             info.globals.push({ index: importedGlobals++, valueType: t, mutable });
@@ -163,13 +224,20 @@ export function parseModule(bytes: Uint8Array): ModuleInfo {
         for (let i = 0; i < n; i++) {
           r.byte();
           const l = r.limits();
-          if (!info.hasTable) { info.hasTable = true; info.table64 = l.is64; }
+          if (!info.hasTable) {
+            info.hasTable = true;
+            info.table64 = l.is64;
+          }
         }
         break;
       }
       case SECTION.memory: {
         const n = r.u32();
-        if (n > 0) { const l = r.limits(); info.hasMemory = true; info.memory64 = l.is64; }
+        if (n > 0) {
+          const l = r.limits();
+          info.hasMemory = true;
+          info.memory64 = l.is64;
+        }
         break;
       }
       case SECTION.global: {
@@ -295,7 +363,10 @@ export function exposeInternals(bytes: Uint8Array, info: ModuleInfo): Uint8Array
   const order = (id: number) => [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11].indexOf(id);
   for (const s of sections) {
     if (!exportWritten && s.id !== SECTION.custom && s.id !== SECTION.export && order(s.id) > order(SECTION.export)) writeExportSection();
-    if (s.id === SECTION.export) { writeExportSection(s); continue; }
+    if (s.id === SECTION.export) {
+      writeExportSection(s);
+      continue;
+    }
     if (s.id === SECTION.start) continue;
     // header: id byte + LEB size precede s.start; recover it by re-encoding.
     parts.push(new Uint8Array([s.id, ...uleb(s.end - s.start)]), bytes.subarray(s.start, s.end));
@@ -304,7 +375,10 @@ export function exposeInternals(bytes: Uint8Array, info: ModuleInfo): Uint8Array
   const total = parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(total);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 

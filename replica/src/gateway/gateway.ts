@@ -7,14 +7,18 @@
 import { Actor, CanisterStatus, type HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
-import {
-  verifyRequestResponsePair,
-  ResponseVerificationErrorCode,
-} from '@dfinity/response-verification';
+import { verifyRequestResponsePair, ResponseVerificationErrorCode } from '@dfinity/response-verification';
 import { GatewayError } from './errors.ts';
 import {
-  HttpRequest, HttpResponse, HttpUpdateRequest, StreamingCallbackResult, StreamingCallbackResultPlain, StreamingToken,
-  type CallbackResponse, type CanisterHttpResponse, type Token,
+  HttpRequest,
+  HttpResponse,
+  HttpUpdateRequest,
+  StreamingCallbackResult,
+  StreamingCallbackResultPlain,
+  StreamingToken,
+  type CallbackResponse,
+  type CanisterHttpResponse,
+  type Token,
 } from './http-interface-idl.ts';
 
 export interface GatewayRequest {
@@ -127,7 +131,10 @@ export class HttpGateway {
     try {
       return IDL.decode([HttpResponse], reply)[0] as unknown as CanisterHttpResponse;
     } catch (error) {
-      throw new GatewayError('ERR_CANISTER_REJECTED', `canister ${canisterId} answered ${method} with something that is not an HttpResponse: ${(error as Error).message}`);
+      throw new GatewayError(
+        'ERR_CANISTER_REJECTED',
+        `canister ${canisterId} answered ${method} with something that is not an HttpResponse: ${(error as Error).message}`,
+      );
     }
   }
 
@@ -140,15 +147,20 @@ export class HttpGateway {
     if (strategy) {
       const [callbackCanister, callbackMethod] = strategy.Callback.callback;
       if (callbackCanister.toText() !== canisterId) {
-        throw new GatewayError('ERR_STREAMING', `canister ${canisterId} asked the gateway to stream ${url} from another canister (${callbackCanister.toText()}); gateways only follow callbacks into the same canister`);
+        throw new GatewayError(
+          'ERR_STREAMING',
+          `canister ${canisterId} asked the gateway to stream ${url} from another canister (${callbackCanister.toText()}); gateways only follow callbacks into the same canister`,
+        );
       }
       let token: Token | undefined = strategy.Callback.token;
       while (token) {
-        if (++callbacks > MAX_STREAMING_CALLS) throw new GatewayError('ERR_STREAMING', `streaming ${url} from ${canisterId} took more than ${MAX_STREAMING_CALLS} callbacks`);
+        if (++callbacks > MAX_STREAMING_CALLS)
+          throw new GatewayError('ERR_STREAMING', `streaming ${url} from ${canisterId} took more than ${MAX_STREAMING_CALLS} callbacks`);
         const chunk = await this.#callback(canisterId, callbackMethod, token);
         parts.push(chunk.body);
         size += chunk.body.length;
-        if (size > this.#maxBody) throw new GatewayError('ERR_RESPONSE_TOO_LARGE', `${url} from ${canisterId} is larger than the gateway's limit of ${this.#maxBody} bytes`);
+        if (size > this.#maxBody)
+          throw new GatewayError('ERR_RESPONSE_TOO_LARGE', `${url} from ${canisterId} is larger than the gateway's limit of ${this.#maxBody} bytes`);
         token = chunk.token[0];
       }
     }
@@ -219,7 +231,7 @@ export class HttpGateway {
       throw new GatewayError(
         'ERR_VERIFICATION',
         `the response of canister ${canisterId} for ${request.method} ${request.url} failed certificate verification (${name}: ${e.message ?? String(error)}). ` +
-          'The gateway refuses uncertified or tampered responses, as the IC\'s boundary nodes do.',
+          "The gateway refuses uncertified or tampered responses, as the IC's boundary nodes do.",
         name,
       );
     }
@@ -247,9 +259,16 @@ export class HttpGateway {
       });
       value = status.get('supported_certificate_versions');
     } catch (error) {
-      throw new GatewayError('ERR_VERIFICATION', `canister ${canisterId} answered with v1 certification and its supported_certificate_versions metadata could not be read (${(error as Error).message}); refusing a possible downgrade`, 'RequestedVerificationVersionMismatch');
+      throw new GatewayError(
+        'ERR_VERIFICATION',
+        `canister ${canisterId} answered with v1 certification and its supported_certificate_versions metadata could not be read (${(error as Error).message}); refusing a possible downgrade`,
+        'RequestedVerificationVersionMismatch',
+      );
     }
     if (typeof value !== 'string') return [];
-    return value.split(',').map((v) => Number(v.trim())).filter((v) => Number.isInteger(v));
+    return value
+      .split(',')
+      .map((v) => Number(v.trim()))
+      .filter((v) => Number.isInteger(v));
   }
 }

@@ -92,7 +92,15 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
         checkRequestTarget(req.url ?? '/');
       } catch (error) {
         if (!(error instanceof GatewayError)) throw error;
-        options.onRequest?.({ canisterId: target?.canisterId ?? '-', method: req.method ?? 'GET', url: req.url ?? '/', status: error.status, ms: performance.now() - started, calls: 0, error: error.code });
+        options.onRequest?.({
+          canisterId: target?.canisterId ?? '-',
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          status: error.status,
+          ms: performance.now() - started,
+          calls: 0,
+          error: error.code,
+        });
         req.resume();
         return sendText(res, error.status, error.message, error.code);
       }
@@ -100,7 +108,7 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
         return sendText(
           res,
           400,
-          'This is the replica\'s HTTP gateway. Name a canister: http://<canister-id>.localhost:<port>/ or http://127.0.0.1:<port>/?canisterId=<canister-id>',
+          "This is the replica's HTTP gateway. Name a canister: http://<canister-id>.localhost:<port>/ or http://127.0.0.1:<port>/?canisterId=<canister-id>",
           'ERR_NO_CANISTER',
         );
       }
@@ -132,7 +140,15 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
         errorCode = 'internal';
         return sendText(res, 500, `the gateway failed: ${(error as Error).message}`);
       } finally {
-        options.onRequest?.({ canisterId: target.canisterId, method: req.method ?? 'GET', url: req.url ?? '/', status, ms: performance.now() - started, calls, error: errorCode });
+        options.onRequest?.({
+          canisterId: target.canisterId,
+          method: req.method ?? 'GET',
+          url: req.url ?? '/',
+          status,
+          ms: performance.now() - started,
+          calls,
+          error: errorCode,
+        });
       }
     },
   };
@@ -144,7 +160,10 @@ export function createGatewayHandler(options: GatewayHandlerOptions): GatewayHan
  * @example
  * await startServer({ httpInterface, port: 4943, fallback: gatewayFallback(httpInterface) });
  */
-export function gatewayFallback(httpInterface: HttpInterface, options: Partial<GatewayHandlerOptions> = {}): (req: IncomingMessage, res: ServerResponse) => void {
+export function gatewayFallback(
+  httpInterface: HttpInterface,
+  options: Partial<GatewayHandlerOptions> = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
   const handler = createGatewayHandler({
     agent: inProcessAgent(httpInterface),
     rootKey: httpInterface.keys.rootKeyDer,

@@ -162,8 +162,7 @@ function verifyWebAuthn(cose: CborMap, signature: Uint8Array, payload: Uint8Arra
     throw new AuthenticationError('a WebAuthn signature needs authenticator_data and signature blobs');
   }
   // The spec says text; some clients send the JSON's bytes. Accept both.
-  const clientDataJson =
-    typeof clientDataRaw === 'string' ? clientDataRaw : clientDataRaw instanceof Uint8Array ? fromUtf8(clientDataRaw) : undefined;
+  const clientDataJson = typeof clientDataRaw === 'string' ? clientDataRaw : clientDataRaw instanceof Uint8Array ? fromUtf8(clientDataRaw) : undefined;
   if (clientDataJson === undefined) throw new AuthenticationError('a WebAuthn signature needs client_data_json');
   let clientData: { challenge?: unknown };
   try {
@@ -215,12 +214,7 @@ function verifyCanisterSignature(
 const verifiedDelegations = new Set<string>();
 
 /** Verifies `signature` over `payload` under the DER public key; throws on unusable keys. */
-export function verifySignature(
-  publicKeyDer: Uint8Array,
-  signature: Uint8Array,
-  payload: Uint8Array,
-  context: AuthenticationContext,
-): boolean {
+export function verifySignature(publicKeyDer: Uint8Array, signature: Uint8Array, payload: Uint8Array, context: AuthenticationContext): boolean {
   const key = parsePublicKey(publicKeyDer);
   const verifiers = context.verifiers ?? portableSignatureVerifiers;
   try {
@@ -255,12 +249,7 @@ function blobField(map: CborMap, name: string, what: string): Uint8Array {
  * Checks the envelope's authentication and returns the sender and the canisters it may target.
  * `requestId` is the hash of `content`; `content.sender` must be set.
  */
-export function authenticateEnvelope(
-  envelope: CborMap,
-  content: CborMap,
-  requestId: Uint8Array,
-  context: AuthenticationContext,
-): AuthenticatedSender {
+export function authenticateEnvelope(envelope: CborMap, content: CborMap, requestId: Uint8Array, context: AuthenticationContext): AuthenticatedSender {
   const sender = blobField(content, 'sender', 'the request content');
   const pubkey = envelope.sender_pubkey;
   const signature = envelope.sender_sig;
@@ -273,15 +262,11 @@ export function authenticateEnvelope(
     return { sender, targets: undefined };
   }
   if (!(pubkey instanceof Uint8Array) || !(signature instanceof Uint8Array)) {
-    throw new AuthenticationError(
-      `the sender ${principalToText(sender)} is not anonymous, so the request needs sender_pubkey and sender_sig`,
-    );
+    throw new AuthenticationError(`the sender ${principalToText(sender)} is not anonymous, so the request needs sender_pubkey and sender_sig`);
   }
   const keyPrincipal = selfAuthenticatingPrincipal(pubkey);
   if (!equalBytes(sender, keyPrincipal)) {
-    throw new AuthenticationError(
-      `the sender ${principalToText(sender)} does not match sender_pubkey, whose principal is ${principalToText(keyPrincipal)}`,
-    );
+    throw new AuthenticationError(`the sender ${principalToText(sender)} does not match sender_pubkey, whose principal is ${principalToText(keyPrincipal)}`);
   }
 
   let currentKey = pubkey;

@@ -3,9 +3,7 @@
 
 import type { CanisterCertifiedInfo } from '../certification/state-tree.ts';
 
-export type CallOutcome =
-  | { status: 'replied'; reply: Uint8Array }
-  | { status: 'rejected'; rejectCode: number; rejectMessage: string; errorCode: string };
+export type CallOutcome = { status: 'replied'; reply: Uint8Array } | { status: 'rejected'; rejectCode: number; rejectMessage: string; errorCode: string };
 
 export interface IngressCall {
   requestId: Uint8Array;

@@ -24,8 +24,7 @@ export interface ReadStateEnvelope extends Envelope {
   paths: Uint8Array[][];
 }
 
-const isMap = (v: CborValue | undefined): v is CborMap =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
+const isMap = (v: CborValue | undefined): v is CborMap => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
 
 function blob(content: CborMap, field: string): Uint8Array {
   const v = content[field];

@@ -80,7 +80,13 @@ export class IngressRegistry {
     if (this.#tracking) {
       call.outcome = outcome;
       this.#completedSinceTake.push({
-        requestId: call.requestId, sender: call.sender, canisterId: call.canisterId, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry: call.ingressExpiry, pruneAt, outcome,
+        requestId: call.requestId,
+        sender: call.sender,
+        canisterId: call.canisterId,
+        effectiveCanisterId: call.effectiveCanisterId,
+        ingressExpiry: call.ingressExpiry,
+        pruneAt,
+        outcome,
       });
     }
   }
@@ -96,7 +102,14 @@ export class IngressRegistry {
   inflightCalls(): InflightCall[] {
     const out: InflightCall[] = [];
     for (const c of this.#calls.values()) {
-      if (!c.finished) out.push({ requestId: c.requestId, sender: c.sender, canisterId: c.canisterId, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry });
+      if (!c.finished)
+        out.push({
+          requestId: c.requestId,
+          sender: c.sender,
+          canisterId: c.canisterId,
+          effectiveCanisterId: c.effectiveCanisterId,
+          ingressExpiry: c.ingressExpiry,
+        });
     }
     return out;
   }
@@ -105,7 +118,13 @@ export class IngressRegistry {
   completedCalls(): CompletedCall[] {
     this.#tracking = true;
     return this.#pruneQueue.map(({ call: c, pruneAt }) => ({
-      requestId: c.requestId, sender: c.sender, canisterId: c.canisterId, effectiveCanisterId: c.effectiveCanisterId, ingressExpiry: c.ingressExpiry, pruneAt, outcome: c.outcome,
+      requestId: c.requestId,
+      sender: c.sender,
+      canisterId: c.canisterId,
+      effectiveCanisterId: c.effectiveCanisterId,
+      ingressExpiry: c.ingressExpiry,
+      pruneAt,
+      outcome: c.outcome,
     }));
   }
 

@@ -11,13 +11,17 @@ import type { SubnetKeys } from '../certification/keys.ts';
 import { MANAGEMENT_CANISTER_ID, ANONYMOUS_PRINCIPAL, principalFromText, principalToText } from '../ic/principal.ts';
 import { hashOfMap } from '../certification/representation-independent-hash.ts';
 import {
-  EMPTY_STATE, STATE_LABELS, withCanister, withRequestStatus, withSubnet, type CanisterCertifiedInfo, type RequestStatus,
+  EMPTY_STATE,
+  STATE_LABELS,
+  withCanister,
+  withRequestStatus,
+  withSubnet,
+  type CanisterCertifiedInfo,
+  type RequestStatus,
 } from '../certification/state-tree.ts';
 import { AuthenticationError, authenticateEnvelope } from './authentication.ts';
 import { portableCrypto, type HttpCrypto, type SignatureVerifiers } from './crypto.ts';
-import {
-  DATA_CERTIFICATE_MAX_AGE_NS, MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, READ_STATE_MAX_AGE_NS, SYNC_CALL_TIMEOUT_MS,
-} from './constants.ts';
+import { DATA_CERTIFICATE_MAX_AGE_NS, MAX_INGRESS_TTL_NS, PERMITTED_DRIFT_NS, READ_STATE_MAX_AGE_NS, SYNC_CALL_TIMEOUT_MS } from './constants.ts';
 import type { CallOutcome, EnginePort, IngressCall } from './engine-port.ts';
 import { decodeEnvelope, type CallEnvelope, type Envelope, type ReadStateEnvelope } from './envelope.ts';
 import { HttpError, badRequest, forbidden, methodNotAllowed, notFound } from './errors.ts';
@@ -156,7 +160,7 @@ export class HttpInterface {
     }
     const supported =
       (endpoint === 'call' && (scope === 'canister' || version === 'v4')) ||
-      (endpoint === 'query' && (version !== 'v4') && (scope === 'canister' || version === 'v3')) ||
+      (endpoint === 'query' && version !== 'v4' && (scope === 'canister' || version === 'v3')) ||
       (endpoint === 'read_state' && version !== 'v4');
     if (!supported) throw notFound(`/api/${version}/${scope}/<id>/${endpoint} is not an endpoint of the IC interface`);
 
@@ -212,7 +216,10 @@ export class HttpInterface {
       }
     }
     if (!anyEffectiveId && !this.#inRanges(effectiveId)) {
-      const ranges = this.engine.canisterRanges().map(([lo, hi]) => `${principalToText(lo)}..${principalToText(hi)}`).join(', ');
+      const ranges = this.engine
+        .canisterRanges()
+        .map(([lo, hi]) => `${principalToText(lo)}..${principalToText(hi)}`)
+        .join(', ');
       throw badRequest(`canister ${principalToText(effectiveId)} does not belong to this replica, which hosts ${ranges}`);
     }
   }
@@ -236,7 +243,12 @@ export class HttpInterface {
     let known = this.registry.get(env.requestId);
     if (!known) {
       const call: IngressCall = {
-        requestId: env.requestId, sender, canisterId: env.canisterId, methodName: env.methodName, arg: env.arg, effectiveCanisterId: effectiveId,
+        requestId: env.requestId,
+        sender,
+        canisterId: env.canisterId,
+        methodName: env.methodName,
+        arg: env.arg,
+        effectiveCanisterId: effectiveId,
       };
       const rejection = await this.#accept(call);
       if (rejection && rejection.status === 'rejected') {
@@ -264,7 +276,9 @@ export class HttpInterface {
         return await this.engine.acceptCall(call);
       } catch (error) {
         return {
-          status: 'rejected', rejectCode: RejectCode.SYS_FATAL, errorCode: '',
+          status: 'rejected',
+          rejectCode: RejectCode.SYS_FATAL,
+          errorCode: '',
           rejectMessage: `the replica failed while checking the call to ${principalToText(call.canisterId)}.${call.methodName}: ${(error as Error).message}`,
         };
       }
@@ -279,13 +293,20 @@ export class HttpInterface {
     const started = performance.now();
     this.certifier.update((t) => withRequestStatus(t, call.requestId, { status: 'processing' }));
     const known: KnownCall = {
-      requestId: call.requestId, sender: call.sender, canisterId: call.canisterId, effectiveCanisterId: call.effectiveCanisterId, ingressExpiry, finished: false,
+      requestId: call.requestId,
+      sender: call.sender,
+      canisterId: call.canisterId,
+      effectiveCanisterId: call.effectiveCanisterId,
+      ingressExpiry,
+      finished: false,
       done: undefined as never,
     };
     known.done = this.engine
       .submitCall(call)
       .catch((error: unknown): CallOutcome => ({
-        status: 'rejected', rejectCode: RejectCode.SYS_FATAL, errorCode: '',
+        status: 'rejected',
+        rejectCode: RejectCode.SYS_FATAL,
+        errorCode: '',
         rejectMessage: `the replica failed while executing ${principalToText(call.canisterId)}.${call.methodName}: ${error instanceof Error ? error.message : String(error)}`,
       }))
       .then((outcome) => this.#complete(known, outcome, call.methodName, started));
@@ -323,7 +344,6 @@ export class HttpInterface {
     }
   }
 
-
   // ---- query ---------------------------------------------------------------------------------
 
   async #query(scope: string, effectiveId: Uint8Array, body: Uint8Array): Promise<HttpResponse> {
@@ -352,9 +372,20 @@ export class HttpInterface {
       outcome = canisterNotFound(env.canisterId);
     } else {
       try {
-        outcome = await this.engine.queryCall({ sender, canisterId: env.canisterId, methodName: env.methodName, arg: env.arg, effectiveCanisterId: effectiveId });
+        outcome = await this.engine.queryCall({
+          sender,
+          canisterId: env.canisterId,
+          methodName: env.methodName,
+          arg: env.arg,
+          effectiveCanisterId: effectiveId,
+        });
       } catch (error) {
-        outcome = { status: 'rejected', rejectCode: RejectCode.SYS_FATAL, errorCode: '', rejectMessage: `the replica failed while executing the query: ${(error as Error).message}` };
+        outcome = {
+          status: 'rejected',
+          rejectCode: RejectCode.SYS_FATAL,
+          errorCode: '',
+          rejectMessage: `the replica failed while executing the query: ${(error as Error).message}`,
+        };
       }
     }
     this.#onCall?.({ kind: 'query', canisterId: env.canisterId, methodName: env.methodName, sender, outcome, ms: performance.now() - started });
@@ -382,7 +413,12 @@ export class HttpInterface {
     // A delegation restricted to some canisters reads state only at their endpoints.
     if (scope === 'canister') this.#checkTargets(targets, effectiveId);
     checkReadStatePaths(env.paths, {
-      scope, effectiveId, sender, targets, registry: this.registry, canisterInfo: (id) => this.engine.canisterInfo(id),
+      scope,
+      effectiveId,
+      sender,
+      targets,
+      registry: this.registry,
+      canisterInfo: (id) => this.engine.canisterInfo(id),
     });
     const signed: SignedState = await this.certifier.fresh(READ_STATE_MAX_AGE_NS);
     return ok({ certificate: certificateFor(signed, env.paths) });

@@ -46,14 +46,20 @@ export function checkReadStatePaths(paths: Uint8Array[][], context: ReadStateCon
         // may_read_path_for_canister / may_read_path_for_subnet), so a call sent to a canister
         // is not readable at the subnet endpoint, nor at another canister's.
         if (!equalBytes(known.effectiveCanisterId, effectiveId)) {
-          throw forbidden(`request 0x${toHex(second)} was sent to ${principalToText(known.effectiveCanisterId)}; read its status at that id's read_state endpoint`);
+          throw forbidden(
+            `request 0x${toHex(second)} was sent to ${principalToText(known.effectiveCanisterId)}; read its status at that id's read_state endpoint`,
+          );
         }
         if (targets && !targets.some((t) => equalBytes(t, known.canisterId))) {
-          throw forbidden(`the sender's delegation does not allow ${principalToText(known.canisterId)}, the canister request 0x${toHex(second)} was sent to, so it cannot read its status`);
+          throw forbidden(
+            `the sender's delegation does not allow ${principalToText(known.canisterId)}, the canister request 0x${toHex(second)} was sent to, so it cannot read its status`,
+          );
         }
       } else if (scope === 'subnet') {
         // Only calls sent to this subnet's own endpoint have statuses readable here.
-        throw forbidden(`request 0x${toHex(second)} was not sent to /api/v4/subnet/${principalToText(effectiveId)}/call; read request statuses at the read_state endpoint of the canister the call was sent to`);
+        throw forbidden(
+          `request 0x${toHex(second)} was not sent to /api/v4/subnet/${principalToText(effectiveId)}/call; read request statuses at the read_state endpoint of the canister the call was sent to`,
+        );
       }
       continue;
     }

@@ -32,7 +32,10 @@ function send(res: ServerResponse, response: HttpResponse): void {
   const headers: Record<string, string | number> = { ...CORS_HEADERS };
   let body: Buffer | undefined;
   if (response.body !== undefined) {
-    body = typeof response.body === 'string' ? Buffer.from(response.body + '\n', 'utf8') : Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength);
+    body =
+      typeof response.body === 'string'
+        ? Buffer.from(response.body + '\n', 'utf8')
+        : Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength);
     headers['content-type'] = response.contentType ?? 'application/octet-stream';
   }
   headers['content-length'] = body?.length ?? 0;
@@ -82,7 +85,8 @@ export async function startServer(options: ReplicaServerOptions): Promise<{ serv
       const response: HttpResponse =
         body === 'too-large'
           ? {
-              status: 413, contentType: 'text/plain; charset=utf-8',
+              status: 413,
+              contentType: 'text/plain; charset=utf-8',
               body: `the request body is larger than the ingress limit of ${limit} bytes; upload large Wasm in chunks (upload_chunk + install_chunked_code)`,
             }
           : await api.handle(req.method ?? 'GET', path, req.headers['content-type'], body);

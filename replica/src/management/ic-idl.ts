@@ -120,16 +120,32 @@ export const managementMethods = {
   upload_chunk: [[IDL.Record({ canister_id: IDL.Principal, chunk: IDL.Vec(IDL.Nat8) })], [chunkHash]],
   clear_chunk_store: [[canisterIdRecord], []],
   stored_chunks: [[canisterIdRecord], [IDL.Vec(chunkHash)]],
-  install_code: [[IDL.Record({ mode: installMode, canister_id: IDL.Principal, wasm_module: IDL.Vec(IDL.Nat8), arg: IDL.Vec(IDL.Nat8), sender_canister_version: IDL.Opt(IDL.Nat64) })], []],
-  install_chunked_code: [[IDL.Record({
-    mode: installMode,
-    target_canister: IDL.Principal,
-    store_canister: IDL.Opt(IDL.Principal),
-    chunk_hashes_list: IDL.Vec(chunkHash),
-    wasm_module_hash: IDL.Vec(IDL.Nat8),
-    arg: IDL.Vec(IDL.Nat8),
-    sender_canister_version: IDL.Opt(IDL.Nat64),
-  })], []],
+  install_code: [
+    [
+      IDL.Record({
+        mode: installMode,
+        canister_id: IDL.Principal,
+        wasm_module: IDL.Vec(IDL.Nat8),
+        arg: IDL.Vec(IDL.Nat8),
+        sender_canister_version: IDL.Opt(IDL.Nat64),
+      }),
+    ],
+    [],
+  ],
+  install_chunked_code: [
+    [
+      IDL.Record({
+        mode: installMode,
+        target_canister: IDL.Principal,
+        store_canister: IDL.Opt(IDL.Principal),
+        chunk_hashes_list: IDL.Vec(chunkHash),
+        wasm_module_hash: IDL.Vec(IDL.Nat8),
+        arg: IDL.Vec(IDL.Nat8),
+        sender_canister_version: IDL.Opt(IDL.Nat64),
+      }),
+    ],
+    [],
+  ],
   uninstall_code: [[IDL.Record({ canister_id: IDL.Principal, sender_canister_version: IDL.Opt(IDL.Nat64) })], []],
   start_canister: [[canisterIdRecord], []],
   stop_canister: [[canisterIdRecord], []],
@@ -137,48 +153,89 @@ export const managementMethods = {
   delete_canister: [[canisterIdRecord], []],
   deposit_cycles: [[canisterIdRecord], []],
   raw_rand: [[], [IDL.Vec(IDL.Nat8)]],
-  canister_info: [[IDL.Record({ canister_id: IDL.Principal, num_requested_changes: IDL.Opt(IDL.Nat64) })], [IDL.Record({
-    total_num_changes: IDL.Nat64,
-    recent_changes: IDL.Vec(change),
-    module_hash: IDL.Opt(IDL.Vec(IDL.Nat8)),
-    controllers: IDL.Vec(IDL.Principal),
-  })]],
-  provisional_create_canister_with_cycles: [[IDL.Record({
-    amount: IDL.Opt(IDL.Nat),
-    settings: IDL.Opt(canisterSettings),
-    specified_id: IDL.Opt(IDL.Principal),
-    sender_canister_version: IDL.Opt(IDL.Nat64),
-  })], [canisterIdRecord]],
+  canister_info: [
+    [IDL.Record({ canister_id: IDL.Principal, num_requested_changes: IDL.Opt(IDL.Nat64) })],
+    [
+      IDL.Record({
+        total_num_changes: IDL.Nat64,
+        recent_changes: IDL.Vec(change),
+        module_hash: IDL.Opt(IDL.Vec(IDL.Nat8)),
+        controllers: IDL.Vec(IDL.Principal),
+      }),
+    ],
+  ],
+  provisional_create_canister_with_cycles: [
+    [
+      IDL.Record({
+        amount: IDL.Opt(IDL.Nat),
+        settings: IDL.Opt(canisterSettings),
+        specified_id: IDL.Opt(IDL.Principal),
+        sender_canister_version: IDL.Opt(IDL.Nat64),
+      }),
+    ],
+    [canisterIdRecord],
+  ],
   provisional_top_up_canister: [[IDL.Record({ canister_id: IDL.Principal, amount: IDL.Nat })], []],
-  take_canister_snapshot: [[IDL.Record({
-    canister_id: IDL.Principal,
-    replace_snapshot: IDL.Opt(snapshotId),
-    uninstall_code: IDL.Opt(IDL.Bool),
-    sender_canister_version: IDL.Opt(IDL.Nat64),
-  })], [snapshot]],
+  take_canister_snapshot: [
+    [
+      IDL.Record({
+        canister_id: IDL.Principal,
+        replace_snapshot: IDL.Opt(snapshotId),
+        uninstall_code: IDL.Opt(IDL.Bool),
+        sender_canister_version: IDL.Opt(IDL.Nat64),
+      }),
+    ],
+    [snapshot],
+  ],
   load_canister_snapshot: [[IDL.Record({ canister_id: IDL.Principal, snapshot_id: snapshotId, sender_canister_version: IDL.Opt(IDL.Nat64) })], []],
   list_canister_snapshots: [[canisterIdRecord], [IDL.Vec(snapshot)]],
   delete_canister_snapshot: [[IDL.Record({ canister_id: IDL.Principal, snapshot_id: snapshotId })], []],
-  fetch_canister_logs: [[IDL.Record({
-    canister_id: IDL.Principal,
-    filter: IDL.Opt(IDL.Variant({
-      by_idx: IDL.Record({ start: IDL.Nat64, end: IDL.Nat64 }),
-      by_timestamp_nanos: IDL.Record({ start: IDL.Nat64, end: IDL.Nat64 }),
-    })),
-  })], [IDL.Record({
-    canister_log_records: IDL.Vec(IDL.Record({ idx: IDL.Nat64, timestamp_nanos: IDL.Nat64, content: IDL.Vec(IDL.Nat8) })),
-  })]],
+  fetch_canister_logs: [
+    [
+      IDL.Record({
+        canister_id: IDL.Principal,
+        filter: IDL.Opt(
+          IDL.Variant({
+            by_idx: IDL.Record({ start: IDL.Nat64, end: IDL.Nat64 }),
+            by_timestamp_nanos: IDL.Record({ start: IDL.Nat64, end: IDL.Nat64 }),
+          }),
+        ),
+      }),
+    ],
+    [
+      IDL.Record({
+        canister_log_records: IDL.Vec(IDL.Record({ idx: IDL.Nat64, timestamp_nanos: IDL.Nat64, content: IDL.Vec(IDL.Nat8) })),
+      }),
+    ],
+  ],
 } as const satisfies Record<string, readonly [IDL.Type[], IDL.Type[]]>;
 
 export type ManagementMethod = keyof typeof managementMethods;
 
 /** ic.did methods this replica knows of but does not provide (threshold keys, Bitcoin, HTTPS outcalls…). */
 export const unsupportedManagementMethods = new Set([
-  'http_request', 'ecdsa_public_key', 'sign_with_ecdsa', 'schnorr_public_key', 'sign_with_schnorr',
-  'vetkd_public_key', 'vetkd_derive_key', 'bitcoin_get_balance', 'bitcoin_get_utxos', 'bitcoin_send_transaction',
-  'bitcoin_get_current_fee_percentiles', 'bitcoin_get_block_headers', 'node_metrics_history', 'subnet_metrics',
-  'subnet_info', 'canister_metadata', 'canister_metrics', 'list_canisters',
-  'read_canister_snapshot_metadata', 'read_canister_snapshot_data', 'upload_canister_snapshot_metadata', 'upload_canister_snapshot_data',
+  'http_request',
+  'ecdsa_public_key',
+  'sign_with_ecdsa',
+  'schnorr_public_key',
+  'sign_with_schnorr',
+  'vetkd_public_key',
+  'vetkd_derive_key',
+  'bitcoin_get_balance',
+  'bitcoin_get_utxos',
+  'bitcoin_send_transaction',
+  'bitcoin_get_current_fee_percentiles',
+  'bitcoin_get_block_headers',
+  'node_metrics_history',
+  'subnet_metrics',
+  'subnet_info',
+  'canister_metadata',
+  'canister_metrics',
+  'list_canisters',
+  'read_canister_snapshot_metadata',
+  'read_canister_snapshot_data',
+  'upload_canister_snapshot_metadata',
+  'upload_canister_snapshot_data',
 ]);
 
 /**

@@ -27,7 +27,14 @@ export const modeName = (mode: InstallMode): 'install' | 'reinstall' | 'upgrade'
 const executionFailureOf = (id: string, e: HypervisorError, showBacktrace = false): CallResponse => executionFailure(id, e, showBacktrace);
 
 /** Returns undefined on success, or the reject to send back. */
-export async function installCode(s: Scheduler, canister: Canister, mode: InstallMode, wasm: Uint8Array, arg: Uint8Array, caller: Uint8Array): Promise<CallResponse | undefined> {
+export async function installCode(
+  s: Scheduler,
+  canister: Canister,
+  mode: InstallMode,
+  wasm: Uint8Array,
+  arg: Uint8Array,
+  caller: Uint8Array,
+): Promise<CallResponse | undefined> {
   const id = canister.idText;
   let module: LoadedModule;
   try {
@@ -51,10 +58,16 @@ export async function installCode(s: Scheduler, canister: Canister, mode: Instal
   const keepMemory = persistence !== undefined && 'keep' in persistence;
   if (name === 'upgrade') {
     if (canister.module!.enhancedOrthogonalPersistence && persistence === undefined) {
-      return userErrorResponse(canisterManagerError.missingUpgradeOption('Enhanced orthogonal persistence requires the `wasm_memory_persistence` upgrade option.'));
+      return userErrorResponse(
+        canisterManagerError.missingUpgradeOption('Enhanced orthogonal persistence requires the `wasm_memory_persistence` upgrade option.'),
+      );
     }
     if (keepMemory && !module.enhancedOrthogonalPersistence) {
-      return userErrorResponse(canisterManagerError.invalidUpgradeOption('The `wasm_memory_persistence: opt Keep` upgrade option requires that the new canister module supports enhanced orthogonal persistence.'));
+      return userErrorResponse(
+        canisterManagerError.invalidUpgradeOption(
+          'The `wasm_memory_persistence: opt Keep` upgrade option requires that the new canister module supports enhanced orthogonal persistence.',
+        ),
+      );
     }
   }
 
@@ -79,7 +92,12 @@ export async function installCode(s: Scheduler, canister: Canister, mode: Instal
   // The steps form one message: one instruction budget, and performance_counter(0) in
   // post_upgrade includes what pre_upgrade and the start function used.
   let usedSoFar = 0n;
-  const step = (kind: ApiKind, entry: { export: string } | { start: true }, label: string, stepArg: Uint8Array = new Uint8Array()): CallResponse | undefined => {
+  const step = (
+    kind: ApiKind,
+    entry: { export: string } | { start: true },
+    label: string,
+    stepArg: Uint8Array = new Uint8Array(),
+  ): CallResponse | undefined => {
     const ctx = s.newContext(canister, kind, { caller, arg: stepArg, methodName: label });
     const result = s.run(canister, ctx, entry, true, { method: label }, usedSoFar);
     usedSoFar += result.instructions;
@@ -111,7 +129,13 @@ export async function installCode(s: Scheduler, canister: Canister, mode: Instal
   } catch (e) {
     restore();
     s.log.info(`install_code on ${id}: the module could not be instantiated: ${(e as Error).message}`);
-    return executionFailureOf(id, hypervisorError.other(ErrorCode.CanisterWasmEngineError, `Canister encountered a Wasm engine error: Failed to instantiate module: ${(e as Error).message}`));
+    return executionFailureOf(
+      id,
+      hypervisorError.other(
+        ErrorCode.CanisterWasmEngineError,
+        `Canister encountered a Wasm engine error: Failed to instantiate module: ${(e as Error).message}`,
+      ),
+    );
   }
   if (oldHeap) fresh.loadMemory(oldHeap);
   canister.instance = fresh;
@@ -121,7 +145,12 @@ export async function installCode(s: Scheduler, canister: Canister, mode: Instal
   const problem =
     step('s', { start: true }, '(start)') ??
     (fresh.hasExport(name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init')
-      ? step('I', { export: name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init' }, name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init', arg)
+      ? step(
+          'I',
+          { export: name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init' },
+          name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init',
+          arg,
+        )
       : undefined);
   if (problem) {
     restore();
@@ -132,4 +161,3 @@ export async function installCode(s: Scheduler, canister: Canister, mode: Instal
   canister.version += 1n;
   return undefined;
 }
-

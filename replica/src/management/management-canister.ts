@@ -37,7 +37,6 @@ class Reject extends Error {
   }
 }
 
-
 interface Call {
   method: ManagementMethod;
   caller: Uint8Array;
@@ -103,7 +102,12 @@ export class ManagementCanister implements ManagementHandler {
     const canistersOnly = ['create_canister', 'raw_rand', 'deposit_cycles', 'canister_info', ...unsupportedManagementMethods];
     // The IC's ingress filter (canister_manager.rs should_accept_ingress_message).
     if (method === 'fetch_canister_logs') {
-      return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.CanisterRejectedMessage, message: 'fetch_canister_logs API is not accessible via ingress in replicated mode' };
+      return {
+        kind: 'reject',
+        code: RejectCode.CANISTER_REJECT,
+        errorCode: ErrorCode.CanisterRejectedMessage,
+        message: 'fetch_canister_logs API is not accessible via ingress in replicated mode',
+      };
     }
     if (canistersOnly.includes(method) || !(method in managementMethods)) return userErrorResponse(admission.onlyCanisters(method));
     if (method.startsWith('provisional_')) return undefined;
@@ -114,7 +118,8 @@ export class ManagementCanister implements ManagementHandler {
       decoded = undefined;
     }
     const target = (decoded?.canister_id ?? decoded?.target_canister) as Principal | undefined;
-    if (!target) return userErrorResponse({ errorCode: ErrorCode.InvalidManagementPayload, description: `Failed to decode payload for ic00 method: ${method}` });
+    if (!target)
+      return userErrorResponse({ errorCode: ErrorCode.InvalidManagementPayload, description: `Failed to decode payload for ic00 method: ${method}` });
     const canister = this.s.canister(target);
     if (!canister) return userErrorResponse(admission.canisterNotFound(target.toText()));
     const visible = method === 'canister_status' && visibleTo(canister.settings.statusVisibility, sender);
@@ -133,7 +138,12 @@ export class ManagementCanister implements ManagementHandler {
     try {
       a = IDL.decode([...argTypes], arg)[0] as unknown as typeof a;
     } catch (e) {
-      return { kind: 'reject', code: RejectCode.CANISTER_REJECT, errorCode: ErrorCode.InvalidManagementPayload, message: `Error decoding the Candid argument of fetch_canister_logs: ${(e as Error).message}` };
+      return {
+        kind: 'reject',
+        code: RejectCode.CANISTER_REJECT,
+        errorCode: ErrorCode.InvalidManagementPayload,
+        message: `Error decoding the Candid argument of fetch_canister_logs: ${(e as Error).message}`,
+      };
     }
     try {
       const call: Call = { method: 'fetch_canister_logs', caller: sender, callerIsCanister: false, cycles: 0n };
@@ -142,7 +152,8 @@ export class ManagementCanister implements ManagementHandler {
       let records = c.logRecords;
       const filter = a.filter[0];
       if (filter && 'by_idx' in filter) records = records.filter((r) => r.idx >= filter.by_idx.start && r.idx < filter.by_idx.end);
-      if (filter && 'by_timestamp_nanos' in filter) records = records.filter((r) => r.timestamp_nanos >= filter.by_timestamp_nanos.start && r.timestamp_nanos < filter.by_timestamp_nanos.end);
+      if (filter && 'by_timestamp_nanos' in filter)
+        records = records.filter((r) => r.timestamp_nanos >= filter.by_timestamp_nanos.start && r.timestamp_nanos < filter.by_timestamp_nanos.end);
       return { kind: 'reply', data: new Uint8Array(IDL.encode([...resultTypes], [{ canister_log_records: records }])) };
     } catch (e) {
       if (e instanceof Reject) return e.response;
@@ -154,7 +165,11 @@ export class ManagementCanister implements ManagementHandler {
     const method = request.method;
     try {
       if (unsupportedManagementMethods.has(method)) {
-        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.UnknownManagementMessage, `The management canister method ${method} is not provided by this local replica`);
+        throw new Reject(
+          RejectCode.CANISTER_REJECT,
+          ErrorCode.UnknownManagementMessage,
+          `The management canister method ${method} is not provided by this local replica`,
+        );
       }
       if (!(method in managementMethods)) {
         throw Reject.of({ errorCode: ErrorCode.CanisterMethodNotFound, description: `Management canister has no method '${method}'` });
@@ -164,10 +179,20 @@ export class ManagementCanister implements ManagementHandler {
       try {
         args = IDL.decode([...argTypes], request.arg);
       } catch (e) {
-        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `Error decoding the Candid argument of management canister method ${method}: ${(e as Error).message}`);
+        throw new Reject(
+          RejectCode.CANISTER_REJECT,
+          ErrorCode.InvalidManagementPayload,
+          `Error decoding the Candid argument of management canister method ${method}: ${(e as Error).message}`,
+        );
       }
       const senderCanisterVersion = (args[0] as { sender_canister_version?: [] | [bigint] } | undefined)?.sender_canister_version;
-      const call: Call = { method: method as ManagementMethod, caller: request.caller, callerIsCanister: request.origin.kind === 'canister', cycles: request.cycles, senderCanisterVersion };
+      const call: Call = {
+        method: method as ManagementMethod,
+        caller: request.caller,
+        callerIsCanister: request.origin.kind === 'canister',
+        cycles: request.cycles,
+        senderCanisterVersion,
+      };
       const reply = (value: unknown, refund?: bigint) => {
         const data = new Uint8Array(IDL.encode([...resultTypes], resultTypes.length ? [value] : []));
         done({ kind: 'reply', data }, refund ?? call.cycles);
@@ -202,7 +227,7 @@ export class ManagementCanister implements ManagementHandler {
   private origin(call: Call): ChangeOrigin {
     const p = Principal.fromUint8Array(call.caller);
     if (!call.callerIsCanister) return { from_user: { user_id: p } };
-    const claimed = call.senderCanisterVersion?.length ? [BigInt(call.senderCanisterVersion[0])] as [bigint] : ([] as []);
+    const claimed = call.senderCanisterVersion?.length ? ([BigInt(call.senderCanisterVersion[0])] as [bigint]) : ([] as []);
     return { from_canister: { canister_id: p, canister_version: claimed } };
   }
 
@@ -221,7 +246,11 @@ export class ManagementCanister implements ManagementHandler {
       id = placed;
     } else if (specifiedId) {
       if (canisterIndexOf(specifiedId) === undefined) {
-        throw Reject.of(canisterManagerError.canisterNotHostedBySubnet(`Specified CanisterId ${specifiedId.toText()} is not hosted by subnet ${Principal.fromUint8Array(this.s.subnetId).toText()}.`));
+        throw Reject.of(
+          canisterManagerError.canisterNotHostedBySubnet(
+            `Specified CanisterId ${specifiedId.toText()} is not hosted by subnet ${Principal.fromUint8Array(this.s.subnetId).toText()}.`,
+          ),
+        );
       }
       if (this.s.canister(specifiedId)) throw Reject.of(canisterManagerError.canisterIdAlreadyExists(specifiedId.toText()));
       id = specifiedId;
@@ -244,7 +273,12 @@ export class ManagementCanister implements ManagementHandler {
     const get = <T>(k: string): T | undefined => (settings[k]?.length ? (settings[k][0] as T) : undefined);
     const controllers = get<Principal[]>('controllers');
     if (controllers) {
-      if (controllers.length > MAX_CONTROLLERS) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `${method}: at most ${MAX_CONTROLLERS} controllers are allowed, got ${controllers.length}`);
+      if (controllers.length > MAX_CONTROLLERS)
+        throw new Reject(
+          RejectCode.CANISTER_REJECT,
+          ErrorCode.InvalidManagementPayload,
+          `${method}: at most ${MAX_CONTROLLERS} controllers are allowed, got ${controllers.length}`,
+        );
       canister.settings.controllers = controllers;
     }
     const nat = (k: string, apply: (v: bigint) => void) => {
@@ -252,9 +286,15 @@ export class ManagementCanister implements ManagementHandler {
       if (v !== undefined) apply(BigInt(v));
     };
     const freezing = get<bigint>('freezing_threshold');
-    if (freezing !== undefined && BigInt(freezing) >= 2n ** 64n) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `${method}: freezing_threshold must be below 2^64`);
+    if (freezing !== undefined && BigInt(freezing) >= 2n ** 64n)
+      throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `${method}: freezing_threshold must be below 2^64`);
     const compute = get<bigint>('compute_allocation');
-    if (compute !== undefined && BigInt(compute) > 100n) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `${method}: compute_allocation must be between 0 and 100, got ${compute}`);
+    if (compute !== undefined && BigInt(compute) > 100n)
+      throw new Reject(
+        RejectCode.CANISTER_REJECT,
+        ErrorCode.InvalidManagementPayload,
+        `${method}: compute_allocation must be between 0 and 100, got ${compute}`,
+      );
     nat('compute_allocation', (v) => (canister.settings.computeAllocation = v));
     nat('memory_allocation', (v) => (canister.settings.memoryAllocation = v));
     nat('freezing_threshold', (v) => (canister.settings.freezingThreshold = v));
@@ -278,8 +318,10 @@ export class ManagementCanister implements ManagementHandler {
       const bytes = (t: string) => utf8(t).length;
       if (env.length > MAX_ENVIRONMENT_VARIABLES) throw Reject.of(canisterManagerError.environmentVariablesTooMany(env.length, MAX_ENVIRONMENT_VARIABLES));
       for (const { name, value } of env) {
-        if (bytes(name) > MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH) throw Reject.of(canisterManagerError.environmentVariableNameTooLong(name, MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH));
-        if (bytes(value) > MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH) throw Reject.of(canisterManagerError.environmentVariableValueTooLong(value, MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH));
+        if (bytes(name) > MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH)
+          throw Reject.of(canisterManagerError.environmentVariableNameTooLong(name, MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH));
+        if (bytes(value) > MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH)
+          throw Reject.of(canisterManagerError.environmentVariableValueTooLong(value, MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH));
       }
       // Kept by name, as the IC's map keeps them (a later duplicate wins).
       const byName = new Map(env.map((v) => [v.name, v.value] as const));
@@ -323,9 +365,19 @@ export class ManagementCanister implements ManagementHandler {
       case 'upload_chunk': {
         const c = this.target(a.canister_id, call);
         const chunk = Uint8Array.from(a.chunk as Uint8Array);
-        if (chunk.length > MAX_CHUNK_BYTES) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `upload_chunk: a chunk may hold at most ${MAX_CHUNK_BYTES} bytes, got ${chunk.length}`);
+        if (chunk.length > MAX_CHUNK_BYTES)
+          throw new Reject(
+            RejectCode.CANISTER_REJECT,
+            ErrorCode.InvalidManagementPayload,
+            `upload_chunk: a chunk may hold at most ${MAX_CHUNK_BYTES} bytes, got ${chunk.length}`,
+          );
         const hash = sha256(chunk);
-        if (!c.chunkStore.has(hex(hash)) && c.chunkStore.size >= MAX_CHUNKS) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `upload_chunk: the chunk store of ${c.idText} is full (${MAX_CHUNKS} chunks); clear it with clear_chunk_store`);
+        if (!c.chunkStore.has(hex(hash)) && c.chunkStore.size >= MAX_CHUNKS)
+          throw new Reject(
+            RejectCode.CANISTER_REJECT,
+            ErrorCode.InvalidManagementPayload,
+            `upload_chunk: the chunk store of ${c.idText} is full (${MAX_CHUNKS} chunks); clear it with clear_chunk_store`,
+          );
         c.chunkStore.set(hex(hash), chunk);
         return { value: { hash } };
       }
@@ -347,14 +399,26 @@ export class ManagementCanister implements ManagementHandler {
         const parts: Uint8Array[] = [];
         for (const { hash } of a.chunk_hashes_list as { hash: Uint8Array }[]) {
           const chunk = store.chunkStore.get(hex(Uint8Array.from(hash)));
-          if (!chunk) throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `install_chunked_code: chunk ${hex(Uint8Array.from(hash))} is not in the chunk store of ${store.idText}`);
+          if (!chunk)
+            throw new Reject(
+              RejectCode.CANISTER_REJECT,
+              ErrorCode.InvalidManagementPayload,
+              `install_chunked_code: chunk ${hex(Uint8Array.from(hash))} is not in the chunk store of ${store.idText}`,
+            );
           parts.push(chunk);
         }
         const wasm = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
         let o = 0;
-        for (const p of parts) { wasm.set(p, o); o += p.length; }
+        for (const p of parts) {
+          wasm.set(p, o);
+          o += p.length;
+        }
         if (!equalBytes(sha256(wasm), Uint8Array.from(a.wasm_module_hash))) {
-          throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `install_chunked_code: the assembled module's SHA-256 ${hex(sha256(wasm))} does not match wasm_module_hash ${hex(Uint8Array.from(a.wasm_module_hash))}`);
+          throw new Reject(
+            RejectCode.CANISTER_REJECT,
+            ErrorCode.InvalidManagementPayload,
+            `install_chunked_code: the assembled module's SHA-256 ${hex(sha256(wasm))} does not match wasm_module_hash ${hex(Uint8Array.from(a.wasm_module_hash))}`,
+          );
         }
         return this.install(target, a.mode, wasm, Uint8Array.from(a.arg), call).then(() => ({ value: undefined }));
       }
@@ -386,7 +450,12 @@ export class ManagementCanister implements ManagementHandler {
           done(
             stopped
               ? { kind: 'reply', data: new Uint8Array(IDL.encode([], [])) }
-              : { kind: 'reject', code: RejectCode.CANISTER_ERROR, errorCode: ErrorCode.CanisterStoppingCancelled, message: `Canister ${c.idText}'s stop request was cancelled by start_canister` },
+              : {
+                  kind: 'reject',
+                  code: RejectCode.CANISTER_ERROR,
+                  errorCode: ErrorCode.CanisterStoppingCancelled,
+                  message: `Canister ${c.idText}'s stop request was cancelled by start_canister`,
+                },
             0n,
           ),
         );
@@ -442,9 +511,19 @@ export class ManagementCanister implements ManagementHandler {
         if (!snap) throw snapshotNotFound(c, id);
         restoreSnapshot(c, snap);
         c.version += 1n;
-        c.recordChange(this.origin(call), {
-          load_snapshot: { from_canister_id: [], snapshot_id: id, canister_version: snap.canisterVersion, taken_at_timestamp: snap.takenAt, source: { taken_from_canister: null } },
-        }, now);
+        c.recordChange(
+          this.origin(call),
+          {
+            load_snapshot: {
+              from_canister_id: [],
+              snapshot_id: id,
+              canister_version: snap.canisterVersion,
+              taken_at_timestamp: snap.takenAt,
+              source: { taken_from_canister: null },
+            },
+          },
+          now,
+        );
         return { value: undefined };
       }
       case 'list_canister_snapshots': {
@@ -452,7 +531,11 @@ export class ManagementCanister implements ManagementHandler {
         return { value: [...c.snapshots.values()].map((x) => ({ id: x.id, taken_at_timestamp: x.takenAt, total_size: snapshotSize(x) })) };
       }
       case 'fetch_canister_logs':
-        throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.CanisterRejectedMessage, 'fetch_canister_logs can only be called with a query call by a user, not by a canister');
+        throw new Reject(
+          RejectCode.CANISTER_REJECT,
+          ErrorCode.CanisterRejectedMessage,
+          'fetch_canister_logs can only be called with a query call by a user, not by a canister',
+        );
       case 'delete_canister_snapshot': {
         const c = this.target(a.canister_id, call);
         const id = Uint8Array.from(a.snapshot_id);

@@ -26,9 +26,7 @@ export interface ModuleSpec {
 export function buildModule(spec: ModuleSpec): WasmModule {
   const m = emptyModule();
   const typeIndex = (params: number[], results: number[]): number => {
-    const found = m.types.findIndex(
-      (t) => t.params.join() === params.join() && t.results.join() === results.join(),
-    );
+    const found = m.types.findIndex((t) => t.params.join() === params.join() && t.results.join() === results.join());
     if (found >= 0) return found;
     m.types.push({ params, results });
     return m.types.length - 1;

@@ -78,7 +78,7 @@ export class ByteReader {
       if (shift === 28) {
         // The last byte holds bits 28..31; the unused high bits must equal the sign bit.
         const high = b & 0x78;
-        if ((b & 0x80) || (high !== 0 && high !== 0x78)) {
+        if (b & 0x80 || (high !== 0 && high !== 0x78)) {
           this.pos--;
           this.fail('s32 LEB128 out of range');
         }
@@ -88,7 +88,7 @@ export class ByteReader {
       result |= (b & 0x7f) << shift;
       shift += 7;
     } while (b & 0x80);
-    if (shift < 32 && (b & 0x40)) result |= -1 << shift;
+    if (shift < 32 && b & 0x40) result |= -1 << shift;
     return result | 0;
   }
 
@@ -105,7 +105,7 @@ export class ByteReader {
       result |= BigInt(b & 0x7f) << shift;
       shift += 7n;
     } while (b & 0x80);
-    if (shift < 64n && (b & 0x40)) result |= -1n << shift;
+    if (shift < 64n && b & 0x40) result |= -1n << shift;
     return BigInt.asIntN(64, result);
   }
 

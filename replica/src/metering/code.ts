@@ -21,15 +21,7 @@ export interface IndexPair {
   b: number;
 }
 
-export type Immediate =
-  | number
-  | bigint
-  | Uint8Array
-  | number[]
-  | MemArg
-  | BrTable
-  | IndexPair
-  | (MemArg & { lane: number });
+export type Immediate = number | bigint | Uint8Array | number[] | MemArg | BrTable | IndexPair | (MemArg & { lane: number });
 
 export interface Instr {
   op: string;
@@ -96,8 +88,14 @@ export function decodeInstructions(r: ByteReader): Instr[] {
       case Imm.heapType:
         ins.imm = r.s33();
         break;
-      case Imm.label: case Imm.func: case Imm.local: case Imm.global: case Imm.table:
-      case Imm.memory: case Imm.data: case Imm.elem:
+      case Imm.label:
+      case Imm.func:
+      case Imm.local:
+      case Imm.global:
+      case Imm.table:
+      case Imm.memory:
+      case Imm.data:
+      case Imm.elem:
         ins.imm = r.u32();
         break;
       case Imm.brTable: {
@@ -107,7 +105,10 @@ export function decodeInstructions(r: ByteReader): Instr[] {
         ins.imm = { labels, default: r.u32() };
         break;
       }
-      case Imm.callIndirect: case Imm.memoryInit: case Imm.memoryCopy: case Imm.tableInit:
+      case Imm.callIndirect:
+      case Imm.memoryInit:
+      case Imm.memoryCopy:
+      case Imm.tableInit:
       case Imm.tableCopy:
         ins.imm = { a: r.u32(), b: r.u32() };
         break;
@@ -129,13 +130,15 @@ export function decodeInstructions(r: ByteReader): Instr[] {
       case Imm.f64:
         ins.imm = r.take(8).slice();
         break;
-      case Imm.v128: case Imm.shuffle:
+      case Imm.v128:
+      case Imm.shuffle:
         ins.imm = r.take(16).slice();
         break;
       case Imm.selectT:
         ins.imm = Array.from(r.take(r.u32()));
         break;
-      case Imm.lane: case Imm.byte:
+      case Imm.lane:
+      case Imm.byte:
         ins.imm = r.u8();
         break;
     }
@@ -161,11 +164,18 @@ export function encodeInstructions(w: ByteWriter, instrs: Instr[]): void {
     switch (info.imm) {
       case Imm.none:
         break;
-      case Imm.block: case Imm.heapType:
+      case Imm.block:
+      case Imm.heapType:
         w.sNum(imm as number);
         break;
-      case Imm.label: case Imm.func: case Imm.local: case Imm.global: case Imm.table:
-      case Imm.memory: case Imm.data: case Imm.elem:
+      case Imm.label:
+      case Imm.func:
+      case Imm.local:
+      case Imm.global:
+      case Imm.table:
+      case Imm.memory:
+      case Imm.data:
+      case Imm.elem:
         w.u32((imm as number | undefined) ?? 0);
         break;
       case Imm.brTable: {
@@ -175,7 +185,10 @@ export function encodeInstructions(w: ByteWriter, instrs: Instr[]): void {
         w.u32(t.default);
         break;
       }
-      case Imm.callIndirect: case Imm.memoryInit: case Imm.memoryCopy: case Imm.tableInit:
+      case Imm.callIndirect:
+      case Imm.memoryInit:
+      case Imm.memoryCopy:
+      case Imm.tableInit:
       case Imm.tableCopy: {
         const p = imm as IndexPair;
         w.u32(p.a);
@@ -197,7 +210,10 @@ export function encodeInstructions(w: ByteWriter, instrs: Instr[]): void {
       case Imm.i64:
         w.s64(typeof imm === 'bigint' ? imm : BigInt(imm as number));
         break;
-      case Imm.f32: case Imm.f64: case Imm.v128: case Imm.shuffle:
+      case Imm.f32:
+      case Imm.f64:
+      case Imm.v128:
+      case Imm.shuffle:
         w.bytes(imm as Uint8Array);
         break;
       case Imm.selectT: {
@@ -206,7 +222,8 @@ export function encodeInstructions(w: ByteWriter, instrs: Instr[]): void {
         for (const t of types) w.u8(t);
         break;
       }
-      case Imm.lane: case Imm.byte:
+      case Imm.lane:
+      case Imm.byte:
         w.u8(imm as number);
         break;
     }
@@ -244,7 +261,8 @@ export function i(op: string, imm?: unknown): Instr {
     }
     case Imm.i64:
       return { op, imm: typeof imm === 'bigint' ? imm : BigInt((imm as number) ?? 0) };
-    case Imm.memarg: case Imm.memargLane: {
+    case Imm.memarg:
+    case Imm.memargLane: {
       const m = (imm ?? {}) as Partial<MemArg & { lane: number }>;
       const natural = naturalAlignment(op);
       const out: MemArg & { lane?: number } = { align: m.align ?? natural, offset: m.offset ?? 0, memory: m.memory ?? 0 };
@@ -262,8 +280,7 @@ export function i(op: string, imm?: unknown): Instr {
 
 /** log2 of an access's natural alignment, the usual default for the memarg's align field. */
 function naturalAlignment(op: string): number {
-  if (op.startsWith('v128.') && !op.includes('lane') && !op.includes('splat') && !op.includes('x')
-    && !op.includes('zero')) return 4;
+  if (op.startsWith('v128.') && !op.includes('lane') && !op.includes('splat') && !op.includes('x') && !op.includes('zero')) return 4;
   const m = /(8|16|32|64)(?:x\d+)?(?:_[su]|_splat|_lane|_zero)?$/.exec(op.split('.').pop() ?? '');
   if (m) return Math.log2(Number(m[1]) / 8);
   if (op.startsWith('i64.') || op.startsWith('f64.')) return 3;

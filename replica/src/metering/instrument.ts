@@ -37,28 +37,8 @@
 //   settings; we guard it in Wasm against a limit global the host sets (`wasmMemoryLimit`).
 
 import { ByteReader, ByteWriter, WasmDecodeError } from './binary.ts';
-import {
-  ExternalKind,
-  encodeModule,
-  importCounts,
-  memoryLimits,
-  parseModule,
-  tableTypes,
-  type WasmModule,
-} from './module.ts';
-import {
-  Imm,
-  ValType,
-  fcCost,
-  fcImm,
-  fdCost32,
-  fdCost64,
-  fdImm,
-  feImm,
-  plainCost32,
-  plainCost64,
-  plainImm,
-} from './opcodes.ts';
+import { ExternalKind, encodeModule, importCounts, memoryLimits, parseModule, tableTypes, type WasmModule } from './module.ts';
+import { Imm, ValType, fcCost, fcImm, fdCost32, fdCost64, fdImm, feImm, plainCost32, plainCost64, plainImm } from './opcodes.ts';
 import { meterEachInstruction } from './reference.ts';
 
 export const COUNTER_EXPORT = '__ic_instructions_left';
@@ -286,9 +266,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
         g++;
       }
     }
-    const candidates = importedMutable.concat(
-      m.globals.flatMap((gl, i) => (gl.type.mutable ? [counts.globals + i] : [])),
-    );
+    const candidates = importedMutable.concat(m.globals.flatMap((gl, i) => (gl.type.mutable ? [counts.globals + i] : [])));
     for (const index of candidates) {
       if (exported.has(index) || index >= counterGlobal) continue; // ours are exported already
       const name = `${options.exportMutableGlobalsPrefix}${index}`;
@@ -312,9 +290,7 @@ function meteringEnabledByEnvironment(): boolean {
 
 /** Appends the bulk-operation charging helper and, if needed, its type. */
 function appendHelper(m: WasmModule, counter: number): void {
-  let typeIndex = m.types.findIndex(
-    (t) => t.params.length === 1 && t.params[0] === ValType.i64 && t.results.length === 1 && t.results[0] === ValType.i64,
-  );
+  let typeIndex = m.types.findIndex((t) => t.params.length === 1 && t.params[0] === ValType.i64 && t.results.length === 1 && t.results[0] === ValType.i64);
   if (typeIndex < 0) {
     m.types.push({ params: [ValType.i64], results: [ValType.i64] });
     typeIndex = m.types.length - 1;
@@ -322,25 +298,38 @@ function appendHelper(m: WasmModule, counter: number): void {
   const w = new ByteWriter(64);
   w.u8(0); // no locals
   // A size of 2^62 or more can never be paid for: make the counter negative and stop.
-  w.u8(0x20); w.u32(0); // local.get 0
-  w.u8(0x42); w.s64(SIZE_SATURATION); // i64.const 2^62
+  w.u8(0x20);
+  w.u32(0); // local.get 0
+  w.u8(0x42);
+  w.s64(SIZE_SATURATION); // i64.const 2^62
   w.u8(0x5a); // i64.ge_u
-  w.u8(0x04); w.u8(0x40); // if
-  w.u8(0x42); w.s64(-1n); w.u8(0x24); w.u32(counter); // counter = -1
+  w.u8(0x04);
+  w.u8(0x40); // if
+  w.u8(0x42);
+  w.s64(-1n);
+  w.u8(0x24);
+  w.u32(counter); // counter = -1
   w.u8(0x00); // unreachable
   w.u8(0x0b); // end
   // counter -= size; stop if it went negative.
-  w.u8(0x23); w.u32(counter);
-  w.u8(0x20); w.u32(0);
+  w.u8(0x23);
+  w.u32(counter);
+  w.u8(0x20);
+  w.u32(0);
   w.u8(0x7d); // i64.sub
-  w.u8(0x24); w.u32(counter);
-  w.u8(0x23); w.u32(counter);
-  w.u8(0x42); w.u8(0x00);
+  w.u8(0x24);
+  w.u32(counter);
+  w.u8(0x23);
+  w.u32(counter);
+  w.u8(0x42);
+  w.u8(0x00);
   w.u8(0x53); // i64.lt_s
-  w.u8(0x04); w.u8(0x40);
+  w.u8(0x04);
+  w.u8(0x40);
   w.u8(0x00);
   w.u8(0x0b);
-  w.u8(0x20); w.u32(0); // return the size unchanged
+  w.u8(0x20);
+  w.u32(0); // return the size unchanged
   w.u8(0x0b);
   m.functions.push(typeIndex);
   m.code.push({ bytes: w.finish(), offset: -1 });
@@ -359,20 +348,31 @@ function appendGrowGuard(m: WasmModule, memory64: boolean, limit: number, refuse
     typeIndex = m.types.length - 1;
   }
   const w = new ByteWriter(64);
-  w.u8(1); w.u32(1); w.u8(ValType.i64); // one i64 local: the size asked for, in pages
-  w.u8(0x3f); w.u8(0x00); // memory.size 0
+  w.u8(1);
+  w.u32(1);
+  w.u8(ValType.i64); // one i64 local: the size asked for, in pages
+  w.u8(0x3f);
+  w.u8(0x00); // memory.size 0
   if (!memory64) w.u8(0xad); // i64.extend_i32_u
-  w.u8(0x20); w.u32(0); // local.get 0 (delta)
+  w.u8(0x20);
+  w.u32(0); // local.get 0 (delta)
   if (!memory64) w.u8(0xad);
   w.u8(0x7c); // i64.add
-  w.u8(0x22); w.u32(1); // local.tee 1
-  w.u8(0x23); w.u32(limit); // global.get limit
+  w.u8(0x22);
+  w.u32(1); // local.tee 1
+  w.u8(0x23);
+  w.u32(limit); // global.get limit
   w.u8(0x56); // i64.gt_u
-  w.u8(0x04); w.u8(0x40); // if
-  w.u8(0x20); w.u32(1); w.u8(0x24); w.u32(refused); // refused = requested pages
+  w.u8(0x04);
+  w.u8(0x40); // if
+  w.u8(0x20);
+  w.u32(1);
+  w.u8(0x24);
+  w.u32(refused); // refused = requested pages
   w.u8(0x00); // unreachable
   w.u8(0x0b); // end
-  w.u8(0x20); w.u32(0); // the delta, unchanged
+  w.u8(0x20);
+  w.u32(0); // the delta, unchanged
   w.u8(0x0b);
   m.functions.push(typeIndex);
   m.code.push({ bytes: w.finish(), offset: -1 });
@@ -427,14 +427,7 @@ class BodyRewriter {
   private kinds = new Uint8Array(1024);
   private n = 0;
 
-  constructor(
-    counter: number,
-    helper: number,
-    memory64: boolean,
-    memory64ByIndex: boolean[],
-    table64ByIndex: boolean[],
-    growGuard = -1,
-  ) {
+  constructor(counter: number, helper: number, memory64: boolean, memory64ByIndex: boolean[], table64ByIndex: boolean[], growGuard = -1) {
     if (growGuard >= 0) {
       const g = new ByteWriter(5);
       g.u32(growGuard);
@@ -455,9 +448,15 @@ class BodyRewriter {
   private push(position: number, kind: number): number {
     if (this.n === this.pos.length) {
       const size = this.n * 2;
-      const pos = new Int32Array(size); pos.set(this.pos); this.pos = pos;
-      const costs = new Float64Array(size); costs.set(this.costs); this.costs = costs;
-      const kinds = new Uint8Array(size); kinds.set(this.kinds); this.kinds = kinds;
+      const pos = new Int32Array(size);
+      pos.set(this.pos);
+      this.pos = pos;
+      const costs = new Float64Array(size);
+      costs.set(this.costs);
+      this.costs = costs;
+      const kinds = new Uint8Array(size);
+      kinds.set(this.kinds);
+      this.kinds = kinds;
     }
     this.pos[this.n] = position;
     this.costs[this.n] = 0;
@@ -507,7 +506,8 @@ class BodyRewriter {
         if (op === 0xfc) {
           imm = sub < fcImm.length ? fcImm[sub] : 255;
           c = imm === 255 ? 0 : fcCost[sub];
-          if (sub === 8 || sub === 12) dynamicKind = DYNAMIC32; // memory.init / table.init: i32 size
+          if (sub === 8 || sub === 12)
+            dynamicKind = DYNAMIC32; // memory.init / table.init: i32 size
           else if (sub === 10 || sub === 11 || sub === 14 || sub === 17) {
             if (imm !== 255) dynamicKind = this.sizeKind(r, sub);
           }
@@ -561,13 +561,15 @@ class BodyRewriter {
           current = this.push(r.pos, STATIC);
           break;
         case 0x0c: // br
-        case 0x0d: { // br_if
+        case 0x0d: {
+          // br_if
           const label = r.u32();
           if (label === depth) this.push(start, BEFORE_EXIT);
           current = this.push(r.pos, STATIC);
           break;
         }
-        case 0x0e: { // br_table
+        case 0x0e: {
+          // br_table
           const count = r.u32();
           let leaves = false;
           for (let k = 0; k <= count; k++) if (r.u32() === depth) leaves = true;
@@ -644,10 +646,13 @@ class BodyRewriter {
         case STATIC:
           this.blocks++;
           this.icInjected += 4;
-          w.u8(0x20); w.bytes(local); // local.get
-          w.u8(0x42); w.sNum(cost); // i64.const cost
+          w.u8(0x20);
+          w.bytes(local); // local.get
+          w.u8(0x42);
+          w.sNum(cost); // i64.const cost
           w.u8(0x7d); // i64.sub
-          w.u8(0x21); w.bytes(local); // local.set
+          w.u8(0x21);
+          w.bytes(local); // local.set
           break;
         case ENTRY:
         case REENTRANT:
@@ -655,46 +660,64 @@ class BodyRewriter {
           this.checks++;
           this.icInjected += 10;
           if (kind === ENTRY) {
-            w.u8(0x23); w.bytes(counter); // global.get
+            w.u8(0x23);
+            w.bytes(counter); // global.get
           } else {
-            w.u8(0x20); w.bytes(local); // local.get
+            w.u8(0x20);
+            w.bytes(local); // local.get
           }
           if (cost !== 0) {
-            w.u8(0x42); w.sNum(cost);
+            w.u8(0x42);
+            w.sNum(cost);
             w.u8(0x7d);
           }
-          w.u8(0x22); w.bytes(local); // local.tee
-          w.u8(0x24); w.bytes(counter); // global.set
-          w.u8(0x20); w.bytes(local);
-          w.u8(0x42); w.u8(0x00); // i64.const 0
+          w.u8(0x22);
+          w.bytes(local); // local.tee
+          w.u8(0x24);
+          w.bytes(counter); // global.set
+          w.u8(0x20);
+          w.bytes(local);
+          w.u8(0x42);
+          w.u8(0x00); // i64.const 0
           w.u8(0x53); // i64.lt_s
-          w.u8(0x04); w.u8(0x40); // if
+          w.u8(0x04);
+          w.u8(0x40); // if
           w.u8(0x00); // unreachable
           w.u8(0x0b); // end
           break;
         case DYNAMIC32:
         case DYNAMIC64:
           this.icInjected += kind === DYNAMIC32 ? 3 : 1;
-          w.u8(0x20); w.bytes(local);
-          w.u8(0x24); w.bytes(counter);
+          w.u8(0x20);
+          w.bytes(local);
+          w.u8(0x24);
+          w.bytes(counter);
           if (kind === DYNAMIC32) w.u8(0xad); // i64.extend_i32_u
-          w.u8(0x10); w.bytes(helper); // call the charging helper
+          w.u8(0x10);
+          w.bytes(helper); // call the charging helper
           if (kind === DYNAMIC32) w.u8(0xa7); // i32.wrap_i64
-          w.u8(0x23); w.bytes(counter);
-          w.u8(0x21); w.bytes(local);
+          w.u8(0x23);
+          w.bytes(counter);
+          w.u8(0x21);
+          w.bytes(local);
           break;
         case BEFORE_CALL:
         case BEFORE_EXIT:
-          w.u8(0x20); w.bytes(local);
-          w.u8(0x24); w.bytes(counter);
+          w.u8(0x20);
+          w.bytes(local);
+          w.u8(0x24);
+          w.bytes(counter);
           break;
         case AFTER_CALL:
-          w.u8(0x23); w.bytes(counter);
-          w.u8(0x21); w.bytes(local);
+          w.u8(0x23);
+          w.bytes(counter);
+          w.u8(0x21);
+          w.bytes(local);
           break;
         case BEFORE_GROW:
           // The guard neither reads nor writes the counter, so no publish/reload is needed.
-          w.u8(0x10); w.bytes(this.growGuardLeb!);
+          w.u8(0x10);
+          w.bytes(this.growGuardLeb!);
           break;
       }
     }
@@ -706,12 +729,24 @@ class BodyRewriter {
 /** Advances past one instruction's immediates. */
 function skipImmediate(r: ByteReader, imm: number): void {
   switch (imm) {
-    case Imm.block: case Imm.heapType: case Imm.label: case Imm.func: case Imm.local:
-    case Imm.global: case Imm.table: case Imm.memory: case Imm.data: case Imm.elem:
-    case Imm.i32: case Imm.i64:
+    case Imm.block:
+    case Imm.heapType:
+    case Imm.label:
+    case Imm.func:
+    case Imm.local:
+    case Imm.global:
+    case Imm.table:
+    case Imm.memory:
+    case Imm.data:
+    case Imm.elem:
+    case Imm.i32:
+    case Imm.i64:
       r.skipLeb();
       return;
-    case Imm.callIndirect: case Imm.memoryInit: case Imm.memoryCopy: case Imm.tableInit:
+    case Imm.callIndirect:
+    case Imm.memoryInit:
+    case Imm.memoryCopy:
+    case Imm.tableInit:
     case Imm.tableCopy:
       r.skipLeb();
       r.skipLeb();
@@ -721,21 +756,32 @@ function skipImmediate(r: ByteReader, imm: number): void {
       for (let k = 0; k <= n; k++) r.skipLeb();
       return;
     }
-    case Imm.memarg: case Imm.memargLane: {
+    case Imm.memarg:
+    case Imm.memargLane: {
       const flags = r.u32();
       if (flags & 0x40) r.skipLeb();
       r.skipLeb();
       if (imm === Imm.memargLane) r.pos++;
       return;
     }
-    case Imm.f32: r.pos += 4; return;
-    case Imm.f64: r.pos += 8; return;
-    case Imm.v128: case Imm.shuffle: r.pos += 16; return;
+    case Imm.f32:
+      r.pos += 4;
+      return;
+    case Imm.f64:
+      r.pos += 8;
+      return;
+    case Imm.v128:
+    case Imm.shuffle:
+      r.pos += 16;
+      return;
     case Imm.selectT: {
       const n = r.u32();
       r.pos += n;
       return;
     }
-    case Imm.lane: case Imm.byte: r.pos += 1; return;
+    case Imm.lane:
+    case Imm.byte:
+      r.pos += 1;
+      return;
   }
 }

@@ -202,14 +202,34 @@ export function readConstExpr(r: ByteReader): Uint8Array {
     switch (op) {
       case 0x0b:
         return r.bytes.subarray(start, r.pos);
-      case 0x41: r.s32(); break; // i32.const
-      case 0x42: r.skipLeb(); break; // i64.const
-      case 0x43: r.take(4); break; // f32.const
-      case 0x44: r.take(8); break; // f64.const
-      case 0x23: r.u32(); break; // global.get
-      case 0xd0: r.s33(); break; // ref.null
-      case 0xd2: r.u32(); break; // ref.func
-      case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e: break; // extended-const
+      case 0x41:
+        r.s32();
+        break; // i32.const
+      case 0x42:
+        r.skipLeb();
+        break; // i64.const
+      case 0x43:
+        r.take(4);
+        break; // f32.const
+      case 0x44:
+        r.take(8);
+        break; // f64.const
+      case 0x23:
+        r.u32();
+        break; // global.get
+      case 0xd0:
+        r.s33();
+        break; // ref.null
+      case 0xd2:
+        r.u32();
+        break; // ref.func
+      case 0x6a:
+      case 0x6b:
+      case 0x6c:
+      case 0x7c:
+      case 0x7d:
+      case 0x7e:
+        break; // extended-const
       case 0xfd: {
         const sub = r.u32();
         if (sub !== 0x0c) r.fail(`SIMD opcode ${sub} in a constant expression`);
@@ -375,8 +395,18 @@ export function parseModule(bytes: Uint8Array): WasmModule {
 }
 
 const SECTION_NAMES: Record<number, string> = {
-  1: 'type', 2: 'import', 3: 'function', 4: 'table', 5: 'memory', 6: 'global', 7: 'export',
-  8: 'start', 9: 'element', 10: 'code', 11: 'data', 12: 'dataCount',
+  1: 'type',
+  2: 'import',
+  3: 'function',
+  4: 'table',
+  5: 'memory',
+  6: 'global',
+  7: 'export',
+  8: 'start',
+  9: 'element',
+  10: 'code',
+  11: 'data',
+  12: 'dataCount',
 };
 
 function readElementSegment(s: ByteReader): ElementSegment {
@@ -523,13 +553,22 @@ export function encodeSectionContent(m: WasmModule, name: string): Uint8Array {
 }
 
 const SECTION_IDS: Record<string, number> = {
-  type: 1, import: 2, function: 3, table: 4, memory: 5, global: 6, export: 7, start: 8,
-  element: 9, code: 10, data: 11, dataCount: 12,
+  type: 1,
+  import: 2,
+  function: 3,
+  table: 4,
+  memory: 5,
+  global: 6,
+  export: 7,
+  start: 8,
+  element: 9,
+  code: 10,
+  data: 11,
+  dataCount: 12,
 };
 
 /** The canonical order of non-custom sections (data count sits between element and code). */
-const CANONICAL_ORDER = ['type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start',
-  'element', 'dataCount', 'code', 'data'];
+const CANONICAL_ORDER = ['type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start', 'element', 'dataCount', 'code', 'data'];
 
 /**
  * Encodes a module. Sections appear in `m.order`; a section that has content but is missing
@@ -572,19 +611,32 @@ function writeSize(w: ByteWriter, size: number, width: number | undefined): void
 
 function hasContent(m: WasmModule, name: string): boolean {
   switch (name) {
-    case 'type': return m.types.length > 0;
-    case 'import': return m.imports.length > 0;
-    case 'function': return m.functions.length > 0;
-    case 'table': return m.tables.length > 0;
-    case 'memory': return m.memories.length > 0;
-    case 'global': return m.globals.length > 0;
-    case 'export': return m.exports.length > 0;
-    case 'start': return m.start !== undefined;
-    case 'element': return m.elements.length > 0;
-    case 'dataCount': return m.dataCount !== undefined;
-    case 'code': return m.functions.length > 0;
-    case 'data': return m.data.length > 0;
-    default: return false;
+    case 'type':
+      return m.types.length > 0;
+    case 'import':
+      return m.imports.length > 0;
+    case 'function':
+      return m.functions.length > 0;
+    case 'table':
+      return m.tables.length > 0;
+    case 'memory':
+      return m.memories.length > 0;
+    case 'global':
+      return m.globals.length > 0;
+    case 'export':
+      return m.exports.length > 0;
+    case 'start':
+      return m.start !== undefined;
+    case 'element':
+      return m.elements.length > 0;
+    case 'dataCount':
+      return m.dataCount !== undefined;
+    case 'code':
+      return m.functions.length > 0;
+    case 'data':
+      return m.data.length > 0;
+    default:
+      return false;
   }
 }
 
@@ -600,7 +652,9 @@ function completeOrder(m: WasmModule): string[] {
     if (at < 0) {
       // After the last non-custom section, so trailing custom sections (names) stay last.
       let lastKnown = -1;
-      order.forEach((e, i) => { if (!e.startsWith('custom:')) lastKnown = i; });
+      order.forEach((e, i) => {
+        if (!e.startsWith('custom:')) lastKnown = i;
+      });
       order.splice(lastKnown + 1, 0, name);
     } else order.splice(at, 0, name);
   }
@@ -609,7 +663,10 @@ function completeOrder(m: WasmModule): string[] {
 
 /** Counts of imported entities, which precede the defined ones in each index space. */
 export function importCounts(m: WasmModule): { funcs: number; tables: number; memories: number; globals: number } {
-  let funcs = 0, tables = 0, memories = 0, globals = 0;
+  let funcs = 0,
+    tables = 0,
+    memories = 0,
+    globals = 0;
   for (const imp of m.imports) {
     if (imp.desc.kind === 0) funcs++;
     else if (imp.desc.kind === 1) tables++;

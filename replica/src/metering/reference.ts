@@ -12,13 +12,7 @@ import { decodeFunctionBody, encodeFunctionBody, type Instr } from './code.ts';
 import { opByName } from './opcodes.ts';
 
 /** Rewrites one body so that it decrements `counter` by each instruction's cost before it runs. */
-export function meterEachInstruction(
-  body: Uint8Array,
-  counter: number,
-  helper: number,
-  memory64: boolean,
-  sizeIs64: (ins: Instr) => boolean,
-): Uint8Array {
+export function meterEachInstruction(body: Uint8Array, counter: number, helper: number, memory64: boolean, sizeIs64: (ins: Instr) => boolean): Uint8Array {
   const decoded = decodeFunctionBody(body);
   const out: Instr[] = [];
   const charge = (cost: number) => {
@@ -42,4 +36,3 @@ const BULK = new Set(['memory.fill', 'memory.copy', 'memory.init', 'table.fill',
 function isBulk(op: string): boolean {
   return BULK.has(op);
 }
-

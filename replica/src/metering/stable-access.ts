@@ -13,9 +13,7 @@ import { ErrorCode } from '../ic/reject-codes.ts';
 export class MemoryAccessLimitError extends Error {
   readonly errorCode = ErrorCode.CanisterMemoryAccessLimitExceeded;
   constructor(what: 'accessed' | 'modified', limitBytes: number) {
-    super(
-      `Exceeded the limit for the number of ${what} pages in the stable memory in a single message execution: limit: ${Math.floor(limitBytes / 1024)} KB.`,
-    );
+    super(`Exceeded the limit for the number of ${what} pages in the stable memory in a single message execution: limit: ${Math.floor(limitBytes / 1024)} KB.`);
     this.name = 'MemoryAccessLimitError';
   }
 }
@@ -75,7 +73,12 @@ export class StableMemoryAccessMeter {
 
 /** `1234567` -> `1.2M cycles`, for log lines. */
 export function formatCycles(cycles: bigint): string {
-  const units: Array<[bigint, string]> = [[10n ** 12n, 'T'], [10n ** 9n, 'B'], [10n ** 6n, 'M'], [10n ** 3n, 'K']];
+  const units: Array<[bigint, string]> = [
+    [10n ** 12n, 'T'],
+    [10n ** 9n, 'B'],
+    [10n ** 6n, 'M'],
+    [10n ** 3n, 'K'],
+  ];
   for (const [size, suffix] of units) {
     if (cycles >= size) return `${(Number(cycles) / Number(size)).toFixed(1)}${suffix} cycles`;
   }

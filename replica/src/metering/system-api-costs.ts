@@ -102,7 +102,10 @@ const BYTE_ARGUMENTS: Readonly<Record<string, ReadonlyArray<readonly [number, bi
   data_certificate_copy: [[2, 1n]],
   certified_data_set: [[1, 1n]],
   is_controller: [[1, 1n]],
-  call_new: [[1, 1n], [3, 1n]], // callee id and method name
+  call_new: [
+    [1, 1n],
+    [3, 1n],
+  ], // callee id and method name
   call_data_append: [[1, BYTE_TRANSMISSION_COST_FACTOR]],
   stable_read: [[2, 1n]],
   stable_write: [[2, 1n]],

@@ -13,7 +13,14 @@
 import { Principal } from '@dfinity/principal';
 import type { CborMap, CborValue } from '../certification/cbor.ts';
 import {
-  defaultSettings, type Canister, type CanisterLogRecord, type CanisterSettings, type CanisterSnapshotData, type CanisterStatus, type Change, type Visibility,
+  defaultSettings,
+  type Canister,
+  type CanisterLogRecord,
+  type CanisterSettings,
+  type CanisterSnapshotData,
+  type CanisterStatus,
+  type Change,
+  type Visibility,
 } from '../execution/canister.ts';
 import { loadModule, type LoadedModule } from '../execution/module.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
@@ -24,8 +31,23 @@ import type { CompletedCall } from '../http/ingress.ts';
 export const REBUILT_FIELDS = new Set(['principal', 'id', 'idText', 'instance', 'stable', 'context', 'openCallContexts', 'outstandingCalls', 'snapshots']);
 /** Canister properties this record stores. */
 export const ENCODED_FIELDS = new Set([
-  'name', 'settings', 'status', 'balance', 'certifiedData', 'globalTimer', 'version', 'chunkStore', 'history', 'totalChanges',
-  'nextSnapshotIndex', 'logRecords', 'nextLogIndex', 'resourcesChargedUntil', 'queryStats', 'createdAt', 'lowWasmMemoryHook',
+  'name',
+  'settings',
+  'status',
+  'balance',
+  'certifiedData',
+  'globalTimer',
+  'version',
+  'chunkStore',
+  'history',
+  'totalChanges',
+  'nextSnapshotIndex',
+  'logRecords',
+  'nextLogIndex',
+  'resourcesChargedUntil',
+  'queryStats',
+  'createdAt',
+  'lowWasmMemoryHook',
 ]);
 
 // ---- a generic tagged codec (bigint, Principal, Map, Uint8Array): format 1, and Candid-shaped values
@@ -209,10 +231,12 @@ export function decodeCanisterRecord(value: CborValue): CanisterRecord {
     certifiedData: bytes(m.certifiedData, 'certifiedData'),
     globalTimer: nat(m.globalTimer, 'globalTimer'),
     version: nat(m.version, 'version'),
-    chunkStore: new Map(list(m.chunkStore, 'chunkStore').map((e) => {
-      const [hash, chunk] = list(e, 'chunkStore');
-      return [str(hash, 'chunkStore'), bytes(chunk, 'chunkStore')];
-    })),
+    chunkStore: new Map(
+      list(m.chunkStore, 'chunkStore').map((e) => {
+        const [hash, chunk] = list(e, 'chunkStore');
+        return [str(hash, 'chunkStore'), bytes(chunk, 'chunkStore')];
+      }),
+    ),
     history: list(m.history, 'history').map((h) => fromCbor(h) as Change),
     totalChanges: nat(m.totalChanges, 'totalChanges'),
     nextSnapshotIndex: nat(m.nextSnapshotIndex, 'nextSnapshotIndex'),
@@ -223,8 +247,10 @@ export function decodeCanisterRecord(value: CborValue): CanisterRecord {
     nextLogIndex: nat(m.nextLogIndex, 'nextLogIndex'),
     resourcesChargedUntil: nat(m.resourcesChargedUntil, 'resourcesChargedUntil'),
     queryStats: {
-      calls: nat(stats[0], 'queryStats'), instructions: nat(stats[1], 'queryStats'),
-      requestBytes: nat(stats[2], 'queryStats'), responseBytes: nat(stats[3], 'queryStats'),
+      calls: nat(stats[0], 'queryStats'),
+      instructions: nat(stats[1], 'queryStats'),
+      requestBytes: nat(stats[2], 'queryStats'),
+      responseBytes: nat(stats[3], 'queryStats'),
     },
     createdAt: nat(m.createdAt, 'createdAt'),
     lowWasmMemoryHook: hookState(m.lowWasmMemoryHook),
@@ -256,7 +282,12 @@ export function decodeCanisterRecordV1(value: CborValue): CanisterRecord {
     logRecords: Array.isArray(o.logRecords) ? (o.logRecords as CanisterLogRecord[]) : [],
     nextLogIndex: big(o.nextLogIndex),
     resourcesChargedUntil: big(o.resourcesChargedUntil),
-    queryStats: { calls: big(stats.calls), instructions: big(stats.instructions), requestBytes: big(stats.requestBytes), responseBytes: big(stats.responseBytes) },
+    queryStats: {
+      calls: big(stats.calls),
+      instructions: big(stats.instructions),
+      requestBytes: big(stats.requestBytes),
+      responseBytes: big(stats.responseBytes),
+    },
     createdAt: big(o.createdAt),
     lowWasmMemoryHook: 'not-satisfied',
   };
@@ -359,13 +390,31 @@ function outcomeFromCbor(v: CborValue | undefined): CallOutcome | undefined {
 // [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome | null, canisterId];
 // format 1 of the state log wrote the first five.
 export const callToCbor = (c: CompletedCall): CborValue => [
-  c.requestId, c.sender, c.effectiveCanisterId, c.ingressExpiry, c.pruneAt, c.outcome ? outcomeToCbor(c.outcome) : null, c.canisterId,
+  c.requestId,
+  c.sender,
+  c.effectiveCanisterId,
+  c.ingressExpiry,
+  c.pruneAt,
+  c.outcome ? outcomeToCbor(c.outcome) : null,
+  c.canisterId,
 ];
 export const callFromCbor = (v: CborValue): CompletedCall => {
-  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome, canisterId] =
-    v as [Uint8Array, Uint8Array, Uint8Array, number | bigint, number | bigint, CborValue | undefined, Uint8Array | undefined];
+  const [requestId, sender, effectiveCanisterId, ingressExpiry, pruneAt, outcome, canisterId] = v as [
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    number | bigint,
+    number | bigint,
+    CborValue | undefined,
+    Uint8Array | undefined,
+  ];
   return {
-    requestId, sender, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry), pruneAt: BigInt(pruneAt), outcome: outcomeFromCbor(outcome ?? undefined),
+    requestId,
+    sender,
+    effectiveCanisterId,
+    ingressExpiry: BigInt(ingressExpiry),
+    pruneAt: BigInt(pruneAt),
+    outcome: outcomeFromCbor(outcome ?? undefined),
     // Format 1 did not keep the canister id; the effective one is the same except for aaaaa-aa calls.
     canisterId: canisterId ?? effectiveCanisterId,
   };

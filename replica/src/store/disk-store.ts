@@ -31,8 +31,19 @@ import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { CompletedCall, InflightCall } from '../http/ingress.ts';
 import type { SchedulerState } from '../scheduler/state.ts';
 import {
-  applyCanisterRecord, callFromCbor, callToCbor, decodeCanisterRecord, decodeCanisterRecordV1, decodeSnapshots, encodeCanisterRecord, encodeSnapshots,
-  fromCbor, snapshotSetKey, stableFrom, toCbor, type CanisterRecord,
+  applyCanisterRecord,
+  callFromCbor,
+  callToCbor,
+  decodeCanisterRecord,
+  decodeCanisterRecordV1,
+  decodeSnapshots,
+  encodeCanisterRecord,
+  encodeSnapshots,
+  fromCbor,
+  snapshotSetKey,
+  stableFrom,
+  toCbor,
+  type CanisterRecord,
 } from './canister-codec.ts';
 import { lockStateDir, type StateDirLock } from './state-lock.ts';
 
@@ -49,7 +60,10 @@ const HEADER = 8;
 const PAYLOAD_MAGIC = [0xd9, 0xd9, 0xf7];
 
 /** The file operations the store uses; tests pass a wrapper that injects faults (ENOSPC, EIO, failed fsync). */
-export type StoreFs = Pick<typeof nodeFs, 'openSync' | 'writeSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'renameSync' | 'rmSync' | 'readFileSync' | 'existsSync' | 'mkdirSync'> & {
+export type StoreFs = Pick<
+  typeof nodeFs,
+  'openSync' | 'writeSync' | 'fsyncSync' | 'ftruncateSync' | 'closeSync' | 'renameSync' | 'rmSync' | 'readFileSync' | 'existsSync' | 'mkdirSync'
+> & {
   fsync(fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void;
 };
 
@@ -100,7 +114,14 @@ function changedPages(current: Uint8Array, previous: Uint8Array | undefined): Ar
 }
 
 function applyPages(base: Uint8Array, size: number, pages: CborValue[]): Uint8Array {
-  const out = base.length === size ? base : (() => { const grown = new Uint8Array(size); grown.set(base.subarray(0, Math.min(size, base.length))); return grown; })();
+  const out =
+    base.length === size
+      ? base
+      : (() => {
+          const grown = new Uint8Array(size);
+          grown.set(base.subarray(0, Math.min(size, base.length)));
+          return grown;
+        })();
   for (const entry of pages) {
     const [index, bytes] = entry as [number, Uint8Array];
     out.set(bytes, index * PAGE);
@@ -202,7 +223,10 @@ export class DiskStore {
     if (!this.#fs.existsSync(this.#path)) return { canisters: 0, completedCalls: [], inflightCalls: [], droppedTailBytes: 0, format: undefined };
     const calls = new Map<string, CompletedCall>();
     const bytes = new Uint8Array(this.#fs.readFileSync(this.#path));
-    const state = new Map<string, { record?: CanisterRecord; module?: Uint8Array; heap: Uint8Array; globals: unknown[]; stable: Uint8Array; snapshots?: CborValue[] }>();
+    const state = new Map<
+      string,
+      { record?: CanisterRecord; module?: Uint8Array; heap: Uint8Array; globals: unknown[]; stable: Uint8Array; snapshots?: CborValue[] }
+    >();
     const modules = new Map<string, Uint8Array>();
     let managementFields: unknown;
     let schedulerState: SchedulerState | undefined;
@@ -386,7 +410,10 @@ export class DiskStore {
         // The copy of what will be on disk; an unchanged-size heap is patched page-wise later.
         const samePrevHeap = prev && prev.heap.length === heap.length ? prev.heap : undefined;
         const entry: PersistedCanister = { meta, snapshots: snapshotKey, moduleHash, heap: samePrevHeap ?? heap.slice(), globals, stable };
-        if (samePrevHeap) afterWrite.push(() => { for (const [index, bytes] of heapPages) samePrevHeap.set(bytes, index * PAGE); });
+        if (samePrevHeap)
+          afterWrite.push(() => {
+            for (const [index, bytes] of heapPages) samePrevHeap.set(bytes, index * PAGE);
+          });
         nextView.set(id, entry);
       } else if (prev) nextView.set(id, prev);
     }
@@ -405,14 +432,26 @@ export class DiskStore {
     const inflightMeta = toHex(encodeCbor(inflightCbor));
     const inflightChanged = full || inflightMeta !== this.#inflightMeta;
     if (
-      !full && canisters.length === 0 && removed.length === 0 && !managementChanged && calls.length === 0 && prunedCalls.length === 0 &&
-      !schedulerChanged && !inflightChanged
-    ) return undefined;
+      !full &&
+      canisters.length === 0 &&
+      removed.length === 0 &&
+      !managementChanged &&
+      calls.length === 0 &&
+      prunedCalls.length === 0 &&
+      !schedulerChanged &&
+      !inflightChanged
+    )
+      return undefined;
 
     const payload = encodeCbor({
-      format: STORE_FORMAT, full, modules, canisters, removed,
+      format: STORE_FORMAT,
+      full,
+      modules,
+      canisters,
+      removed,
       management: toCbor(management.allocatorState) ?? null,
-      calls: calls.map(callToCbor), prunedCalls,
+      calls: calls.map(callToCbor),
+      prunedCalls,
       ...(schedulerChanged ? { scheduler: schedulerCbor } : {}),
       ...(inflightChanged ? { inflight: inflightCbor } : {}),
     });
@@ -449,7 +488,9 @@ export class DiskStore {
       if (fd !== undefined) closeQuietly(fs, fd);
       fs.rmSync(temp, { force: true });
       this.#needCheckpoint = true;
-      throw new StoreWriteError(`could not write a checkpoint of the replica's state to ${temp}: ${describe(error)}; the previous log still stands`, { cause: error });
+      throw new StoreWriteError(`could not write a checkpoint of the replica's state to ${temp}: ${describe(error)}; the previous log still stands`, {
+        cause: error,
+      });
     }
     this.#fsync(fd, temp);
     try {
@@ -485,16 +526,16 @@ export class DiskStore {
         this.#fd = undefined; // cannot even truncate: the next commit replaces the file
       }
       this.#needCheckpoint = true;
-      throw new StoreWriteError(`could not append a commit to ${this.#path}: ${describe(error)}; the log was cut back to its last complete commit`, { cause: error });
+      throw new StoreWriteError(`could not append a commit to ${this.#path}: ${describe(error)}; the log was cut back to its last complete commit`, {
+        cause: error,
+      });
     }
     this.#logBytes += frame.length;
     if (syncNow) {
       this.#fsync(fd, this.#path);
       return undefined;
     }
-    return new Promise<void>((resolve, reject) =>
-      fs.fsync(fd, (error) => (error ? reject(this.#fail(fsyncMessage(this.#path, error), error)) : resolve())),
-    );
+    return new Promise<void>((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(this.#fail(fsyncMessage(this.#path, error), error)) : resolve())));
   }
 
   async close(): Promise<void> {

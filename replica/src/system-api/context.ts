@@ -35,9 +35,7 @@ export interface PendingCall {
   prepaidFees?: { transmission: bigint; execution: bigint };
 }
 
-export type MessageOutcome =
-  | { kind: 'reply'; data: Uint8Array }
-  | { kind: 'reject'; code: RejectCode; message: string };
+export type MessageOutcome = { kind: 'reply'; data: Uint8Array } | { kind: 'reject'; code: RejectCode; message: string };
 
 export interface CanisterView {
   id: Uint8Array;

@@ -35,7 +35,13 @@ function envVarName(h: ApiHost, call: string, src: number, size: number): string
   try {
     return fromUtf8(bytes);
   } catch {
-    throw CanisterTrap.of(hypervisorError.userContractViolation(`ic0.${call}: Variable name is not a valid UTF-8 string.`, { kind: 'user', suggestion: 'Provide a valid UTF-8 string for the environment variable name.', docLink: '' }));
+    throw CanisterTrap.of(
+      hypervisorError.userContractViolation(`ic0.${call}: Variable name is not a valid UTF-8 string.`, {
+        kind: 'user',
+        suggestion: 'Provide a valid UTF-8 string for the environment variable name.',
+        docLink: '',
+      }),
+    );
   }
 }
 
@@ -64,7 +70,17 @@ const SCHNORR_ALGORITHMS = 2; // bip340secp256k1, ed25519
 const VETKD_CURVES = 1; // bls12_381_g2
 
 /** The spec's result codes of the cost_* calls for threshold keys: 0 ok, 1 unknown curve, 2 unknown key. */
-function thresholdCost(c: MessageContext, h: ApiHost, src: number, size: number, curve: number, curves: number, fee: bigint, dst: number, what: string): number {
+function thresholdCost(
+  c: MessageContext,
+  h: ApiHost,
+  src: number,
+  size: number,
+  curve: number,
+  curves: number,
+  fee: bigint,
+  dst: number,
+  what: string,
+): number {
   const name = new TextDecoder().decode(readMem(h, src, size, what));
   if (curve < 0 || curve >= curves) return 1;
   if (!KNOWN_THRESHOLD_KEYS.has(name)) return 2;
@@ -155,7 +171,8 @@ function stableCall<T>(what: string, f: () => T): T {
 
 function respond(ctx: MessageContext, what: string): void {
   // The IC's texts (system_api.rs ic0_msg_reply / _reply_data_append / _reject).
-  if (ctx.outcome || ctx.callContextResponded) throw CanisterTrap.of(hypervisorError.toolchainContractViolation(`${what}: the call is already replied${what === 'ic0.msg_reply_data_append' ? '.' : ''}`));
+  if (ctx.outcome || ctx.callContextResponded)
+    throw CanisterTrap.of(hypervisorError.toolchainContractViolation(`${what}: the call is already replied${what === 'ic0.msg_reply_data_append' ? '.' : ''}`));
 }
 
 /**
@@ -171,9 +188,10 @@ function checkReplySize(ctx: MessageContext, appended: number, what: string): vo
   const problem = replyTooLarge(ctx.replySize, appended, ctx.replyLimit, what);
   if (problem) {
     // The IC ends the sentence and gives advice (system_api.rs).
-    const [suggestion, section] = what === 'ic0.msg_reject'
-      ? ['Try truncating the error messages that are too long.', 'msg_reject-payload-too-large']
-      : ['Consider checking the response size and returning an error if it is too long.', 'msg_reply_data_append-payload-too-large'];
+    const [suggestion, section] =
+      what === 'ic0.msg_reject'
+        ? ['Try truncating the error messages that are too long.', 'msg_reject-payload-too-large']
+        : ['Consider checking the response size and returning an error if it is too long.', 'msg_reply_data_append-payload-too-large'];
     throw CanisterTrap.of(hypervisorError.userContractViolation(`${problem}.`, { kind: 'user', suggestion, docLink: docRef(section) }));
   }
 }
@@ -201,12 +219,21 @@ const api: Record<string, ApiFunction> = {
   msg_caller_copy: { params: ['I', 'I', 'I'], allowed: CALLER, impl: (c, h, dst, off, size) => copyOut(h, c.caller, dst, off, size, 'ic0.msg_caller_copy') },
   msg_reject_code: { params: [], result: 'i32', allowed: REJECT_INFO, impl: (c) => c.rejectCode },
   msg_reject_msg_size: { params: [], result: 'I', allowed: REJECT_MSG, impl: (c) => utf8(c.rejectMessage).length },
-  msg_reject_msg_copy: { params: ['I', 'I', 'I'], allowed: REJECT_MSG, impl: (c, h, dst, off, size) => copyOut(h, utf8(c.rejectMessage), dst, off, size, 'ic0.msg_reject_msg_copy') },
+  msg_reject_msg_copy: {
+    params: ['I', 'I', 'I'],
+    allowed: REJECT_MSG,
+    impl: (c, h, dst, off, size) => copyOut(h, utf8(c.rejectMessage), dst, off, size, 'ic0.msg_reject_msg_copy'),
+  },
   msg_deadline: { params: [], result: 'i64', allowed: kinds('U', 'NRQ', 'RQ', 'CQ', 'Ry', 'Rt', 'CRy', 'CRt'), impl: (c) => c.deadline },
   msg_method_name_size: { params: [], result: 'I', allowed: INSPECT, impl: (c) => utf8(c.methodName).length },
-  msg_method_name_copy: { params: ['I', 'I', 'I'], allowed: INSPECT, impl: (c, h, dst, off, size) => copyOut(h, utf8(c.methodName), dst, off, size, 'ic0.msg_method_name_copy') },
+  msg_method_name_copy: {
+    params: ['I', 'I', 'I'],
+    allowed: INSPECT,
+    impl: (c, h, dst, off, size) => copyOut(h, utf8(c.methodName), dst, off, size, 'ic0.msg_method_name_copy'),
+  },
   accept_message: {
-    params: [], allowed: INSPECT,
+    params: [],
+    allowed: INSPECT,
     impl: (c) => {
       if (c.messageAccepted) throw new CanisterTrap('ic0.accept_message called twice');
       c.messageAccepted = true;
@@ -215,7 +242,8 @@ const api: Record<string, ApiFunction> = {
 
   // --- Responding
   msg_reply_data_append: {
-    params: ['I', 'I'], allowed: RESPOND,
+    params: ['I', 'I'],
+    allowed: RESPOND,
     impl: (c, h, src, size) => {
       respond(c, 'ic0.msg_reply_data_append');
       checkReplySize(c, size, 'ic0.msg_reply_data_append');
@@ -224,17 +252,22 @@ const api: Record<string, ApiFunction> = {
     },
   },
   msg_reply: {
-    params: [], allowed: RESPOND,
+    params: [],
+    allowed: RESPOND,
     impl: (c) => {
       respond(c, 'ic0.msg_reply');
       const data = new Uint8Array(c.replySize);
       let o = 0;
-      for (const part of c.replyBuffer) { data.set(part, o); o += part.length; }
+      for (const part of c.replyBuffer) {
+        data.set(part, o);
+        o += part.length;
+      }
       c.outcome = { kind: 'reply', data };
     },
   },
   msg_reject: {
-    params: ['I', 'I'], allowed: RESPOND,
+    params: ['I', 'I'],
+    allowed: RESPOND,
     impl: (c, h, src, size) => {
       respond(c, 'ic0.msg_reject');
       checkReplySize(c, size, 'ic0.msg_reject');
@@ -249,26 +282,53 @@ const api: Record<string, ApiFunction> = {
   msg_cycles_refunded128: { params: ['I'], allowed: CYCLES_REFUNDED, impl: (c, h, dst) => writeU128(h, dst, c.cyclesRefunded, 'ic0.msg_cycles_refunded128') },
   msg_cycles_accept: { params: ['i64'], result: 'i64', allowed: CYCLES_IN, impl: (c, _h, max) => accept(c, BigInt.asUintN(64, max)) },
   msg_cycles_accept128: {
-    params: ['i64', 'i64', 'I'], allowed: CYCLES_IN,
+    params: ['i64', 'i64', 'I'],
+    allowed: CYCLES_IN,
     impl: (c, h, high, low, dst) => writeU128(h, dst, accept(c, u128(high, low)), 'ic0.msg_cycles_accept128'),
   },
   cycles_burn128: {
-    params: ['i64', 'i64', 'I'], allowed: MUTATE,
+    params: ['i64', 'i64', 'I'],
+    allowed: MUTATE,
     impl: (c, h, high, low, dst) => writeU128(h, dst, c.burnCycles(u128(high, low)), 'ic0.cycles_burn128'),
   },
-  canister_cycle_balance: { params: [], result: 'i64', allowed: ALL, impl: (c) => { if (c.observed) c.observed.balance = true; return clamp64(c.canister.balance); } },
-  canister_cycle_balance128: { params: ['I'], allowed: ALL, impl: (c, h, dst) => { if (c.observed) c.observed.balance = true; writeU128(h, dst, c.canister.balance, 'ic0.canister_cycle_balance128'); } },
-  canister_liquid_cycle_balance128: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, c.canister.balance, 'ic0.canister_liquid_cycle_balance128') },
+  canister_cycle_balance: {
+    params: [],
+    result: 'i64',
+    allowed: ALL,
+    impl: (c) => {
+      if (c.observed) c.observed.balance = true;
+      return clamp64(c.canister.balance);
+    },
+  },
+  canister_cycle_balance128: {
+    params: ['I'],
+    allowed: ALL,
+    impl: (c, h, dst) => {
+      if (c.observed) c.observed.balance = true;
+      writeU128(h, dst, c.canister.balance, 'ic0.canister_cycle_balance128');
+    },
+  },
+  canister_liquid_cycle_balance128: {
+    params: ['I'],
+    allowed: ALL,
+    impl: (c, h, dst) => writeU128(h, dst, c.canister.balance, 'ic0.canister_liquid_cycle_balance128'),
+  },
 
   // --- Canister and subnet identity, status
   canister_self_size: { params: [], result: 'I', allowed: ALL, impl: (c) => c.canister.id.length },
-  canister_self_copy: { params: ['I', 'I', 'I'], allowed: ALL, impl: (c, h, dst, off, size) => copyOut(h, c.canister.id, dst, off, size, 'ic0.canister_self_copy') },
+  canister_self_copy: {
+    params: ['I', 'I', 'I'],
+    allowed: ALL,
+    impl: (c, h, dst, off, size) => copyOut(h, c.canister.id, dst, off, size, 'ic0.canister_self_copy'),
+  },
   subnet_self_size: { params: [], result: 'I', allowed: ALL, impl: (c) => c.subnetId.length },
   subnet_self_copy: { params: ['I', 'I', 'I'], allowed: ALL, impl: (c, h, dst, off, size) => copyOut(h, c.subnetId, dst, off, size, 'ic0.subnet_self_copy') },
   canister_status: { params: [], result: 'i32', allowed: ALL, impl: (c) => c.canister.statusCode() },
   canister_version: { params: [], result: 'i64', allowed: ALL, impl: (c) => c.canister.version },
   is_controller: {
-    params: ['I', 'I'], result: 'i32', allowed: ALL,
+    params: ['I', 'I'],
+    result: 'i32',
+    allowed: ALL,
     impl: (c, h, src, size) => {
       if (size > 29) throw new CanisterTrap(`ic0.is_controller: ${size} bytes is not a valid principal (at most 29)`);
       return c.canister.isController(readMem(h, src, size, 'ic0.is_controller')) ? 1 : 0;
@@ -276,11 +336,16 @@ const api: Record<string, ApiFunction> = {
   },
   in_replicated_execution: { params: [], result: 'i32', allowed: ALL, impl: (c) => (c.replicated ? 1 : 0) },
   root_key_size: { params: [], result: 'I', allowed: ALL, impl: (c) => c.rootKey?.length ?? 0 },
-  root_key_copy: { params: ['I', 'I', 'I'], allowed: ALL, impl: (c, h, dst, off, size) => copyOut(h, c.rootKey ?? new Uint8Array(), dst, off, size, 'ic0.root_key_copy') },
+  root_key_copy: {
+    params: ['I', 'I', 'I'],
+    allowed: ALL,
+    impl: (c, h, dst, off, size) => copyOut(h, c.rootKey ?? new Uint8Array(), dst, off, size, 'ic0.root_key_copy'),
+  },
 
   // --- Inter-canister calls
   call_new: {
-    params: ['I', 'I', 'I', 'I', 'I', 'I', 'I', 'I'], allowed: CALLS,
+    params: ['I', 'I', 'I', 'I', 'I', 'I', 'I', 'I'],
+    allowed: CALLS,
     impl: (c, h, calleeSrc, calleeSize, nameSrc, nameSize, replyFun, replyEnv, rejectFun, rejectEnv) => {
       if (c.building) c.takeCycles(-c.building.cycles); // an abandoned call gives its cycles back
       c.building = {
@@ -288,12 +353,15 @@ const api: Record<string, ApiFunction> = {
         method: new TextDecoder().decode(readMem(h, nameSrc, nameSize, 'ic0.call_new')),
         reply: { fun: Number(replyFun), env: BigInt(replyEnv) },
         reject: { fun: Number(rejectFun), env: BigInt(rejectEnv) },
-        arg: [], argSize: 0, cycles: 0n,
+        arg: [],
+        argSize: 0,
+        cycles: 0n,
       };
     },
   },
   call_on_cleanup: {
-    params: ['I', 'I'], allowed: CALLS,
+    params: ['I', 'I'],
+    allowed: CALLS,
     impl: (c, _h, fun, env) => {
       const call = building(c, 'ic0.call_on_cleanup');
       if (call.cleanup) throw new CanisterTrap('ic0.call_on_cleanup called twice for the same call');
@@ -301,7 +369,8 @@ const api: Record<string, ApiFunction> = {
     },
   },
   call_data_append: {
-    params: ['I', 'I'], allowed: CALLS,
+    params: ['I', 'I'],
+    allowed: CALLS,
     impl: (c, h, src, size) => {
       const call = building(c, 'ic0.call_data_append');
       call.arg.push(readMem(h, src, size, 'ic0.call_data_append'));
@@ -309,7 +378,8 @@ const api: Record<string, ApiFunction> = {
     },
   },
   call_with_best_effort_response: {
-    params: ['i32'], allowed: CALLS,
+    params: ['i32'],
+    allowed: CALLS,
     impl: (c, _h, timeout) => {
       const call = building(c, 'ic0.call_with_best_effort_response');
       if (call.timeoutSeconds !== undefined) throw new CanisterTrap('ic0.call_with_best_effort_response called twice for the same call');
@@ -320,13 +390,19 @@ const api: Record<string, ApiFunction> = {
   call_cycles_add: { params: ['i64'], allowed: CALL_CYCLES, impl: (c, _h, amount) => addCycles(c, BigInt.asUintN(64, amount)) },
   call_cycles_add128: { params: ['i64', 'i64'], allowed: CALL_CYCLES, impl: (c, _h, high, low) => addCycles(c, u128(high, low)) },
   call_perform: {
-    params: [], result: 'i32', allowed: CALLS,
+    params: [],
+    result: 'i32',
+    allowed: CALLS,
     impl: (c) => {
       const call = building(c, 'ic0.call_perform');
       c.building = undefined;
       // The scheduler knows the queues and callbacks (scheduler/README.md): a call it cannot
       // enqueue is not performed and the canister learns SYS_TRANSIENT, as on the IC.
-      const refused = c.refuseCall ? c.refuseCall(call) : c.canister.outstandingCalls + c.outgoing.length >= OUTPUT_QUEUE_CAPACITY ? RejectCode.SYS_TRANSIENT : 0;
+      const refused = c.refuseCall
+        ? c.refuseCall(call)
+        : c.canister.outstandingCalls + c.outgoing.length >= OUTPUT_QUEUE_CAPACITY
+          ? RejectCode.SYS_TRANSIENT
+          : 0;
       if (refused !== 0) {
         c.takeCycles(-call.cycles);
         return refused;
@@ -345,7 +421,9 @@ const api: Record<string, ApiFunction> = {
 
   // --- Stable memory (always 64-bit offsets in the stable64 API; the 32-bit API traps past 4 GiB)
   stable_size: {
-    params: [], result: 'i32', allowed: ALL,
+    params: [],
+    result: 'i32',
+    allowed: ALL,
     impl: (_c, h) => {
       const size = h.stable().size;
       if (size > 65536) throw CanisterTrap.of(hypervisorError.trapped(TrapCode.StableMemoryTooBigFor32Bit));
@@ -353,7 +431,9 @@ const api: Record<string, ApiFunction> = {
     },
   },
   stable_grow: {
-    params: ['i32'], result: 'i32', allowed: ALL,
+    params: ['i32'],
+    result: 'i32',
+    allowed: ALL,
     impl: (_c, h, delta) => {
       const s = h.stable();
       if (s.size > 65536) throw CanisterTrap.of(hypervisorError.trapped(TrapCode.StableMemoryTooBigFor32Bit));
@@ -362,39 +442,54 @@ const api: Record<string, ApiFunction> = {
     },
   },
   stable_write: {
-    params: ['i32', 'i32', 'i32'], allowed: ALL,
+    params: ['i32', 'i32', 'i32'],
+    allowed: ALL,
     impl: (c, h, off, src, size) => {
       stableTouch(c, h, off >>> 0, size >>> 0, true, 'ic0.stable_write');
       stableCall('ic0.stable_write', () => h.stable().write(off >>> 0, readMem(h, src >>> 0, size >>> 0, 'ic0.stable_write')));
     },
   },
   stable_read: {
-    params: ['i32', 'i32', 'i32'], allowed: ALL,
+    params: ['i32', 'i32', 'i32'],
+    allowed: ALL,
     impl: (c, h, dst, off, size) => {
       stableTouch(c, h, off >>> 0, size >>> 0, false, 'ic0.stable_read');
-      writeMem(h, dst >>> 0, stableCall('ic0.stable_read', () => h.stable().read(off >>> 0, size >>> 0)), 'ic0.stable_read');
+      writeMem(
+        h,
+        dst >>> 0,
+        stableCall('ic0.stable_read', () => h.stable().read(off >>> 0, size >>> 0)),
+        'ic0.stable_read',
+      );
     },
   },
   stable64_size: { params: [], result: 'i64', allowed: ALL, impl: (_c, h) => BigInt(h.stable().size) },
   stable64_grow: { params: ['i64'], result: 'i64', allowed: ALL, impl: (_c, h, delta) => BigInt(h.stable().grow(Number(BigInt.asUintN(64, delta)))) },
   stable64_write: {
-    params: ['i64', 'i64', 'i64'], allowed: ALL,
+    params: ['i64', 'i64', 'i64'],
+    allowed: ALL,
     impl: (c, h, off, src, size) => {
       stableTouch(c, h, Number(off), Number(size), true, 'ic0.stable64_write');
       stableCall('ic0.stable64_write', () => h.stable().write(Number(off), readMem(h, Number(src), Number(size), 'ic0.stable64_write')));
     },
   },
   stable64_read: {
-    params: ['i64', 'i64', 'i64'], allowed: ALL,
+    params: ['i64', 'i64', 'i64'],
+    allowed: ALL,
     impl: (c, h, dst, off, size) => {
       stableTouch(c, h, Number(off), Number(size), false, 'ic0.stable64_read');
-      writeMem(h, Number(dst), stableCall('ic0.stable64_read', () => h.stable().read(Number(off), Number(size))), 'ic0.stable64_read');
+      writeMem(
+        h,
+        Number(dst),
+        stableCall('ic0.stable64_read', () => h.stable().read(Number(off), Number(size))),
+        'ic0.stable64_read',
+      );
     },
   },
 
   // --- Certified data
   certified_data_set: {
-    params: ['I', 'I'], allowed: MUTATE,
+    params: ['I', 'I'],
+    allowed: MUTATE,
     impl: (c, h, src, size) => {
       if (size > 32) throw new CanisterTrap(`ic0.certified_data_set: ${size} bytes exceeds the 32-byte limit`);
       c.certifiedData = readMem(h, src, size, 'ic0.certified_data_set');
@@ -402,14 +497,17 @@ const api: Record<string, ApiFunction> = {
   },
   data_certificate_present: { params: [], result: 'i32', allowed: ALL, impl: (c) => (c.dataCertificate ? 1 : 0) },
   data_certificate_size: {
-    params: [], result: 'I', allowed: CERTIFICATE,
+    params: [],
+    result: 'I',
+    allowed: CERTIFICATE,
     impl: (c) => {
       if (!c.dataCertificate) throw new CanisterTrap('ic0.data_certificate_size: no certificate is present');
       return c.dataCertificate.length;
     },
   },
   data_certificate_copy: {
-    params: ['I', 'I', 'I'], allowed: CERTIFICATE,
+    params: ['I', 'I', 'I'],
+    allowed: CERTIFICATE,
     impl: (c, h, dst, off, size) => {
       if (!c.dataCertificate) throw new CanisterTrap('ic0.data_certificate_copy: no certificate is present');
       if (c.observed) c.observed.certificate = true;
@@ -418,9 +516,19 @@ const api: Record<string, ApiFunction> = {
   },
 
   // --- Time, timers, performance counter
-  time: { params: [], result: 'i64', allowed: ALL, impl: (c) => { if (c.observed) c.observed.time = true; return c.time; } },
+  time: {
+    params: [],
+    result: 'i64',
+    allowed: ALL,
+    impl: (c) => {
+      if (c.observed) c.observed.time = true;
+      return c.time;
+    },
+  },
   global_timer_set: {
-    params: ['i64'], result: 'i64', allowed: MUTATE,
+    params: ['i64'],
+    result: 'i64',
+    allowed: MUTATE,
     impl: (c, _h, deadline) => {
       const previous = c.globalTimer ?? c.previousGlobalTimer;
       c.globalTimer = BigInt.asUintN(64, deadline);
@@ -428,7 +536,9 @@ const api: Record<string, ApiFunction> = {
     },
   },
   performance_counter: {
-    params: ['i32'], result: 'i64', allowed: ALL,
+    params: ['i32'],
+    result: 'i64',
+    allowed: ALL,
     impl: (c, _h, type) => {
       if (type === 0) return c.instructionCounter();
       if (type === 1) return c.callContextInstructions + c.instructionCounter();
@@ -438,7 +548,8 @@ const api: Record<string, ApiFunction> = {
 
   // --- Cost of System API operations in cycles (fees: cycles/fees.ts; the canister's subnet's schedule)
   cost_call: {
-    params: ['i64', 'i64', 'I'], allowed: ALL,
+    params: ['i64', 'i64', 'I'],
+    allowed: ALL,
     impl: (c, h, methodNameSize, payloadSize, dst) => {
       const { transmission, execution } = costsOf(c).callPrepayment(methodNameSize + payloadSize, 40_000_000_000n, h.memory64);
       writeU128(h, dst, transmission + execution, 'ic0.cost_call');
@@ -446,19 +557,28 @@ const api: Record<string, ApiFunction> = {
   },
   cost_create_canister: { params: ['I'], allowed: ALL, impl: (c, h, dst) => writeU128(h, dst, costsOf(c).canisterCreation(), 'ic0.cost_create_canister') },
   cost_http_request: {
-    params: ['i64', 'i64', 'I'], allowed: ALL,
-    impl: (c, h, requestSize: bigint, maxResponseBytes: bigint, dst) => writeU128(h, dst, costsOf(c).httpRequest(requestSize, maxResponseBytes), 'ic0.cost_http_request'),
+    params: ['i64', 'i64', 'I'],
+    allowed: ALL,
+    impl: (c, h, requestSize: bigint, maxResponseBytes: bigint, dst) =>
+      writeU128(h, dst, costsOf(c).httpRequest(requestSize, maxResponseBytes), 'ic0.cost_http_request'),
   },
   cost_sign_with_ecdsa: {
-    params: ['I', 'I', 'i32', 'I'], result: 'i32', allowed: ALL,
+    params: ['I', 'I', 'i32', 'I'],
+    result: 'i32',
+    allowed: ALL,
     impl: (c, h, src, size, curve, dst) => thresholdCost(c, h, src, size, curve, ECDSA_CURVES, costsOf(c).fees.ecdsaSignature, dst, 'ic0.cost_sign_with_ecdsa'),
   },
   cost_sign_with_schnorr: {
-    params: ['I', 'I', 'i32', 'I'], result: 'i32', allowed: ALL,
-    impl: (c, h, src, size, algorithm, dst) => thresholdCost(c, h, src, size, algorithm, SCHNORR_ALGORITHMS, costsOf(c).fees.schnorrSignature, dst, 'ic0.cost_sign_with_schnorr'),
+    params: ['I', 'I', 'i32', 'I'],
+    result: 'i32',
+    allowed: ALL,
+    impl: (c, h, src, size, algorithm, dst) =>
+      thresholdCost(c, h, src, size, algorithm, SCHNORR_ALGORITHMS, costsOf(c).fees.schnorrSignature, dst, 'ic0.cost_sign_with_schnorr'),
   },
   cost_vetkd_derive_key: {
-    params: ['I', 'I', 'i32', 'I'], result: 'i32', allowed: ALL,
+    params: ['I', 'I', 'i32', 'I'],
+    result: 'i32',
+    allowed: ALL,
     impl: (c, h, src, size, curve, dst) => thresholdCost(c, h, src, size, curve, VETKD_CURVES, costsOf(c).fees.vetkd, dst, 'ic0.cost_vetkd_derive_key'),
   },
 
@@ -466,33 +586,49 @@ const api: Record<string, ApiFunction> = {
   env_var_count: { params: [], result: 'I', allowed: ALL, impl: (_c, h) => h.environmentVariables().length },
   env_var_name_size: { params: ['I'], result: 'I', allowed: ALL, impl: (_c, h, index) => utf8(envVarAt(h, index)[0]).length },
   env_var_name_copy: {
-    params: ['I', 'I', 'I', 'I'], allowed: ALL,
+    params: ['I', 'I', 'I', 'I'],
+    allowed: ALL,
     impl: (_c, h, index, dst, offset, size) => copyOut(h, utf8(envVarAt(h, index)[0]), dst, offset, size, 'ic0.env_var_name_copy'),
   },
   env_var_name_exists: {
-    params: ['I', 'I'], result: 'i32', allowed: ALL,
+    params: ['I', 'I'],
+    result: 'i32',
+    allowed: ALL,
     impl: (_c, h, src, size) => (h.environmentVariables().some(([n]) => n === envVarName(h, 'env_var_name_exists', src, size)) ? 1 : 0),
   },
   env_var_value_size: {
-    params: ['I', 'I'], result: 'I', allowed: ALL,
+    params: ['I', 'I'],
+    result: 'I',
+    allowed: ALL,
     impl: (_c, h, src, size) => utf8(envVarValue(h, envVarName(h, 'env_var_value_size', src, size))).length,
   },
   env_var_value_copy: {
-    params: ['I', 'I', 'I', 'I', 'I'], allowed: ALL,
-    impl: (_c, h, src, size, dst, offset, n) => copyOut(h, utf8(envVarValue(h, envVarName(h, 'env_var_value_copy', src, size))), dst, offset, n, 'ic0.env_var_value_copy'),
+    params: ['I', 'I', 'I', 'I', 'I'],
+    allowed: ALL,
+    impl: (_c, h, src, size, dst, offset, n) =>
+      copyOut(h, utf8(envVarValue(h, envVarName(h, 'env_var_value_copy', src, size))), dst, offset, n, 'ic0.env_var_value_copy'),
   },
 
   // --- Caller information: auxiliary data a canister signature may carry about the caller.
   // Deliberate difference: this replica does not read caller information out of canister
   // signatures, so these are empty, as the IC's are for every other caller.
   msg_caller_info_data_size: { params: [], result: 'I', allowed: CALLER_INFO, impl: () => 0 },
-  msg_caller_info_data_copy: { params: ['I', 'I', 'I'], allowed: CALLER_INFO, impl: (_c, h, dst, off, size) => copyOut(h, new Uint8Array(), dst, off, size, 'ic0.msg_caller_info_data_copy') },
+  msg_caller_info_data_copy: {
+    params: ['I', 'I', 'I'],
+    allowed: CALLER_INFO,
+    impl: (_c, h, dst, off, size) => copyOut(h, new Uint8Array(), dst, off, size, 'ic0.msg_caller_info_data_copy'),
+  },
   msg_caller_info_signer_size: { params: [], result: 'I', allowed: CALLER_INFO, impl: () => 0 },
-  msg_caller_info_signer_copy: { params: ['I', 'I', 'I'], allowed: CALLER_INFO, impl: (_c, h, dst, off, size) => copyOut(h, new Uint8Array(), dst, off, size, 'ic0.msg_caller_info_signer_copy') },
+  msg_caller_info_signer_copy: {
+    params: ['I', 'I', 'I'],
+    allowed: CALLER_INFO,
+    impl: (_c, h, dst, off, size) => copyOut(h, new Uint8Array(), dst, off, size, 'ic0.msg_caller_info_signer_copy'),
+  },
 
   // --- Debugging
   debug_print: {
-    params: ['I', 'I'], allowed: ALL,
+    params: ['I', 'I'],
+    allowed: ALL,
     impl: (c, h, src, size) => {
       // The IC never traps on debug_print; out-of-range text is printed as a note.
       const m = mem(h);
@@ -501,7 +637,8 @@ const api: Record<string, ApiFunction> = {
     },
   },
   trap: {
-    params: ['I', 'I'], allowed: ALL,
+    params: ['I', 'I'],
+    allowed: ALL,
     impl: (_c, h, src, size) => {
       const m = mem(h);
       const text = src + size <= m.length ? new TextDecoder().decode(m.subarray(src, src + size)) : '<trap message out of bounds>';
@@ -589,6 +726,7 @@ const API_TYPE_NAMES: Record<ApiKind, string> = {
 };
 
 function apiTypeName(ctx: MessageContext): string {
-  if (ctx.kind === 'T') return ctx.methodName === 'canister_global_timer' ? 'global timer' : ctx.methodName === 'canister_on_low_wasm_memory' ? 'on low Wasm memory' : 'heartbeat';
+  if (ctx.kind === 'T')
+    return ctx.methodName === 'canister_global_timer' ? 'global timer' : ctx.methodName === 'canister_on_low_wasm_memory' ? 'on low Wasm memory' : 'heartbeat';
   return API_TYPE_NAMES[ctx.kind];
 }

@@ -28,8 +28,7 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
   const result = spawnSync(command, args, { cwd, env: { ...process.env, PATH, ...env }, encoding: 'utf8', timeout: 300_000 });
   if (result.status !== 0) {
     throw new Error(
-      `${command} ${args.join(' ')} failed in ${cwd} (exit ${result.status}):\n` +
-        `${(result.stderr || result.stdout || String(result.error)).slice(-3000)}`,
+      `${command} ${args.join(' ')} failed in ${cwd} (exit ${result.status}):\n` + `${(result.stderr || result.stdout || String(result.error)).slice(-3000)}`,
     );
   }
 }
@@ -50,13 +49,23 @@ export function azleWork(): Uint8Array {
     // installed beside it then moved in, so that nobody sees a half-installed package.
     const marker = join(azleHome, 'node_modules/.bin/azle');
     const staging = `${azleHome}.staging-${process.pid}`;
-    run('flock', ['/tmp/npm.lock', 'sh', '-c', `if [ -e "${marker}" ]; then exit 0; fi; ` + [
-      `rm -rf "${staging}" && mkdir -p "${staging}"`,
-      `npm install --prefix "${staging}" --ignore-scripts --no-audit --no-fund azle@${AZLE_VERSION}`,
-      `mv "${staging}/package.json" "${staging}/package-lock.json" "${azleHome}/"`,
-      `mv "${staging}/node_modules" "${azleHome}/node_modules"`,
-      `rm -rf "${staging}"`,
-    ].join(' && ')], repoRoot);
+    run(
+      'flock',
+      [
+        '/tmp/npm.lock',
+        'sh',
+        '-c',
+        `if [ -e "${marker}" ]; then exit 0; fi; ` +
+          [
+            `rm -rf "${staging}" && mkdir -p "${staging}"`,
+            `npm install --prefix "${staging}" --ignore-scripts --no-audit --no-fund azle@${AZLE_VERSION}`,
+            `mv "${staging}/package.json" "${staging}/package-lock.json" "${azleHome}/"`,
+            `mv "${staging}/node_modules" "${azleHome}/node_modules"`,
+            `rm -rf "${staging}"`,
+          ].join(' && '),
+      ],
+      repoRoot,
+    );
   }
   // Azle builds from a dfx.json entry in the working directory and resolves `azle` from there.
   // One directory per process: two test workers may build at the same time.

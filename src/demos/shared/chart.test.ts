@@ -16,7 +16,9 @@ describe('upgrade cost chart', () => {
       }),
     ).toBe('Heap, copied in pre/post_upgrade: 3 upgrades, from 52.0 K instructions at 0 records to 19.48 M at 3,000.');
     expect(describeSeries({ label: 'Region', className: '', points: [] })).toBe('Region: no upgrades measured yet.');
-    expect(describeSeries({ label: 'EOP', className: '', points: [{ x: 10, y: 900 }] })).toBe('EOP: 1 upgrade, from 900 instructions at 10 records to 900 at 10.');
+    expect(describeSeries({ label: 'EOP', className: '', points: [{ x: 10, y: 900 }] })).toBe(
+      'EOP: 1 upgrade, from 900 instructions at 10 records to 900 at 10.',
+    );
   });
 
   it('rounds the axes up and picks round ticks', () => {

@@ -111,7 +111,11 @@ export function lineChart(options: LineChartOptions): HTMLElement {
       { class: `wg-chart__series ${series.className}` },
       sorted.length > 1 ? s('polyline', { points: sorted.map((p) => `${x(p.x)},${y(p.y)}`).join(' '), fill: 'none' }) : null,
       ...sorted.map((p) =>
-        s('circle', { cx: x(p.x), cy: y(p.y), r: 4 }, s('title', {}, `${series.label}: ${formatY(p.y)}${wording.yUnit} at ${formatCount(p.x)}${wording.xUnit}`)),
+        s(
+          'circle',
+          { cx: x(p.x), cy: y(p.y), r: 4 },
+          s('title', {}, `${series.label}: ${formatY(p.y)}${wording.yUnit} at ${formatCount(p.x)}${wording.xUnit}`),
+        ),
       ),
     );
   });
@@ -122,11 +126,19 @@ export function lineChart(options: LineChartOptions): HTMLElement {
     s('desc', { id: descId }, options.series.map((series) => describeSeries(series, wording)).join(' ')),
     ...grid,
     s('text', { x: (M.left + W - M.right) / 2, y: H - 6, 'text-anchor': 'middle', class: 'wg-chart__axis' }, options.xLabel),
-    s('text', { x: 14, y: (M.top + H - M.bottom) / 2, transform: `rotate(-90 14 ${(M.top + H - M.bottom) / 2})`, 'text-anchor': 'middle', class: 'wg-chart__axis' }, options.yLabel),
+    s(
+      'text',
+      { x: 14, y: (M.top + H - M.bottom) / 2, transform: `rotate(-90 14 ${(M.top + H - M.bottom) / 2})`, 'text-anchor': 'middle', class: 'wg-chart__axis' },
+      options.yLabel,
+    ),
     ...lines,
     all.length
       ? null
-      : s('text', { x: (M.left + W - M.right) / 2, y: (M.top + H - M.bottom) / 2, 'text-anchor': 'middle', class: 'wg-chart__axis' }, options.emptyText ?? 'No upgrade measured yet: add records, then upgrade.'),
+      : s(
+          'text',
+          { x: (M.left + W - M.right) / 2, y: (M.top + H - M.bottom) / 2, 'text-anchor': 'middle', class: 'wg-chart__axis' },
+          options.emptyText ?? 'No upgrade measured yet: add records, then upgrade.',
+        ),
   );
   const legend = h(
     'ul',
@@ -134,7 +146,9 @@ export function lineChart(options: LineChartOptions): HTMLElement {
     ...options.series.map((series) => h('li', { class: series.className }, h('span', { class: 'wg-chart__swatch', 'aria-hidden': 'true' }), series.label)),
   );
   const rows = options.series.flatMap((series) =>
-    [...series.points].sort((a, b) => a.x - b.x).map((p) => h('tr', {}, h('td', {}, series.label), h('td', {}, formatCount(p.x)), h('td', {}, formatCount(p.y)))),
+    [...series.points]
+      .sort((a, b) => a.x - b.x)
+      .map((p) => h('tr', {}, h('td', {}, series.label), h('td', {}, formatCount(p.x)), h('td', {}, formatCount(p.y)))),
   );
   const table = h(
     'details',

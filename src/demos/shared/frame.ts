@@ -72,11 +72,7 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
   const canisterList = h('dl', { class: 'wg-demo__canisters' });
   const networkLine = h('span', {});
   const switchId = `wg-demo-${definition.demo}-backend`;
-  const backendSwitch = h(
-    'select',
-    { id: switchId },
-    ...available.map((b) => h('option', { value: b, selected: b === backend }, BACKEND_LABELS[b])),
-  );
+  const backendSwitch = h('select', { id: switchId }, ...available.map((b) => h('option', { value: b, selected: b === backend }, BACKEND_LABELS[b])));
   const switchBlock = available.length > 1 ? h('span', { class: 'wg-demo__switch' }, h('label', { for: switchId }, 'Run on'), backendSwitch) : null;
   const resetButton = h('button', { type: 'button', class: 'wg-button wg-button--quiet' }, "Reset this page's replica");
   const pageNote = h(
@@ -108,13 +104,7 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
     loading,
     body,
     status,
-    h(
-      'footer',
-      { class: 'wg-demo__footer' },
-      pageNote,
-      h('p', { class: 'wg-demo__footer-title' }, 'Canisters this demo calls'),
-      canisterList,
-    ),
+    h('footer', { class: 'wg-demo__footer' }, pageNote, h('p', { class: 'wg-demo__footer-title' }, 'Canisters this demo calls'), canisterList),
   );
   let fixed: Array<{ label: string; id: string }> = [];
   let discovered: Array<{ label: string; id: string }> = [];
@@ -124,9 +114,7 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
     networkLine.textContent = networkText(next);
   };
   const renderCanisters = () => {
-    canisterList.replaceChildren(
-      ...[...fixed, ...discovered].flatMap(({ label, id }) => [h('dt', {}, label), h('dd', {}, h('code', {}, id))]),
-    );
+    canisterList.replaceChildren(...[...fixed, ...discovered].flatMap(({ label, id }) => [h('dt', {}, label), h('dd', {}, h('code', {}, id))]));
   };
   const listFixed = () => {
     const pending = network.name === 'page' ? 'installed in this page on first use' : 'not deployed on this network';
@@ -175,9 +163,15 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
     const replicaState = pageReplica.state;
     if (network.name === 'page' && replicaState.phase === 'failed') {
       if (replicaState.kind === 'state-incompatible') {
-        return { kind: 'page-state', message: `The replica state this browser saved cannot be read by this version of the site (${replicaState.message}). Reset it to start the demo afresh.` };
+        return {
+          kind: 'page-state',
+          message: `The replica state this browser saved cannot be read by this version of the site (${replicaState.message}). Reset it to start the demo afresh.`,
+        };
       }
-      return { kind: 'unreachable', message: `${replicaState.kind === 'crashed' ? replicaState.message : `The replica in this page failed: ${replicaState.message}.`} Retry starts it again.` };
+      return {
+        kind: 'unreachable',
+        message: `${replicaState.kind === 'crashed' ? replicaState.message : `The replica in this page failed: ${replicaState.message}.`} Retry starts it again.`,
+      };
     }
     if (error instanceof PageReplicaError) return { kind: 'unreachable', message: `${error.message} Retry starts it again.` };
     // The deploy wraps what failed underneath it (deploying <canister> failed: …).

@@ -21,7 +21,22 @@ import { idlFactory as slowCalleeIdl, type _SERVICE as SlowCalleeService } from 
 import { idlFactory as cachedQueryIdl, type _SERVICE as CachedQueryService } from '../../declarations/cached-query/cached-query.did.ts';
 import { describeNetwork, type DemoCanisterName, type Network } from './network.ts';
 
-export type { LabService, StoreService, CompositeFrontService, ShardingIndexService, ShardingBucketService, SerializationFormatsService, SnapshotTargetService, InstallTargetService, OptimisticNotesService, QueueProducerService, QueueConsumerService, BoundedCallerService, SlowCalleeService, CachedQueryService };
+export type {
+  LabService,
+  StoreService,
+  CompositeFrontService,
+  ShardingIndexService,
+  ShardingBucketService,
+  SerializationFormatsService,
+  SnapshotTargetService,
+  InstallTargetService,
+  OptimisticNotesService,
+  QueueProducerService,
+  QueueConsumerService,
+  BoundedCallerService,
+  SlowCalleeService,
+  CachedQueryService,
+};
 
 export interface DemoServices {
   lab: LabService;

@@ -68,6 +68,9 @@ export function describeFailure(error: unknown, network: Network): Failure {
 }
 
 function firstLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.slice(0, 3).join(' ');
 }
