@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import type { Principal } from '@dfinity/principal';
 import { idlFactory, type _SERVICE as Assets } from '../../canisters/assets/assets.did.ts';
-import { installAssetCanister, startLocalNetwork, type LocalNetwork } from './gateway-support.ts';
+import { installAssetCanister, startTestNetwork, type TestNetwork } from './gateway-support.ts';
 
-let net: LocalNetwork;
+let net: TestNetwork;
 let id: string;
 
 beforeAll(async () => {
-  net = await startLocalNetwork();
+  net = await startTestNetwork();
   const deployer = Ed25519KeyIdentity.generate();
   let canisterId: Principal;
   ({ canisterId } = await installAssetCanister(net, deployer));

@@ -8,15 +8,15 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import type { Principal } from '@dfinity/principal';
 import { planAssets } from '../../scripts/lib/asset-sync.ts';
 import { idlFactory, type _SERVICE as Assets } from '../../canisters/assets/assets.did.ts';
-import { expectedBody, gatewayGet, installAssetCanister, startLocalNetwork, uploadDirect, type LocalNetwork } from './gateway-support.ts';
+import { expectedBody, gatewayGet, installAssetCanister, startTestNetwork, uploadDirect, type TestNetwork } from './gateway-support.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 
-let net: LocalNetwork;
+let net: TestNetwork;
 
 beforeAll(async () => {
   if (!existsSync(join(repoRoot, 'dist/index.html'))) throw new Error('dist/ has no index.html: run `npm run build` first');
-  net = await startLocalNetwork();
+  net = await startTestNetwork();
 });
 
 afterAll(async () => {

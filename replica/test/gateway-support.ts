@@ -1,47 +1,28 @@
-// A whole local network in this process for the gateway and asset-canister tests: the replica
-// (its programmatic API), its HTTP interface and server, and the gateway mounted as the server's fallback,
-// exactly as the CLI composes them. Plus the asset canister installed and ready for uploads.
+// A whole local network in this process for the gateway and asset-canister tests: the one
+// startLocalNetwork the CLI runs (replica, HTTP interface and server, gateway as the fallback,
+// BLS worker) on a free port, quiet, plus an agent factory. And the asset canister installed and
+// ready for uploads.
 import { request as httpRequest } from 'node:http';
 import { HttpAgent, type Identity } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
-import { Replica } from '../src/index.ts';
-import { subnetKeys } from '../src/certification/keys.ts';
-import { schedulerEngine } from '../src/http/engine-adapter.ts';
-import { HttpInterface } from '../src/http/interface.ts';
-import { startServer } from '../src/http/server.ts';
-import { gatewayFallback } from '../src/gateway/index.ts';
+import { startLocalNetwork, type LocalNetwork } from '../src/network.ts';
 import { buildAssetCanister } from '../../scripts/lib/asset-canister.ts';
 import { idlFactory as assetsIdl, type _SERVICE as AssetsService } from '../../canisters/assets/assets.did.ts';
 import type { PlannedAsset } from '../../scripts/lib/asset-sync.ts';
 
-export interface LocalNetwork {
-  replica: Replica;
-  httpInterface: HttpInterface;
-  url: string;
-  port: number;
+export interface TestNetwork extends LocalNetwork {
   rootKey: Uint8Array;
   agentFor(identity?: Identity): Promise<HttpAgent>;
-  close(): Promise<void>;
 }
 
-export async function startLocalNetwork(options: { time?: Date | number } = {}): Promise<LocalNetwork> {
-  const keys = subnetKeys();
-  const replica = await Replica.create({ log: 'quiet', ...(options.time !== undefined ? { time: options.time } : {}) });
-  const httpInterface = new HttpInterface({ engine: schedulerEngine(replica.scheduler), keys });
-  const server = await startServer({ httpInterface, host: '127.0.0.1', port: 0, fallback: gatewayFallback(httpInterface) });
-  const port = Number(new URL(server.url).port);
+export async function startTestNetwork(options: { time?: Date | number } = {}): Promise<TestNetwork> {
+  const network = await startLocalNetwork({ port: 0, log: 'quiet', ...options });
+  const rootKey = network.keys.rootKeyDer;
   return {
-    replica,
-    httpInterface,
-    url: server.url,
-    port,
-    rootKey: keys.rootKeyDer,
-    agentFor: (identity?: Identity) => HttpAgent.create({ host: server.url, rootKey: keys.rootKeyDer, ...(identity ? { identity } : {}), retryTimes: 0 }),
-    async close() {
-      await server.close();
-      await replica.tearDown();
-    },
+    ...network,
+    rootKey,
+    agentFor: (identity?: Identity) => HttpAgent.create({ host: network.url, rootKey, ...(identity ? { identity } : {}), retryTimes: 0 }),
   };
 }
 
@@ -51,7 +32,7 @@ export async function assetCanisterWasm(): Promise<Uint8Array> {
 }
 
 /** Installs the asset canister with `deployer` as controller and installer. */
-export async function installAssetCanister(network: LocalNetwork, deployer: Identity = Ed25519KeyIdentity.generate()) {
+export async function installAssetCanister(network: TestNetwork, deployer: Identity = Ed25519KeyIdentity.generate()) {
   const { canisterId } = await network.replica.setupCanister<AssetsService>({
     idlFactory: assetsIdl,
     wasm: await assetCanisterWasm(),

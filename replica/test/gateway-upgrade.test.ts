@@ -5,13 +5,13 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { IDL } from '@dfinity/candid';
 import { compileMotoko } from '../../scripts/lib/motoko.ts';
-import { gatewayGet, startLocalNetwork, type LocalNetwork } from './gateway-support.ts';
+import { gatewayGet, startTestNetwork, type TestNetwork } from './gateway-support.ts';
 
-let net: LocalNetwork;
+let net: TestNetwork;
 let host: string;
 
 beforeAll(async () => {
-  net = await startLocalNetwork();
+  net = await startTestNetwork();
   const { wasm } = await compileMotoko({ entry: 'replica/test/gateway-fixtures/counter.mo' });
   const { canisterId } = await net.replica.setupCanister({ idlFactory: () => IDL.Service({}), wasm, name: 'counter' });
   host = `${canisterId.toText()}.localhost:${net.port}`;

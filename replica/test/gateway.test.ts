@@ -17,7 +17,7 @@ import { HttpGateway, GatewayError, inProcessAgent } from '../src/gateway/index.
 import { HttpRequest, HttpResponse } from '../src/gateway/http-interface-idl.ts';
 import { planAssets, type PlannedAsset } from '../../scripts/lib/asset-sync.ts';
 import { idlFactory, type _SERVICE as Assets } from '../../canisters/assets/assets.did.ts';
-import { expectedBody, gatewayGet, installAssetCanister, startLocalNetwork, uploadDirect, type LocalNetwork } from './gateway-support.ts';
+import { expectedBody, gatewayGet, installAssetCanister, startTestNetwork, uploadDirect, type TestNetwork } from './gateway-support.ts';
 
 const repoRoot = new URL('../../', import.meta.url).pathname;
 
@@ -43,7 +43,7 @@ function fixtureSite(): string {
   return dir;
 }
 
-let net: LocalNetwork;
+let net: TestNetwork;
 let canisterId: Principal;
 let host: string;
 let deployerAgent: HttpAgent;
@@ -51,7 +51,7 @@ let siteDir: string;
 let planned: PlannedAsset[];
 
 beforeAll(async () => {
-  net = await startLocalNetwork();
+  net = await startTestNetwork();
   const deployer = Ed25519KeyIdentity.generate();
   ({ canisterId } = await installAssetCanister(net, deployer));
   host = `${canisterId.toText()}.localhost:${net.port}`;
