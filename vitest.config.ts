@@ -1,5 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { NODE_STACK_SIZE_FLAG } from './replica/src/stack.ts';
+import { NODE_STACK_SIZE_FLAG } from '@scaling-wg/replica/stack';
 
 // One vitest run covers every *.test.ts: library code, the replica's conformance suite and the
 // canister integration tests. Browser tests are Playwright's (tests/e2e, *.spec.ts). Tests of

@@ -2,7 +2,7 @@
 // waits for the slow job; a bounded-wait call with a shorter timeout gets SYS_UNKNOWN at its
 // deadline, and the job still finishes on the callee.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Replica } from '../replica/src/index.ts';
+import { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as CallerService } from '../src/declarations/bounded-caller/bounded-caller.did.ts';
 import type { _SERVICE as CalleeService } from '../src/declarations/slow-callee/slow-callee.did.ts';
 import { pairBoundedWait, unwrap } from '../scripts/lib/demo-deploy.ts';

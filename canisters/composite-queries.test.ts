@@ -1,7 +1,7 @@
 // The composite-query demo on the local replica: one search answered by a composite query
 // and by an update, over partition canisters the front creates.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Replica } from '../replica/src/index.ts';
+import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as FrontService, SearchReport } from '../src/declarations/composite-front/composite-front.did.ts';
 import type { _SERVICE as PartitionService } from '../src/declarations/composite-partition/composite-partition.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';

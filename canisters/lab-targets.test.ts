@@ -3,7 +3,7 @@
 // chunks, and only the module a controller registered).
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Replica } from '../replica/src/index.ts';
+import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as LabService } from '../src/declarations/lab/lab.did.ts';
 import type { _SERVICE as SnapshotTargetService } from '../src/declarations/snapshot-target/snapshot-target.did.ts';
 import type { _SERVICE as InstallTargetService } from '../src/declarations/install-target/install-target.did.ts';

@@ -1,7 +1,7 @@
 // The optimistic-UI demo's canister: notes are added by update, a repeat is refused (the demo's
 // rollback path), input is bounded and the list stays short.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Replica } from '../replica/src/index.ts';
+import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as NotesService } from '../src/declarations/optimistic-notes/optimistic-notes.did.ts';
 import { unwrap } from '../scripts/lib/demo-deploy.ts';
 import { actorAs, alice, deploy, errorOf, startReplica, type Deployed } from './test-support.ts';

@@ -1,7 +1,7 @@
 // The queues demo on the local replica: a burst past the IC's queue capacity loses calls without
 // backpressure and loses none with the producer's own queue and retries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Replica } from '../replica/src/index.ts';
+import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as ProducerService } from '../src/declarations/queue-producer/queue-producer.did.ts';
 import type { _SERVICE as ConsumerService } from '../src/declarations/queue-consumer/queue-consumer.did.ts';
 import { pairQueues, unwrap } from '../scripts/lib/demo-deploy.ts';

@@ -2,7 +2,7 @@
 // three encodings, every read checked against what was written, sizes and costs ordered as the
 // formats' designs say they must be.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Replica } from '../replica/src/index.ts';
+import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as FormatsService, FormatResult } from '../src/declarations/serialization-formats/serialization-formats.did.ts';
 import { deploy, errorOf, startReplica, type Deployed } from './test-support.ts';
 

@@ -3,7 +3,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import type { Replica } from '../replica/src/index.ts';
+import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as IndexService } from '../src/declarations/sharding-index/sharding-index.did.ts';
 import type { _SERVICE as BucketService } from '../src/declarations/sharding-bucket/sharding-bucket.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';

@@ -1,7 +1,7 @@
 // The stable-memory demo on the local replica: three stores that keep the same records three
 // ways, and the lab that upgrades them for visitors.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Replica } from '../replica/src/index.ts';
+import { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as LabService } from '../src/declarations/lab/lab.did.ts';
 import type { _SERVICE as StoreService } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';

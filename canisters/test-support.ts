@@ -2,7 +2,7 @@
 // callers, and deployment of a demo canister by name (module from the cached build, interface
 // from the generated declarations, so the tests exercise exactly what the site ships).
 import { Principal } from '@dfinity/principal';
-import { Replica, type Actor, type IdlFactory } from '../replica/src/index.ts';
+import { Replica, type Actor, type IdlFactory } from '@scaling-wg/replica';
 import { canisterModule } from '../scripts/build-canisters.ts';
 
 /** A fixed start time: rate limits and timestamps become deterministic. */

@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { signStateRoot, subnetKeys } from '../replica/src/certification/keys.ts';
+import { signStateRoot, subnetKeys } from '@scaling-wg/replica/certification';
 import { motokoFixture } from '../replica/test/fixtures/build.ts';
 import { lineWriter, ms as msTo, p50, time } from './lib/bench-support.ts';
 

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { IDL } from '@dfinity/candid';
 import { PocketIc, PocketIcServer } from '@dfinity/pic';
 import { IDL as PicIDL } from '@icp-sdk/core/candid';
-import { Replica } from '../replica/src/index.ts';
+import { Replica } from '@scaling-wg/replica';
 import { counterIdl, counterWasm } from '../replica/test/http-support.ts';
 import { canisterModule } from './build-canisters.ts';
 import { idlFactory as storeIdl } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';

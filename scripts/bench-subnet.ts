@@ -5,7 +5,7 @@
 // bounded in count and time.
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
-import { Replica } from '../replica/src/index.ts';
+import { Replica } from '@scaling-wg/replica';
 import { counterWasm } from '../replica/test/http-support.ts';
 import { lineWriter } from './lib/bench-support.ts';
 

@@ -18,7 +18,7 @@ import { buildCanisters } from './build-canisters.ts';
 import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
 import { deployDemoCanisters, localDeployer, siteNetworkEnv } from './lib/demo-deploy.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from './dev-identity/server.ts';
-import { stateDirOwner } from '../replica/src/store/state-lock.ts';
+import { stateDirOwner } from '@scaling-wg/replica/network';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const host = '127.0.0.1';

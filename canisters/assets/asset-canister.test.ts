@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
-import { Replica } from '../../replica/src/index.ts';
+import { Replica } from '@scaling-wg/replica';
 import { buildAssetCanister } from '../../scripts/lib/asset-canister.ts';
 import { idlFactory, type _SERVICE as Assets, type StreamingCallbackHttpResponse, type StreamingCallbackToken } from './assets.did.ts';
 

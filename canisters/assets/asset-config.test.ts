@@ -186,7 +186,7 @@ test('git ignores identity files', () => {
 
 describe('memoized BLS verification (uploads)', () => {
   test('answers as the agent does, and checks a repeated (key, signature, message) once', async () => {
-    const { subnetKeys, signStateRoot } = await import('../../replica/src/certification/keys.ts');
+    const { subnetKeys, signStateRoot } = await import('@scaling-wg/replica/certification');
     const { memoizedBlsVerify } = await import('../../scripts/lib/asset-sync.ts');
     const keys = subnetKeys();
     const root = new Uint8Array(32).fill(7);

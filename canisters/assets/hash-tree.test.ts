@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
 import { Cbor, reconstruct, lookup_path, LookupPathStatus, type HashTree } from '@dfinity/agent';
-import { lookupPath } from '../../replica/src/certification/hash-tree.ts';
+import { lookupPath } from '@scaling-wg/replica/certification';
 import { interpretMotoko, parseBlobLine, hex } from './test/interpret.ts';
 
 // Note: @dfinity/agent 3.4.3's lookup compares labels with `isBufferGreaterThan`, which is not a

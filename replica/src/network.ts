@@ -271,3 +271,6 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
     throw error;
   }
 }
+
+/** Who holds a state directory's lock (a running network's pid), for scripts that would rather reuse it than start another. */
+export { stateDirOwner, StateDirInUseError } from './store/state-lock.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { requestIdOf } from '@dfinity/agent';
 import { Principal } from '@dfinity/principal';
 import { Delegation, DelegationChain, DelegationIdentity, ECDSAKeyIdentity } from '@dfinity/identity';
-import { verifySignature } from '../../replica/src/http/authentication.ts';
+import { verifySignature } from '@scaling-wg/replica/http';
 import {
   MAX_TIME_TO_LIVE_NS,
   delegationHash,

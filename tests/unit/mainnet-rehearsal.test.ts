@@ -14,8 +14,8 @@ import { HttpAgent } from '@dfinity/agent';
 import { deployedCanisters } from '../../canisters/canisters.ts';
 import { identityFromPem } from '../../scripts/deploy.ts';
 import { management } from '../../scripts/lib/demo-deploy.ts';
-import { subnetKeys } from '../../replica/src/certification/keys.ts';
-import { toHex } from '../../replica/src/ic/bytes.ts';
+import { subnetKeys } from '@scaling-wg/replica/certification';
+import { toHex } from '@scaling-wg/replica/ic';
 import { startReplicaProcess, type ReplicaProcess } from '../../replica/test/http-support.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');

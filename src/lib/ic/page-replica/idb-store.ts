@@ -1,6 +1,6 @@
 // store.ts's ReplicaStore over IndexedDB: one object store of byte blobs keyed by string; a batch
 // is one readwrite transaction, so it lands whole or not at all.
-import type { ReplicaStore } from '../../../../replica/src/store/store.ts';
+import type { ReplicaStore } from '@scaling-wg/replica/store';
 import { DATABASE, STORE } from './protocol.ts';
 
 function request<T>(req: IDBRequest<T>): Promise<T> {

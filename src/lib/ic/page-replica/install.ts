@@ -6,7 +6,7 @@ import { HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import modules from 'virtual:wg-demo-wasm';
 import type { DemoId } from '../../../../canisters/canisters.ts';
-import { toHex } from '../../../../replica/src/ic/bytes.ts';
+import { toHex } from '@scaling-wg/replica/ic';
 import { deployDemoCanisters, deploySet, type DeployableCanister } from '../../../../scripts/lib/demo-deploy.ts';
 import { PAGE_REPLICA_HOST, pageReplica } from './client.ts';
 

@@ -5,12 +5,11 @@
 //
 // One owner across tabs: the worker holds the Web Lock OWNER_LOCK for as long as it runs. A second
 // tab's worker waits for the lock (and says so) instead of opening the same state beside it.
-import { Replica } from '../../../../replica/src/index.ts';
-import { toHex } from '../../../../replica/src/ic/bytes.ts';
-import { subnetKeys, type SubnetKeys } from '../../../../replica/src/certification/keys.ts';
-import { schedulerEngine } from '../../../../replica/src/http/engine-adapter.ts';
-import { HttpInterface } from '../../../../replica/src/http/interface.ts';
-import { KvState, StateFormatError } from '../../../../replica/src/store/kv-state.ts';
+import { Replica } from '@scaling-wg/replica';
+import { toHex } from '@scaling-wg/replica/ic';
+import { subnetKeys, type SubnetKeys } from '@scaling-wg/replica/certification';
+import { schedulerEngine, HttpInterface } from '@scaling-wg/replica/http';
+import { KvState, StateFormatError } from '@scaling-wg/replica/store';
 import { openIdbStore, type IdbStore } from './idb-store.ts';
 import { OWNER_LOCK, type FromWorker, type ToWorker } from './protocol.ts';
 

@@ -1,0 +1,71 @@
+// The replica is a package (replica/package.json `exports`): code outside replica/ imports its
+// entry points, never its files, and the entries a browser bundles (the site's page worker) reach
+// no Node module.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+/**
+ * Files that measure the engine's internals themselves and so import them: the metering benchmark
+ * times the instrumentation pass on its own, which no public entry offers.
+ */
+const INTERNALS_ALLOWED = new Set(['scripts/bench-metering.ts']);
+const manifest = JSON.parse(readFileSync(join(root, 'replica/package.json'), 'utf8')) as { exports: Record<string, string> };
+
+/** Static and dynamic import specifiers of a module (type-only imports included: tsc follows them too). */
+function specifiers(source: string): string[] {
+  const found: string[] = [];
+  for (const m of source.matchAll(
+    /(?:^|[\s;])(?:import|export)\s[^'"]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm,
+  ))
+    found.push(m[1] ?? m[2] ?? m[3]);
+  return found;
+}
+
+/** The runtime imports only: `import type` and `export type` are erased and bundle nothing. */
+function runtimeSpecifiers(source: string): string[] {
+  return specifiers(source.replace(/^\s*(?:import|export)\s+type\s[^;]*;/gm, '').replace(/\btypeof\s+import\(/g, 'typeof load('));
+}
+
+describe('the replica package', () => {
+  it('is imported by its entry points from outside replica/, never by its files', () => {
+    const deep: string[] = [];
+    for (const file of tracked) {
+      if (file.startsWith('replica/') || INTERNALS_ALLOWED.has(file) || !/\.(ts|mts|mjs|js|astro)$/.test(file)) continue;
+      for (const spec of specifiers(readFileSync(join(root, file), 'utf8'))) {
+        const target = spec.startsWith('.') ? relative(root, resolve(root, dirname(file), spec)) : spec;
+        if (target.startsWith('replica/src/') || target.startsWith('@scaling-wg/replica/src')) deep.push(`${file}: ${spec}`);
+      }
+    }
+    expect(deep).toEqual([]);
+  });
+
+  it('exports files that exist', () => {
+    for (const [entry, target] of Object.entries(manifest.exports)) expect(existsSync(join(root, 'replica', target)), entry).toBe(true);
+  });
+
+  it('keeps the entries a browser bundles free of Node modules, however deep the import', () => {
+    const portable = ['.', './http', './ic', './certification', './store'];
+    for (const entry of portable) {
+      const seen = new Set<string>();
+      const queue = [join(root, 'replica', manifest.exports[entry])];
+      const nodeImports: string[] = [];
+      while (queue.length > 0) {
+        const file = queue.pop()!;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        for (const spec of runtimeSpecifiers(readFileSync(file, 'utf8'))) {
+          if (spec.startsWith('node:') || ['fs', 'path', 'http', 'crypto', 'worker_threads', 'child_process'].includes(spec))
+            nodeImports.push(`${relative(root, file)}: ${spec}`);
+          else if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec));
+        }
+      }
+      expect(nodeImports, entry).toEqual([]);
+      expect(seen.size, entry).toBeGreaterThan(0);
+    }
+  });
+});
