@@ -13,6 +13,8 @@
 //                      mainnet: a round every --round-ms (600) and replies after certification
 //   --round-ms <n>     milliseconds between rounds with --pacing mainnet
 //   --no-query-cache   switch the replica-side query cache off
+//   --metering block|instruction|off  instruction counting (Replica.create's `metering`):
+//                      block (default) as the IC; instruction: each one charged (slow); off: none
 // GET /_/metrics answers the replica's metrics in the Prometheus text format.
 // Beside the IC's /api/ routes it answers /_/topology and /_/dashboard as dfx's PocketIC-based
 // local network does (pocket-ic/underscore.ts); everything else is the HTTP gateway.
@@ -22,6 +24,7 @@ import './node-stack.ts';
 import { parseArgs } from 'node:util';
 import { toHex } from './ic/bytes.ts';
 import { principalToText } from './ic/principal.ts';
+import type { MeteringMode } from './index.ts';
 import { parseLimitAssignments, type Limits } from './limits.ts';
 import { startLocalNetwork } from './network.ts';
 import { parseSubnetList, type SubnetSpec } from './topology/topology.ts';
@@ -30,7 +33,7 @@ import { parseSubnetList, type SubnetSpec } from './topology/topology.ts';
 const EXIT_DISK_FAILED = 74;
 
 const USAGE =
-  'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …] [--subnets application,system] [--pacing instant|mainnet] [--round-ms 600] [--no-query-cache]';
+  'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …] [--subnets application,system] [--pacing instant|mainnet] [--round-ms 600] [--no-query-cache] [--metering block|instruction|off]';
 
 async function main(): Promise<void> {
   let values;
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
         pacing: { type: 'string', default: 'instant' },
         'round-ms': { type: 'string' },
         'no-query-cache': { type: 'boolean', default: false },
+        metering: { type: 'string', default: 'block' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -86,6 +90,11 @@ async function main(): Promise<void> {
     console.error(`--round-ms must be a positive number of milliseconds, got "${values['round-ms']}"\n${USAGE}`);
     process.exit(2);
   }
+  const metering = values.metering as MeteringMode;
+  if (!['block', 'instruction', 'off'].includes(metering)) {
+    console.error(`--metering must be block, instruction or off, got "${values.metering}"\n${USAGE}`);
+    process.exit(2);
+  }
   let subnets: SubnetSpec[] | undefined;
   try {
     subnets = values.subnets === undefined ? undefined : parseSubnetList(values.subnets);
@@ -106,6 +115,7 @@ async function main(): Promise<void> {
     pacing,
     roundMs,
     queryCache: !values['no-query-cache'],
+    metering,
     onFatal: (error) => {
       console.error(`the replica stops: ${error.message}`);
       process.exit(EXIT_DISK_FAILED);

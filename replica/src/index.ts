@@ -12,6 +12,7 @@ import { ManagementCanister } from './management/management-canister.ts';
 import { managementMethods } from './management/ic-idl.ts';
 import { captureSnapshot, restoreSnapshot } from './management/snapshots.ts';
 import { StableMemory, WASM_PAGE } from './execution/stable-memory.ts';
+import type { MeteringMode } from './execution/module.ts';
 import { ReplicaLog, type LogLevel, type LogSink } from './log.ts';
 import { CanisterRejectError, UsageError, type ErrorCode, type RejectCode } from './errors.ts';
 import { createActor, type Actor, type IdlFactory } from './actor.ts';
@@ -27,6 +28,7 @@ export { CanisterRejectError, ReplicaError, CandidError, UsageError, RejectCode,
 export type { Actor, IdlFactory } from './actor.ts';
 export type { Limits } from './limits.ts';
 export type { Pacing } from './scheduler/config.ts';
+export type { MeteringMode } from './execution/module.ts';
 export type { SchedulerState } from './scheduler/state.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export { canisterRange } from './management/canister-ids.ts';
@@ -73,6 +75,18 @@ export interface ReplicaOptions {
   roundMs?: number;
   /** The replica-side query cache, on by default as on the IC. */
   queryCache?: boolean;
+  /**
+   * Instruction counting: 'block' (default, as the IC instruments modules), 'instruction' (each
+   * instruction charged on its own, the reference 'block' must agree with; slow) or 'off' (nothing
+   * charged: the baseline that measures what metering costs).
+   */
+  metering?: MeteringMode;
+  /**
+   * Modules record the pages they write, so commits and rollbacks copy only those: true
+   * (default), false (whole-heap copies) or 'verify' (also compare the whole memory after every
+   * page-wise step and throw on a difference; for tests).
+   */
+  dirtyPages?: boolean | 'verify';
 }
 
 export interface SetupCanisterOptions {
@@ -182,6 +196,7 @@ export class Replica {
         pacing: options.pacing,
         roundMs: options.roundMs,
         queryCache: options.queryCache,
+        modules: { metering: options.metering, dirtyPages: options.dirtyPages },
       });
     } catch (e) {
       throw new UsageError(`Replica.create: ${(e as Error).message}`);

@@ -8,7 +8,7 @@
 // Nothing here touches the process: no signal handlers, no exit, no global swap. Whoever starts a
 // network decides what a signal or a lost disk means (the CLI exits; a test fails).
 
-import { Replica, type LogLevel, type Pacing } from './index.ts';
+import { Replica, type LogLevel, type MeteringMode, type Pacing } from './index.ts';
 import type { Limits } from './limits.ts';
 import type { SubnetKeys } from './certification/keys.ts';
 import { schedulerEngine } from './http/engine-adapter.ts';
@@ -50,6 +50,8 @@ export interface LocalNetworkOptions {
   roundMs?: number;
   /** The replica-side query cache (default on, as on the IC). */
   queryCache?: boolean;
+  /** Instruction counting, as in `Replica.create` (default 'block', as the IC). */
+  metering?: MeteringMode;
   /** Frozen start time, as in `Replica.create` (tests). Default: real time. */
   time?: Date | number;
   /** The subnet's keys. Default: `stateDir`'s `keys.json` (created on first start), or fresh keys in memory. */
@@ -121,6 +123,7 @@ export async function startLocalNetwork(options: LocalNetworkOptions = {}): Prom
       pacing: options.pacing,
       roundMs: options.roundMs,
       queryCache: options.queryCache,
+      metering: options.metering,
       subnets: options.subnets && withRootSubnetId(options.subnets, keys.subnetId),
       ...(options.time !== undefined ? { time: options.time } : {}),
     });

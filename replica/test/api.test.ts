@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Replica } from '../src/index.ts';
 import * as publicApi from '../src/index.ts';
-import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
 import { writeFileSync } from 'node:fs';
 
 const src = join(dirname(fileURLToPath(import.meta.url)), '../src');
@@ -30,13 +30,13 @@ describe('programmatic API', () => {
   it('stateDir keeps canisters, ids, heap and stable memory across restarts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replica-state-'));
     try {
-      const first = await Replica.create({ stateDir: dir, log: 'quiet' });
+      const first = await createReplica({ stateDir: dir, log: 'quiet' });
       const { actor, canisterId } = await first.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(3n) });
       await actor.inc();
       await actor.writeStable(99n);
       await first.tearDown();
 
-      const second = await Replica.create({ stateDir: dir, log: 'quiet' });
+      const second = await createReplica({ stateDir: dir, log: 'quiet' });
       const again = second.createActor<Counter>(counter.idlFactory, canisterId);
       expect(await again.get()).toBe(4n);
       expect(await again.readStable()).toBe(99n);
@@ -52,7 +52,7 @@ describe('programmatic API', () => {
     try {
       const path = join(dir, 'probe.wasm');
       writeFileSync(path, await watFixture('probe'));
-      const pic = await Replica.create({ log: 'quiet' });
+      const pic = await createReplica({ log: 'quiet' });
       const { canisterId } = await pic.setupCanister({ idlFactory: ({ IDL }) => IDL.Service({}), wasm: path });
       await pic.updateCall({ canisterId, method: 'write_stable', arg: new Uint8Array() });
       const stable = await pic.getStableMemory(canisterId);
@@ -69,12 +69,12 @@ describe('programmatic API', () => {
   });
 
   it('a mistyped or non-positive limit is refused with a message naming it', async () => {
-    await expect(Replica.create({ limits: { instructionsPerUpdat: 5 } as never })).rejects.toThrow(/unknown limit "instructionsPerUpdat"/);
-    await expect(Replica.create({ limits: { maxIngressBytes: 0 } })).rejects.toThrow(/maxIngressBytes must be a positive integer/);
+    await expect(createReplica({ limits: { instructionsPerUpdat: 5 } as never })).rejects.toThrow(/unknown limit "instructionsPerUpdat"/);
+    await expect(createReplica({ limits: { maxIngressBytes: 0 } })).rejects.toThrow(/maxIngressBytes must be a positive integer/);
   });
 
   it('concurrent update calls run one at a time and none is lost', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { actor } = await pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(0n) });
     const replies = await Promise.all(Array.from({ length: 50 }, () => actor.inc()));
     expect(new Set(replies).size).toBe(50);
@@ -82,7 +82,7 @@ describe('programmatic API', () => {
   });
 
   it('time is real by default and frozen once set', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     expect(Math.abs(pic.getTime() - Date.now())).toBeLessThan(5_000);
     await pic.setTime(new Date('2031-07-01T00:00:00Z'));
     const { actor } = await pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(0n) });

@@ -6,7 +6,7 @@ import { Principal } from '@dfinity/principal';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Replica, ErrorCode, RejectCode } from '../src/index.ts';
 import { azleFixture } from './fixtures/azle.ts';
-import { motokoFixture, type Fixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture, type Fixture } from './fixtures/build.ts';
 import { rejection } from './replica-support.ts';
 
 type AzleProbe = {
@@ -32,7 +32,7 @@ describe('Azle canister', () => {
   beforeAll(async () => {
     azle = await azleFixture();
     counter = await motokoFixture('counter');
-    pic = await Replica.create({ log: 'quiet', time: start });
+    pic = await createReplica({ log: 'quiet', time: start });
     ({ actor, canisterId } = await pic.setupCanister<AzleProbe>({ idlFactory: azle.idlFactory, wasm: azle.wasm, name: 'azle' }));
   });
 

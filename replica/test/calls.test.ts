@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Replica, RejectCode, ErrorCode } from '../src/index.ts';
-import { motokoFixture, type Fixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture, type Fixture } from './fixtures/build.ts';
 import { rejection } from './replica-support.ts';
 
 type Counter = {
@@ -31,7 +31,7 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
   });
 
   async function setup(n: number, options: { time?: number } = {}) {
-    const pic = await Replica.create({ log: 'quiet', time: options.time ?? Date.UTC(2026, 0, 1) });
+    const pic = await createReplica({ log: 'quiet', time: options.time ?? Date.UTC(2026, 0, 1) });
     const canisters: { actor: Counter; canisterId: Principal }[] = [];
     for (let i = 0; i < n; i++) {
       canisters.push(await pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(BigInt(10 * (i + 1))) }));
@@ -162,7 +162,7 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
 
   it('raw_rand is deterministic when the replica is seeded', async () => {
     const run = async () => {
-      const pic = await Replica.create({ log: 'quiet', seed: 7 });
+      const pic = await createReplica({ log: 'quiet', seed: 7 });
       const { actor } = await pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(0n) });
       return [await actor.rand(), await actor.rand()];
     };
@@ -177,7 +177,7 @@ describe.each(['eop', 'classic'] as const)('inter-canister calls (%s)', (mode) =
 describe('real time', () => {
   it('in real time, rounds run on their own and an armed timer fires', async () => {
     const counter = await motokoFixture('counter');
-    const pic = await Replica.create({ log: 'quiet', autoTick: 50 });
+    const pic = await createReplica({ log: 'quiet', autoTick: 50 });
     const { actor } = await pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(0n) });
     await actor.armTimer(1n);
     const deadline = Date.now() + 10_000;
@@ -197,14 +197,14 @@ describe('system hooks', () => {
   type Hooks = { touch(): Promise<bigint>; getBeats(): Promise<bigint> };
 
   it('heartbeat runs once per round', async () => {
-    const pic = await Replica.create({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
+    const pic = await createReplica({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
     const { actor } = await pic.setupCanister<Hooks>({ idlFactory: hooks.idlFactory, wasm: hooks.wasm });
     await pic.tick(3);
     expect(await actor.getBeats()).toBe(3n);
   });
 
   it('canister_inspect_message refuses ingress before it is executed', async () => {
-    const pic = await Replica.create({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
+    const pic = await createReplica({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
     const { actor } = await pic.setupCanister<Hooks>({ idlFactory: hooks.idlFactory, wasm: hooks.wasm });
     const e = await rejection(actor.touch());
     // Motoko refuses by trapping in canister_inspect_message (the IC reports the trap).
@@ -215,7 +215,7 @@ describe('system hooks', () => {
   });
 
   it('canister_inspect_message does not apply to inter-canister calls', async () => {
-    const pic = await Replica.create({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
+    const pic = await createReplica({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
     const { canisterId: hooksId } = await pic.setupCanister<Hooks>({ idlFactory: hooks.idlFactory, wasm: hooks.wasm });
     const { actor: caller } = await pic.setupCanister<Counter>({ idlFactory: counter.idlFactory, wasm: counter.wasm, arg: counter.encodeInit(0n) });
     // counter.callInc calls `inc`, which hooks does not have: the call gets through inspection
@@ -234,7 +234,7 @@ describe.each(['eop', 'classic'] as const)('Motoko actor classes (%s)', (mode) =
   });
 
   it('actor class creates canisters through the management canister', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { actor, canisterId } = await pic.setupCanister<{ spawn(v: bigint): Promise<Principal> }>({ idlFactory: factory.idlFactory, wasm: factory.wasm });
     const first = await actor.spawn(11n);
     const second = await actor.spawn(22n);

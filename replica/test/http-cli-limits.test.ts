@@ -50,6 +50,21 @@ describe('replica CLI --limit', () => {
     }
   });
 
+  it('--metering off charges nothing, so the lowered limit no longer stops the same query', async () => {
+    const unmetered = await startReplicaProcess({ log: 'normal', limits: ['instructionsPerQuery=2M'], args: ['--metering', 'off'] });
+    try {
+      const unmeteredAgent = await localAgent(unmetered.url);
+      const canisterId = await deployWasm(unmeteredAgent, (await motokoWork('eop')).wasm);
+      const actor = Actor.createActor(workIdl, { agent: unmeteredAgent, canisterId }) as any;
+      await expect(actor.spin(1_000_000n)).resolves.toBeTypeOf('bigint');
+    } finally {
+      await unmetered.stop();
+    }
+    const bad = spawnSync(process.execPath, [CLI, '--port', '0', '--metering', 'sometimes'], { encoding: 'utf8', timeout: 30_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--metering must be block, instruction or off, got "sometimes"/);
+  });
+
   it('refuses an unknown limit name with the list of known ones', () => {
     const result = spawnSync(process.execPath, [CLI, '--port', '0', '--limit', 'instructionsPerLunch=5'], { encoding: 'utf8', timeout: 30_000 });
     expect(result.status).toBe(2);

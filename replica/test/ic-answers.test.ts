@@ -21,7 +21,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { Replica, CanisterRejectError } from '../src/index.ts';
 import { IDL } from '@dfinity/candid';
-import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
 import { canisterSettings } from './replica-support.ts';
 import { canisterIdFromIndex } from '../src/management/canister-ids.ts';
 
@@ -429,7 +429,7 @@ describe("the IC's answers (corpus of reject texts and codes)", () => {
   let ctx: Ctx;
   beforeAll(async () => {
     const wasm = await watFixture('answers');
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const controller = Principal.fromText('2vxsx-fae'); // anonymous, as PicJS's default sender
     const user = Principal.fromUint8Array(new Uint8Array(29).fill(7));
     const mo = await motokoFixture('answers');
@@ -448,7 +448,7 @@ describe("the IC's answers (corpus of reject texts and codes)", () => {
       await pic.installCode({ canisterId: id, wasm: mo.wasm, sender: controller });
       moIds.push(id);
     }
-    const limitedPic = await Replica.create({ log: 'quiet', limits: { instructionsPerUpdate: 1_000_000 } });
+    const limitedPic = await createReplica({ log: 'quiet', limits: { instructionsPerUpdate: 1_000_000 } });
     const limitedProbe = await limitedPic.createCanister({ sender: controller });
     await limitedPic.installCode({ canisterId: limitedProbe, wasm, sender: controller });
     // 1 page now; the limit leaves room for 10: grow (16 pages) exceeds it

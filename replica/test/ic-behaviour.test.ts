@@ -7,7 +7,7 @@ import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { Certificate } from '@dfinity/agent';
 import { Replica } from '../src/index.ts';
-import { motokoFixture, watFixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture, watFixture } from './fixtures/build.ts';
 import { canisterSettings } from './replica-support.ts';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -16,7 +16,7 @@ describe('data certificates in programmatic queries', () => {
   let pic: Replica;
   let canisterId: Principal;
   beforeAll(async () => {
-    pic = await Replica.create({ log: 'quiet', time: new Date('2026-06-01T00:00:00Z') });
+    pic = await createReplica({ log: 'quiet', time: new Date('2026-06-01T00:00:00Z') });
     canisterId = await pic.createCanister();
     await pic.installCode({ canisterId, wasm: await watFixture('answers') });
   }, 60_000);
@@ -42,7 +42,7 @@ describe('data certificates in programmatic queries', () => {
 
 describe('composite queries calling their own canister', () => {
   it('a composite query may call a query of its own canister and continue in its callback', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     await pic.installCode({ canisterId, wasm: await watFixture('answers') });
     const id = canisterId.toUint8Array();
@@ -58,7 +58,7 @@ describe('canister version and history', () => {
   const u64 = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getBigUint64(0, true);
 
   it('every successful replicated execution bumps the version; a trap or a non-replicated query does not', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     await pic.installCode({ canisterId, wasm: await watFixture('answers') });
     const version = async () => u64(await pic.queryCall({ canisterId, method: 'version' }));
@@ -74,7 +74,7 @@ describe('canister version and history', () => {
   });
 
   it("canister_info's history records the sender_canister_version a calling canister passed, or null", async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const caller = await pic.createCanister();
     await pic.installCode({ canisterId: caller, wasm: await watFixture('answers') });
     const target = await pic.createCanister({ controllers: [Principal.anonymous(), caller] });
@@ -105,7 +105,7 @@ describe('canister version and history', () => {
 
 describe('System API added from the current interface spec', () => {
   it("ic0.env_var_* read the environment variables set through the settings; a missing one traps with the IC's text", async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     await pic.installCode({ canisterId, wasm: await watFixture('answers') });
     await pic.callManagement('update_settings', {
@@ -128,7 +128,7 @@ describe('System API added from the current interface spec', () => {
   });
 
   it("too many environment variables are refused with the IC's text", async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     const vars = Array.from({ length: 21 }, (_, i) => ({ name: `V${i}`, value: 'x' }));
     const e = await pic
@@ -142,7 +142,7 @@ describe('System API added from the current interface spec', () => {
   });
 
   it('canister_on_low_wasm_memory runs once when the memory left under wasm_memory_limit falls below wasm_memory_threshold', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     await pic.installCode({ canisterId, wasm: await watFixture('answers') });
     const runs = async () => new DataView((await pic.queryCall({ canisterId, method: 'low_runs' })).buffer).getUint32(0, true);
@@ -165,7 +165,7 @@ describe('System API added from the current interface spec', () => {
   it("a module importing a System API function that does not exist is refused at install with the IC's message", async () => {
     const { default: binaryen } = await import('binaryen');
     const m = binaryen.parseText('(module (import "ic0" "no_such_call" (func)) (memory 1) (export "memory" (memory 0)))');
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister();
     const e = await pic.installCode({ canisterId, wasm: m.emitBinary() }).catch((x: { rejectMessage?: string; errorCode?: string }) => x);
     expect(e).toMatchObject({
@@ -182,7 +182,7 @@ describe('time passes while a canister waits', () => {
 
   it('a canister awaiting raw_rand in a loop sees its timer fire and heartbeats run (raw_rand answers in a later round)', async () => {
     const fx = await motokoFixture('waiter');
-    const pic = await Replica.create({ log: 'quiet' }); // real time, as a local replica runs
+    const pic = await createReplica({ log: 'quiet' }); // real time, as a local replica runs
     const { actor } = await pic.setupCanister<Waiter>({ idlFactory: fx.idlFactory, wasm: fx.wasm });
     const started = Date.now();
     const awaits = await actor.waitForTimer();
@@ -194,7 +194,7 @@ describe('time passes while a canister waits', () => {
 
   it('each raw_rand answer takes a round', async () => {
     const fx = await motokoFixture('waiter');
-    const pic = await Replica.create({ log: 'quiet', time: new Date('2026-06-01T00:00:00Z') });
+    const pic = await createReplica({ log: 'quiet', time: new Date('2026-06-01T00:00:00Z') });
     const { actor } = await pic.setupCanister<Waiter>({ idlFactory: fx.idlFactory, wasm: fx.wasm });
     const before = pic.scheduler.round;
     await actor.spin(10n);

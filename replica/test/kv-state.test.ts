@@ -6,7 +6,7 @@ import { IDL } from '@dfinity/candid';
 import { Replica } from '../src/index.ts';
 import { KV_STATE_FORMAT, KvState, StateFormatError } from '../src/store/kv-state.ts';
 import type { ReplicaStore } from '../src/store/store.ts';
-import { motokoFixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture } from './fixtures/build.ts';
 
 class MemoryStore implements ReplicaStore {
   readonly data = new Map<string, Uint8Array>();
@@ -35,7 +35,7 @@ describe('replica state in a key-value store', () => {
   it('restores canisters, memory and ids into a fresh replica, writing only what changed', async () => {
     const counter = await motokoFixture('counter', 'eop');
     const store = new MemoryStore();
-    const first = await Replica.create({ log: 'quiet' });
+    const first = await createReplica({ log: 'quiet' });
     const state = new KvState(store);
     expect(await state.isEmpty()).toBe(true);
     const { actor, canisterId } = await first.setupCanister<{ inc(): Promise<bigint> }>({
@@ -52,7 +52,7 @@ describe('replica state in a key-value store', () => {
     expect(store.batches.at(-1)!).toBeLessThan(full / 2);
     await first.tearDown();
 
-    const second = await Replica.create({ log: 'quiet' });
+    const second = await createReplica({ log: 'quiet' });
     const restored = await new KvState(store).restore(second.scheduler, second.management);
     expect(restored.canisters).toBe(1);
     const again = second.createActor<{ inc(): Promise<bigint>; get(): Promise<bigint> }>(idl, canisterId);
@@ -66,7 +66,7 @@ describe('replica state in a key-value store', () => {
   it('refuses state of another format, and bytes that do not decode', async () => {
     const store = new MemoryStore();
     store.data.set('format', Uint8Array.of(KV_STATE_FORMAT + 1));
-    const replica = await Replica.create({ log: 'quiet' });
+    const replica = await createReplica({ log: 'quiet' });
     await expect(new KvState(store).restore(replica.scheduler, replica.management)).rejects.toThrow(StateFormatError);
     store.data.set('format', Uint8Array.of(KV_STATE_FORMAT));
     store.data.set('canister/rrkah-fqaaa-aaaaa-aaaaq-cai/meta', Uint8Array.of(0xff, 0x00));

@@ -5,7 +5,7 @@ import { Principal } from '@dfinity/principal';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Replica, RejectCode, ErrorCode } from '../src/index.ts';
-import { motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture, watFixture, type Fixture } from './fixtures/build.ts';
 import { canisterSettings, rejection } from './replica-support.ts';
 
 type Counter = { inc(): Promise<bigint>; get(): Promise<bigint>; writeStable(v: bigint): Promise<void>; readStable(): Promise<bigint> };
@@ -26,13 +26,13 @@ describe('management canister', () => {
   }
 
   it('canister ids start at rrkah-fqaaa-aaaaa-aaaaq-cai and increase', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const ids = [await pic.createCanister(), await pic.createCanister(), await pic.createCanister()];
     expect(ids.map((p) => p.toText())).toEqual(['rrkah-fqaaa-aaaaa-aaaaq-cai', 'ryjl3-tyaaa-aaaaa-aaaba-cai', 'r7inp-6aaaa-aaaaa-aaabq-cai']);
   });
 
   it('provisional creation with a specified id, refused when taken', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const wanted = Principal.fromText('r7inp-6aaaa-aaaaa-aaabq-cai');
     expect((await pic.createCanister({ targetCanisterId: wanted })).toText()).toBe(wanted.toText());
     const e = await rejection(pic.createCanister({ targetCanisterId: wanted }));
@@ -42,7 +42,7 @@ describe('management canister', () => {
   });
 
   it('controllers are checked on install, stop and status', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister({ sender: alice });
     const e = await rejection(pic.installCode({ canisterId, wasm: probe, sender: bob }));
     expect(e.rejectCode).toBe(RejectCode.CANISTER_ERROR);
@@ -62,7 +62,7 @@ describe('management canister', () => {
   });
 
   it('update_settings replaces the controllers', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister({ sender: alice });
     await pic.callManagement(
       'update_settings',
@@ -79,7 +79,7 @@ describe('management canister', () => {
   });
 
   it('canister_status reports status, module hash, memory and cycles', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { canisterId } = await counterOn(pic);
     const status = (await pic.callManagement('canister_status', { canister_id: canisterId }, alice)) as any;
     expect(Object.keys(status.status)).toEqual(['running']);
@@ -94,7 +94,7 @@ describe('management canister', () => {
   });
 
   it('canister_status counts the queries a canister answered', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { actor, canisterId } = await counterOn(pic);
     await actor.get();
     await actor.get();
@@ -106,7 +106,7 @@ describe('management canister', () => {
   });
 
   it('uninstall_code empties the canister and calls get IC0537', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { actor, canisterId } = await counterOn(pic);
     await pic.callManagement('uninstall_code', { canister_id: canisterId, sender_canister_version: [] }, alice);
     expect((await rejection(actor.get())).errorCode).toBe(ErrorCode.CanisterWasmModuleNotFound);
@@ -115,14 +115,14 @@ describe('management canister', () => {
   });
 
   it('installing on a non-empty canister is refused with IC0514', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { canisterId } = await counterOn(pic);
     const e = await rejection(pic.installCode({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), sender: alice }));
     expect(e.errorCode).toBe(ErrorCode.CanisterNonEmpty);
   });
 
   it('chunk store: upload, list, install_chunked_code, clear', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister({ sender: alice });
     const wasm = counter.wasm;
     const chunks = [wasm.slice(0, 100_000), wasm.slice(100_000, 200_000), wasm.slice(200_000)];
@@ -152,7 +152,7 @@ describe('management canister', () => {
   });
 
   it('canister_info history records creation, deployments and controller changes', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { canisterId } = await counterOn(pic);
     await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), sender: alice });
     await pic.callManagement(
@@ -169,7 +169,7 @@ describe('management canister', () => {
   });
 
   it('stop_canister waits for open call contexts while the canister keeps answering responses', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const a = await counterOn(pic);
     const b = await counterOn(pic);
     const order: string[] = [];
@@ -182,7 +182,7 @@ describe('management canister', () => {
 
   it('canister_info called by a canister reports changes, module hash and controllers', async () => {
     const inspector = await motokoFixture('inspector');
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { canisterId } = await counterOn(pic);
     await pic.upgradeCanister({ canisterId, wasm: counter.wasm, arg: counter.encodeInit(0n), sender: alice });
     const { actor } = await pic.setupCanister<{
@@ -200,7 +200,7 @@ describe('management canister', () => {
   });
 
   it('start_canister cancels a pending stop_canister with IC0511', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const a = await counterOn(pic);
     const b = await counterOn(pic);
     const call = (a.actor as unknown as { callInc(p: Principal): Promise<bigint> }).callInc(b.canisterId);
@@ -212,20 +212,20 @@ describe('management canister', () => {
   });
 
   it('delete_canister refuses a running canister', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { canisterId } = await counterOn(pic);
     const e = await rejection(pic.deleteCanister({ canisterId, sender: alice }));
     expect(e.errorCode).toBe(ErrorCode.CanisterNotStopped);
   });
 
   it('raw_rand cannot be called by ingress', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const e = await rejection(pic.callManagement('raw_rand', undefined));
     expect(e.rejectCode).toBe(RejectCode.CANISTER_REJECT);
   });
 
   it('unknown management method is rejected naming it', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const e = await rejection(pic.updateCall({ canisterId: Principal.managementCanister(), method: 'make_coffee' }));
     // The IC's ingress filter refuses any method users may not call, unknown ones included.
     expect(e.errorCode).toBe(ErrorCode.CanisterRejectedMessage);
@@ -233,7 +233,7 @@ describe('management canister', () => {
   });
 
   it('snapshots: take, change, load, list, delete', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { actor, canisterId } = await counterOn(pic);
     await actor.inc();
     await actor.writeStable(5n);
@@ -259,7 +259,7 @@ describe('management canister', () => {
   });
 
   it('snapshot limit per canister is enforced', async () => {
-    const pic = await Replica.create({ log: 'quiet', limits: { maxSnapshotsPerCanister: 2 } });
+    const pic = await createReplica({ log: 'quiet', limits: { maxSnapshotsPerCanister: 2 } });
     const canisterId = await pic.createCanister({ sender: alice });
     const take = () =>
       pic.callManagement('take_canister_snapshot', { canister_id: canisterId, replace_snapshot: [], uninstall_code: [], sender_canister_version: [] }, alice);
@@ -270,7 +270,7 @@ describe('management canister', () => {
   });
 
   it('takeSnapshot().restore() puts a canister back, more than once', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { actor, canisterId } = await counterOn(pic);
     await actor.inc();
     const snap = await pic.takeSnapshot(canisterId);
@@ -284,7 +284,7 @@ describe('management canister', () => {
   });
 
   it('fetch_canister_logs returns debug_print lines and traps to controllers', async () => {
-    const pic = await Replica.create({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
+    const pic = await createReplica({ log: 'quiet', time: Date.UTC(2026, 0, 1) });
     const { actor, canisterId } = await counterOn(pic);
     await (actor as unknown as { print(t: string): Promise<void> }).print('first line');
     await rejection((actor as unknown as { incThenTrap(): Promise<void> }).incThenTrap());
@@ -299,7 +299,7 @@ describe('management canister', () => {
   });
 
   it('provisional_top_up_canister adds cycles', async () => {
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const canisterId = await pic.createCanister({ cycles: 1000n });
     await pic.addCycles(canisterId, 500n);
     expect(pic.getCyclesBalance(canisterId)).toBe(1500n);

@@ -2,7 +2,6 @@
 // Motoko canister (replica/test/metering-fixtures/work.mo) in both persistence modes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Replica, type IdlFactory } from '../src/index.ts';
-import { encodeModule, parseModule } from '../src/metering/module.ts';
 import { azleWork, motokoWork } from './metering-fixtures/fixtures.ts';
 
 const idlFactory: IdlFactory = ({ IDL: I }) =>
@@ -24,14 +23,6 @@ interface Work {
 
 const wasm: Record<'eop' | 'classic', Uint8Array> = { eop: new Uint8Array(), classic: new Uint8Array() };
 
-/** The same module with an extra custom section: a different module hash, the same code. */
-function variant(bytes: Uint8Array, tag: string): Uint8Array {
-  const m = parseModule(bytes);
-  m.customs.push({ name: `replica-test:${tag}`, payload: new Uint8Array([1]) });
-  m.order.push(`custom:${m.customs.length - 1}`);
-  return encodeModule(m);
-}
-
 beforeAll(async () => {
   wasm.eop = (await motokoWork('eop')).wasm;
   wasm.classic = (await motokoWork('classic')).wasm;
@@ -39,22 +30,22 @@ beforeAll(async () => {
 
 describe.each(['eop', 'classic'] as const)('a Motoko loop (%s)', (mode) => {
   let pic: Replica;
+  // The definition applied literally (metering/reference.ts), in a replica of its own.
+  let referencePic: Replica;
   beforeAll(async () => {
     pic = await Replica.create({ log: 'quiet' });
+    referencePic = await Replica.create({ log: 'quiet', metering: 'instruction' });
   });
-  afterAll(async () => pic?.tearDown());
+  afterAll(async () => {
+    await pic?.tearDown();
+    await referencePic?.tearDown();
+  });
 
   it('costs the same per iteration as charging every executed instruction one by one', async () => {
     // Block metering (the IC's scheme, the replica's default) ...
     const { actor: blocks } = await pic.setupCanister<Work>({ idlFactory, wasm: wasm[mode] });
-    // ... against the definition applied literally (reference.ts), via the operator switch.
-    process.env.REPLICA_METERING = 'per-instruction';
-    let reference: Work;
-    try {
-      ({ actor: reference } = await pic.setupCanister<Work>({ idlFactory, wasm: variant(wasm[mode], 'per-instruction') }));
-    } finally {
-      delete process.env.REPLICA_METERING;
-    }
+    // ... against the definition applied literally (reference.ts), the same module.
+    const { actor: reference } = await referencePic.setupCanister<Work>({ idlFactory, wasm: wasm[mode] });
     const counted = async (actor: Work, n: bigint) => (await actor.spinCounted(n))[1];
     const b0 = await counted(blocks, 0n);
     const r0 = await counted(reference, 0n);
@@ -102,13 +93,20 @@ describe('an Azle loop (QuickJS interpreting JavaScript)', () => {
         return out;
       };
       const blocks = await counts();
-      process.env.REPLICA_METERING = 'per-instruction';
+      // The same module in a replica metering instruction by instruction, reinstalled there the
+      // same way (so the canister id, time and version match).
+      const referencePic = await Replica.create({ log: 'quiet', time: 1_700_000_000_000, seed: 1, metering: 'instruction' });
+      let reference: Array<[number, bigint]>;
       try {
-        await pic.reinstallCode({ canisterId, wasm: variant(bytes, 'per-instruction') });
+        const { actor: referenceActor, canisterId: referenceId } = await referencePic.setupCanister<AzleWork>({ idlFactory: azleIdl, wasm: bytes });
+        expect(referenceId.toText()).toBe(canisterId.toText());
+        for (const n of [0, 1, 10, 100]) await referenceActor.spinCounted(n);
+        await referencePic.reinstallCode({ canisterId: referenceId, wasm: bytes });
+        reference = [];
+        for (const n of [0, 1, 10, 100]) reference.push(await referenceActor.spinCounted(n));
       } finally {
-        delete process.env.REPLICA_METERING;
+        await referencePic.tearDown();
       }
-      const reference = await counts();
       for (let k = 1; k < blocks.length; k++) {
         expect(blocks[k][0]).toBe(reference[k][0]);
         expect(blocks[k][1] - blocks[0][1]).toBe(reference[k][1] - reference[0][1]);

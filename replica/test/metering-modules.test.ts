@@ -1,9 +1,9 @@
 // The Wasm reader/writer and the instrumentation on real canister modules: Motoko's wasm64
 // (enhanced orthogonal persistence) and wasm32 (classic) output, and Azle's 3.5 MB module.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeFunctionBody, encodeFunctionBody } from '../src/metering/code.ts';
+import { decodeFunctionBody, encodeFunctionBody } from '../src/wasm/code.ts';
 import { COUNTER_EXPORT, instrumentModule } from '../src/metering/instrument.ts';
-import { encodeModule, memoryLimits, parseModule } from '../src/metering/module.ts';
+import { encodeModule, memoryLimits, parseModule } from '../src/wasm/module.ts';
 import { azleWork, motokoWork } from './metering-fixtures/fixtures.ts';
 
 const modules: Record<string, Uint8Array> = {};

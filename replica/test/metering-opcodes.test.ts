@@ -2,11 +2,11 @@
 // uses the features the real canisters do not: SIMD, multi-value blocks with parameters,
 // reference types and tables, memory64 bulk operations, passive data, tail calls, br_table.
 import { describe, expect, it } from 'vitest';
-import { ByteReader, ByteWriter } from '../src/metering/binary.ts';
-import { decodeFunctionBody, decodeInstructions, encodeFunctionBody, encodeInstructions, i, type Instr } from '../src/metering/code.ts';
+import { ByteReader, ByteWriter } from '../src/wasm/binary.ts';
+import { decodeFunctionBody, decodeInstructions, encodeFunctionBody, encodeInstructions, i, type Instr } from '../src/wasm/code.ts';
 import { COUNTER_EXPORT, instrumentModule } from '../src/metering/instrument.ts';
-import { emptyModule, encodeModule, ExternalKind, parseModule } from '../src/metering/module.ts';
-import { allOpcodes, BlockType, Imm, ValType } from '../src/metering/opcodes.ts';
+import { emptyModule, encodeModule, ExternalKind, parseModule } from '../src/wasm/module.ts';
+import { allOpcodes, BlockType, Imm, ValType } from '../src/wasm/opcodes.ts';
 
 const { i32, i64, v128, funcref } = ValType;
 

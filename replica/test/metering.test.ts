@@ -1,12 +1,12 @@
 // Instruction metering on hand-assembled modules whose cost we can work out by hand from the
 // IC's rules (replica/src/metering/instrument.ts explains them).
 import { describe, expect, it } from 'vitest';
-import { ByteReader, ByteWriter } from '../src/metering/binary.ts';
-import { assemble } from '../src/metering/assemble.ts';
-import { i } from '../src/metering/code.ts';
+import { ByteReader, ByteWriter } from '../src/wasm/binary.ts';
+import { assemble } from '../src/wasm/assemble.ts';
+import { i } from '../src/wasm/code.ts';
 import { COUNTER_EXPORT, instrumentModule, WASM_MEMORY_LIMIT_EXPORT, WASM_MEMORY_REFUSED_EXPORT } from '../src/metering/instrument.ts';
-import { BlockType, ValType } from '../src/metering/opcodes.ts';
-import { encodeModule, parseModule } from '../src/metering/module.ts';
+import { BlockType, ValType } from '../src/wasm/opcodes.ts';
+import { encodeModule, parseModule } from '../src/wasm/module.ts';
 
 const { i32, i64 } = ValType;
 

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Replica } from '../src/index.ts';
 import { NODE_STACK_SIZE_FLAG } from '../src/stack.ts';
-import { motokoFixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture } from './fixtures/build.ts';
 
 type Deep = { build(n: bigint): Promise<void>; length(): Promise<bigint> };
 
@@ -15,7 +15,7 @@ describe('stack headroom', () => {
 
   it("a classic-persistence Motoko canister upgrades with a 20,000-deep stable list (Node's default stack stops near 3,400)", async () => {
     const fx = await motokoFixture('deep', 'classic');
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { actor, canisterId } = await pic.setupCanister<Deep>({ idlFactory: fx.idlFactory, wasm: fx.wasm });
     await actor.build(20_000n);
     await pic.upgradeCanister({ canisterId, wasm: fx.wasm });
@@ -24,7 +24,7 @@ describe('stack headroom', () => {
 
   it("unbounded recursion still ends in the IC's stack-overflow trap", async () => {
     const fx = await motokoFixture('deep', 'classic');
-    const pic = await Replica.create({ log: 'quiet' });
+    const pic = await createReplica({ log: 'quiet' });
     const { actor, canisterId } = await pic.setupCanister<Deep>({ idlFactory: fx.idlFactory, wasm: fx.wasm });
     await actor.build(400_000n);
     const e = await pic.upgradeCanister({ canisterId, wasm: fx.wasm }).catch((x: { rejectMessage?: string; errorCode?: string }) => x);

@@ -7,7 +7,7 @@ import { Principal } from '@dfinity/principal';
 import { IDL } from '@dfinity/candid';
 import { CanisterRejectError, ErrorCode, Replica, type Limits } from '../src/index.ts';
 import type { CallResponse } from '../src/ic/call-outcome.ts';
-import { motokoFixture, type Fixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture, type Fixture } from './fixtures/build.ts';
 
 interface SubnetActor {
   inc(): Promise<bigint>;
@@ -31,7 +31,7 @@ async function replicaWith(
   options: { limits?: Partial<Limits>; lines?: string[]; time?: Date; pacing?: 'instant' | 'mainnet'; roundMs?: number; queryCache?: boolean } = {},
 ) {
   const lines = options.lines;
-  return Replica.create({
+  return createReplica({
     log: lines ? 'verbose' : 'quiet',
     onLog: lines ? (line) => lines.push(line) : undefined,
     limits: options.limits,

@@ -7,7 +7,7 @@ import { IDL } from '@dfinity/candid';
 import { Actor, type HttpAgent } from '@dfinity/agent';
 import { Replica, Topology } from '../src/index.ts';
 import { counterIdl, counterWasm, localAgent, managementActor, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
-import { motokoFixture, watFixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture, watFixture } from './fixtures/build.ts';
 
 type Counter = { inc(): Promise<bigint>; read(): Promise<bigint> };
 const incArg = new Uint8Array(IDL.encode([], []));
@@ -34,9 +34,9 @@ describe('Topology', () => {
   });
 });
 
-describe('Replica.create({ subnets })', () => {
+describe('createReplica({ subnets })', () => {
   it('creates canisters on the subnet asked for; system subnets charge no cycles', async () => {
-    const pic = await Replica.create({ time: new Date('2026-01-01'), log: 'quiet', subnets: [{ kind: 'Application' }, { kind: 'System' }] });
+    const pic = await createReplica({ time: new Date('2026-01-01'), log: 'quiet', subnets: [{ kind: 'Application' }, { kind: 'System' }] });
     try {
       const [system, app] = pic.topology!.subnets;
       const wasm = await counterWasm();

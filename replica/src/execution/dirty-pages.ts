@@ -10,10 +10,11 @@
 // no existing index changes, so the name section, exports and callback table indices stay valid.
 // It runs after metering, so the marking code is not counted as the canister's instructions.
 // Modules it cannot handle (several memories, atomics) are left alone and rolled back by full
-// copies. Uses the metering engineer's Wasm reader/writer (metering/module.ts, metering/code.ts).
-import { encodeModule, importCounts, memoryLimits, parseModule, type WasmModule } from '../metering/module.ts';
-import { decodeFunctionBody, encodeFunctionBody, i, type Instr, type MemArg } from '../metering/code.ts';
-import { ValType } from '../metering/opcodes.ts';
+// copies. A pass over the decoded module (../wasm/module.ts), its bodies as instruction lists
+// (../wasm/code.ts).
+import { importCounts, memoryLimits, type WasmModule } from '../wasm/module.ts';
+import { decodeFunctionBody, encodeFunctionBody, i, type Instr, type MemArg } from '../wasm/code.ts';
+import { ValType } from '../wasm/opcodes.ts';
 
 export const DIRTY_EXPORT = '__replica_dirty_pages';
 /** Granularity of tracking: one Wasm page. */
@@ -41,16 +42,18 @@ const STORES: Record<string, [size: number, type: ValueType]> = {
   'v128.store64_lane': [8, ValType.v128],
 };
 
-/** Returns the rewritten module, or undefined when the module is not one this pass handles. */
-export function trackDirtyPages(bytes: Uint8Array): Uint8Array | undefined {
-  const m = parseModule(bytes);
+/**
+ * Rewrites `m` in place to record its writes. Returns false, with `m` unchanged, when the module
+ * is not one this pass handles.
+ */
+export function trackDirtyPages(m: WasmModule): boolean {
   const memories = memoryLimits(m);
-  if (memories.length !== 1) return undefined;
+  if (memories.length !== 1) return false;
   const memory64 = (memories[0].flags & 0x04) !== 0;
   const counts = importCounts(m);
   const bodies = m.code.map((c) => decodeFunctionBody(c.bytes, c.offset));
   for (const body of bodies) {
-    for (const ins of body.instrs) if (ins.op.includes('atomic')) return undefined;
+    for (const ins of body.instrs) if (ins.op.includes('atomic')) return false;
   }
 
   const mapMemory = 1;
@@ -132,7 +135,7 @@ export function trackDirtyPages(bytes: Uint8Array): Uint8Array | undefined {
     body.instrs = out;
     m.code[f] = { bytes: encodeFunctionBody(body), offset: -1 };
   });
-  return encodeModule(m);
+  return true;
 }
 
 /**

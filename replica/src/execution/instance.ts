@@ -32,8 +32,6 @@ export class WasmInstance {
   private shadowValid = false;
   /** One byte per 64 KiB page of main memory, set when the page is written (dirty-pages.ts). */
   private dirty?: Uint8Array;
-  /** Tests set this to compare the whole memory after every page-wise commit or rollback. */
-  static verifyDirtyTracking = false;
   /** Bytes of main memory copied by commits and rollbacks so far (what dirty tracking saves shows here). */
   copiedBytes = 0;
 
@@ -95,7 +93,7 @@ export class WasmInstance {
   }
 
   private verify(what: string): void {
-    if (!WasmInstance.verifyDirtyTracking || !this.shadow) return;
+    if (!this.module.verifyDirtyTracking || !this.shadow) return;
     const live = new Uint32Array(this.memory.buffer);
     const shadow = new Uint32Array(this.shadow.buffer, this.shadow.byteOffset, this.shadow.length / 4);
     for (let k = 0; k < live.length; k++) {

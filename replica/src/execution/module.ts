@@ -1,14 +1,52 @@
 // A canister module as installed: the bytes the user sent (their SHA-256 is the module hash),
-// what the replica learned by parsing them, and the compiled WebAssembly.Module of the
-// rewritten bytes: metered (metering-hook.ts), tracking the pages it writes (dirty-pages.ts),
-// and exposing its private state to the host (wasm-module.ts exposeInternals).
+// what the replica learned from them, and the compiled WebAssembly.Module of the rewritten
+// module. The bytes are decoded once (../wasm/module.ts); the rewrites are passes over the
+// decoded module, in this order, as the IC's embedder runs its passes over one decoded module:
+// metering (../metering/instrument.ts), dirty-page marking (dirty-pages.ts) and the export pass
+// (wasm-module.ts exposeInternals); then it is encoded once and compiled.
 import { toHex } from '../ic/bytes.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { canisterMetadata, exportedMethods, exposeInternals, parseModule, WasmFormatError, type ModuleInfo } from './wasm-module.ts';
-import { instrumentForMetering } from './metering-hook.ts';
+import { WasmDecodeError } from '../wasm/binary.ts';
+import { encodeModule, parseModule, type WasmModule } from '../wasm/module.ts';
+import { canisterMetadata, exportedMethods, exposeInternals, moduleInfo, type ModuleInfo } from './wasm-module.ts';
+import { meterModule } from '../metering/instrument.ts';
 import { trackDirtyPages } from './dirty-pages.ts';
 import { hypervisorError, type HypervisorError } from '../ic/user-errors.ts';
 import { supportedSystemApi } from '../system-api/ic0.ts';
+
+/**
+ * How modules are prepared, one set per replica (`Replica.create`'s `metering` and `dirtyPages`).
+ * Everything here that changes the compiled module is part of the module cache's key.
+ */
+export interface ModuleOptions {
+  /**
+   * 'block' (default): instruction counting as the IC instruments modules. 'instruction': every
+   * instruction charged on its own, the definition 'block' must agree with (metering/reference.ts;
+   * slow). 'off': the counter exists but nothing is charged, the baseline that measures what
+   * metering costs (`npm run bench -- metering`); canisters then never run out of instructions.
+   */
+  metering?: MeteringMode;
+  /**
+   * true (default): modules record the pages they write, so a commit or rollback copies only
+   * those (dirty-pages.ts). false: whole-heap copies. 'verify': tracking, and after every
+   * page-wise commit or rollback a comparison of the whole memory with a full copy (tests).
+   */
+  dirtyPages?: boolean | 'verify';
+}
+
+export type MeteringMode = 'block' | 'instruction' | 'off';
+
+const METERING_MODES: readonly MeteringMode[] = ['block', 'instruction', 'off'];
+
+/** Checks options given by a user (Replica.create, the CLI); returns them with defaults filled in. */
+export function resolveModuleOptions(options: ModuleOptions = {}): Required<ModuleOptions> {
+  const metering = options.metering ?? 'block';
+  if (!METERING_MODES.includes(metering)) throw new Error(`metering must be one of ${METERING_MODES.join(', ')}, not ${JSON.stringify(metering)}`);
+  const dirtyPages = options.dirtyPages ?? true;
+  if (dirtyPages !== true && dirtyPages !== false && dirtyPages !== 'verify')
+    throw new Error(`dirtyPages must be true, false or 'verify', not ${JSON.stringify(dirtyPages)}`);
+  return { metering, dirtyPages };
+}
 
 export interface LoadedModule {
   /** The module exactly as installed (after gzip decompression). */
@@ -20,10 +58,12 @@ export interface LoadedModule {
   imports: string[];
   /** Motoko enhanced orthogonal persistence: main memory may be kept across upgrades. */
   enhancedOrthogonalPersistence: boolean;
-  /** Name of the exported instruction-budget global when metering is active (metering/INTEGRATION.md). */
+  /** Name of the exported instruction-budget global (metering/INTEGRATION.md). */
   counterExport?: string;
   /** The module records the pages it writes (dirty-pages.ts), so rollback copies only those. */
   dirtyTracking: boolean;
+  /** Compare the whole memory after every page-wise commit or rollback (`dirtyPages: 'verify'`). */
+  verifyDirtyTracking: boolean;
 }
 
 export class InvalidModuleError extends Error {
@@ -47,7 +87,15 @@ export function unknownImportError(module: string, name: string): HypervisorErro
   );
 }
 
-const compiledCache = new Map<string, { compiled: WebAssembly.Module; counterExport?: string; info: ModuleInfo; dirtyTracking: boolean }>();
+interface CacheEntry {
+  compiled: WebAssembly.Module;
+  counterExport?: string;
+  info: ModuleInfo;
+  dirtyTracking: boolean;
+}
+
+/** Compiled modules by module hash and every option that changes the compiled module. */
+const compiledCache = new Map<string, CacheEntry>();
 
 async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
   // The IC accepts gzip-compressed modules (interface spec, install_code).
@@ -60,78 +108,79 @@ async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
   }
 }
 
-/** Parses, rewrites and compiles a canister module. Throws InvalidModuleError with the reason. */
-export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
+/** The IC's refusal of a module that does not decode (WasmValidationError::DecodingError). */
+function decodingError(e: WasmDecodeError): InvalidModuleError {
+  return new InvalidModuleError(e.message, {
+    cause: e,
+    error: hypervisorError.invalidWasm(`Failed to decode wasm module: ${e.message}`, { kind: 'none' }),
+  });
+}
+
+/** Decodes `bytes` and runs the passes over the decoded module; the result is ready to compile. */
+export function prepareModule(
+  bytes: Uint8Array,
+  metering: MeteringMode,
+  dirtyPages: boolean,
+): { bytes: Uint8Array; info: ModuleInfo; counterExport: string; dirtyTracking: boolean } {
+  let m: WasmModule;
+  let counterExport: string;
+  let dirtyTracking = false;
+  try {
+    m = parseModule(bytes);
+    ({ counterExport } = meterModule(m, { meter: metering !== 'off', granularity: metering === 'instruction' ? 'instruction' : 'block' }));
+    if (dirtyPages) dirtyTracking = trackDirtyPages(m);
+  } catch (e) {
+    if (e instanceof WasmDecodeError) throw decodingError(e);
+    throw new InvalidModuleError(`the module could not be instrumented for metering: ${(e as Error).message}`, { cause: e });
+  }
+  const info = moduleInfo(m);
+  exposeInternals(m, info);
+  return { bytes: encodeModule(m), info, counterExport, dirtyTracking };
+}
+
+async function compile(bytes: Uint8Array, options: Required<ModuleOptions>): Promise<CacheEntry> {
+  let prepared = prepareModule(bytes, options.metering, options.dirtyPages !== false);
+  let compiled: WebAssembly.Module | undefined;
+  if (prepared.dirtyTracking) {
+    // Needs multi-memory (Node 24, current browsers); without it, fall back to full copies.
+    compiled = await WebAssembly.compile(prepared.bytes as BufferSource).catch(() => undefined);
+    if (!compiled) prepared = prepareModule(bytes, options.metering, false);
+  }
+  if (!compiled) {
+    try {
+      compiled = await WebAssembly.compile(prepared.bytes as BufferSource);
+    } catch (e) {
+      throw new InvalidModuleError(`Wasm validation failed: ${(e as Error).message}`, {
+        cause: e,
+        error: hypervisorError.invalidWasm(`Wasmtime failed to validate wasm module ${(e as Error).message}`, { kind: 'toolchain' }),
+      });
+    }
+  }
+  const provided = new Set(supportedSystemApi());
+  for (const imp of WebAssembly.Module.imports(compiled)) {
+    if (imp.module !== 'ic0')
+      throw new InvalidModuleError(`the module imports ${imp.module}.${imp.name}; a canister may only import from "ic0"`, {
+        error: unknownImportError(imp.module, imp.name),
+      });
+    if (imp.kind !== 'function') throw new InvalidModuleError(`the module imports ic0.${imp.name} as a ${imp.kind}; only functions are provided`);
+    if (!provided.has(imp.name))
+      throw new InvalidModuleError(`the module imports ic0.${imp.name}, which the System API does not provide`, {
+        error: unknownImportError(imp.module, imp.name),
+      });
+  }
+  return { compiled, counterExport: prepared.counterExport, info: prepared.info, dirtyTracking: prepared.dirtyTracking };
+}
+
+/** Decodes, rewrites and compiles a canister module. Throws InvalidModuleError with the reason. */
+export async function loadModule(input: Uint8Array, moduleOptions: ModuleOptions = {}): Promise<LoadedModule> {
+  const options = resolveModuleOptions(moduleOptions);
   const bytes = await gunzipIfNeeded(input);
   const hash = sha256(bytes);
-  const key = toHex(hash);
+  // 'verify' compiles the same module as true: it only changes what the host checks.
+  const key = `${toHex(hash)} metering=${options.metering} dirty-pages=${options.dirtyPages !== false}`;
   let entry = compiledCache.get(key);
   if (!entry) {
-    let info: ModuleInfo;
-    try {
-      info = parseModule(bytes);
-    } catch (e) {
-      if (e instanceof WasmFormatError)
-        throw new InvalidModuleError(e.message, {
-          cause: e,
-          error: hypervisorError.invalidWasm(`Failed to decode wasm module: ${e.message}`, { kind: 'none' }),
-        });
-      throw e;
-    }
-    let metered: Uint8Array;
-    let counterExport: string | undefined;
-    try {
-      ({ bytes: metered, counterExport } = await instrumentForMetering(bytes));
-    } catch (e) {
-      throw new InvalidModuleError(`the module could not be instrumented for metering: ${(e as Error).message}`, { cause: e });
-    }
-    let tracked: Uint8Array | undefined;
-    try {
-      tracked = trackDirtyPages(metered);
-    } catch {
-      tracked = undefined; // rolled back by full copies instead
-    }
-    const prepare = (b: Uint8Array) => {
-      const i = b === bytes ? info : parseModule(b);
-      return { info: i, bytes: exposeInternals(b, i) };
-    };
-    let compiled: WebAssembly.Module | undefined;
-    let meteredInfo: ModuleInfo = info;
-    let dirtyTracking = false;
-    if (tracked) {
-      // Needs multi-memory (Node 24, current browsers); without it, fall back to full copies.
-      const t = prepare(tracked);
-      compiled = await WebAssembly.compile(t.bytes as BufferSource).catch(() => undefined);
-      if (compiled) {
-        meteredInfo = t.info;
-        dirtyTracking = true;
-      }
-    }
-    if (!compiled) {
-      const p = prepare(metered);
-      meteredInfo = p.info;
-      try {
-        compiled = await WebAssembly.compile(p.bytes as BufferSource);
-      } catch (e) {
-        throw new InvalidModuleError(`Wasm validation failed: ${(e as Error).message}`, {
-          cause: e,
-          error: hypervisorError.invalidWasm(`Wasmtime failed to validate wasm module ${(e as Error).message}`, { kind: 'toolchain' }),
-        });
-      }
-    }
-    const provided = new Set(supportedSystemApi());
-    for (const imp of WebAssembly.Module.imports(compiled)) {
-      if (imp.module !== 'ic0')
-        throw new InvalidModuleError(`the module imports ${imp.module}.${imp.name}; a canister may only import from "ic0"`, {
-          error: unknownImportError(imp.module, imp.name),
-        });
-      if (imp.kind !== 'function') throw new InvalidModuleError(`the module imports ic0.${imp.name} as a ${imp.kind}; only functions are provided`);
-      if (!provided.has(imp.name))
-        throw new InvalidModuleError(`the module imports ic0.${imp.name}, which the System API does not provide`, {
-          error: unknownImportError(imp.module, imp.name),
-        });
-    }
-    entry = { compiled, counterExport, info: meteredInfo, dirtyTracking };
+    entry = await compile(bytes, options);
     if (compiledCache.size > 64) compiledCache.clear();
     compiledCache.set(key, entry);
   }
@@ -151,5 +200,6 @@ export async function loadModule(input: Uint8Array): Promise<LoadedModule> {
     enhancedOrthogonalPersistence: canisterMetadata(entry.info, 'enhanced-orthogonal-persistence') !== undefined,
     counterExport: entry.counterExport,
     dirtyTracking: entry.dirtyTracking,
+    verifyDirtyTracking: entry.dirtyTracking && options.dirtyPages === 'verify',
   };
 }

@@ -38,7 +38,7 @@ export async function installCode(
   const id = canister.idText;
   let module: LoadedModule;
   try {
-    module = await loadModule(wasm);
+    module = await loadModule(wasm, s.moduleOptions);
   } catch (e) {
     if (e instanceof InvalidModuleError) {
       if (e.error) return userErrorResponse(toUserError(id, e.error));

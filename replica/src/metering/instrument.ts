@@ -36,9 +36,9 @@
 // - The IC follows each memory.grow with a host call that enforces the canister's memory
 //   settings; we guard it in Wasm against a limit global the host sets (`wasmMemoryLimit`).
 
-import { ByteReader, ByteWriter, WasmDecodeError } from './binary.ts';
-import { ExternalKind, encodeModule, importCounts, memoryLimits, parseModule, tableTypes, type WasmModule } from './module.ts';
-import { Imm, ValType, fcCost, fcImm, fdCost32, fdCost64, fdImm, feImm, plainCost32, plainCost64, plainImm } from './opcodes.ts';
+import { ByteReader, ByteWriter, WasmDecodeError } from '../wasm/binary.ts';
+import { ExternalKind, encodeModule, importCounts, memoryLimits, parseModule, tableTypes, type WasmModule } from '../wasm/module.ts';
+import { Imm, ValType, fcCost, fcImm, fdCost32, fdCost64, fdImm, feImm, plainCost32, plainCost64, plainImm } from '../wasm/opcodes.ts';
 import { meterEachInstruction } from './reference.ts';
 
 export const COUNTER_EXPORT = '__ic_instructions_left';
@@ -67,14 +67,13 @@ export interface InstrumentOptions {
   exportMutableGlobalsPrefix?: string;
   /**
    * false: add the counter global and exports but inject no metering (the baseline the bench
-   * compares against). Default: true, unless the environment variable REPLICA_METERING is
-   * `off`, an operator's switch for measuring what metering costs.
+   * compares against; a replica created with `metering: 'off'`). Default: true.
    */
   meter?: boolean;
   /**
    * 'block' (default): the IC's scheme. 'instruction': charge every instruction separately and
-   * never check (reference.ts; for tests that compare the two). The environment variable
-   * REPLICA_METERING=per-instruction selects it for a whole replica.
+   * never check (reference.ts; for tests that compare the two; a replica created with
+   * `metering: 'instruction'`).
    */
   granularity?: 'block' | 'instruction';
   /**
@@ -90,8 +89,12 @@ export interface InstrumentOptions {
 export const WASM_MEMORY_LIMIT_EXPORT = '__ic_wasm_memory_limit_pages';
 export const WASM_MEMORY_REFUSED_EXPORT = '__ic_wasm_memory_refused_pages';
 
-export interface InstrumentResult {
+export interface InstrumentResult extends MeteringResult {
   wasm: Uint8Array;
+}
+
+/** What `meterModule` did to the module. */
+export interface MeteringResult {
   counterExport: string;
   /** Index of the counter in the global index space. */
   counterGlobal: number;
@@ -132,10 +135,21 @@ const DEFAULT_INITIAL_BUDGET = 300_000_000_000n;
 /** Sizes from 2^62 up are certain to exceed any budget; charging them would overflow the i64. */
 const SIZE_SATURATION = 1n << 62n;
 
-/** Instrument a canister module (INTEGRATION.md). Throws `WasmDecodeError` on malformed input. */
+/** Instrument a canister module given as bytes (INTEGRATION.md). Throws `WasmDecodeError` on malformed input. */
 export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions = {}): InstrumentResult {
   const started = performance.now();
-  const m = parseModule(bytes);
+  const { module: m, ...result } = meterModule(parseModule(bytes), options);
+  const wasm = encodeModule(m);
+  result.stats.milliseconds = performance.now() - started;
+  return { ...result, wasm };
+}
+
+/**
+ * The metering pass over a decoded module (../wasm/module.ts): rewrites `m` in place and says
+ * what it added. Throws `WasmDecodeError` when a function body does not decode.
+ */
+export function meterModule(m: WasmModule, options: InstrumentOptions = {}): MeteringResult & { module: WasmModule } {
+  const started = performance.now();
   const counterExport = options.counterExport ?? COUNTER_EXPORT;
   for (const e of m.exports) {
     if (e.name === counterExport) {
@@ -147,8 +161,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
   const tables = tableTypes(m);
   const memory64 = memories.length > 0 && (memories[0].flags & 0x04) !== 0;
   const counterGlobal = counts.globals + m.globals.length;
-  const meter = options.meter ?? meteringEnabledByEnvironment();
-  const granularity = options.granularity ?? (environmentValue('REPLICA_METERING') === 'per-instruction' ? 'instruction' : 'block');
+  const meter = options.meter ?? true;
+  const granularity = options.granularity ?? 'block';
 
   // The helper that charges bulk operations: (i64 size) -> (i64 size), appended last.
   const helperFunction = meter ? counts.funcs + m.functions.length : -1;
@@ -228,8 +242,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     m.exports.push({ name: WASM_MEMORY_REFUSED_EXPORT, kind: ExternalKind.global, index: refusedGlobal });
   }
 
-  const result: InstrumentResult = {
-    wasm: new Uint8Array(0),
+  const result: MeteringResult & { module: WasmModule } = {
+    module: m,
     counterExport,
     counterGlobal,
     helperFunction,
@@ -275,17 +289,8 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions =
     }
   }
 
-  result.wasm = encodeModule(m);
   stats.milliseconds = performance.now() - started;
   return result;
-}
-
-function environmentValue(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-}
-
-function meteringEnabledByEnvironment(): boolean {
-  return environmentValue('REPLICA_METERING') !== 'off';
 }
 
 /** Appends the bulk-operation charging helper and, if needed, its type. */

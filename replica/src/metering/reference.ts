@@ -6,10 +6,10 @@
 // This module implements that definition directly, before every instruction, from the decoded
 // instruction list (slow, and with no checks), so tests can compare the two on real canisters.
 // Select it with `instrumentModule(bytes, { granularity: 'instruction' })` or, for a whole
-// replica, the environment variable REPLICA_METERING=per-instruction.
+// replica, `Replica.create({ metering: 'instruction' })`.
 
-import { decodeFunctionBody, encodeFunctionBody, type Instr } from './code.ts';
-import { opByName } from './opcodes.ts';
+import { decodeFunctionBody, encodeFunctionBody, type Instr } from '../wasm/code.ts';
+import { opByName } from '../wasm/opcodes.ts';
 
 /** Rewrites one body so that it decrements `counter` by each instruction's cost before it runs. */
 export function meterEachInstruction(body: Uint8Array, counter: number, helper: number, memory64: boolean, sizeIs64: (ins: Instr) => boolean): Uint8Array {

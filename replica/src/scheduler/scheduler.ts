@@ -7,6 +7,7 @@
 // (deterministic time slicing). The queues, call contexts, callbacks and deadlines are plain
 // data (snapshot()/restore(), see README.md). How rounds are paced in wall-clock time is
 // `SubnetOptions.pacing`.
+import { resolveModuleOptions, type ModuleOptions } from '../execution/module.ts';
 import { Principal } from '@dfinity/principal';
 import { Canister, mayReadLogs } from '../execution/canister.ts';
 import { execute, type Entry, type ExecutionResult } from '../execution/execute.ts';
@@ -74,6 +75,8 @@ export interface SchedulerOptions extends SubnetOptions {
   log: ReplicaLog;
   limits?: Partial<Limits>;
   subnetId: Uint8Array;
+  /** How canister modules are metered and rewritten (execution/module.ts). */
+  modules?: ModuleOptions;
 }
 
 const reject = (code: RejectCode, errorCode: ErrorCode | undefined, message: string): CallResponse => ({ kind: 'reject', code, errorCode, message });
@@ -89,6 +92,8 @@ export class Scheduler {
   readonly clock: Clock;
   readonly log: ReplicaLog;
   readonly limits: Limits;
+  /** How this replica's canister modules are metered and rewritten; every loadModule passes them. */
+  readonly moduleOptions: Required<ModuleOptions>;
   readonly subnetId: Uint8Array;
   readonly pacing: Pacing;
   /** Milliseconds between rounds with mainnet pacing. */
@@ -144,6 +149,7 @@ export class Scheduler {
     this.clock = options.clock;
     this.log = options.log;
     this.limits = resolveLimits(options.limits);
+    this.moduleOptions = resolveModuleOptions(options.modules);
     this.subnetId = options.subnetId;
     this.pacing = options.pacing ?? 'instant';
     if (this.pacing !== 'instant' && this.pacing !== 'mainnet') throw new Error(`pacing must be 'instant' or 'mainnet', got '${String(this.pacing)}'`);

@@ -22,7 +22,7 @@ import {
   type Change,
   type Visibility,
 } from '../execution/canister.ts';
-import { loadModule, type LoadedModule } from '../execution/module.ts';
+import { loadModule, type LoadedModule, type ModuleOptions } from '../execution/module.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import type { CallOutcome } from '../http/engine-port.ts';
 import type { CompletedCall } from '../http/ingress.ts';
@@ -356,6 +356,7 @@ export function encodeSnapshots(canister: Canister, addModule: (module: LoadedMo
 /** Reads what encodeSnapshots wrote; `moduleBytes` finds a stored module by its hash. */
 export async function decodeSnapshots(
   entries: CborValue[],
+  moduleOptions: ModuleOptions,
   moduleBytes: (hash: Uint8Array) => Uint8Array | undefined | Promise<Uint8Array | undefined>,
 ): Promise<Map<string, CanisterSnapshotData>> {
   const snapshots = new Map<string, CanisterSnapshotData>();
@@ -365,7 +366,7 @@ export async function decodeSnapshots(
     snapshots.set(key, {
       id: snap.id as Uint8Array,
       takenAt: fromCbor(snap.takenAt) as bigint,
-      module: bytes ? await loadModule(bytes) : undefined,
+      module: bytes ? await loadModule(bytes, moduleOptions) : undefined,
       heap: snap.heap ? { memory: snap.heap as Uint8Array, globals: fromCbor(snap.globals) as (number | bigint)[] } : undefined,
       stable: stableFrom(snap.stable as Uint8Array),
       certifiedData: snap.certifiedData as Uint8Array,

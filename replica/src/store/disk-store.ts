@@ -308,13 +308,13 @@ export class DiskStore {
       // Without the scheduler's state its open calls did not survive; with it, it stops when they finish.
       if (canister.status === 'stopping' && !schedulerState) canister.status = 'stopped';
       if (saved.module) {
-        const module = await loadModule(saved.module);
+        const module = await loadModule(saved.module, scheduler.moduleOptions);
         const instance = canister.instantiate(module);
         instance.restore({ memory: saved.heap, globals: saved.globals as (number | bigint)[] });
         canister.instance = instance;
       }
       canister.stable = stableFrom(saved.stable);
-      canister.snapshots = await decodeSnapshots(saved.snapshots ?? [], (hash) => modules.get(toHex(hash)));
+      canister.snapshots = await decodeSnapshots(saved.snapshots ?? [], scheduler.moduleOptions, (hash) => modules.get(toHex(hash)));
       scheduler.canisters.set(id, canister);
     }
     this.#schedulerMeta = schedulerState ? toHex(encodeCbor(toCbor(schedulerState) ?? null)) : '';

@@ -156,7 +156,7 @@ export class KvState {
           const hash = toHex(meta.moduleHash);
           const moduleBytes = await this.store.get(`module/${hash}`);
           if (!moduleBytes) throw new StateFormatError(`canister ${id} runs module ${hash}, which the saved state lacks`);
-          const module = await loadModule(moduleBytes);
+          const module = await loadModule(moduleBytes, scheduler.moduleOptions);
           this.#modules.add(hash);
           const instance = canister.instantiate(module);
           instance.restore({ memory: heap, globals: fromCbor(meta.globals as CborValue) as (number | bigint)[] });
@@ -164,7 +164,7 @@ export class KvState {
         }
         canister.stable = stableFrom(stableBytes);
         const snapshotBytes = await this.store.get(`canister/${id}/snapshots`);
-        canister.snapshots = await decodeSnapshots(snapshotBytes ? (decodeCbor(snapshotBytes) as CborValue[]) : [], (hash) =>
+        canister.snapshots = await decodeSnapshots(snapshotBytes ? (decodeCbor(snapshotBytes) as CborValue[]) : [], scheduler.moduleOptions, (hash) =>
           this.store.get(`module/${toHex(hash)}`),
         );
         scheduler.canisters.set(id, canister);

@@ -245,7 +245,8 @@ export function readConstExpr(r: ByteReader): Uint8Array {
 /** Parses a module's sections. Function bodies are not decoded (see `decodeFunctionBody`). */
 export function parseModule(bytes: Uint8Array): WasmModule {
   const r = new ByteReader(bytes);
-  for (const b of MAGIC) if (r.u8() !== b) r.fail('not a WebAssembly module (bad magic number)');
+  if (bytes.length < 4 || MAGIC.some((b, k) => bytes[k] !== b)) r.fail('not a WebAssembly module (bad magic number)');
+  r.pos = 4;
   const version = r.u8() | (r.u8() << 8) | (r.u8() << 16) | (r.u8() << 24);
   if (version !== 1) r.fail(`unsupported WebAssembly binary version ${version}`);
   const m = emptyModule();
