@@ -43,9 +43,11 @@ describe.each(['eop', 'classic'] as const)('a Motoko loop (%s)', (mode) => {
 
   it('costs the same per iteration as charging every executed instruction one by one', async () => {
     // Block metering (the IC's scheme, the replica's default) ...
-    const { actor: blocks } = await pic.setupCanister<Work>({ idlFactory, wasm: wasm[mode] });
+    const { actor: blocks, canisterId: blocksId } = await pic.setupCanister<Work>({ idlFactory, wasm: wasm[mode] });
     // ... against the definition applied literally (reference.ts), the same module.
-    const { actor: reference } = await referencePic.setupCanister<Work>({ idlFactory, wasm: wasm[mode] });
+    const { actor: reference, canisterId: referenceId } = await referencePic.setupCanister<Work>({ idlFactory, wasm: wasm[mode] });
+    // Same bytes, two compilations: the module cache is keyed by the metering mode too.
+    expect(referencePic.scheduler.canister(referenceId)!.module!.compiled).not.toBe(pic.scheduler.canister(blocksId)!.module!.compiled);
     const counted = async (actor: Work, n: bigint) => (await actor.spinCounted(n))[1];
     const b0 = await counted(blocks, 0n);
     const r0 = await counted(reference, 0n);
