@@ -218,6 +218,8 @@ describe('best-effort calls', () => {
     await pic.advanceTime(2000);
     const [outcome] = await call;
     await long;
+    // The request is dropped when b turns to its queue again, after the burn's last slice.
+    await pic.scheduler.settle();
     expect(outcome).toMatch(/timed out/i);
     expect(lines.some((l) => /^b\.slow \(a\) -> dropped: its best-effort deadline passed in the queue$/.test(l))).toBe(true);
     expect(metric(pic, 'replica_best_effort_requests_expired_total')).toBe(1);
@@ -253,7 +255,7 @@ describe('best-effort calls', () => {
 });
 
 describe('deterministic time slicing', () => {
-  it("an update longer than a slice continues over rounds while another canister's update completes", async () => {
+  it("an update longer than a slice is suspended between rounds: a query and another canister's update are answered before its last slice", async () => {
     const lines: string[] = [];
     const pic = await replicaWith({ lines, limits: { instructionsPerSlice: 1_000_000 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');
@@ -261,20 +263,60 @@ describe('deterministic time slicing', () => {
     lines.length = 0;
     const order: string[] = [];
     const before = pic.rounds();
-    const long = a.actor.burn(100_000n).then(() => order.push('a.burn'));
+    const long = a.actor.burn(1_000_000n).then(() => order.push('a.burn'));
+    // Once its first slice has run, the burn is paused in the middle of its Wasm.
+    for (let i = 0; i < 10_000 && !lines.some((l) => /^a\.burn: slice 1 in round \d+ /.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
+    // A query to the same canister is answered from its committed state meanwhile.
+    expect(await a.actor.get()).toBe(0n);
+    order.push('a.get');
     const short = b.actor.inc().then(() => order.push('b.inc'));
     await Promise.all([long, short]);
-    expect(order).toEqual(['b.inc', 'a.burn']);
-    const slices = lines.filter((l) => /^a\.burn: slice \d+\/\d+/.test(l));
-    const total = Number(/slice 1\/(\d+)/.exec(slices[0])![1]);
-    expect(total).toBeGreaterThan(2);
-    expect(slices).toHaveLength(total);
-    expect(slices[total - 1]).toMatch(/done$/);
-    expect(pic.rounds() - before).toBeGreaterThanOrEqual(total);
+    expect(order).toEqual(['a.get', 'b.inc', 'a.burn']);
+    expect(await a.actor.get()).toBe(1n);
+    const slices = lines.filter((l) => /^a\.burn: slice \d+ in round/.test(l));
+    expect(slices.length).toBeGreaterThan(2);
+    slices.forEach((l, k) => expect(l).toMatch(new RegExp(`^a\\.burn: slice ${k + 1} in round`)));
+    expect(slices[slices.length - 1]).toMatch(/: done$/);
+    // One slice per round.
+    const rounds = slices.map((l) => Number(/in round (\d+)/.exec(l)![1]));
+    rounds.forEach((r, k) => k > 0 && expect(r).toBe(rounds[k - 1] + 1));
+    expect(pic.rounds() - before).toBeGreaterThanOrEqual(slices.length);
     // b's update ran before a's last slice.
     const bAt = lines.findIndex((l) => /^b\.inc /.test(l));
-    expect(bAt).toBeLessThan(lines.indexOf(slices[total - 1]));
-    expect(metric(pic, 'replica_dts_slices_total')).toBe(total);
+    expect(bAt).toBeLessThan(lines.indexOf(slices[slices.length - 1]));
+    expect(metric(pic, 'replica_dts_slices_total')).toBe(slices.length);
+    await pic.tearDown();
+  });
+
+  it('slicing changes neither the instructions nor the outcome: the same update sliced and in one go', async () => {
+    async function burn(instructionsPerSlice: number) {
+      const lines: string[] = [];
+      const pic = await replicaWith({ lines, limits: { instructionsPerSlice }, time: new Date('2026-01-01') });
+      const a = await setup(pic, 'a');
+      const counted = () => Number(/^replica_canister_instructions_total\{[^}]*name="a"\} (\d+)$/m.exec(pic.metrics())?.[1] ?? 0);
+      const before = counted();
+      const result = await a.actor.burn(50_000n);
+      const instructions = counted() - before;
+      const slices = lines.filter((l) => /^a\.burn: slice/.test(l)).length;
+      await pic.tearDown();
+      return { result, instructions, slices };
+    }
+    const sliced = await burn(1_000_000);
+    const whole = await burn(2e9);
+    expect(sliced.slices).toBeGreaterThan(2);
+    expect(whole.slices).toBe(0);
+    expect(sliced.result).toBe(whole.result);
+    expect(sliced.instructions).toBeGreaterThan(3_000_000);
+    expect(sliced.instructions).toBe(whole.instructions);
+  });
+
+  it('a message past its instruction limit still fails with IC0522 when sliced', async () => {
+    const pic = await replicaWith({ limits: { instructionsPerSlice: 1_000_000, instructionsPerUpdate: 5_000_000 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const error = await a.actor.burn(100_000n).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CanisterRejectError);
+    expect(String((error as Error).message)).toMatch(/IC0522|exceeded the limit of 5000000 instructions/);
+    expect(await a.actor.get()).toBe(0n);
     await pic.tearDown();
   });
 });
@@ -397,6 +439,6 @@ describe('determinism', () => {
     expect(second.results).toEqual(first.results);
     const diff = first.log.map((l, i) => (l === second.log[i] ? '' : `${i}: ${l}\n   ${second.log[i]}`)).filter(Boolean);
     expect(diff).toEqual([]);
-    expect(first.log.some((l) => /slice 2\//.test(l))).toBe(true);
+    expect(first.log.some((l) => /slice 2 in round/.test(l))).toBe(true);
   });
 });

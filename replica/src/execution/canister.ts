@@ -189,6 +189,13 @@ export class Canister implements CanisterView {
     return instance;
   }
 
+  /** A fresh instance of `module` holding `state` (heap and globals), e.g. the committed state while a message is paused. */
+  instantiateWith(module: LoadedModule, state: HeapSnapshot): WasmInstance {
+    const instance = this.instantiate(module);
+    instance.restore(state);
+    return instance;
+  }
+
   /** Appends to the canister log, dropping the oldest records beyond log_memory_limit bytes. */
   appendLog(text: string, now: bigint): void {
     const content = new TextEncoder().encode(text);

@@ -6,6 +6,9 @@ import { CanisterTrap, type Closure, type MessageContext } from '../system-api/c
 import { ErrorCode } from '../ic/reject-codes.ts';
 import { BAD_SIGNATURE_MESSAGE, hypervisorError, TrapCode, type HypervisorError } from '../ic/user-errors.ts';
 import type { Canister } from './canister.ts';
+import type { WasmInstance } from './instance.ts';
+import type { StableMemory } from './stable-memory.ts';
+import { callPromising, canSuspendWasm, suspendingFunction } from './slicing.ts';
 
 export type Entry = { export: string } | { closure: Closure } | { start: true };
 
@@ -55,6 +58,113 @@ export interface ExecuteOptions {
 const BACKTRACE_FRAMES = 200;
 
 export function execute(canister: Canister, ctx: MessageContext, entry: Entry, options: ExecuteOptions): ExecutionResult {
+  const run = begin(canister, ctx, options, options.budget);
+  try {
+    if ('export' in entry) run.instance.callExport(entry.export);
+    else if ('closure' in entry) run.instance.callClosure(entry.closure);
+    else run.instance.runStart();
+  } catch (e) {
+    run.caught(e);
+  }
+  return end(run);
+}
+
+/** How a message that may be time-sliced is paused and resumed (execution/slicing.ts). */
+export interface Slicing {
+  /** Instructions per slice (the IC's MAX_INSTRUCTIONS_PER_SLICE). */
+  slice: bigint;
+  /**
+   * The slice is used up and the message may go on: resolves when the next slice may run (a
+   * later round). The canister shows its committed state meanwhile.
+   */
+  pause(): Promise<void>;
+}
+
+/**
+ * As `execute`, for a message that may run longer than a slice: it starts with one slice's
+ * instructions in the counter; each time they are used up and the message's budget is not,
+ * the Wasm is suspended (`slicing.pause`) and resumed with one more slice. Counts and outcome
+ * are those of running it in one go: the counter checks fire at the same points, and the budget
+ * is the same. Without JSPI it runs in one go.
+ */
+export async function executeSliced(
+  canister: Canister,
+  ctx: MessageContext,
+  entry: Entry,
+  options: ExecuteOptions,
+  slicing: Slicing,
+): Promise<ExecutionResult> {
+  const table = canister.instance?.outOfInstructions;
+  const counter = canister.instance?.counter;
+  if (!canSuspendWasm || !table || !counter || slicing.slice >= options.budget) return execute(canister, ctx, entry, options);
+  const run = begin(canister, ctx, options, slicing.slice);
+  const working = { instance: run.instance, stable: canister.stable };
+  let committed: { instance: WasmInstance; stable: StableMemory } | undefined;
+  const hook = suspendingFunction(async () => {
+    // Called with the counter negative. Out of the message's budget: stop, as unsliced.
+    while ((counter.value as bigint) < 0n) {
+      if (run.granted >= options.budget) throw new OutOfInstructions();
+      // Paused: the canister shows its committed state to queries and the store meanwhile.
+      committed ??= {
+        instance: canister.instantiateWith(working.instance.module, working.instance.committedState()),
+        stable: working.stable.committedCopy(),
+      };
+      canister.instance = committed.instance;
+      canister.stable = committed.stable;
+      canister.context = run.previous;
+      Error.stackTraceLimit = run.stackTraceLimit;
+      try {
+        await slicing.pause();
+      } finally {
+        canister.instance = working.instance;
+        canister.stable = working.stable;
+        canister.context = ctx;
+        Error.stackTraceLimit = BACKTRACE_FRAMES;
+      }
+      const more = options.budget - run.granted < slicing.slice ? options.budget - run.granted : slicing.slice;
+      run.granted += more;
+      counter.value = (counter.value as bigint) + more;
+    }
+  });
+  table.set(0, hook);
+  try {
+    const target = run.instance.entryTarget(entry);
+    if (target) await callPromising(target.fn, target.args);
+  } catch (e) {
+    run.caught(e);
+  } finally {
+    table.set(0, null);
+    canister.instance = working.instance;
+    canister.stable = working.stable;
+  }
+  return end(run);
+}
+
+/** Thrown by the out-of-instructions hook when the message's budget is spent; the counter stays negative (classifyTrap). */
+class OutOfInstructions extends Error {
+  constructor() {
+    super('out of instructions');
+  }
+}
+
+interface Run {
+  canister: Canister;
+  ctx: MessageContext;
+  options: ExecuteOptions;
+  instance: WasmInstance;
+  started: number;
+  balance: bigint;
+  sandbox: boolean;
+  counter?: WebAssembly.Global;
+  /** Instructions put in the counter so far (the budget, or the slices granted). */
+  granted: bigint;
+  previous?: MessageContext;
+  stackTraceLimit: number;
+  trap?: TrapInfo;
+  caught(e: unknown): void;
+}
+
+function begin(canister: Canister, ctx: MessageContext, options: ExecuteOptions, firstGrant: bigint): Run {
   const instance = canister.instance;
   if (!instance) throw new Error(`execute: canister ${canister.idText} has no module`);
   const started = performance.now();
@@ -63,34 +173,46 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
   const sandbox = options.sandbox === true;
   if (!sandbox) canister.stable.begin();
   const counter = instance.counter;
-  if (counter) counter.value = options.budget;
-  const used = () => (counter ? options.budget - (counter.value as bigint) : 0n);
+  if (counter) counter.value = firstGrant;
   const prior = options.priorInstructions ?? 0n;
-  ctx.instructionCounter = () => prior + used();
-  const previous = canister.context;
+  const run: Run = {
+    canister,
+    ctx,
+    options,
+    instance,
+    started,
+    balance,
+    sandbox,
+    counter,
+    granted: firstGrant,
+    previous: canister.context,
+    stackTraceLimit: Error.stackTraceLimit,
+    caught(e: unknown) {
+      const frames = instance.wasmFrameNames(e);
+      run.trap = {
+        ...classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget + prior, frames),
+        functionName: instance.wasmFrames(e),
+      };
+    },
+  };
+  ctx.instructionCounter = () => prior + used(run);
   canister.context = ctx;
-  let trap: TrapInfo | undefined;
   // The IC's backtrace lists every frame; V8 records ten by default.
-  const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = BACKTRACE_FRAMES;
-  try {
-    if ('export' in entry) instance.callExport(entry.export);
-    else if ('closure' in entry) instance.callClosure(entry.closure);
-    else instance.runStart();
-  } catch (e) {
-    const frames = instance.wasmFrameNames(e);
-    trap = {
-      ...classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget + (options.priorInstructions ?? 0n), frames),
-      functionName: instance.wasmFrames(e),
-    };
-  } finally {
-    canister.context = previous;
-    Error.stackTraceLimit = stackTraceLimit;
-  }
+  return run;
+}
+
+const used = (run: Run): bigint => (run.counter ? run.granted - (run.counter.value as bigint) : 0n);
+
+function end(run: Run): ExecutionResult {
+  const { canister, ctx, options, instance, balance, sandbox } = run;
+  canister.context = run.previous;
+  Error.stackTraceLimit = run.stackTraceLimit;
+  let trap = run.trap;
   if (!trap && options.persist && options.wasmMemoryLimit && BigInt(instance.heapBytes) > options.wasmMemoryLimit) {
     trap = hypervisorError.wasmMemoryLimitExceeded(BigInt(instance.heapBytes), options.wasmMemoryLimit);
   }
-  const instructions = used() < 0n ? options.budget : used();
+  const instructions = used(run) < 0n ? options.budget : used(run);
   if (sandbox) {
     if (trap) {
       instance.rollbackMessage();
@@ -118,7 +240,7 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
     if (options.persist) canister.balance += ctx.building.cycles;
     ctx.building = undefined;
   }
-  return { trap, instructions, durationMs: performance.now() - started };
+  return { trap, instructions, durationMs: performance.now() - run.started };
 }
 
 /**

@@ -7,6 +7,7 @@ import { WASM_PAGE } from './stable-memory.ts';
 import type { LoadedModule } from './module.ts';
 import { hypervisorError } from '../ic/user-errors.ts';
 import { CanisterTrap, type Closure } from '../system-api/context.ts';
+import { OUT_OF_INSTRUCTIONS_EXPORT } from '../metering/instrument.ts';
 
 /** Main memory and mutable globals at one point in time. */
 export interface HeapSnapshot {
@@ -22,6 +23,8 @@ export class WasmInstance {
   table?: WebAssembly.Table;
   globals!: WebAssembly.Global[];
   counter?: WebAssembly.Global;
+  /** Entry 0 is what the module calls when its counter goes negative (metering/instrument.ts; slicing.ts). */
+  outOfInstructions?: WebAssembly.Table;
   /**
    * Main memory and globals as they were when the current message began, kept in a reused
    * buffer: a message then costs one memcpy (commit: live → shadow, rollback: shadow → live)
@@ -55,6 +58,7 @@ export class WasmInstance {
       if (global) this.globals.push(global);
     }
     this.counter = this.module.counterExport ? (ex[this.module.counterExport] as WebAssembly.Global) : undefined;
+    this.outOfInstructions = ex[OUT_OF_INSTRUCTIONS_EXPORT] as WebAssembly.Table | undefined;
     const map = ex[DIRTY_EXPORT] as WebAssembly.Memory | undefined;
     this.dirty = map ? new Uint8Array(map.buffer) : undefined;
   }
@@ -113,6 +117,27 @@ export class WasmInstance {
 
   callExport(name: string): void {
     (this.instance.exports[name] as () => void)();
+  }
+
+  /** The Wasm function and arguments `callExport`/`callClosure`/`runStart` would call, for a call that may suspend (slicing.ts). */
+  entryTarget(entry: { export: string } | { closure: Closure } | { start: true }): { fn: WebAssembly.ExportValue; args: unknown[] } | undefined {
+    if ('export' in entry) return { fn: this.instance.exports[entry.export], args: [] };
+    if ('start' in entry) {
+      const start = this.instance.exports[INTERNAL_EXPORT.start];
+      return start ? { fn: start, args: [] } : undefined;
+    }
+    const closure = entry.closure;
+    const missing = () => CanisterTrap.of(hypervisorError.functionNotFound(0, closure.fun));
+    if (!this.table || closure.fun >= this.table.length) throw missing();
+    const f = this.table.get((this.module.info.table64 ? BigInt(closure.fun) : closure.fun) as number) as WebAssembly.ExportValue | null;
+    if (typeof f !== 'function') throw missing();
+    return { fn: f, args: [this.module.info.memory64 ? closure.env : Number(closure.env)] };
+  }
+
+  /** Main memory and globals as the current message found them (the shadow copy), e.g. for queries while the message is paused. */
+  committedState(): HeapSnapshot {
+    if (!this.shadowValid || !this.shadow) return this.snapshot();
+    return { memory: this.shadow.slice(), globals: [...this.shadowGlobals] };
   }
 
   /** Calls a callback closure: a table index and an environment value (spec: call_new). */

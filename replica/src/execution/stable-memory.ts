@@ -108,6 +108,20 @@ export class StableMemory {
     return copy;
   }
 
+  /** A copy as it was before the open transactions (what a paused message has not committed yet left out). */
+  committedCopy(): StableMemory {
+    const copy = this.clone();
+    for (let k = this.journals.length - 1; k >= 0; k--) {
+      const journal = this.journals[k];
+      for (const [page, original] of journal.pages) {
+        if (original) copy.pages.set(page, original.slice());
+        else copy.pages.delete(page);
+      }
+      copy.sizePages = journal.size;
+    }
+    return copy;
+  }
+
   /** Bytes actually stored (pages that were ever written), for status and snapshots' sizes. */
   get residentBytes(): number {
     return this.pages.size * WASM_PAGE;

@@ -11,7 +11,7 @@ import { admission, canisterManagerError, userErrorResponse, type UserError } fr
 import type { CallResponse } from '../ic/call-outcome.ts';
 import type { RequestMessage } from '../scheduler/call-context.ts';
 import type { ManagementHandler, Scheduler } from '../scheduler/scheduler.ts';
-import { managementMethods, unsupportedManagementMethods, type ManagementMethod } from './ic-idl.ts';
+import { canisterNamedInManagementArg, managementMethods, unsupportedManagementMethods, type ManagementMethod } from './ic-idl.ts';
 import { installCode, modeName, type InstallMode } from './install.ts';
 import { canisterIdFromIndex, canisterIndexOf, FIRST_CANISTER_INDEX, CANISTER_RANGE_END } from './canister-ids.ts';
 import { captureSnapshot, restoreSnapshot, snapshotSize } from './snapshots.ts';
@@ -91,6 +91,17 @@ export class ManagementCanister implements ManagementHandler {
   set allocatorState(state: { nextIndex: bigint; randomCounter: bigint }) {
     this.nextIndex = BigInt(state.nextIndex);
     this.randomCounter = BigInt(state.randomCounter);
+  }
+
+  /** The canister a call is about (its `canister_id`), as text; undefined when it names none. */
+  canisterOf(method: string, arg: Uint8Array): string | undefined {
+    const named = canisterNamedInManagementArg(method, arg);
+    if (!named) return undefined;
+    try {
+      return Principal.fromUint8Array(named.id).toText();
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -17,10 +17,15 @@
 //
 // Where we differ from the IC:
 // - The IC calls an injected host import (`__.out_of_instructions`) when the counter is negative;
-//   that import would shift every function index. We execute `unreachable` instead, and the host
-//   recognises the trap by the counter being negative (INTEGRATION.md). A genuine trap of the canister
-//   in the few instructions between a decrement that went negative and the next check is
-//   therefore reported as "instruction limit exceeded", which the IC would report as the trap.
+//   that import would shift every function index. We call an appended function instead, which
+//   calls entry 0 of an appended, exported one-entry table (`__ic_out_of_instructions`): the host
+//   puts there a function that stops the message (`unreachable`: the host recognises the trap by
+//   the counter being negative, INTEGRATION.md) or, for a message that may be time-sliced, one
+//   that pauses it and comes back with the next slice's instructions in the counter (the IC's
+//   out_of_instructions handler in its deterministic time slicing; execution/slicing.ts). A
+//   genuine trap of the canister in the few instructions between a decrement that went negative
+//   and the next check is reported as "instruction limit exceeded", which the IC would report as
+//   the trap.
 // - The IC picks the bulk-operation size type (i32 or i64) from the type of memory 0. We take it
 //   from the actual memory or table the instruction names (identical for single-memory modules
 //   whose tables share the memory's address type, like every module the IC accepts today).
@@ -87,6 +92,8 @@ export interface InstrumentOptions {
 }
 
 export const WASM_MEMORY_LIMIT_EXPORT = '__ic_wasm_memory_limit_pages';
+/** The one-entry funcref table whose entry 0 the counter checks call when the counter is negative. */
+export const OUT_OF_INSTRUCTIONS_EXPORT = '__ic_out_of_instructions';
 export const WASM_MEMORY_REFUSED_EXPORT = '__ic_wasm_memory_refused_pages';
 
 export interface InstrumentResult extends MeteringResult {
@@ -171,6 +178,11 @@ export function meterModule(m: WasmModule, options: InstrumentOptions = {}): Met
   const growGuard = guardHeap ? helperFunction + 1 : -1;
   const limitGlobal = counterGlobal + 1;
   const refusedGlobal = counterGlobal + 2;
+  // The out-of-instructions function (block metering) comes after them, calling through a table
+  // appended after every existing one.
+  const hooked = meter && granularity === 'block';
+  const outOfInstructions = hooked ? helperFunction + (guardHeap ? 2 : 1) : -1;
+  const hookTable = tables.length;
 
   const memory64ByIndex = memories.map((l) => (l.flags & 0x04) !== 0);
   const table64ByIndex = tables.map((t) => (t.limits.flags & 0x04) !== 0);
@@ -191,7 +203,7 @@ export function meterModule(m: WasmModule, options: InstrumentOptions = {}): Met
     }
     appendHelper(m, counterGlobal);
   } else if (meter) {
-    const rewriter = new BodyRewriter(counterGlobal, helperFunction, memory64, memory64ByIndex, table64ByIndex, growGuard);
+    const rewriter = new BodyRewriter(counterGlobal, helperFunction, memory64, memory64ByIndex, table64ByIndex, growGuard, outOfInstructions);
     const definedFuncOffset = counts.funcs;
     for (let f = 0; f < m.code.length; f++) {
       const body = m.code[f];
@@ -215,8 +227,9 @@ export function meterModule(m: WasmModule, options: InstrumentOptions = {}): Met
     // bulk-charging helper (~20 instructions) and 3 per memory.grow; 2 per global plus its counter.
     const icInstrumented = rewriter.instructions + rewriter.icInjected + 20 + 3 * rewriter.memoryGrows;
     compilationInstructions = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt(icInstrumented + 2 * (counts.globals + m.globals.length + 1));
-    appendHelper(m, counterGlobal);
+    appendHelper(m, counterGlobal, outOfInstructions);
     if (guardHeap) appendGrowGuard(m, memory64, limitGlobal, refusedGlobal);
+    appendOutOfInstructions(m, hookTable);
   }
 
   // The counter: a mutable i64 appended after every existing global, so no index moves.
@@ -293,8 +306,47 @@ export function meterModule(m: WasmModule, options: InstrumentOptions = {}): Met
   return result;
 }
 
-/** Appends the bulk-operation charging helper and, if needed, its type. */
-function appendHelper(m: WasmModule, counter: number): void {
+/**
+ * Appends the out-of-instructions function, () -> (), which calls entry 0 of a new one-entry
+ * funcref table (or stops while it is empty), and exports that table: the host chooses per
+ * message what running out means.
+ */
+function appendOutOfInstructions(m: WasmModule, table: number): void {
+  let typeIndex = m.types.findIndex((t) => t.params.length === 0 && t.results.length === 0);
+  if (typeIndex < 0) {
+    m.types.push({ params: [], results: [] });
+    typeIndex = m.types.length - 1;
+  }
+  m.tables.push({ refType: 0x70, limits: { flags: 0x01, min: 1, max: 1 } });
+  m.exports.push({ name: OUT_OF_INSTRUCTIONS_EXPORT, kind: ExternalKind.table, index: table });
+  const w = new ByteWriter(32);
+  w.u8(0); // no locals
+  // Until the host fills the entry, running out stops the message as before.
+  w.u8(0x41);
+  w.u8(0x00); // i32.const 0
+  w.u8(0x25);
+  w.u32(table); // table.get
+  w.u8(0xd1); // ref.is_null
+  w.u8(0x04);
+  w.u8(0x40); // if
+  w.u8(0x00); // unreachable
+  w.u8(0x0b); // end
+  w.u8(0x41);
+  w.u8(0x00); // i32.const 0
+  w.u8(0x11);
+  w.u32(typeIndex);
+  w.u32(table); // call_indirect (type () -> ()) table
+  w.u8(0x0b);
+  m.functions.push(typeIndex);
+  m.code.push({ bytes: w.finish(), offset: -1 });
+}
+
+/**
+ * Appends the bulk-operation charging helper and, if needed, its type. With `outOfInstructions`
+ * (an index of the function above), a negative counter calls it instead of stopping, and the
+ * charge goes on if it returns (the next slice's instructions are in the counter).
+ */
+function appendHelper(m: WasmModule, counter: number, outOfInstructions = -1): void {
   let typeIndex = m.types.findIndex((t) => t.params.length === 1 && t.params[0] === ValType.i64 && t.results.length === 1 && t.results[0] === ValType.i64);
   if (typeIndex < 0) {
     m.types.push({ params: [ValType.i64], results: [ValType.i64] });
@@ -331,7 +383,10 @@ function appendHelper(m: WasmModule, counter: number): void {
   w.u8(0x53); // i64.lt_s
   w.u8(0x04);
   w.u8(0x40);
-  w.u8(0x00);
+  if (outOfInstructions >= 0) {
+    w.u8(0x10);
+    w.u32(outOfInstructions); // call out_of_instructions
+  } else w.u8(0x00); // unreachable
   w.u8(0x0b);
   w.u8(0x20);
   w.u32(0); // return the size unchanged
@@ -432,7 +487,22 @@ class BodyRewriter {
   private kinds = new Uint8Array(1024);
   private n = 0;
 
-  constructor(counter: number, helper: number, memory64: boolean, memory64ByIndex: boolean[], table64ByIndex: boolean[], growGuard = -1) {
+  private readonly outOfInstructionsLeb: Uint8Array | undefined;
+
+  constructor(
+    counter: number,
+    helper: number,
+    memory64: boolean,
+    memory64ByIndex: boolean[],
+    table64ByIndex: boolean[],
+    growGuard = -1,
+    outOfInstructions = -1,
+  ) {
+    if (outOfInstructions >= 0) {
+      const o = new ByteWriter(5);
+      o.u32(outOfInstructions);
+      this.outOfInstructionsLeb = o.finish();
+    }
     if (growGuard >= 0) {
       const g = new ByteWriter(5);
       g.u32(growGuard);
@@ -646,7 +716,7 @@ class BodyRewriter {
       const at = this.pos[k];
       w.bytes(body.subarray(last, at));
       last = at;
-      w.ensure(40);
+      w.ensure(64);
       switch (kind) {
         case STATIC:
           this.blocks++;
@@ -687,7 +757,16 @@ class BodyRewriter {
           w.u8(0x53); // i64.lt_s
           w.u8(0x04);
           w.u8(0x40); // if
-          w.u8(0x00); // unreachable
+          if (this.outOfInstructionsLeb) {
+            // Out of instructions: the host stops the message, or pauses it and returns with
+            // the next slice in the counter, which the local copy then picks up.
+            w.u8(0x10);
+            w.bytes(this.outOfInstructionsLeb);
+            w.u8(0x23);
+            w.bytes(counter); // global.get
+            w.u8(0x21);
+            w.bytes(local); // local.set
+          } else w.u8(0x00); // unreachable
           w.u8(0x0b); // end
           break;
         case DYNAMIC32:

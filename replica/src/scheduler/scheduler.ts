@@ -10,7 +10,7 @@
 import { resolveModuleOptions, type ModuleOptions } from '../execution/module.ts';
 import { Principal } from '@dfinity/principal';
 import { Canister, mayReadLogs } from '../execution/canister.ts';
-import { execute, type Entry, type ExecutionResult } from '../execution/execute.ts';
+import { execute, executeSliced, type Entry, type ExecutionResult } from '../execution/execute.ts';
 import type { ApiKind, MessageContext, PendingCall } from '../system-api/context.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { instructionLimit, resolveLimits } from '../limits.ts';
@@ -56,7 +56,8 @@ import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
 import { equalBytes } from '../ic/bytes.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
-import { emptyQueues, type CanisterQueues, type MessageEffects, type PausedExecution, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
+import { emptyQueues, type CanisterQueues, type MessageEffects, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
+import { SliceChannel, type SlicedExecution } from './slicing.ts';
 
 /** What the management canister (management/) must provide to the scheduler. */
 export interface ManagementHandler {
@@ -68,6 +69,8 @@ export interface ManagementHandler {
   query(method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined;
   /** Whether some subnet of this replica hosts the canister id (it is in a canister range). */
   hostsCanisterId?(id: Principal): boolean;
+  /** The canister a call is about (its `canister_id`), as text; undefined when it names none. */
+  canisterOf?(method: string, arg: Uint8Array): string | undefined;
 }
 
 export interface SchedulerOptions extends SubnetOptions {
@@ -122,7 +125,8 @@ export class Scheduler {
   private queues = new Map<string, CanisterQueues>();
   private callbacks = new Map<number, Callback>();
   readonly callContexts = new Map<number, CallContext>();
-  private paused = new Map<string, PausedExecution>();
+  /** Messages paused between slices, by canister (not plain data: snapshot() puts them back in their queues). */
+  private paused = new Map<string, SlicedExecution>();
   /** The round in which each canister last went first on a thread (round-robin fairness). */
   private lastFullRound = new Map<string, number>();
 
@@ -210,6 +214,43 @@ export class Scheduler {
     label: { method: string; callerName?: string },
     priorInstructions = 0n,
   ): ExecutionResult {
+    const prepared = this.prepare(canister, ctx, label, priorInstructions);
+    if ('refused' in prepared) return prepared.refused;
+    const result = execute(canister, ctx, entry, this.executeOptions(canister, ctx, persist, prepared.budget, priorInstructions));
+    return this.complete(canister, ctx, persist, label, result, prepared.payment);
+  }
+
+  /**
+   * As `run`, for a replicated message that deterministic time slicing may pause: `channel`
+   * hears of each slice used up and says when the next may run (a later round).
+   */
+  async runSliced(
+    canister: Canister,
+    ctx: MessageContext,
+    entry: Entry,
+    label: { method: string; callerName?: string },
+    channel: SliceChannel,
+    priorInstructions = 0n,
+  ): Promise<ExecutionResult> {
+    const prepared = this.prepare(canister, ctx, label, priorInstructions);
+    if ('refused' in prepared) return prepared.refused;
+    const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
+    const result = await executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause });
+    return this.complete(canister, ctx, true, label, result, prepared.payment);
+  }
+
+  private executeOptions(canister: Canister, ctx: MessageContext, persist: boolean | 'sandbox', budget: bigint, priorInstructions: bigint) {
+    // wasm_memory_limit binds replicated executions; queries may use more (interface spec, canister settings).
+    const wasmMemoryLimit = ctx.replicated ? canister.settings.wasmMemoryLimit : undefined;
+    return { persist: persist !== false, sandbox: persist === 'sandbox', budget, wasmMemoryLimit, priorInstructions };
+  }
+
+  private prepare(
+    canister: Canister,
+    ctx: MessageContext,
+    label: { method: string; callerName?: string },
+    priorInstructions: bigint,
+  ): { budget: bigint; payment?: ReturnType<typeof prepayExecution> } | { refused: ExecutionResult } {
     const full = this.budgetFor(ctx.kind);
     const budget = full > priorInstructions ? full - priorInstructions : 0n;
     // Update-type executions prepay their whole instruction budget and get the unused part
@@ -228,18 +269,22 @@ export class Scheduler {
           level: 'normal',
           text: `${canister.name}.${label.method} (${label.callerName ?? this.callerName(ctx.caller)}) -> not run: ${e.message}`,
         });
-        return { trap: { ...hypervisorError.other(ErrorCode.CanisterOutOfCycles, e.message), plain: true }, instructions: 0n, durationMs: 0, cycles: 0n };
+        return {
+          refused: { trap: { ...hypervisorError.other(ErrorCode.CanisterOutOfCycles, e.message), plain: true }, instructions: 0n, durationMs: 0, cycles: 0n },
+        };
       }
     }
-    // wasm_memory_limit binds replicated executions; queries may use more (interface spec, canister settings).
-    const wasmMemoryLimit = ctx.replicated ? canister.settings.wasmMemoryLimit : undefined;
-    const result: ExecutionResult = execute(canister, ctx, entry, {
-      persist: persist !== false,
-      sandbox: persist === 'sandbox',
-      budget,
-      wasmMemoryLimit,
-      priorInstructions,
-    });
+    return { budget, payment };
+  }
+
+  private complete(
+    canister: Canister,
+    ctx: MessageContext,
+    persist: boolean | 'sandbox',
+    label: { method: string; callerName?: string },
+    result: ExecutionResult,
+    payment: ReturnType<typeof prepayExecution> | undefined,
+  ): ExecutionResult {
     if (payment) result.cycles = payment.settle(result.instructions).charged;
     // Every successful replicated execution changes the canister's version, replicated queries
     // included (system_api.rs `should_bump_canister_version`); install_code counts once for
@@ -521,7 +566,7 @@ export class Scheduler {
           const id = active[i];
           if (iteration === 0 && i < threads) this.lastFullRound.set(id, this.round);
           // A canister that starts runs at least one message; it stops when the thread's share of the round is spent.
-          used += INSTRUCTION_OVERHEAD_PER_CANISTER + this.executeCanister(id, left - used - INSTRUCTION_OVERHEAD_PER_CANISTER, sliced);
+          used += INSTRUCTION_OVERHEAD_PER_CANISTER + (await this.executeCanister(id, left - used - INSTRUCTION_OVERHEAD_PER_CANISTER, sliced));
         }
         if (used > busiest) busiest = used;
       }
@@ -552,17 +597,17 @@ export class Scheduler {
   }
 
   /** Runs one canister's messages on a thread until `budget` is spent; returns the instructions counted. */
-  private executeCanister(id: string, budget: bigint, sliced: Set<string>): bigint {
+  private async executeCanister(id: string, budget: bigint, sliced: Set<string>): Promise<bigint> {
     const paused = this.paused.get(id);
     if (paused) {
       sliced.add(id);
-      return INSTRUCTION_OVERHEAD_PER_EXECUTION + this.continueSlice(paused);
+      return INSTRUCTION_OVERHEAD_PER_EXECUTION + (await this.continueSlice(paused));
     }
     const q = this.queues.get(id);
     let used = 0n;
     while (q && q.size > 0) {
       const message = this.popNext(q);
-      used += INSTRUCTION_OVERHEAD_PER_EXECUTION + this.executeMessage(message);
+      used += INSTRUCTION_OVERHEAD_PER_EXECUTION + (await this.executeMessage(id, message));
       if (this.paused.has(id)) {
         sliced.add(id);
         break;
@@ -610,11 +655,55 @@ export class Scheduler {
     throw new Error('scheduler: a canister queue counted a message it does not hold');
   }
 
-  private executeMessage(message: InputMessage): bigint {
+  /**
+   * Executes one message. One that uses up a slice is paused (deterministic time slicing): this
+   * returns the slice's instructions and the following rounds continue it (continueSlice).
+   */
+  private async executeMessage(id: string, message: InputMessage): Promise<bigint> {
     try {
-      if (message.kind === 'request') return this.deliverRequest(message);
-      if (message.kind === 'response') return this.deliverResponse(message);
-      return this.runSystemTask(message);
+      const canister = this.canisters.get(id);
+      // While paused, the canister's balance shows no effect of the message (the store
+      // persists the state before it).
+      let base = canister?.balance ?? 0n;
+      let delta = 0n;
+      const channel = new SliceChannel(this.limits.instructionsPerSlice, {
+        paused: () => {
+          if (!canister) return;
+          delta = canister.balance - base;
+          canister.balance -= delta;
+        },
+        resumed: () => {
+          if (!canister) return;
+          base = canister.balance;
+          canister.balance += delta;
+        },
+      });
+      const paused = channel.nextPause();
+      const done =
+        message.kind === 'request'
+          ? this.deliverRequest(message, channel)
+          : message.kind === 'response'
+            ? this.deliverResponse(message, channel)
+            : this.runSystemTask(message, channel);
+      const first = await Promise.race([done.then((n) => ({ n })), paused.then(() => undefined)]);
+      if (first) return first.n;
+      const label =
+        message.kind === 'request'
+          ? message.method
+          : message.kind === 'task'
+            ? message.task
+            : `callback from ${this.canisters.get(message.from)?.name ?? message.from}`;
+      const source =
+        message.kind === 'task' ? 'task' : message.kind === 'response' ? message.from : message.origin.kind === 'ingress' ? '' : message.origin.canister;
+      const slice = BigInt(this.limits.instructionsPerSlice);
+      this.paused.set(id, { canister: id, label, slice: 1, counted: slice, channel, message, source, done });
+      this.metrics.slicesExecuted++;
+      this.log.emit({
+        kind: 'message',
+        level: 'normal',
+        text: `${canister?.name ?? id}.${label}: slice 1 in round ${this.round} (${formatInstructions(slice)}); continues next round`,
+      });
+      return slice;
     } catch (e) {
       // A replica bug must not take the subnet down: answer the call and keep going.
       this.log.info(`replica error while handling a ${message.kind}: ${(e as Error).stack ?? e}`);
@@ -648,6 +737,13 @@ export class Scheduler {
     while (this.subnetQueue.length > 0) {
       const request = this.subnetQueue.shift()!;
       if (request.notBeforeRound !== undefined && request.notBeforeRound > this.round) {
+        later.push(request);
+        continue;
+      }
+      // A message about a canister whose execution is paused waits until it has finished
+      // (the IC's scheduler holds subnet messages for such canisters too).
+      const about = this.paused.size > 0 ? this.management?.canisterOf?.(request.method, request.arg) : undefined;
+      if (about !== undefined && this.paused.has(about)) {
         later.push(request);
         continue;
       }
@@ -827,7 +923,7 @@ export class Scheduler {
     return { kind: 'reject', code: RejectCode.DESTINATION_INVALID, message: inRange ? routing.canisterNotFound(callee) : routing.noRoute(callee) };
   }
 
-  private deliverRequest(request: RequestMessage): bigint {
+  private async deliverRequest(request: RequestMessage, channel: SliceChannel): Promise<bigint> {
     if (request.deadline > 0n && request.deadline <= (this.roundTime ?? this.clock.nowNanos())) {
       // Expired best-effort requests are dropped from the queues; the caller already has its SYS_UNKNOWN.
       this.metrics.bestEffortRequestsExpired++;
@@ -869,12 +965,15 @@ export class Scheduler {
       deadline: request.deadline,
     });
     const exportName = isQuery ? `canister_query ${request.method}` : `canister_update ${request.method}`;
-    // A query executed in replicated mode discards its state changes (interface spec).
-    const result = this.run(c, ctx, { export: exportName }, !isQuery, { method: request.method });
-    return this.finish(c, cc, ctx, result, request.method);
+    channel.opened = cc.id;
+    // A query executed in replicated mode discards its state changes (interface spec); it is not sliced.
+    const result = isQuery
+      ? this.run(c, ctx, { export: exportName }, false, { method: request.method })
+      : await this.runSliced(c, ctx, { export: exportName }, { method: request.method }, channel);
+    return this.finish(c, cc, ctx, result);
   }
 
-  private deliverResponse(message: ResponseMessage): bigint {
+  private async deliverResponse(message: ResponseMessage, channel: SliceChannel): Promise<bigint> {
     const callback = this.callbacks.get(message.callbackId);
     if (!callback || (callback.expired && !message.expiredReject)) {
       // No callback: uninstall_code forgot it, or the best-effort deadline passed and the
@@ -890,6 +989,7 @@ export class Scheduler {
       return 0n;
     }
     this.callbacks.delete(message.callbackId);
+    channel.callback = callback;
     const q = this.queues.get(callback.canister);
     if (q && q.reserved[callback.callee]) {
       if (--q.reserved[callback.callee] === 0) delete q.reserved[callback.callee];
@@ -928,7 +1028,7 @@ export class Scheduler {
     });
     const closure = isReply ? callback.call.reply : callback.call.reject;
     const label = `${cc.method} ${isReply ? 'reply' : 'reject'} callback from ${this.canisters.get(callback.callee)?.name ?? callback.callee}.${callback.call.method}`;
-    const result = this.run(canister, ctx, { closure }, true, { method: label });
+    const result = await this.runSliced(canister, ctx, { closure }, { method: label }, channel);
     if (result.trap && callback.call.cleanup) {
       // The cleanup closure runs when a callback traps (spec: call_on_cleanup); its own
       // state changes persist, but it may not send or answer anything.
@@ -936,7 +1036,7 @@ export class Scheduler {
       const cleanupCtx = this.newContext(canister, 'C', { caller: cc.caller, methodName: cc.method, rejectCode: ctx.rejectCode });
       this.run(canister, cleanupCtx, { closure: callback.call.cleanup }, true, { method: `${cc.method} cleanup` });
     }
-    return this.finish(canister, cc, ctx, result, label);
+    return this.finish(canister, cc, ctx, result);
   }
 
   openCallContext(canister: Canister, origin: CallOrigin, caller: Uint8Array, method: string, cycles: bigint, deadline: bigint): CallContext {
@@ -958,56 +1058,50 @@ export class Scheduler {
     return cc;
   }
 
-  /**
-   * After an execution: a message within one slice takes effect now; a longer one (deterministic
-   * time slicing) is paused and takes effect when its last slice has run, rounds later.
-   * Returns the instructions this round counts for it.
-   */
-  private finish(canister: Canister, cc: CallContext, ctx: MessageContext, result: ExecutionResult, label: string): bigint {
+  /** After an execution (its last slice, for a sliced one): its effects; returns its instructions. */
+  private finish(canister: Canister, cc: CallContext, ctx: MessageContext, result: ExecutionResult): bigint {
     this.metrics.messagesExecuted++;
     if (result.instructions > 0n) this.metrics.addInstructions(canister.idText, result.instructions);
-    const effects: MessageEffects = {
-      outgoing: result.trap ? [] : ctx.outgoing,
-      outcome: result.trap ? undefined : ctx.outcome,
-      cyclesAvailable: ctx.cyclesAvailable,
-      trap: result.trap,
-      instructions: result.instructions,
-    };
-    const slice = BigInt(this.limits.instructionsPerSlice);
-    if (result.instructions > slice) {
-      const slices = Number((result.instructions + slice - 1n) / slice);
-      this.paused.set(canister.idText, { canister: canister.idText, callContextId: cc.id, label, slice: 1, slices, effects });
-      this.metrics.slicesExecuted++;
-      this.log.emit({
-        kind: 'message',
-        level: 'normal',
-        text: `${canister.name}.${label}: slice 1/${slices} in round ${this.round} (${formatInstructions(slice)}); continues next round`,
-      });
-      return slice;
-    }
-    this.applyEffects(canister, cc, effects);
+    this.afterExecution(canister, cc, ctx, result);
     return result.instructions;
   }
 
-  private continueSlice(p: PausedExecution): bigint {
+  /** Runs the next slice of a paused message; returns the instructions this round counts for it. */
+  private async continueSlice(p: SlicedExecution): Promise<bigint> {
     p.slice++;
     this.metrics.slicesExecuted++;
-    const slice = BigInt(this.limits.instructionsPerSlice);
-    const last = p.slice >= p.slices;
-    const instructions = last ? p.effects.instructions - slice * BigInt(p.slices - 1) : slice;
-    const canister = this.canisters.get(p.canister);
-    const name = canister?.name ?? p.canister;
+    const name = this.canisters.get(p.canister)?.name ?? p.canister;
+    const next = p.channel.nextPause();
+    p.channel.resume();
+    let ended: { n: bigint } | undefined;
+    try {
+      ended = await Promise.race([p.done.then((n) => ({ n })), next.then(() => undefined)]);
+    } catch (e) {
+      // A replica bug must not take the subnet down (executeMessage answers a failed request).
+      this.paused.delete(p.canister);
+      this.log.info(`replica error while continuing ${name}.${p.label}: ${(e as Error).stack ?? e}`);
+      if (p.message.kind === 'request')
+        this.answer(p.message, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), p.message.cycles);
+      return 0n;
+    }
+    if (!ended) {
+      const slice = BigInt(this.limits.instructionsPerSlice);
+      p.counted += slice;
+      this.log.emit({
+        kind: 'message',
+        level: 'normal',
+        text: `${name}.${p.label}: slice ${p.slice} in round ${this.round} (${formatInstructions(slice)}); continues next round`,
+      });
+      return slice;
+    }
+    this.paused.delete(p.canister);
+    const last = ended.n > p.counted ? ended.n - p.counted : 0n;
     this.log.emit({
       kind: 'message',
       level: 'normal',
-      text: `${name}.${p.label}: slice ${p.slice}/${p.slices} in round ${this.round} (${formatInstructions(instructions)})${last ? ': done' : ''}`,
+      text: `${name}.${p.label}: slice ${p.slice} in round ${this.round} (${formatInstructions(last)}): done`,
     });
-    if (last) {
-      this.paused.delete(p.canister);
-      const cc = this.callContexts.get(p.callContextId);
-      if (canister && cc) this.applyEffects(canister, cc, p.effects);
-    }
-    return instructions;
+    return last;
   }
 
   /** Applies a message's effects to its call context: outgoing calls, the response, completion. */
@@ -1214,13 +1308,14 @@ export class Scheduler {
     return false;
   }
 
-  private runSystemTask(task: TaskMessage): bigint {
+  private async runSystemTask(task: TaskMessage, channel: SliceChannel): Promise<bigint> {
     const canister = this.canisters.get(task.canister);
     if (!canister || canister.status !== 'running' || !canister.instance) return 0n;
     const cc = this.openCallContext(canister, { kind: 'system', task: task.task }, new Uint8Array(), task.task, 0n, 0n);
+    channel.opened = cc.id;
     const ctx = this.newContext(canister, 'T', { methodName: task.task });
-    const result = this.run(canister, ctx, { export: task.task }, true, { method: task.task, callerName: 'system' });
-    return this.finish(canister, cc, ctx, result, task.task);
+    const result = await this.runSliced(canister, ctx, { export: task.task }, { method: task.task, callerName: 'system' }, channel);
+    return this.finish(canister, cc, ctx, result);
   }
 
   // ---------------------------------------------------------------- state and metrics
@@ -1231,7 +1326,7 @@ export class Scheduler {
    * canisters' state; restore() puts it back (README.md).
    */
   snapshot(): SchedulerState {
-    return structuredClone({
+    const state: SchedulerState = structuredClone({
       format: SCHEDULER_STATE_FORMAT,
       round: this.round,
       nextId: this.nextId,
@@ -1240,9 +1335,29 @@ export class Scheduler {
       queues: Object.fromEntries(this.queues),
       callContexts: [...this.callContexts.values()],
       callbacks: [...this.callbacks.values()],
-      paused: [...this.paused.values()],
+      paused: [],
       lastFullRound: Object.fromEntries(this.lastFullRound),
     });
+    // A paused message's Wasm stack cannot be saved: the state shows it not yet executed, back
+    // at the head of its queue, and the canister its state before it (execute.ts shows the
+    // committed state while paused). After a restore it runs again from the start.
+    for (const p of this.paused.values()) {
+      const q = (state.queues[p.canister] ??= emptyQueues());
+      const m = structuredClone(p.message);
+      if (m.kind === 'task') q.tasks.unshift(m);
+      else if (p.source === '') q.ingress.unshift(m as RequestMessage);
+      else (q.inputs[p.source] ??= []).unshift(m as RequestMessage | ResponseMessage);
+      q.size++;
+      if (p.channel.opened !== undefined) state.callContexts = state.callContexts.filter((cc) => cc.id !== p.channel.opened);
+      const cb = p.channel.callback;
+      if (cb) {
+        state.callbacks.push(structuredClone(cb));
+        const cc = state.callContexts.find((c) => c.id === cb.callContextId);
+        if (cc) cc.outstanding++;
+        q.reserved[cb.callee] = (q.reserved[cb.callee] ?? 0) + 1;
+      }
+    }
+    return state;
   }
 
   /**
@@ -1262,7 +1377,8 @@ export class Scheduler {
     this.callContexts.clear();
     for (const cc of s.callContexts) this.callContexts.set(cc.id, cc);
     this.callbacks = new Map(s.callbacks.map((cb) => [cb.id, cb]));
-    this.paused = new Map(s.paused.map((p) => [p.canister, p]));
+    // Executions paused in this process are abandoned: the restored state has their messages queued.
+    this.paused = new Map();
     this.lastFullRound = new Map(Object.entries(s.lastFullRound));
     this.ingressWaiters.clear();
     this.queued = this.ingressPool.length + this.subnetQueue.length;
@@ -1278,6 +1394,13 @@ export class Scheduler {
     for (const cb of this.callbacks.values()) {
       const c = this.canisters.get(cb.canister);
       if (c) c.outstandingCalls++;
+    }
+    // A state written before executions were really paused holds the effects of sliced
+    // messages that had already run: they take effect now.
+    for (const p of s.paused) {
+      const c = this.canisters.get(p.canister);
+      const cc = this.callContexts.get(p.callContextId);
+      if (c && cc) this.applyEffects(c, cc, p.effects);
     }
     this.scheduleRounds();
     this.armDeadlineTimer();
