@@ -19,6 +19,7 @@ import { decodeCbor, encodeCbor, type CborMap } from '../src/certification/cbor.
 import { requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import { subnetKeys } from '../src/certification/keys.ts';
 import { AuthenticationError, authenticateEnvelope } from '../src/http/authentication.ts';
+import { portableSignatureVerifiers } from '../src/http/crypto.ts';
 
 const keys = subnetKeys();
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
@@ -101,6 +102,62 @@ describe('sender authentication', () => {
     const forged = DelegationChain.fromDelegations(chain.delegations, Ed25519KeyIdentity.generate().getPublicKey().toDer());
     const envelope = await signedEnvelope(DelegationIdentity.fromDelegation(session, forged));
     expect(() => check(envelope)).toThrow(/delegation 1 of 1 has an invalid signature/);
+  });
+
+  describe('signature verifications per request are bounded, as on the IC', () => {
+    /** A chain of `length` Ed25519 delegations k0 → k1 → … → k(length); `last` replaces the final key. */
+    async function chainOf(length: number, options: { lastKey?: Ed25519KeyIdentity; lastExpiry?: Date } = {}) {
+      const keys = Array.from({ length: length + 1 }, () => Ed25519KeyIdentity.generate());
+      if (options.lastKey) keys[length] = options.lastKey;
+      let chain: DelegationChain | undefined;
+      for (let i = 0; i < length; i++) {
+        const expiry = i === length - 1 && options.lastExpiry ? options.lastExpiry : new Date(Date.now() + 3600_000);
+        chain = await DelegationChain.create(keys[i], keys[i + 1].getPublicKey(), expiry, { previous: chain });
+      }
+      return { envelope: await signedEnvelope(DelegationIdentity.fromDelegation(keys[length], chain!)), root: keys[0] };
+    }
+    /** Checks the envelope with verifiers that count how often they run. */
+    function counted(envelope: CborMap): { calls: number; outcome: unknown } {
+      let calls = 0;
+      const verifiers = {
+        ed25519: (signature: Uint8Array, message: Uint8Array, der: Uint8Array, raw: Uint8Array) => {
+          calls++;
+          return portableSignatureVerifiers.ed25519(signature, message, der, raw);
+        },
+        ecdsa: () => false,
+      };
+      const content = envelope.content as CborMap;
+      let outcome: unknown;
+      try {
+        outcome = authenticateEnvelope(envelope, content, requestIdOf(content), { nowNs: nowNs(), rootKeyDer: keys.rootKeyDer, verifiers });
+      } catch (e) {
+        outcome = e;
+      }
+      return { calls, outcome };
+    }
+
+    it("accepts 20 delegations (21 verifications) and refuses 21 before verifying anything, with the IC's error", async () => {
+      const ok = counted((await chainOf(20)).envelope);
+      expect(ok.outcome).not.toBeInstanceOf(Error);
+      expect(ok.calls).toBe(21);
+      const long = counted((await chainOf(21)).envelope);
+      expect(long.calls).toBe(0);
+      expect(String(long.outcome)).toContain('Chain of delegations is too long: got 21 delegations, but at most 20 are allowed.');
+    });
+
+    it('refuses a chain expired or cyclic at its end without verifying any of its signatures', async () => {
+      const expired = counted((await chainOf(20, { lastExpiry: new Date(Date.now() - 1000) })).envelope);
+      expect(String(expired.outcome)).toMatch(/delegation 20 of 20 expired/);
+      expect(expired.calls).toBe(0);
+      const root = Ed25519KeyIdentity.generate();
+      const keys = [root, ...Array.from({ length: 19 }, () => Ed25519KeyIdentity.generate()), root];
+      let chain: DelegationChain | undefined;
+      for (let i = 0; i < 20; i++)
+        chain = await DelegationChain.create(keys[i], keys[i + 1].getPublicKey(), new Date(Date.now() + 3600_000), { previous: chain });
+      const cyclic = counted(await signedEnvelope(DelegationIdentity.fromDelegation(root, chain!)));
+      expect(String(cyclic.outcome)).toMatch(/Chain of delegations contains at least one cycle/);
+      expect(cyclic.calls).toBe(0);
+    });
   });
 
   it('accepts a WebAuthn (passkey) signature as Internet Identity sends it', async () => {

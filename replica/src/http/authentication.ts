@@ -19,7 +19,9 @@ export type { SignatureVerifiers } from './crypto.ts';
 
 const REQUEST_SEPARATOR = domainSeparator('ic-request');
 const DELEGATION_SEPARATOR = domainSeparator('ic-request-auth-delegation');
+/** MAXIMUM_NUMBER_OF_DELEGATIONS of the IC's ingress validator (rs/validator/src/ingress_validation.rs), which the interface spec's "Authentication" section states. */
 const MAX_DELEGATIONS = 20;
+/** MAXIMUM_NUMBER_OF_TARGETS_PER_DELEGATION, same source. */
 const MAX_TARGETS = 1000;
 
 /** A request whose signature, keys or delegations do not check out (HTTP 400 Bad Request). */
@@ -269,14 +271,21 @@ export function authenticateEnvelope(envelope: CborMap, content: CborMap, reques
     throw new AuthenticationError(`the sender ${principalToText(sender)} does not match sender_pubkey, whose principal is ${principalToText(keyPrincipal)}`);
   }
 
-  let currentKey = pubkey;
+  // Everything that costs no cryptography is checked first, for the whole chain, as the IC's
+  // validator does (rs/validator/src/ingress_validation.rs: length, expiry, cycles and the number
+  // of targets before any signature): a request that fails any of them never gets a signature
+  // verified, so one request costs at most MAX_DELEGATIONS + 1 verifications (a canister
+  // signature is a BLS verification, milliseconds each), and only when its chain is well formed.
+  const chain: Array<{ where: string; delegation: CborMap; signature: Uint8Array; nextKey: Uint8Array }> = [];
   let targets: Uint8Array[] | undefined;
   if (delegations !== undefined) {
     if (!Array.isArray(delegations)) throw new AuthenticationError('sender_delegation must be an array');
     if (delegations.length > MAX_DELEGATIONS) {
-      throw new AuthenticationError(`sender_delegation has ${delegations.length} delegations; at most ${MAX_DELEGATIONS} are allowed`);
+      throw new AuthenticationError(
+        `Invalid delegation: Chain of delegations is too long: got ${delegations.length} delegations, but at most ${MAX_DELEGATIONS} are allowed.`,
+      );
     }
-    const seen = [toHex(pubkey)];
+    const seen = new Set([toHex(pubkey)]);
     for (const [i, entry] of delegations.entries()) {
       const where = `delegation ${i + 1} of ${delegations.length}`;
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry) || entry instanceof Uint8Array) {
@@ -292,20 +301,6 @@ export function authenticateEnvelope(envelope: CborMap, content: CborMap, reques
         throw new AuthenticationError(`${where} needs a natural-number expiration (ns since 1970)`);
       }
       const delegationSig = blobField(entry, 'signature', where);
-      let delegationHash: Uint8Array;
-      try {
-        delegationHash = hashOfMap(delegation);
-      } catch (error) {
-        throw new AuthenticationError(`${where} cannot be hashed: ${(error as Error).message}`);
-      }
-      const memo = `${toHex(currentKey)}/${toHex(delegationSig)}/${toHex(delegationHash)}`;
-      if (!verifiedDelegations.has(memo)) {
-        if (!verifySignature(currentKey, delegationSig, concatBytes(DELEGATION_SEPARATOR, delegationHash), context)) {
-          throw new AuthenticationError(`${where} has an invalid signature: it was not signed by the key it claims to extend`);
-        }
-        if (verifiedDelegations.size >= 4096) verifiedDelegations.clear();
-        verifiedDelegations.add(memo);
-      }
       if (BigInt(expiration) < context.nowNs) {
         const expired = new Date(Number(BigInt(expiration) / 1_000_000n)).toISOString();
         throw new AuthenticationError(`${where} expired at ${expired}; sign in again to get a fresh delegation`);
@@ -315,15 +310,42 @@ export function authenticateEnvelope(envelope: CborMap, content: CborMap, reques
         if (!Array.isArray(list) || !list.every((t) => t instanceof Uint8Array)) {
           throw new AuthenticationError(`${where} has targets that are not a list of canister ids`);
         }
-        if (list.length > MAX_TARGETS) throw new AuthenticationError(`${where} lists more than ${MAX_TARGETS} targets`);
+        if (list.length > MAX_TARGETS) {
+          throw new AuthenticationError(
+            `Invalid delegation: Delegation target error: expected at most ${MAX_TARGETS} targets per delegation, but got ${list.length} (${where})`,
+          );
+        }
         const allowed = list as Uint8Array[];
         targets = targets === undefined ? allowed : targets.filter((t) => allowed.some((a) => equalBytes(a, t)));
       }
       const hex = toHex(nextKey);
-      if (seen.includes(hex)) throw new AuthenticationError(`${where} repeats a key: delegation chains must not contain cycles`);
-      seen.push(hex);
-      currentKey = nextKey;
+      if (seen.has(hex)) {
+        throw new AuthenticationError(
+          `Invalid delegation: Chain of delegations contains at least one cycle: first repeating public key encountered ${hex} (${where})`,
+        );
+      }
+      seen.add(hex);
+      chain.push({ where, delegation, signature: delegationSig, nextKey });
     }
+  }
+
+  let currentKey = pubkey;
+  for (const { where, delegation, signature: delegationSig, nextKey } of chain) {
+    let delegationHash: Uint8Array;
+    try {
+      delegationHash = hashOfMap(delegation);
+    } catch (error) {
+      throw new AuthenticationError(`${where} cannot be hashed: ${(error as Error).message}`);
+    }
+    const memo = `${toHex(currentKey)}/${toHex(delegationSig)}/${toHex(delegationHash)}`;
+    if (!verifiedDelegations.has(memo)) {
+      if (!verifySignature(currentKey, delegationSig, concatBytes(DELEGATION_SEPARATOR, delegationHash), context)) {
+        throw new AuthenticationError(`${where} has an invalid signature: it was not signed by the key it claims to extend`);
+      }
+      if (verifiedDelegations.size >= 4096) verifiedDelegations.clear();
+      verifiedDelegations.add(memo);
+    }
+    currentKey = nextKey;
   }
 
   if (!verifySignature(currentKey, signature, concatBytes(REQUEST_SEPARATOR, requestId), context)) {
