@@ -70,4 +70,47 @@ describe('a commit in the middle of a multi-message call', () => {
     await reopened.close();
     await again.tearDown();
   });
+
+  it('runs a management operation again that was awaiting asynchronous work at the commit', async () => {
+    const sub = mkdtempSync(join(tmpdir(), 'replica-inflight-mgmt-'));
+    try {
+      const pic = await Replica.create({ log: 'quiet', limits, time: new Date('2026-06-01') });
+      const wasm = await counterWasm();
+      const canisterId = await pic.createCanister();
+      const store = await DiskStore.open(sub);
+      store.flush(pic.scheduler, pic.management);
+      // install_code awaits the compilation of its module: the commit is taken right then, while
+      // the request is in no queue and its effects are not applied yet.
+      const management = pic.management as unknown as { handle: (request: { method: string }, done: unknown) => Promise<void> };
+      const handle = management.handle.bind(pic.management);
+      let caught = false;
+      management.handle = (request, done) => {
+        const pending = handle(request, done);
+        if (!caught && request.method === 'install_code') {
+          caught = true;
+          store.flush(pic.scheduler, pic.management);
+        }
+        return pending;
+      };
+      await pic.installCode({ canisterId, wasm, arg: new Uint8Array(IDL.encode([IDL.Nat], [7n])) });
+      expect(caught, 'a commit while install_code was compiling').toBe(true);
+      await store.close(); // kill -9: the install finished in memory only
+      await pic.tearDown().catch(() => {});
+
+      const again = await Replica.create({ log: 'quiet', limits, time: new Date('2026-06-01') });
+      const reopened = await DiskStore.open(sub);
+      const restored = await reopened.restore(again.scheduler, again.management);
+      expect(restored.schedulerState?.subnetQueue.map((m) => m.method)).toEqual(['install_code']);
+      const answered = new Promise<CallResponse>((resolve) => {
+        again.scheduler.onIngressCompleted = (_key, response) => resolve(response);
+      });
+      again.scheduler.restore(restored.schedulerState!);
+      expect((await answered).kind).toBe('reply');
+      expect(await again.createActor<any>(counterIdl as any, canisterId).get()).toBe(7n);
+      await reopened.close();
+      await again.tearDown();
+    } finally {
+      rmSync(sub, { recursive: true, force: true });
+    }
+  });
 });

@@ -139,6 +139,14 @@ export class Scheduler {
   /** The time of the round under way (ic0.time of its replicated executions). */
   roundTime?: bigint;
   private pendingAsync = new Set<Promise<void>>();
+  /**
+   * Management requests taken from the subnet queue and not answered yet: those awaiting
+   * asynchronous work (install_code compiling its module) and stop_canister waiting for the
+   * canister to stop. Neither has changed anything yet that it would not redo, so snapshot()
+   * writes them back at the head of the subnet queue: after a restart they run again, in the
+   * order they first ran, instead of leaving their callers waiting on an answer that never comes.
+   */
+  private managementInFlight = new Set<RequestMessage>();
   private roundTimer?: ReturnType<typeof setInterval>;
   private deadlineTimer?: ReturnType<typeof setTimeout>;
   /** Mainnet pacing: replies released when the next round certifies the state. */
@@ -886,9 +894,11 @@ export class Scheduler {
     if (!this.management) throw new Error('no management canister attached');
     let answered = false;
     const started = performance.now();
+    this.managementInFlight.add(request);
     const done = (response: CallResponse, refund: bigint) => {
       if (answered) return;
       answered = true;
+      this.managementInFlight.delete(request);
       const outcome = response.kind === 'reply' ? 'replied' : `rejected (${response.errorCode ?? `code ${response.code}`}): ${response.message}`;
       this.log.emit({
         kind: 'message',
@@ -1331,7 +1341,7 @@ export class Scheduler {
       round: this.round,
       nextId: this.nextId,
       ingressPool: [...this.block, ...this.ingressPool],
-      subnetQueue: this.subnetQueue,
+      subnetQueue: [...this.managementInFlight, ...this.subnetQueue],
       queues: Object.fromEntries(this.queues),
       callContexts: [...this.callContexts.values()],
       callbacks: [...this.callbacks.values()],
@@ -1373,6 +1383,8 @@ export class Scheduler {
     this.nextId = s.nextId;
     this.ingressPool = s.ingressPool;
     this.subnetQueue = s.subnetQueue;
+    this.managementInFlight.clear();
+    this.stopWaiters.clear();
     this.queues = new Map(Object.entries(s.queues));
     this.callContexts.clear();
     for (const cc of s.callContexts) this.callContexts.set(cc.id, cc);
