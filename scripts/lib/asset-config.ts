@@ -182,27 +182,6 @@ export function inlineScriptHashes(html: string): string[] {
   return [...hashes].sort();
 }
 
-/**
- * The page's policy with exactly its own inline scripts allowed: their hashes join script-src and
- * 'unsafe-inline' (the fallback the static rules carry for dfx users) goes, so an injected script
- * cannot run even on a page without inline scripts.
- */
-export function withScriptHashes(csp: string, hashes: string[]): string {
-  const directives = csp
-    .split(';')
-    .map((d) => d.trim())
-    .filter(Boolean);
-  const index = directives.findIndex((d) => d.startsWith('script-src ') || d === 'script-src');
-  if (index < 0) {
-    if (hashes.length === 0) return csp;
-    directives.push(`script-src 'self' ${hashes.join(' ')}`);
-  } else {
-    const sources = directives[index].split(/\s+/).filter((source) => source !== "'unsafe-inline'");
-    directives[index] = [...sources, ...hashes].join(' ');
-  }
-  return directives.join('; ');
-}
-
 /** The text of an attribute value as the browser sees it (the entities HTML serializers emit). */
 function decodeAttribute(value: string): string {
   return value.replace(/&(?:#(\d+)|#x([0-9a-f]+)|(amp|quot|apos|lt|gt));/gi, (_, dec, hex, name) =>
