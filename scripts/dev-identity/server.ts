@@ -26,7 +26,15 @@ const files: Record<string, { path: string; type: string; strip?: boolean }> = {
   '/': { path: 'index.html', type: 'text/html; charset=utf-8' },
   '/provider.ts': { path: 'provider.ts', type: 'text/javascript; charset=utf-8', strip: true },
   '/delegation.ts': { path: 'delegation.ts', type: 'text/javascript; charset=utf-8', strip: true },
+  '/provider.css': { path: 'provider.css', type: 'text/css; charset=utf-8' },
 };
+
+/**
+ * Everything the page runs and shows comes from its own files: no inline script, no inline style
+ * (index.html links provider.css and loads provider.ts), so nothing injected into the page can run
+ * or restyle it. Nothing frames it, and it sends no form and fetches nothing elsewhere.
+ */
+export const DEV_IDENTITY_CSP = "default-src 'self'; base-uri 'none'; object-src 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export interface DevIdentityProvider {
   url: string;
@@ -46,7 +54,7 @@ export function startDevIdentityProvider(options: { host?: string; port?: number
     response.writeHead(200, {
       'content-type': file.type,
       'cache-control': 'no-store',
-      'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+      'content-security-policy': DEV_IDENTITY_CSP,
     });
     response.end(file.strip ? stripTypeScriptTypes(text, { mode: 'strip' }) : text);
   });

@@ -67,7 +67,19 @@ test('sharding: sign in locally, add keys until a second bucket appears, read a 
   const popupPromise = page.waitForEvent('popup');
   await root.getByRole('button', { name: 'Sign in' }).click();
   const popup = await popupPromise;
-  await popup.getByRole('button', { name: 'Continue as Alice' }).click();
+  // The provider's page runs under a CSP without 'unsafe-inline' and still has its script (the
+  // buttons) and its style (a stylesheet file: the buttons' colour), and nothing was blocked.
+  const violations: string[] = [];
+  popup.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  const continueAsAlice = popup.getByRole('button', { name: 'Continue as Alice' });
+  await expect(continueAsAlice).toBeVisible();
+  const providerPage = await popup.request.get(popup.url());
+  expect(providerPage.headers()['content-security-policy']).not.toContain('unsafe-inline');
+  expect(await continueAsAlice.evaluate((button) => getComputedStyle(button).backgroundColor)).toBe('rgb(91, 60, 196)');
+  expect(violations).toEqual([]);
+  await continueAsAlice.click();
   const principal = root.locator('[data-principal]');
   await expect(principal).toBeVisible();
   const principalText = (await principal.getAttribute('data-principal'))!;
