@@ -10,7 +10,7 @@ import type { _SERVICE as InstallTargetService } from '../src/declarations/insta
 import { canisterModule } from '../scripts/build-canisters.ts';
 import { registerLabTargets, unwrap } from '../scripts/lib/demo-deploy.ts';
 import { padWasm } from '../src/demos/shared/wasm-padding.ts';
-import { actorAs, alice, bob, deploy, errorOf, owner, startReplica, type Deployed } from './test-support.ts';
+import { actorAs, alice, bob, deploy, errorOf, owner, principalNamed, startReplica, type Deployed } from './test-support.ts';
 
 let pic: Replica;
 let lab: Deployed<LabService>;
@@ -112,5 +112,32 @@ describe('install target', () => {
     expect(errorOf(await actorAs(pic, lab, bob).beginInstall()).kind).toBe('rateLimited');
     expect(errorOf(await actorAs(pic, lab, bob).uploadInstallChunk(session.id, new Uint8Array(10))).kind).toBe('notFound');
     expect(errorOf(await actorAs(pic, lab, alice).uploadInstallChunk(session.id, new Uint8Array(MiB + 1))).kind).toBe('invalidArgument');
+  });
+});
+
+describe("the lab's budget of code changes", () => {
+  it('refuses a caller whose share is spent before charging the hourly budget', async () => {
+    await pic.advanceTime(3_600_000); // a fresh hourly window
+    // 8 code changes an hour, a quarter of them per caller; no interval between steps.
+    unwrap(await lab.actor.configure({ storeIntervalSeconds: 0n, upgradesPerHour: 8n }), 'configure');
+    expect((await lab.actor.opsStatus()).stepsPerCallerPerHour).toBe(2n);
+    const carol = actorAs(pic, lab, principalNamed('carol'));
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const result = await carol.takeSnapshot();
+      outcomes.push('ok' in result ? 'ok' : errorOf(result).text);
+    }
+    expect(outcomes.slice(0, 2)).toEqual(['ok', 'ok']);
+    for (const refused of outcomes.slice(2)) expect(refused).toMatch(/you have used your share of the lab's hourly code change budget \(2\)/);
+    // Carol's refused attempts took nothing: the other six changes of the hour are still there.
+    for (const name of ['dave', 'erin', 'frank']) {
+      const visitor = actorAs(pic, lab, principalNamed(name));
+      unwrap(await visitor.takeSnapshot(), `${name}'s first step`);
+      unwrap(await visitor.takeSnapshot(), `${name}'s second step`);
+    }
+    const spent = errorOf(await actorAs(pic, lab, principalNamed('grace')).takeSnapshot());
+    expect(spent.text).toMatch(/the lab's hourly code change budget is spent/);
+    await pic.advanceTime(3_600_000);
+    unwrap(await lab.actor.configure({ storeIntervalSeconds: 5n, upgradesPerHour: 120n }), 'configure');
   });
 });

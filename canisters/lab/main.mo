@@ -15,6 +15,7 @@
 /// budget): an upgrade costs the store up to its data's worth of instructions,
 /// and nothing a stranger calls may burn cycles without bound.
 import List "mo:core/List";
+import Map "mo:core/Map";
 import Nat "mo:core/Nat";
 import Principal "mo:core/Principal";
 import Time "mo:core/Time";
@@ -23,7 +24,6 @@ import VarArray "mo:core/VarArray";
 import Blob "mo:core/Blob";
 import Cycles "mo:core/Cycles";
 import Int "mo:core/Int";
-import Map "mo:core/Map";
 import Nat64 "mo:core/Nat64";
 import Errors "../lib/Errors";
 import Management "../lib/Management";
@@ -249,7 +249,7 @@ persistent actor Lab {
       case (#wait(seconds)) return #err(#rateLimited({ message = nameOf(which) # " was upgraded moments ago"; retryAfterSeconds = seconds }));
       case (#ok) {};
     };
-    switch (spendShare(hourlyUpgrades, upgradeShares, caller, "upgrade")) {
+    switch (spendShare(hourlyUpgrades, upgradeShares, caller, "code change")) {
       case (?error) { RateLimit.refund(slot.upgradeLimit, 1); return #err(error) };
       case null {};
     };
@@ -320,7 +320,8 @@ persistent actor Lab {
   // only module the lab will put on it (for the install target: the hash of the only module the
   // lab will install); visitors trigger steps, never choose code. Every step is rate-limited
   // like an upgrade (one of each kind per canister every storeIntervalSeconds, all counted in
-  // the hourly upgrade budget) and each caller takes at most `stepsPerCallerPerHour` of them.
+  // the hourly upgrade budget), and a caller's steps and upgrades together take at most its
+  // share of that budget (`stepsPerCallerPerHour` in opsStatus).
 
   public type Target = { #snapshot; #install };
 
@@ -384,7 +385,6 @@ persistent actor Lab {
   let maxInstallModuleBytes = 8 * 1_048_576;
   /// A visitor's upload must finish within this time, or the next visitor may start over.
   let installSessionNanos = 120_000_000_000;
-  let stepsPerCallerPerHour = 40;
   let keptSteps = 8;
 
   let snapshotSlot = newSlot();
@@ -399,6 +399,10 @@ persistent actor Lab {
   var installModuleBytes = 0;
   var nextSessionId = 1;
   var session : ?{ id : Nat; caller : Principal; expiresAt : Int; hashes : List.List<Blob>; var bytes : Nat } = null;
+  // Retired: the per-caller step cap and count earlier versions kept. Nothing reads them; they stay
+  // declared because enhanced orthogonal persistence refuses an upgrade that drops a stable
+  // field ("Memory-incompatible program upgrade"), and deployed labs hold them.
+  let stepsPerCallerPerHour = 40;
   let callerSteps = Map.empty<Principal, Nat>();
   var callerWindowStart : Int = 0;
 
@@ -415,23 +419,10 @@ persistent actor Lab {
     case null null;
   };
 
-  /// The per-caller hourly count; true when `caller` may take one more step.
-  func admitCaller(caller : Principal) : ?Error {
-    let now = Time.now();
-    if (now - callerWindowStart >= 3_600_000_000_000) {
-      Map.clear(callerSteps);
-      callerWindowStart := now;
-    };
-    let taken = switch (Map.get(callerSteps, Principal.compare, caller)) { case (?n) n; case null 0 };
-    if (taken >= stepsPerCallerPerHour) {
-      let remaining = Int.abs(callerWindowStart + 3_600_000_000_000 - now);
-      return ?#rateLimited({ message = "you took " # Nat.toText(taken) # " lab steps this hour, the most one caller may"; retryAfterSeconds = Nat.max(1, (remaining + 999_999_999) / 1_000_000_000) });
-    };
-    Map.add(callerSteps, Principal.compare, caller, taken + 1);
-    null
-  };
-
-  /// Everything a visitor's step must pass, in order: registered, not busy, interval, hourly budget, caller's cap.
+  /// Everything a visitor's step must pass, in order: registered, not busy, the step's interval,
+  /// then the caller's share and the hourly budget of code changes, which upgrades spend too (one
+  /// budget, one per-caller share of it: spendShare). A caller whose share is spent is refused
+  /// before anything of the hourly budget is taken, and a refused step gives its interval back.
   func admitStep(target : Target, limit : RateLimit.RateLimit, what : Text, caller : Principal) : ?Error {
     let slot = targetSlot(target);
     if (slot.canisterId == null) return ?#unavailable(targetName(target) # " is not registered with the lab yet (a controller calls registerTarget)");
@@ -440,11 +431,10 @@ persistent actor Lab {
       case (#wait(seconds)) return ?#rateLimited({ message = "someone asked the lab to " # what # " moments ago"; retryAfterSeconds = seconds });
       case (#ok) {};
     };
-    switch (RateLimit.takeNow(hourlyUpgrades)) {
-      case (#wait(seconds)) return ?#rateLimited({ message = "the lab's hourly budget of code changes is spent"; retryAfterSeconds = seconds });
-      case (#ok) {};
-    };
-    admitCaller(caller)
+    switch (spendShare(hourlyUpgrades, upgradeShares, caller, "code change")) {
+      case (?error) { RateLimit.refund(limit, 1); ?error };
+      case null null;
+    }
   };
 
   func record(report : StepReport) {
@@ -508,7 +498,7 @@ persistent actor Lab {
       snapshot;
       steps = List.toArray(List.reverse(steps));
       install = installPlan();
-      stepsPerCallerPerHour;
+      stepsPerCallerPerHour = RateLimit.shareOf(hourlyUpgrades, sharesPerCaller);
       settings;
     }
   };
