@@ -148,6 +148,21 @@ export const canisters: readonly CanisterSpec[] = [
     demo: 'query-caching',
     summary: 'a query that does measurable work, one that also reads the time, and an update that changes state',
   },
+  {
+    name: 'scaling-front',
+    entry: 'canisters/scaling-front/main.mo',
+    mode: 'eop',
+    demo: 'horizontal-scaling',
+    summary: 'runs the same heavy workload over 1 to 8 worker canisters and counts the rounds it takes',
+  },
+  {
+    name: 'scaling-worker',
+    entry: 'canisters/scaling-worker/main.mo',
+    mode: 'eop',
+    demo: 'horizontal-scaling',
+    createdBy: 'scaling-front',
+    summary: 'one worker: a job of a fixed instruction count, answered with its round time (actor class)',
+  },
 ];
 
 /** The canisters deployed on their own (the others are created by these at run time). */

@@ -8,9 +8,9 @@
 // replica) → create it again under the same id (provisional_create_canister_with_cycles'
 // specified_id, local replicas only) and install; unknown → create and install. Then the wiring
 // the demos need, each step idempotent: the lab controls the three stores and holds their modules
-// (canisters/lab/main.mo says why), and the composite-query front has created its partitions.
+// (canisters/lab/main.mo says why), the composite-query front has created its partitions and the scaling front its workers.
 // The actor-level steps of that wiring (registerStores, uploadStoreModule, registerLabTargets,
-// setupComposite, pairQueues, pairBoundedWait) are exported: the canister integration tests
+// setupComposite, setupScaling, pairQueues, pairBoundedWait) are exported: the canister integration tests
 // (canisters/*.test.ts) wire their demos through them, so tests and deploys share one path.
 //
 // Portable: the site's page backend runs this same deploy in the browser, against the replica in
@@ -30,6 +30,11 @@ import { idlFactory as producerIdl, type _SERVICE as ProducerService } from '../
 import { idlFactory as boundedCallerIdl, type _SERVICE as BoundedCallerService } from '../../src/declarations/bounded-caller/bounded-caller.did.ts';
 import { idlFactory as slowCalleeIdl, type _SERVICE as SlowCalleeService } from '../../src/declarations/slow-callee/slow-callee.did.ts';
 import { idlFactory as consumerIdl, type _SERVICE as ConsumerService } from '../../src/declarations/queue-consumer/queue-consumer.did.ts';
+import {
+  idlFactory as scalingFrontIdl,
+  type _SERVICE as ScalingFrontService,
+  type WorkerInfo,
+} from '../../src/declarations/scaling-front/scaling-front.did.ts';
 import { idlFactory as frontIdl, type _SERVICE as FrontService, type PartitionInfo } from '../../src/declarations/composite-front/composite-front.did.ts';
 
 // The part of the management canister's interface (ic.did) a deploy needs. Records may omit
@@ -440,6 +445,18 @@ async function setUpCompositeFront(options: DeployOptions, frontId: string): Pro
   (options.log ?? console.log)(`  composite-front created ${partitions.length} partitions: ${partitions.map((p) => p.canisterId.toText()).join(', ')}`);
 }
 
+/** Creates the scaling front's eight workers (once). Call as a front controller. */
+export async function setupScaling(front: ScalingFrontService, cyclesPerWorker = 1_000_000_000_000n): Promise<WorkerInfo[]> {
+  return unwrap(await front.setup(cyclesPerWorker), 'scaling-front.setup');
+}
+
+async function setUpScalingFront(options: DeployOptions, frontId: string): Promise<void> {
+  const front = Actor.createActor<ScalingFrontService>(scalingFrontIdl, { agent: options.agent, canisterId: frontId });
+  if ((await front.listWorkers()).length > 0) return;
+  const workers = await setupScaling(front);
+  (options.log ?? console.log)(`  scaling-front created ${workers.length} workers: ${workers.map((w) => w.canisterId.toText()).join(', ')}`);
+}
+
 type WiringStep = (options: DeployOptions, ids: Record<string, string>, actions: Record<string, DeployAction>, self: Principal) => Promise<void>;
 
 /**
@@ -453,6 +470,7 @@ const WIRING: Array<{ canisters: string[]; run: WiringStep }> = [
   { canisters: ['queue-producer', 'queue-consumer'], run: (options, ids) => wireQueues(options, ids) },
   { canisters: ['bounded-caller', 'slow-callee'], run: (options, ids) => wireBoundedWait(options, ids) },
   { canisters: ['composite-front'], run: (options, ids) => setUpCompositeFront(options, ids['composite-front']) },
+  { canisters: ['scaling-front'], run: (options, ids) => setUpScalingFront(options, ids['scaling-front']) },
 ];
 
 /** `names` and every canister a wiring step they take part in needs (all deployed canisters when undefined). */

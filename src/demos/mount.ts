@@ -12,6 +12,7 @@ const demos: Record<string, () => Promise<{ mount(slot: HTMLElement): void }>> =
   queues: () => import('./queues-and-backpressure.ts'),
   'bounded-wait': () => import('./bounded-wait.ts'),
   'query-caching': () => import('./query-caching.ts'),
+  'horizontal-scaling': () => import('./horizontal-scaling.ts'),
 };
 
 for (const slot of document.querySelectorAll<HTMLElement>('[data-demo-slot]')) {

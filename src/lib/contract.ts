@@ -30,6 +30,7 @@ export const DEMO_IDS = [
   'queues',
   'bounded-wait',
   'query-caching',
+  'horizontal-scaling',
 ] as const;
 export type DemoId = (typeof DEMO_IDS)[number];
 

@@ -51,6 +51,11 @@ const demos: Record<DemoId, { title: string; description: string }> = {
     description:
       'Repeat a query and watch the replica answer it from its cache at no cost, then change the canister’s state or read the time and watch the next call miss.',
   },
+  'horizontal-scaling': {
+    title: 'one workload over 1, 2, 4 and 8 canisters',
+    description:
+      'Run the same 32 heavy jobs on one, two, four and eight worker canisters and plot the jobs completed per round against the canister count: it grows up to the subnet’s four execution threads and stops there.',
+  },
 };
 
 export function demoInfo(id: DemoId) {

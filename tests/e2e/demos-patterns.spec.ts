@@ -126,3 +126,21 @@ test('query caching: a repeated query is a hit that costs nothing, and misses af
   await expectAccessible(page, 'query-caching');
   await screenshot(page, root, 'query-caching');
 });
+
+test('horizontal scaling: jobs per round rise from 1 to 4 canisters and stop at the threads with 8', async ({ page }) => {
+  const root = await openDemo(page, '/patterns/horizontal-scaling/', 'horizontal-scaling');
+  // One run at a time (the front refuses a second): wait for each row before the next.
+  for (const n of [1, 4, 8]) {
+    await root.getByRole('button', { name: `Run on ${n} canister${n === 1 ? '' : 's'}`, exact: true }).click();
+    await expect(root.locator(`tr[data-canisters="${n}"]`)).toHaveAttribute('data-failed', '0', { timeout: 90_000 });
+  }
+  const perRound = async (n: number) => Number(await root.locator(`tr[data-canisters="${n}"]`).getAttribute('data-per-round'));
+  const [one, four, eight] = [await perRound(1), await perRound(4), await perRound(8)];
+  expect(one).toBeGreaterThan(0);
+  expect(four).toBeGreaterThan(one);
+  // Eight canisters share the same four threads: no more jobs per round than four.
+  expect(eight).toBeLessThanOrEqual(four);
+  await expect(root.locator('svg[role="img"] desc')).toContainText('Measured: 3 runs');
+  await expectAccessible(page, 'horizontal-scaling');
+  await screenshot(page, root, 'horizontal-scaling');
+});

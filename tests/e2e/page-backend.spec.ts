@@ -243,3 +243,13 @@ test('two tabs: the second waits for the first, which owns the saved state, and 
   await first.close();
   await expect(root).toHaveAttribute('data-demo-status', 'ready', { timeout: 90_000 });
 });
+
+test('horizontal scaling on the page backend: four workers in the tab run four times the jobs per round of one', async ({ page }) => {
+  const root = await openDemo(page, '/patterns/horizontal-scaling/', 'horizontal-scaling');
+  for (const n of [1, 4]) {
+    await root.getByRole('button', { name: `Run on ${n} canister${n === 1 ? '' : 's'}`, exact: true }).click();
+    await expect(root.locator(`tr[data-canisters="${n}"]`)).toHaveAttribute('data-failed', '0', { timeout: 90_000 });
+  }
+  await expect(root.locator('tr[data-canisters="1"]')).toHaveAttribute('data-per-round', '4');
+  await expect(root.locator('tr[data-canisters="4"]')).toHaveAttribute('data-per-round', '16');
+});

@@ -19,6 +19,7 @@ import { idlFactory as consumerIdl, type _SERVICE as QueueConsumerService } from
 import { idlFactory as boundedCallerIdl, type _SERVICE as BoundedCallerService } from '../../declarations/bounded-caller/bounded-caller.did.ts';
 import { idlFactory as slowCalleeIdl, type _SERVICE as SlowCalleeService } from '../../declarations/slow-callee/slow-callee.did.ts';
 import { idlFactory as cachedQueryIdl, type _SERVICE as CachedQueryService } from '../../declarations/cached-query/cached-query.did.ts';
+import { idlFactory as scalingFrontIdl, type _SERVICE as ScalingFrontService } from '../../declarations/scaling-front/scaling-front.did.ts';
 import { describeNetwork, type DemoCanisterName, type Network } from './network.ts';
 
 export type {
@@ -36,6 +37,7 @@ export type {
   BoundedCallerService,
   SlowCalleeService,
   CachedQueryService,
+  ScalingFrontService,
 };
 
 export interface DemoServices {
@@ -54,6 +56,7 @@ export interface DemoServices {
   'bounded-caller': BoundedCallerService;
   'slow-callee': SlowCalleeService;
   'cached-query': CachedQueryService;
+  'scaling-front': ScalingFrontService;
 }
 
 const idlFactories = {
@@ -72,6 +75,7 @@ const idlFactories = {
   'bounded-caller': boundedCallerIdl,
   'slow-callee': slowCalleeIdl,
   'cached-query': cachedQueryIdl,
+  'scaling-front': scalingFrontIdl,
 } satisfies Record<DemoCanisterName, unknown>;
 
 /** A demo canister has no id on this network (not deployed there, or the site was built without its ids). */

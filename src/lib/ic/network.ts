@@ -31,6 +31,7 @@ export const DEMO_CANISTERS = [
   'bounded-caller',
   'slow-callee',
   'cached-query',
+  'scaling-front',
 ] as const;
 export type DemoCanisterName = (typeof DEMO_CANISTERS)[number];
 
