@@ -120,8 +120,18 @@ export class PocketIcInstance {
     if (options.stateDir) {
       mkdirSync(options.stateDir, { recursive: true });
       instance.#store = await DiskStore.open(options.stateDir);
-      await instance.#store.restore(replica.scheduler, replica.management);
+      const restored = await instance.#store.restore(replica.scheduler, replica.management);
       for (const c of replica.scheduler.canisters.values()) instance.topology.assign(c);
+      // As startLocalNetwork does: the calls the HTTP interface knew come back first (answered
+      // ones with their replies, those in flight as processing), then the scheduler's state from
+      // the same commit (queues, call contexts, callbacks, management requests in flight), so
+      // execution continues where it stood and no canister waits on a response that never comes.
+      if (restored.completedCalls.length > 0 || restored.inflightCalls.length > 0) {
+        const http = await instance.httpInterface();
+        http.restoreCompletedCalls(restored.completedCalls);
+        http.restoreInflightCalls(restored.inflightCalls);
+      }
+      if (restored.schedulerState) replica.scheduler.restore(restored.schedulerState);
     }
     return instance;
   }
@@ -321,6 +331,8 @@ export class PocketIcInstance {
       ]);
       const engine = topologyEngine(schedulerEngine(this.replica.scheduler), this.topology, (run) => this.exclusive(run));
       this.#http ??= new HttpInterface({ engine, keys: this.keys, crypto: nodeCrypto });
+      // With a state_dir its calls are saved with the state (delete()), as the CLI saves them.
+      if (this.stateDir) this.#http.registry.keepForDisk();
     }
     return this.#http;
   }
@@ -336,7 +348,7 @@ export class PocketIcInstance {
       m.deliver(Promise.resolve({ err: rejectJson(2, `Instance ${this.id} was deleted before the call ran`, undefined, false) }));
     await this.replica.tearDown();
     if (this.stateDir && this.#store) {
-      this.#store.flush(this.replica.scheduler, this.replica.management);
+      this.#store.flush(this.replica.scheduler, this.replica.management, this.#http?.registry);
       await this.#store.close();
       writeFileSync(
         join(this.stateDir, TOPOLOGY_FILE),
