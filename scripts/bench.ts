@@ -14,7 +14,8 @@ import { DelegationChain, DelegationIdentity, ECDSAKeyIdentity, Ed25519KeyIdenti
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { concatBytes } from '@scaling-wg/replica/ic';
 import { decodeCbor, encodeCbor, type CborMap, lookupPath, type HashTree, signStateRoot, subnetKeys, domainSeparator } from '@scaling-wg/replica/certification';
-import { counterIdl, deployCounter, localAgent, startReplicaProcess } from '../replica/test/http-support.ts';
+import { counterIdl, deployCounter, localAgent } from '../replica/test/http-support.ts';
+import { startReplicaProcess } from './lib/replica-process.ts';
 import { meteringSection } from './bench-metering.ts';
 import { pocketIcSection } from './bench-pocket-ic.ts';
 import { subnetSection } from './bench-subnet.ts';

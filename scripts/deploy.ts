@@ -14,9 +14,8 @@
 //        --skip-build (upload the site directory as it is)  --skip-demos  --port <n> (local replica
 //        port, 4943)  --out-dir <dir> (where the site is built and uploaded from; default dist/)
 //        --canister-ids <file> (the canister_ids.json with the ic ids; default the repository's)
-import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,6 +29,8 @@ import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
 import { deployDemoCanisters, LOCAL_RANGE_START, localDeployer, management, siteNetworkEnv, type ManagementService } from './lib/demo-deploy.ts';
 import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
 import { LOOPBACK_CONNECT_SOURCES } from './lib/asset-config.ts';
+import { runProcess } from './lib/processes.ts';
+import { startReplicaProcess } from './lib/replica-process.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE =
@@ -107,28 +108,26 @@ async function replicaAnswers(url: string): Promise<boolean> {
 /** Starts `npm run replica` in the background (it outlives the deploy: the site is served from it). */
 async function startLocalReplica(port: number, stateDir: string): Promise<string> {
   const logDir = join(repoRoot, '.cache/deploy');
-  mkdirSync(logDir, { recursive: true });
   const logPath = join(logDir, 'replica.log');
-  const log = openSync(logPath, 'a');
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'replica/src/cli.ts'), '--host', '127.0.0.1', '--port', String(port), '--state-dir', stateDir, '--log', 'normal'],
-    {
+  let replica;
+  try {
+    replica = await startReplicaProcess({
+      host: '127.0.0.1',
+      port,
+      stateDir,
+      log: 'normal',
       cwd: repoRoot,
       detached: true,
-      stdio: ['ignore', log, log],
-    },
-  );
-  child.unref();
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (!(await replicaAnswers(url))) {
-    if (child.exitCode !== null) throw new DeployError(`the local replica exited (${child.exitCode}) before answering; see ${logPath}`);
-    if (Date.now() > deadline) throw new DeployError(`the local replica did not answer within 60 s; see ${logPath}`);
-    await new Promise((r) => setTimeout(r, 300));
+      logPath,
+      portFile: join(logDir, `replica-${port}.port`),
+    });
+  } catch (error) {
+    throw new DeployError(`the local replica did not start: ${(error as Error).message}`);
   }
-  console.log(`      started the replica in the background (pid ${child.pid}, log ${logPath.replace(`${repoRoot}/`, '')}); stop it with: kill ${child.pid}`);
-  return url;
+  console.log(
+    `      started the replica in the background (pid ${replica.pid}, log ${logPath.replace(`${repoRoot}/`, '')}); stop it with: kill ${replica.pid}`,
+  );
+  return replica.url;
 }
 
 async function installedModuleHash(agent: HttpAgent, id: string): Promise<string | undefined | null> {
@@ -229,20 +228,17 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p
 
 async function buildSite(outDir: string, env: NodeJS.ProcessEnv): Promise<void> {
   const astro = join(repoRoot, 'node_modules/astro/bin/astro.mjs');
-  await new Promise<void>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [astro, 'build', '--outDir', outDir], {
+  try {
+    await runProcess({
+      name: 'astro build',
+      args: [astro, 'build', '--outDir', outDir],
       cwd: repoRoot,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      logPath: join(repoRoot, '.cache/deploy/site-build.log'),
     });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolvePromise() : reject(new DeployError(`astro build failed (exit ${code}):\n${output.split('\n').slice(-25).join('\n')}`)),
-    );
-  });
+  } catch (error) {
+    throw new DeployError((error as Error).message);
+  }
 }
 
 export interface DeployOptions {

@@ -1,6 +1,6 @@
 // `npm start`: the whole thing on this machine, then one URL to open.
 //   1. build the demo canisters        (scripts/build-canisters.ts; cached by a hash of the sources)
-//   2. start the local replica          (replica/src/cli.ts, state in .replica-state/)
+//   2. start the local replica          (`npm run replica` through lib/replica-process.ts, state in .replica-state/)
 //   3. deploy the demo canisters        (scripts/lib/demo-deploy.ts: same ids every start, upgrade on change)
 //   4. serve the dev identity provider  (scripts/dev-identity/: Internet Identity's stand-in)
 //   5. start the site                   (astro dev, told the network through PUBLIC_WG_* variables)
@@ -9,8 +9,7 @@
 // Ports and places (environment): WG_REPLICA_PORT (4943), WG_IDP_PORT (4944), WG_SITE_PORT (4321),
 // WG_STATE_DIR (.replica-state). Flags: --fresh wipes the state directory first; --preview serves a
 // build of the site (astro build + preview) instead of astro dev.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpAgent } from '@dfinity/agent';
@@ -18,6 +17,8 @@ import { buildCanisters } from './build-canisters.ts';
 import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
 import { deployDemoCanisters, localDeployer, siteNetworkEnv } from './lib/demo-deploy.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from './dev-identity/server.ts';
+import { runProcess, startProcess, waitForHttp, type ManagedProcess } from './lib/processes.ts';
+import { startReplicaProcess } from './lib/replica-process.ts';
 import { stateDirOwner } from '@scaling-wg/replica/network';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,9 +28,9 @@ const idpPort = Number(process.env.WG_IDP_PORT ?? 4944);
 const sitePort = Number(process.env.WG_SITE_PORT ?? 4321);
 const stateDir = resolve(repoRoot, process.env.WG_STATE_DIR ?? '.replica-state');
 const logDir = join(repoRoot, '.cache/start');
-const nodeBin = process.execPath;
-
-const children: ChildProcess[] = [];
+const children: ManagedProcess[] = [];
+/** Stops a run to completion (the site build) when we stop. */
+const stopping$ = new AbortController();
 let identityProvider: DevIdentityProvider | undefined;
 let stopping = false;
 const startedAt = Date.now();
@@ -43,9 +44,8 @@ function step(n: number, title: string): () => void {
 async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    for (const child of children) if (child.exitCode === null && child.pid) child.kill('SIGTERM');
-    await identityProvider?.close();
-    await Promise.all(children.map((child) => (child.exitCode !== null ? undefined : new Promise((done) => child.once('exit', done)))));
+    stopping$.abort();
+    await Promise.all([...children.map((child) => child.stop('SIGTERM')), identityProvider?.close()]);
   }
   process.exit(code);
 }
@@ -55,66 +55,13 @@ function fail(message: string): Promise<never> {
   return stop(1);
 }
 
-/** Spawns a child whose output goes to a log file; resolves when `ready` matches a line of it. */
-function startLogged(
-  name: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  ready: RegExp,
-  timeoutMs: number,
-): Promise<{ child: ChildProcess; match: RegExpExecArray; logPath: string }> {
-  mkdirSync(logDir, { recursive: true });
-  // Named by port as well, so two stacks (npm start and the e2e suite's) never share a log file.
-  const logPath = join(logDir, `${name}-${name === 'replica' ? replicaPort : sitePort}.log`);
-  const log = createWriteStream(logPath);
-  const child = spawn(nodeBin, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolvePromise, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${name} did not report ready within ${timeoutMs / 1000} s; see ${logPath}`)), timeoutMs);
-    const onData = (data: Buffer) => {
-      log.write(data);
-      if (seen === null) return;
-      seen += data.toString();
-      const match = ready.exec(seen.replace(/\x1b\[[0-9;]*m/g, ''));
-      if (match) {
-        clearTimeout(timer);
-        seen = null as unknown as string;
-        resolvePromise({ child, match, logPath });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (seen !== null) {
-        const tail = readFileSync(logPath, 'utf8').trim().split('\n').slice(-6).join('\n');
-        reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${tail}`));
-      } else if (!stopping) {
-        console.error(`\n✖ ${name} stopped unexpectedly (${code ?? signal}); see ${logPath}`);
-        void stop(1);
-      }
-    });
-  });
-}
-
-/** Runs a command to completion with its output in a log file; rejects with the log's tail on failure. */
-function runLogged(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  mkdirSync(logDir, { recursive: true });
-  const logPath = join(logDir, `${name}-${sitePort}.log`);
-  const log = createWriteStream(logPath);
-  const child = spawn(nodeBin, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
-  return new Promise((resolvePromise, reject) => {
-    child.once('exit', (code, signal) => {
-      children.splice(children.indexOf(child), 1);
-      if (code === 0) return resolvePromise();
-      const tail = readFileSync(logPath, 'utf8').trim().split('\n').slice(-8).join('\n');
-      reject(new Error(`${name} failed (${code ?? signal}); the end of ${logPath}:\n${tail}`));
-    });
-  });
+/** What happens when a child we started stops on its own: everything stops, loudly. */
+function onUnexpectedExit(name: string, logPath: string) {
+  return (code: number | null, signal: NodeJS.Signals | null) => {
+    if (stopping) return;
+    console.error(`\n✖ ${name} stopped unexpectedly (${code ?? signal}); see ${logPath}`);
+    void stop(1);
+  };
 }
 
 const idsPath = join(stateDir, 'canister_ids.json');
@@ -142,20 +89,6 @@ async function runningReplica(): Promise<{ url: string; pid: number } | { busy: 
       busy: `a replica (pid ${pid}) holds ${stateDir.replace(`${repoRoot}/`, '')}/ but does not answer on ${host}:${replicaPort}; stop it with \`kill ${pid}\` or set WG_REPLICA_PORT to its port`,
     };
   return undefined;
-}
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /**
@@ -233,7 +166,6 @@ async function main(): Promise<void> {
   done();
 
   done = step(2, `Starting the local replica on ${host}:${replicaPort} (state in ${stateDir.replace(`${repoRoot}/`, '')}/)`);
-  const replicaArgs = ['replica/src/cli.ts', '--host', host, '--port', String(replicaPort), '--log', 'normal'];
   const already = await runningReplica();
   if (already && 'busy' in already) throw new Error(already.busy);
   let replicaUrl: string;
@@ -243,21 +175,22 @@ async function main(): Promise<void> {
     console.log(`      a replica is already running here with this state directory (pid ${already.pid}, likely started by \`npm run deploy\`): using it`);
     console.log(`      it keeps running after Ctrl-C; stop it with: kill ${already.pid}`);
   } else {
-    let replica;
-    try {
-      replica = await startLogged('replica', [...replicaArgs, '--state-dir', stateDir], process.env, /ready: (\S+)/, 60_000);
-    } catch (error) {
-      const message = (error as Error).message;
-      // A replica without a disk store refuses --state-dir; run it in memory then:
-      // ids stay the same (they are re-created under the ids recorded in the state directory).
-      if (!/needs the disk store/.test(message)) throw error;
-      children.pop();
-      console.log('      this replica cannot keep state on disk yet: running it in memory (canisters are re-created under the same ids)');
-      replica = await startLogged('replica', replicaArgs, process.env, /ready: (\S+)/, 60_000);
-    }
-    replicaUrl = replica.match[1];
+    const logPath = join(logDir, `replica-${replicaPort}.log`);
+    const replica = await startReplicaProcess({
+      host,
+      port: replicaPort,
+      stateDir,
+      log: 'normal',
+      cwd: repoRoot,
+      // Named by port, so two stacks (npm start and the e2e suite's) never share a log file.
+      logPath,
+      signal: stopping$.signal,
+      onUnexpectedExit: onUnexpectedExit('the replica', logPath),
+    });
+    children.push(replica);
+    replicaUrl = replica.url;
     // Progress lines name hosts without a scheme: the one URL to open is the last line's.
-    console.log(`      listening on ${new URL(replicaUrl).host} (log: ${replica.logPath.replace(`${repoRoot}/`, '')})`);
+    console.log(`      listening on ${new URL(replicaUrl).host} (log: ${logPath.replace(`${repoRoot}/`, '')})`);
   }
   done();
 
@@ -290,23 +223,39 @@ async function main(): Promise<void> {
   done = step(5, preview ? 'Building the site and serving the build (astro build + preview)' : 'Starting the site (astro dev)');
   const siteEnv = { ...process.env, ...siteNetworkEnv({ network: 'local', host: replicaUrl, ids, identityProvider: identityProvider.url }) };
   const astro = join(repoRoot, 'node_modules/astro/bin/astro.mjs');
+  const sitePattern = /(?:Local|➜)\s+(http:\/\/\S+)/;
+  const startSite = async (args: string[], timeoutMs: number) => {
+    const logPath = join(logDir, `site-${sitePort}.log`);
+    const site = await startProcess({
+      name: 'the site',
+      args,
+      cwd: repoRoot,
+      env: siteEnv,
+      ready: sitePattern,
+      timeoutMs,
+      logPath,
+      signal: stopping$.signal,
+      onUnexpectedExit: onUnexpectedExit('the site', logPath),
+    });
+    children.push(site);
+    return site.match![1].replace(/\/?$/, '/');
+  };
   let siteUrl: string;
   if (preview) {
     // What ships, bundled, into its own folder (dist/ is the production build's). Used by the e2e
     // suite: no dev-server dependency bundling mid-test, and it runs beside someone's astro dev.
     const outDir = join(logDir, `site-${sitePort}`);
-    await runLogged('site-build', [astro, 'build', '--outDir', outDir], siteEnv);
-    const site = await startLogged(
-      'site',
-      [astro, 'preview', '--outDir', outDir, '--host', host, '--port', String(sitePort)],
-      siteEnv,
-      /(?:Local|➜)\s+(http:\/\/\S+)/,
-      60_000,
-    );
-    siteUrl = site.match[1].replace(/\/?$/, '/');
+    await runProcess({
+      name: 'the site build',
+      args: [astro, 'build', '--outDir', outDir],
+      cwd: repoRoot,
+      env: siteEnv,
+      logPath: join(logDir, `site-build-${sitePort}.log`),
+      signal: stopping$.signal,
+    });
+    siteUrl = await startSite([astro, 'preview', '--outDir', outDir, '--host', host, '--port', String(sitePort)], 60_000);
   } else {
-    const site = await startLogged('site', [astro, 'dev', '--host', host, '--port', String(sitePort)], siteEnv, /(?:Local|➜)\s+(http:\/\/\S+)/, 120_000);
-    siteUrl = site.match[1].replace(/\/?$/, '/');
+    siteUrl = await startSite([astro, 'dev', '--host', host, '--port', String(sitePort)], 120_000);
     // astro dev answers once its first page renders; warm it so the first visitor does not wait.
     await waitForHttp(siteUrl, 120_000);
     await warmDemoModules(siteUrl);

@@ -15,12 +15,15 @@
 //   --no-query-cache   switch the replica-side query cache off
 //   --metering block|instruction|off  instruction counting (Replica.create's `metering`):
 //                      block (default) as the IC; instruction: each one charged (slow); off: none
+//   --port-file <path> once listening, write the port there (written whole, by rename; removed on
+//                      a clean stop), so whoever started it in the background knows it is ready
 // GET /_/metrics answers the replica's metrics in the Prometheus text format.
 // Beside the IC's /api/ routes it answers /_/topology and /_/dashboard as dfx's PocketIC-based
 // local network does (pocket-ic/underscore.ts); everything else is the HTTP gateway.
 
 // First: re-runs this process with the IC's Wasm stack headroom (node-stack.ts).
 import './node-stack.ts';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { toHex } from './ic/bytes.ts';
 import { principalToText } from './ic/principal.ts';
@@ -33,7 +36,7 @@ import { parseSubnetList, type SubnetSpec } from './topology/topology.ts';
 const EXIT_DISK_FAILED = 74;
 
 const USAGE =
-  'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …] [--subnets application,system] [--pacing instant|mainnet] [--round-ms 600] [--no-query-cache] [--metering block|instruction|off]';
+  'usage: npm run replica -- [--port 4943] [--host 127.0.0.1] [--state-dir <dir>] [--log quiet|normal|verbose] [--limit name=value …] [--subnets application,system] [--pacing instant|mainnet] [--round-ms 600] [--no-query-cache] [--metering block|instruction|off] [--port-file <path>]';
 
 async function main(): Promise<void> {
   let values;
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
         'round-ms': { type: 'string' },
         'no-query-cache': { type: 'boolean', default: false },
         metering: { type: 'string', default: 'block' },
+        'port-file': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -142,6 +146,11 @@ async function main(): Promise<void> {
   console.log(
     `pacing:   ${pacing}${pacing === 'mainnet' ? ` (a round every ${replica.scheduler.roundMs} ms)` : ''}; query cache ${values['no-query-cache'] ? 'off' : 'on'}; metrics at /_/metrics`,
   );
+  const portFile = values['port-file'];
+  if (portFile) {
+    writeFileSync(`${portFile}.tmp`, `${network.port}\n`);
+    renameSync(`${portFile}.tmp`, portFile);
+  }
   console.log(`ready: ${network.url}`);
 
   let stopping = false;
@@ -158,6 +167,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 5000).unref();
     await network.close();
+    if (portFile) rmSync(portFile, { force: true });
     process.exit(0);
   };
   // A local replica keeps serving through its own bugs; say so loudly instead of exiting.

@@ -1,70 +1,15 @@
-// Shared by the HTTP end-to-end tests and the bench: start `npm run replica` as a child process,
-// deploy the fixture canister through the agent's own management-canister calls.
+// Shared by the HTTP end-to-end tests and the bench: `npm run replica` as a child process
+// (scripts/lib/replica-process.ts), the fixture canister deployed through the agent's own
+// management-canister calls.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { Actor, HttpAgent, type Identity } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Principal } from '@dfinity/principal';
 import { compileMotoko } from '../../scripts/lib/motoko.ts';
 import { managementIdlFactory } from '../src/management/ic-idl.ts';
 
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+export { startReplicaProcess, type ReplicaProcess } from '../../scripts/lib/replica-process.ts';
 export const COUNTER_ENTRY = 'replica/test/fixtures/http/counter.mo';
-
-export interface ReplicaProcess {
-  url: string;
-  rootKeyHex: string;
-  child: ChildProcess;
-  output: () => string;
-  /** Ctrl-C: resolves with the exit code. */
-  stop(): Promise<number | null>;
-  /** kill -9. */
-  kill(): Promise<void>;
-}
-
-export async function startReplicaProcess(
-  options: { stateDir?: string; port?: number; log?: string; limits?: string[]; args?: string[] } = {},
-): Promise<ReplicaProcess> {
-  const args = [CLI, '--port', String(options.port ?? 0), '--log', options.log ?? 'quiet'];
-  if (options.stateDir) args.push('--state-dir', options.stateDir);
-  for (const limit of options.limits ?? []) args.push('--limit', limit);
-  args.push(...(options.args ?? []));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the replica did not print "ready" within 60 s:\n${output}`)), 60_000);
-    const check = () => {
-      const m = /ready: (http:\/\/\S+)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the replica exited with ${code} before it was ready:\n${output}`));
-    });
-  });
-  return {
-    url,
-    rootKeyHex: /root key: ([0-9a-f]+)/.exec(output)![1],
-    child,
-    output: () => output,
-    stop: () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 export const counterIdl: IDL.InterfaceFactory = ({ IDL: I }) =>
   I.Service({

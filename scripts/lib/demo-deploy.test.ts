@@ -1,7 +1,6 @@
-// The deploy `npm start` runs, against the real replica over HTTP (replica/src/cli.ts in a child
-// process): created once, untouched when nothing changed, upgraded with data kept when a module
+// The deploy `npm start` runs, against the real replica over HTTP (`npm run replica` in a child
+// process, replica-process.ts): created once, untouched when nothing changed, upgraded with data kept when a module
 // changed, and re-created under the same ids when the replica lost its state.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,25 +10,17 @@ import { Actor, HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { buildCanisters, type BuiltCanister } from '../build-canisters.ts';
 import { deployDemoCanisters, siteNetworkEnv } from './demo-deploy.ts';
+import { startReplicaProcess, type ReplicaProcess } from './replica-process.ts';
 import { deployedCanisters } from '../../canisters/canisters.ts';
 import { idlFactory as storeIdl, type _SERVICE as StoreService } from '../../src/declarations/stable-memory-eop/stable-memory-eop.did.ts';
 import { idlFactory as labIdl, type _SERVICE as LabService } from '../../src/declarations/lab/lab.did.ts';
 
-const children: ChildProcess[] = [];
+const replicas: ReplicaProcess[] = [];
 
 async function startReplica(): Promise<string> {
-  const child = spawn(process.execPath, ['replica/src/cli.ts', '--port', '0', '--log', 'quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const ready = /ready: (\S+)/.exec(out);
-      if (ready) resolve(ready[1]);
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => reject(new Error(`replica exited (${code}): ${out}`)));
-  });
+  const replica = await startReplicaProcess();
+  replicas.push(replica);
+  return replica.url;
 }
 
 /** The same module with one more custom section: valid Wasm, another hash, so "the code changed". */
@@ -51,8 +42,8 @@ describe('deployDemoCanisters', () => {
   beforeAll(async () => {
     built = await buildCanisters({ log: () => {} });
   });
-  afterAll(() => {
-    for (const child of children) child.kill('SIGTERM');
+  afterAll(async () => {
+    for (const replica of replicas) await replica.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -133,7 +133,7 @@ test('sharding on the page backend: an in-page identity stores keys that survive
 
 test('instruction counts on the page backend equal those of npm run replica for the same call', async ({ page }) => {
   // The same call on `npm run replica` (same engine, same metering), deployed by the same code.
-  const { startReplicaProcess } = await import('../../replica/test/http-support.ts');
+  const { startReplicaProcess } = await import('../../scripts/lib/replica-process.ts');
   const { deployDemoCanisters } = await import('../../scripts/lib/demo-deploy.ts');
   const { HttpAgent, Actor } = await import('@dfinity/agent');
   const { Ed25519KeyIdentity } = await import('@dfinity/identity');

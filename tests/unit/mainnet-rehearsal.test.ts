@@ -16,7 +16,7 @@ import { identityFromPem } from '../../scripts/deploy.ts';
 import { management } from '../../scripts/lib/demo-deploy.ts';
 import { subnetKeys } from '@scaling-wg/replica/certification';
 import { toHex } from '@scaling-wg/replica/ic';
-import { startReplicaProcess, type ReplicaProcess } from '../../replica/test/http-support.ts';
+import { startReplicaProcess, type ReplicaProcess } from '../../scripts/lib/replica-process.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'mainnet-rehearsal-'));

@@ -68,4 +68,15 @@ describe('the replica package', () => {
       expect(seen.size, entry).toBeGreaterThan(0);
     }
   });
+
+  it('changes nothing process-wide when its entries are imported: no signal handlers, no globals', async () => {
+    const events = ['SIGINT', 'SIGTERM', 'exit', 'beforeExit', 'uncaughtException', 'unhandledRejection'] as const;
+    const listeners = () => events.map((event) => process.listenerCount(event));
+    const before = { listeners: listeners(), globals: Object.getOwnPropertyNames(globalThis).sort(), crypto: globalThis.crypto };
+    // ./network reaches the Node edge: http/server.ts, node-crypto.ts, the BLS worker, the disk store.
+    for (const entry of Object.keys(manifest.exports)) if (entry !== './package.json') await import(`@scaling-wg/replica${entry.slice(1)}`);
+    expect(listeners()).toEqual(before.listeners);
+    expect(Object.getOwnPropertyNames(globalThis).sort()).toEqual(before.globals);
+    expect(globalThis.crypto).toBe(before.crypto);
+  });
 });
