@@ -61,6 +61,22 @@ async function load(frame: DemoFrame): Promise<void> {
   const allButton = h('button', { type: 'button', class: 'wg-button' }, 'Run all four');
   const table = h('div', {});
   const chart = h('div', {});
+  const verdict = h('p', { class: 'wg-verdict', 'data-verdict': '' });
+
+  /** What the measured runs say, in words: the gain up to four canisters, and what eight added. */
+  const describe = (): string => {
+    const rate = (n: number) => (results.has(n) ? jobsPerRound(results.get(n)!.report) : undefined);
+    const [one, four, eight] = [rate(1), rate(4), rate(8)];
+    const parts: string[] = [];
+    if (one && four) parts.push(`Four canisters ran ${(four / one).toLocaleString('en-US', { maximumFractionDigits: 1 })} times the jobs per round of one.`);
+    if (four && eight !== undefined)
+      parts.push(
+        eight <= four
+          ? `Eight ran no more than four: with ${threads ?? 'four'} execution threads, only ${threads ?? 'four'} canisters execute at a time and the others wait for a thread.`
+          : `Eight ran more than four: this subnet has ${threads ?? 'more than four'} execution threads.`,
+      );
+    return parts.join(' ');
+  };
 
   const render = () => {
     const done = COUNTS.filter((n) => results.has(n)).map((n) => results.get(n)!);
@@ -96,6 +112,10 @@ async function load(frame: DemoFrame): Promise<void> {
         series: [{ label: 'Measured', className: 'wg-series-2', points: done.map(({ report }) => ({ x: Number(report.canisters), y: jobsPerRound(report) })) }],
       }),
     );
+    const words = describe();
+    verdict.textContent = words;
+    verdict.hidden = words === '';
+    verdict.dataset.verdict = words === '' ? '' : 'shown';
   };
 
   const runOne = async (n: number) => {
@@ -134,6 +154,7 @@ async function load(frame: DemoFrame): Promise<void> {
     pacingNote(metrics, frame.network),
     h('div', { class: 'wg-controls' }, ...buttons, allButton),
     chart,
+    verdict,
     table,
   );
 }

@@ -140,6 +140,7 @@ test('horizontal scaling: jobs per round rise from 1 to 4 canisters and stop at 
   expect(four).toBeGreaterThan(one);
   // Eight canisters share the same four threads: no more jobs per round than four.
   expect(eight).toBeLessThanOrEqual(four);
+  await expect(root.locator('[data-verdict="shown"]')).toContainText('Eight ran no more than four');
   await expect(root.locator('svg[role="img"] desc')).toContainText('Measured: 3 runs');
   await expectAccessible(page, 'horizontal-scaling');
   await screenshot(page, root, 'horizontal-scaling');
