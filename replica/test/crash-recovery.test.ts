@@ -1,9 +1,11 @@
-// kill -9 under load, through `npm run replica -- --state-dir`: calls that span several messages
-// (A.incPeer(B) awaits B.inc) and single-message calls are in flight when the process dies, at a
-// random moment, several times; afterwards every request is sent again, byte for byte. Then:
-// every effect happened exactly once (B counts each incPeer once, A each inc once), no status went
-// backwards (what was seen replied is still replied with the same reply; what was seen processing
-// is not unknown), and every acknowledged update is there.
+// kill -9 while calls that span several messages are `processing`, through `npm run replica --
+// --state-dir`: A.incPeer(B) awaits B.inc, and the replica is killed the moment a certified
+// read_state shows such a call as processing (so the commit holding it, with A waiting on its
+// callback, is the last one on disk), several times; right after each restart the calls seen
+// processing are sent again, and at the end every request is, byte for byte. Then: every effect
+// happened exactly once (B counts each incPeer once, A each inc once), no status went backwards
+// (what was seen replied is still replied with the same reply; what was seen processing is not
+// unknown), every acknowledged update is there, and no canister is left waiting on a callback.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,9 +36,12 @@ function random(seed: number): () => number {
   };
 }
 
-// Small rounds on one thread: a round runs only a few messages, so calls span several rounds and
-// the state between rounds (what a commit captures) holds calls half done.
+// Small rounds on one thread, 100 ms apart: a round runs only a few messages, so a call spans
+// several rounds and stays processing long enough to be seen so, and the state between rounds
+// (what a commit captures) holds calls half done.
 const LIMITS = ['instructionsPerRound=2M', 'executionThreads=1'];
+const ARGS = ['--pacing', 'mainnet', '--round-ms', '100'];
+const start = () => startReplicaProcess({ stateDir, limits: LIMITS, args: ARGS });
 
 const ORDER = ['unknown', 'received', 'processing', 'replied', 'rejected', 'done'];
 const rank = (status: string) => (status === 'rejected' ? ORDER.indexOf('replied') : ORDER.indexOf(status));
@@ -55,7 +60,7 @@ describe('kill -9 during multi-message calls under load', () => {
   it(`executes every request exactly once across crashes and resends (seed ${seed})`, async () => {
     const next = random(seed);
     const wasm = await counterWasm();
-    let replica = await startReplicaProcess({ stateDir, limits: LIMITS });
+    let replica = await start();
     running.push(replica);
     let agent = await localAgent(replica.url);
     const a = await deployCounter(agent, 0n, wasm);
@@ -106,27 +111,36 @@ describe('kill -9 during multi-message calls under load', () => {
       const accepted = await Promise.all(batch.map((call) => post(replica, 'v2', call.body)));
       expect(accepted.map((r) => r?.status)).toEqual(batch.map(() => 202));
       // Statuses are polled while the load runs, as agents do: each read_state certifies (and
-      // commits) the state of the moment, and what is seen is what the replica is held to.
-      let polling = true;
+      // commits) the state of the moment, and what is seen is what the replica is held to. The
+      // multi-message calls are polled in turn, and the process is killed the moment one of them
+      // is seen processing: it is waiting on B, and the last commit holds it half done.
       const pollErrors: string[] = [];
-      const poller = (async () => {
-        while (polling) {
-          const call = batch[Math.floor(next() * batch.length)];
-          await observe(replica, call).catch((error) => pollErrors.push(String(error).slice(0, 200)));
-        }
-      })();
-      await new Promise((r) => setTimeout(r, next() * 1500));
+      const waiting = batch.filter((c) => c.kind === 'incPeer');
+      const killBy = Date.now() + 30_000;
+      let caughtProcessing: Sent | undefined;
+      for (let i = Math.floor(next() * waiting.length); !caughtProcessing && Date.now() < killBy; i++) {
+        const call = waiting[i % waiting.length];
+        const status = await observe(replica, call).catch((error) => {
+          pollErrors.push(String(error).slice(0, 200));
+          return undefined;
+        });
+        if (status === 'processing') caughtProcessing = call;
+      }
       await replica.kill();
-      polling = false;
-      await poller;
+      expect(caughtProcessing, `crash ${crash + 1}: no multi-message call was seen processing within 30 s`).toBeDefined();
+      expect(pollErrors, 'polls failed while the replica was up').toEqual([]);
       const seen = (status: string) => sent.filter((c) => c.seen === status).length;
-      console.log(
-        `crash ${crash + 1}: ${sent.length} sent; seen processing ${seen('processing')}, replied ${seen('replied')}, unknown ${seen('unknown')}; ${pollErrors.length} polls failed: ${pollErrors.slice(0, 2).join(' | ')}`,
-      );
+      console.log(`crash ${crash + 1}: ${sent.length} sent; seen processing ${seen('processing')}, replied ${seen('replied')}, unknown ${seen('unknown')}`);
 
-      replica = await startReplicaProcess({ stateDir, limits: LIMITS });
+      replica = await start();
       running.push(replica);
       agent = await localAgent(replica.url);
+      // The calls seen processing are sent again at once, while they may still be running: each
+      // joins its call instead of running a second time.
+      for (const call of sent.filter((c) => c.seen === 'processing')) {
+        const again = await post(replica, 'v2', call.body);
+        expect(again?.status, `resending 0x${toHex(call.requestId)} after the restart`).toBe(202);
+      }
       for (const call of sent) if (call.seen !== 'unknown') await observe(replica, call);
     }
 
@@ -153,6 +167,9 @@ describe('kill -9 during multi-message calls under load', () => {
       .map((c) => IDL.decode([IDL.Nat], Uint8Array.from(c.reply!.match(/../g)!.map((h) => parseInt(h, 16))))[0] as bigint)
       .sort((x, y) => (x < y ? -1 : 1));
     expect(peerReplies).toEqual(incPeers.map((_, i) => BigInt(i + 1)));
+    // No canister is left waiting: no callback is open once everything has been answered.
+    const metrics = await (await fetch(`${replica.url}/_/metrics`)).text();
+    expect(/^replica_callbacks (\d+)$/m.exec(metrics)?.[1], 'open callbacks after every call was answered').toBe('0');
     await replica.stop();
   }, 600_000);
 });
