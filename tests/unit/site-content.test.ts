@@ -245,6 +245,12 @@ describe('the real content/ folder', () => {
     expect(content.sessions).toHaveLength(20);
   });
 
+  test('every pattern page carries a live demo, and every demo has a pattern page', () => {
+    expect(content.patterns.filter((p) => !p.data.demo).map((p) => p.id)).toEqual([]);
+    const shown = new Set(content.patterns.map((p) => p.data.demo));
+    expect(DEMO_IDS.filter((demo) => !shown.has(demo))).toEqual([]);
+  });
+
   test('every pattern a session names is linked back from that pattern page', () => {
     for (const s of content.sessions) {
       for (const p of s.data.patterns) expect(sessionsForPattern(content.sessions, p).map((x) => x.id)).toContain(s.id);
