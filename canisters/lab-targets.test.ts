@@ -99,7 +99,7 @@ describe('install target', () => {
         expect(Buffer.from(report.moduleHash[0]!).toString('hex')).toBe(createHash('sha256').update(padded).digest('hex'));
         expect(report.outcome).toBe('installed from 3 chunks');
       } else {
-        expect(errorOf(result).text).toMatch(/does not match wasm_module_hash/);
+        expect(errorOf(result).text).toMatch(/Error from Wasm chunk store: Wasm module hash \[[0-9, ]+\] does not match given hash WasmHash/);
       }
     }
     // The padded module runs like the small one.

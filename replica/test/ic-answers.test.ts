@@ -17,6 +17,12 @@
 //  [ee]       rs/execution_environment/src/execution_environment.rs (ingress filter, uninstall)
 //  [validate] rs/embedders/src/wasm_utils/validation.rs (imports)
 //  [error-types] packages/ic-error-types/src/lib.rs (codes; UserError Display "<code>: <text>")
+//  [settings] rs/execution_environment/src/canister_settings.rs (UpdateSettingsError texts)
+//  [chunks]   rs/replicated_state/src/canister_state/system_state/wasm_chunk_store.rs
+//             (can_insert_chunk), canister_manager/types.rs (WasmSource::into_canister_module)
+//  [mgmt-types] rs/types/management_canister_types (candid_error_to_user_error)
+//  [candid]   the candid crate's Nat Display (digits grouped by "_")
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { Replica, CanisterRejectError } from '../src/index.ts';
@@ -25,7 +31,7 @@ import { createReplica, motokoFixture, watFixture, type Fixture } from './fixtur
 import { canisterSettings } from './replica-support.ts';
 import { canisterIdFromIndex } from '../src/management/canister-ids.ts';
 
-const DOC = 'https://internetcomputer.org/docs/current/references/execution-errors#';
+const DOC = 'https://docs.internetcomputer.org/references/execution-errors#';
 const TRAPPED = `Consider gracefully handling failures from this canister or altering the canister to handle exceptions. See documentation: ${DOC}trapped`;
 const TRAPPED_EXPLICITLY = `Consider gracefully handling failures from this canister or altering the canister to handle exceptions. See documentation: ${DOC}trapped-explicitly`;
 const METHOD_NOT_FOUND = `Check that the method being called is exported by the target canister. See documentation: ${DOC}method-not-found`;
@@ -34,6 +40,8 @@ const TOOLCHAIN =
   'This is likely an error with the compiler/CDK toolchain being used to build the canister. Please report the error to IC devs on the forum: https://forum.dfinity.org and include which language/CDK was used to create the canister.';
 const INSTRUCTION_LIMIT = `Try optimizing this method to consume fewer instructions or split the work across multiple messages. See documentation: ${DOC}instruction-limit-exceeded`;
 const WASM_MEMORY_LIMIT = `Try checking the canister for a possible memory leak or modifying it to use more stable memory instead of Wasm memory. See documentation: ${DOC}wasm-memory-limit-exceeded`;
+const INVALID_SETTINGS = `Apply the described changes to make the settings valid. See documentation: ${DOC}invalid-settings`;
+const CHUNK_STORE = `Use the \`stored_chunks\` API to check which hashes are present or top up the canister if it is low on cycles. See documentation: ${DOC}wasm-chunk-store-error`;
 const NO_MODULE = `Please install code to this canister before calling it. See documentation: ${DOC}wasm-module-not-found`;
 
 interface Answer {
@@ -113,6 +121,13 @@ async function moRelayed(ctx: Ctx, method: string): Promise<Answer> {
   const reply = await ctx.pic.updateCall({ canisterId: Principal.fromText(ctx.ids.mo), method: 'relay', arg, sender: ctx.user });
   return { rejectCode: 0, message: String(IDL.decode([IDL.Text], reply)[0]) };
 }
+
+/** A management call by the controller of the `empty` canister (or another canister id). */
+const manage = (ctx: Ctx, method: Parameters<Replica['callManagement']>[0], arg: Record<string, unknown>) =>
+  answerOf(ctx.pic.callManagement(method, arg, ctx.controller));
+const settingsOf = (ctx: Ctx, over: Record<string, unknown>) =>
+  manage(ctx, 'update_settings', { canister_id: Principal.fromText(ctx.ids.empty), settings: canisterSettings(over), sender_canister_version: [] });
+const rustBytes = (bytes: Uint8Array) => `[${Array.from(bytes).join(', ')}]`;
 
 const err = (id: string, text: string, help?: string) => (help ? `Error from Canister ${id}: ${text}.\n${help}` : `Error from Canister ${id}: ${text}`);
 
@@ -402,6 +417,134 @@ const scenarios: Scenario[] = [
     source: '[manager] should_accept_ingress_message',
     expected: () => ({ rejectCode: 4, errorCode: 'IC0406', message: 'Only canisters can call ic00 method raw_rand' }),
     run: (ctx) => answerOf(ctx.pic.updateCall({ canisterId: Principal.managementCanister(), method: 'raw_rand', arg: new Uint8Array(), sender: ctx.user })),
+  },
+  {
+    name: 'update_settings with 11 controllers',
+    source: '[manager] validate_canister_settings, InvalidSettings into UserError (a space before the advice line)',
+    expected: () => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message: `Could not validate the settings: Invalid settings: 'controllers' length exceeds maximum size allowed of 10. \n${INVALID_SETTINGS}`,
+    }),
+    run: (ctx) => settingsOf(ctx, { controllers: [Array.from({ length: 11 }, (_, i) => Principal.fromUint8Array(new Uint8Array([i + 1])))] }),
+  },
+  {
+    name: 'update_settings with compute_allocation 1000',
+    source: '[settings] UpdateSettingsError::ComputeAllocation; [candid] Nat Display',
+    expected: () => ({ rejectCode: 5, errorCode: 'IC0504', message: 'ComputeAllocation expected to be in the range [0..100], got 1_000' }),
+    run: (ctx) => settingsOf(ctx, { compute_allocation: [1000n] }),
+  },
+  {
+    name: 'update_settings with freezing_threshold 2^64',
+    source: '[settings] UpdateSettingsError::FreezingThresholdOutOfRange',
+    expected: () => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message: 'Freezing threshold expected to be in the range of [0..2^64-1], got 18_446_744_073_709_551_616',
+    }),
+    run: (ctx) => settingsOf(ctx, { freezing_threshold: [2n ** 64n] }),
+  },
+  {
+    name: 'update_settings with a wasm_memory_limit above 2^48',
+    source: '[settings] MAX_WASM_MEMORY_LIMIT, UpdateSettingsError::WasmMemoryLimitOutOfRange',
+    expected: () => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message: 'Wasm memory limit expected to be in the range of [0..2^64-1], got 281_474_976_710_657',
+    }),
+    run: (ctx) => settingsOf(ctx, { wasm_memory_limit: [2n ** 48n + 1n] }),
+  },
+  {
+    name: 'update_settings with the same environment variable twice',
+    source: '[settings] UpdateSettingsError::DuplicateEnvironmentVariables',
+    expected: () => ({ rejectCode: 4, errorCode: 'IC0408', message: 'Duplicate environment variables are not allowed' }),
+    run: (ctx) =>
+      settingsOf(ctx, {
+        environment_variables: [
+          [
+            { name: 'A', value: '1' },
+            { name: 'A', value: '2' },
+          ],
+        ],
+      }),
+  },
+  {
+    name: 'upload_chunk of 1 MiB + 1 byte',
+    source: '[chunks] can_insert_chunk; [manager] WasmChunkStoreError into UserError',
+    expected: () => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message: `Error from Wasm chunk store: Wasm chunk size 1048577 exceeds the maximum chunk size of 1048576.\n${CHUNK_STORE}`,
+    }),
+    run: (ctx) => manage(ctx, 'upload_chunk', { canister_id: Principal.fromText(ctx.ids.empty), chunk: new Uint8Array(1024 * 1024 + 1) }),
+  },
+  {
+    name: 'upload_chunk into a store holding 100 chunks',
+    source: '[chunks] can_insert_chunk (100 MiB as NumBytes Display: byte_unit, two decimals)',
+    expected: () => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message: `Error from Wasm chunk store: Wasm chunk store has already reached maximum capacity of 100.00 MiB bytes or the maximum number of entries, 100.\n${CHUNK_STORE}`,
+    }),
+    run: async (ctx) => {
+      const canister_id = Principal.fromText(ctx.ids.fresh);
+      for (let i = 0; i < 100; i++) await ctx.pic.callManagement('upload_chunk', { canister_id, chunk: new Uint8Array([i]) }, ctx.controller);
+      const full = await manage(ctx, 'upload_chunk', { canister_id, chunk: new Uint8Array([1, 2, 3]) });
+      // A chunk the store already holds is still accepted.
+      await ctx.pic.callManagement('upload_chunk', { canister_id, chunk: new Uint8Array([7]) }, ctx.controller);
+      await ctx.pic.callManagement('clear_chunk_store', { canister_id }, ctx.controller);
+      return full;
+    },
+  },
+  {
+    name: 'install_chunked_code naming a chunk the store lacks',
+    source: '[manager] WasmSource::into_canister_module (the hash as Rust Debug of the slice)',
+    expected: () => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message: `Error from Wasm chunk store: Chunk hash ${rustBytes(new Uint8Array(32).fill(7))} was not found.\n${CHUNK_STORE}`,
+    }),
+    run: (ctx) =>
+      manage(ctx, 'install_chunked_code', {
+        mode: { install: null },
+        target_canister: Principal.fromText(ctx.ids.empty),
+        store_canister: [],
+        chunk_hashes_list: [{ hash: new Uint8Array(32).fill(7) }],
+        wasm_module_hash: new Uint8Array(32),
+        arg: new Uint8Array(),
+        sender_canister_version: [],
+      }),
+  },
+  {
+    name: 'install_chunked_code whose chunks do not hash to wasm_module_hash',
+    source: '[manager] WasmSource::into_canister_module (the given hash is a WasmHash: its Debug wraps the array)',
+    expected: () => ({
+      rejectCode: 5,
+      errorCode: 'IC0504',
+      message:
+        'Error from Wasm chunk store: Wasm module hash ' +
+        rustBytes(
+          createHash('sha256')
+            .update(new Uint8Array([0]))
+            .digest(),
+        ) +
+        ` does not match given hash WasmHash(${rustBytes(new Uint8Array(32))}).\n${CHUNK_STORE}`,
+    }),
+    run: async (ctx) => {
+      const canister_id = Principal.fromText(ctx.ids.empty);
+      const { hash } = (await ctx.pic.callManagement('upload_chunk', { canister_id, chunk: new Uint8Array([0]) }, ctx.controller)) as { hash: Uint8Array };
+      const answer = await manage(ctx, 'install_chunked_code', {
+        mode: { install: null },
+        target_canister: canister_id,
+        store_canister: [],
+        chunk_hashes_list: [{ hash }],
+        wasm_module_hash: new Uint8Array(32),
+        arg: new Uint8Array(),
+        sender_canister_version: [],
+      });
+      await ctx.pic.callManagement('clear_chunk_store', { canister_id }, ctx.controller);
+      return answer;
+    },
   },
   {
     name: 'a controller sees the backtrace of a trap',

@@ -18,12 +18,14 @@ import { ErrorCode, RejectCode, rejectCodeOf } from './reject-codes.ts';
 import type { CallResponse } from './call-outcome.ts';
 
 /**
- * The execution-errors page the IC's advice links to. dfinity/ic's `doc_ref` builds
- * `<base>#<section>`. Deliberate choice: the stored IC source we read writes `http://`; the
- * replicas DFINITY ships today answer with `https://` (as their recorded outputs show), and
- * those outputs are what clients compare against, so this is `https://`.
+ * The execution-errors page the IC's advice links to: dfinity/ic's `doc_ref`
+ * (rs/types/wasm_types/src/errors.rs) builds `<base>#<section>`. Its base was
+ * `http://internetcomputer.org/docs/current/references/execution-errors`, then `https://` (dfinity/ic
+ * pull request 3895), and since May 2026 the new documentation site's
+ * `https://docs.internetcomputer.org/references/execution-errors` (dfinity/ic pull request 10268);
+ * replicas built since answer with that, so this does too.
  */
-export const EXECUTION_ERRORS_DOC = 'https://internetcomputer.org/docs/current/references/execution-errors';
+export const EXECUTION_ERRORS_DOC = 'https://docs.internetcomputer.org/references/execution-errors';
 
 export const docRef = (section: string): string => `${EXECUTION_ERRORS_DOC}#${section}`;
 
@@ -344,6 +346,90 @@ export const canisterManagerError = {
     return managerError(ErrorCode.InvalidManagementPayload, `Environment variable value "${value}" exceeds the maximum allowed length of ${max}.`);
   },
 };
+
+/** candid::Nat's Display (the Rust candid crate): decimal digits in groups of three joined by `_`. */
+export function candidNatText(n: bigint): string {
+  return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, '_');
+}
+
+/** Rust's `{:?}` of a byte slice or array: `[1, 2, 3]`. */
+export const rustBytesDebug = (bytes: Uint8Array): string => `[${Array.from(bytes).join(', ')}]`;
+
+/**
+ * The settings a management call carries that the IC refuses before validating them against the
+ * canister (rs/execution_environment/src/canister_settings.rs, `UpdateSettingsError` into
+ * `UserError`): plain descriptions, no advice.
+ */
+export const settingsError = {
+  computeAllocation: (given: bigint): UserError => ({
+    errorCode: ErrorCode.CanisterContractViolation,
+    description: `ComputeAllocation expected to be in the range [0..100], got ${candidNatText(given)}`,
+  }),
+  freezingThresholdOutOfRange: (given: bigint): UserError => ({
+    errorCode: ErrorCode.CanisterContractViolation,
+    description: `Freezing threshold expected to be in the range of [0..2^64-1], got ${candidNatText(given)}`,
+  }),
+  reservedCyclesLimitOutOfRange: (given: bigint): UserError => ({
+    errorCode: ErrorCode.CanisterContractViolation,
+    description: `Reserved cycles limit expected to be in the range of [0..2^128-1], got ${candidNatText(given)}`,
+  }),
+  /** The IC refuses more than 2^48 with this text too (its bound is `MAX_WASM_MEMORY_LIMIT`, 2^48). */
+  wasmMemoryLimitOutOfRange: (given: bigint): UserError => ({
+    errorCode: ErrorCode.CanisterContractViolation,
+    description: `Wasm memory limit expected to be in the range of [0..2^64-1], got ${candidNatText(given)}`,
+  }),
+  wasmMemoryThresholdOutOfRange: (given: bigint): UserError => ({
+    errorCode: ErrorCode.CanisterContractViolation,
+    description: `Wasm memory threshold expected to be in the range of [0..2^64-1], got ${candidNatText(given)}`,
+  }),
+  duplicateEnvironmentVariables: (): UserError => ({
+    errorCode: ErrorCode.InvalidManagementPayload,
+    description: 'Duplicate environment variables are not allowed',
+  }),
+};
+
+/**
+ * A management call whose argument does not decode (rs/types/management_canister_types,
+ * `candid_error_to_user_error`): "Error decoding candid: " and the decoder's own words, which
+ * are the Rust candid crate's on the IC and @dfinity/candid's here, so only the prefix and the
+ * code are the IC's.
+ */
+export const candidDecodeError = (detail: string): UserError => ({
+  errorCode: ErrorCode.InvalidManagementPayload,
+  description: `Error decoding candid: ${detail}`,
+});
+
+/**
+ * The messages of the IC's Wasm chunk store (rs/replicated_state/.../wasm_chunk_store.rs
+ * `can_insert_chunk`; rs/execution_environment/src/canister_manager/types.rs
+ * `WasmSource::into_canister_module`), each reported as `canisterManagerError.wasmChunkStoreError`.
+ */
+export const wasmChunkStoreMessage = {
+  chunkTooLarge: (size: number, max: number): string => `Wasm chunk size ${size} exceeds the maximum chunk size of ${max}`,
+  /**
+   * `max_size` is a NumBytes, whose Display is byte_unit's binary unit with two decimals
+   * (100 MiB: "100.00 MiB"), so the IC's text reads "… of 100.00 MiB bytes …".
+   */
+  storeFull: (maxBytes: number, maxChunks: number): string =>
+    `Wasm chunk store has already reached maximum capacity of ${binaryUnitText(maxBytes)} bytes or the maximum number of entries, ${maxChunks}`,
+  chunkNotFound: (hash: Uint8Array): string => `Chunk hash ${rustBytesDebug(hash)} was not found`,
+  /** The given hash is a `WasmHash`, a tuple struct: its Debug wraps the array. */
+  hashMismatch: (actual: Uint8Array, given: Uint8Array): string =>
+    `Wasm module hash ${rustBytesDebug(actual)} does not match given hash WasmHash(${rustBytesDebug(given)})`,
+};
+
+/** byte_unit's `get_appropriate_unit(true).format(2)`: bytes as "N B", larger as "x.xx KiB/MiB/GiB/…". */
+function binaryUnitText(bytes: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  if (bytes < 1024) return `${bytes} B`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(2)} ${units[unit]}`;
+}
 
 // ---------------------------------------------------------------- checks before execution
 

@@ -7,7 +7,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { Canister, type ChangeOrigin, type Visibility } from '../execution/canister.ts';
 import { compareBytes, equalBytes, toHex as hex, utf8 } from '../ic/bytes.ts';
 import { ErrorCode, RejectCode, rejectCodeOf } from '../ic/reject-codes.ts';
-import { admission, canisterManagerError, userErrorResponse, type UserError } from '../ic/user-errors.ts';
+import {
+  admission,
+  candidDecodeError,
+  canisterManagerError,
+  settingsError,
+  userErrorResponse,
+  wasmChunkStoreMessage,
+  type UserError,
+} from '../ic/user-errors.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import type { RequestMessage } from '../scheduler/call-context.ts';
 import type { ManagementHandler, Scheduler } from '../scheduler/scheduler.ts';
@@ -19,10 +27,19 @@ import { idleCyclesBurnedPerDay } from '../cycles/account.ts';
 
 /** Cycles a canister gets from provisional_create_canister_with_cycles without `amount` (as PocketIC / dfx). */
 export const DEFAULT_PROVISIONAL_CYCLES = 100_000_000_000_000n;
-/** upload_chunk: at most 1 MiB per chunk and 100 chunks per store (interface spec). */
+/** upload_chunk: at most 1 MiB per chunk (wasm_chunk_store.rs CHUNK_SIZE, 256 pages of 4 KiB). */
 const MAX_CHUNK_BYTES = 1024 * 1024;
-const MAX_CHUNKS = 100;
+/**
+ * The chunk store holds 100 MiB (rs/config/src/execution_environment.rs: wasm_chunk_store_max_size,
+ * the Wasm module size limit), counted as whole chunks: 100 of them.
+ */
+const WASM_CHUNK_STORE_MAX_BYTES = 100 * 1024 * 1024;
+/** A canister's controllers (rs/config/src/execution_environment.rs MAX_CONTROLLERS). */
 const MAX_CONTROLLERS = 10;
+/** wasm_memory_limit above 2^48 is refused (canister_settings.rs MAX_WASM_MEMORY_LIMIT, "from the spec"). */
+const MAX_WASM_MEMORY_LIMIT = 2n ** 48n;
+
+const chunkStoreError = (message: string) => Reject.of(canisterManagerError.wasmChunkStoreError(message));
 
 class Reject extends Error {
   readonly response: CallResponse;
@@ -149,12 +166,7 @@ export class ManagementCanister implements ManagementHandler {
     try {
       a = IDL.decode([...argTypes], arg)[0] as unknown as typeof a;
     } catch (e) {
-      return {
-        kind: 'reject',
-        code: RejectCode.CANISTER_REJECT,
-        errorCode: ErrorCode.InvalidManagementPayload,
-        message: `Error decoding the Candid argument of fetch_canister_logs: ${(e as Error).message}`,
-      };
+      return userErrorResponse(candidDecodeError((e as Error).message));
     }
     try {
       const call: Call = { method: 'fetch_canister_logs', caller: sender, callerIsCanister: false, cycles: 0n };
@@ -190,11 +202,7 @@ export class ManagementCanister implements ManagementHandler {
       try {
         args = IDL.decode([...argTypes], request.arg);
       } catch (e) {
-        throw new Reject(
-          RejectCode.CANISTER_REJECT,
-          ErrorCode.InvalidManagementPayload,
-          `Error decoding the Candid argument of management canister method ${method}: ${(e as Error).message}`,
-        );
+        throw Reject.of(candidDecodeError((e as Error).message));
       }
       const senderCanisterVersion = (args[0] as { sender_canister_version?: [] | [bigint] } | undefined)?.sender_canister_version;
       const call: Call = {
@@ -274,38 +282,53 @@ export class ManagementCanister implements ManagementHandler {
     const now = this.s.clock.nowNanos();
     const canister = new Canister(id, [Principal.fromUint8Array(caller)], cycles, now);
     this.placement?.assign(canister);
-    if (settings) this.applySettings(canister, settings, 'create_canister');
+    if (settings) this.applySettings(canister, settings);
     this.s.canisters.set(canister.idText, canister);
     canister.recordChange(origin, { creation: { controllers: canister.settings.controllers, environment_variables_hash: [] } }, now);
     return canister;
   }
 
-  private applySettings(canister: Canister, settings: Settings, method: string): void {
+  private applySettings(canister: Canister, settings: Settings): void {
     const get = <T>(k: string): T | undefined => (settings[k]?.length ? (settings[k][0] as T) : undefined);
+    const natSetting = (k: string): bigint | undefined => (get<bigint>(k) === undefined ? undefined : BigInt(get<bigint>(k)!));
+    // Everything is checked before anything changes, in the IC's order: the conversion of the
+    // argument (canister_settings.rs, `CanisterSettings::try_from`), then the validation against
+    // the limits (canister_manager.rs, `validate_canister_settings`).
+    const compute = natSetting('compute_allocation');
+    if (compute !== undefined && compute > 100n) throw Reject.of(settingsError.computeAllocation(compute));
+    const freezing = natSetting('freezing_threshold');
+    if (freezing !== undefined && freezing >= 2n ** 64n) throw Reject.of(settingsError.freezingThresholdOutOfRange(freezing));
+    const reservedLimit = natSetting('reserved_cycles_limit');
+    if (reservedLimit !== undefined && reservedLimit >= 2n ** 128n) throw Reject.of(settingsError.reservedCyclesLimitOutOfRange(reservedLimit));
+    const wasmMemoryLimit = natSetting('wasm_memory_limit');
+    if (wasmMemoryLimit !== undefined && wasmMemoryLimit > MAX_WASM_MEMORY_LIMIT) throw Reject.of(settingsError.wasmMemoryLimitOutOfRange(wasmMemoryLimit));
+    const wasmMemoryThreshold = natSetting('wasm_memory_threshold');
+    if (wasmMemoryThreshold !== undefined && wasmMemoryThreshold >= 2n ** 64n)
+      throw Reject.of(settingsError.wasmMemoryThresholdOutOfRange(wasmMemoryThreshold));
+    const env = get<{ name: string; value: string }[]>('environment_variables');
+    if (env && new Set(env.map((v) => v.name)).size !== env.length) throw Reject.of(settingsError.duplicateEnvironmentVariables());
     const controllers = get<Principal[]>('controllers');
-    if (controllers) {
-      if (controllers.length > MAX_CONTROLLERS)
-        throw new Reject(
-          RejectCode.CANISTER_REJECT,
-          ErrorCode.InvalidManagementPayload,
-          `${method}: at most ${MAX_CONTROLLERS} controllers are allowed, got ${controllers.length}`,
-        );
-      canister.settings.controllers = controllers;
+    if (controllers && controllers.length > MAX_CONTROLLERS) {
+      throw Reject.of(canisterManagerError.invalidSettings(`Invalid settings: 'controllers' length exceeds maximum size allowed of ${MAX_CONTROLLERS}.`));
     }
+    if (env) {
+      // The IC's limits (rs/config/src/execution_environment.rs MAX_ENVIRONMENT_VARIABLES,
+      // MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH, _VALUE_LENGTH), lengths in bytes.
+      const bytes = (t: string) => utf8(t).length;
+      if (env.length > MAX_ENVIRONMENT_VARIABLES) throw Reject.of(canisterManagerError.environmentVariablesTooMany(env.length, MAX_ENVIRONMENT_VARIABLES));
+      for (const { name, value } of env) {
+        if (bytes(name) > MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH)
+          throw Reject.of(canisterManagerError.environmentVariableNameTooLong(name, MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH));
+        if (bytes(value) > MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH)
+          throw Reject.of(canisterManagerError.environmentVariableValueTooLong(value, MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH));
+      }
+    }
+
+    if (controllers) canister.settings.controllers = controllers;
     const nat = (k: string, apply: (v: bigint) => void) => {
-      const v = get<bigint>(k);
-      if (v !== undefined) apply(BigInt(v));
+      const v = natSetting(k);
+      if (v !== undefined) apply(v);
     };
-    const freezing = get<bigint>('freezing_threshold');
-    if (freezing !== undefined && BigInt(freezing) >= 2n ** 64n)
-      throw new Reject(RejectCode.CANISTER_REJECT, ErrorCode.InvalidManagementPayload, `${method}: freezing_threshold must be below 2^64`);
-    const compute = get<bigint>('compute_allocation');
-    if (compute !== undefined && BigInt(compute) > 100n)
-      throw new Reject(
-        RejectCode.CANISTER_REJECT,
-        ErrorCode.InvalidManagementPayload,
-        `${method}: compute_allocation must be between 0 and 100, got ${compute}`,
-      );
     nat('compute_allocation', (v) => (canister.settings.computeAllocation = v));
     nat('memory_allocation', (v) => (canister.settings.memoryAllocation = v));
     nat('freezing_threshold', (v) => (canister.settings.freezingThreshold = v));
@@ -322,22 +345,7 @@ export class ManagementCanister implements ManagementHandler {
     vis('log_visibility', (v) => (canister.settings.logVisibility = v));
     vis('snapshot_visibility', (v) => (canister.settings.snapshotVisibility = v));
     vis('status_visibility', (v) => (canister.settings.statusVisibility = v));
-    const env = get<{ name: string; value: string }[]>('environment_variables');
-    if (env) {
-      // The IC's limits (rs/config/src/execution_environment.rs MAX_ENVIRONMENT_VARIABLES,
-      // MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH, _VALUE_LENGTH), lengths in bytes.
-      const bytes = (t: string) => utf8(t).length;
-      if (env.length > MAX_ENVIRONMENT_VARIABLES) throw Reject.of(canisterManagerError.environmentVariablesTooMany(env.length, MAX_ENVIRONMENT_VARIABLES));
-      for (const { name, value } of env) {
-        if (bytes(name) > MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH)
-          throw Reject.of(canisterManagerError.environmentVariableNameTooLong(name, MAX_ENVIRONMENT_VARIABLE_NAME_LENGTH));
-        if (bytes(value) > MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH)
-          throw Reject.of(canisterManagerError.environmentVariableValueTooLong(value, MAX_ENVIRONMENT_VARIABLE_VALUE_LENGTH));
-      }
-      // Kept by name, as the IC's map keeps them (a later duplicate wins).
-      const byName = new Map(env.map((v) => [v.name, v.value] as const));
-      canister.settings.environmentVariables = [...byName].map(([name, value]) => ({ name, value }));
-    }
+    if (env) canister.settings.environmentVariables = [...env].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   private dispatch(call: Call, a: any, done: (response: CallResponse, refund: bigint) => void): Result | Promise<Result> {
@@ -366,7 +374,7 @@ export class ManagementCanister implements ManagementHandler {
       case 'update_settings': {
         const c = this.target(a.canister_id, call);
         const before = c.settings.controllers.map((p) => p.toText()).join();
-        this.applySettings(c, a.settings, 'update_settings');
+        this.applySettings(c, a.settings);
         c.version += 1n;
         if (c.settings.controllers.map((p) => p.toText()).join() !== before) {
           c.recordChange(this.origin(call), { controllers_change: { controllers: c.settings.controllers } }, now);
@@ -376,19 +384,13 @@ export class ManagementCanister implements ManagementHandler {
       case 'upload_chunk': {
         const c = this.target(a.canister_id, call);
         const chunk = Uint8Array.from(a.chunk as Uint8Array);
-        if (chunk.length > MAX_CHUNK_BYTES)
-          throw new Reject(
-            RejectCode.CANISTER_REJECT,
-            ErrorCode.InvalidManagementPayload,
-            `upload_chunk: a chunk may hold at most ${MAX_CHUNK_BYTES} bytes, got ${chunk.length}`,
-          );
         const hash = sha256(chunk);
-        if (!c.chunkStore.has(hex(hash)) && c.chunkStore.size >= MAX_CHUNKS)
-          throw new Reject(
-            RejectCode.CANISTER_REJECT,
-            ErrorCode.InvalidManagementPayload,
-            `upload_chunk: the chunk store of ${c.idText} is full (${MAX_CHUNKS} chunks); clear it with clear_chunk_store`,
-          );
+        // The IC's order: a chunk already stored is accepted as it is, then the size, then room.
+        if (!c.chunkStore.has(hex(hash))) {
+          if (chunk.length > MAX_CHUNK_BYTES) throw chunkStoreError(wasmChunkStoreMessage.chunkTooLarge(chunk.length, MAX_CHUNK_BYTES));
+          if (c.chunkStore.size * MAX_CHUNK_BYTES >= WASM_CHUNK_STORE_MAX_BYTES)
+            throw chunkStoreError(wasmChunkStoreMessage.storeFull(WASM_CHUNK_STORE_MAX_BYTES, WASM_CHUNK_STORE_MAX_BYTES / MAX_CHUNK_BYTES));
+        }
         c.chunkStore.set(hex(hash), chunk);
         return { value: { hash } };
       }
@@ -410,12 +412,7 @@ export class ManagementCanister implements ManagementHandler {
         const parts: Uint8Array[] = [];
         for (const { hash } of a.chunk_hashes_list as { hash: Uint8Array }[]) {
           const chunk = store.chunkStore.get(hex(Uint8Array.from(hash)));
-          if (!chunk)
-            throw new Reject(
-              RejectCode.CANISTER_REJECT,
-              ErrorCode.InvalidManagementPayload,
-              `install_chunked_code: chunk ${hex(Uint8Array.from(hash))} is not in the chunk store of ${store.idText}`,
-            );
+          if (!chunk) throw chunkStoreError(wasmChunkStoreMessage.chunkNotFound(Uint8Array.from(hash)));
           parts.push(chunk);
         }
         const wasm = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -425,11 +422,7 @@ export class ManagementCanister implements ManagementHandler {
           o += p.length;
         }
         if (!equalBytes(sha256(wasm), Uint8Array.from(a.wasm_module_hash))) {
-          throw new Reject(
-            RejectCode.CANISTER_REJECT,
-            ErrorCode.InvalidManagementPayload,
-            `install_chunked_code: the assembled module's SHA-256 ${hex(sha256(wasm))} does not match wasm_module_hash ${hex(Uint8Array.from(a.wasm_module_hash))}`,
-          );
+          throw chunkStoreError(wasmChunkStoreMessage.hashMismatch(sha256(wasm), Uint8Array.from(a.wasm_module_hash)));
         }
         return this.install(target, a.mode, wasm, Uint8Array.from(a.arg), call).then(() => ({ value: undefined }));
       }
