@@ -89,6 +89,13 @@ export interface InstrumentOptions {
    * unlimited, so a host that never sets it sees no change. Default: true (block metering only).
    */
   wasmMemoryLimit?: boolean;
+  /**
+   * false: a negative counter stops the message (`unreachable`) instead of calling the
+   * out-of-instructions hook, so messages cannot be time-sliced. Default: true (block metering).
+   * The hook's call at function entries and loop heads costs tight loops time even when it is
+   * never taken (V8 keeps values live across it; README.md has the measured figures).
+   */
+  outOfInstructionsHook?: boolean;
 }
 
 export const WASM_MEMORY_LIMIT_EXPORT = '__ic_wasm_memory_limit_pages';
@@ -180,7 +187,7 @@ export function meterModule(m: WasmModule, options: InstrumentOptions = {}): Met
   const refusedGlobal = counterGlobal + 2;
   // The out-of-instructions function (block metering) comes after them, calling through a table
   // appended after every existing one.
-  const hooked = meter && granularity === 'block';
+  const hooked = meter && granularity === 'block' && options.outOfInstructionsHook !== false;
   const outOfInstructions = hooked ? helperFunction + (guardHeap ? 2 : 1) : -1;
   const hookTable = tables.length;
 
@@ -229,7 +236,7 @@ export function meterModule(m: WasmModule, options: InstrumentOptions = {}): Met
     compilationInstructions = COST_TO_COMPILE_WASM_INSTRUCTION * BigInt(icInstrumented + 2 * (counts.globals + m.globals.length + 1));
     appendHelper(m, counterGlobal, outOfInstructions);
     if (guardHeap) appendGrowGuard(m, memory64, limitGlobal, refusedGlobal);
-    appendOutOfInstructions(m, hookTable);
+    if (hooked) appendOutOfInstructions(m, hookTable);
   }
 
   // The counter: a mutable i64 appended after every existing global, so no index moves.
