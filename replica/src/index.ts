@@ -29,6 +29,7 @@ export type { Actor, IdlFactory } from './actor.ts';
 export type { Limits } from './limits.ts';
 export type { Pacing } from './scheduler/config.ts';
 export type { MeteringMode } from './execution/module.ts';
+export { usePreparedModuleStore, type PreparedModule, type PreparedModuleStore } from './execution/module.ts';
 export type { SchedulerState } from './scheduler/state.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export { canisterRange } from './management/canister-ids.ts';

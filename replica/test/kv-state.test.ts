@@ -44,11 +44,11 @@ describe('replica state in a key-value store', () => {
       arg: new Uint8Array(IDL.encode([IDL.Nat], [5n])),
     });
     await actor.inc();
-    expect(await state.commit(first.scheduler, first.management, [])).toBe(true);
+    expect(await state.commit(first.scheduler, first.management)).toBe(true);
     const full = store.batches.at(-1)!;
-    expect(await state.commit(first.scheduler, first.management, [])).toBe(false);
+    expect(await state.commit(first.scheduler, first.management)).toBe(false);
     await actor.inc();
-    expect(await state.commit(first.scheduler, first.management, [])).toBe(true);
+    expect(await state.commit(first.scheduler, first.management)).toBe(true);
     expect(store.batches.at(-1)!).toBeLessThan(full / 2);
     await first.tearDown();
 

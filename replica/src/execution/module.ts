@@ -97,6 +97,28 @@ interface CacheEntry {
 /** Compiled modules by module hash and every option that changes the compiled module. */
 const compiledCache = new Map<string, CacheEntry>();
 
+/** A module after the passes, ready to compile: what prepareModule returns. */
+export type PreparedModule = ReturnType<typeof prepareModule>;
+
+/**
+ * Prepared modules kept beyond this process (the site's page backend keeps them in IndexedDB), so
+ * a module is instrumented once and not on every start: preparing a Motoko module costs 0.1-0.6 s,
+ * compiling the prepared bytes a tenth of that. Keys are the module cache's keys (module hash and
+ * options); the store must also separate engine versions (their passes differ), e.g. by a prefix.
+ * Its failures only cost the time: a miss prepares the module as without it.
+ */
+export interface PreparedModuleStore {
+  get(key: string): Promise<PreparedModule | undefined>;
+  put(key: string, module: PreparedModule): Promise<void>;
+}
+
+let preparedStore: PreparedModuleStore | undefined;
+
+/** Sets (or with undefined, removes) the store of prepared modules every later load consults. */
+export function usePreparedModuleStore(store: PreparedModuleStore | undefined): void {
+  preparedStore = store;
+}
+
 async function gunzipIfNeeded(bytes: Uint8Array): Promise<Uint8Array> {
   // The IC accepts gzip-compressed modules (interface spec, install_code).
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
@@ -138,8 +160,9 @@ export function prepareModule(
   return { bytes: encodeModule(m), info, counterExport, dirtyTracking };
 }
 
-async function compile(bytes: Uint8Array, options: Required<ModuleOptions>): Promise<CacheEntry> {
-  let prepared = prepareModule(bytes, options.metering, options.dirtyPages !== false);
+async function compile(bytes: Uint8Array, options: Required<ModuleOptions>, key: string): Promise<CacheEntry> {
+  const stored = await preparedStore?.get(key).catch(() => undefined);
+  let prepared = stored ?? prepareModule(bytes, options.metering, options.dirtyPages !== false);
   let compiled: WebAssembly.Module | undefined;
   if (prepared.dirtyTracking) {
     // Needs multi-memory (Node 24, current browsers); without it, fall back to full copies.
@@ -168,6 +191,7 @@ async function compile(bytes: Uint8Array, options: Required<ModuleOptions>): Pro
         error: unknownImportError(imp.module, imp.name),
       });
   }
+  if (!stored) void preparedStore?.put(key, prepared).catch(() => {});
   return { compiled, counterExport: prepared.counterExport, info: prepared.info, dirtyTracking: prepared.dirtyTracking };
 }
 
@@ -180,7 +204,7 @@ export async function loadModule(input: Uint8Array, moduleOptions: ModuleOptions
   const key = `${toHex(hash)} metering=${options.metering} dirty-pages=${options.dirtyPages !== false}`;
   let entry = compiledCache.get(key);
   if (!entry) {
-    entry = await compile(bytes, options);
+    entry = await compile(bytes, options, key);
     if (compiledCache.size > 64) compiledCache.clear();
     compiledCache.set(key, entry);
   }

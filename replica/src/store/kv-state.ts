@@ -5,13 +5,21 @@
 //   format                      the layout's version (KV_STATE_FORMAT); another version is refused
 //   management                  the management canister's allocator state
 //   calls                       completed ingress calls (so replays still read as done)
+//   scheduler                   the scheduler's state (scheduler.snapshot(): queues, call contexts,
+//                               callbacks, paused executions), written when it changed
+//   inflight                    ingress calls accepted and still executing, from the same commit
 //   module/<sha256>             each installed module once, shared by the canisters running it
 //   canister/<id>/meta          the canister's plain fields, module hash, globals, memory sizes
 //   canister/<id>/heap/<n>      64 KiB page n of main memory, written only when it changed
 //   canister/<id>/stable/<n>    64 KiB page n of stable memory, likewise
 //   canister/<id>/snapshots     its snapshots, rewritten whole when the set changes
 //
-// Commits are taken between messages (the HTTP interface's beforeCertify), when no call is open.
+// Commits are taken between messages (the HTTP interface's beforeCertify, or a timer after a
+// round): calls may be open then. As in the disk store (disk-store.ts), everything a commit writes
+// is captured in one synchronous step (memories, scheduler state, calls in flight), so a callback
+// and the call context it belongs to always come from the same moment; restore() hands the
+// scheduler state and the calls in flight back, and execution continues from there. Only the
+// write itself is asynchronous; writes land in the order their commits were taken.
 // A canister's fields are written as the disk store writes them (canister-codec.ts: an explicit
 // record, so a new Canister property never changes this format by accident).
 
@@ -33,13 +41,19 @@ import { decodeCbor, encodeCbor, type CborMap, type CborValue } from '../certifi
 import { equalBytes, toHex } from '../ic/bytes.ts';
 import { Canister } from '../execution/canister.ts';
 import { loadModule } from '../execution/module.ts';
-import type { CompletedCall } from '../http/ingress.ts';
+import type { CompletedCall, InflightCall } from '../http/ingress.ts';
 import type { ManagementCanister } from '../management/management-canister.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { SchedulerState } from '../scheduler/state.ts';
 import type { ReplicaStore } from './store.ts';
 
-/** Bump when the layout or the encoding of a value changes: older state is then refused, not misread. */
-export const KV_STATE_FORMAT = 1;
+/**
+ * Bump when the layout or the encoding of a value changes: state of an unknown format is then
+ * refused, not misread. 2 added `scheduler` and `inflight`; format 1 (without them: calls in flight
+ * at its last commit are lost, as they were then) is still read and rewritten as 2.
+ */
+export const KV_STATE_FORMAT = 2;
+const READABLE_FORMATS = new Set([1, 2]);
 const PAGE = 65536;
 
 /** The stored state cannot be read by this version (another format, or damaged bytes). */
@@ -57,6 +71,28 @@ interface Written {
   heap: Uint8Array;
   stable: Uint8Array;
 }
+
+/** What restore() hands back (inflightCalls to HttpInterface.restoreInflightCalls, schedulerState to scheduler.restore()). */
+export interface KvRestoreResult {
+  canisters: number;
+  completedCalls: CompletedCall[];
+  /** Ingress calls that were executing at the last commit: they read as processing, then complete. */
+  inflightCalls: InflightCall[];
+  /** The scheduler's state from the same commit; absent when none was saved (format 1, or a fresh store). */
+  schedulerState?: SchedulerState;
+}
+
+/** The ingress registry as a commit reads it (http/ingress.ts IngressRegistry). */
+export interface IngressSource {
+  completedCalls(): CompletedCall[];
+  inflightCalls(): InflightCall[];
+}
+
+const inflightToCbor = (c: InflightCall): CborValue => [c.requestId, c.sender, c.canisterId, c.effectiveCanisterId, c.ingressExpiry];
+const inflightFromCbor = (v: CborValue): InflightCall => {
+  const [requestId, sender, canisterId, effectiveCanisterId, ingressExpiry] = v as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, number | bigint];
+  return { requestId, sender, canisterId, effectiveCanisterId, ingressExpiry: BigInt(ingressExpiry) };
+};
 
 /** 32-bit words over the bytes when they are aligned (memories and their copies are), else undefined. */
 function words(bytes: Uint8Array): Int32Array | undefined {
@@ -110,10 +146,20 @@ export class KvState {
   #modules = new Set<string>();
   #management: Uint8Array = new Uint8Array();
   #calls: Uint8Array = new Uint8Array();
-  #formatWritten = false;
+  #scheduler: Uint8Array = new Uint8Array();
+  #inflight: Uint8Array = new Uint8Array();
+  /** The format the store holds (undefined: nothing yet); a commit rewrites older formats. */
+  #format: number | undefined;
+  /** The write of the last commit taken: the next one waits for it, so batches land in order. */
+  #lastWrite: Promise<void> = Promise.resolve();
 
   constructor(store: ReplicaStore) {
     this.store = store;
+  }
+
+  /** Resolves once every commit taken so far is stored; rejects when one of them failed. */
+  written(): Promise<void> {
+    return this.#lastWrite;
   }
 
   /** True when the store holds no state yet (a first visit, or after a reset). */
@@ -122,17 +168,20 @@ export class KvState {
   }
 
   /**
-   * Rebuilds canisters and the id allocator into a fresh engine. Throws StateFormatError when the
-   * stored state is of another format or does not decode; the caller offers a reset.
+   * Rebuilds canisters and the id allocator into a fresh engine, and returns the completed calls,
+   * the calls in flight and the scheduler's state of the last commit. Throws StateFormatError when
+   * the stored state is of another format or does not decode; the caller offers a reset.
    */
-  async restore(scheduler: Scheduler, management: ManagementCanister): Promise<{ canisters: number; completedCalls: CompletedCall[] }> {
+  async restore(scheduler: Scheduler, management: ManagementCanister): Promise<KvRestoreResult> {
     const format = await this.store.get('format');
-    if (format === undefined) return { canisters: 0, completedCalls: [] };
-    this.#formatWritten = true;
+    if (format === undefined) return { canisters: 0, completedCalls: [], inflightCalls: [] };
     const version = format.length === 1 ? format[0] : -1;
-    if (version !== KV_STATE_FORMAT) {
-      throw new StateFormatError(`the saved replica state has format ${version}; this version of the site reads format ${KV_STATE_FORMAT}`);
+    if (!READABLE_FORMATS.has(version)) {
+      throw new StateFormatError(
+        `the saved replica state has format ${version}; this version of the site reads format${READABLE_FORMATS.size > 1 ? 's' : ''} ${[...READABLE_FORMATS].join(', ')}`,
+      );
     }
+    this.#format = version;
     try {
       const managementBytes = await this.store.get('management');
       if (managementBytes) {
@@ -142,6 +191,12 @@ export class KvState {
       const callBytes = await this.store.get('calls');
       const completedCalls = callBytes ? (decodeCbor(callBytes) as CborValue[]).map(callFromCbor) : [];
       if (callBytes) this.#calls = callBytes;
+      const schedulerBytes = await this.store.get('scheduler');
+      const schedulerState = schedulerBytes ? ((fromCbor(decodeCbor(schedulerBytes)) as SchedulerState | null) ?? undefined) : undefined;
+      if (schedulerBytes) this.#scheduler = schedulerBytes;
+      const inflightBytes = await this.store.get('inflight');
+      const inflightCalls = inflightBytes ? (decodeCbor(inflightBytes) as CborValue[]).map(inflightFromCbor) : [];
+      if (inflightBytes) this.#inflight = inflightBytes;
       const metaKeys = (await this.store.keys('canister/')).filter((k) => k.endsWith('/meta'));
       for (const key of metaKeys) {
         const id = key.slice('canister/'.length, -'/meta'.length);
@@ -149,7 +204,8 @@ export class KvState {
         const meta = decodeCbor(metaBytes) as CborMap;
         const canister = new Canister(Principal.fromText(id), [], 0n, 0n);
         applyCanisterRecord(canister, decodeCanisterRecord(meta.fields as CborValue));
-        if (canister.status === 'stopping') canister.status = 'stopped'; // its open calls did not survive
+        // Without the scheduler's state its open calls did not survive; with it, it stops when they finish.
+        if (canister.status === 'stopping' && !schedulerState) canister.status = 'stopped';
         const heap = await readPages(this.store, `canister/${id}/heap`, meta.heapSize as number);
         const stableBytes = await readPages(this.store, `canister/${id}/stable`, meta.stableSize as number);
         if (meta.moduleHash instanceof Uint8Array) {
@@ -170,15 +226,21 @@ export class KvState {
         scheduler.canisters.set(id, canister);
         this.#written.set(id, { meta: metaBytes, snapshots: snapshotSetKey(canister), heap, stable: stableBytes });
       }
-      return { canisters: metaKeys.length, completedCalls };
+      return { canisters: metaKeys.length, completedCalls, inflightCalls, schedulerState };
     } catch (error) {
       if (error instanceof StateFormatError) throw error;
       throw new StateFormatError(`the saved replica state does not decode: ${(error as Error).message}`, { cause: error });
     }
   }
 
-  /** Writes what changed since the last commit in one atomic batch; false when nothing did. */
-  async commit(scheduler: Scheduler, management: ManagementCanister, completedCalls: CompletedCall[]): Promise<boolean> {
+  /**
+   * Writes what changed since the last commit in one atomic batch; false when nothing did.
+   * Everything is captured before this returns its promise (synchronously, at the call), so the
+   * state written is the state of that moment whatever runs while the write is under way. A
+   * failed write throws, and so does every commit taken while it was under way (their batches
+   * were computed against it); the next commit then writes everything.
+   */
+  commit(scheduler: Scheduler, management: ManagementCanister, ingress?: IngressSource): Promise<boolean> {
     const batch = new Map<string, Uint8Array | undefined>();
     const seen = new Set<string>();
     const next = new Map<string, Written>();
@@ -217,30 +279,49 @@ export class KvState {
       }
       next.set(id, { meta, snapshots, heap: heapCopy, stable: stableCopy });
     }
-    for (const id of this.#written.keys()) {
+    // A deleted canister: every key it had, known from what was last written of it.
+    for (const [id, written] of this.#written) {
       if (seen.has(id)) continue;
-      for (const key of await this.store.keys(`canister/${id}/`)) batch.set(key, undefined);
+      batch.set(`canister/${id}/meta`, undefined);
+      batch.set(`canister/${id}/snapshots`, undefined);
+      for (let n = 0; n * PAGE < written.heap.length; n++) batch.set(`canister/${id}/heap/${n}`, undefined);
+      for (let n = 0; n * PAGE < written.stable.length; n++) batch.set(`canister/${id}/stable/${n}`, undefined);
     }
     const managementBytes = encodeCbor(toCbor(management.allocatorState) ?? null);
     if (!equalBytes(managementBytes, this.#management)) batch.set('management', managementBytes);
-    const callBytes = encodeCbor(completedCalls.map(callToCbor));
+    const callBytes = encodeCbor((ingress?.completedCalls() ?? []).map(callToCbor));
     if (!equalBytes(callBytes, this.#calls)) batch.set('calls', callBytes);
-    if (batch.size === 0) return false;
-    if (!this.#formatWritten) batch.set('format', Uint8Array.of(KV_STATE_FORMAT));
-    try {
-      await this.store.writeBatch(batch);
-    } catch (error) {
-      // The copies above already hold the new pages: forget them, so the next commit writes all.
-      this.#written.clear();
-      this.#modules.clear();
-      this.#management = new Uint8Array();
-      this.#calls = new Uint8Array();
-      throw error;
-    }
-    this.#formatWritten = true;
+    // The scheduler's state and the calls in flight, from this same synchronous moment as the memories.
+    const schedulerBytes = encodeCbor(toCbor(scheduler.snapshot()) ?? null);
+    if (!equalBytes(schedulerBytes, this.#scheduler)) batch.set('scheduler', schedulerBytes);
+    const inflightBytes = encodeCbor((ingress?.inflightCalls() ?? []).map(inflightToCbor));
+    if (!equalBytes(inflightBytes, this.#inflight)) batch.set('inflight', inflightBytes);
+    if (this.#format !== KV_STATE_FORMAT && batch.size > 0) batch.set('format', Uint8Array.of(KV_STATE_FORMAT));
+    if (batch.size === 0) return this.#lastWrite.then(() => false); // durable once earlier writes are
+
+    // The view of what is stored follows now, so the next commit diffs against this one.
+    this.#format = KV_STATE_FORMAT;
     this.#written = next;
     this.#management = managementBytes;
     this.#calls = callBytes;
-    return true;
+    this.#scheduler = schedulerBytes;
+    this.#inflight = inflightBytes;
+    const chain: Promise<void> = this.#lastWrite
+      .then(() => this.store.writeBatch(batch))
+      .catch((error: unknown) => {
+        // This commit's view (and that of any commit taken since) assumed this write: forget it,
+        // so the next commit writes everything. Commits queued behind this one fail with it.
+        this.#written.clear();
+        this.#modules.clear();
+        this.#management = new Uint8Array();
+        this.#calls = new Uint8Array();
+        this.#scheduler = new Uint8Array();
+        this.#inflight = new Uint8Array();
+        this.#format = undefined;
+        if (this.#lastWrite === chain) this.#lastWrite = Promise.resolve();
+        throw error;
+      });
+    this.#lastWrite = chain;
+    return chain.then(() => true);
   }
 }

@@ -1,7 +1,9 @@
 // store.ts's ReplicaStore over IndexedDB: one object store of byte blobs keyed by string; a batch
-// is one readwrite transaction, so it lands whole or not at all.
+// is one readwrite transaction, so it lands whole or not at all. Beside it, the engine's store of
+// prepared modules (PreparedModuleStore), which a reset does not empty.
+import type { PreparedModule, PreparedModuleStore } from '@scaling-wg/replica';
 import type { ReplicaStore } from '@scaling-wg/replica/store';
-import { DATABASE, STORE } from './protocol.ts';
+import { DATABASE, PREPARED_STORE, STORE } from './protocol.ts';
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -11,9 +13,11 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
 }
 
 export async function openIdbStore(): Promise<IdbStore> {
-  const open = indexedDB.open(DATABASE, 1);
+  // Version 2 added PREPARED_STORE; the state store is kept as it was.
+  const open = indexedDB.open(DATABASE, 2);
   open.onupgradeneeded = () => {
     if (!open.result.objectStoreNames.contains(STORE)) open.result.createObjectStore(STORE);
+    if (!open.result.objectStoreNames.contains(PREPARED_STORE)) open.result.createObjectStore(PREPARED_STORE);
   };
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
     open.onsuccess = () => resolve(open.result);
@@ -75,5 +79,41 @@ export class IdbStore implements ReplicaStore {
 
   async close(): Promise<void> {
     this.#db.close();
+  }
+
+  /**
+   * Prepared modules of engine version `engine` (modules prepared by another version of the
+   * passes are never read); only the newest version's are kept.
+   */
+  preparedModules(engine: string): PreparedModuleStore {
+    const prefix = `${engine} `;
+    const db = this.#db;
+    void (async () => {
+      // Entries of other engine versions are dead weight (a Motoko module prepared is ~1 MB).
+      const keys = await request(db.transaction(PREPARED_STORE).objectStore(PREPARED_STORE).getAllKeys());
+      const stale = keys.filter((key) => !String(key).startsWith(prefix));
+      if (stale.length === 0) return;
+      const store = db.transaction(PREPARED_STORE, 'readwrite').objectStore(PREPARED_STORE);
+      for (const key of stale) store.delete(key);
+    })().catch(() => {});
+    return {
+      get: async (key) => {
+        const value: unknown = await request(
+          db
+            .transaction(PREPARED_STORE)
+            .objectStore(PREPARED_STORE)
+            .get(prefix + key),
+        );
+        return value === undefined ? undefined : (value as PreparedModule);
+      },
+      put: async (key, module) => {
+        await request(
+          db
+            .transaction(PREPARED_STORE, 'readwrite', { durability: 'relaxed' })
+            .objectStore(PREPARED_STORE)
+            .put(module, prefix + key),
+        );
+      },
+    };
   }
 }

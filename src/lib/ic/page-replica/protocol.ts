@@ -24,3 +24,8 @@ export const OWNER_LOCK = 'wg-page-replica-owner';
 /** The IndexedDB database and object store holding the page replica's state. */
 export const DATABASE = 'wg-page-replica';
 export const STORE = 'state';
+/**
+ * Beside it, canister modules after the replica's passes (metering, dirty pages), keyed by engine
+ * version and module hash: content-addressed, so a reset keeps them.
+ */
+export const PREPARED_STORE = 'prepared-modules';

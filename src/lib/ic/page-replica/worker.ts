@@ -5,11 +5,10 @@
 //
 // One owner across tabs: the worker holds the Web Lock OWNER_LOCK for as long as it runs. A second
 // tab's worker waits for the lock (and says so) instead of opening the same state beside it.
-import { Replica } from '@scaling-wg/replica';
+import { usePreparedModuleStore } from '@scaling-wg/replica';
 import { toHex } from '@scaling-wg/replica/ic';
-import { subnetKeys, type SubnetKeys } from '@scaling-wg/replica/certification';
-import { schedulerEngine, HttpInterface } from '@scaling-wg/replica/http';
-import { KvState, StateFormatError } from '@scaling-wg/replica/store';
+import { StateFormatError } from '@scaling-wg/replica/store';
+import { startPageEngine, type PageEngine } from './engine.ts';
 import { openIdbStore, type IdbStore } from './idb-store.ts';
 import { OWNER_LOCK, type FromWorker, type ToWorker } from './protocol.ts';
 
@@ -27,16 +26,10 @@ if (typeof immediate.setImmediate !== 'function') {
   };
 }
 
-interface Running {
-  replica: Replica;
-  api: HttpInterface;
-  state: KvState;
-}
-
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
 
 let store: IdbStore | undefined;
-let running: Promise<Running> | undefined;
+let running: Promise<PageEngine> | undefined;
 /** Requests that arrive while the replica starts (or restarts after a reset) wait for it. */
 let generation = 0;
 /** Whether this worker holds OWNER_LOCK. */
@@ -44,50 +37,22 @@ let owner = false;
 let requested = false;
 let pendingReset = false;
 
-async function loadKeys(kv: IdbStore): Promise<SubnetKeys> {
-  const [root, node] = await Promise.all([kv.get('subnet/root-secret'), kv.get('subnet/node-secret')]);
-  if (root && node) return subnetKeys(root, node);
-  const keys = subnetKeys();
-  await kv.writeBatch(
-    new Map([
-      ['subnet/root-secret', keys.rootSecretKey],
-      ['subnet/node-secret', keys.nodeSecretKey],
-    ]),
-  );
-  return keys;
-}
+/**
+ * The engine's version, for the prepared-module cache: the build names the worker's bundle by
+ * its content, so any change to the engine (its passes included) changes the name. A dev server
+ * serves it under its source path whatever changed, so there nothing is cached.
+ */
+const ENGINE_VERSION = import.meta.env.DEV ? undefined : new URL(self.location.href).pathname;
 
-async function boot(): Promise<Running> {
-  store ??= await openIdbStore();
-  const kv = store;
-  const keys = await loadKeys(kv);
-  const replica = await Replica.create({ log: 'quiet', subnetId: keys.subnetId });
-  const state = new KvState(kv);
-  let restored;
-  try {
-    restored = await state.restore(replica.scheduler, replica.management);
-  } catch (error) {
-    await replica.tearDown();
-    throw error;
+async function boot(): Promise<PageEngine> {
+  if (!store) {
+    store = await openIdbStore();
+    // Modules are prepared (metering, dirty pages) once per engine version, not on every visit.
+    if (ENGINE_VERSION) usePreparedModuleStore(store.preparedModules(ENGINE_VERSION));
   }
-  // Only calls, timers and heartbeats change state; queries never persist.
-  let dirty = false;
-  const api: HttpInterface = new HttpInterface({
-    engine: schedulerEngine(replica.scheduler),
-    keys,
-    // Before a certificate reveals an outcome, the state that produced it is in IndexedDB.
-    beforeCertify: async () => {
-      if (!dirty && !replica.scheduler.hasPeriodicWork()) return;
-      dirty = false;
-      await state.commit(replica.scheduler, replica.management, api.registry.completedCalls());
-    },
-    onCall: (entry) => {
-      if (entry.kind === 'call') dirty = true;
-    },
-  });
-  api.restoreCompletedCalls(restored.completedCalls);
-  post({ type: 'ready', restoredCanisters: restored.canisters, rootKey: toHex(keys.rootKeyDer) });
-  return { replica, api, state };
+  const engine = await startPageEngine(store);
+  post({ type: 'ready', restoredCanisters: engine.restoredCanisters, rootKey: toHex(engine.keys.rootKeyDer) });
+  return engine;
 }
 
 function fail(error: unknown): void {
@@ -142,7 +107,7 @@ async function reset(): Promise<void> {
   generation++;
   running = undefined;
   try {
-    await (await previous)?.replica.tearDown();
+    await (await previous)?.stop();
   } catch {
     // a replica that never started (unreadable state) has nothing to stop
   }

@@ -1,0 +1,108 @@
+// The page replica's engine, without the worker around it: the replica, the IC's HTTP interface
+// and the saved state over any ReplicaStore (IndexedDB in the worker, a Map in the tests). Portable:
+// no DOM, no Node API, so vitest runs exactly what the worker runs.
+import { Replica, type ReplicaOptions } from '@scaling-wg/replica';
+import { subnetKeys, type SubnetKeys } from '@scaling-wg/replica/certification';
+import { schedulerEngine, HttpInterface } from '@scaling-wg/replica/http';
+import { KvState, type ReplicaStore } from '@scaling-wg/replica/store';
+
+/** How often rounds that no certificate followed are saved (npm run replica flushes every second too). */
+export const FLUSH_INTERVAL_MS = 1000;
+
+export interface PageEngine {
+  replica: Replica;
+  api: HttpInterface;
+  state: KvState;
+  keys: SubnetKeys;
+  /** Canisters read back from the store (0 on a first visit or after a reset). */
+  restoredCanisters: number;
+  /** Saves what changed now, unless nothing did; resolves once it is stored. */
+  commit(): Promise<void>;
+  /** Stops the flush timer and the replica (what is saved stays saved). */
+  stop(): Promise<void>;
+}
+
+async function loadKeys(store: ReplicaStore): Promise<SubnetKeys> {
+  const [root, node] = await Promise.all([store.get('subnet/root-secret'), store.get('subnet/node-secret')]);
+  if (root && node) return subnetKeys(root, node);
+  const keys = subnetKeys();
+  await store.writeBatch(
+    new Map([
+      ['subnet/root-secret', keys.rootSecretKey],
+      ['subnet/node-secret', keys.nodeSecretKey],
+    ]),
+  );
+  return keys;
+}
+
+/**
+ * Starts the replica on the state in `store` (throws StateFormatError when it is unreadable).
+ * `replicaOptions` are for tests (limits, time); the page uses the defaults.
+ */
+export async function startPageEngine(store: ReplicaStore, replicaOptions: Omit<ReplicaOptions, 'subnetId'> = {}): Promise<PageEngine> {
+  const keys = await loadKeys(store);
+  const replica = await Replica.create({ log: 'quiet', ...replicaOptions, subnetId: keys.subnetId });
+  const state = new KvState(store);
+  let restored;
+  try {
+    restored = await state.restore(replica.scheduler, replica.management);
+  } catch (error) {
+    await replica.tearDown();
+    throw error;
+  }
+  // Only calls and rounds (timers, heartbeats, inter-canister messages, time-sliced executions)
+  // change state; queries never persist. A commit is skipped only when none of them happened since
+  // the last one (no call accepted or finished, no round) and nothing periodic is due, as
+  // npm run replica does.
+  let dirty = true;
+  let committedRound = -1;
+  let committedCalls = -1;
+  const commit = (): Promise<void> => {
+    const calls = api.registry.size;
+    // Nothing new: durable once the commits already taken (e.g. by the flush timer) are.
+    if (!dirty && replica.scheduler.round === committedRound && calls === committedCalls && !replica.scheduler.hasPeriodicWork()) return state.written();
+    dirty = false;
+    committedRound = replica.scheduler.round;
+    committedCalls = calls;
+    // Captured now (synchronously), written in the background; a failed write makes the next commit write all.
+    return state.commit(replica.scheduler, replica.management, api.registry).then(
+      () => undefined,
+      (error: unknown) => {
+        dirty = true;
+        throw error;
+      },
+    );
+  };
+  const api: HttpInterface = new HttpInterface({
+    engine: schedulerEngine(replica.scheduler),
+    keys,
+    // Before a certificate reveals an outcome (or a call as processing), the state that produced
+    // it, with the scheduler's state and the calls in flight, is in the store.
+    beforeCertify: commit,
+    onCall: (entry) => {
+      if (entry.kind === 'call') dirty = true;
+    },
+  });
+  // Completed calls keep their replies for the store from the start (a replay after a reload reads them).
+  api.registry.keepForDisk();
+  api.restoreCompletedCalls(restored.completedCalls);
+  // Calls in flight at the last commit read as processing again; the scheduler's state from the
+  // same commit (their queues, call contexts and callbacks) then continues them where they were.
+  api.restoreInflightCalls(restored.inflightCalls);
+  if (restored.schedulerState) replica.scheduler.restore(restored.schedulerState);
+  // Rounds that no certificate follows (a timer, a heartbeat, a downstream call finishing after
+  // its ingress call was answered) are saved within a second, like npm run replica's flush timer.
+  const flushTimer = setInterval(() => void commit().catch(() => {}), FLUSH_INTERVAL_MS);
+  return {
+    replica,
+    api,
+    state,
+    keys,
+    restoredCanisters: restored.canisters,
+    commit,
+    async stop() {
+      clearInterval(flushTimer);
+      await replica.tearDown();
+    },
+  };
+}
