@@ -16,7 +16,7 @@ import { concatBytes } from '@scaling-wg/replica/ic';
 import { decodeCbor, encodeCbor, type CborMap, lookupPath, type HashTree, signStateRoot, subnetKeys, domainSeparator } from '@scaling-wg/replica/certification';
 import { counterIdl, deployCounter, localAgent } from '../replica/test/http-support.ts';
 import { startReplicaProcess } from './lib/replica-process.ts';
-import { meteringSection } from './bench-metering.ts';
+import { meteringSection, preparationSection } from './bench-metering.ts';
 import { pocketIcSection } from './bench-pocket-ic.ts';
 import { subnetSection } from './bench-subnet.ts';
 import { pageSection } from './bench-page.ts';
@@ -218,6 +218,8 @@ async function httpInterfaceSection(): Promise<void> {
 const sections: Array<{ name: string; run: () => Promise<void>; onlyWhenNamed?: boolean }> = [
   { name: 'http', run: httpInterfaceSection },
   { name: 'metering', run: meteringSection },
+  // Its first part alone: how long module preparation takes (also printed by 'metering').
+  { name: 'prepare', run: preparationSection, onlyWhenNamed: true },
   { name: 'pocket-ic', run: pocketIcSection },
   { name: 'subnet', run: subnetSection },
   // Not in a plain `npm run bench`: it builds and serves the whole site (minutes on a cold machine).

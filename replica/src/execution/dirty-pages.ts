@@ -10,11 +10,13 @@
 // no existing index changes, so the name section, exports and callback table indices stay valid.
 // It runs after metering, so the marking code is not counted as the canister's instructions.
 // Modules it cannot handle (several memories, atomics) are left alone and rolled back by full
-// copies. A pass over the decoded module (../wasm/module.ts), its bodies as instruction lists
-// (../wasm/code.ts).
+// copies. A pass over the decoded module (../wasm/module.ts) that, like metering, walks each body's
+// bytes once and writes only what it inserts (BodyMarker); the helpers it appends are small
+// instruction lists (../wasm/code.ts).
 import { importCounts, memoryLimits, type WasmModule } from '../wasm/module.ts';
-import { decodeFunctionBody, encodeFunctionBody, i, type Instr, type MemArg } from '../wasm/code.ts';
-import { ValType } from '../wasm/opcodes.ts';
+import { encodeFunctionBody, i, skipImmediate, type Instr } from '../wasm/code.ts';
+import { ByteReader, ByteWriter, WasmDecodeError, u32Size } from '../wasm/binary.ts';
+import { ValType, fcImm, fdImm, feImm, opByName, plainImm } from '../wasm/opcodes.ts';
 
 export const DIRTY_EXPORT = '__replica_dirty_pages';
 /** Granularity of tracking: one Wasm page. */
@@ -42,18 +44,76 @@ const STORES: Record<string, [size: number, type: ValueType]> = {
   'v128.store64_lane': [8, ValType.v128],
 };
 
+// The instructions the pass rewrites, by opcode, from the instruction table: plain stores by
+// opcode and SIMD stores by 0xfd sub-opcode (value: index into STORE_KINDS), bulk memory
+// operations by 0xfc sub-opcode.
+const plainStore = new Int8Array(256).fill(-1);
+const simdStore = new Int8Array(fdImm.length).fill(-1);
+const STORE_KINDS = Object.entries(STORES).map(([name, [size, type]], k) => {
+  const key = opByName(name).key;
+  if (key > 0xff) simdStore[key & 0xffff] = k;
+  else plainStore[key] = k;
+  return { size, type };
+});
+const MEMORY_INIT = opByName('memory.init').key & 0xffff;
+const MEMORY_COPY = opByName('memory.copy').key & 0xffff;
+const MEMORY_FILL = opByName('memory.fill').key & 0xffff;
+
+// What the pass inserts.
+const LOCAL_GET = 0x20;
+const LOCAL_SET = 0x21;
+const CALL = 0x10;
+const I64_EXTEND_I32_U = 0xad;
+
+// Scratch locals of a body by role; the stored value gets one local per value type.
+const ADDRESS = 0;
+const LENGTH = 1;
+const SOURCE = 2;
+const LENGTH32 = 3;
+const VALUE_TYPES: readonly number[] = [ValType.i32, ValType.i64, ValType.f32, ValType.f64, ValType.v128];
+const VALUE = 4; // + index in VALUE_TYPES
+const valueSlot = (type: number) => VALUE + VALUE_TYPES.indexOf(type);
+
+/** What `BodyMarker.rewrite` returns for a body with atomic instructions. */
+const ATOMICS = 1;
+
 /**
  * Rewrites `m` in place to record its writes. Returns false, with `m` unchanged, when the module
- * is not one this pass handles.
+ * is not one this pass handles. Throws `WasmDecodeError` when a body does not decode.
  */
 export function trackDirtyPages(m: WasmModule): boolean {
   const memories = memoryLimits(m);
   if (memories.length !== 1) return false;
   const memory64 = (memories[0].flags & 0x04) !== 0;
   const counts = importCounts(m);
-  const bodies = m.code.map((c) => decodeFunctionBody(c.bytes, c.offset));
-  for (const body of bodies) {
-    for (const ins of body.instrs) if (ins.op.includes('atomic')) return false;
+
+  // Appended functions: the range helper, then one store helper per (static offset, store size)
+  // in order of first use. Bodies are rewritten before `m` changes, so a module refused half-way
+  // (atomics) is left as it was.
+  const markRange = counts.funcs + m.functions.length;
+  // By store size, then static offset (number keys: this runs once per store).
+  const storeHelpers: { index: number; offset: number; size: number }[] = [];
+  const helperBySize = new Map<number, Map<number, number>>();
+  const markStore = (offset: number, size: number): number => {
+    let byOffset = helperBySize.get(size);
+    if (byOffset === undefined) helperBySize.set(size, (byOffset = new Map()));
+    let index = byOffset.get(offset);
+    if (index === undefined) {
+      index = markRange + 1 + storeHelpers.length;
+      storeHelpers.push({ index, offset, size });
+      byOffset.set(offset, index);
+    }
+    return index;
+  };
+  const marker = new BodyMarker(memory64, markRange, markStore);
+  const rewritten: (Uint8Array | undefined)[] = new Array(m.code.length);
+  for (let f = 0; f < m.code.length; f++) {
+    const body = m.code[f];
+    const type = m.types[m.functions[f]];
+    if (!type) throw new WasmDecodeError(`function ${counts.funcs + f} has an unknown type ${m.functions[f]}`, body.offset);
+    const out = marker.rewrite(body.bytes, body.offset, type.params.length);
+    if (out === ATOMICS) return false;
+    rewritten[f] = out;
   }
 
   const mapMemory = 1;
@@ -61,81 +121,207 @@ export function trackDirtyPages(m: WasmModule): boolean {
   m.exports.push({ name: DIRTY_EXPORT, kind: 2, index: mapMemory } as WasmModule['exports'][number]);
   if (!m.order.includes('memory')) insertSection(m, 'memory');
   if (!m.order.includes('export')) insertSection(m, 'export');
+  for (let f = 0; f < rewritten.length; f++) {
+    const bytes = rewritten[f];
+    if (bytes) m.code[f] = { bytes, offset: -1 }; // bodies that write nothing to memory 0 stay as they were
+  }
 
-  const markRange = counts.funcs + m.functions.length;
   appendFunction(m, [ValType.i64, ValType.i64], markRangeBody(mapMemory));
-
-  const addr = memory64 ? ValType.i64 : ValType.i32;
-  const widen: Instr[] = memory64 ? [] : [i('i64.extend_i32_u')];
   // One helper per (static offset, store size): (address) -> address, marking the page(s) of bytes
   // address + offset .. + size - 1. Keeping the added code at a call per store matters: V8 inlines
   // a callee only while caller + callee stay within a budget of about max(700 bytes, 1.1 x caller),
   // and longer marking code (two calls with address arithmetic, or inline marking) pushed Motoko's
   // hot callers past it once metering had grown their callees (the metered/unmetered ratio went
   // from ~1.2x to 2.2-2.7x).
-  const storeHelpers = new Map<string, number>();
-  const markStore = (offset: bigint, size: number): number => {
-    const key = `${offset}:${size}`;
-    let index = storeHelpers.get(key);
-    if (index === undefined) {
-      index = counts.funcs + m.functions.length;
-      appendFunction(m, [addr], markStoreBody(mapMemory, widen, offset, size), [addr], [ValType.i64, ValType.i64]);
-      storeHelpers.set(key, index);
+  const addr = memory64 ? ValType.i64 : ValType.i32;
+  const widen: Instr[] = memory64 ? [] : [i('i64.extend_i32_u')];
+  for (const { offset, size } of storeHelpers) {
+    appendFunction(m, [addr], markStoreBody(mapMemory, widen, BigInt(offset), size), [addr], [ValType.i64, ValType.i64]);
+  }
+  return true;
+}
+
+/**
+ * Adds the marking code to function bodies the way the metering pass adds its own
+ * (../metering/instrument.ts): one walk over the body's bytes, which copies the original in
+ * ranges and writes only the inserted instructions, before each store, memory.fill, memory.copy
+ * and memory.init into memory 0:
+ *
+ * - a store `[address, value]`: `local.set value; call $mark_store; local.get value` (the helper
+ *   takes the address, marks, and hands it back: 7 bytes a store);
+ * - memory.fill `[dst, value, n]`, memory.copy `[dst, src, n]` (only the destination is written),
+ *   memory.init `[dst, src offset: i32, n: i32]`: the three operands into locals, then
+ *   `$mark_range(dst, n)` (both widened to i64), then the operands back.
+ *
+ * Scratch locals are added on first use only: functions without stores keep their bytes, and V8
+ * inlines small functions only (Motoko's add<Nat64> in a hot loop, for one).
+ */
+class BodyMarker {
+  private readonly code = new ByteWriter(1 << 16);
+  /** Local index of each scratch role in the current body, -1 until first used. */
+  private readonly scratch = new Int32Array(VALUE + VALUE_TYPES.length);
+  /** Types of the scratch locals of the current body, in the order they were added. */
+  private readonly added: number[] = [];
+  private nextLocal = 0;
+  private readonly markRangeLeb: Uint8Array;
+  private readonly memory64: boolean;
+  private readonly markStore: (offset: number, size: number) => number;
+
+  constructor(memory64: boolean, markRange: number, markStore: (offset: number, size: number) => number) {
+    this.memory64 = memory64;
+    this.markStore = markStore;
+    const w = new ByteWriter(5);
+    w.u32(markRange);
+    this.markRangeLeb = w.finish();
+  }
+
+  /**
+   * The body with marking code; undefined when it writes nothing to memory 0 (keep it as it is);
+   * ATOMICS when it uses atomics. `paramCount`: the function's parameters (scratch locals are
+   * numbered after all locals).
+   */
+  rewrite(body: Uint8Array, baseOffset: number, paramCount: number): Uint8Array | undefined | typeof ATOMICS {
+    const r = new ByteReader(body, 0, body.length, baseOffset);
+    const groups = r.u32();
+    const groupsStart = r.pos;
+    let locals = paramCount;
+    for (let g = 0; g < groups; g++) {
+      locals += r.u32();
+      r.u8();
+    }
+    const localsEnd = r.pos;
+    this.scratch.fill(-1);
+    this.added.length = 0;
+    this.nextLocal = locals;
+    this.code.len = 0;
+    let copied = localsEnd; // original bytes before this are in `code` (or are the locals)
+    while (r.pos < r.end) {
+      const start = r.pos;
+      const op = body[r.pos++];
+      if (op < 0xfc) {
+        const imm = plainImm[op];
+        if (imm === 255) {
+          r.pos = start;
+          r.fail(`unknown opcode 0x${op.toString(16)}`);
+        }
+        const store = plainStore[op];
+        if (store < 0) skipImmediate(r, imm);
+        else if (this.writesMemory0(r, false)) copied = this.insertBefore(body, copied, start, store);
+        continue;
+      }
+      const sub = r.u32();
+      const imm = op === 0xfc ? fcImm[sub] : op === 0xfd ? fdImm[sub] : op === 0xfe ? feImm[sub] : 255;
+      if (imm === undefined || imm === 255) {
+        r.pos = start;
+        r.fail(`unknown opcode 0x${op.toString(16)} ${sub}`);
+      }
+      if (op === 0xfe) return ATOMICS; // threads: the IC refuses them; such a module is left alone
+      if (op === 0xfd) {
+        const store = simdStore[sub];
+        if (store < 0) skipImmediate(r, imm);
+        else if (this.writesMemory0(r, true)) copied = this.insertBefore(body, copied, start, store);
+      } else if (sub === MEMORY_FILL || sub === MEMORY_COPY || sub === MEMORY_INIT) {
+        // memory.fill: memory; memory.copy: destination, source; memory.init: data, memory
+        const first = r.u32();
+        const second = sub === MEMORY_FILL ? first : r.u32();
+        if ((sub === MEMORY_INIT ? second : first) === 0) copied = this.insertBefore(body, copied, start, -1 - sub);
+      } else skipImmediate(r, imm);
+    }
+    if (this.added.length === 0) return undefined;
+    this.copy(body, copied, body.length);
+    // The locals: the original groups, then one group of 1 per scratch local.
+    const header = u32Size(groups + this.added.length) + (localsEnd - groupsStart) + 2 * this.added.length;
+    const out = new ByteWriter(header + this.code.len);
+    out.u32(groups + this.added.length);
+    out.bytes(body.subarray(groupsStart, localsEnd));
+    for (const type of this.added) {
+      out.u8(1);
+      out.u8(type);
+    }
+    out.bytes(this.code.view());
+    return out.view();
+  }
+
+  /** Static offset of the store `writesMemory0` read last. */
+  private pendingOffset = 0;
+
+  /** Reads a store's memarg (and lane index); true when the store writes memory 0. */
+  private writesMemory0(r: ByteReader, lane: boolean): boolean {
+    const flags = r.u32();
+    const memory = flags & 0x40 ? r.u32() : 0;
+    this.pendingOffset = r.u64();
+    if (lane) r.pos++;
+    return memory === 0;
+  }
+
+  /**
+   * Copies the original bytes up to `at` (the instruction's first byte) and writes the marking
+   * code for store kind `what` (>= 0) or bulk operation 0xfc `-1 - what`. Returns the new copy
+   * position.
+   */
+  private insertBefore(body: Uint8Array, copied: number, at: number, what: number): number {
+    this.copy(body, copied, at);
+    const w = this.code;
+    const memory64 = this.memory64;
+    if (what >= 0) {
+      const { size, type } = STORE_KINDS[what];
+      const value = this.local(valueSlot(type), type);
+      const helper = this.markStore(this.pendingOffset, size);
+      w.ensure(20);
+      w.u8(LOCAL_SET);
+      w.u32(value);
+      w.u8(CALL);
+      w.u32(helper);
+      w.u8(LOCAL_GET);
+      w.u32(value);
+      return at;
+    }
+    const sub = -1 - what;
+    const addr = memory64 ? ValType.i64 : ValType.i32;
+    // Operands in locals, in the order they are popped: length, then value or source, then address.
+    const init = sub === MEMORY_INIT;
+    const length = init ? this.local(LENGTH32, ValType.i32) : this.local(LENGTH, addr);
+    const middle = sub === MEMORY_COPY ? this.local(SOURCE, addr) : this.local(valueSlot(ValType.i32), ValType.i32);
+    const address = this.local(ADDRESS, addr);
+    w.ensure(64);
+    w.u8(LOCAL_SET);
+    w.u32(length);
+    w.u8(LOCAL_SET);
+    w.u32(middle);
+    w.u8(LOCAL_SET);
+    w.u32(address);
+    w.u8(LOCAL_GET);
+    w.u32(address);
+    if (!memory64) w.u8(I64_EXTEND_I32_U);
+    w.u8(LOCAL_GET);
+    w.u32(length);
+    if (init || !memory64) w.u8(I64_EXTEND_I32_U);
+    w.u8(CALL);
+    w.bytes(this.markRangeLeb);
+    w.u8(LOCAL_GET);
+    w.u32(address);
+    w.u8(LOCAL_GET);
+    w.u32(middle);
+    w.u8(LOCAL_GET);
+    w.u32(length);
+    return at;
+  }
+
+  /** Copies the original bytes [from, to). */
+  private copy(body: Uint8Array, from: number, to: number): void {
+    if (to > from) this.code.bytes(body.subarray(from, to));
+  }
+
+  /** Index of the scratch local in `slot` (of type `type`), added on first use. */
+  private local(slot: number, type: number): number {
+    let index = this.scratch[slot];
+    if (index < 0) {
+      index = this.nextLocal++;
+      this.scratch[slot] = index;
+      this.added.push(type);
     }
     return index;
-  };
-  const typeOf = (f: number) => m.types[m.functions[f]];
-  bodies.forEach((body, f) => {
-    let next = typeOf(f).params.length + body.locals.reduce((n, l) => n + l.count, 0);
-    // Scratch locals are added on first use only: functions without stores keep their size, and
-    // V8 inlines small functions only (Motoko's add<Nat64> in a hot loop, for one).
-    const scratch = new Map<string, number>();
-    const local = (role: string, type: ValueType) => {
-      let index = scratch.get(role);
-      if (index === undefined) {
-        body.locals.push({ count: 1, type });
-        index = next++;
-        scratch.set(role, index);
-      }
-      return index;
-    };
-    const a = () => local('a', addr);
-    const n = () => local('n', addr);
-    const s = () => local('s', addr);
-    const n32 = () => local('n32', ValType.i32);
-    const value = (type: ValueType) => local(`value${type}`, type);
-    const out: Instr[] = [];
-    for (const ins of body.instrs) {
-      const store = STORES[ins.op];
-      if (store && (ins.imm as MemArg).memory === 0) {
-        const [size, type] = store;
-        const offset = BigInt((ins.imm as MemArg).offset);
-        // [address, value]: the helper takes the address, marks, and hands it back (7 bytes a store)
-        out.push(i('local.set', value(type)), i('call', markStore(offset, size)), i('local.get', value(type)), ins);
-      } else if (ins.op === 'memory.fill' && ins.imm === 0) {
-        // [dst, value, n]
-        out.push(i('local.set', n()), i('local.set', value(ValType.i32)), i('local.set', a()));
-        out.push(i('local.get', a()), ...widen, i('local.get', n()), ...widen, i('call', markRange));
-        out.push(i('local.get', a()), i('local.get', value(ValType.i32)), i('local.get', n()), ins);
-      } else if (ins.op === 'memory.copy' && (ins.imm as { a: number }).a === 0) {
-        // [dst, src, n]; only the destination is written
-        out.push(i('local.set', n()), i('local.set', s()), i('local.set', a()));
-        out.push(i('local.get', a()), ...widen, i('local.get', n()), ...widen, i('call', markRange));
-        out.push(i('local.get', a()), i('local.get', s()), i('local.get', n()), ins);
-      } else if (ins.op === 'memory.init' && (ins.imm as { b: number }).b === 0) {
-        // [dst (address), src offset (i32), n (i32)]
-        out.push(i('local.set', n32()), i('local.set', value(ValType.i32)), i('local.set', a()));
-        out.push(i('local.get', a()), ...widen, i('local.get', n32()), i('i64.extend_i32_u'), i('call', markRange));
-        out.push(i('local.get', a()), i('local.get', value(ValType.i32)), i('local.get', n32()), ins);
-      } else {
-        out.push(ins);
-      }
-    }
-    if (scratch.size === 0) return; // nothing written to main memory: the body stays as it was
-    body.instrs = out;
-    m.code[f] = { bytes: encodeFunctionBody(body), offset: -1 };
-  });
-  return true;
+  }
 }
 
 /**

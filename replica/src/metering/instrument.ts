@@ -45,6 +45,7 @@ import { ByteReader, ByteWriter, WasmDecodeError } from '../wasm/binary.ts';
 import { ExternalKind, encodeModule, importCounts, memoryLimits, parseModule, tableTypes, type WasmModule } from '../wasm/module.ts';
 import { Imm, ValType, fcCost, fcImm, fdCost32, fdCost64, fdImm, feImm, plainCost32, plainCost64, plainImm } from '../wasm/opcodes.ts';
 import { meterEachInstruction } from './reference.ts';
+import { skipImmediate } from '../wasm/code.ts';
 
 export const COUNTER_EXPORT = '__ic_instructions_left';
 
@@ -814,65 +815,5 @@ class BodyRewriter {
     }
     w.bytes(body.subarray(last));
     return w.finish();
-  }
-}
-
-/** Advances past one instruction's immediates. */
-function skipImmediate(r: ByteReader, imm: number): void {
-  switch (imm) {
-    case Imm.block:
-    case Imm.heapType:
-    case Imm.label:
-    case Imm.func:
-    case Imm.local:
-    case Imm.global:
-    case Imm.table:
-    case Imm.memory:
-    case Imm.data:
-    case Imm.elem:
-    case Imm.i32:
-    case Imm.i64:
-      r.skipLeb();
-      return;
-    case Imm.callIndirect:
-    case Imm.memoryInit:
-    case Imm.memoryCopy:
-    case Imm.tableInit:
-    case Imm.tableCopy:
-      r.skipLeb();
-      r.skipLeb();
-      return;
-    case Imm.brTable: {
-      const n = r.u32();
-      for (let k = 0; k <= n; k++) r.skipLeb();
-      return;
-    }
-    case Imm.memarg:
-    case Imm.memargLane: {
-      const flags = r.u32();
-      if (flags & 0x40) r.skipLeb();
-      r.skipLeb();
-      if (imm === Imm.memargLane) r.pos++;
-      return;
-    }
-    case Imm.f32:
-      r.pos += 4;
-      return;
-    case Imm.f64:
-      r.pos += 8;
-      return;
-    case Imm.v128:
-    case Imm.shuffle:
-      r.pos += 16;
-      return;
-    case Imm.selectT: {
-      const n = r.u32();
-      r.pos += n;
-      return;
-    }
-    case Imm.lane:
-    case Imm.byte:
-      r.pos += 1;
-      return;
   }
 }

@@ -241,6 +241,69 @@ export function encodeFunctionBody(body: DecodedBody): Uint8Array {
   return w.finish();
 }
 
+/**
+ * Advances past one instruction's immediates (`imm`: its shape, from opcodes.ts) without decoding
+ * them: the byte-level passes (metering, dirty-page marking) walk bodies with it.
+ */
+export function skipImmediate(r: ByteReader, imm: number): void {
+  switch (imm) {
+    case Imm.block:
+    case Imm.heapType:
+    case Imm.label:
+    case Imm.func:
+    case Imm.local:
+    case Imm.global:
+    case Imm.table:
+    case Imm.memory:
+    case Imm.data:
+    case Imm.elem:
+    case Imm.i32:
+    case Imm.i64:
+      r.skipLeb();
+      return;
+    case Imm.callIndirect:
+    case Imm.memoryInit:
+    case Imm.memoryCopy:
+    case Imm.tableInit:
+    case Imm.tableCopy:
+      r.skipLeb();
+      r.skipLeb();
+      return;
+    case Imm.brTable: {
+      const n = r.u32();
+      for (let k = 0; k <= n; k++) r.skipLeb();
+      return;
+    }
+    case Imm.memarg:
+    case Imm.memargLane: {
+      const flags = r.u32();
+      if (flags & 0x40) r.skipLeb();
+      r.skipLeb();
+      if (imm === Imm.memargLane) r.pos++;
+      return;
+    }
+    case Imm.f32:
+      r.pos += 4;
+      return;
+    case Imm.f64:
+      r.pos += 8;
+      return;
+    case Imm.v128:
+    case Imm.shuffle:
+      r.pos += 16;
+      return;
+    case Imm.selectT: {
+      const n = r.u32();
+      r.pos += n;
+      return;
+    }
+    case Imm.lane:
+    case Imm.byte:
+      r.pos += 1;
+      return;
+  }
+}
+
 // ---- Assembler helpers: `i('i32.const', 7)`, `i('f64.const', 1.5)`, `i('i32.load', { offset: 8 })`.
 
 /** Builds one instruction, accepting friendly immediates (numbers for floats, partial memargs). */
