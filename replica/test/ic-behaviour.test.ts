@@ -162,6 +162,33 @@ describe('System API added from the current interface spec', () => {
     expect(await runs()).toBe(1); // once per episode
   });
 
+  it("ic0.cost_sign_with_* and cost_vetkd_derive_key quote the fee of the key's subnet (34 nodes, as PocketIC's II and Fiduciary subnets), not the caller's", async () => {
+    const costs = async (pic: Replica, canisterId: Principal, method: string, key: string) => {
+      const reply = await pic.updateCall({ canisterId, method, arg: new TextEncoder().encode(key) });
+      const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength);
+      return { code: view.getUint32(0, true), cycles: view.getBigUint64(4, true) + (view.getBigUint64(12, true) << 64n) };
+    };
+    const wasm = await watFixture('threshold-costs');
+    const pic = await Replica.create({ log: 'quiet' });
+    const canisterId = await pic.createCanister();
+    await pic.installCode({ canisterId, wasm });
+    // 10B cycles (ECDSA_SIGNATURE_FEE, SCHNORR_SIGNATURE_FEE, VETKD_FEE) * 34 / 13, for a caller on a 13-node subnet
+    for (const [method, key] of [
+      ['ecdsa', 'key_1'],
+      ['schnorr', 'test_key_1'],
+      ['vetkd', 'dfx_test_key'],
+    ])
+      expect(await costs(pic, canisterId, method, key)).toEqual({ code: 0, cycles: 26_153_846_153n });
+    expect((await costs(pic, canisterId, 'ecdsa', 'no_such_key')).code).toBe(2);
+    await pic.tearDown();
+
+    const free = await Replica.create({ log: 'quiet', subnets: [{ kind: 'Application', costSchedule: 'Free' }] });
+    const onFree = await free.createCanister();
+    await free.installCode({ canisterId: onFree, wasm });
+    expect(await costs(free, onFree, 'ecdsa', 'key_1')).toEqual({ code: 0, cycles: 0n });
+    await free.tearDown();
+  });
+
   it("a module importing a System API function that does not exist is refused at install with the IC's message", async () => {
     const { default: binaryen } = await import('binaryen');
     const m = binaryen.parseText('(module (import "ic0" "no_such_call" (func)) (memory 1) (export "memory" (memory 0)))');

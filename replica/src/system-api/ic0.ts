@@ -6,7 +6,7 @@ import { CanisterTrap, type ApiKind, type MessageContext } from './context.ts';
 import type { StableMemory } from '../execution/stable-memory.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { docRef, hypervisorError, TrapCode } from '../ic/user-errors.ts';
-import { applicationSubnetCosts, type CyclesCosts } from '../cycles/fees.ts';
+import { applicationSubnetCosts, CyclesCosts, freeCosts } from '../cycles/fees.ts';
 import { fromUtf8, utf8 } from '../ic/bytes.ts';
 import { chargeSystemApiCall, DIRTY_PAGE_OVERHEAD } from '../metering/system-api-costs.ts';
 import { replyTooLarge } from '../limits.ts';
@@ -65,6 +65,17 @@ const costsOf = (c: MessageContext): CyclesCosts => c.canister.costs ?? applicat
  * test keys PocketIC and dfx provide. Curves and algorithms by their ic.did variant index.
  */
 const KNOWN_THRESHOLD_KEYS = new Set(['dfx_test_key', 'test_key_1', 'key_1']);
+/**
+ * A signature or key derivation is paid at the fee of the subnet that holds the key, scaled by
+ * that subnet's size, not the caller's (the signing subnet charges it, with its own
+ * `subnet_size`). PocketIC holds all three keys on its II and Fiduciary subnets
+ * (rs/pocket_ic_server `subnet_chain_keys`), 34 nodes each, as mainnet holds `key_1` on the
+ * 34-node fiduciary subnet: 10B * 34 / 13 = 26_153_846_153 cycles. (Mainnet's `test_key_1` is
+ * on a 13-node subnet and costs 10B there; we price it as PocketIC does.) A canister on a subnet
+ * with the Free cost schedule is quoted 0, as it pays nothing for anything else.
+ */
+export const THRESHOLD_KEY_SUBNET_SIZE = 34;
+const thresholdKeySubnetCosts = new CyclesCosts(undefined, THRESHOLD_KEY_SUBNET_SIZE);
 const ECDSA_CURVES = 1; // secp256k1
 const SCHNORR_ALGORITHMS = 2; // bip340secp256k1, ed25519
 const VETKD_CURVES = 1; // bls12_381_g2
@@ -84,7 +95,7 @@ function thresholdCost(
   const name = new TextDecoder().decode(readMem(h, src, size, what));
   if (curve < 0 || curve >= curves) return 1;
   if (!KNOWN_THRESHOLD_KEYS.has(name)) return 2;
-  writeU128(h, dst, costsOf(c).scale(fee), what);
+  writeU128(h, dst, costsOf(c) === freeCosts ? 0n : thresholdKeySubnetCosts.scale(fee), what);
   return 0;
 }
 
