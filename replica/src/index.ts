@@ -230,7 +230,12 @@ export class Replica {
       this.autoTickTimer = setInterval(() => {
         if (this.ticking || !this.scheduler.hasPeriodicWork()) return;
         this.ticking = true;
-        this.scheduler.tick().finally(() => (this.ticking = false));
+        // A failed round is the replica's bug: say so and try again at the next interval, rather
+        // than let the rejection end the process that embeds the replica.
+        void this.scheduler
+          .tick()
+          .catch((error: unknown) => console.error(`replica bug: an automatic round failed: ${(error as Error)?.stack ?? String(error)}`))
+          .finally(() => (this.ticking = false));
       }, interval);
       (this.autoTickTimer as { unref?: () => void }).unref?.();
     }

@@ -129,7 +129,7 @@ async function load(frame: DemoFrame): Promise<void> {
       `${n} canister${n === 1 ? '' : 's'}: ${limits.jobs} jobs in ${formatCount(report.rounds)} round${report.rounds === 1n ? '' : 's'}, ${jobsPerRound(report)} jobs per round.`,
     );
   };
-  COUNTS.forEach((n, i) => buttons[i].addEventListener('click', () => void frame.act(buttons[i], () => runOne(n))));
+  COUNTS.forEach((n, i) => buttons[i].addEventListener('click', () => frame.act(buttons[i], () => runOne(n))));
   allButton.addEventListener(
     'click',
     () =>

@@ -72,7 +72,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | 'to
 export async function startServer(options: ReplicaServerOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const limit = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
   const api = options.httpInterface;
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const path = req.url ?? '/';
       if (options.metrics && (path === '/_/metrics' || path.startsWith('/_/metrics?')) && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -95,7 +95,9 @@ export async function startServer(options: ReplicaServerOptions): Promise<{ serv
     } catch (error) {
       send(res, { status: 500, contentType: 'text/plain; charset=utf-8', body: `internal error: ${(error as Error).message}` });
     }
-  });
+  };
+  // handle() answers every failure itself (500), so its promise never rejects.
+  const server = createServer((req, res) => void handle(req, res));
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nmalformed HTTP request\n');
   });

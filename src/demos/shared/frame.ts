@@ -34,8 +34,9 @@ export interface DemoFrame {
   /**
    * Runs a visitor's action with its button disabled. Refusals and rejects are shown beside the
    * demo and leave it usable; an unreachable network puts the whole demo in its error state.
+   * Nothing to await: every failure of `work` ends here, so a click handler can call it as it is.
    */
-  act(button: HTMLButtonElement | undefined, work: () => Promise<void>): Promise<void>;
+  act(button: HTMLButtonElement | undefined, work: () => Promise<void>): void;
 }
 
 export interface DemoDefinition {
@@ -137,24 +138,27 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
     say(text) {
       status.replaceChildren(...withCode(text));
     },
-    async act(button, work) {
+    act(button, work) {
       if (button) {
         button.disabled = true;
         button.setAttribute('aria-busy', 'true');
       }
-      try {
-        await work();
-      } catch (error) {
-        const failure = failureOf(error);
-        // The button just clicked disappears with the demo's body: focus moves to Retry.
-        if (failure.kind === 'unreachable' || failure.kind === 'page-state') showError(failure, true);
-        else frame.say(failure.message);
-      } finally {
-        if (button) {
-          button.disabled = false;
-          button.removeAttribute('aria-busy');
+      const run = async () => {
+        try {
+          await work();
+        } catch (error) {
+          const failure = failureOf(error);
+          // The button just clicked disappears with the demo's body: focus moves to Retry.
+          if (failure.kind === 'unreachable' || failure.kind === 'page-state') showError(failure, true);
+          else frame.say(failure.message);
+        } finally {
+          if (button) {
+            button.disabled = false;
+            button.removeAttribute('aria-busy');
+          }
         }
-      }
+      };
+      void run();
     },
   };
 
