@@ -22,6 +22,9 @@
 //             (can_insert_chunk), canister_manager/types.rs (WasmSource::into_canister_module)
 //  [mgmt-types] rs/types/management_canister_types (candid_error_to_user_error)
 //  [candid]   the candid crate's Nat Display (digits grouped by "_")
+//  [route]    rs/execution_environment/src/execution_environment/ routing (resolve_destination,
+//             route_chain_key_message) and the "Unable to route management canister request"
+//             reject (DESTINATION_INVALID) in rs/execution_environment's system state changes
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
@@ -101,15 +104,27 @@ const query = (ctx: Ctx, method: string, sender = ctx.user, canisterId = ctx.ids
   answerOf(ctx.pic.queryCall({ canisterId: Principal.fromText(canisterId), method, arg: new Uint8Array(), sender }));
 
 /** What a calling canister sees: the probe's relay replies "<reject code>:<message>" or "reply:<data>". */
-async function relayed(ctx: Ctx, callee: string, method: string): Promise<Answer> {
+async function relayed(ctx: Ctx, callee: string, method: string, argument = new Uint8Array()): Promise<Answer> {
   const id = Principal.fromText(callee).toUint8Array();
   const name = new TextEncoder().encode(method);
-  const arg = new Uint8Array([id.length, ...id, name.length, ...name]);
+  const arg = new Uint8Array([id.length, ...id, name.length, ...name, ...argument]);
   const reply = await ctx.pic.updateCall({ canisterId: Principal.fromText(ctx.ids.probe), method: 'relay', arg, sender: ctx.user });
   const text = new TextDecoder().decode(reply);
   if (text.startsWith('reply:')) return { rejectCode: 0, message: text };
   return { rejectCode: Number(text[0]), message: text.slice(2) };
 }
+
+const EcdsaPublicKeyArgs = IDL.Record({
+  canister_id: IDL.Opt(IDL.Principal),
+  derivation_path: IDL.Vec(IDL.Vec(IDL.Nat8)),
+  key_id: IDL.Record({ curve: IDL.Variant({ secp256k1: IDL.Null }), name: IDL.Text }),
+});
+const SignWithSchnorrArgs = IDL.Record({
+  message: IDL.Vec(IDL.Nat8),
+  derivation_path: IDL.Vec(IDL.Vec(IDL.Nat8)),
+  key_id: IDL.Record({ algorithm: IDL.Variant({ bip340secp256k1: IDL.Null, ed25519: IDL.Null }), name: IDL.Text }),
+  aux: IDL.Opt(IDL.Variant({ bip341: IDL.Record({ merkle_root_hash: IDL.Vec(IDL.Nat8) }) })),
+});
 
 /** A Motoko method called by a user (Candid, no arguments unless given). */
 const moUpdate = (ctx: Ctx, method: string, arg = new Uint8Array(IDL.encode([], []))) =>
@@ -407,10 +422,49 @@ const scenarios: Scenario[] = [
     run: (ctx) => relayed(ctx, ctx.ids.unrouted, 'ok'),
   },
   {
-    name: 'a calling canister sees an unknown management method with its code',
-    source: '[ee] ParseError -> CanisterMethodNotFound; [error-types] UserError Display',
-    expected: () => ({ rejectCode: 5, message: "IC0536: Management canister has no method 'make_coffee'" }),
+    name: 'a calling canister calls a management method that does not exist',
+    source: '[route] resolve_destination MethodNotFound, rejected with DESTINATION_INVALID and the Debug text',
+    expected: () => ({ rejectCode: 3, message: 'Unable to route management canister request make_coffee: MethodNotFound("make_coffee")' }),
     run: (ctx) => relayed(ctx, 'aaaaa-aa', 'make_coffee'),
+  },
+  {
+    name: 'a calling canister asks for an ECDSA public key no subnet holds',
+    source: '[route] route_chain_key_message (OnlyHoldsKey), MasterPublicKeyId Display',
+    expected: () => ({
+      rejectCode: 3,
+      message:
+        'Unable to route management canister request ecdsa_public_key: ChainKeyError("Requested unknown threshold key: ecdsa:Secp256k1:dfx_test_key, existing keys: []")',
+    }),
+    run: (ctx) =>
+      relayed(
+        ctx,
+        'aaaaa-aa',
+        'ecdsa_public_key',
+        new Uint8Array(
+          IDL.encode([EcdsaPublicKeyArgs], [{ canister_id: [], derivation_path: [], key_id: { curve: { secp256k1: null }, name: 'dfx_test_key' } }]),
+        ),
+      ),
+  },
+  {
+    name: 'a calling canister asks for a Schnorr signature with a key no subnet holds',
+    source: '[route] route_chain_key_message (HoldsEnabledKey)',
+    expected: () => ({
+      rejectCode: 3,
+      message:
+        'Unable to route management canister request sign_with_schnorr: ChainKeyError("Requested unknown or disabled threshold key: schnorr:Ed25519:key_1, existing enabled keys: []")',
+    }),
+    run: (ctx) =>
+      relayed(
+        ctx,
+        'aaaaa-aa',
+        'sign_with_schnorr',
+        new Uint8Array(
+          IDL.encode(
+            [SignWithSchnorrArgs],
+            [{ message: new Uint8Array(32), derivation_path: [], key_id: { algorithm: { ed25519: null }, name: 'key_1' }, aux: [] }],
+          ),
+        ),
+      ),
   },
   {
     name: 'ingress to aaaaa-aa for a method only canisters may call',

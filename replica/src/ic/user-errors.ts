@@ -431,6 +431,38 @@ function binaryUnitText(bytes: number): string {
   return `${value.toFixed(2)} ${units[unit]}`;
 }
 
+/** Rust's `{:?}` of a string: quoted, with `"`, `\\` and control characters escaped. */
+export function rustStringDebug(text: string): string {
+  const escaped = Array.from(text, (ch) => {
+    if (ch === '"' || ch === '\\') return `\\${ch}`;
+    if (ch === '\n') return '\\n';
+    if (ch === '\r') return '\\r';
+    if (ch === '\t') return '\\t';
+    const code = ch.codePointAt(0)!;
+    return code < 0x20 || code === 0x7f ? `\\u{${code.toString(16)}}` : ch;
+  }).join('');
+  return `"${escaped}"`;
+}
+
+/**
+ * A call from a canister to aaaaa-aa that the IC cannot route to a subnet
+ * (rs/execution_environment/src/execution_environment.rs and its routing module,
+ * `resolve_destination`): reject code 3 (DESTINATION_INVALID), no error code, and the Debug
+ * form of the routing error. A chain key no subnet holds (this replica holds none, as a
+ * PocketIC instance without an II or Fiduciary subnet):
+ * `ChainKeyError("Requested unknown threshold key: ecdsa:Secp256k1:key_1, existing keys: []")`,
+ * and for signing "unknown or disabled … existing enabled keys".
+ */
+export const managementRouting = {
+  unroutable: (method: string, error: string): string => `Unable to route management canister request ${method}: ${error}`,
+  methodNotFound: (method: string): string => `MethodNotFound(${rustStringDebug(method)})`,
+  unknownKey: (keyId: string): string => `ChainKeyError(${rustStringDebug(`Requested unknown threshold key: ${keyId}, existing keys: []`)})`,
+  unknownSigningKey: (keyId: string): string =>
+    `ChainKeyError(${rustStringDebug(`Requested unknown or disabled threshold key: ${keyId}, existing enabled keys: []`)})`,
+  undecodable: (detail: string): string =>
+    `UserError(UserError { code: InvalidManagementPayload, description: ${rustStringDebug(`Error decoding candid: ${detail}`)} })`,
+};
+
 // ---------------------------------------------------------------- checks before execution
 
 /** Texts of the checks the IC makes before a message reaches a canister. */

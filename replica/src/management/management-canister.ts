@@ -11,6 +11,7 @@ import {
   admission,
   candidDecodeError,
   canisterManagerError,
+  managementRouting,
   settingsError,
   userErrorResponse,
   wasmChunkStoreMessage,
@@ -38,6 +39,47 @@ const WASM_CHUNK_STORE_MAX_BYTES = 100 * 1024 * 1024;
 const MAX_CONTROLLERS = 10;
 /** wasm_memory_limit above 2^48 is refused (canister_settings.rs MAX_WASM_MEMORY_LIMIT, "from the spec"). */
 const MAX_WASM_MEMORY_LIMIT = 2n ** 48n;
+
+/** The argument types of the chain-key methods, as far as routing reads them (the key id). */
+const ecdsaKey = IDL.Record({ key_id: IDL.Record({ curve: IDL.Variant({ secp256k1: IDL.Null }), name: IDL.Text }) });
+const schnorrKey = IDL.Record({
+  key_id: IDL.Record({ algorithm: IDL.Variant({ bip340secp256k1: IDL.Null, ed25519: IDL.Null }), name: IDL.Text }),
+});
+const vetkdKey = IDL.Record({ key_id: IDL.Record({ curve: IDL.Variant({ bls12_381_g2: IDL.Null }), name: IDL.Text }) });
+/** `MasterPublicKeyId`'s Display, by the variant's ic.did name. */
+const KEY_VARIANT_TEXT: Record<string, string> = {
+  secp256k1: 'Secp256k1',
+  bip340secp256k1: 'Bip340Secp256k1',
+  ed25519: 'Ed25519',
+  bls12_381_g2: 'Bls12_381_G2',
+};
+const CHAIN_KEY_METHODS: Record<string, { type: IDL.RecordClass; scheme: string; field: string; signing: boolean }> = {
+  ecdsa_public_key: { type: ecdsaKey, scheme: 'ecdsa', field: 'curve', signing: false },
+  sign_with_ecdsa: { type: ecdsaKey, scheme: 'ecdsa', field: 'curve', signing: true },
+  schnorr_public_key: { type: schnorrKey, scheme: 'schnorr', field: 'algorithm', signing: false },
+  sign_with_schnorr: { type: schnorrKey, scheme: 'schnorr', field: 'algorithm', signing: true },
+  vetkd_public_key: { type: vetkdKey, scheme: 'vetkd', field: 'curve', signing: false },
+  vetkd_derive_key: { type: vetkdKey, scheme: 'vetkd', field: 'curve', signing: true },
+};
+
+/**
+ * Why the IC's routing (`resolve_destination`) would refuse a canister's call to aaaaa-aa, as
+ * the Debug text of its error, or undefined: a method ic.did does not have, and the chain-key
+ * methods, whose keys no subnet of this replica holds (it has no threshold keys).
+ */
+function unroutableReason(method: string, arg: Uint8Array): string | undefined {
+  if (!(method in managementMethods) && !unsupportedManagementMethods.has(method)) return managementRouting.methodNotFound(method);
+  const chainKey = CHAIN_KEY_METHODS[method];
+  if (!chainKey) return undefined;
+  let keyId: { name: string } & Record<string, Record<string, null>>;
+  try {
+    keyId = (IDL.decode([chainKey.type], arg)[0] as unknown as { key_id: typeof keyId }).key_id;
+  } catch (e) {
+    return managementRouting.undecodable((e as Error).message);
+  }
+  const text = `${chainKey.scheme}:${KEY_VARIANT_TEXT[Object.keys(keyId[chainKey.field])[0]]}:${keyId.name}`;
+  return chainKey.signing ? managementRouting.unknownSigningKey(text) : managementRouting.unknownKey(text);
+}
 
 const chunkStoreError = (message: string) => Reject.of(canisterManagerError.wasmChunkStoreError(message));
 
@@ -187,6 +229,12 @@ export class ManagementCanister implements ManagementHandler {
   async handle(request: RequestMessage, done: (response: CallResponse, refund: bigint) => void): Promise<void> {
     const method = request.method;
     try {
+      // What the IC's routing refuses before any subnet sees the call (a calling canister only:
+      // ingress to these methods is refused by acceptsIngress).
+      if (request.origin.kind === 'canister') {
+        const unroutable = unroutableReason(method, request.arg);
+        if (unroutable) throw new Reject(RejectCode.DESTINATION_INVALID, undefined, managementRouting.unroutable(method, unroutable));
+      }
       if (unsupportedManagementMethods.has(method)) {
         throw new Reject(
           RejectCode.CANISTER_REJECT,
