@@ -310,6 +310,29 @@ describe('deterministic time slicing', () => {
     expect(sliced.instructions).toBe(whole.instructions);
   });
 
+  it("install_code is sliced with the install slice: another canister's update completes while the install continues over rounds", async () => {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerInstallSlice: 20_000 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    lines.length = 0;
+    const order: string[] = [];
+    const installing = setup(pic, 'b').then((b) => {
+      order.push('b installed');
+      return b;
+    });
+    for (let i = 0; i < 10_000 && !lines.some((l) => /^b\.\S+: slice 1 in round \d+ /.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
+    const inc = a.actor.inc().then(() => order.push('a.inc'));
+    const b = await installing;
+    await inc;
+    expect(order).toEqual(['a.inc', 'b installed']);
+    const slices = lines.filter((l) => /^b\.\S+: slice \d+ in round/.test(l));
+    expect(slices.length).toBeGreaterThan(1);
+    expect(slices[slices.length - 1]).toMatch(/: done$/);
+    // The installed canister works.
+    expect(await b.actor.inc()).toBe(1n);
+    await pic.tearDown();
+  });
+
   it('a message past its instruction limit still fails with IC0522 when sliced', async () => {
     const pic = await replicaWith({ limits: { instructionsPerSlice: 1_000_000, instructionsPerUpdate: 5_000_000 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');

@@ -78,6 +78,11 @@ export interface Slicing {
    * later round). The canister shows its committed state meanwhile.
    */
   pause(): Promise<void>;
+  /**
+   * What the canister shows while the message is paused; default: its instance and stable
+   * memory as the message found them. install_code shows the code being replaced instead.
+   */
+  committedView?: () => { instance?: WasmInstance; stable: StableMemory };
 }
 
 /**
@@ -99,13 +104,13 @@ export async function executeSliced(
   if (!canSuspendWasm || !table || !counter || slicing.slice >= options.budget) return execute(canister, ctx, entry, options);
   const run = begin(canister, ctx, options, slicing.slice);
   const working = { instance: run.instance, stable: canister.stable };
-  let committed: { instance: WasmInstance; stable: StableMemory } | undefined;
+  let committed: { instance?: WasmInstance; stable: StableMemory } | undefined;
   const hook = suspendingFunction(async () => {
     // Called with the counter negative. Out of the message's budget: stop, as unsliced.
     while ((counter.value as bigint) < 0n) {
       if (run.granted >= options.budget) throw new OutOfInstructions();
       // Paused: the canister shows its committed state to queries and the store meanwhile.
-      committed ??= {
+      committed ??= slicing.committedView?.() ?? {
         instance: canister.instantiateWith(working.instance.module, working.instance.committedState()),
         stable: working.stable.committedCopy(),
       };

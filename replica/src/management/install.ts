@@ -92,14 +92,18 @@ export async function installCode(
   // The steps form one message: one instruction budget, and performance_counter(0) in
   // post_upgrade includes what pre_upgrade and the start function used.
   let usedSoFar = 0n;
-  const step = (
+  // Each step may be time-sliced (Scheduler.runInstallStep); while it is paused the canister
+  // shows the code and stable memory being replaced.
+  const view = () => ({ instance: saved.instance, stable: name === 'upgrade' ? saved.stable.committedCopy() : saved.stable });
+  const step = async (
     kind: ApiKind,
     entry: { export: string } | { start: true },
     label: string,
     stepArg: Uint8Array = new Uint8Array(),
-  ): CallResponse | undefined => {
+  ): Promise<CallResponse | undefined> => {
     const ctx = s.newContext(canister, kind, { caller, arg: stepArg, methodName: label });
-    const result = s.run(canister, ctx, entry, true, { method: label }, usedSoFar);
+    // pre_upgrade runs on the code being replaced: while it is paused, queries see that code's committed copy (the default).
+    const result = await s.runInstallStep(canister, ctx, entry, { method: label }, usedSoFar, kind === 'G' ? undefined : view);
     usedSoFar += result.instructions;
     if (!result.trap) return undefined;
     // The IC reports the failure of canister_init, pre_upgrade or post_upgrade as it is; the
@@ -112,7 +116,7 @@ export async function installCode(
     canister.stable.begin();
     const skip = options?.skip_pre_upgrade[0] === true;
     if (!skip && saved.instance!.hasExport('canister_pre_upgrade')) {
-      const problem = step('G', { export: 'canister_pre_upgrade' }, 'canister_pre_upgrade');
+      const problem = await step('G', { export: 'canister_pre_upgrade' }, 'canister_pre_upgrade');
       if (problem) {
         restore();
         return problem;
@@ -143,9 +147,9 @@ export async function installCode(
   canister.globalTimer = 0n; // the spec deactivates the global timer on every code change
 
   const problem =
-    step('s', { start: true }, '(start)') ??
+    (await step('s', { start: true }, '(start)')) ??
     (fresh.hasExport(name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init')
-      ? step(
+      ? await step(
           'I',
           { export: name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init' },
           name === 'upgrade' ? 'canister_post_upgrade' : 'canister_init',

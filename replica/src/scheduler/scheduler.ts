@@ -25,6 +25,7 @@ import {
   type CyclesState,
 } from '../cycles/account.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
+import type { WasmInstance } from '../execution/instance.ts';
 import { Clock } from './clock.ts';
 import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
 import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
@@ -245,6 +246,62 @@ export class Scheduler {
     const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
     const result = await executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause });
     return this.complete(canister, ctx, true, label, result, prepared.payment);
+  }
+
+  /**
+   * One step of install_code (start, init, pre_upgrade, post_upgrade), time-sliced with the
+   * install slice as the IC slices long installs and upgrades: it may pause, and the following
+   * rounds continue it while other canisters run; the canister shows `view` meanwhile and
+   * management messages about it wait. Resolves when the step has ended.
+   */
+  async runInstallStep(
+    canister: Canister,
+    ctx: MessageContext,
+    entry: Entry,
+    label: { method: string },
+    priorInstructions: bigint,
+    view?: () => { instance?: WasmInstance; stable: StableMemory },
+  ): Promise<ExecutionResult> {
+    const channel = this.sliceChannel(canister, this.limits.instructionsPerInstallSlice);
+    const paused = channel.nextPause();
+    const prepared = this.prepare(canister, ctx, label, priorInstructions);
+    if ('refused' in prepared) return prepared.refused;
+    const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
+    const done = executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause, committedView: view }).then((result) =>
+      this.complete(canister, ctx, true, label, result, prepared.payment),
+    );
+    const first = await Promise.race([done.then((r) => ({ r })), paused.then(() => undefined)]);
+    if (first) return first.r;
+    const id = canister.idText;
+    this.queuesOf(id); // the round loop finds paused executions among the canisters with queues
+    const slice = BigInt(channel.sliceLimit);
+    this.paused.set(id, { canister: id, label: label.method, slice: 1, counted: slice, channel, done: done.then((r) => r.instructions) });
+    this.metrics.slicesExecuted++;
+    this.log.emit({
+      kind: 'message',
+      level: 'normal',
+      text: `${canister.name}.${label.method}: slice 1 in round ${this.round} (${formatInstructions(slice)}); continues next round`,
+    });
+    this.scheduleRounds();
+    return done;
+  }
+
+  /** A channel for an execution on `canister` that keeps the message's cycles out of its balance while paused. */
+  private sliceChannel(canister: Canister | undefined, sliceLimit: number): SliceChannel {
+    let base = canister?.balance ?? 0n;
+    let delta = 0n;
+    return new SliceChannel(sliceLimit, {
+      paused: () => {
+        if (!canister) return;
+        delta = canister.balance - base;
+        canister.balance -= delta;
+      },
+      resumed: () => {
+        if (!canister) return;
+        base = canister.balance;
+        canister.balance += delta;
+      },
+    });
   }
 
   private executeOptions(canister: Canister, ctx: MessageContext, persist: boolean | 'sandbox', budget: bigint, priorInstructions: bigint) {
@@ -672,20 +729,7 @@ export class Scheduler {
       const canister = this.canisters.get(id);
       // While paused, the canister's balance shows no effect of the message (the store
       // persists the state before it).
-      let base = canister?.balance ?? 0n;
-      let delta = 0n;
-      const channel = new SliceChannel(this.limits.instructionsPerSlice, {
-        paused: () => {
-          if (!canister) return;
-          delta = canister.balance - base;
-          canister.balance -= delta;
-        },
-        resumed: () => {
-          if (!canister) return;
-          base = canister.balance;
-          canister.balance += delta;
-        },
-      });
+      const channel = this.sliceChannel(canister, this.limits.instructionsPerSlice);
       const paused = channel.nextPause();
       const done =
         message.kind === 'request'
@@ -1088,9 +1132,9 @@ export class Scheduler {
       ended = await Promise.race([p.done.then((n) => ({ n })), next.then(() => undefined)]);
     } catch (e) {
       // A replica bug must not take the subnet down (executeMessage answers a failed request).
-      this.paused.delete(p.canister);
+      if (this.paused.get(p.canister) === p) this.paused.delete(p.canister);
       this.log.info(`replica error while continuing ${name}.${p.label}: ${(e as Error).stack ?? e}`);
-      if (p.message.kind === 'request')
+      if (p.message?.kind === 'request')
         this.answer(p.message, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), p.message.cycles);
       return 0n;
     }
@@ -1104,7 +1148,7 @@ export class Scheduler {
       });
       return slice;
     }
-    this.paused.delete(p.canister);
+    if (this.paused.get(p.canister) === p) this.paused.delete(p.canister);
     const last = ended.n > p.counted ? ended.n - p.counted : 0n;
     this.log.emit({
       kind: 'message',
@@ -1352,10 +1396,15 @@ export class Scheduler {
     // at the head of its queue, and the canister its state before it (execute.ts shows the
     // committed state while paused). After a restore it runs again from the start.
     for (const p of this.paused.values()) {
+      if (!p.message) {
+        // An install_code step: its management message is in flight, written back above, and
+        // the canister shows the code it was replacing (runInstallStep).
+        continue;
+      }
       const q = (state.queues[p.canister] ??= emptyQueues());
       const m = structuredClone(p.message);
       if (m.kind === 'task') q.tasks.unshift(m);
-      else if (p.source === '') q.ingress.unshift(m as RequestMessage);
+      else if (!p.source) q.ingress.unshift(m as RequestMessage);
       else (q.inputs[p.source] ??= []).unshift(m as RequestMessage | ResponseMessage);
       q.size++;
       if (p.channel.opened !== undefined) state.callContexts = state.callContexts.filter((cc) => cc.id !== p.channel.opened);

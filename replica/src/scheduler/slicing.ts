@@ -57,9 +57,9 @@ export interface SlicedExecution {
   slice: number;
   counted: bigint;
   channel: SliceChannel;
-  /** The message as it arrived and the queue it came from ('' ingress, 'task', or the sender). */
-  message: InputMessage;
-  source: string;
+  /** The message as it arrived and the queue it came from ('' ingress, 'task', or the sender); none for an install_code step. */
+  message?: InputMessage;
+  source?: string;
   /** Settles with the message's instructions when its last slice has run. */
   done: Promise<bigint>;
 }
