@@ -10,7 +10,8 @@
 //   inflight                    ingress calls accepted and still executing, from the same commit
 //   module/<sha256>             each installed module once, shared by the canisters running it
 //   canister/<id>/meta          the canister's plain fields, module hash, globals, memory sizes
-//   canister/<id>/heap/<n>      64 KiB page n of main memory, written only when it changed
+//   canister/<id>/heap/<n>      64 KiB page n of main memory, written only when it changed;
+//                               absent when the page is all zeros
 //   canister/<id>/stable/<n>    64 KiB page n of stable memory, likewise
 //   canister/<id>/snapshots     its snapshots, rewritten whole when the set changes
 //
@@ -110,6 +111,15 @@ function samePage(a: Uint8Array, b: Uint8Array, offset: number, end: number, wa?
   return true;
 }
 
+function zeroPage(bytes: Uint8Array, offset: number, end: number, w?: Int32Array): boolean {
+  if (w && offset % 4 === 0 && end % 4 === 0) {
+    for (let i = offset / 4, last = end / 4; i < last; i++) if (w[i] !== 0) return false;
+    return true;
+  }
+  for (let i = offset; i < end; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 /** Adds the pages of `current` that differ from `previous` to the batch; returns a copy of `current`. */
 function pagesOf(prefix: string, current: Uint8Array, previous: Uint8Array | undefined, batch: Map<string, Uint8Array | undefined>): Uint8Array {
   // The copy reuses the previous one when the size held: only changed pages are copied.
@@ -119,9 +129,11 @@ function pagesOf(prefix: string, current: Uint8Array, previous: Uint8Array | und
   for (let offset = 0, index = 0; offset < current.length; offset += PAGE, index++) {
     const end = Math.min(offset + PAGE, current.length);
     if (previous && samePage(current, previous, offset, end, wc, wp)) continue;
-    const page = current.slice(offset, end);
-    batch.set(`${prefix}/${index}`, page);
-    if (copy !== current) copy.set(page, offset);
+    // A page of zeros is not stored (readPages leaves zeros where no page is): Motoko reserves
+    // megabytes of heap it has not written, and every visit reads back what is stored.
+    if (zeroPage(current, offset, end, wc)) batch.set(`${prefix}/${index}`, undefined);
+    else batch.set(`${prefix}/${index}`, current.slice(offset, end));
+    if (copy !== current) copy.set(current.subarray(offset, end), offset);
   }
   // Pages past the end of a memory that shrank (a reinstall) are dropped.
   for (let offset = Math.ceil(current.length / PAGE) * PAGE, index = offset / PAGE; previous && offset < previous.length; offset += PAGE, index++) {
