@@ -333,6 +333,23 @@ describe('deterministic time slicing', () => {
     await pic.tearDown();
   });
 
+  it('a snapshot taken while an update is paused shows it not yet executed, at the head of its queue', async () => {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerSlice: 1_000_000 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const id = a.canisterId.toText();
+    const long = a.actor.burn(1_000_000n);
+    for (let i = 0; i < 10_000 && !lines.some((l) => /^a\.burn: slice 1 in round \d+ /.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
+    const state = pic.scheduler.snapshot();
+    expect(state.queues[id].ingress.map((m) => m.method)).toEqual(['burn']);
+    expect(state.callContexts.filter((cc) => cc.canister === id)).toEqual([]);
+    expect(state.paused).toEqual([]);
+    // The execution itself goes on in this process.
+    expect(await long).toBeGreaterThan(0n);
+    expect(pic.scheduler.snapshot().queues[id]?.ingress ?? []).toEqual([]);
+    await pic.tearDown();
+  });
+
   it('a message past its instruction limit still fails with IC0522 when sliced', async () => {
     const pic = await replicaWith({ limits: { instructionsPerSlice: 1_000_000, instructionsPerUpdate: 5_000_000 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');

@@ -245,6 +245,7 @@ export class Scheduler {
     if ('refused' in prepared) return prepared.refused;
     const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
     const result = await executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause });
+    this.endSliced(canister.idText, channel);
     return this.complete(canister, ctx, true, label, result, prepared.payment);
   }
 
@@ -267,9 +268,13 @@ export class Scheduler {
     const prepared = this.prepare(canister, ctx, label, priorInstructions);
     if ('refused' in prepared) return prepared.refused;
     const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
-    const done = executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause, committedView: view }).then((result) =>
-      this.complete(canister, ctx, true, label, result, prepared.payment),
+    const done = executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause, committedView: view }).then(
+      (result) => {
+        this.endSliced(canister.idText, channel);
+        return this.complete(canister, ctx, true, label, result, prepared.payment);
+      },
     );
+
     const first = await Promise.race([done.then((r) => ({ r })), paused.then(() => undefined)]);
     if (first) return first.r;
     const id = canister.idText;
@@ -284,6 +289,14 @@ export class Scheduler {
     });
     this.scheduleRounds();
     return done;
+  }
+
+  /**
+   * The sliced execution has ended: it is no longer paused, before its effects apply (a
+   * snapshot taken from now on must not put its message back in the queue).
+   */
+  private endSliced(id: string, channel: SliceChannel): void {
+    if (this.paused.get(id)?.channel === channel) this.paused.delete(id);
   }
 
   /** A channel for an execution on `canister` that keeps the message's cycles out of its balance while paused. */
