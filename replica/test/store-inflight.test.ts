@@ -113,4 +113,53 @@ describe('a commit in the middle of a multi-message call', () => {
       rmSync(sub, { recursive: true, force: true });
     }
   });
+
+  it('keeps an answer that waits for its certificate (mainnet pacing) across the restart', async () => {
+    const sub = mkdtempSync(join(tmpdir(), 'replica-inflight-cert-'));
+    try {
+      const pic = await Replica.create({ log: 'quiet', pacing: 'mainnet', roundMs: 100 });
+      const wasm = await counterWasm();
+      const a = await pic.setupCanister<any>({ idlFactory: counterIdl as any, wasm, arg: new Uint8Array(IDL.encode([IDL.Nat], [5n])) });
+      const store = await DiskStore.open(sub);
+      let answeredBeforeCommit = false;
+      pic.scheduler.onIngressCompleted = (key) => {
+        if (key === 'the-call') answeredBeforeCommit = true;
+      };
+      void pic.scheduler.submitIngress(a.canisterId.toText(), 'inc', new Uint8Array(IDL.encode([], [])), Principal.anonymous().toUint8Array(), 'the-call');
+      // The moment between the round that ran the call and the certificate that releases its
+      // answer: nothing of the call is left in queues or call contexts, and no one has the answer.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const state = pic.scheduler.snapshot();
+        const inState = state.ingressPool.length + state.callContexts.length + Object.values(state.queues).reduce((n, q) => n + q.size, 0);
+        if (inState === 0 && !answeredBeforeCommit && pic.scheduler.round > 0) break;
+        expect(Date.now(), 'never caught the answer before its certificate').toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      store.flush(pic.scheduler, pic.management); // the last commit before the crash
+      const releasedBeforeCommit = answeredBeforeCommit;
+      await store.close();
+      await pic.tearDown().catch(() => {});
+      expect(releasedBeforeCommit, 'the answer was released before the commit').toBe(false);
+
+      const again = await Replica.create({ log: 'quiet', pacing: 'mainnet', roundMs: 100 });
+      const reopened = await DiskStore.open(sub);
+      const restored = await reopened.restore(again.scheduler, again.management);
+      const answered = new Promise<CallResponse | 'never answered'>((resolve) => {
+        again.scheduler.onIngressCompleted = (key, response) => {
+          if (key === 'the-call') resolve(response);
+        };
+        setTimeout(() => resolve('never answered'), 3_000);
+      });
+      again.scheduler.restore(restored.schedulerState!);
+      const response = await answered;
+      expect(response).not.toBe('never answered');
+      if (response !== 'never answered' && response.kind === 'reply') expect(IDL.decode([IDL.Nat], response.data)[0]).toBe(6n);
+      expect(await again.createActor<any>(counterIdl as any, a.canisterId).get()).toBe(6n); // once
+      await reopened.close();
+      await again.tearDown();
+    } finally {
+      rmSync(sub, { recursive: true, force: true });
+    }
+  });
 });

@@ -151,7 +151,12 @@ export class Scheduler {
   private roundTimer?: ReturnType<typeof setInterval>;
   private deadlineTimer?: ReturnType<typeof setTimeout>;
   /** Mainnet pacing: replies released when the next round certifies the state. */
-  private uncertified: Array<() => void> = [];
+  /**
+   * Ingress answers waiting for the certification of the round that produced them (mainnet
+   * pacing). Their call contexts are gone from the state, so snapshot() keeps them (`answered`):
+   * a commit taken between the round and its certificate must not lose the answer.
+   */
+  private uncertified: Array<{ key: string | undefined; response: CallResponse; release: () => void }> = [];
   private roundEndWaiters: Array<() => void> = [];
   private lastYield = 0;
   private closed = false;
@@ -583,7 +588,7 @@ export class Scheduler {
   private releaseCertified(): void {
     const ready = this.uncertified;
     this.uncertified = [];
-    for (const release of ready) release();
+    for (const { release } of ready) release();
   }
 
   /** Instant pacing with real time: a round when the earliest best-effort deadline passes. */
@@ -943,7 +948,7 @@ export class Scheduler {
       this.onIngressCompleted?.(key, response);
     };
     // Mainnet pacing: the reply is readable once the state of this round is certified.
-    if (this.pacing === 'mainnet' && !this.closed) this.uncertified.push(release);
+    if (this.pacing === 'mainnet' && !this.closed) this.uncertified.push({ key, response, release });
     else release();
   }
 
@@ -1404,6 +1409,7 @@ export class Scheduler {
       callbacks: [...this.callbacks.values()],
       paused: [],
       lastFullRound: Object.fromEntries(this.lastFullRound),
+      answered: this.uncertified.flatMap(({ key, response }) => (key === undefined ? [] : [{ key, response }])),
     });
     // A paused message's Wasm stack cannot be saved: the state shows it not yet executed, back
     // at the head of its queue, and the canister its state before it (execute.ts shows the
@@ -1476,6 +1482,8 @@ export class Scheduler {
       const cc = this.callContexts.get(p.callContextId);
       if (c && cc) this.applyEffects(c, cc, p.effects);
     }
+    // Answers that were waiting for a certificate are released with the next one.
+    for (const { key, response } of s.answered ?? []) this.resolveIngress(-1, key, response);
     this.scheduleRounds();
     this.armDeadlineTimer();
   }

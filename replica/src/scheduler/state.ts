@@ -4,6 +4,7 @@
 import type { CallContext, Callback, InputMessage, RequestMessage, ResponseMessage, TaskMessage } from './call-context.ts';
 import type { MessageOutcome, PendingCall } from '../system-api/context.ts';
 import type { TrapInfo } from '../execution/execute.ts';
+import type { CallResponse } from '../ic/call-outcome.ts';
 
 /** Bumped when the shape below changes incompatibly. */
 export const SCHEDULER_STATE_FORMAT = 1;
@@ -68,6 +69,12 @@ export interface SchedulerState {
   paused: PausedExecution[];
   /** The round in which each canister last went first on a thread. */
   lastFullRound: Record<string, number>;
+  /**
+   * Ingress calls answered in a round whose certificate was not issued yet (mainnet pacing), by
+   * the key they were submitted with: their call contexts are closed, so this is the only place
+   * their answer is. Absent in states written before it was kept.
+   */
+  answered?: Array<{ key: string; response: CallResponse }>;
 }
 
 export type { InputMessage };
