@@ -88,7 +88,7 @@ describe('kill -9 during multi-message calls under load', () => {
       );
 
     /** Reads a request's certified status (and reply) and checks it never went backwards. */
-    const observe = async (r: ReplicaProcess, call: Sent) => {
+    const observe = async (call: Sent) => {
       const state = await agent.readState(a, { paths: [[new TextEncoder().encode('request_status'), call.requestId]] });
       const cert = await Certificate.create({ certificate: state.certificate, rootKey: agent.rootKey!, canisterId: a });
       const found = cert.lookup_path(['request_status', call.requestId, 'status']);
@@ -120,7 +120,7 @@ describe('kill -9 during multi-message calls under load', () => {
       let caughtProcessing: Sent | undefined;
       for (let i = Math.floor(next() * waiting.length); !caughtProcessing && Date.now() < killBy; i++) {
         const call = waiting[i % waiting.length];
-        const status = await observe(replica, call).catch((error) => {
+        const status = await observe(call).catch((error) => {
           pollErrors.push(String(error).slice(0, 200));
           return undefined;
         });
@@ -141,7 +141,7 @@ describe('kill -9 during multi-message calls under load', () => {
         const again = await post(replica, 'v2', call.body);
         expect(again?.status, `resending 0x${toHex(call.requestId)} after the restart`).toBe(202);
       }
-      for (const call of sent) if (call.seen !== 'unknown') await observe(replica, call);
+      for (const call of sent) if (call.seen !== 'unknown') await observe(call);
     }
 
     // Everything is sent again, byte for byte; a request already known must not run again.
@@ -151,7 +151,7 @@ describe('kill -9 during multi-message calls under load', () => {
     }
     const deadline = Date.now() + 60_000;
     for (const call of sent) {
-      while ((await observe(replica, call)) !== 'replied') {
+      while ((await observe(call)) !== 'replied') {
         expect(Date.now(), `request 0x${toHex(call.requestId)} is still ${call.seen}`).toBeLessThan(deadline);
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -78,7 +78,6 @@ export const DEFAULT_FREEZING_THRESHOLD_SECONDS = 30n * 24n * 3600n;
 /** Largest inter-canister payload; calls prepay the transmission of a response this large. */
 export const MAX_INTER_CANISTER_PAYLOAD_BYTES = 2n * 1024n * 1024n;
 const GIB = 1024n * 1024n * 1024n;
-const SECONDS_PER_DAY = 86_400n;
 
 /** Cost formulas over one fee table and subnet size. */
 export class CyclesCosts {
