@@ -90,6 +90,13 @@ export async function startPageEngine(store: ReplicaStore, replicaOptions: Omit<
   // same commit (their queues, call contexts and callbacks) then continues them where they were.
   api.restoreInflightCalls(restored.inflightCalls);
   if (restored.schedulerState) replica.scheduler.restore(restored.schedulerState);
+  // What was just restored is what the store holds: the first certificate after a reload does not
+  // commit (a commit compares every page of every heap, tens of MB on a demo page) until a call,
+  // a round or periodic work changes something. scheduler.restore() sets the round counter and
+  // runs no round before the next turn of the event loop, so a round it runs is still seen.
+  dirty = false;
+  committedRound = replica.scheduler.round;
+  committedCalls = api.registry.size;
   // Rounds that no certificate follows (a timer, a heartbeat, a downstream call finishing after
   // its ingress call was answered) are saved within a second, like npm run replica's flush timer.
   const flushTimer = setInterval(() => void commit().catch(() => {}), FLUSH_INTERVAL_MS);
