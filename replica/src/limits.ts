@@ -13,7 +13,10 @@
 //   - wasm32 main memory, 4 GiB (the 32-bit address space) [docs];
 //   - stable memory per canister, 500 GiB [docs];
 //   - uncompressed module size, 100 MiB [config WASM_MAX_SIZE]; functions per module, 50,000
-//     [config MAX_FUNCTIONS]; globals per module, 1,000 [config MAX_GLOBALS].
+//     [config MAX_FUNCTIONS]; globals per module, 1,000 [config MAX_GLOBALS];
+//   - best-effort message memory of the subnet, 5 GiB [exec SUBNET_BEST_EFFORT_MESSAGE_MEMORY_CAPACITY]:
+//     the IC does not refuse best-effort calls against it but sheds best-effort messages at the
+//     end of a round to get back under it; this replica sheds nothing yet.
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -65,6 +68,15 @@ export interface Limits {
   canisterCallbackQuota: number;
   /** Callbacks on the subnet beyond which a canister is held to its quota: 1,000,000 [exec SUBNET_CALLBACK_SOFT_LIMIT]. */
   subnetCallbackSoftLimit: number;
+  /**
+   * Guaranteed-response message memory of the subnet: 15 GiB [exec
+   * SUBNET_GUARANTEED_RESPONSE_MESSAGE_MEMORY_CAPACITY]. Every guaranteed-response call in flight
+   * holds `max(request bytes, MAX_RESPONSE_COUNT_BYTES)` of it until its response is delivered
+   * (rs/replicated_state canister_state/queues.rs `memory_usage_of_request`); best-effort calls
+   * hold none. ic0.call_perform returns SYS_TRANSIENT (2) when a call does not fit (rs/system_api
+   * `push_output_request`: failure to allocate message memory).
+   */
+  guaranteedResponseMessageMemoryBytes: number;
   /** Longest timeout of a best-effort call: 300 s [rs/embedders system_api.rs MAX_CALL_TIMEOUT_SECONDS; spec ic0.call_with_best_effort_response]. */
   maxCallTimeoutSeconds: number;
   /** Bytes the query cache may hold, keys and values: 200 MiB [exec QUERY_CACHE_CAPACITY]. */
@@ -100,6 +112,7 @@ export const DEFAULT_LIMITS: Limits = {
   queueCapacity: 500,
   canisterCallbackQuota: 50,
   subnetCallbackSoftLimit: 1_000_000,
+  guaranteedResponseMessageMemoryBytes: 15 * GiB,
   maxCallTimeoutSeconds: 300,
   queryCacheBytes: 200 * MiB,
   queryCacheMaxExpirySeconds: 600,
@@ -168,6 +181,15 @@ export function stableMemoryAccessLimits(limits: Limits, kind: ExecutionKind): {
 export function maxReplyBytes(limits: Limits, kind: ExecutionKind): number {
   return kind === 'query' || kind === 'composite-query' ? limits.maxQueryResponseBytes : limits.maxResponseBytes;
 }
+
+/**
+ * What one guaranteed-response call in flight reserves for its response: the largest
+ * inter-canister payload, 2 MiB (rs/types messages.rs MAX_INTER_CANISTER_PAYLOAD_IN_BYTES). The
+ * IC's MAX_RESPONSE_COUNT_BYTES adds the in-memory size of its Rust `RequestOrResponse` and
+ * `Response` structs, a few hundred bytes that depend on the IC's build; this replica leaves them
+ * out, so its reservation is that much smaller than the IC's.
+ */
+export const MAX_RESPONSE_COUNT_BYTES = 2 * MiB;
 
 /**
  * Main memory of a wasm64 canister: 6 GiB (internetcomputer.org, "Execution errors: Wasm memory

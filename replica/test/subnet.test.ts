@@ -16,6 +16,7 @@ interface SubnetActor {
   balance(): Promise<bigint>;
   echo(n: bigint): Promise<bigint>;
   fanOut(target: Principal, n: bigint): Promise<[bigint, bigint, string]>;
+  fanOutBounded(target: Principal, n: bigint, timeout: bigint): Promise<[bigint, bigint, string]>;
   boundedCall(target: Principal, ms: bigint, timeout: bigint): Promise<[string, [] | [bigint], [] | [bigint]]>;
   slow(ms: bigint): Promise<[] | [bigint]>;
   slowDoneCount(): Promise<bigint>;
@@ -105,6 +106,24 @@ describe('queues and backpressure', () => {
     const b = await setup(pic, 'b');
     const [sent, refused] = await a.actor.fanOut(b.canisterId, 4n);
     expect([sent, refused]).toEqual([2n, 2n]);
+    await pic.tearDown();
+  });
+
+  it("a guaranteed-response call that does not fit in the subnet's message memory fails with SYS_TRANSIENT; best-effort calls hold none of it", async () => {
+    // Each guaranteed-response call in flight reserves room for the largest response (2 MiB):
+    // 5 MiB hold two of them.
+    const pic = await replicaWith({ limits: { guaranteedResponseMessageMemoryBytes: 5 * 1024 * 1024 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    const [sent, refused, error] = await a.actor.fanOut(b.canisterId, 4n);
+    expect([sent, refused]).toEqual([2n, 2n]);
+    expect(error).toMatch(/system_transient|call_error.*2/);
+    expect(await b.actor.get()).toBe(2n);
+    expect(metric(pic, 'replica_calls_refused_total')).toBe(2);
+    // The reservations are released with the responses.
+    expect(metric(pic, 'replica_guaranteed_response_message_memory_bytes')).toBe(0);
+    expect(await a.actor.fanOutBounded(b.canisterId, 4n, 60n)).toEqual([4n, 0n, '']);
+    expect(await b.actor.get()).toBe(6n);
     await pic.tearDown();
   });
 

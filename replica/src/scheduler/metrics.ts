@@ -67,6 +67,8 @@ export interface MetricsGauges {
   threads: number;
   queueLengths: Array<{ canister: string; name: string; length: number }>;
   callbacks: number;
+  /** Guaranteed-response message memory the subnet's calls in flight hold (limits.ts guaranteedResponseMessageMemoryBytes). */
+  guaranteedMessageBytes: number;
   pausedExecutions: number;
   cacheBytes: number;
   cacheEntries: number;
@@ -98,8 +100,13 @@ export function renderMetrics(m: SchedulerMetrics, g: MetricsGauges): string {
   out.push("# HELP replica_canister_queue_length Messages waiting in a canister's input queues.", '# TYPE replica_canister_queue_length gauge');
   for (const q of g.queueLengths) out.push(`replica_canister_queue_length{canister="${q.canister}",name="${esc(q.name)}"} ${q.length}`);
   gauge('replica_callbacks', 'Callbacks waiting for a response on the subnet.', g.callbacks);
+  gauge(
+    'replica_guaranteed_response_message_memory_bytes',
+    'Guaranteed-response message memory held by calls in flight (each reserves room for the largest response).',
+    g.guaranteedMessageBytes,
+  );
   gauge('replica_paused_executions', 'Messages paused between slices.', g.pausedExecutions);
-  counter('replica_calls_refused_total', 'Calls ic0.call_perform could not enqueue (queue full or callback limit).', m.callsRefused);
+  counter('replica_calls_refused_total', 'Calls ic0.call_perform could not enqueue (queue full, callback limit or message memory).', m.callsRefused);
   counter('replica_ingress_refused_total', "Ingress messages refused because the canister's queue was full.", m.ingressRefused);
   counter('replica_best_effort_expired_total', 'Best-effort calls answered SYS_UNKNOWN because their deadline passed.', m.bestEffortExpired);
   counter(

@@ -13,7 +13,7 @@ import { Canister, mayReadLogs } from '../execution/canister.ts';
 import { execute, executeSliced, type Entry, type ExecutionResult } from '../execution/execute.ts';
 import type { ApiKind, MessageContext, PendingCall } from '../system-api/context.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
-import { instructionLimit, resolveLimits } from '../limits.ts';
+import { MAX_RESPONSE_COUNT_BYTES, instructionLimit, resolveLimits } from '../limits.ts';
 import { formatCycles } from '../metering/stable-access.ts';
 import {
   chargeForResources,
@@ -54,7 +54,7 @@ import {
   type SubnetOptions,
 } from './config.ts';
 import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
-import { equalBytes } from '../ic/bytes.ts';
+import { equalBytes, utf8 } from '../ic/bytes.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
 import { emptyQueues, type CanisterQueues, type MessageEffects, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
@@ -133,6 +133,8 @@ export class Scheduler {
 
   // ---- not part of the state
   private queued = 0;
+  /** Guaranteed-response message memory the callbacks hold (derived from them: recounted by restore()). */
+  private guaranteedMessageBytes = 0;
   private ingressWaiters = new Map<number, { resolve: (response: CallResponse) => void; submitted: number; key?: string }>();
   private roundLoop?: Promise<void>;
   private inRound = false;
@@ -917,6 +919,20 @@ export class Scheduler {
       });
       return RejectCode.SYS_TRANSIENT;
     }
+    const needed = guaranteedReservation(call);
+    if (needed > 0) {
+      let used = this.guaranteedMessageBytes;
+      for (const o of ctx.outgoing) used += guaranteedReservation(o);
+      if (used + needed > this.limits.guaranteedResponseMessageMemoryBytes) {
+        this.metrics.callsRefused++;
+        this.log.emit({
+          kind: 'message',
+          level: 'normal',
+          text: `${canister.name}: call to ${this.canisters.get(callee)?.name ?? callee}.${call.method} not enqueued: out of guaranteed-response message memory (${used} bytes held, ${needed} needed, capacity ${this.limits.guaranteedResponseMessageMemoryBytes})`,
+        });
+        return RejectCode.SYS_TRANSIENT;
+      }
+    }
     return 0;
   }
 
@@ -1061,6 +1077,7 @@ export class Scheduler {
       return 0n;
     }
     this.callbacks.delete(message.callbackId);
+    this.guaranteedMessageBytes -= heldReservation(callback);
     channel.callback = callback;
     const q = this.queues.get(callback.canister);
     if (q && q.reserved[callback.callee]) {
@@ -1220,6 +1237,7 @@ export class Scheduler {
     }
     const { arg: _parts, ...kept } = call;
     this.callbacks.set(id, { id, canister: canister.idText, callContextId: cc.id, call: kept, callee, deadline });
+    this.guaranteedMessageBytes += guaranteedReservation(call);
     cc.outstanding++;
     canister.outstandingCalls++;
     const q = this.queuesOf(canister.idText);
@@ -1298,7 +1316,11 @@ export class Scheduler {
    * rejected and its callbacks forgotten, so late responses are ignored (interface spec).
    */
   rejectOpenCallContexts(canister: Canister, message: string): void {
-    for (const cb of [...this.callbacks.values()]) if (cb.canister === canister.idText) this.callbacks.delete(cb.id);
+    for (const cb of [...this.callbacks.values()]) {
+      if (cb.canister !== canister.idText) continue;
+      this.callbacks.delete(cb.id);
+      this.guaranteedMessageBytes -= heldReservation(cb);
+    }
     const q = this.queues.get(canister.idText);
     if (q) q.reserved = {};
     this.paused.delete(canister.idText);
@@ -1471,9 +1493,11 @@ export class Scheduler {
       const c = this.canisters.get(cc.canister);
       if (c) c.openCallContexts++;
     }
+    this.guaranteedMessageBytes = 0;
     for (const cb of this.callbacks.values()) {
       const c = this.canisters.get(cb.canister);
       if (c) c.outstandingCalls++;
+      this.guaranteedMessageBytes += heldReservation(cb);
     }
     // A state written before executions were really paused holds the effects of sliced
     // messages that had already run: they take effect now.
@@ -1506,6 +1530,7 @@ export class Scheduler {
       threads: this.limits.executionThreads,
       queueLengths,
       callbacks: this.callbacks.size,
+      guaranteedMessageBytes: this.guaranteedMessageBytes,
       pausedExecutions: this.paused.size,
       cacheBytes: this.queryCache?.bytes ?? 0,
       cacheEntries: this.queryCache?.size ?? 0,
@@ -1527,4 +1552,19 @@ export function toText(id: string | Principal | Uint8Array): string {
   if (typeof id === 'string') return id;
   if (id instanceof Uint8Array) return Principal.fromUint8Array(id).toText();
   return id.toText();
+}
+
+/**
+ * The guaranteed-response message memory a call holds while in flight (limits.ts
+ * guaranteedResponseMessageMemoryBytes): the larger of its request (method name and argument)
+ * and MAX_RESPONSE_COUNT_BYTES, the room for the largest response; nothing for a best-effort call.
+ */
+function guaranteedReservation(call: Pick<PendingCall, 'argSize' | 'method' | 'timeoutSeconds'>): number {
+  if (call.timeoutSeconds !== undefined) return 0;
+  return Math.max((call.argSize ?? 0) + utf8(call.method).length, MAX_RESPONSE_COUNT_BYTES);
+}
+
+/** What a registered callback holds: best-effort callbacks (with a deadline) hold nothing. */
+function heldReservation(cb: Callback): number {
+  return cb.deadline > 0n ? 0 : guaranteedReservation({ argSize: cb.call.argSize, method: cb.call.method, timeoutSeconds: undefined });
 }
