@@ -9,7 +9,8 @@
 // Every field is enforced (a test lowers it and hits it) and part of the public API
 // (Replica.create({ limits }), the CLI's --limit). IC limits this replica does not enforce yet are
 // not fields, so that --limit cannot claim to lower them:
-//   - inter-canister request payload across subnets, 2 MiB [docs];
+//   - inter-canister request payload across subnets, 2 MiB [docs] (this replica is one subnet:
+//     its calls get the same-subnet limit, maxRequestBytes);
 //   - wasm32 main memory, 4 GiB (the 32-bit address space) [docs];
 //   - stable memory per canister, 500 GiB [docs];
 //   - uncompressed module size, 100 MiB [config WASM_MAX_SIZE]; functions per module, 50,000
@@ -35,6 +36,14 @@ export interface Limits {
   maxIngressBytes: number;
   /** Largest response of a replicated execution (update, inter-canister): 2 MiB [docs]. */
   maxResponseBytes: number;
+  /**
+   * Largest inter-canister request (method name and argument) to a canister on the same subnet:
+   * 10 MiB, five times the 2 MiB inter-canister payload [dfinity/ic rs/embedders system_api
+   * MULTIPLIER_MAX_SIZE_LOCAL_SUBNET = 5; rs/types messages.rs MAX_INTER_CANISTER_PAYLOAD_IN_BYTES].
+   * Beyond it ic0.call_new (method name) or ic0.call_data_append traps with IC0504
+   * (system_api request_in_prep.rs).
+   */
+  maxRequestBytes: number;
   /** Largest response of a non-replicated query: 3 MiB [docs]. */
   maxQueryResponseBytes: number;
   /** Nested composite-query calls (the IC's MAX_QUERY_CALL_DEPTH = 6). */
@@ -94,6 +103,7 @@ export const DEFAULT_LIMITS: Limits = {
   instructionsPerInspect: 200e6,
   maxIngressBytes: 2 * MiB,
   maxResponseBytes: 2 * MiB,
+  maxRequestBytes: 10 * MiB,
   maxQueryResponseBytes: 3 * MiB,
   maxQueryCallDepth: 6,
   maxSnapshotsPerCanister: 10,
@@ -224,6 +234,16 @@ export function wasmMemoryLimitExceeded(limitBytes: bigint, peakBytes: bigint): 
 export function replyTooLarge(current: number, appended: number, max: number, call = 'ic0.msg_reply_data_append'): string | undefined {
   const size = current + appended;
   return size > max ? `${call}: application payload size (${size}) cannot be larger than ${max}` : undefined;
+}
+
+/**
+ * The IC's contract-violation text (IC0504) when a request under construction would exceed `max`
+ * bytes (method name and argument), or undefined when it fits (system_api request_in_prep.rs
+ * `extend_method_payload`).
+ */
+export function requestTooLarge(callee: string, method: string, current: number, appended: number, max: number): string | undefined {
+  const size = current + appended;
+  return size > max ? `Request to ${callee}:${method} has a payload size of ${size}, which exceeds the allowed limit of ${max}.` : undefined;
 }
 
 /**

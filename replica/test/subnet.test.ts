@@ -17,6 +17,7 @@ interface SubnetActor {
   echo(n: bigint): Promise<bigint>;
   fanOut(target: Principal, n: bigint): Promise<[bigint, bigint, string]>;
   fanOutBounded(target: Principal, n: bigint, timeout: bigint): Promise<[bigint, bigint, string]>;
+  sendBytes(target: Principal, n: bigint): Promise<bigint>;
   boundedCall(target: Principal, ms: bigint, timeout: bigint): Promise<[string, [] | [bigint], [] | [bigint]]>;
   slow(ms: bigint): Promise<[] | [bigint]>;
   slowDoneCount(): Promise<bigint>;
@@ -124,6 +125,22 @@ describe('queues and backpressure', () => {
     expect(metric(pic, 'replica_guaranteed_response_message_memory_bytes')).toBe(0);
     expect(await a.actor.fanOutBounded(b.canisterId, 4n, 60n)).toEqual([4n, 0n, '']);
     expect(await b.actor.get()).toBe(6n);
+    await pic.tearDown();
+  });
+
+  it('a request larger than the same-subnet limit traps in ic0.call_data_append with IC0504', async () => {
+    const pic = await replicaWith({ limits: { maxRequestBytes: 1000 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    expect(await a.actor.sendBytes(b.canisterId, 900n)).toBe(900n);
+    const error = await a.actor.sendBytes(b.canisterId, 1000n).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CanisterRejectError);
+    const reject = error as CanisterRejectError;
+    expect(reject.errorCode).toBe(ErrorCode.CanisterContractViolation);
+    expect(reject.message).toMatch(new RegExp(`Request to ${b.canisterId.toText()}:take has a payload size of \\d+, which exceeds the allowed limit of 1000`));
     await pic.tearDown();
   });
 

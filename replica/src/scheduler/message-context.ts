@@ -75,6 +75,7 @@ export function createMessageContext(s: ContextSource, canister: Canister, kind:
       }
     },
     replyLimit: maxReplyBytes(s.limits, executionKind(kind)),
+    requestLimit: s.limits.maxRequestBytes,
     stableAccess: new StableMemoryAccessMeter(stableMemoryAccessLimits(s.limits, executionKind(kind))),
     ...init,
   };

@@ -98,6 +98,8 @@ export interface MessageContext {
   prepayCall(requestBytes: number): { transmission: bigint; execution: bigint } | undefined;
   /** Largest reply or reject this execution may produce (limits.ts maxReplyBytes). */
   replyLimit: number;
+  /** Largest request (method name and argument) an outgoing call may carry (limits.ts maxRequestBytes). */
+  requestLimit: number;
   /** Per-message stable memory access accounting (IC0524); returns pages newly dirtied by a write. */
   stableAccess?: { read(offset: number, length: number): void; write(offset: number, length: number): number };
   rootKey?: Uint8Array;

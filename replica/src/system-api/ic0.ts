@@ -8,8 +8,9 @@ import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { docRef, hypervisorError, TrapCode } from '../ic/user-errors.ts';
 import { applicationSubnetCosts, CyclesCosts, freeCosts } from '../cycles/fees.ts';
 import { fromUtf8, utf8 } from '../ic/bytes.ts';
+import { principalToText } from '../ic/principal.ts';
 import { chargeSystemApiCall, DIRTY_PAGE_OVERHEAD } from '../metering/system-api-costs.ts';
-import { replyTooLarge } from '../limits.ts';
+import { replyTooLarge, requestTooLarge } from '../limits.ts';
 
 export interface ApiHost {
   /** The message being executed; undefined between messages. */
@@ -359,6 +360,10 @@ const api: Record<string, ApiFunction> = {
     allowed: CALLS,
     impl: (c, h, calleeSrc, calleeSize, nameSrc, nameSize, replyFun, replyEnv, rejectFun, rejectEnv) => {
       if (c.building) c.takeCycles(-c.building.cycles); // an abandoned call gives its cycles back
+      if (nameSize > c.requestLimit) {
+        // The IC checks the method name against the request limit first (request_in_prep.rs).
+        throw CanisterTrap.of(hypervisorError.userContractViolation(`Size of method_name ${nameSize} exceeds the allowed limit of ${c.requestLimit}.`));
+      }
       c.building = {
         callee: readMem(h, calleeSrc, calleeSize, 'ic0.call_new'),
         method: new TextDecoder().decode(readMem(h, nameSrc, nameSize, 'ic0.call_new')),
@@ -384,6 +389,11 @@ const api: Record<string, ApiFunction> = {
     allowed: CALLS,
     impl: (c, h, src, size) => {
       const call = building(c, 'ic0.call_data_append');
+      // A cheap upper bound first (a UTF-16 unit is at most 3 UTF-8 bytes); the exact size only near the limit.
+      if (call.method.length * 3 + call.argSize + size > c.requestLimit) {
+        const tooLarge = requestTooLarge(principalToText(call.callee), call.method, utf8(call.method).length + call.argSize, size, c.requestLimit);
+        if (tooLarge) throw CanisterTrap.of(hypervisorError.userContractViolation(tooLarge));
+      }
       call.arg.push(readMem(h, src, size, 'ic0.call_data_append'));
       call.argSize += size;
     },
