@@ -83,7 +83,11 @@ export interface Limits {
    * holds `max(request bytes, MAX_RESPONSE_COUNT_BYTES)` of it until its response is delivered
    * (rs/replicated_state canister_state/queues.rs `memory_usage_of_request`); best-effort calls
    * hold none. ic0.call_perform returns SYS_TRANSIENT (2) when a call does not fit (rs/system_api
-   * `push_output_request`: failure to allocate message memory).
+   * `push_output_request`: failure to allocate message memory). The IC swaps a call's reservation
+   * for its response's actual size once the response is queued; this replica keeps the
+   * reservation until the response is delivered (usually in the same round), which can only
+   * refuse a call the IC would accept in that short window. Message bytes count towards the
+   * canister's own memory on the IC too; this replica does not count them there.
    */
   guaranteedResponseMessageMemoryBytes: number;
   /** Longest timeout of a best-effort call: 300 s [rs/embedders system_api.rs MAX_CALL_TIMEOUT_SECONDS; spec ic0.call_with_best_effort_response]. */
