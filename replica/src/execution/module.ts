@@ -195,13 +195,22 @@ async function compile(bytes: Uint8Array, options: Required<ModuleOptions>, key:
   return { compiled, counterExport: prepared.counterExport, info: prepared.info, dirtyTracking: prepared.dirtyTracking };
 }
 
+/**
+ * The module cache's key (and a PreparedModuleStore's): the module hash (hex) and every option
+ * that changes the prepared module. 'verify' prepares the same module as true: it only changes
+ * what the host checks.
+ */
+export function moduleCacheKey(moduleHashHex: string, moduleOptions: ModuleOptions = {}): string {
+  const options = resolveModuleOptions(moduleOptions);
+  return `${moduleHashHex} metering=${options.metering} dirty-pages=${options.dirtyPages !== false}`;
+}
+
 /** Decodes, rewrites and compiles a canister module. Throws InvalidModuleError with the reason. */
 export async function loadModule(input: Uint8Array, moduleOptions: ModuleOptions = {}): Promise<LoadedModule> {
   const options = resolveModuleOptions(moduleOptions);
   const bytes = await gunzipIfNeeded(input);
   const hash = sha256(bytes);
-  // 'verify' compiles the same module as true: it only changes what the host checks.
-  const key = `${toHex(hash)} metering=${options.metering} dirty-pages=${options.dirtyPages !== false}`;
+  const key = moduleCacheKey(toHex(hash), options);
   let entry = compiledCache.get(key);
   if (!entry) {
     entry = await compile(bytes, options, key);

@@ -14,7 +14,7 @@ import { availableBackends, BACKEND_LABELS, chooseBackend, networkFor, rememberB
 import { describeFailure, type Failure } from '../../lib/ic/errors.ts';
 import { describeNetwork, type DemoCanisterName, type Network } from '../../lib/ic/network.ts';
 import { PageReplicaError, pageReplica, type PageReplicaPhase } from '../../lib/ic/page-replica/client.ts';
-import { forgetInstalled, installDemo, WasmLoadError } from '../../lib/ic/page-replica/install.ts';
+import { forgetInstalled, installDemo, preparedFiles, WasmLoadError } from '../../lib/ic/page-replica/install.ts';
 import { siteNetwork } from '../../lib/ic/site-network.ts';
 import { h } from './dom.ts';
 
@@ -222,7 +222,7 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
           if (text && mine === loads) loading.textContent = text;
         });
         loading.textContent = PHASE_TEXT[pageReplica.state.phase] ?? loading.textContent;
-        await pageReplica.start();
+        await pageReplica.start(preparedFiles);
         const ids = await installDemo(definition.demo, definition.canisters, (line) => {
           if (mine === loads) loading.textContent = line;
         });

@@ -1,7 +1,7 @@
 // The page side of the page backend: starts the replica's Web Worker on first use (never on pages
 // without a demo, and on demo pages only once a demo asks for it), and gives agents a `fetch` that
 // carries the IC's HTTP interface to the worker instead of the network.
-import type { FromWorker, ToWorker, WorkerFailureKind } from './protocol.ts';
+import type { FromWorker, PreparedFiles, ToWorker, WorkerFailureKind } from './protocol.ts';
 
 export type PageReplicaPhase =
   | { phase: 'idle' }
@@ -29,6 +29,7 @@ type Reply = Extract<FromWorker, { type: 'http' }>;
 class PageReplicaClient {
   #worker: Worker | undefined;
   #ready: Promise<void> | undefined;
+  #prepared: PreparedFiles | undefined;
   #settle: { resolve(): void; reject(error: Error): void } | undefined;
   #pending = new Map<number, { resolve(reply: Reply): void; reject(error: Error): void }>();
   #nextId = 0;
@@ -48,14 +49,18 @@ class PageReplicaClient {
     for (const listener of this.#listeners) listener(state);
   }
 
-  /** Resolves once the replica serves; starts the worker if needed (again, after a failure). */
-  start(): Promise<void> {
+  /**
+   * Resolves once the replica serves; starts the worker if needed (again, after a failure).
+   * `prepared`: the prepared modules the site build emitted (install.ts preparedFiles).
+   */
+  start(prepared?: PreparedFiles): Promise<void> {
+    this.#prepared ??= prepared;
     if (this.#ready && this.state.phase !== 'failed') return this.#ready;
     if (this.state.phase === 'failed' && this.state.kind === 'crashed') this.#worker = undefined;
     this.#ready = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
     this.#ready.catch(() => {});
     this.#set({ phase: 'starting' });
-    if (this.#worker) this.#send({ type: 'start' });
+    if (this.#worker) this.#send({ type: 'start', prepared: this.#prepared });
     else this.#spawn();
     return this.#ready;
   }
@@ -69,7 +74,7 @@ class PageReplicaClient {
       this.#crash(event.message || 'the worker stopped with an uncaught error');
     });
     worker.addEventListener('messageerror', () => this.#crash('a message from the worker could not be read'));
-    this.#send({ type: 'start' });
+    this.#send({ type: 'start', prepared: this.#prepared });
   }
 
   #crash(message: string): void {

@@ -4,11 +4,17 @@
 // a site build with new modules upgrades them in place.
 import { HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import modules from 'virtual:wg-demo-wasm';
+import modules, { engine } from 'virtual:wg-demo-wasm';
 import type { DemoId } from '../../../../canisters/canisters.ts';
 import { toHex } from '@scaling-wg/replica/ic';
 import { deployDemoCanisters, deploySet, type DeployableCanister } from '../../../../scripts/lib/demo-deploy.ts';
 import { PAGE_REPLICA_HOST, pageReplica } from './client.ts';
+import type { PreparedFiles } from './protocol.ts';
+
+/** The modules the site build prepared for its engine (pageReplica.start), by module cache key. */
+export const preparedFiles: PreparedFiles | undefined = engine
+  ? { engine, files: Object.fromEntries(modules.flatMap((m) => (m.prepared ? [[m.prepared.key, { url: m.prepared.url, sha256: m.prepared.sha256 }]] : []))) }
+  : undefined;
 
 /** What this browser deployed on its page replica; `rootKey` ties it to one replica state. */
 interface Installed {

@@ -1,12 +1,21 @@
 // Messages between the page (client.ts) and the page replica's Web Worker (worker.ts).
 
 export type ToWorker =
-  /** Start (or, after a failure, try again to start) the replica. */
-  | { type: 'start' }
+  /**
+   * Start (or, after a failure, try again to start) the replica. `prepared`: the engine version
+   * the site was built with and the prepared modules it emitted, by module cache key (absent in
+   * dev, where nothing is cached).
+   */
+  | { type: 'start'; prepared?: PreparedFiles }
   /** One request of the IC's HTTP interface, as @dfinity/agent sent it through its `fetch`. */
   | { type: 'http'; id: number; method: string; path: string; contentType?: string; body: Uint8Array }
   /** Empty the saved state and start over with a fresh replica (new root key, no canisters). */
   | { type: 'reset' };
+
+export interface PreparedFiles {
+  engine: string;
+  files: Record<string, { url: string; sha256: string }>;
+}
 
 /** Why the worker cannot serve: the saved state is unreadable (a reset helps) or storage failed. */
 export type WorkerFailureKind = 'state-incompatible' | 'storage' | 'internal';

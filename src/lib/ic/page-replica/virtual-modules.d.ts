@@ -10,6 +10,14 @@ declare module 'virtual:wg-demo-wasm' {
     sha256: string;
     /** Its size in bytes, uncompressed. */
     bytes: number;
+    /**
+     * The module as the engine prepares it (replica/src/execution/prepared-file.ts, gzipped), for
+     * the engine version `engine`, under the module cache key `key` (module hash and options);
+     * sha256 (hex) of the file after decompression. Absent in dev.
+     */
+    prepared?: { url: string; sha256: string; key: string };
   }>;
+  /** The engine version the prepared files were made for (a hash of replica/); undefined in dev. */
+  export const engine: string | undefined;
   export default modules;
 }

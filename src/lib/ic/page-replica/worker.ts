@@ -5,12 +5,12 @@
 //
 // One owner across tabs: the worker holds the Web Lock OWNER_LOCK for as long as it runs. A second
 // tab's worker waits for the lock (and says so) instead of opening the same state beside it.
-import { usePreparedModuleStore } from '@scaling-wg/replica';
+import { decodePreparedModule, usePreparedModuleStore, type PreparedModule, type PreparedModuleStore } from '@scaling-wg/replica';
 import { toHex } from '@scaling-wg/replica/ic';
 import { StateFormatError } from '@scaling-wg/replica/store';
 import { startPageEngine, type PageEngine } from './engine.ts';
 import { openIdbStore, type IdbStore } from './idb-store.ts';
-import { OWNER_LOCK, type FromWorker, type ToWorker } from './protocol.ts';
+import { OWNER_LOCK, type FromWorker, type PreparedFiles, type ToWorker } from './protocol.ts';
 
 // The engine yields to the event loop between steps of a call, with setImmediate where there is
 // one. A worker has none, and its nested setTimeout(0) is clamped to 4 ms, several times per
@@ -37,18 +37,54 @@ let owner = false;
 let requested = false;
 let pendingReset = false;
 
+/** What the site build emitted for this engine (the first start message says; absent in dev). */
+let preparedFiles: PreparedFiles | undefined;
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as BufferSource)));
+}
+
+/** A prepared module the site build emitted, checked against its hash and key; undefined if none. */
+async function fetchPrepared(files: PreparedFiles, key: string): Promise<PreparedModule | undefined> {
+  const entry = files.files[key];
+  if (!entry) return undefined;
+  const response = await fetch(entry.url);
+  if (!response.ok) throw new Error(`${entry.url}: HTTP ${response.status}`);
+  let bytes = new Uint8Array(await response.arrayBuffer());
+  // Served as stored (gzip); a server that decoded it on the way (Content-Encoding) hands over the file.
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+    bytes = new Uint8Array(await new Response(new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  if ((await sha256Hex(bytes)) !== entry.sha256) throw new Error(`${entry.url} is not the file this site was built with`);
+  return decodePreparedModule(bytes, `${files.engine} ${key}`);
+}
+
 /**
- * The engine's version, for the prepared-module cache: the build names the worker's bundle by
- * its content, so any change to the engine (its passes included) changes the name. A dev server
- * serves it under its source path whatever changed, so there nothing is cached.
+ * Prepared modules (metering, dirty pages) of this engine version: from IndexedDB, else the ones
+ * the site build emitted (kept in IndexedDB then), else the engine prepares the module itself. A
+ * file that fails to load or does not match costs only that time: the engine prepares instead.
  */
-const ENGINE_VERSION = import.meta.env.DEV ? undefined : new URL(self.location.href).pathname;
+function preparedStore(idb: PreparedModuleStore, files: PreparedFiles): PreparedModuleStore {
+  return {
+    get: async (key) => {
+      const stored = await idb.get(key).catch(() => undefined);
+      if (stored) return stored;
+      const built = await fetchPrepared(files, key).catch((error: unknown) => {
+        console.warn(`page replica: the prepared module for ${key} is not usable, preparing it here: ${(error as Error).message}`);
+        return undefined;
+      });
+      if (built) void idb.put(key, built).catch(() => {});
+      return built;
+    },
+    put: (key, module) => idb.put(key, module),
+  };
+}
 
 async function boot(): Promise<PageEngine> {
   if (!store) {
     store = await openIdbStore();
-    // Modules are prepared (metering, dirty pages) once per engine version, not on every visit.
-    if (ENGINE_VERSION) usePreparedModuleStore(store.preparedModules(ENGINE_VERSION));
+    // Modules are prepared (metering, dirty pages) by the site build, or once per engine version
+    // in this browser, not on every visit.
+    if (preparedFiles) usePreparedModuleStore(preparedStore(store.preparedModules(preparedFiles.engine), preparedFiles));
   }
   const engine = await startPageEngine(store);
   post({ type: 'ready', restoredCanisters: engine.restoredCanisters, rootKey: toHex(engine.keys.rootKeyDer) });
@@ -136,6 +172,7 @@ async function handle(message: Extract<ToWorker, { type: 'http' }>): Promise<voi
 self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   if (message.type === 'start') {
+    preparedFiles ??= message.prepared;
     if (owner) start();
     else if (!requested) {
       requested = true;
