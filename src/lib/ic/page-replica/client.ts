@@ -65,6 +65,11 @@ class PageReplicaClient {
     return this.#ready;
   }
 
+  /** Starts loading the prepared modules under these module cache keys (see protocol.ts). */
+  prefetch(keys: string[]): void {
+    if (this.#worker && keys.length > 0) this.#send({ type: 'prefetch', keys });
+  }
+
   #spawn(): void {
     const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'page replica' });
     this.#worker = worker;

@@ -117,7 +117,15 @@ async function install(demo: DemoId, calls: readonly string[], progress: (line: 
 
   const identity = Ed25519KeyIdentity.fromJSON(record.deployer);
   const agent = await HttpAgent.create({ host: PAGE_REPLICA_HOST, identity, fetch: pageReplica.fetch, shouldFetchRootKey: true });
+  // Every module this install needs is fetched at once (and its prepared form, in the worker),
+  // not one by one as the deploy reaches each canister; a failure surfaces where the deploy reads it.
   const cache = new Map<string, Promise<Uint8Array>>();
+  for (const entry of wanted) {
+    const bytes = loadModule(entry);
+    bytes.catch(() => {});
+    cache.set(entry.name, bytes);
+  }
+  pageReplica.prefetch(wanted.flatMap((m) => (m.prepared ? [m.prepared.key] : [])));
   const built: DeployableCanister[] = wanted.map((m) => ({ name: m.name, sha256: m.sha256, bytes: m.bytes }));
   let step = 0;
   const result = await deployDemoCanisters({

@@ -9,6 +9,11 @@ export type ToWorker =
   | { type: 'start'; prepared?: PreparedFiles }
   /** One request of the IC's HTTP interface, as @dfinity/agent sent it through its `fetch`. */
   | { type: 'http'; id: number; method: string; path: string; contentType?: string; body: Uint8Array }
+  /**
+   * The modules (module cache keys) an install is about to load: fetch their prepared files (or
+   * read them from IndexedDB) now, all at once, rather than one by one as each install asks.
+   */
+  | { type: 'prefetch'; keys: string[] }
   /** Empty the saved state and start over with a fresh replica (new root key, no canisters). */
   | { type: 'reset' };
 

@@ -62,29 +62,44 @@ async function fetchPrepared(files: PreparedFiles, key: string): Promise<Prepare
  * Prepared modules (metering, dirty pages) of this engine version: from IndexedDB, else the ones
  * the site build emitted (kept in IndexedDB then), else the engine prepares the module itself. A
  * file that fails to load or does not match costs only that time: the engine prepares instead.
+ * `prefetch` starts a lookup early; the engine's `get` then takes its result.
  */
-function preparedStore(idb: PreparedModuleStore, files: PreparedFiles): PreparedModuleStore {
+function preparedStore(idb: PreparedModuleStore, files: PreparedFiles): PreparedModuleStore & { prefetch(key: string): void } {
+  const started = new Map<string, Promise<PreparedModule | undefined>>();
+  const lookup = async (key: string) => {
+    const stored = await idb.get(key).catch(() => undefined);
+    if (stored) return stored;
+    const built = await fetchPrepared(files, key).catch((error: unknown) => {
+      console.warn(`page replica: the prepared module for ${key} is not usable, preparing it here: ${(error as Error).message}`);
+      return undefined;
+    });
+    if (built) void idb.put(key, built).catch(() => {});
+    return built;
+  };
   return {
-    get: async (key) => {
-      const stored = await idb.get(key).catch(() => undefined);
-      if (stored) return stored;
-      const built = await fetchPrepared(files, key).catch((error: unknown) => {
-        console.warn(`page replica: the prepared module for ${key} is not usable, preparing it here: ${(error as Error).message}`);
-        return undefined;
-      });
-      if (built) void idb.put(key, built).catch(() => {});
-      return built;
+    prefetch: (key) => {
+      if (!started.has(key)) started.set(key, lookup(key));
+    },
+    get: (key) => {
+      const pending = started.get(key) ?? lookup(key);
+      started.delete(key);
+      return pending;
     },
     put: (key, module) => idb.put(key, module),
   };
 }
+
+let prepared: ReturnType<typeof preparedStore> | undefined;
 
 async function boot(): Promise<PageEngine> {
   if (!store) {
     store = await openIdbStore();
     // Modules are prepared (metering, dirty pages) by the site build, or once per engine version
     // in this browser, not on every visit.
-    if (preparedFiles) usePreparedModuleStore(preparedStore(store.preparedModules(preparedFiles.engine), preparedFiles));
+    if (preparedFiles) {
+      prepared = preparedStore(store.preparedModules(preparedFiles.engine), preparedFiles);
+      usePreparedModuleStore(prepared);
+    }
   }
   const engine = await startPageEngine(store);
   post({ type: 'ready', restoredCanisters: engine.restoredCanisters, rootKey: toHex(engine.keys.rootKeyDer) });
@@ -180,4 +195,5 @@ self.addEventListener('message', (event: MessageEvent<ToWorker>) => {
     }
   } else if (message.type === 'reset') void reset().catch(fail);
   else if (message.type === 'http') void handle(message);
+  else if (message.type === 'prefetch') for (const key of message.keys) prepared?.prefetch(key);
 });
