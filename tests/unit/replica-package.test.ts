@@ -44,6 +44,33 @@ describe('the replica package', () => {
     expect(deep).toEqual([]);
   });
 
+  it('declares what it imports: src/ from its dependencies, tests and fixtures from either kind', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'replica/package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    };
+    const runtime = new Set(Object.keys(pkg.dependencies ?? {}));
+    const any = new Set([...runtime, ...Object.keys(pkg.devDependencies ?? {})]);
+    const packageOf = (spec: string) =>
+      spec
+        .split('/')
+        .slice(0, spec.startsWith('@') ? 2 : 1)
+        .join('/');
+    const undeclared: string[] = [];
+    for (const file of tracked) {
+      // Fixture sources under test/ are canister programs compiled by their own toolchains, not run by Node.
+      if (!file.startsWith('replica/') || !/\.(ts|mts|mjs|js)$/.test(file) || /fixtures\/[^/]+\/src\//.test(file)) continue;
+      const declared = file.startsWith('replica/src/') ? runtime : any;
+      // Comment lines may quote an import (`names as imported from "ic0"`); only code counts.
+      const code = readFileSync(join(root, file), 'utf8').replace(/^\s*(?:\/\/|\/?\*).*$/gm, '');
+      for (const spec of specifiers(code)) {
+        if (spec.startsWith('.') || spec.startsWith('node:') || spec.includes('$') || spec.startsWith('@scaling-wg/replica')) continue;
+        if (!declared.has(packageOf(spec))) undeclared.push(`${file}: ${spec}`);
+      }
+    }
+    expect(undeclared).toEqual([]);
+  });
+
   it('exports files that exist', () => {
     for (const [entry, target] of Object.entries(manifest.exports)) expect(existsSync(join(root, 'replica', target)), entry).toBe(true);
   });
