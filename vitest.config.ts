@@ -1,5 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { NODE_STACK_SIZE_FLAG } from '@scaling-wg/replica/stack';
+import { NODE_STACK_FLAGS } from '@scaling-wg/replica/stack';
 
 // One vitest run covers every *.test.ts: library code, the replica's conformance suite and the
 // canister integration tests. Browser tests are Playwright's (tests/e2e, *.spec.ts). Tests of
@@ -13,7 +13,7 @@ export const shared = {
   // Canister code gets the IC's Wasm stack (replica/src/stack.ts): the workers are child
   // processes, whose main thread has room for it.
   pool: 'forks' as const,
-  execArgv: [NODE_STACK_SIZE_FLAG],
+  execArgv: [...NODE_STACK_FLAGS],
 };
 
 export default defineConfig({

@@ -15,5 +15,15 @@ export const NODE_STACK_SIZE_KIB = 6 * 1024;
 /** The Node flag for it. A thread needs a native stack larger than this (Linux's main thread has 8 MiB). */
 export const NODE_STACK_SIZE_FLAG = `--stack-size=${NODE_STACK_SIZE_KIB}`;
 
+/**
+ * The Node flag for the stacks V8 runs a suspendable Wasm call on. A message that may be paused
+ * between rounds (deterministic time slicing, JSPI) runs on a secondary stack whose size is its
+ * own V8 flag (984 KiB by default), not `--stack-size`: the same headroom for it.
+ */
+export const NODE_WASM_STACK_SWITCHING_FLAG = `--wasm-stack-switching-stack-size=${NODE_STACK_SIZE_KIB}`;
+
+/** Both flags, for a Node process that runs canisters. */
+export const NODE_STACK_FLAGS = [NODE_STACK_SIZE_FLAG, NODE_WASM_STACK_SWITCHING_FLAG];
+
 /** For a Worker running the engine: `new Worker(url, { resourceLimits: { stackSizeMb } })`. */
 export const WORKER_STACK_SIZE_MB = 8;

@@ -3,14 +3,14 @@
 // Node's default stack in pre_upgrade's recursive serialization.
 import { describe, expect, it } from 'vitest';
 import { Replica } from '../src/index.ts';
-import { NODE_STACK_SIZE_FLAG } from '../src/stack.ts';
+import { NODE_STACK_FLAGS } from '../src/stack.ts';
 import { createReplica, motokoFixture } from './fixtures/build.ts';
 
 type Deep = { build(n: bigint): Promise<void>; length(): Promise<bigint> };
 
 describe('stack headroom', () => {
   it("tests run with the IC's Wasm stack headroom", () => {
-    expect(process.execArgv).toContain(NODE_STACK_SIZE_FLAG);
+    for (const flag of NODE_STACK_FLAGS) expect(process.execArgv).toContain(flag);
   });
 
   it("a classic-persistence Motoko canister upgrades with a 20,000-deep stable list (Node's default stack stops near 3,400)", async () => {
