@@ -29,7 +29,15 @@ export type { Actor, IdlFactory } from './actor.ts';
 export type { Limits } from './limits.ts';
 export type { Pacing } from './scheduler/config.ts';
 export type { MeteringMode } from './execution/module.ts';
-export { usePreparedModuleStore, moduleCacheKey, prepareModule, type PreparedModule, type PreparedModuleStore } from './execution/module.ts';
+export {
+  usePreparedModuleStore,
+  moduleCacheKey,
+  prepareModule,
+  loadModule,
+  resolveModuleOptions,
+  type PreparedModule,
+  type PreparedModuleStore,
+} from './execution/module.ts';
 export { encodePreparedModule, decodePreparedModule } from './execution/prepared-file.ts';
 export type { SchedulerState } from './scheduler/state.ts';
 export { DEFAULT_LIMITS } from './limits.ts';

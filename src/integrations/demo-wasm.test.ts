@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodePreparedModule, prepareModule, usePreparedModuleStore, type PreparedModule } from '@scaling-wg/replica';
-import { loadModule } from '../../replica/src/execution/module.ts';
+import { loadModule } from '@scaling-wg/replica';
 import { motokoFixture } from '../../replica/test/fixtures/build.ts';
 import { engineVersion, preparedFile } from './demo-wasm.ts';
 

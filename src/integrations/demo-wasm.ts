@@ -20,8 +20,7 @@ import { join, relative, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
 import { canisters } from '../../canisters/canisters.ts';
-import { moduleCacheKey, prepareModule, resolveModuleOptions } from '../../replica/src/execution/module.ts';
-import { encodePreparedModule } from '../../replica/src/execution/prepared-file.ts';
+import { encodePreparedModule, moduleCacheKey, prepareModule, resolveModuleOptions } from '@scaling-wg/replica';
 
 /**
  * The page replica's engine version: a hash of every file of the replica's sources (and its
