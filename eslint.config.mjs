@@ -3,9 +3,10 @@
 // did exactly that before these rules), and a test that forgets to await `expect(...).rejects`
 // passes whatever happens. Type-aware (it asks tsc which expressions are promises), so it reads
 // the same tsconfig.json as `tsc --noEmit`. Style is prettier's business, not ESLint's.
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: [
       'dist/**',

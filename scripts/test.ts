@@ -1,5 +1,5 @@
 // `npm test`: everything CI runs, in order, stopping at the first failure.
-// 1. `npm run check`: types (astro check for the site, tsc for every .ts file) and formatting.
+// 1. `npm run check` (scripts/check.ts): types (astro check: the site and every .ts file), ESLint, formatting.
 // 2. Chromium (Debian's package), before anything needs it (vitest runs the engine in a page too):
 //    installed with apt when we are root, otherwise we say exactly what to run. Never
 //    `npx playwright install` (no downloads here).
