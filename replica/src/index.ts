@@ -327,7 +327,7 @@ export class Replica {
       'provisional_create_canister_with_cycles',
       {
         amount: options.cycles === undefined ? [] : [options.cycles],
-        settings: options.controllers ? [{ ...emptySettings(), controllers: [options.controllers] }] : [],
+        settings: options.controllers ? [canisterSettings({ controllers: [options.controllers] })] : [],
         specified_id: options.targetCanisterId ? [options.targetCanisterId] : [],
         sender_canister_version: [],
       },
@@ -704,7 +704,8 @@ function seedBytes(seed: Uint8Array | number | undefined): Uint8Array | undefine
   return b;
 }
 
-function emptySettings(): Record<string, []> {
+/** A `create_canister` / `update_settings` settings record (ic.did `canister_settings`): every field unset, then `over`. */
+export function canisterSettings(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     controllers: [],
     compute_allocation: [],
@@ -719,5 +720,6 @@ function emptySettings(): Record<string, []> {
     wasm_memory_limit: [],
     wasm_memory_threshold: [],
     environment_variables: [],
+    ...over,
   };
 }

@@ -13,22 +13,4 @@ export async function rejection(p: Promise<unknown>): Promise<CanisterRejectErro
   throw new Error('expected the call to be rejected, but it succeeded');
 }
 
-/** An `update_settings` / `create_canister` settings record (ic.did `canister_settings`): every field unset, then `over`. */
-export function canisterSettings(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    controllers: [],
-    compute_allocation: [],
-    memory_allocation: [],
-    freezing_threshold: [],
-    reserved_cycles_limit: [],
-    minimum_incoming_canister_call_cycles: [],
-    log_visibility: [],
-    log_memory_limit: [],
-    snapshot_visibility: [],
-    status_visibility: [],
-    wasm_memory_limit: [],
-    wasm_memory_threshold: [],
-    environment_variables: [],
-    ...over,
-  };
-}
+export { canisterSettings } from '../src/index.ts';

@@ -553,21 +553,6 @@ export function encodeSectionContent(m: WasmModule, name: string): Uint8Array {
   return w.view();
 }
 
-const SECTION_IDS: Record<string, number> = {
-  type: 1,
-  import: 2,
-  function: 3,
-  table: 4,
-  memory: 5,
-  global: 6,
-  export: 7,
-  start: 8,
-  element: 9,
-  code: 10,
-  data: 11,
-  dataCount: 12,
-};
-
 /** The canonical order of non-custom sections (data count sits between element and code). */
 const CANONICAL_ORDER = ['type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start', 'element', 'dataCount', 'code', 'data'];
 
@@ -596,7 +581,7 @@ export function encodeModule(m: WasmModule): Uint8Array {
       w.bytes(content);
     } else {
       const content = encodeSectionContent(m, entry);
-      w.u8(SECTION_IDS[entry]);
+      w.u8(SectionId[entry as keyof typeof SectionId]);
       writeSize(w, content.length, m.sizeWidths.get(entry));
       w.bytes(content);
     }
