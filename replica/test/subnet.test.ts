@@ -386,6 +386,39 @@ describe('deterministic time slicing', () => {
     await pic.tearDown();
   });
 
+  it("at most four executions stay paused: of five long updates started in one round, the last in the IC's order is aborted, runs again from the start and takes effect once", async () => {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerSlice: 1_000_000 }, time: new Date('2026-01-01') });
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const canisters = [];
+    for (const name of names) canisters.push(await setup(pic, name));
+    lines.length = 0;
+    // Five long updates, one per canister, all inducted in the same round: with four threads and
+    // a 7-billion round, every one of them starts (thread 0 runs two canisters) and pauses.
+    const results = await Promise.all(canisters.map((c) => c.actor.burn(300_000n)));
+    expect(new Set(results).size).toBe(1);
+    const aborted = lines.filter((l) => /: aborted after slice \d+ in round \d+ \(5 executions paused, at most 4\); runs again from the start$/.test(l));
+    expect(aborted.length).toBeGreaterThan(0);
+    expect(metric(pic, 'executions_aborted')).toBe(aborted.length);
+    // After every round at most four executions remain paused.
+    const paused = new Map<number, Set<string>>();
+    for (const l of lines) {
+      const m = /^(\w)\.burn: slice \d+ in round (\d+) .*continues next round$/.exec(l);
+      if (m) (paused.get(Number(m[2])) ?? paused.set(Number(m[2]), new Set()).get(Number(m[2]))!).add(m[1]);
+      const a = /^(\w)\.burn: aborted after slice \d+ in round (\d+)/.exec(l);
+      if (a) paused.get(Number(a[2]))!.delete(a[1]);
+    }
+    for (const set of paused.values()) expect(set.size).toBeLessThanOrEqual(4);
+    // The aborted update ran again from slice 1 (once more per abort) and took effect exactly
+    // once, as everyone else's.
+    const victim = /^(\w)\./.exec(aborted[0])![1];
+    const victimSlices = lines.filter((l) => l.startsWith(`${victim}.burn: slice 1 in round`));
+    expect(victimSlices.length).toBe(aborted.length + 1);
+    for (const c of canisters) expect(await c.actor.get()).toBe(1n);
+    expect(metric(pic, 'replica_paused_executions')).toBe(0);
+    await pic.tearDown();
+  });
+
   it('a message past its instruction limit still fails with IC0522 when sliced', async () => {
     const pic = await replicaWith({ limits: { instructionsPerSlice: 1_000_000, instructionsPerUpdate: 5_000_000 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');

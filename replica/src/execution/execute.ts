@@ -8,7 +8,7 @@ import { BAD_SIGNATURE_MESSAGE, hypervisorError, TrapCode, type HypervisorError 
 import type { Canister } from './canister.ts';
 import type { WasmInstance } from './instance.ts';
 import type { StableMemory } from './stable-memory.ts';
-import { callPromising, canSuspendWasm, suspendingFunction } from './slicing.ts';
+import { callPromising, canSuspendWasm, ExecutionAborted, suspendingFunction } from './slicing.ts';
 
 export type Entry = { export: string } | { closure: Closure } | { start: true };
 
@@ -28,6 +28,8 @@ export interface ExecutionResult {
   durationMs: number;
   /** Cycles charged for the execution (set by the scheduler for update-type messages). */
   cycles?: bigint;
+  /** A sliced execution the scheduler aborted while paused: rolled back like a trap, to run again from the start. */
+  aborted?: boolean;
 }
 
 export interface ExecuteOptions {
@@ -75,7 +77,8 @@ export interface Slicing {
   slice: bigint;
   /**
    * The slice is used up and the message may go on: resolves when the next slice may run (a
-   * later round). The canister shows its committed state meanwhile.
+   * later round), or rejects with ExecutionAborted when the scheduler aborts the message. The
+   * canister shows its committed state meanwhile.
    */
   pause(): Promise<void>;
   /**
@@ -132,17 +135,22 @@ export async function executeSliced(
     }
   });
   table.set(0, hook);
+  let aborted = false;
   try {
     const target = run.instance.entryTarget(entry);
     if (target) await callPromising(target.fn, target.args);
   } catch (e) {
+    // Aborted while paused: the Wasm unwound from the hook; roll back as for a trap.
+    if (e instanceof ExecutionAborted) aborted = true;
     run.caught(e);
   } finally {
     table.set(0, null);
     canister.instance = working.instance;
     canister.stable = working.stable;
   }
-  return end(run);
+  const result = end(run);
+  if (aborted) result.aborted = true;
+  return result;
 }
 
 /** Thrown by the out-of-instructions hook when the message's budget is spent; the counter stays negative (classifyTrap). */

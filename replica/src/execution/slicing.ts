@@ -32,6 +32,18 @@ export function suspendingFunction(handler: () => Promise<void>): WebAssembly.Ex
   return instance.exports.f;
 }
 
+/**
+ * What a paused execution's pending slice rejects with when the scheduler aborts it (the IC
+ * aborts paused executions beyond its cap at the end of a round): the suspended Wasm unwinds,
+ * its changes are rolled back and the message runs again from the start later.
+ */
+export class ExecutionAborted extends Error {
+  constructor() {
+    super('execution aborted');
+    this.name = 'ExecutionAborted';
+  }
+}
+
 /** Calls a Wasm export so that it may suspend: a promise for its end (its result, or its trap as a rejection). */
 export function callPromising(fn: WebAssembly.ExportValue, args: unknown[]): Promise<unknown> {
   return jspi.promising(fn as (...args: never[]) => unknown)(...(args as never[]));

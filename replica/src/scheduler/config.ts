@@ -8,7 +8,11 @@ export const INSTRUCTION_OVERHEAD_PER_EXECUTION = 2_000_000n;
 /** Preparing a canister for execution in a round: 8 million (subnet_config.rs INSTRUCTION_OVERHEAD_PER_CANISTER). */
 export const INSTRUCTION_OVERHEAD_PER_CANISTER = 8_000_000n;
 
-/** Long executions that may be paused between rounds at once: 4 (subnet_config.rs MAX_PAUSED_EXECUTIONS). */
+/**
+ * Long executions that may be paused between rounds at once: 4 (subnet_config.rs
+ * MAX_PAUSED_EXECUTIONS). At the end of a round those past it are aborted and run again from
+ * the start (scheduler.ts abortPausedAboveLimit); paused install_code steps do not count.
+ */
 export const MAX_PAUSED_EXECUTIONS = 4;
 
 /** Ingress messages one block (one round) brings in at most: 1000 (rs/limits/src/lib.rs MAX_INGRESS_MESSAGES_PER_BLOCK). */

@@ -1,6 +1,6 @@
 // What a performance engineer watches on this replica, counted by the scheduler and the query
 // cache and rendered in the Prometheus text exposition format (served at /_/metrics). Names
-// follow the IC's own metrics where one exists (execution_query_cache_*).
+// follow the IC's own metrics where one exists (execution_query_cache_*, executions_aborted).
 
 /** Latency buckets in seconds (Prometheus's defaults, which span a local call to a mainnet round). */
 export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -39,6 +39,8 @@ export class SchedulerMetrics {
   canisterInstructions = new Map<string, bigint>();
   messagesExecuted = 0;
   slicesExecuted = 0;
+  /** Paused executions aborted at the end of a round because more than MAX_PAUSED_EXECUTIONS were paused. */
+  executionsAborted = 0;
   /** Best-effort calls whose deadline passed before a response: the caller got SYS_UNKNOWN. */
   bestEffortExpired = 0;
   /** Responses that arrived after their call's deadline had passed: dropped. */
@@ -91,6 +93,8 @@ export function renderMetrics(m: SchedulerMetrics, g: MetricsGauges): string {
   out.push(...m.roundInstructions.render('replica_round_instructions', 'Instructions executed per round (the busiest thread of each iteration, summed).'));
   counter('replica_messages_executed_total', 'Messages executed (updates, callbacks, heartbeats, timers).', m.messagesExecuted);
   counter('replica_dts_slices_total', 'Slices of messages that ran longer than one slice (deterministic time slicing).', m.slicesExecuted);
+  // The IC's name and help text (rs/execution_environment's metrics, `executions_aborted`).
+  counter('executions_aborted', 'Total number of aborted executions', m.executionsAborted);
   out.push(
     '# HELP replica_canister_instructions_total Instructions executed by each canister in replicated mode.',
     '# TYPE replica_canister_instructions_total counter',

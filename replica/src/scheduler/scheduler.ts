@@ -50,6 +50,7 @@ import {
   INSTRUCTION_OVERHEAD_PER_CANISTER,
   INSTRUCTION_OVERHEAD_PER_EXECUTION,
   MAX_INGRESS_MESSAGES_PER_BLOCK,
+  MAX_PAUSED_EXECUTIONS,
   type Pacing,
   type SubnetOptions,
 } from './config.ts';
@@ -59,6 +60,7 @@ import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
 import { emptyQueues, type CanisterQueues, type MessageEffects, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
 import { SliceChannel, type SlicedExecution } from './slicing.ts';
+import { ExecutionAborted } from '../execution/slicing.ts';
 
 /** What the management canister (management/) must provide to the scheduler. */
 export interface ManagementHandler {
@@ -253,6 +255,8 @@ export class Scheduler {
     const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
     const result = await executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause });
     this.endSliced(canister.idText, channel);
+    // Aborted while paused (abortPausedAboveLimit): rolled back, no effects; the message is queued again.
+    if (result.aborted) throw new ExecutionAborted();
     return this.complete(canister, ctx, true, label, result, prepared.payment);
   }
 
@@ -287,7 +291,15 @@ export class Scheduler {
     const id = canister.idText;
     this.queuesOf(id); // the round loop finds paused executions among the canisters with queues
     const slice = BigInt(channel.sliceLimit);
-    this.paused.set(id, { canister: id, label: label.method, slice: 1, counted: slice, channel, done: done.then((r) => r.instructions) });
+    this.paused.set(id, {
+      canister: id,
+      label: label.method,
+      slice: 1,
+      startRound: this.round,
+      counted: slice,
+      channel,
+      done: done.then((r) => r.instructions),
+    });
     this.metrics.slicesExecuted++;
     this.log.emit({
       kind: 'message',
@@ -662,8 +674,77 @@ export class Scheduler {
     // What the block still held waits for the next round, ahead of later arrivals.
     if (block.length > 0) this.ingressPool.unshift(...block);
     this.block = [];
+    await this.abortPausedAboveLimit();
     this.metrics.roundInstructions.observe(Number(total));
     await this.maybeYield();
+  }
+
+  /**
+   * At the end of a round, as the IC's scheduler does (scheduler.rs
+   * `abort_paused_executions_above_limit`, run by `finish_round` after every ordinary round):
+   * when more than MAX_PAUSED_EXECUTIONS messages are paused between slices, the paused
+   * executions are ordered as the IC orders long executions (more rounds executed first, then
+   * scheduling priority, then the earlier start, then the canister id) and those past the cap
+   * are aborted: their changes are rolled back and their messages go back to the head of their
+   * queues, to run again from the start in a later round (where they compete again, so a fifth
+   * long message waits until one of the four before it finishes). Paused install_code steps do
+   * not count, as on the IC, which keeps them apart (paused install code). The IC's priority is
+   * its accumulated priority; this replica's round-robin position stands in for it
+   * (`lastFullRound`: went first longer ago, higher priority). The IC keeps an aborted
+   * execution's start round for its next attempt; here the next attempt starts afresh.
+   */
+  private async abortPausedAboveLimit(): Promise<void> {
+    if (this.paused.size <= MAX_PAUSED_EXECUTIONS) return;
+    const long = [...this.paused.values()].filter((p) => p.message !== undefined);
+    if (long.length <= MAX_PAUSED_EXECUTIONS) return;
+    const priority = (id: string) => this.lastFullRound.get(id) ?? 0;
+    long.sort(
+      (a, b) =>
+        b.slice - a.slice ||
+        priority(a.canister) - priority(b.canister) ||
+        a.startRound - b.startRound ||
+        (a.canister < b.canister ? -1 : a.canister > b.canister ? 1 : 0),
+    );
+    for (const p of long.slice(MAX_PAUSED_EXECUTIONS)) await this.abortPaused(p, long.length);
+  }
+
+  /** Aborts one paused execution: rolled back, its message back at the head of its queue as if never taken. */
+  private async abortPaused(p: SlicedExecution, pausedCount: number): Promise<void> {
+    const message = p.message!;
+    const canister = this.canisters.get(p.canister);
+    this.paused.delete(p.canister);
+    // While paused the canister shows the balance without the message's effects: keep it.
+    const balance = canister?.balance;
+    p.channel.abort();
+    try {
+      await p.done;
+    } catch (e) {
+      if (!(e instanceof ExecutionAborted)) this.log.info(`replica error while aborting ${p.canister}.${p.label}: ${(e as Error).stack ?? e}`);
+    }
+    if (canister && balance !== undefined) canister.balance = balance;
+    const q = this.queuesOf(p.canister);
+    if (message.kind === 'task') q.tasks.unshift(message);
+    else if (!p.source) q.ingress.unshift(message as RequestMessage);
+    else (q.inputs[p.source] ??= []).unshift(message as RequestMessage | ResponseMessage);
+    q.size++;
+    this.queued++;
+    // Undo what taking the message did: the call context it opened, the callback it consumed.
+    if (p.channel.opened !== undefined && this.callContexts.delete(p.channel.opened) && canister) canister.openCallContexts--;
+    const cb = p.channel.callback;
+    if (cb) {
+      this.callbacks.set(cb.id, cb);
+      this.guaranteedMessageBytes += heldReservation(cb);
+      q.reserved[cb.callee] = (q.reserved[cb.callee] ?? 0) + 1;
+      if (canister) canister.outstandingCalls++;
+      const cc = this.callContexts.get(cb.callContextId);
+      if (cc) cc.outstanding++;
+    }
+    this.metrics.executionsAborted++;
+    this.log.emit({
+      kind: 'message',
+      level: 'normal',
+      text: `${canister?.name ?? p.canister}.${p.label}: aborted after slice ${p.slice} in round ${this.round} (${pausedCount} executions paused, at most ${MAX_PAUSED_EXECUTIONS}); runs again from the start`,
+    });
   }
 
   /** Canisters with a message waiting or a paused execution to continue, first the one that went first longest ago. */
@@ -768,7 +849,7 @@ export class Scheduler {
       const source =
         message.kind === 'task' ? 'task' : message.kind === 'response' ? message.from : message.origin.kind === 'ingress' ? '' : message.origin.canister;
       const slice = BigInt(this.limits.instructionsPerSlice);
-      this.paused.set(id, { canister: id, label, slice: 1, counted: slice, channel, message, source, done });
+      this.paused.set(id, { canister: id, label, slice: 1, startRound: this.round, counted: slice, channel, message, source, done });
       this.metrics.slicesExecuted++;
       this.log.emit({
         kind: 'message',

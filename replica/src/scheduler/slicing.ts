@@ -6,6 +6,7 @@
 // a restart it runs again from the start, as the IC does with an execution aborted at a
 // checkpoint.
 import type { Callback, InputMessage } from './call-context.ts';
+import { ExecutionAborted } from '../execution/slicing.ts';
 
 /** Between the scheduler and one execution that may be sliced. */
 export class SliceChannel {
@@ -17,6 +18,7 @@ export class SliceChannel {
   callback?: Callback;
   private onPaused?: () => void;
   private resumeNext?: () => void;
+  private abortNext?: (reason: Error) => void;
   private readonly hooks: { paused(): void; resumed(): void };
 
   constructor(sliceLimit: number, hooks: { paused(): void; resumed(): void }) {
@@ -26,8 +28,9 @@ export class SliceChannel {
 
   /** Called by the execution when a slice is used up: resolves when the scheduler resumes it. */
   readonly pause = (): Promise<void> =>
-    new Promise<void>((resolve) => {
+    new Promise<void>((resolve, reject) => {
       this.resumeNext = resolve;
+      this.abortNext = reject;
       this.hooks.paused();
       const paused = this.onPaused;
       this.onPaused = undefined;
@@ -43,8 +46,21 @@ export class SliceChannel {
   resume(): void {
     const resume = this.resumeNext;
     this.resumeNext = undefined;
+    this.abortNext = undefined;
     this.hooks.resumed();
     resume?.();
+  }
+
+  /**
+   * Ends the paused execution without another slice: its Wasm unwinds with ExecutionAborted and
+   * its changes are rolled back (the balance hooks are not called: the canister keeps the
+   * balance it shows while paused).
+   */
+  abort(): void {
+    const abort = this.abortNext;
+    this.resumeNext = undefined;
+    this.abortNext = undefined;
+    abort?.(new ExecutionAborted());
   }
 }
 
@@ -53,8 +69,10 @@ export interface SlicedExecution {
   canister: string;
   /** The method or callback, for the log. */
   label: string;
-  /** Slices run so far, and the instructions the rounds counted for them. */
+  /** Slices run so far (one per round), and the instructions the rounds counted for them. */
   slice: number;
+  /** The round its first slice ran in. */
+  startRound: number;
   counted: bigint;
   channel: SliceChannel;
   /** The message as it arrived and the queue it came from ('' ingress, 'task', or the sender); none for an install_code step. */
