@@ -14,10 +14,7 @@
 //   - wasm32 main memory, 4 GiB (the 32-bit address space) [docs];
 //   - stable memory per canister, 500 GiB [docs];
 //   - uncompressed module size, 100 MiB [config WASM_MAX_SIZE]; functions per module, 50,000
-//     [config MAX_FUNCTIONS]; globals per module, 1,000 [config MAX_GLOBALS];
-//   - best-effort message memory of the subnet, 5 GiB [exec SUBNET_BEST_EFFORT_MESSAGE_MEMORY_CAPACITY]:
-//     the IC does not refuse best-effort calls against it but sheds best-effort messages at the
-//     end of a round to get back under it; this replica sheds nothing yet.
+//     [config MAX_FUNCTIONS]; globals per module, 1,000 [config MAX_GLOBALS].
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -90,6 +87,17 @@ export interface Limits {
    * canister's own memory on the IC too; this replica does not count them there.
    */
   guaranteedResponseMessageMemoryBytes: number;
+  /**
+   * Best-effort message memory of the subnet: 5 GiB [exec SUBNET_BEST_EFFORT_MESSAGE_MEMORY_CAPACITY].
+   * Best-effort calls are never refused against it: at the end of every round, while the
+   * best-effort requests and responses waiting in the canisters' queues hold more, the largest
+   * message of the canister holding the most is shed (rs/replicated_state queues.rs
+   * `shed_largest_message`, message_pool.rs). A message counts its payload as the IC's
+   * `count_bytes` does (a request its method name and argument, a response its reply data or
+   * reject message); the IC adds the in-memory size of its Rust message structs, a few hundred
+   * bytes per message that depend on its build, which this replica leaves out.
+   */
+  bestEffortMessageMemoryBytes: number;
   /** Longest timeout of a best-effort call: 300 s [rs/embedders system_api.rs MAX_CALL_TIMEOUT_SECONDS; spec ic0.call_with_best_effort_response]. */
   maxCallTimeoutSeconds: number;
   /** Bytes the query cache may hold, keys and values: 200 MiB [exec QUERY_CACHE_CAPACITY]. */
@@ -127,6 +135,7 @@ export const DEFAULT_LIMITS: Limits = {
   canisterCallbackQuota: 50,
   subnetCallbackSoftLimit: 1_000_000,
   guaranteedResponseMessageMemoryBytes: 15 * GiB,
+  bestEffortMessageMemoryBytes: 5 * GiB,
   maxCallTimeoutSeconds: 300,
   queryCacheBytes: 200 * MiB,
   queryCacheMaxExpirySeconds: 600,

@@ -263,6 +263,65 @@ describe('best-effort calls', () => {
     await pic.tearDown();
   }, 60_000);
 
+  it("best-effort requests beyond the subnet's best-effort message memory are shed at the end of a round, largest and latest first; their callers time out with SYS_UNKNOWN", async () => {
+    // b is busy with a long time-sliced update, so a's best-effort requests wait in its queue.
+    // Each request holds its method name and argument: "slow" (4 bytes) and the Candid nat 0
+    // (DIDL, no types, one nat: 8 bytes). Three of them hold 36 bytes; the limit is 30.
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerSlice: 100_000, bestEffortMessageMemoryBytes: 30 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    lines.length = 0;
+    const long = b.actor.burn(100_000n);
+    const calls = [0, 1, 2].map(() => a.actor.boundedCall(b.canisterId, 0n, 60n));
+    for (let i = 0; i < 500 && pic.scheduler.snapshot().callbacks.filter((c) => c.deadline > 0n).length < 3; i++) await new Promise((r) => setTimeout(r, 1));
+    await until('a request shed', () => metric(pic, 'replica_best_effort_messages_shed_total') === 1);
+    expect(metric(pic, 'replica_best_effort_message_bytes_shed_total')).toBe(12);
+    expect(
+      lines.filter((l) =>
+        /^b\.slow \(a\) -> shed: best-effort request of 12 bytes dropped from the queue \(best-effort message memory 36 bytes, limit 30\)$/.test(l),
+      ),
+    ).toHaveLength(1);
+    await long;
+    // The two requests that stayed are answered once b is free; the shed one never reaches b,
+    // and its caller hears SYS_UNKNOWN when the deadline passes.
+    await until('two answers', async () => (await b.actor.slowDoneCount()) === 2n);
+    await pic.advanceTime(61_000);
+    const outcomes = (await Promise.all(calls)).map(([outcome]) => outcome);
+    expect(outcomes.filter((o) => o === 'replied')).toHaveLength(2);
+    expect(outcomes.filter((o) => /system_unknown|#future 6/.test(o) && /timed out/i.test(o))).toHaveLength(1);
+    // The latest of the three equal requests was the one shed.
+    expect(outcomes[2]).not.toBe('replied');
+    expect(await b.actor.slowDoneCount()).toBe(2n);
+    expect(metric(pic, 'replica_best_effort_message_memory_bytes')).toBe(0);
+    await pic.tearDown();
+  }, 60_000);
+
+  it('a best-effort response shed while its caller is busy reaches the callback as SYS_UNKNOWN "Response was dropped."', async () => {
+    // a awaits a best-effort call to b and then starts a long update; b answers while a is
+    // paused, so the response waits in a's queue. The request (12 bytes) fits in the 15-byte
+    // limit; the response (the Candid ?nat deadline b saw, 19 bytes) does not.
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerSlice: 100_000, bestEffortMessageMemoryBytes: 15 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    lines.length = 0;
+    const bBusy = b.actor.burn(50_000n);
+    const call = a.actor.boundedCall(b.canisterId, 0n, 60n);
+    for (let i = 0; i < 500 && !pic.scheduler.snapshot().callbacks.some((c) => c.deadline > 0n); i++) await new Promise((r) => setTimeout(r, 1));
+    const aBusy = a.actor.burn(150_000n);
+    const [outcome, , callerSaw] = await call;
+    await Promise.all([bBusy, aBusy]);
+    expect(outcome).toMatch(/system_unknown|#future 6/);
+    expect(outcome).toMatch(/Response was dropped\./);
+    // The callback still sees the call's deadline.
+    expect(callerSaw).toEqual([BigInt(new Date('2026-01-01').getTime() + 60_000) * 1_000_000n]);
+    expect(await b.actor.slowDoneCount()).toBe(1n);
+    expect(metric(pic, 'replica_best_effort_messages_shed_total')).toBe(1);
+    expect(lines.some((l) => /^response from b to a shed: best-effort response of \d+ bytes replaced by a SYS_UNKNOWN reject/.test(l))).toBe(true);
+    await pic.tearDown();
+  }, 60_000);
+
   it('deadlines are plain data: after snapshot() and restore() of the scheduler a pending best-effort call still times out', async () => {
     const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');

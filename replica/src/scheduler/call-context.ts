@@ -92,6 +92,8 @@ export interface ResponseMessage {
   deadline: bigint;
   /** The system's SYS_UNKNOWN reject for an expired best-effort call. */
   expiredReject?: boolean;
+  /** The system's SYS_UNKNOWN reject in place of a best-effort response that was shed (holds no message memory). */
+  shed?: boolean;
 }
 
 /** A heartbeat or global timer the round scheduled for a canister. */

@@ -32,6 +32,14 @@ export const INITIAL_NOTARY_DELAY_APP_SUBNET_MS = 600;
  */
 export const DEADLINE_EXPIRED_MESSAGE = 'Request timed out.';
 
+/**
+ * What the caller's callback receives, with SYS_UNKNOWN, in place of a best-effort response that
+ * was shed to keep the subnet's best-effort message memory within its limit (dfinity/ic
+ * rs/replicated_state system_state.rs `pop_input`: a `ResponseDropped` compact response becomes a
+ * SysUnknown reject with this text).
+ */
+export const RESPONSE_DROPPED_MESSAGE = 'Response was dropped.';
+
 export type Pacing = 'instant' | 'mainnet';
 
 export interface SubnetOptions {

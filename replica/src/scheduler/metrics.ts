@@ -47,6 +47,9 @@ export class SchedulerMetrics {
   bestEffortLateResponsesDropped = 0;
   /** Best-effort requests dropped from a queue because their deadline passed before they ran. */
   bestEffortRequestsExpired = 0;
+  /** Best-effort messages shed at the end of a round to get back within the best-effort message memory, and their bytes. */
+  bestEffortMessagesShed = 0;
+  bestEffortBytesShed = 0;
   /** Calls ic0.call_perform refused (queue full or out of callbacks). */
   callsRefused = 0;
   /** Ingress messages refused because the canister's queue was full. */
@@ -71,6 +74,8 @@ export interface MetricsGauges {
   callbacks: number;
   /** Guaranteed-response message memory the subnet's calls in flight hold (limits.ts guaranteedResponseMessageMemoryBytes). */
   guaranteedMessageBytes: number;
+  /** Bytes of the best-effort messages in the canisters' queues (limits.ts bestEffortMessageMemoryBytes). */
+  bestEffortMessageBytes: number;
   pausedExecutions: number;
   cacheBytes: number;
   cacheEntries: number;
@@ -109,6 +114,11 @@ export function renderMetrics(m: SchedulerMetrics, g: MetricsGauges): string {
     'Guaranteed-response message memory held by calls in flight (each reserves room for the largest response).',
     g.guaranteedMessageBytes,
   );
+  gauge(
+    'replica_best_effort_message_memory_bytes',
+    "Bytes of best-effort requests and responses waiting in canisters' queues (method name and argument, or reply or reject payload).",
+    g.bestEffortMessageBytes,
+  );
   gauge('replica_paused_executions', 'Messages paused between slices.', g.pausedExecutions);
   counter('replica_calls_refused_total', 'Calls ic0.call_perform could not enqueue (queue full, callback limit or message memory).', m.callsRefused);
   counter('replica_ingress_refused_total', "Ingress messages refused because the canister's queue was full.", m.ingressRefused);
@@ -118,6 +128,12 @@ export function renderMetrics(m: SchedulerMetrics, g: MetricsGauges): string {
     'Responses dropped because they arrived after their best-effort deadline.',
     m.bestEffortLateResponsesDropped,
   );
+  counter(
+    'replica_best_effort_messages_shed_total',
+    "Best-effort messages shed (largest first) at the end of a round to keep the subnet's best-effort message memory within its limit.",
+    m.bestEffortMessagesShed,
+  );
+  counter('replica_best_effort_message_bytes_shed_total', 'Bytes of the best-effort messages shed.', m.bestEffortBytesShed);
   counter(
     'replica_best_effort_requests_expired_total',
     'Best-effort requests dropped from a queue because their deadline passed.',

@@ -47,6 +47,7 @@ import { canisterIndexOf } from '../management/canister-ids.ts';
 import {
   DEADLINE_EXPIRED_MESSAGE,
   INITIAL_NOTARY_DELAY_APP_SUBNET_MS,
+  RESPONSE_DROPPED_MESSAGE,
   INSTRUCTION_OVERHEAD_PER_CANISTER,
   INSTRUCTION_OVERHEAD_PER_EXECUTION,
   MAX_INGRESS_MESSAGES_PER_BLOCK,
@@ -137,6 +138,8 @@ export class Scheduler {
   private queued = 0;
   /** Guaranteed-response message memory the callbacks hold (derived from them: recounted by restore()). */
   private guaranteedMessageBytes = 0;
+  /** Bytes of the best-effort messages in the canisters' queues (derived from them: recounted by restore()). */
+  private bestEffortMessageBytes = 0;
   private ingressWaiters = new Map<number, { resolve: (response: CallResponse) => void; submitted: number; key?: string }>();
   private roundLoop?: Promise<void>;
   private inRound = false;
@@ -675,6 +678,7 @@ export class Scheduler {
     if (block.length > 0) this.ingressPool.unshift(...block);
     this.block = [];
     await this.abortPausedAboveLimit();
+    if (this.bestEffortMessageBytes > this.limits.bestEffortMessageMemoryBytes) this.shedBestEffortMessages();
     this.metrics.roundInstructions.observe(Number(total));
     await this.maybeYield();
   }
@@ -728,6 +732,7 @@ export class Scheduler {
     else (q.inputs[p.source] ??= []).unshift(message as RequestMessage | ResponseMessage);
     q.size++;
     this.queued++;
+    this.bestEffortMessageBytes += bestEffortBytes(message);
     // Undo what taking the message did: the call context it opened, the callback it consumed.
     if (p.channel.opened !== undefined && this.callContexts.delete(p.channel.opened) && canister) canister.openCallContexts--;
     const cb = p.channel.callback;
@@ -745,6 +750,90 @@ export class Scheduler {
       level: 'normal',
       text: `${canister?.name ?? p.canister}.${p.label}: aborted after slice ${p.slice} in round ${this.round} (${pausedCount} executions paused, at most ${MAX_PAUSED_EXECUTIONS}); runs again from the start`,
     });
+  }
+
+  /**
+   * At the end of a round, while the best-effort messages waiting in the canisters' queues hold
+   * more than `bestEffortMessageMemoryBytes`, sheds the largest best-effort message of the
+   * canister whose queues hold the most, as the IC does after every round (rs/messaging
+   * state_machine.rs calls `enforce_best_effort_message_limit`; rs/replicated_state queues.rs
+   * `shed_largest_message`, which takes the largest message of the canister's message pool).
+   * Ties go to the larger canister id and, between messages of one size, the later call (the IC
+   * orders them by its pool's message ids, which grow as messages arrive). What a shed message
+   * becomes (queues.rs `on_inbound_message_dropped`):
+   * - a request waiting for its callee is gone: the callee never sees it, the cycles it carried
+   *   go back to the caller, and the caller's callback gets its SYS_UNKNOWN when the call's
+   *   deadline passes (the caller cannot tell a shed request from a slow callee);
+   * - a response waiting for its caller is replaced by a compact SYS_UNKNOWN reject "Response
+   *   was dropped." in the same place (system_state.rs `pop_input`), holding no message memory;
+   *   the cycles it refunded are credited to the caller at once.
+   * This replica's queues are the input queues: a call is inducted into its callee's queue as
+   * soon as it is made, as the IC inducts calls between canisters of one subnet in the round
+   * they are made, so there are no output queues to shed from.
+   */
+  private shedBestEffortMessages(): void {
+    const limit = this.limits.bestEffortMessageMemoryBytes;
+    const usage = new Map<string, number>();
+    for (const [id, q] of this.queues) {
+      let bytes = 0;
+      for (const list of Object.values(q.inputs)) for (const m of list) bytes += bestEffortBytes(m);
+      if (bytes > 0) usage.set(id, bytes);
+    }
+    const total = this.bestEffortMessageBytes;
+    while (this.bestEffortMessageBytes > limit && usage.size > 0) {
+      let canister = '';
+      let most = -1;
+      for (const [id, bytes] of usage) if (bytes > most || (bytes === most && id > canister)) [canister, most] = [id, bytes];
+      const q = this.queues.get(canister)!;
+      let largest: { source: string; index: number; size: number; order: number } | undefined;
+      for (const [source, list] of Object.entries(q.inputs)) {
+        list.forEach((m, index) => {
+          const size = bestEffortBytes(m);
+          if (size === 0) return;
+          const order = m.kind === 'request' ? (m.origin.kind === 'canister' ? m.origin.callbackId : 0) : m.callbackId;
+          if (!largest || size > largest.size || (size === largest.size && order > largest.order)) largest = { source, index, size, order };
+        });
+      }
+      if (!largest) {
+        usage.delete(canister);
+        continue;
+      }
+      const list = q.inputs[largest.source];
+      const message = list[largest.index];
+      this.bestEffortMessageBytes -= largest.size;
+      if (most - largest.size > 0) usage.set(canister, most - largest.size);
+      else usage.delete(canister);
+      this.metrics.bestEffortMessagesShed++;
+      this.metrics.bestEffortBytesShed += largest.size;
+      const name = (id: string) => this.canisters.get(id)?.name ?? id;
+      if (message.kind === 'request') {
+        list.splice(largest.index, 1);
+        if (list.length === 0) delete q.inputs[largest.source];
+        q.size--;
+        this.queued--;
+        const caller = message.origin.kind === 'canister' ? this.canisters.get(message.origin.canister) : undefined;
+        if (caller) caller.balance += message.cycles;
+        this.log.emit({
+          kind: 'message',
+          level: 'normal',
+          text: `${name(canister)}.${message.method} (${this.callerName(message.caller)}) -> shed: best-effort request of ${largest.size} bytes dropped from the queue (best-effort message memory ${total} bytes, limit ${limit})`,
+        });
+      } else {
+        list[largest.index] = {
+          ...message,
+          response: reject(RejectCode.SYS_UNKNOWN, undefined, RESPONSE_DROPPED_MESSAGE),
+          refund: 0n,
+          shed: true,
+        };
+        const caller = this.canisters.get(message.canister);
+        if (caller) caller.balance += message.refund;
+        this.log.emit({
+          kind: 'message',
+          level: 'normal',
+          text: `response from ${name(message.from)} to ${name(message.canister)} shed: best-effort response of ${largest.size} bytes replaced by a SYS_UNKNOWN reject (best-effort message memory ${total} bytes, limit ${limit})`,
+        });
+      }
+    }
   }
 
   /** Canisters with a message waiting or a paused execution to continue, first the one that went first longest ago. */
@@ -800,6 +889,7 @@ export class Scheduler {
     else (q.inputs[source] ??= []).push(message);
     q.size++;
     this.queued++;
+    this.bestEffortMessageBytes += bestEffortBytes(message);
   }
 
   /** The canister's next message: its heartbeat or timer first, then its input queues in turn (ingress, then each sender). */
@@ -816,6 +906,7 @@ export class Scheduler {
       q.nextSource = (s + 1) % n;
       const message = list.shift()!;
       if (s > 0 && list.length === 0) delete q.inputs[sources[s - 1]];
+      this.bestEffortMessageBytes -= bestEffortBytes(message);
       return message;
     }
     throw new Error('scheduler: a canister queue counted a message it does not hold');
@@ -1565,7 +1656,11 @@ export class Scheduler {
     this.lastFullRound = new Map(Object.entries(s.lastFullRound));
     this.ingressWaiters.clear();
     this.queued = this.ingressPool.length + this.subnetQueue.length;
-    for (const q of this.queues.values()) this.queued += q.size;
+    this.bestEffortMessageBytes = 0;
+    for (const q of this.queues.values()) {
+      this.queued += q.size;
+      for (const list of Object.values(q.inputs)) for (const m of list) this.bestEffortMessageBytes += bestEffortBytes(m);
+    }
     for (const c of this.canisters.values()) {
       c.openCallContexts = 0;
       c.outstandingCalls = 0;
@@ -1612,6 +1707,7 @@ export class Scheduler {
       queueLengths,
       callbacks: this.callbacks.size,
       guaranteedMessageBytes: this.guaranteedMessageBytes,
+      bestEffortMessageBytes: this.bestEffortMessageBytes,
       pausedExecutions: this.paused.size,
       cacheBytes: this.queryCache?.bytes ?? 0,
       cacheEntries: this.queryCache?.size ?? 0,
@@ -1643,6 +1739,20 @@ export function toText(id: string | Principal | Uint8Array): string {
 function guaranteedReservation(call: Pick<PendingCall, 'argSize' | 'method' | 'timeoutSeconds'>): number {
   if (call.timeoutSeconds !== undefined) return 0;
   return Math.max((call.argSize ?? 0) + utf8(call.method).length, MAX_RESPONSE_COUNT_BYTES);
+}
+
+/**
+ * The best-effort message memory a queued message holds (limits.ts bestEffortMessageMemoryBytes):
+ * its payload as the IC's `count_bytes` counts it, a request its method name and argument, a
+ * response its reply data or reject message; 0 for ingress, tasks, guaranteed-response messages
+ * and the system's compact rejects (deadline expired, response shed), which the IC keeps outside
+ * its message pool.
+ */
+function bestEffortBytes(m: InputMessage): number {
+  if (m.kind === 'task' || m.deadline === 0n) return 0;
+  if (m.kind === 'request') return m.origin.kind === 'canister' ? utf8(m.method).length + m.arg.length : 0;
+  if (m.expiredReject || m.shed) return 0;
+  return m.response.kind === 'reply' ? m.response.data.length : utf8(m.response.message).length;
 }
 
 /** What a registered callback holds: best-effort callbacks (with a deadline) hold nothing. */
