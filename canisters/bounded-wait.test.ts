@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as CallerService } from '../src/declarations/bounded-caller/bounded-caller.did.ts';
 import type { _SERVICE as CalleeService } from '../src/declarations/slow-callee/slow-callee.did.ts';
-import { pairBoundedWait, unwrap } from '../scripts/lib/demo-deploy.ts';
+import { pairBoundedWait, unwrap } from '../src/lib/ic/demo-deploy.ts';
 import { actorAs, alice, deploy, errorOf, type Deployed } from './test-support.ts';
 
 let pic: Replica;

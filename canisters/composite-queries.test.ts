@@ -5,7 +5,7 @@ import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as FrontService, SearchReport } from '../src/declarations/composite-front/composite-front.did.ts';
 import type { _SERVICE as PartitionService } from '../src/declarations/composite-partition/composite-partition.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';
-import { setupComposite, unwrap } from '../scripts/lib/demo-deploy.ts';
+import { setupComposite, unwrap } from '../src/lib/ic/demo-deploy.ts';
 import { actorAs, alice, declarationsOf, deploy, errorOf, startReplica, type Deployed } from './test-support.ts';
 
 // Searches do not change state, so one replica serves every test in this file.

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as FrontService } from '../src/declarations/scaling-front/scaling-front.did.ts';
-import { setupScaling, unwrap } from '../scripts/lib/demo-deploy.ts';
+import { setupScaling, unwrap } from '../src/lib/ic/demo-deploy.ts';
 import { actorAs, alice, bob, deploy, errorOf, type Deployed } from './test-support.ts';
 
 const replicas: Replica[] = [];

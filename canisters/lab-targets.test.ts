@@ -8,7 +8,7 @@ import type { _SERVICE as LabService } from '../src/declarations/lab/lab.did.ts'
 import type { _SERVICE as SnapshotTargetService } from '../src/declarations/snapshot-target/snapshot-target.did.ts';
 import type { _SERVICE as InstallTargetService } from '../src/declarations/install-target/install-target.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';
-import { registerLabTargets, unwrap } from '../scripts/lib/demo-deploy.ts';
+import { registerLabTargets, unwrap } from '../src/lib/ic/demo-deploy.ts';
 import { padWasm } from '../src/demos/shared/wasm-padding.ts';
 import { actorAs, alice, bob, deploy, errorOf, owner, principalNamed, startReplica, type Deployed } from './test-support.ts';
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as NotesService } from '../src/declarations/optimistic-notes/optimistic-notes.did.ts';
-import { unwrap } from '../scripts/lib/demo-deploy.ts';
+import { unwrap } from '../src/lib/ic/demo-deploy.ts';
 import { actorAs, alice, deploy, errorOf, startReplica, type Deployed } from './test-support.ts';
 
 let pic: Replica;

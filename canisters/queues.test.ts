@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as ProducerService } from '../src/declarations/queue-producer/queue-producer.did.ts';
 import type { _SERVICE as ConsumerService } from '../src/declarations/queue-consumer/queue-consumer.did.ts';
-import { pairQueues, unwrap } from '../scripts/lib/demo-deploy.ts';
+import { pairQueues, unwrap } from '../src/lib/ic/demo-deploy.ts';
 import { actorAs, alice, deploy, errorOf, startReplica, type Deployed } from './test-support.ts';
 
 let pic: Replica;

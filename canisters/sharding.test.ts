@@ -7,7 +7,7 @@ import type { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as IndexService } from '../src/declarations/sharding-index/sharding-index.did.ts';
 import type { _SERVICE as BucketService } from '../src/declarations/sharding-bucket/sharding-bucket.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';
-import { unwrap } from '../scripts/lib/demo-deploy.ts';
+import { unwrap } from '../src/lib/ic/demo-deploy.ts';
 import { actorAs, alice, bob, declarationsOf, deploy, errorOf, startReplica, type Deployed } from './test-support.ts';
 
 let pic: Replica;

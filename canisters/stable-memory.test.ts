@@ -5,7 +5,7 @@ import { Replica } from '@scaling-wg/replica';
 import type { _SERVICE as LabService } from '../src/declarations/lab/lab.did.ts';
 import type { _SERVICE as StoreService } from '../src/declarations/stable-memory-region/stable-memory-region.did.ts';
 import { canisterModule } from '../scripts/build-canisters.ts';
-import { labWhich, registerStores, unwrap, type StoreName } from '../scripts/lib/demo-deploy.ts';
+import { labWhich, registerStores, unwrap, type StoreName } from '../src/lib/ic/demo-deploy.ts';
 import { actorAs, alice, bob, deploy, errorOf, owner, startReplica, startTime, type Deployed } from './test-support.ts';
 
 const storeNames: StoreName[] = ['stable-memory-classic', 'stable-memory-region', 'stable-memory-eop'];

@@ -99,7 +99,7 @@ async function demoTimings(browser: Browser, base: string, path: string, demo: s
 // Runs in a page of the site: the real client and worker, a counter canister, timed updates.
 const harness = `
 import { pageReplica, PAGE_REPLICA_HOST } from ${JSON.stringify(join(root, 'src/lib/ic/page-replica/client.ts'))};
-import { management } from ${JSON.stringify(join(root, 'scripts/lib/demo-deploy.ts'))};
+import { management } from ${JSON.stringify(join(root, 'src/lib/ic/demo-deploy.ts'))};
 import { Actor, HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { IDL } from '@dfinity/candid';

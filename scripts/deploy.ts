@@ -1,7 +1,7 @@
 // `npm run deploy -- --network local|ic`: the site as a certified asset canister, with its demos.
 //   1. the network: local = the replica at 127.0.0.1:4943 (started in the background, state in
 //      .replica-state/, when none answers); ic = mainnet through https://icp-api.io
-//   2. the demo canisters: built (cached) and created or upgraded (scripts/lib/demo-deploy.ts,
+//   2. the demo canisters: built (cached) and created or upgraded (src/lib/ic/demo-deploy.ts,
 //      the same path `npm start` uses)
 //   3. the site: `astro build` with this network's canister ids
 //   4. the asset canister (canisters/assets): created, or upgraded when its module changed
@@ -26,7 +26,7 @@ import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';
 import { Principal } from '@dfinity/principal';
 import { buildAssetCanister } from './lib/asset-canister.ts';
 import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
-import { deployDemoCanisters, LOCAL_RANGE_START, localDeployer, management, siteNetworkEnv, type ManagementService } from './lib/demo-deploy.ts';
+import { deployDemoCanisters, LOCAL_RANGE_START, localDeployer, management, siteNetworkEnv, type ManagementService } from '../src/lib/ic/demo-deploy.ts';
 import { syncAssets, type SyncProgress } from './lib/asset-sync.ts';
 import { LOOPBACK_CONNECT_SOURCES } from './lib/asset-config.ts';
 import { runProcess } from './lib/processes.ts';

@@ -1,7 +1,7 @@
 // `npm start`: the whole thing on this machine, then one URL to open.
 //   1. build the demo canisters        (scripts/build-canisters.ts; cached by a hash of the sources)
 //   2. start the local replica          (`npm run replica` through lib/replica-process.ts, state in .replica-state/)
-//   3. deploy the demo canisters        (scripts/lib/demo-deploy.ts: same ids every start, upgrade on change)
+//   3. deploy the demo canisters        (src/lib/ic/demo-deploy.ts: same ids every start, upgrade on change)
 //   4. serve the dev identity provider  (scripts/dev-identity/: Internet Identity's stand-in)
 //   5. start the site                   (astro dev, told the network through PUBLIC_WG_* variables)
 // Ctrl-C (or SIGTERM) stops everything it started. Logs of the replica and the site go to .cache/.
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { HttpAgent } from '@dfinity/agent';
 import { buildCanisters } from './build-canisters.ts';
 import { readCanisterIds, recordCanisterIds } from './lib/canister-ids.ts';
-import { deployDemoCanisters, localDeployer, siteNetworkEnv } from './lib/demo-deploy.ts';
+import { deployDemoCanisters, localDeployer, siteNetworkEnv } from '../src/lib/ic/demo-deploy.ts';
 import { startDevIdentityProvider, type DevIdentityProvider } from './dev-identity/server.ts';
 import { runProcess, startProcess, waitForHttp, type ManagedProcess } from './lib/processes.ts';
 import { startReplicaProcess } from './lib/replica-process.ts';

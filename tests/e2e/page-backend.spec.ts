@@ -134,7 +134,7 @@ test('sharding on the page backend: an in-page identity stores keys that survive
 test('instruction counts on the page backend equal those of npm run replica for the same call', async ({ page }) => {
   // The same call on `npm run replica` (same engine, same metering), deployed by the same code.
   const { startReplicaProcess } = await import('../../scripts/lib/replica-process.ts');
-  const { deployDemoCanisters } = await import('../../scripts/lib/demo-deploy.ts');
+  const { deployDemoCanisters } = await import('../../src/lib/ic/demo-deploy.ts');
   const { HttpAgent, Actor } = await import('@dfinity/agent');
   const { Ed25519KeyIdentity } = await import('@dfinity/identity');
   const { readFileSync } = await import('node:fs');

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpAgent } from '@dfinity/agent';
 import { deployedCanisters } from '../../canisters/canisters.ts';
 import { identityFromPem } from '../../scripts/deploy.ts';
-import { management } from '../../scripts/lib/demo-deploy.ts';
+import { management } from '../../src/lib/ic/demo-deploy.ts';
 import { subnetKeys } from '@scaling-wg/replica/certification';
 import { toHex } from '@scaling-wg/replica/ic';
 import { startReplicaProcess, type ReplicaProcess } from '../../scripts/lib/replica-process.ts';

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runtimeSpecifiers, specifiers } from './imports.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
@@ -15,21 +16,6 @@ const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: '
  */
 const INTERNALS_ALLOWED = new Set(['scripts/bench-metering.ts']);
 const manifest = JSON.parse(readFileSync(join(root, 'replica/package.json'), 'utf8')) as { exports: Record<string, string> };
-
-/** Static and dynamic import specifiers of a module (type-only imports included: tsc follows them too). */
-function specifiers(source: string): string[] {
-  const found: string[] = [];
-  for (const m of source.matchAll(
-    /(?:^|[\s;])(?:import|export)\s[^'"]*?\sfrom\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm,
-  ))
-    found.push(m[1] ?? m[2] ?? m[3]);
-  return found;
-}
-
-/** The runtime imports only: `import type` and `export type` are erased and bundle nothing. */
-function runtimeSpecifiers(source: string): string[] {
-  return specifiers(source.replace(/^\s*(?:import|export)\s+type\s[^;]*;/gm, '').replace(/\btypeof\s+import\(/g, 'typeof load('));
-}
 
 describe('the replica package', () => {
   it('is imported by its entry points from outside replica/, never by its files', () => {

@@ -1,5 +1,5 @@
 // Installs a demo's canisters on the page replica the first time a reader opens the demo, with the
-// same deploy the local replica gets from npm start (scripts/lib/demo-deploy.ts, run here in the
+// same deploy the local replica gets from npm start (src/lib/ic/demo-deploy.ts, run here in the
 // browser): create, install, then the demo's own wiring. Later visits reuse what is installed;
 // a site build with new modules upgrades them in place.
 import { HttpAgent } from '@dfinity/agent';
@@ -7,7 +7,7 @@ import { Ed25519KeyIdentity } from '@dfinity/identity';
 import modules, { engine } from 'virtual:wg-demo-wasm';
 import type { DemoId } from '../../../../canisters/canisters.ts';
 import { toHex } from '@scaling-wg/replica/ic';
-import { deployDemoCanisters, deploySet, type DeployableCanister } from '../../../../scripts/lib/demo-deploy.ts';
+import { deployDemoCanisters, deploySet, type DeployableCanister } from '../demo-deploy.ts';
 import { PAGE_REPLICA_HOST, pageReplica } from './client.ts';
 import type { PreparedFiles } from './protocol.ts';
 
@@ -50,7 +50,7 @@ export function forgetInstalled(): void {
 
 /**
  * The modules the page replica needs for a demo: its own canisters, those it calls, and those
- * their wiring needs (scripts/lib/demo-deploy.ts); empty when the build emitted none of its own.
+ * their wiring needs (src/lib/ic/demo-deploy.ts); empty when the build emitted none of its own.
  */
 export function pageModulesFor(demo: DemoId, calls: readonly string[] = []): typeof modules {
   const own = modules.filter((m) => m.demo === demo).map((m) => m.name);

@@ -13,8 +13,11 @@
 // setupComposite, setupScaling, pairQueues, pairBoundedWait) are exported: the canister integration tests
 // (canisters/*.test.ts) wire their demos through them, so tests and deploys share one path.
 //
-// Portable: the site's page backend runs this same deploy in the browser, against the replica in
-// the reader's tab (src/lib/ic/page-replica/). So no static Node import here: modules are read
+// Shared, so it lives with the site's IC code rather than under scripts/: `npm start`,
+// `npm run deploy`, the benchmarks and the canister tests import it, and so does the site, whose
+// page backend runs this same deploy in the browser against the replica in the reader's tab
+// (page-replica/). It imports nothing from scripts/ (site code never does;
+// tests/unit/import-direction.test.ts checks). Portable too, so no static Node import here: modules are read
 // through `readWasm` (default: the build's file, via node:fs reached at call time), hashes come
 // from WebCrypto, and a deploy limited to some canisters (`canisters`) also deploys what their
 // wiring steps need (WIRING) and runs only those steps.
@@ -22,20 +25,15 @@ import { Actor, CanisterStatus, type ActorSubclass, type HttpAgent } from '@dfin
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
-import { deployedCanisters, type CanisterSpec } from '../../canisters/canisters.ts';
-import type { BuiltCanister } from '../build-canisters.ts';
-import { idlFactory as labIdl, type _SERVICE as LabService, type Target, type Which } from '../../src/declarations/lab/lab.did.ts';
-import { padWasm } from '../../src/demos/shared/wasm-padding.ts';
-import { idlFactory as producerIdl, type _SERVICE as ProducerService } from '../../src/declarations/queue-producer/queue-producer.did.ts';
-import { idlFactory as boundedCallerIdl, type _SERVICE as BoundedCallerService } from '../../src/declarations/bounded-caller/bounded-caller.did.ts';
-import { idlFactory as slowCalleeIdl, type _SERVICE as SlowCalleeService } from '../../src/declarations/slow-callee/slow-callee.did.ts';
-import { idlFactory as consumerIdl, type _SERVICE as ConsumerService } from '../../src/declarations/queue-consumer/queue-consumer.did.ts';
-import {
-  idlFactory as scalingFrontIdl,
-  type _SERVICE as ScalingFrontService,
-  type WorkerInfo,
-} from '../../src/declarations/scaling-front/scaling-front.did.ts';
-import { idlFactory as frontIdl, type _SERVICE as FrontService, type PartitionInfo } from '../../src/declarations/composite-front/composite-front.did.ts';
+import { deployedCanisters, type CanisterSpec } from '../../../canisters/canisters.ts';
+import { idlFactory as labIdl, type _SERVICE as LabService, type Target, type Which } from '../../declarations/lab/lab.did.ts';
+import { padWasm } from '../../demos/shared/wasm-padding.ts';
+import { idlFactory as producerIdl, type _SERVICE as ProducerService } from '../../declarations/queue-producer/queue-producer.did.ts';
+import { idlFactory as boundedCallerIdl, type _SERVICE as BoundedCallerService } from '../../declarations/bounded-caller/bounded-caller.did.ts';
+import { idlFactory as slowCalleeIdl, type _SERVICE as SlowCalleeService } from '../../declarations/slow-callee/slow-callee.did.ts';
+import { idlFactory as consumerIdl, type _SERVICE as ConsumerService } from '../../declarations/queue-consumer/queue-consumer.did.ts';
+import { idlFactory as scalingFrontIdl, type _SERVICE as ScalingFrontService, type WorkerInfo } from '../../declarations/scaling-front/scaling-front.did.ts';
+import { idlFactory as frontIdl, type _SERVICE as FrontService, type PartitionInfo } from '../../declarations/composite-front/composite-front.did.ts';
 
 // The part of the management canister's interface (ic.did) a deploy needs. Records may omit
 // optional fields: Candid subtyping reads them as null on the receiving side. scripts/deploy.ts
@@ -115,7 +113,7 @@ function nodeFs(): typeof import('node:fs') {
 
 /** The module to install for a built canister: its build file, as scripts/build-canisters.ts wrote it. */
 async function readBuiltFile(built: DeployableCanister): Promise<Uint8Array> {
-  const path = (built as Partial<BuiltCanister>).wasmPath;
+  const path = built.wasmPath;
   if (!path) throw new Error(`${built.name} has no wasmPath; pass readWasm to say where its module comes from`);
   return new Uint8Array(nodeFs().readFileSync(path));
 }
@@ -143,8 +141,21 @@ export const moduleChunkBytes = 1_000_000;
 
 export type DeployAction = 'created' | 'recreated' | 'installed' | 'upgraded' | 'unchanged';
 
-/** What a deploy needs to know of a built canister (BuiltCanister has it all). */
-export type DeployableCanister = Pick<BuiltCanister, 'name' | 'sha256' | 'bytes'>;
+/**
+ * What a deploy needs to know of a built canister: scripts/build-canisters.ts's BuiltCanister has
+ * it all, the page backend's list of emitted modules the first three.
+ */
+export interface DeployableCanister {
+  name: string;
+  /** sha256 of the module as installed, hex: the IC's module_hash after installing it. */
+  sha256: string;
+  /** Bytes of the module as installed. */
+  bytes: number;
+  /** The build's module file (Node callers): the default `readWasm` reads it. */
+  wasmPath?: string;
+  /** Whether that file is gzipped (the lab needs plain Wasm for the modules it holds). */
+  gzipped?: boolean;
+}
 
 export interface DeployOptions {
   /** An agent whose identity becomes (or already is) the controller of every demo canister. */
@@ -395,7 +406,7 @@ async function wireLabTargets(options: DeployOptions, ids: Record<string, string
   for (const name of Object.keys(labTarget) as LabTargetName[]) {
     const canisterId = Principal.fromText(ids[name]);
     const built = options.built.find((b) => b.name === name)!;
-    if ((built as Partial<BuiltCanister>).gzipped) throw new Error(`${name} grew past 1 MiB and is gzipped; the lab needs it as plain Wasm`);
+    if (built.gzipped) throw new Error(`${name} grew past 1 MiB and is gzipped; the lab needs it as plain Wasm`);
     await ensureLabControls(agent, canisterId, labId, self);
     const info = name === 'snapshot-target' ? status.snapshotTarget : status.installTarget;
     if (info.canisterId[0]?.toText() !== canisterId.toText() || !info.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged')

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Actor, HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { buildCanisters, type BuiltCanister } from '../build-canisters.ts';
+import { buildCanisters, type BuiltCanister } from '../../../scripts/build-canisters.ts';
 import { deployDemoCanisters, siteNetworkEnv } from './demo-deploy.ts';
-import { startReplicaProcess, type ReplicaProcess } from './replica-process.ts';
-import { deployedCanisters } from '../../canisters/canisters.ts';
-import { idlFactory as storeIdl, type _SERVICE as StoreService } from '../../src/declarations/stable-memory-eop/stable-memory-eop.did.ts';
-import { idlFactory as labIdl, type _SERVICE as LabService } from '../../src/declarations/lab/lab.did.ts';
+import { startReplicaProcess, type ReplicaProcess } from '../../../scripts/lib/replica-process.ts';
+import { deployedCanisters } from '../../../canisters/canisters.ts';
+import { idlFactory as storeIdl, type _SERVICE as StoreService } from '../../declarations/stable-memory-eop/stable-memory-eop.did.ts';
+import { idlFactory as labIdl, type _SERVICE as LabService } from '../../declarations/lab/lab.did.ts';
 
 const replicas: ReplicaProcess[] = [];
 
