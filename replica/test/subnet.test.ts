@@ -22,6 +22,7 @@ interface SubnetActor {
   slow(ms: bigint): Promise<[] | [bigint]>;
   slowDoneCount(): Promise<bigint>;
   burn(n: bigint): Promise<bigint>;
+  take(b: Uint8Array): Promise<bigint>;
 }
 
 let subnet: Fixture;
@@ -475,6 +476,43 @@ describe('deterministic time slicing', () => {
     expect(victimSlices.length).toBe(aborted.length + 1);
     for (const c of canisters) expect(await c.actor.get()).toBe(1n);
     expect(metric(pic, 'replica_paused_executions')).toBe(0);
+    await pic.tearDown();
+  });
+
+  it('a System API call that costs more than what is left of a slice ends the slice, not the message', async () => {
+    // Copying a 200 KB argument (msg_arg_data_copy) costs more than a 20,000-instruction slice.
+    async function take(instructionsPerSlice: number) {
+      const lines: string[] = [];
+      const pic = await replicaWith({ lines, limits: { instructionsPerSlice }, time: new Date('2026-01-01') });
+      const a = await setup(pic, 'a');
+      const counted = () => Number(/^replica_canister_instructions_total\{[^}]*name="a"\} (\d+)$/m.exec(pic.metrics())?.[1] ?? 0);
+      const before = counted();
+      const result = await a.actor.take(new Uint8Array(200_000));
+      const instructions = counted() - before;
+      const slices = lines.filter((l) => /^a\.take: slice/.test(l)).length;
+      await pic.tearDown();
+      return { result, instructions, slices };
+    }
+    const sliced = await take(20_000);
+    const whole = await take(2e9);
+    expect(sliced.slices).toBeGreaterThan(1);
+    expect(sliced.result).toBe(200_000n);
+    expect(sliced.instructions).toBe(whole.instructions);
+  });
+
+  it("an upgrade whose steps are sliced finely completes; while it is paused queries see the old code's state as it was before pre_upgrade", async () => {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerInstallSlice: 5_000 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    await a.actor.inc();
+    lines.length = 0;
+    const upgrade = pic.upgradeCanister({ canisterId: a.canisterId, wasm: subnet.wasm, upgradeModeOptions: { wasm_memory_persistence: 'keep' } });
+    for (let i = 0; i < 10_000 && !lines.some((l) => /^a\.\(start\): slice 1 in round/.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
+    // pre_upgrade has run on the old instance; a query still finds the runtime as it was.
+    expect(await a.actor.get()).toBe(1n);
+    await upgrade;
+    expect(lines.some((l) => /^a\.canister_post_upgrade: slice 2 in round/.test(l))).toBe(true);
+    expect(await a.actor.get()).toBe(1n);
     await pic.tearDown();
   });
 

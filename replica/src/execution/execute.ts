@@ -106,6 +106,9 @@ export async function executeSliced(
   const counter = canister.instance?.counter;
   if (!canSuspendWasm || !table || !counter || slicing.slice >= options.budget) return execute(canister, ctx, entry, options);
   const run = begin(canister, ctx, options, slicing.slice);
+  // The budget not yet granted: a System API call may take the counter that far below zero; the
+  // next counter check in the Wasm then calls the hook, which pauses or grants the next slice.
+  ctx.sliceReserve = () => options.budget - run.granted;
   const working = { instance: run.instance, stable: canister.stable };
   let committed: { instance?: WasmInstance; stable: StableMemory } | undefined;
   const hook = suspendingFunction(async () => {
@@ -145,6 +148,7 @@ export async function executeSliced(
     run.caught(e);
   } finally {
     table.set(0, null);
+    ctx.sliceReserve = undefined;
     canister.instance = working.instance;
     canister.stable = working.stable;
   }

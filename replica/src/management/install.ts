@@ -93,17 +93,34 @@ export async function installCode(
   // post_upgrade includes what pre_upgrade and the start function used.
   let usedSoFar = 0n;
   // Each step may be time-sliced (Scheduler.runInstallStep); while it is paused the canister
-  // shows the code and stable memory being replaced.
-  const view = () => ({ instance: saved.instance, stable: name === 'upgrade' ? saved.stable.committedCopy() : saved.stable });
+  // shows the code, main memory and stable memory as they were before install_code began (a
+  // finished pre_upgrade has changed the old instance's memory, which must not show: Motoko's
+  // runtime, left in its upgrade state, traps on every query), and that is what a commit taken
+  // meanwhile writes, with the request back in the subnet queue.
+  let before: WasmInstance | undefined;
+  const view = () => ({
+    instance: saved.instance && saved.heap ? (before ??= canister.instantiateWith(saved.instance.module, saved.heap)) : undefined,
+    stable: name === 'upgrade' ? saved.stable.committedCopy() : saved.stable,
+  });
+  // Certified data and the global timer keep their old values until the install succeeds (a
+  // commit during a pause must not show them cleared beside the old code); the steps after the
+  // code change see the timer deactivated (ic0.global_timer_set returns 0), and what they set
+  // themselves is kept.
+  let codeChanged = false;
+  let timerSet = false;
+  let certifiedSet = false;
   const step = async (
     kind: ApiKind,
     entry: { export: string } | { start: true },
     label: string,
     stepArg: Uint8Array = new Uint8Array(),
   ): Promise<CallResponse | undefined> => {
-    const ctx = s.newContext(canister, kind, { caller, arg: stepArg, methodName: label });
-    // pre_upgrade runs on the code being replaced: while it is paused, queries see that code's committed copy (the default).
-    const result = await s.runInstallStep(canister, ctx, entry, { method: label }, usedSoFar, kind === 'G' ? undefined : view);
+    const ctx = s.newContext(canister, kind, { caller, arg: stepArg, methodName: label, ...(codeChanged ? { previousGlobalTimer: 0n } : {}) });
+    const result = await s.runInstallStep(canister, ctx, entry, { method: label }, usedSoFar, view);
+    if (codeChanged && !result.trap) {
+      timerSet ||= ctx.globalTimer !== undefined;
+      certifiedSet ||= ctx.certifiedData !== undefined;
+    }
     usedSoFar += result.instructions;
     if (!result.trap) return undefined;
     // The IC reports the failure of canister_init, pre_upgrade or post_upgrade as it is; the
@@ -143,8 +160,7 @@ export async function installCode(
   }
   if (oldHeap) fresh.loadMemory(oldHeap);
   canister.instance = fresh;
-  if (name !== 'upgrade') canister.certifiedData = new Uint8Array();
-  canister.globalTimer = 0n; // the spec deactivates the global timer on every code change
+  codeChanged = true;
 
   const problem =
     (await step('s', { start: true }, '(start)')) ??
@@ -160,6 +176,10 @@ export async function installCode(
     restore();
     return problem;
   }
+  // The spec deactivates the global timer on every code change, and install and reinstall start
+  // with empty certified data, unless the new code set them.
+  if (!timerSet) canister.globalTimer = 0n;
+  if (name !== 'upgrade' && !certifiedSet) canister.certifiedData = new Uint8Array();
   if (name === 'upgrade') canister.stable.commit();
   else if (saved.instance) s.rejectOpenCallContexts(canister, `Canister ${id} has been reinstalled`);
   canister.version += 1n;

@@ -147,14 +147,21 @@ export class OutOfInstructionsError extends Error {
  * OutOfInstructionsError (leaving the counter negative, which is how the engine recognises the
  * IC0522 case) when the counter is already negative or the charge takes it below zero.
  * A module without a counter (unmetered) is not charged.
+ *
+ * `reserve`: for a time-sliced message, the part of its budget not yet in the counter. The
+ * counter then holds one slice, and a charge larger than what is left of it only ends the slice:
+ * the counter may go that far below zero, and the Wasm's next counter check pauses the message
+ * (execution/execute.ts executeSliced), as the IC's System API calls its out-of-instructions
+ * handler when a charge exceeds the slice. Only the message's whole budget makes it IC0522, so
+ * outcomes and counts are the same sliced or not.
  */
-export function chargeSystemApiCall(counter: WebAssembly.Global | undefined, name: string, args: ArrayLike<unknown>): void {
+export function chargeSystemApiCall(counter: WebAssembly.Global | undefined, name: string, args: ArrayLike<unknown>, reserve = 0n): void {
   if (!counter) return;
   const before = counter.value as bigint;
-  if (before < 0n) throw new OutOfInstructionsError();
+  if (before + reserve < 0n) throw new OutOfInstructionsError();
   const after = before - systemApiCost(name, args);
   counter.value = after;
-  if (after < 0n) throw new OutOfInstructionsError();
+  if (after + reserve < 0n) throw new OutOfInstructionsError();
 }
 
 /**

@@ -1346,7 +1346,7 @@ export class Scheduler {
       return 0n;
     }
     if (!ended) {
-      const slice = BigInt(this.limits.instructionsPerSlice);
+      const slice = BigInt(p.channel.sliceLimit);
       p.counted += slice;
       this.log.emit({
         kind: 'message',

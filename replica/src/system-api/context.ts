@@ -82,6 +82,12 @@ export interface MessageContext {
   debugPrint(line: string): void;
   /** Instructions used so far in this message (performance_counter type 0). */
   instructionCounter(): bigint;
+  /**
+   * Set while a time-sliced execution runs: the instructions of its budget not yet granted to
+   * the counter, so a System API charge may end the slice (take the counter below zero) without
+   * failing the message (metering/system-api-costs.ts chargeSystemApiCall).
+   */
+  sliceReserve?: () => bigint;
   /** Instructions used by the whole call context before this message (type 1 adds this). */
   callContextInstructions: bigint;
   replicated: boolean;

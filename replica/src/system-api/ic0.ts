@@ -715,7 +715,7 @@ export function systemApiImports(host: ApiHost, wanted: readonly string[]): Reco
       if (ctx.kind === 's' ? !(name === 'trap' || name === 'debug_print' || name.startsWith('stable')) : f.allowed !== 'all' && !f.allowed.has(ctx.kind)) {
         throw CanisterTrap.of(hypervisorError.wrongMode(`ic0_${name}`, apiTypeName(ctx)));
       }
-      chargeSystemApiCall(host.counter(), name, raw);
+      chargeSystemApiCall(host.counter(), name, raw, ctx.sliceReserve?.() ?? 0n);
       const args = raw.map((v, i) => toNumber(v, f.params[i] ?? 'i32'));
       const result = f.impl(ctx, host, ...args);
       if (resultType === 'i64') return typeof result === 'bigint' ? result : BigInt(result ?? 0);
