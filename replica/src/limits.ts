@@ -39,6 +39,13 @@ export interface Limits {
    * MULTIPLIER_MAX_SIZE_LOCAL_SUBNET = 5; rs/types messages.rs MAX_INTER_CANISTER_PAYLOAD_IN_BYTES].
    * Beyond it ic0.call_new (method name) or ic0.call_data_append traps with IC0504
    * (system_api request_in_prep.rs).
+   *
+   * Best-effort (bounded-wait) calls have no payload limit of their own: request_in_prep.rs
+   * applies this limit to every call whatever its kind (`timeout_seconds` only sets the
+   * deadline), and their responses are held to `maxResponseBytes` as all responses are
+   * (system_api.rs: an update's `max_reply_size` is MAX_INTER_CANISTER_PAYLOAD_IN_BYTES whatever
+   * the call's deadline; read 2026-12-05). What bounds best-effort messages beyond that is the
+   * subnet's best-effort message memory, by shedding (`bestEffortMessageMemoryBytes`).
    */
   maxRequestBytes: number;
   /** Largest response of a non-replicated query: 3 MiB [docs]. */
