@@ -36,7 +36,7 @@ describe('bounded-wait calls', () => {
     expect([report.kind, report.outcome]).toEqual(['bounded-wait', 'SYS_UNKNOWN']);
     // Not before the deadline; how long after depends on how long the round after it takes to
     // start (on a loaded machine a round full of the callee's steps lasts seconds).
-    expect(report.message).toBe('Request timed out.');
+    expect(report.message).toBe('Call deadline has expired.');
     expect(report.job).toEqual([]);
     expect(report.elapsedNanos).toBeGreaterThanOrEqual(1_000_000_000n);
     // The caller cannot tell; the callee can: the job finishes after the caller gave up.

@@ -28,9 +28,13 @@ export const INITIAL_NOTARY_DELAY_APP_SUBNET_MS = 600;
 /**
  * What the caller's callback receives when a best-effort call's deadline passes before the
  * response arrives (interface spec, "Best-effort responses": the system answers SYS_UNKNOWN).
- * The text is the IC's for an expired callback.
+ * The text is the IC's for an expired callback (dfinity/ic rs/replicated_state system_state.rs
+ * `pop_input`: a `DeadlineExpired` compact response becomes a SysUnknown reject with it). The
+ * IC's other timeout text, "Request timed out." (SYS_TRANSIENT), is for a request that expired
+ * in an output queue before reaching its callee, which cannot happen here: calls reach their
+ * callee's queue as they are made, as between canisters of one subnet.
  */
-export const DEADLINE_EXPIRED_MESSAGE = 'Request timed out.';
+export const DEADLINE_EXPIRED_MESSAGE = 'Call deadline has expired.';
 
 /**
  * What the caller's callback receives, with SYS_UNKNOWN, in place of a best-effort response that
