@@ -323,6 +323,28 @@ describe('best-effort calls', () => {
     await pic.tearDown();
   }, 60_000);
 
+  it("a response that reached the caller's queue before the deadline is delivered even if the caller runs it after the deadline", async () => {
+    // b answers while a is busy with a long update; the deadline passes while the answer waits
+    // in a's queue. As on the IC, the callback gets the answer, not SYS_UNKNOWN.
+    const pic = await replicaWith({ limits: { instructionsPerSlice: 100_000 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const b = await setup(pic, 'b');
+    const bBusy = b.actor.burn(50_000n);
+    const call = a.actor.boundedCall(b.canisterId, 0n, 60n);
+    for (let i = 0; i < 500 && !pic.scheduler.snapshot().callbacks.some((c) => c.deadline > 0n); i++) await new Promise((r) => setTimeout(r, 1));
+    const aBusy = a.actor.burn(1_000_000n);
+    const id = a.canisterId.toText();
+    const answered = () => (pic.scheduler.snapshot().queues[id]?.inputs[b.canisterId.toText()] ?? []).some((m) => m.kind === 'response');
+    for (let i = 0; i < 20_000 && !answered(); i++) await new Promise((r) => setTimeout(r, 1));
+    expect(answered()).toBe(true);
+    await pic.advanceTime(61_000);
+    const [outcome] = await call;
+    await Promise.all([bBusy, aBusy]);
+    expect(outcome).toBe('replied');
+    expect(metric(pic, 'replica_best_effort_expired_total')).toBe(0);
+    await pic.tearDown();
+  }, 60_000);
+
   it('deadlines are plain data: after snapshot() and restore() of the scheduler a pending best-effort call still times out', async () => {
     const pic = await replicaWith({ limits: { instructionsPerRound: 100_000_000 }, time: new Date('2026-01-01') });
     const a = await setup(pic, 'a');

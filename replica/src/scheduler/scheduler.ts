@@ -547,8 +547,19 @@ export class Scheduler {
   private deadlineDue(): boolean {
     if (this.callbacks.size === 0) return false;
     const now = this.clock.nowNanos();
-    for (const cb of this.callbacks.values()) if (cb.deadline > 0n && !cb.expired && cb.deadline <= now) return true;
+    for (const cb of this.callbacks.values()) if (cb.deadline > 0n && !cb.expired && cb.deadline <= now && !this.responseQueued(cb)) return true;
     return false;
+  }
+
+  /**
+   * Whether the callback's response (or the compact reject of a shed one) already waits in the
+   * caller's queue: its deadline then no longer matters, the response is delivered (the IC's
+   * `callbacks_with_enqueued_response`: queues.rs `try_push_deadline_expired_input` adds no
+   * deadline-expired reject for such a callback).
+   */
+  private responseQueued(cb: Callback): boolean {
+    const list = this.queues.get(cb.canister)?.inputs[cb.callee];
+    return list !== undefined && list.some((m) => m.kind === 'response' && m.callbackId === cb.id && !m.expiredReject);
   }
 
   /** Instant pacing: runs rounds back to back while there is work (`force`: at least one round). */
@@ -1036,11 +1047,12 @@ export class Scheduler {
 
   /**
    * Best-effort callbacks whose deadline has passed get a SYS_UNKNOWN reject now (interface
-   * spec, "Best-effort responses"); a response that arrives later is dropped.
+   * spec, "Best-effort responses"); a response that arrives later is dropped. One whose response
+   * arrived in time and waits in the caller's queue keeps it (responseQueued).
    */
   private expireDeadlines(now: bigint): void {
     for (const cb of this.callbacks.values()) {
-      if (cb.deadline === 0n || cb.expired || cb.deadline > now) continue;
+      if (cb.deadline === 0n || cb.expired || cb.deadline > now || this.responseQueued(cb)) continue;
       cb.expired = true;
       this.metrics.bestEffortExpired++;
       this.log.emit({
