@@ -8,11 +8,13 @@ import { Principal as CorePrincipal } from '@icp-sdk/core/principal';
 import { Principal } from '@dfinity/principal';
 import { Ed25519PublicKey } from '@dfinity/identity';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { fromHex, toHex, utf8, concatBytes } from '../src/ic/bytes.ts';
 import { CborDecodeError, decodeCbor, encodeCbor } from '../src/certification/cbor.ts';
 import { hashOfMap, requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import { EMPTY_SUBTREE, lookupPath, reconstruct, setPath, stateLeaf, witness, digestOf } from '../src/certification/hash-tree.ts';
-import { subnetKeys, signResponse } from '../src/certification/keys.ts';
+import { subnetKeys, signResponse, signStateRoot, verifyStateRoot } from '../src/certification/keys.ts';
+import { domainSeparator } from '../src/certification/representation-independent-hash.ts';
 import { EMPTY_STATE, rootHash, withCanister, withRequestStatus, withSubnet, withTime } from '../src/certification/state-tree.ts';
 import { certificateFor, signState } from '../src/certification/certificate.ts';
 import { Certifier } from '../src/certification/certifier.ts';
@@ -220,6 +222,26 @@ describe('keys and principals', () => {
     const sig = signResponse(keys, hash);
     const raw = Ed25519PublicKey.fromDer(keys.nodePublicKeyDer).rawKey;
     expect(ed25519.verify(sig, concatBytes(agent.IC_RESPONSE_DOMAIN_SEPARATOR, hash), raw)).toBe(true);
+  });
+});
+
+describe('state root signatures', () => {
+  it("are byte for byte what @noble/curves' own sign and encoding give, and verify in @dfinity/agent", async () => {
+    const short = bls12_381.shortSignatures;
+    const separator = domainSeparator('ic-state-root');
+    // Random keys and roots, and the edge scalars (1, r - 1: the GLV split's extremes).
+    const order = bls12_381.fields.Fr.ORDER;
+    const secretOf = (n: bigint) => fromHex(n.toString(16).padStart(64, '0'));
+    const secrets = [secretOf(1n), secretOf(order - 1n), secretOf(order / 2n), ...Array.from({ length: 12 }, () => crypto.getRandomValues(new Uint8Array(32)))];
+    for (const secret of secrets) {
+      const k = subnetKeys(secret);
+      const root = crypto.getRandomValues(new Uint8Array(32));
+      const signature = signStateRoot(k, root);
+      const reference = short.sign(short.hash(concatBytes(separator, root)), k.rootSecretKey).toBytes(true);
+      expect(toHex(signature)).toBe(toHex(reference));
+      expect(verifyStateRoot(k.rootKeyDer, root, signature)).toBe(true);
+      expect(await agent.blsVerify(k.rootKeyDer.slice(-96), signature, concatBytes(separator, root))).toBe(true);
+    }
   });
 });
 

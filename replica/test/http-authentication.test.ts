@@ -264,3 +264,53 @@ describe('the node:crypto signature checks the server installs', () => {
     expect(() => node.ecdsa('p256', new Uint8Array(64), message, badPoint, badPoint.slice(-65))).toThrow();
   });
 });
+
+describe('the portable ed25519 check (a sender key decoded once, multiplied through a table from its second use)', () => {
+  it("answers as @noble/curves' ed25519.verify does on valid, altered and malformed signatures, first and later uses alike", async () => {
+    const { ed25519 } = await import('@noble/curves/ed25519.js');
+    const { ed25519Verify } = await import('../src/http/crypto.ts');
+    const L = ed25519.Point.Fn.ORDER;
+    const le = (n: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn));
+    const secret = ed25519.utils.randomSecretKey();
+    const raw = ed25519.getPublicKey(secret);
+    const other = ed25519.getPublicKey(ed25519.utils.randomSecretKey());
+    // A small-order key (y = 0: a point of order 4, which ZIP-215 accepts) and a y that is no point.
+    const smallOrder = fromHex('0000000000000000000000000000000000000000000000000000000000000000');
+    const notAPoint = fromHex('0200000000000000000000000000000000000000000000000000000000000000');
+    const cases: Array<[Uint8Array, Uint8Array, Uint8Array]> = [];
+    for (let i = 0; i < 6; i++) {
+      const message = utf8(`payload ${i}`);
+      const sig = ed25519.sign(message, secret);
+      const s = BigInt('0x' + toHex(sig.slice(32).reverse()));
+      cases.push(
+        [sig, message, raw],
+        [sig, utf8(`payload ${i}!`), raw],
+        [sig, message, other],
+        [concatBytes(sig.slice(0, 32), le(s + L)), message, raw], // S >= L
+        [concatBytes(Uint8Array.of(sig[0] ^ 1), sig.slice(1)), message, raw], // another R
+        [concatBytes(notAPoint, sig.slice(32)), message, raw], // R no point
+        [sig, message, notAPoint],
+        [concatBytes(smallOrder, le(0n)), message, smallOrder],
+        [sig.slice(0, 63), message, raw],
+      );
+    }
+    let valid = 0;
+    for (const [sig, message, key] of cases) {
+      let expected: boolean | string;
+      try {
+        expected = ed25519.verify(sig, message, key);
+      } catch (error) {
+        expected = (error as Error).message;
+      }
+      let actual: boolean | string;
+      try {
+        actual = ed25519Verify(sig, message, key);
+      } catch (error) {
+        actual = (error as Error).message;
+      }
+      expect(actual).toBe(expected);
+      if (actual === true) valid++;
+    }
+    expect(valid).toBeGreaterThanOrEqual(12);
+  });
+});

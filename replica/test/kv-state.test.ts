@@ -53,7 +53,7 @@ describe('replica state in a key-value store', () => {
     // Pages of zeros are not stored (Motoko's heap is mostly reserved, unwritten space).
     const heap = new Uint8Array(first.scheduler.canisters.get(canisterId.toText())!.instance!.memory.buffer).slice();
     const storedPages = [...store.data.keys()].filter((k) => k.startsWith(`canister/${canisterId.toText()}/heap/`)).length;
-    expect(storedPages).toBeLessThan(heap.length / 65536);
+    expect(storedPages).toBeLessThan(heap.length / 4096);
     await first.tearDown();
 
     const second = await createReplica({ log: 'quiet' });
@@ -67,6 +67,97 @@ describe('replica state in a key-value store', () => {
     // The id allocator came back too: the next canister does not reuse the first one's id.
     expect((await second.createCanister()).toText()).not.toBe(canisterId.toText());
     await second.tearDown();
+  });
+
+  it('compares only the pages written since its own last commit, and always stores the live heap', async () => {
+    const counter = await motokoFixture('counter', 'eop');
+    const replica = await createReplica({ log: 'quiet' });
+    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
+      idlFactory: idl,
+      wasm: counter.wasm,
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+    });
+    const id = canisterId.toText();
+    const instance = () => replica.scheduler.canisters.get(id)!.instance!;
+    const stored = (store: MemoryStore) => {
+      const out = new Uint8Array(instance().memory.buffer.byteLength);
+      for (const [key, value] of store.data) if (key.startsWith(`canister/${id}/heap/`)) out.set(value, Number(key.split('/').at(-1)) * 4096);
+      return out;
+    };
+    const live = () => new Uint8Array(instance().memory.buffer);
+    // Two stores on one replica, committing on different schedules: each sees every change since its own last commit.
+    const stores = [new MemoryStore(), new MemoryStore()];
+    const states = stores.map((store) => new KvState(store));
+    for (let i = 0; i < 6; i++) {
+      await actor.inc();
+      await states[0].commit(replica.scheduler, replica.management);
+      expect(Buffer.compare(stored(stores[0]), live())).toBe(0);
+      if (i % 3 === 2) {
+        await states[1].commit(replica.scheduler, replica.management);
+        expect(Buffer.compare(stored(stores[1]), live())).toBe(0);
+      }
+    }
+    // A reader's first call knows nothing; after it, an update names a few pages of the heap.
+    const reader = {};
+    expect(instance().writtenSince(reader)).toBeUndefined();
+    expect(instance().writtenSince(reader)).toEqual([]);
+    await actor.inc();
+    const pages = instance().writtenSince(reader)!;
+    expect(pages.length).toBeGreaterThan(0);
+    expect(pages.length).toBeLessThan(live().length / 65536 / 4);
+    await replica.tearDown();
+  });
+
+  it('writes an update as a few 4 KiB chunks, and reads format 2 (64 KiB pages) and rewrites it as chunks', async () => {
+    const counter = await motokoFixture('counter', 'eop');
+    const replica = await createReplica({ log: 'quiet' });
+    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
+      idlFactory: idl,
+      wasm: counter.wasm,
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+    });
+    const id = canisterId.toText();
+    const store = new MemoryStore();
+    const state = new KvState(store);
+    await actor.inc();
+    await state.commit(replica.scheduler, replica.management);
+    const sizes: number[] = [];
+    const writeBatch = store.writeBatch.bind(store);
+    store.writeBatch = async (entries) => {
+      sizes.push(...[...entries].filter(([k]) => k.includes('/heap/')).map(([, v]) => v?.length ?? 0));
+      return writeBatch(entries);
+    };
+    await actor.inc();
+    await state.commit(replica.scheduler, replica.management);
+    expect(sizes.length).toBeGreaterThan(0);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4096);
+    const heap = new Uint8Array(replica.scheduler.canisters.get(id)!.instance!.memory.buffer).slice();
+    await replica.tearDown();
+
+    // The same state as format 2 wrote it: the memory in 64 KiB pages (zero pages absent).
+    const legacy = new MemoryStore();
+    for (const [key, value] of store.data) if (!key.includes('/heap/') && !key.includes('/stable/')) legacy.data.set(key, value);
+    for (let n = 0; n * 65536 < heap.length; n++) {
+      const page = heap.slice(n * 65536, (n + 1) * 65536);
+      if (page.some((b) => b !== 0)) legacy.data.set(`canister/${id}/heap/${n}`, page);
+    }
+    legacy.data.set('format', Uint8Array.of(2));
+    const second = await createReplica({ log: 'quiet' });
+    const upgraded = new KvState(legacy);
+    await upgraded.restore(second.scheduler, second.management);
+    const again = second.createActor<{ inc(): Promise<bigint>; get(): Promise<bigint> }>(idl, canisterId);
+    expect(await again.get()).toBe(2n);
+    expect(await upgraded.commit(second.scheduler, second.management)).toBe(true);
+    expect(legacy.data.get('format')).toEqual(Uint8Array.of(KV_STATE_FORMAT));
+    const memoryValues = [...legacy.data].filter(([k]) => k.includes('/heap/')).map(([, v]) => v.length);
+    expect(memoryValues.length).toBeGreaterThan(0);
+    expect(Math.max(...memoryValues)).toBeLessThanOrEqual(4096);
+    await second.tearDown();
+    const third = await createReplica({ log: 'quiet' });
+    await new KvState(legacy).restore(third.scheduler, third.management);
+    expect(new Uint8Array(third.scheduler.canisters.get(id)!.instance!.memory.buffer)).toEqual(heap);
+    expect(await third.createActor<{ inc(): Promise<bigint> }>(idl, canisterId).inc()).toBe(3n);
+    await third.tearDown();
   });
 
   it('refuses state of another format, and bytes that do not decode', async () => {

@@ -2,6 +2,7 @@
 // (min-sig: signatures in G1, 96-byte public keys in G2) that signs certificates, and one ed25519
 // node key that signs query responses. Both come from seeds so a state directory can keep them.
 
+import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, fromHex } from '../ic/bytes.ts';
@@ -65,10 +66,82 @@ function normalizeBlsSecret(secret: Uint8Array): Uint8Array {
   return out;
 }
 
-/** BLS signature (48 bytes, G1) over `\x0Dic-state-root` · root hash. */
+/**
+ * BLS signature (48 bytes, G1) over `\x0Dic-state-root` · root hash: the same bytes as
+ * `shortSignatures.sign(shortSignatures.hash(m), sk).toBytes()` (a test compares them), in about
+ * half the time, every certificate paying for one:
+ *   - the multiplication [sk]H uses the endomorphism of G1 (below) to walk two 128-bit scalars
+ *     instead of one 255-bit scalar, in variable time. Variable time leaks the secret key to
+ *     whoever can time many signatures precisely; this key is a local replica's development root
+ *     key (the IC's own is a threshold key no single machine holds), a choice made for speed;
+ *   - H and [sk]H are in G1 by construction (hash_to_curve clears the cofactor, then a multiple),
+ *     so the signature is encoded without the subgroup check that Point.toBytes repeats.
+ */
 export function signStateRoot(keys: SubnetKeys, rootHash: Uint8Array): Uint8Array {
   const message = shortSignatures.hash(concatBytes(STATE_ROOT_SEPARATOR, rootHash));
-  return shortSignatures.sign(message, keys.rootSecretKey).toBytes(true);
+  return encodeG1(multiplyG1(message, scalarOf(keys.rootSecretKey)));
+}
+
+type G1Point = ReturnType<typeof shortSignatures.hash>;
+const G1 = bls12_381.G1.Point;
+const Fp = bls12_381.fields.Fp;
+/** |x| of BLS12-381 (x = -0xd201000000010000), the curve's parameter. */
+const BLS_X_ABS = 0xd201000000010000n;
+/** x², about 2^128: the group order r is x⁴ - x² + 1. */
+const X_SQUARED = BLS_X_ABS * BLS_X_ABS;
+
+/**
+ * β, a cube root of unity in Fp with φ(P) = (β·Px, Py) = [-x²]P for every P in G1 (-x² is a cube
+ * root of unity mod r: (-x²)³ = -x²·x⁴ ≡ -x²(x² - 1) ≡ 1). Found once, on first use, by trying
+ * the two primitive roots on the generator rather than written down.
+ */
+let beta: bigint | undefined;
+function endomorphismBeta(): bigint {
+  if (beta !== undefined) return beta;
+  const p = Fp.ORDER;
+  const base = G1.BASE;
+  const target = base.multiplyUnsafe(X_SQUARED).negate(); // [-x²]G
+  for (let g = 2n; g < 100n; g++) {
+    const root = Fp.pow(g, (p - 1n) / 3n);
+    if (Fp.eql(root, Fp.ONE)) continue; // g is a cube: try the next one
+    for (const candidate of [root, Fp.sqr(root)]) {
+      if (new G1(Fp.mul(base.X, candidate), base.Y, base.Z).equals(target)) return (beta = candidate);
+    }
+  }
+  throw new Error('no cube root of unity in Fp matches the G1 endomorphism');
+}
+
+/** [k]P for P in G1: k = q·x² + m, so [k]P = [m]P + [q][x²]P = [m]P + [q](-φ(P)), two 128-bit scalars in one walk. */
+function multiplyG1(point: G1Point, k: bigint): G1Point {
+  const q = k / X_SQUARED;
+  const m = k % X_SQUARED;
+  const negPhi = new G1(Fp.mul(point.X, endomorphismBeta()), Fp.neg(point.Y), point.Z);
+  return mulAddUnsafe(G1, [point, negPhi], [m, q]);
+}
+
+function scalarOf(secret: Uint8Array): bigint {
+  let n = 0n;
+  for (const b of secret) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+/** The compressed encoding of a G1 point (the zcash format the IC uses): x, big-endian, with flag bits (compressed, infinity, y's sign). */
+function encodeG1(point: G1Point): Uint8Array {
+  const out = new Uint8Array(48);
+  if (point.is0()) {
+    out[0] = 0xc0;
+    return out;
+  }
+  const { x, y } = point.toAffine();
+  let v = x;
+  for (let i = 47; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  out[0] |= 0x80;
+  // The larger of y and -y is flagged.
+  if (y > Fp.ORDER - 1n - y) out[0] |= 0x20;
+  return out;
 }
 
 export function verifyStateRoot(rootKeyDer: Uint8Array, rootHash: Uint8Array, signature: Uint8Array): boolean {

@@ -37,6 +37,15 @@ export class WasmInstance {
   private dirty?: Uint8Array;
   /** Bytes of main memory copied by commits and rollbacks so far (what dirty tracking saves shows here). */
   copiedBytes = 0;
+  /**
+   * For stores that save what changed (writtenSince): each page the dirty map showed written, by
+   * the value of `writeClock` when its message ended; `allWrittenAt`: when every page may have
+   * changed (a new memory, a whole copy, marks lost).
+   */
+  private writtenAt = new Map<number, number>();
+  private allWrittenAt = 0;
+  private writeClock = 0;
+  private readers = new WeakMap<object, number>();
 
   constructor(module: LoadedModule, imports: WebAssembly.Imports) {
     this.module = module;
@@ -61,6 +70,27 @@ export class WasmInstance {
     this.outOfInstructions = ex[OUT_OF_INSTRUCTIONS_EXPORT] as WebAssembly.Table | undefined;
     const map = ex[DIRTY_EXPORT] as WebAssembly.Memory | undefined;
     this.dirty = map ? new Uint8Array(map.buffer) : undefined;
+    this.allWrittenAt = this.writeClock;
+  }
+
+  /**
+   * The pages of main memory that may have been written since `reader`'s previous call (the
+   * messages since then, and the one in progress), or undefined when that is not known (its first
+   * call, a module without dirty tracking, a new or wholly copied memory): then any page may have
+   * changed. A store compares only these pages with what it saved last time.
+   */
+  writtenSince(reader: object): number[] | undefined {
+    const from = this.readers.get(reader);
+    const now = ++this.writeClock;
+    this.readers.set(reader, now);
+    const dirty = this.dirty;
+    if (from === undefined || !dirty || dirty[DIRTY_OVERFLOW_SLOT] !== 0 || this.allWrittenAt >= from) return undefined;
+    const pages: number[] = [];
+    for (const [page, at] of this.writtenAt) if (at >= from) pages.push(page);
+    // Pages the message in progress wrote (a paused execution): marked, not yet stamped.
+    const inProgress = Math.min(Math.ceil(this.memory.buffer.byteLength / DIRTY_PAGE_BYTES), DIRTY_OVERFLOW_SLOT);
+    for (let p = 0; p < inProgress; p++) if (dirty[p] !== 0 && (this.writtenAt.get(p) ?? -1) < from) pages.push(p);
+    return pages;
   }
 
   /** Records a write the host made into main memory (System API copies). */
@@ -85,6 +115,7 @@ export class WasmInstance {
     for (let p = 0; p < pages; p++) {
       if (dirty[p] === 0) continue;
       dirty[p] = 0;
+      this.writtenAt.set(p, this.writeClock);
       const start = p * DIRTY_PAGE_BYTES;
       const chunk = from.subarray(start, Math.min(start + DIRTY_PAGE_BYTES, from.length));
       to.set(chunk, start);
@@ -94,6 +125,7 @@ export class WasmInstance {
 
   private clearDirty(): void {
     this.dirty?.fill(0);
+    this.allWrittenAt = this.writeClock;
   }
 
   private verify(what: string): void {
@@ -230,6 +262,7 @@ export class WasmInstance {
   /** Replaces main memory with `bytes` (used for rollback and for EOP upgrades that keep memory). */
   loadMemory(bytes: Uint8Array): void {
     this.shadowValid = false;
+    this.allWrittenAt = this.writeClock;
     const current = this.memory.buffer.byteLength;
     if (bytes.length > current) {
       const delta = Math.ceil((bytes.length - current) / WASM_PAGE);

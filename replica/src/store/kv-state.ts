@@ -10,9 +10,9 @@
 //   inflight                    ingress calls accepted and still executing, from the same commit
 //   module/<sha256>             each installed module once, shared by the canisters running it
 //   canister/<id>/meta          the canister's plain fields, module hash, globals, memory sizes
-//   canister/<id>/heap/<n>      64 KiB page n of main memory, written only when it changed;
-//                               absent when the page is all zeros
-//   canister/<id>/stable/<n>    64 KiB page n of stable memory, likewise
+//   canister/<id>/heap/<n>      4 KiB chunk n of main memory (64 KiB pages in formats 1 and 2),
+//                               written only when it changed; absent when it is all zeros
+//   canister/<id>/stable/<n>    4 KiB chunk n of stable memory, likewise
 //   canister/<id>/snapshots     its snapshots, rewritten whole when the set changes
 //
 // Commits are taken between messages (the HTTP interface's beforeCertify, or a timer after a
@@ -41,6 +41,7 @@ import {
 import { decodeCbor, encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
 import { equalBytes, toHex } from '../ic/bytes.ts';
 import { Canister } from '../execution/canister.ts';
+import { DIRTY_PAGE_BYTES } from '../execution/dirty-pages.ts';
 import { loadModule } from '../execution/module.ts';
 import type { CompletedCall, InflightCall } from '../http/ingress.ts';
 import type { ManagementCanister } from '../management/management-canister.ts';
@@ -51,11 +52,18 @@ import type { ReplicaStore } from './store.ts';
 /**
  * Bump when the layout or the encoding of a value changes: state of an unknown format is then
  * refused, not misread. 2 added `scheduler` and `inflight`; format 1 (without them: calls in flight
- * at its last commit are lost, as they were then) is still read and rewritten as 2.
+ * at its last commit are lost, as they were then) is still read. 3 stores memories in 4 KiB chunks
+ * instead of 64 KiB pages: an update writes a few words in a few pages, and IndexedDB stores a
+ * value of 64 KiB or more as a separate blob, synchronously serialized by the put, so each saved
+ * page cost more than the rest of the call. Formats 1 and 2 are read and rewritten as 3 whole.
  */
-export const KV_STATE_FORMAT = 2;
-const READABLE_FORMATS = new Set([1, 2]);
-const PAGE = 65536;
+export const KV_STATE_FORMAT = 3;
+const READABLE_FORMATS = new Set([1, 2, 3]);
+/** What a stored key of memory holds (the IC's own page size); formats 1 and 2 held 64 KiB pages. */
+const CHUNK = 4096;
+const LEGACY_PAGE = 65536;
+/** Chunks per page of the dirty map (WasmInstance.writtenSince names 64 KiB pages). */
+const CHUNKS_PER_DIRTY_PAGE = DIRTY_PAGE_BYTES / CHUNK;
 
 /** The stored state cannot be read by this version (another format, or damaged bytes). */
 export class StateFormatError extends Error {
@@ -120,14 +128,29 @@ function zeroPage(bytes: Uint8Array, offset: number, end: number, w?: Int32Array
   return true;
 }
 
-/** Adds the pages of `current` that differ from `previous` to the batch; returns a copy of `current`. */
-function pagesOf(prefix: string, current: Uint8Array, previous: Uint8Array | undefined, batch: Map<string, Uint8Array | undefined>): Uint8Array {
+/**
+ * Adds the pages of `current` that differ from `previous` to the batch; returns a copy of
+ * `current`. `candidates`: the only pages that may differ (WasmInstance.writtenSince), when known
+ * and the size held; otherwise every page is compared.
+ */
+function pagesOf(
+  prefix: string,
+  current: Uint8Array,
+  previous: Uint8Array | undefined,
+  batch: Map<string, Uint8Array | undefined>,
+  candidates?: number[],
+): Uint8Array {
   // The copy reuses the previous one when the size held: only changed pages are copied.
   const copy = previous && previous.length === current.length ? previous : current.slice();
   const wc = words(current);
   const wp = previous && words(previous);
-  for (let offset = 0, index = 0; offset < current.length; offset += PAGE, index++) {
-    const end = Math.min(offset + PAGE, current.length);
+  const pages = candidates && copy === previous ? candidates : undefined;
+  const count = pages ? pages.length : Math.ceil(current.length / CHUNK);
+  for (let n = 0; n < count; n++) {
+    const index = pages ? pages[n] : n;
+    const offset = index * CHUNK;
+    if (offset >= current.length) continue;
+    const end = Math.min(offset + CHUNK, current.length);
     if (previous && samePage(current, previous, offset, end, wc, wp)) continue;
     // A page of zeros is not stored (readPages leaves zeros where no page is): Motoko reserves
     // megabytes of heap it has not written, and every visit reads back what is stored.
@@ -136,20 +159,28 @@ function pagesOf(prefix: string, current: Uint8Array, previous: Uint8Array | und
     if (copy !== current) copy.set(current.subarray(offset, end), offset);
   }
   // Pages past the end of a memory that shrank (a reinstall) are dropped.
-  for (let offset = Math.ceil(current.length / PAGE) * PAGE, index = offset / PAGE; previous && offset < previous.length; offset += PAGE, index++) {
+  for (let offset = Math.ceil(current.length / CHUNK) * CHUNK, index = offset / CHUNK; previous && offset < previous.length; offset += CHUNK, index++) {
     batch.set(`${prefix}/${index}`, undefined);
   }
   return copy;
 }
 
-async function readPages(store: ReplicaStore, prefix: string, size: number): Promise<Uint8Array> {
+async function readPages(store: ReplicaStore, prefix: string, size: number, unit: number): Promise<Uint8Array> {
   const out = new Uint8Array(size);
   for (const [key, bytes] of await store.entries(`${prefix}/`)) {
     const index = Number(key.slice(prefix.length + 1));
-    if (!Number.isInteger(index) || index * PAGE + bytes.length > size) throw new StateFormatError(`${key} lies outside a memory of ${size} bytes`);
-    out.set(bytes, index * PAGE);
+    if (!Number.isInteger(index) || index * unit + bytes.length > size) throw new StateFormatError(`${key} lies outside a memory of ${size} bytes`);
+    out.set(bytes, index * unit);
   }
   return out;
+}
+
+/** The 4 KiB chunks of the 64 KiB pages WasmInstance.writtenSince names. */
+function chunksOf(pages: number[] | undefined): number[] | undefined {
+  if (!pages) return undefined;
+  const chunks: number[] = [];
+  for (const page of pages) for (let c = 0; c < CHUNKS_PER_DIRTY_PAGE; c++) chunks.push(page * CHUNKS_PER_DIRTY_PAGE + c);
+  return chunks;
 }
 
 export class KvState {
@@ -162,8 +193,15 @@ export class KvState {
   #inflight: Uint8Array = new Uint8Array();
   /** The format the store holds (undefined: nothing yet); a commit rewrites older formats. */
   #format: number | undefined;
+  /**
+   * Memories stored as 64 KiB pages (formats 1 and 2), by key prefix and size: the next commit
+   * deletes those keys and writes every memory anew in chunks, in the same batch.
+   */
+  #legacyMemories = new Map<string, number>();
   /** The write of the last commit taken: the next one waits for it, so batches land in order. */
   #lastWrite: Promise<void> = Promise.resolve();
+  /** Writes not yet settled: with none, a commit's write starts at once. */
+  #writing = 0;
 
   constructor(store: ReplicaStore) {
     this.store = store;
@@ -218,8 +256,13 @@ export class KvState {
         applyCanisterRecord(canister, decodeCanisterRecord(meta.fields as CborValue));
         // Without the scheduler's state its open calls did not survive; with it, it stops when they finish.
         if (canister.status === 'stopping' && !schedulerState) canister.status = 'stopped';
-        const heap = await readPages(this.store, `canister/${id}/heap`, meta.heapSize as number);
-        const stableBytes = await readPages(this.store, `canister/${id}/stable`, meta.stableSize as number);
+        const unit = version >= 3 ? CHUNK : LEGACY_PAGE;
+        const heap = await readPages(this.store, `canister/${id}/heap`, meta.heapSize as number, unit);
+        const stableBytes = await readPages(this.store, `canister/${id}/stable`, meta.stableSize as number, unit);
+        if (unit !== CHUNK) {
+          this.#legacyMemories.set(`canister/${id}/heap`, heap.length);
+          this.#legacyMemories.set(`canister/${id}/stable`, stableBytes.length);
+        }
         if (meta.moduleHash instanceof Uint8Array) {
           const hash = toHex(meta.moduleHash);
           const moduleBytes = await this.store.get(`module/${hash}`);
@@ -256,6 +299,9 @@ export class KvState {
     const batch = new Map<string, Uint8Array | undefined>();
     const seen = new Set<string>();
     const next = new Map<string, Written>();
+    // Formats 1 and 2: their pages go, and every memory is written whole (chunks set below replace these deletions).
+    const legacy = this.#legacyMemories;
+    for (const [prefix, size] of legacy) for (let n = 0; n * LEGACY_PAGE < size; n++) batch.set(`${prefix}/${n}`, undefined);
     for (const [id, canister] of scheduler.canisters) {
       seen.add(id);
       const prev = this.#written.get(id);
@@ -274,8 +320,10 @@ export class KvState {
         stableSize: stable.length,
       });
       if (!prev || !equalBytes(prev.meta, meta)) batch.set(`canister/${id}/meta`, meta);
-      const heapCopy = pagesOf(`canister/${id}/heap`, heap, prev?.heap, batch);
-      const stableCopy = pagesOf(`canister/${id}/stable`, stable, prev?.stable, batch);
+      // Only the pages written since this store's last commit can differ (all of them after a restore, a reinstall, or without dirty tracking).
+      const written = canister.instance?.writtenSince(this);
+      const heapCopy = pagesOf(`canister/${id}/heap`, heap, legacy.size ? undefined : prev?.heap, batch, chunksOf(written));
+      const stableCopy = pagesOf(`canister/${id}/stable`, stable, legacy.size ? undefined : prev?.stable, batch);
       const snapshots = snapshotSetKey(canister);
       if (!prev || prev.snapshots !== snapshots) {
         batch.set(
@@ -296,8 +344,8 @@ export class KvState {
       if (seen.has(id)) continue;
       batch.set(`canister/${id}/meta`, undefined);
       batch.set(`canister/${id}/snapshots`, undefined);
-      for (let n = 0; n * PAGE < written.heap.length; n++) batch.set(`canister/${id}/heap/${n}`, undefined);
-      for (let n = 0; n * PAGE < written.stable.length; n++) batch.set(`canister/${id}/stable/${n}`, undefined);
+      for (let n = 0; n * CHUNK < written.heap.length; n++) batch.set(`canister/${id}/heap/${n}`, undefined);
+      for (let n = 0; n * CHUNK < written.stable.length; n++) batch.set(`canister/${id}/stable/${n}`, undefined);
     }
     const managementBytes = encodeCbor(toCbor(management.allocatorState) ?? null);
     if (!equalBytes(managementBytes, this.#management)) batch.set('management', managementBytes);
@@ -313,13 +361,18 @@ export class KvState {
 
     // The view of what is stored follows now, so the next commit diffs against this one.
     this.#format = KV_STATE_FORMAT;
+    this.#legacyMemories = new Map();
     this.#written = next;
     this.#management = managementBytes;
     this.#calls = callBytes;
     this.#scheduler = schedulerBytes;
     this.#inflight = inflightBytes;
-    const chain: Promise<void> = this.#lastWrite
-      .then(() => this.store.writeBatch(batch))
+    // With no write under way the batch goes to the store now, synchronously: IndexedDB then
+    // works on it while this thread goes on (the certificate's signature), not after.
+    const write = this.#writing === 0 ? startWrite(this.store, batch) : this.#lastWrite.then(() => this.store.writeBatch(batch));
+    this.#writing++;
+    const chain: Promise<void> = write
+      .finally(() => this.#writing--)
       .catch((error: unknown) => {
         // This commit's view (and that of any commit taken since) assumed this write: forget it,
         // so the next commit writes everything. Commits queued behind this one fail with it.
@@ -330,10 +383,20 @@ export class KvState {
         this.#scheduler = new Uint8Array();
         this.#inflight = new Uint8Array();
         this.#format = undefined;
+        // Still in the old layout if this was the commit that rewrote it.
+        for (const [prefix, size] of legacy) this.#legacyMemories.set(prefix, size);
         if (this.#lastWrite === chain) this.#lastWrite = Promise.resolve();
         throw error;
       });
     this.#lastWrite = chain;
     return chain.then(() => true);
+  }
+}
+
+function startWrite(store: ReplicaStore, batch: Map<string, Uint8Array | undefined>): Promise<void> {
+  try {
+    return store.writeBatch(batch);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
