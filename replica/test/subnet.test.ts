@@ -23,6 +23,7 @@ interface SubnetActor {
   slowDoneCount(): Promise<bigint>;
   burn(n: bigint): Promise<bigint>;
   take(b: Uint8Array): Promise<bigint>;
+  incThenBurn(target: Principal, n: bigint): Promise<bigint>;
 }
 
 let subnet: Fixture;
@@ -497,6 +498,27 @@ describe('deterministic time slicing', () => {
     const victimSlices = lines.filter((l) => l.startsWith(`${victim}.burn: slice 1 in round`));
     expect(victimSlices.length).toBe(aborted.length + 1);
     for (const c of canisters) expect(await c.actor.get()).toBe(1n);
+    expect(metric(pic, 'replica_paused_executions')).toBe(0);
+    await pic.tearDown();
+  });
+
+  it('an aborted long callback is put back with its callback and call context: it runs again and its call completes once', async () => {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerSlice: 1_000_000 }, time: new Date('2026-01-01') });
+    const target = await setup(pic, 't');
+    const callers = [];
+    for (const name of ['a', 'b', 'c', 'd', 'e']) callers.push(await setup(pic, name));
+    lines.length = 0;
+    // Each caller's callback (after target.inc answers) spins long enough to be sliced; the
+    // five callbacks run in the same round, so one of them is aborted.
+    const results = await Promise.all(callers.map((c) => c.actor.incThenBurn(target.canisterId, 300_000n)));
+    expect([...results].sort()).toEqual([1n, 2n, 3n, 4n, 5n]);
+    const aborted = lines.filter((l) => /^\w\.callback from t: aborted after slice \d+ in round \d+ \(5 executions paused, at most 4\); runs again from the start$/.test(l));
+    expect(aborted.length).toBeGreaterThan(0);
+    // target.inc ran once per caller; every caller's callback took effect once.
+    expect(await target.actor.get()).toBe(5n);
+    for (const c of callers) expect(await c.actor.get()).toBe(1n);
+    expect(metric(pic, 'replica_callbacks')).toBe(0);
     expect(metric(pic, 'replica_paused_executions')).toBe(0);
     await pic.tearDown();
   });
