@@ -4,7 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { IDL } from '@dfinity/candid';
 import { Replica } from '../src/index.ts';
-import { KV_STATE_FORMAT, KvState, StateFormatError } from '../src/store/kv-state.ts';
+import { KV_STATE_FORMAT, KvState, StateFormatError, type IngressSource } from '../src/store/kv-state.ts';
+import type { CompletedCall } from '../src/http/ingress.ts';
+import { callToCbor } from '../src/store/canister-codec.ts';
+import { encodeCbor } from '../src/certification/cbor.ts';
 import type { ReplicaStore } from '../src/store/store.ts';
 import { createReplica, motokoFixture } from './fixtures/build.ts';
 
@@ -158,6 +161,55 @@ describe('replica state in a key-value store', () => {
     expect(new Uint8Array(third.scheduler.canisters.get(id)!.instance!.memory.buffer)).toEqual(heap);
     expect(await third.createActor<{ inc(): Promise<bigint> }>(idl, canisterId).inc()).toBe(3n);
     await third.tearDown();
+  });
+
+  it('writes each completed call once, deletes it once pruned, and replaces the older single calls value', async () => {
+    const replica = await createReplica({ log: 'quiet' });
+    const call = (n: number): CompletedCall => ({
+      requestId: new Uint8Array(32).fill(n),
+      sender: Uint8Array.of(4),
+      canisterId: Uint8Array.of(n),
+      effectiveCanisterId: Uint8Array.of(n),
+      ingressExpiry: 1000n + BigInt(n),
+      pruneAt: 2000n + BigInt(n),
+      outcome: n % 2 ? { status: 'replied', reply: Uint8Array.of(n) } : { status: 'rejected', rejectCode: 4, rejectMessage: `no ${n}`, errorCode: 'IC0503' },
+    });
+    let remembered = [call(1), call(2)];
+    const ingress: IngressSource = { completedCalls: () => remembered, inflightCalls: () => [] };
+    const store = new MemoryStore();
+    const written: string[][] = [];
+    const writeBatch = store.writeBatch.bind(store);
+    store.writeBatch = async (entries) => {
+      written.push([...entries.keys()].filter((k) => k.startsWith('call')).sort());
+      return writeBatch(entries);
+    };
+    const state = new KvState(store);
+    await state.commit(replica.scheduler, replica.management, ingress);
+    const key = (n: number) => `call/${Array.from(new Uint8Array(32).fill(n), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    expect(written.at(-1)).toEqual([key(1), key(2)]);
+    remembered = [call(1), call(2), call(3)];
+    await state.commit(replica.scheduler, replica.management, ingress);
+    expect(written.at(-1)).toEqual([key(3)]);
+    remembered = [call(2), call(3)];
+    await state.commit(replica.scheduler, replica.management, ingress);
+    expect(written.at(-1)).toEqual([key(1)]);
+    expect(store.data.has(key(1))).toBe(false);
+    const restored = await new KvState(store).restore((await createReplica({ log: 'quiet' })).scheduler, replica.management);
+    expect(restored.completedCalls).toEqual([call(2), call(3)]);
+
+    // A store with the single value: read, then replaced by one key per call in the next commit.
+    const legacy = new MemoryStore();
+    legacy.data.set('format', Uint8Array.of(2));
+    legacy.data.set('calls', encodeCbor([call(5), call(6)].map(callToCbor)));
+    const upgraded = new KvState(legacy);
+    const back = await upgraded.restore(replica.scheduler, replica.management);
+    expect(back.completedCalls).toEqual([call(5), call(6)]);
+    remembered = back.completedCalls;
+    await upgraded.commit(replica.scheduler, replica.management, ingress);
+    expect(legacy.data.has('calls')).toBe(false);
+    expect([...legacy.data.keys()].filter((k) => k.startsWith('call/')).sort()).toEqual([key(5), key(6)]);
+    expect((await new KvState(legacy).restore(replica.scheduler, replica.management)).completedCalls).toEqual([call(5), call(6)]);
+    await replica.tearDown();
   });
 
   it('refuses state of another format, and bytes that do not decode', async () => {

@@ -4,7 +4,10 @@
 // Layout, every write one atomic batch (ReplicaStore.writeBatch):
 //   format                      the layout's version (KV_STATE_FORMAT); another version is refused
 //   management                  the management canister's allocator state
-//   calls                       completed ingress calls (so replays still read as done)
+//   call/<request id>           each completed ingress call with its reply or reject, until it
+//                               is pruned (so replays still read as done); formats 1 and 2, and
+//                               format 3 until this layout, kept them all in one value `calls`,
+//                               which is still read and replaced by the next commit
 //   scheduler                   the scheduler's state (scheduler.snapshot(): queues, call contexts,
 //                               callbacks, paused executions), written when it changed
 //   inflight                    ingress calls accepted and still executing, from the same commit
@@ -188,7 +191,11 @@ export class KvState {
   #written = new Map<string, Written>();
   #modules = new Set<string>();
   #management: Uint8Array = new Uint8Array();
-  #calls: Uint8Array = new Uint8Array();
+  /** Completed calls (by request id, hex) this view holds as stored, and keys a failed write may have left. */
+  #storedCalls = new Set<string>();
+  #maybeStoredCalls = new Set<string>();
+  /** The store holds the older single `calls` value. */
+  #callsValue = false;
   #scheduler: Uint8Array = new Uint8Array();
   #inflight: Uint8Array = new Uint8Array();
   /** The format the store holds (undefined: nothing yet); a commit rewrites older formats. */
@@ -240,7 +247,12 @@ export class KvState {
       }
       const callBytes = await this.store.get('calls');
       const completedCalls = callBytes ? (decodeCbor(callBytes) as CborValue[]).map(callFromCbor) : [];
-      if (callBytes) this.#calls = callBytes;
+      this.#callsValue = callBytes !== undefined;
+      for (const [key, bytes] of await this.store.entries('call/')) {
+        completedCalls.push(callFromCbor(decodeCbor(bytes)));
+        // The next commit deletes those the registry no longer remembers (pruned).
+        this.#storedCalls.add(key.slice('call/'.length));
+      }
       const schedulerBytes = await this.store.get('scheduler');
       const schedulerState = schedulerBytes ? ((fromCbor(decodeCbor(schedulerBytes)) as SchedulerState | null) ?? undefined) : undefined;
       if (schedulerBytes) this.#scheduler = schedulerBytes;
@@ -349,8 +361,17 @@ export class KvState {
     }
     const managementBytes = encodeCbor(toCbor(management.allocatorState) ?? null);
     if (!equalBytes(managementBytes, this.#management)) batch.set('management', managementBytes);
-    const callBytes = encodeCbor((ingress?.completedCalls() ?? []).map(callToCbor));
-    if (!equalBytes(callBytes, this.#calls)) batch.set('calls', callBytes);
+    // A completed call never changes: each is written once, when it first appears, and deleted
+    // once pruned, so a commit costs the same with ten calls remembered or ten thousand.
+    const storedCalls = new Set<string>();
+    for (const call of ingress?.completedCalls() ?? []) {
+      const id = toHex(call.requestId);
+      storedCalls.add(id);
+      if (!this.#storedCalls.has(id)) batch.set(`call/${id}`, encodeCbor(callToCbor(call)));
+    }
+    for (const keys of [this.#storedCalls, this.#maybeStoredCalls]) for (const id of keys) if (!storedCalls.has(id)) batch.set(`call/${id}`, undefined);
+    const callsValue = this.#callsValue;
+    if (callsValue) batch.set('calls', undefined);
     // The scheduler's state and the calls in flight, from this same synchronous moment as the memories.
     const schedulerBytes = encodeCbor(toCbor(scheduler.snapshot()) ?? null);
     if (!equalBytes(schedulerBytes, this.#scheduler)) batch.set('scheduler', schedulerBytes);
@@ -364,7 +385,10 @@ export class KvState {
     this.#legacyMemories = new Map();
     this.#written = next;
     this.#management = managementBytes;
-    this.#calls = callBytes;
+    const maybeStoredCalls = [...this.#storedCalls, ...this.#maybeStoredCalls];
+    this.#storedCalls = storedCalls;
+    this.#maybeStoredCalls = new Set();
+    this.#callsValue = false;
     this.#scheduler = schedulerBytes;
     this.#inflight = inflightBytes;
     // With no write under way the batch goes to the store now, synchronously: IndexedDB then
@@ -379,7 +403,10 @@ export class KvState {
         this.#written.clear();
         this.#modules.clear();
         this.#management = new Uint8Array();
-        this.#calls = new Uint8Array();
+        // Any call this commit or an earlier view touched may or may not be stored: the next commit puts every remembered call and deletes the rest.
+        for (const id of [...maybeStoredCalls, ...storedCalls]) this.#maybeStoredCalls.add(id);
+        this.#storedCalls.clear();
+        this.#callsValue ||= callsValue;
         this.#scheduler = new Uint8Array();
         this.#inflight = new Uint8Array();
         this.#format = undefined;
