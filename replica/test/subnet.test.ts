@@ -513,13 +513,34 @@ describe('deterministic time slicing', () => {
     // five callbacks run in the same round, so one of them is aborted.
     const results = await Promise.all(callers.map((c) => c.actor.incThenBurn(target.canisterId, 300_000n)));
     expect([...results].sort()).toEqual([1n, 2n, 3n, 4n, 5n]);
-    const aborted = lines.filter((l) => /^\w\.callback from t: aborted after slice \d+ in round \d+ \(5 executions paused, at most 4\); runs again from the start$/.test(l));
+    const aborted = lines.filter((l) =>
+      /^\w\.callback from t: aborted after slice \d+ in round \d+ \(5 executions paused, at most 4\); runs again from the start$/.test(l),
+    );
     expect(aborted.length).toBeGreaterThan(0);
     // target.inc ran once per caller; every caller's callback took effect once.
     expect(await target.actor.get()).toBe(5n);
     for (const c of callers) expect(await c.actor.get()).toBe(1n);
     expect(metric(pic, 'replica_callbacks')).toBe(0);
     expect(metric(pic, 'replica_paused_executions')).toBe(0);
+    await pic.tearDown();
+  });
+
+  it('while a reinstall is paused the canister keeps its certified data and timer; they are cleared when it completes', async () => {
+    const lines: string[] = [];
+    const pic = await replicaWith({ lines, limits: { instructionsPerInstallSlice: 5_000 }, time: new Date('2026-01-01') });
+    const a = await setup(pic, 'a');
+    const canister = pic.scheduler.canister(a.canisterId)!;
+    canister.certifiedData = new Uint8Array([1, 2, 3]);
+    canister.globalTimer = BigInt(new Date('2027-01-01').getTime()) * 1_000_000n;
+    lines.length = 0;
+    const reinstall = pic.reinstallCode({ canisterId: a.canisterId, wasm: subnet.wasm });
+    for (let i = 0; i < 10_000 && !lines.some((l) => /^a\.\S+: slice 1 in round/.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
+    expect(lines.some((l) => /^a\.\S+: slice 1 in round/.test(l))).toBe(true);
+    expect(canister.certifiedData).toEqual(new Uint8Array([1, 2, 3]));
+    expect(canister.globalTimer).not.toBe(0n);
+    await reinstall;
+    expect(canister.certifiedData).toEqual(new Uint8Array());
+    expect(canister.globalTimer).toBe(0n);
     await pic.tearDown();
   });
 
