@@ -220,6 +220,25 @@ describe('sharding index', () => {
     expect((await user.listBuckets()).map((b) => b.keys)).toEqual([1n, 1n, 1n]);
   });
 
+  it('puts told to retry while a bucket is created give back the new key they took from the hour', async () => {
+    // Capacity 1: every burst of three creates a bucket for one key and asks the other two to
+    // retry. Were the refusals counted, three a burst would spend alice's share of the hour's 60
+    // new keys (20) in seven bursts, and the eighth would place nothing. (50 one-key buckets: a
+    // third of them, 16, is what one caller may hold, so holding is not what stops her.)
+    await configure({ bucketCapacity: 1n, maxBuckets: 50n });
+    const user = actorAs(pic, index, alice);
+    for (let burst = 0; burst < 8; burst++) {
+      const results = await Promise.all([0, 1, 2].map((i) => user.put(`b${burst}-${i}`, 'v')));
+      const refused = results.filter((r) => 'err' in r).map((r) => errorOf(r));
+      expect(
+        results.filter((r) => 'ok' in r),
+        `burst ${burst}`,
+      ).toHaveLength(1);
+      for (const error of refused) expect(error.text, `burst ${burst}`).toContain('a new bucket is being created');
+    }
+    expect(await user.myKeys()).toHaveLength(8);
+  });
+
   it('writes from all callers together are rate-limited', async () => {
     const user = actorAs(pic, index, alice);
     unwrap(await user.put('busy', 'first write'), 'first put');

@@ -95,6 +95,18 @@ persistent actor ShardingIndex {
   let newKeyLimit = RateLimit.new(newKeysPerHour, 3600);
   let newKeyShares = RateLimit.newShares();
 
+  /// Gives back one new key `caller` took from the hour's budget in the window that started at
+  /// `window`, when the put was refused after all; nothing once that window has ended (the next
+  /// one starts whole anyway).
+  func refundNewKey(caller : Principal, window : Int) {
+    if (newKeyLimit.windowStart != window or newKeyShares.window != window) return;
+    RateLimit.refund(newKeyLimit, 1);
+    switch (Map.get(newKeyShares.counts, Principal.compare, caller)) {
+      case (?n) if (n > 1) Map.add(newKeyShares.counts, Principal.compare, caller, n - 1 : Nat) else Map.remove(newKeyShares.counts, Principal.compare, caller);
+      case null {};
+    };
+  };
+
   func totalCapacity() : Nat = config.maxBuckets * config.bucketCapacity;
 
   /// The most keys one caller may hold: maxEntriesPerCaller, and at most a fair share of all slots.
@@ -192,10 +204,18 @@ persistent actor ShardingIndex {
       case (#wait(seconds)) return #err(#rateLimited({ message = "the index takes at most " # Nat.toText(newKeysPerHour) # " new keys an hour from all callers together"; retryAfterSeconds = seconds }));
       case (#share(seconds)) return #err(#rateLimited({ message = "you have added your share of this hour's new keys (" # Nat.toText(RateLimit.shareOf(newKeyLimit, fairShareParts)) # "); the rest is kept for other callers"; retryAfterSeconds = seconds }));
     };
-    let target = switch (await* placeNewKey()) { case (#ok(i)) i; case (#err(error)) return #err(error) };
+    // A put refused from here on stored nothing: it gives back the new key it took from the
+    // hour's budget, or a caller told to retry while a bucket is created (as a burst at a
+    // bucket's boundary is) would spend their share on refusals.
+    let window = newKeyLimit.windowStart;
+    let refused = func(error : Error) : Sharding.PutResult {
+      refundNewKey(caller, window);
+      #err(error)
+    };
+    let target = switch (await* placeNewKey()) { case (#ok(i)) i; case (#err(error)) return refused(error) };
     // The key may have been claimed while placeNewKey awaited a bucket creation.
-    if (Map.containsKey(directory, Text.compare, key)) return #err(#rateLimited({ message = "the key \"" # key # "\" was just claimed by a concurrent call"; retryAfterSeconds = 1 }));
-    if (countOf(caller) >= holdingCap()) return #err(#limitReached("you hold the most keys one caller may; delete some first"));
+    if (Map.containsKey(directory, Text.compare, key)) return refused(#rateLimited({ message = "the key \"" # key # "\" was just claimed by a concurrent call"; retryAfterSeconds = 1 }));
+    if (countOf(caller) >= holdingCap()) return refused(#limitReached("you hold the most keys one caller may; delete some first"));
     // Reserve before awaiting the bucket, so concurrent puts see the slot as taken.
     let slot = List.at(buckets, target);
     Map.add(directory, Text.compare, key, { bucket = target; owner = caller });
@@ -206,10 +226,11 @@ persistent actor ShardingIndex {
     };
     switch result {
       case (#ok(_)) {};
-      case (#err(_)) {
+      case (#err(error)) {
         Map.remove(directory, Text.compare, key);
         slot.keys -= 1;
         adjustCount(caller, -1);
+        return refused(error);
       };
     };
     result
