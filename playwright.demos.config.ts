@@ -13,6 +13,7 @@ const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Read by the specs: they only run under this config (the site's config skips them).
 process.env.WG_DEMOS_E2E = '1';
 process.env.WG_DEMOS_REPLICA_URL = `http://127.0.0.1:${replicaPort}`;
+process.env.WG_DEMOS_IDP_URL = `http://127.0.0.1:${idpPort}/`;
 
 export default defineConfig({
   testDir: 'tests/e2e',

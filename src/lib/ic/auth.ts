@@ -6,7 +6,10 @@
 // On the page backend (the replica in this tab) there may be no provider at all: a static copy of
 // the site has none. There, sign-in uses the local provider when the build names one and it
 // answers, and otherwise an in-page development identity: an Ed25519 key made in and kept by this
-// browser, labelled as such, whose principal the canisters cap like any other.
+// browser, labelled as such, whose principal the canisters cap like any other. The provider's
+// delegation verifies on the page replica as on the local one: the provider signs it with its own
+// P-256 user key (a self-authenticating principal, scripts/dev-identity/delegation.ts), not with a
+// canister signature, so no replica's root key enters the check.
 import type { Identity } from '@dfinity/agent';
 import { AuthClient } from '@dfinity/auth-client';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
@@ -43,22 +46,34 @@ function devIdentity(): Ed25519KeyIdentity {
   return identity;
 }
 
+/** The last answer of each identity provider the page backend asked (by URL): did it answer? */
+const providerAnswered = new Map<string, boolean>();
+
+/** Asks the provider's origin once (an opaque no-cors GET): answering is all that matters here. */
+async function providerAnswers(url: string): Promise<boolean> {
+  const answered = await fetch(url, { mode: 'no-cors', signal: AbortSignal.timeout(1500) }).then(
+    () => true,
+    () => false,
+  );
+  providerAnswered.set(url, answered);
+  return answered;
+}
+
 /** Whether `network` signs in with the in-page development identity (no provider to open). */
 async function usesDevIdentity(network: Network): Promise<boolean> {
   if (network.name !== 'page') return false;
   if (!network.identityProvider) return true;
-  try {
-    await fetch(network.identityProvider, { mode: 'no-cors', signal: AbortSignal.timeout(1500) });
-    return false;
-  } catch {
-    return true;
-  }
+  return !(await providerAnswers(network.identityProvider));
 }
 
-/** How signing in works on `network`, for the sentence beside the Sign in button. */
+/**
+ * How signing in works on `network`, for the sentence beside the Sign in button. On the page
+ * backend it follows the provider's last answer (signedInIdentity asks), so a provider that
+ * `npm start` named but that does not answer is not promised.
+ */
 export function signInLabel(network: Network): string {
   if (network.name === 'ic') return 'Internet Identity';
-  if (network.name === 'page' && !network.identityProvider)
+  if (network.name === 'page' && (!network.identityProvider || providerAnswered.get(network.identityProvider) === false))
     return 'an in-page development identity (a key made and kept by this browser; not Internet Identity)';
   return 'the local development identity provider';
 }
@@ -72,9 +87,11 @@ export function identityNote(identity: Identity | undefined): string | undefined
 
 /**
  * The signed-in identity: a valid auth-client delegation stored for this site, or on the page
- * backend the in-page development identity once chosen; otherwise undefined.
+ * backend the in-page development identity once chosen; otherwise undefined. On the page backend
+ * it also asks whether the named provider answers, for signInLabel.
  */
 export async function signedInIdentity(network?: Network): Promise<Identity | undefined> {
+  if (network?.name === 'page' && network.identityProvider) await providerAnswers(network.identityProvider);
   const auth = await authClient();
   if (await auth.isAuthenticated()) return auth.getIdentity();
   if (network?.name === 'page' && localStorage.getItem(DEV_SIGNED_IN) === '1') return devIdentity();
