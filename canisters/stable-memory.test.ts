@@ -262,4 +262,17 @@ describe('stable memory stores', () => {
     expect(refused.kind).toBe('unavailable');
     expect(refused.text).toContain('no module');
   });
+
+  it('a module sent in several chunks is assembled in order and upgrades the store', async () => {
+    const { wasm } = await canisterModule('stable-memory-region');
+    const cuts = [0, 1000, 70_001, wasm.byteLength];
+    unwrap(await lab.actor.beginModuleUpload({ region: null }, BigInt(wasm.byteLength)), 'begin');
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const info = unwrap(await lab.actor.appendModuleChunk({ region: null }, wasm.subarray(cuts[i], cuts[i + 1])), `chunk ${i}`);
+      expect(info.moduleReady).toBe(i + 2 === cuts.length);
+    }
+    await addRecords('stable-memory-region', 10);
+    // The lab upgrades the store to the module it assembled (bytes out of order would not decode).
+    expect(unwrap(await actorAs(pic, lab, alice).upgrade({ region: null }), 'upgrade').stats.records).toBe(10n);
+  });
 });

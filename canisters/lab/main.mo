@@ -224,7 +224,13 @@ persistent actor Lab {
     );
     List.add(slot.chunks, chunk);
     slot.receivedBytes += chunk.size();
-    if (slot.receivedBytes == slot.expectedBytes) {
+    if (slot.receivedBytes == slot.expectedBytes and List.size(slot.chunks) == 1) {
+      // A module sent in one chunk (every store and target module is under a chunk's size) is
+      // the chunk itself: copying it byte by byte through a [var Nat8] (a word per byte) cost
+      // a deploy tens of millions of instructions and left megabytes of garbage in the heap.
+      slot.wasm := ?chunk;
+      List.clear(slot.chunks);
+    } else if (slot.receivedBytes == slot.expectedBytes) {
       let bytes = VarArray.repeat<Nat8>(0, slot.expectedBytes);
       var at = 0;
       for (part in List.values(slot.chunks)) {

@@ -231,6 +231,25 @@ test('a module the site cannot load is named in the error', async ({ page }) => 
   await expect(root.getByRole('button', { name: 'Retry' })).toBeVisible();
 });
 
+test('the page replica loads on pages with a demo only: none on a page without one, and on a demo page before the demo is reached', async ({ page }) => {
+  const engine: string[] = [];
+  page.on('request', (request) => {
+    if (/\/_astro\/worker-[^/]*\.js$|\/_demos\//.test(request.url())) engine.push(request.url());
+  });
+  await page.goto('/');
+  expect(await page.locator('[data-demo-slot]').count(), 'the home page has no demo').toBe(0);
+  // Longer than the idle start's deadline (frame.ts: requestIdleCallback with a 3 s timeout).
+  await page.waitForTimeout(4_000);
+  expect(page.workers(), 'no worker on a page without a demo').toEqual([]);
+  expect(engine, 'nothing of the engine fetched on a page without a demo').toEqual([]);
+  // A demo page: the engine starts while the reader is still at the top of the page.
+  await page.goto('/patterns/stable-structures/');
+  await expect.poll(() => page.workers().length, { timeout: 10_000 }).toBe(1);
+  const root = page.locator('[data-demo="stable-memory"]');
+  await root.scrollIntoViewIfNeeded();
+  await expect(root).toHaveAttribute('data-demo-status', 'ready', { timeout: 90_000 });
+});
+
 test('two tabs: the second waits for the first, which owns the saved state, and starts once it closes', async ({ context }) => {
   const first = await context.newPage();
   await openDemo(first, '/patterns/stable-serialization-formats/', 'serialization-formats');

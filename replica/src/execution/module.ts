@@ -96,6 +96,8 @@ interface CacheEntry {
 
 /** Compiled modules by module hash and every option that changes the compiled module. */
 const compiledCache = new Map<string, CacheEntry>();
+/** Compilations under way, by the same key. */
+const compiling = new Map<string, Promise<CacheEntry>>();
 
 /** A module after the passes, ready to compile: what prepareModule returns. */
 export type PreparedModule = ReturnType<typeof prepareModule>;
@@ -213,7 +215,17 @@ export async function loadModule(input: Uint8Array, moduleOptions: ModuleOptions
   const key = moduleCacheKey(toHex(hash), options);
   let entry = compiledCache.get(key);
   if (!entry) {
-    entry = await compile(bytes, options, key);
+    // Two loads of one module at once (canisters restored side by side) share one compilation.
+    let pending = compiling.get(key);
+    if (!pending) {
+      pending = compile(bytes, options, key);
+      compiling.set(key, pending);
+      void pending.then(
+        () => compiling.delete(key),
+        () => compiling.delete(key),
+      );
+    }
+    entry = await pending;
     if (compiledCache.size > 64) compiledCache.clear();
     compiledCache.set(key, entry);
   }

@@ -260,38 +260,47 @@ export class KvState {
       const inflightCalls = inflightBytes ? (decodeCbor(inflightBytes) as CborValue[]).map(inflightFromCbor) : [];
       if (inflightBytes) this.#inflight = inflightBytes;
       const metaKeys = (await this.store.keys('canister/')).filter((k) => k.endsWith('/meta'));
-      for (const key of metaKeys) {
-        const id = key.slice('canister/'.length, -'/meta'.length);
-        const metaBytes = (await this.store.get(key))!;
-        const meta = decodeCbor(metaBytes) as CborMap;
-        const canister = new Canister(Principal.fromText(id), [], 0n, 0n);
-        applyCanisterRecord(canister, decodeCanisterRecord(meta.fields as CborValue));
-        // Without the scheduler's state its open calls did not survive; with it, it stops when they finish.
-        if (canister.status === 'stopping' && !schedulerState) canister.status = 'stopped';
-        const unit = version >= 3 ? CHUNK : LEGACY_PAGE;
-        const heap = await readPages(this.store, `canister/${id}/heap`, meta.heapSize as number, unit);
-        const stableBytes = await readPages(this.store, `canister/${id}/stable`, meta.stableSize as number, unit);
-        if (unit !== CHUNK) {
-          this.#legacyMemories.set(`canister/${id}/heap`, heap.length);
-          this.#legacyMemories.set(`canister/${id}/stable`, stableBytes.length);
-        }
-        if (meta.moduleHash instanceof Uint8Array) {
-          const hash = toHex(meta.moduleHash);
-          const moduleBytes = await this.store.get(`module/${hash}`);
-          if (!moduleBytes) throw new StateFormatError(`canister ${id} runs module ${hash}, which the saved state lacks`);
-          const module = await loadModule(moduleBytes, scheduler.moduleOptions);
-          this.#modules.add(hash);
-          const instance = canister.instantiate(module);
-          instance.restore({ memory: heap, globals: fromCbor(meta.globals as CborValue) as (number | bigint)[] });
-          canister.instance = instance;
-        }
-        canister.stable = stableFrom(stableBytes);
-        const snapshotBytes = await this.store.get(`canister/${id}/snapshots`);
-        canister.snapshots = await decodeSnapshots(snapshotBytes ? (decodeCbor(snapshotBytes) as CborValue[]) : [], scheduler.moduleOptions, (hash) =>
-          this.store.get(`module/${toHex(hash)}`),
-        );
+      // Canisters are read and their modules compiled side by side (IndexedDB reads and
+      // WebAssembly.compile overlap), then added to the scheduler in key order, as one by one.
+      const restoredCanisters = await Promise.all(
+        metaKeys.map(async (key) => {
+          const id = key.slice('canister/'.length, -'/meta'.length);
+          const metaBytes = (await this.store.get(key))!;
+          const meta = decodeCbor(metaBytes) as CborMap;
+          const canister = new Canister(Principal.fromText(id), [], 0n, 0n);
+          applyCanisterRecord(canister, decodeCanisterRecord(meta.fields as CborValue));
+          // Without the scheduler's state its open calls did not survive; with it, it stops when they finish.
+          if (canister.status === 'stopping' && !schedulerState) canister.status = 'stopped';
+          const unit = version >= 3 ? CHUNK : LEGACY_PAGE;
+          const [heap, stableBytes, snapshotBytes] = await Promise.all([
+            readPages(this.store, `canister/${id}/heap`, meta.heapSize as number, unit),
+            readPages(this.store, `canister/${id}/stable`, meta.stableSize as number, unit),
+            this.store.get(`canister/${id}/snapshots`),
+          ]);
+          if (unit !== CHUNK) {
+            this.#legacyMemories.set(`canister/${id}/heap`, heap.length);
+            this.#legacyMemories.set(`canister/${id}/stable`, stableBytes.length);
+          }
+          if (meta.moduleHash instanceof Uint8Array) {
+            const hash = toHex(meta.moduleHash);
+            const moduleBytes = await this.store.get(`module/${hash}`);
+            if (!moduleBytes) throw new StateFormatError(`canister ${id} runs module ${hash}, which the saved state lacks`);
+            const module = await loadModule(moduleBytes, scheduler.moduleOptions);
+            this.#modules.add(hash);
+            const instance = canister.instantiate(module);
+            instance.restore({ memory: heap, globals: fromCbor(meta.globals as CborValue) as (number | bigint)[] });
+            canister.instance = instance;
+          }
+          canister.stable = stableFrom(stableBytes);
+          canister.snapshots = await decodeSnapshots(snapshotBytes ? (decodeCbor(snapshotBytes) as CborValue[]) : [], scheduler.moduleOptions, (hash) =>
+            this.store.get(`module/${toHex(hash)}`),
+          );
+          return { id, canister, written: { meta: metaBytes, snapshots: snapshotSetKey(canister), heap, stable: stableBytes } };
+        }),
+      );
+      for (const { id, canister, written } of restoredCanisters) {
         scheduler.canisters.set(id, canister);
-        this.#written.set(id, { meta: metaBytes, snapshots: snapshotSetKey(canister), heap, stable: stableBytes });
+        this.#written.set(id, written);
       }
       return { canisters: metaKeys.length, completedCalls, inflightCalls, schedulerState };
     } catch (error) {

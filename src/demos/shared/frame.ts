@@ -243,15 +243,29 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
     }
   };
 
-  /** The page replica starts only when the reader reaches the demo (it is the one heavy part). */
+  /**
+   * The page replica is the one heavy part, so nothing of it loads before this page's demo asks:
+   * its engine starts (worker, saved state, compiled modules) once the browser is idle on this
+   * page or the demo comes within a screen of the viewport, whichever is first; the demo itself
+   * (and a first visit's install) runs from then on too if it is that near, else when it scrolls
+   * into view.
+   */
   const loadWhenVisible = () => {
     if (network.name !== 'page' || typeof IntersectionObserver === 'undefined') return void load();
     loading.textContent = 'The demo starts when you scroll to it.';
-    const observer = new IntersectionObserver((entries) => {
-      if (!entries.some((e) => e.isIntersecting)) return;
-      observer.disconnect();
-      void load();
-    });
+    const startEngine = () => {
+      if (network.name === 'page') pageReplica.start(preparedFiles).catch(() => {});
+    };
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(startEngine, { timeout: 3000 });
+    else setTimeout(startEngine, 1000);
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (!entries.some((e) => e.isIntersecting)) return;
+        observer.disconnect();
+        void load();
+      },
+      { rootMargin: '100% 0px' },
+    );
     observer.observe(root);
   };
 

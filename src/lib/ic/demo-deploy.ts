@@ -210,12 +210,22 @@ async function readCanister(agent: HttpAgent, id: Principal): Promise<{ moduleHa
   }
 }
 
+/**
+ * How one canister is created: `extraControllers` (awaited only when it is created) are its
+ * controllers beside the deployer; `onId` hears its id as soon as it exists, before its install.
+ */
+interface Creation {
+  extraControllers?: () => Promise<Principal[]>;
+  onId?: (id: Principal) => void;
+}
+
 async function deployOne(
   spec: CanisterSpec,
   built: DeployableCanister,
   options: DeployOptions,
   self: Principal,
-): Promise<{ id: Principal; action: DeployAction }> {
+  creation: Creation = {},
+): Promise<{ id: Principal; action: DeployAction; controllers?: string[] }> {
   const { agent, network } = options;
   const known = options.knownIds[spec.name];
   let id = known ? Principal.fromText(known) : undefined;
@@ -227,18 +237,26 @@ async function deployOne(
         `${spec.name} has no canister on mainnet${known ? ` (${known} is gone)` : ''}: create it first (npm run deploy -- --network ic, or dfx canister create ${spec.name} --network ic) and record its id in canister_ids.json`,
       );
     }
+    const controllers = [self, ...((await creation.extraControllers?.()) ?? [])];
     const created = await management(agent, id ?? LOCAL_RANGE_START).provisional_create_canister_with_cycles({
       amount: [CREATOR_CYCLES],
-      settings: [{ controllers: [[self]] }],
+      settings: [{ controllers: [controllers] }],
       specified_id: id ? [id] : [],
     });
     action = id ? 'recreated' : 'created';
     id = created.canister_id;
-  } else if (existing.moduleHash === built.sha256) {
-    return { id, action: 'unchanged' };
-  } else if (existing.moduleHash) {
-    action = 'upgraded';
+    creation.onId?.(id);
+    await installModule(spec, built, options, id, action);
+    return { id, action, controllers: controllers.map((c) => c.toText()) };
   }
+  creation.onId?.(id);
+  if (existing.moduleHash === built.sha256) return { id, action: 'unchanged' };
+  if (existing.moduleHash) action = 'upgraded';
+  await installModule(spec, built, options, id, action);
+  return { id, action };
+}
+
+async function installModule(spec: CanisterSpec, built: DeployableCanister, options: DeployOptions, id: Principal, action: DeployAction): Promise<void> {
   const mode =
     action === 'upgraded'
       ? {
@@ -252,8 +270,7 @@ async function deployOne(
         }
       : { install: null };
   const wasm = await (options.readWasm ?? readBuiltFile)(built);
-  await management(agent, id).install_code({ mode, canister_id: id, wasm_module: wasm, arg: new Uint8Array(IDL.encode([], [])) });
-  return { id, action };
+  await management(options.agent, id).install_code({ mode, canister_id: id, wasm_module: wasm, arg: new Uint8Array(IDL.encode([], [])) });
 }
 
 function firstLine(text: string): string {
@@ -361,23 +378,32 @@ export async function setupComposite(front: FrontService, setup: CompositeSetup 
 }
 
 /** Adds the lab to a canister's controllers (beside the deployer), unless it is one already. */
-async function ensureLabControls(agent: HttpAgent, canisterId: Principal, labId: Principal, self: Principal): Promise<void> {
-  const current = await readCanister(agent, canisterId);
+async function ensureLabControls(agent: HttpAgent, canisterId: Principal, labId: Principal, self: Principal, createdWith?: string[]): Promise<void> {
+  // A canister this deploy created has the controllers it was created with: no need to read them.
+  const current = createdWith ? { controllers: createdWith } : await readCanister(agent, canisterId);
   if (!current?.controllers.includes(labId.toText())) {
     await management(agent, canisterId).update_settings({ canister_id: canisterId, settings: { controllers: [[self, labId]] } });
   }
 }
 
 /** Makes the lab a controller of each store, registers the stores and uploads their modules where needed. */
-async function wireLab(options: DeployOptions, ids: Record<string, string>, actions: Record<string, DeployAction>, self: Principal): Promise<void> {
+async function wireLab(
+  options: DeployOptions,
+  ids: Record<string, string>,
+  actions: Record<string, DeployAction>,
+  self: Principal,
+  created: Record<string, string[]>,
+): Promise<void> {
   const { agent, log = console.log } = options;
   const labId = Principal.fromText(ids.lab);
   const lab = Actor.createActor<LabService>(labIdl, { agent, canisterId: labId });
   const status = await lab.status();
+  // One store after the other: these are calls to the lab, which awaits the management canister
+  // inside register (see deployDemoCanisters on why calls to one canister are not sent side by side).
   for (const [name, which] of Object.entries(labWhich) as [StoreName, Which][]) {
     const storeId = Principal.fromText(ids[name]);
     const built = options.built.find((b) => b.name === name)!;
-    await ensureLabControls(agent, storeId, labId, self);
+    await ensureLabControls(agent, storeId, labId, self, created[name]);
     const info = status.stores.find((s) => Object.keys(s.which)[0] === Object.keys(which)[0]);
     if (info?.canisterId[0]?.toText() !== storeId.toText()) unwrap(await lab.register(which, storeId), `lab.register(${name})`);
     // The lab upgrades a store to the module it holds, so it must hold the one just deployed.
@@ -396,7 +422,13 @@ async function wireLab(options: DeployOptions, ids: Record<string, string>, acti
 }
 
 /** Makes the lab a controller of the snapshot and install targets and registers them with their modules, where needed. */
-async function wireLabTargets(options: DeployOptions, ids: Record<string, string>, actions: Record<string, DeployAction>, self: Principal): Promise<void> {
+async function wireLabTargets(
+  options: DeployOptions,
+  ids: Record<string, string>,
+  actions: Record<string, DeployAction>,
+  self: Principal,
+  created: Record<string, string[]>,
+): Promise<void> {
   const { agent, log = console.log } = options;
   const labId = Principal.fromText(ids.lab);
   const lab = Actor.createActor<LabService>(labIdl, { agent, canisterId: labId });
@@ -407,7 +439,7 @@ async function wireLabTargets(options: DeployOptions, ids: Record<string, string
     const canisterId = Principal.fromText(ids[name]);
     const built = options.built.find((b) => b.name === name)!;
     if (built.gzipped) throw new Error(`${name} grew past 1 MiB and is gzipped; the lab needs it as plain Wasm`);
-    await ensureLabControls(agent, canisterId, labId, self);
+    await ensureLabControls(agent, canisterId, labId, self, created[name]);
     const info = name === 'snapshot-target' ? status.snapshotTarget : status.installTarget;
     if (info.canisterId[0]?.toText() !== canisterId.toText() || !info.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged')
       stale = true;
@@ -468,7 +500,14 @@ async function setUpScalingFront(options: DeployOptions, frontId: string): Promi
   (options.log ?? console.log)(`  scaling-front created ${workers.length} workers: ${workers.map((w) => w.canisterId.toText()).join(', ')}`);
 }
 
-type WiringStep = (options: DeployOptions, ids: Record<string, string>, actions: Record<string, DeployAction>, self: Principal) => Promise<void>;
+/** `created`: the controllers of each canister this deploy created, as it created it. */
+type WiringStep = (
+  options: DeployOptions,
+  ids: Record<string, string>,
+  actions: Record<string, DeployAction>,
+  self: Principal,
+  created: Record<string, string[]>,
+) => Promise<void>;
 
 /**
  * The wiring after the canisters are installed, each step with every canister it needs. A step
@@ -510,23 +549,51 @@ export async function deployDemoCanisters(options: DeployOptions): Promise<Deplo
   const wanted = deploySet(options.canisters);
   const specs = deployedCanisters.filter((c) => wanted.has(c.name));
   const width = Math.max(...specs.map((c) => c.name.length));
-  for (const spec of specs) {
-    const built = options.built.find((b) => b.name === spec.name);
-    if (!built) throw new Error(`${spec.name} was not built; run npm run build:canisters`);
-    const started = Date.now();
-    let deployed: { id: Principal; action: DeployAction };
-    try {
-      deployed = await deployOne(spec, built, options, self);
-    } catch (error) {
-      throw new Error(`deploying ${spec.name} failed: ${firstLine((error as Error).message)}`, { cause: error });
-    }
-    const { id, action } = deployed;
-    ids[spec.name] = id.toText();
-    actions[spec.name] = action;
-    log(`  ${spec.name.padEnd(width)} ${id.toText()}  ${action}${action === 'unchanged' ? '' : ` (${Date.now() - started} ms)`}`);
-  }
+  // The canisters are independent until the wiring: they are created and installed side by side
+  // (the replica runs their installs in the same rounds, and the client's work on one call's
+  // certificate overlaps the replica's on the next). The wiring then runs one call after another,
+  // as before: its calls go to one canister (the lab), several of which await the management
+  // canister, and sending them side by side made the page replica's lab trap ('recall_continuation:
+  // Continuation table not allocated'), a fault in the engine still to be found.
+  // The canisters the lab is to control are created with it among their controllers (once the lab
+  // exists), which spares the wiring a settings change for each.
+  const labControlled = new Set(WIRING.filter((step) => step.canisters.includes('lab')).flatMap((step) => step.canisters));
+  labControlled.delete('lab');
+  let labId: { resolve(id: Principal): void; reject(error: unknown): void } | undefined;
+  const labExists = specs.some((spec) => spec.name === 'lab') ? new Promise<Principal>((resolve, reject) => (labId = { resolve, reject })) : undefined;
+  labExists?.catch(() => {});
+  const created: Record<string, string[]> = {};
+  const deployed = await Promise.allSettled(
+    specs.map(async (spec) => {
+      const built = options.built.find((b) => b.name === spec.name);
+      if (!built) throw new Error(`${spec.name} was not built; run npm run build:canisters`);
+      const started = Date.now();
+      let result: { id: Principal; action: DeployAction; controllers?: string[] };
+      try {
+        result = await deployOne(spec, built, options, self, {
+          ...(spec.name === 'lab' ? { onId: (id: Principal) => labId?.resolve(id) } : {}),
+          ...(labExists && labControlled.has(spec.name) ? { extraControllers: async () => [await labExists] } : {}),
+        });
+      } catch (error) {
+        const failure = new Error(`deploying ${spec.name} failed: ${firstLine((error as Error).message)}`, { cause: error });
+        // Those waiting to be created under the lab fail with it (a no-op once the lab has its id).
+        if (spec.name === 'lab') labId?.reject(failure);
+        throw failure;
+      }
+      const { id, action } = result;
+      if (result.controllers) created[spec.name] = result.controllers;
+      log(`  ${spec.name.padEnd(width)} ${id.toText()}  ${action}${action === 'unchanged' ? '' : ` (${Date.now() - started} ms)`}`);
+      return result;
+    }),
+  );
+  specs.forEach((spec, i) => {
+    const outcome = deployed[i];
+    if (outcome.status === 'rejected') throw outcome.reason;
+    ids[spec.name] = outcome.value.id.toText();
+    actions[spec.name] = outcome.value.action;
+  });
   for (const step of WIRING) {
-    if (step.canisters.every((name) => ids[name])) await step.run({ ...options, log }, ids, actions, self);
+    if (step.canisters.every((name) => ids[name])) await step.run({ ...options, log }, ids, actions, self, created);
   }
   return { ids, actions };
 }
