@@ -26,6 +26,9 @@
 //   three specifiers to @dfinity/{candid,agent,principal} 3.4.3 (same names, same shapes) and
 //   fails if any other @icp-sdk import appears. A plain text rewrite of generated output, not an
 //   alias in the site's bundler config, so Node (tests, scripts) and Vite see the same file.
+// - Two more text edits drop what bindgen's template always writes but a given interface may not
+//   use, which the type checker reports as unused: the `Principal` type import when no type
+//   names a principal, and `init`'s `{ IDL }` parameter when the canister takes no init argument.
 // - The bindings are committed: the site build in CI imports them and must not need a Motoko
 //   build first. `npm run build:canisters -- --check` (run by canisters/build.test.ts) fails when
 //   a .did or binding no longer matches the sources.
@@ -95,12 +98,16 @@ export async function generateBindings(name: string, didFile: string): Promise<s
       output: { force: true, actor: { disabled: true }, declarations: { typescript: true, flat: true } },
     });
     const generated = readFileSync(join(outDir, `${name}.did.ts`), 'utf8');
-    let text = generated.replace(/(['"])(@icp-sdk\/core\/[a-z]+)\1/g, (whole, quote: string, specifier: string) => {
+    let text = generated.replace(/(['"])(@icp-sdk\/core\/[a-z]+)\1/g, (_whole, quote: string, specifier: string) => {
       const target = bindgenRewrites[specifier];
       if (!target) throw new Error(`bindgen output for ${name} imports ${specifier}, which has no @dfinity 3.4.3 counterpart here`);
       return `${quote}${target}${quote}`;
     });
     if (/['"]@icp-sdk\//.test(text)) throw new Error(`bindgen output for ${name} still mentions @icp-sdk/ after rewriting its imports`);
+    const principalImport = /^import type \{ Principal \} from '@dfinity\/principal';\n/m;
+    // `IDL.Principal` is the runtime's own; only the bare name needs the import.
+    if (!/(?<!IDL\.)\bPrincipal\b/.test(text.replace(principalImport, ''))) text = text.replace(principalImport, '');
+    text = text.replace(/(export const init: \(args: \{ IDL: typeof IDL \}\) => IDL\.Type\[\] = )\(\{ IDL \}\)( => \{\n\s*return \[\];\n\};)/, '$1()$2');
     text = text.replace(
       /(\/\/ This file was automatically generated[^\n]*\n)/,
       `$1// Generated from canisters/${name}/${name}.did; imports rewritten from @icp-sdk/core/* to @dfinity/* by scripts/build-canisters.ts (see its header).\n`,

@@ -19,7 +19,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Actor, CanisterStatus, HttpAgent, type Identity, type SignIdentity } from '@dfinity/agent';
+import { Actor, CanisterStatus, HttpAgent, type SignIdentity } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Secp256k1KeyIdentity } from '@dfinity/identity-secp256k1';

@@ -397,6 +397,6 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
   return Assets;
 };
 
-export const init: (args: { IDL: typeof IDL }) => IDL.Type[] = ({ IDL }) => {
+export const init: (args: { IDL: typeof IDL }) => IDL.Type[] = () => {
   return [];
 };

@@ -13,8 +13,6 @@ import { interpretMotoko, parseBlobLine, hex } from './test/interpret.ts';
 // misreads full trees and absence proofs. Those checks use the replica's spec lookup
 // (certification.md#lookup) instead; reconstruct is the agent's.
 
-const utf8 = (s: string) => new TextEncoder().encode(s);
-
 describe('Sha256.mo', () => {
   // NIST CSRC "Examples with intermediate values" for SHA-256 (empty, one block, two blocks),
   // padding edge lengths 55/56/64, and a streamed multi-block message (the interpreter is too

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
-import { Replica, RejectCode, ErrorCode } from '../src/index.ts';
+import { RejectCode, ErrorCode } from '../src/index.ts';
 import { createReplica, motokoFixture, type Fixture } from './fixtures/build.ts';
 import { rejection } from './replica-support.ts';
 

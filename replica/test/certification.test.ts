@@ -15,7 +15,7 @@ import { hashOfMap, requestIdOf } from '../src/certification/representation-inde
 import { EMPTY_SUBTREE, lookupPath, reconstruct, setPath, stateLeaf, witness, digestOf } from '../src/certification/hash-tree.ts';
 import { subnetKeys, signResponse, signStateRoot, verifyStateRoot } from '../src/certification/keys.ts';
 import { domainSeparator } from '../src/certification/representation-independent-hash.ts';
-import { EMPTY_STATE, rootHash, withCanister, withRequestStatus, withSubnet, withTime } from '../src/certification/state-tree.ts';
+import { EMPTY_STATE, withCanister, withRequestStatus, withSubnet, withTime } from '../src/certification/state-tree.ts';
 import { certificateFor, signState } from '../src/certification/certificate.ts';
 import { Certifier } from '../src/certification/certifier.ts';
 import { canisterIdFromNumber, principalFromText, principalToText, selfAuthenticatingPrincipal } from '../src/ic/principal.ts';

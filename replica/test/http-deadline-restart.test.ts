@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pollForResponse, type HttpAgent } from '@dfinity/agent';
+import { pollForResponse } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { deployWasm, localAgent, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
 import { motokoFixture } from './fixtures/build.ts';

@@ -3,7 +3,6 @@
 // rewritten, and state of another format or damaged bytes is refused with StateFormatError.
 import { describe, expect, it } from 'vitest';
 import { IDL } from '@dfinity/candid';
-import { Replica } from '../src/index.ts';
 import { KV_STATE_FORMAT, KvState, StateFormatError, type IngressSource } from '../src/store/kv-state.ts';
 import type { CompletedCall } from '../src/http/ingress.ts';
 import { callToCbor } from '../src/store/canister-codec.ts';

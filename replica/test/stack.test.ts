@@ -2,7 +2,6 @@
 // canister with classic persistence upgrades with a stable structure deep enough to overflow
 // Node's default stack in pre_upgrade's recursive serialization.
 import { describe, expect, it } from 'vitest';
-import { Replica } from '../src/index.ts';
 import { NODE_STACK_FLAGS } from '../src/stack.ts';
 import { createReplica, motokoFixture } from './fixtures/build.ts';
 

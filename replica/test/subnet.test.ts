@@ -188,17 +188,6 @@ describe('best-effort calls', () => {
     await pic.tearDown();
   });
 
-  /** Waits (bounded) until the scheduler holds a best-effort callback, i.e. the callee is at work. */
-  async function boundedCallInFlight(pic: Replica) {
-    for (let i = 0; i < 500; i++) {
-      const state = pic.scheduler.snapshot();
-      const cb = state.callbacks.find((c) => c.deadline > 0n);
-      if (cb) return { state, cb };
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('no best-effort call was made within 5 s');
-  }
-
   async function until(what: string, condition: () => Promise<boolean> | boolean) {
     for (let i = 0; i < 600; i++) {
       if (await condition()) return;

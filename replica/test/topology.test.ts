@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Principal } from '@dfinity/principal';
 import { IDL } from '@dfinity/candid';
 import { Actor, type HttpAgent } from '@dfinity/agent';
-import { Replica, Topology } from '../src/index.ts';
+import { Topology } from '../src/index.ts';
 import { counterIdl, counterWasm, localAgent, managementActor, startReplicaProcess, type ReplicaProcess } from './http-support.ts';
 import { createReplica, motokoFixture, watFixture } from './fixtures/build.ts';
 

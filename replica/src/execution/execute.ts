@@ -207,7 +207,7 @@ function begin(canister: Canister, ctx: MessageContext, options: ExecuteOptions,
     caught(e: unknown) {
       const frames = instance.wasmFrameNames(e);
       run.trap = {
-        ...classifyTrap(canister, e, counter ? (counter.value as bigint) < 0n : false, options.budget + prior, frames),
+        ...classifyTrap(e, counter ? (counter.value as bigint) < 0n : false, options.budget + prior, frames),
         functionName: instance.wasmFrames(e),
       };
     },
@@ -273,7 +273,7 @@ const V8_TRAPS: Array<[RegExp, TrapCode]> = [
   [/table index is out of bounds|out of bounds table access|table out of bounds/, TrapCode.TableOutOfBounds],
 ];
 
-function classifyTrap(canister: Canister, e: unknown, outOfInstructions: boolean, budget: bigint, frames: string[] | undefined): HypervisorError {
+function classifyTrap(e: unknown, outOfInstructions: boolean, budget: bigint, frames: string[] | undefined): HypervisorError {
   if (outOfInstructions) return hypervisorError.instructionLimitExceeded(budget);
   if (e instanceof CanisterTrap) {
     if (e.error)

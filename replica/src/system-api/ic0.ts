@@ -171,7 +171,7 @@ function writeU128(host: ApiHost, dst: number, value: bigint, what: string): voi
 
 const u128 = (high: bigint, low: bigint) => (BigInt.asUintN(64, high) << 64n) | BigInt.asUintN(64, low);
 
-function stableCall<T>(what: string, f: () => T): T {
+function stableCall<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
@@ -208,7 +208,7 @@ function checkReplySize(ctx: MessageContext, appended: number, what: string): vo
   }
 }
 
-function stableTouch(ctx: MessageContext, host: ApiHost, offset: number, length: number, writing: boolean, what: string): void {
+function stableTouch(ctx: MessageContext, host: ApiHost, offset: number, length: number, writing: boolean): void {
   if (!ctx.stableAccess) return;
   try {
     if (!writing) return ctx.stableAccess.read(offset, length);
@@ -466,19 +466,19 @@ const api: Record<string, ApiFunction> = {
     params: ['i32', 'i32', 'i32'],
     allowed: ALL,
     impl: (c, h, off, src, size) => {
-      stableTouch(c, h, off >>> 0, size >>> 0, true, 'ic0.stable_write');
-      stableCall('ic0.stable_write', () => h.stable().write(off >>> 0, readMem(h, src >>> 0, size >>> 0, 'ic0.stable_write')));
+      stableTouch(c, h, off >>> 0, size >>> 0, true);
+      stableCall(() => h.stable().write(off >>> 0, readMem(h, src >>> 0, size >>> 0, 'ic0.stable_write')));
     },
   },
   stable_read: {
     params: ['i32', 'i32', 'i32'],
     allowed: ALL,
     impl: (c, h, dst, off, size) => {
-      stableTouch(c, h, off >>> 0, size >>> 0, false, 'ic0.stable_read');
+      stableTouch(c, h, off >>> 0, size >>> 0, false);
       writeMem(
         h,
         dst >>> 0,
-        stableCall('ic0.stable_read', () => h.stable().read(off >>> 0, size >>> 0)),
+        stableCall(() => h.stable().read(off >>> 0, size >>> 0)),
         'ic0.stable_read',
       );
     },
@@ -489,19 +489,19 @@ const api: Record<string, ApiFunction> = {
     params: ['i64', 'i64', 'i64'],
     allowed: ALL,
     impl: (c, h, off, src, size) => {
-      stableTouch(c, h, Number(off), Number(size), true, 'ic0.stable64_write');
-      stableCall('ic0.stable64_write', () => h.stable().write(Number(off), readMem(h, Number(src), Number(size), 'ic0.stable64_write')));
+      stableTouch(c, h, Number(off), Number(size), true);
+      stableCall(() => h.stable().write(Number(off), readMem(h, Number(src), Number(size), 'ic0.stable64_write')));
     },
   },
   stable64_read: {
     params: ['i64', 'i64', 'i64'],
     allowed: ALL,
     impl: (c, h, dst, off, size) => {
-      stableTouch(c, h, Number(off), Number(size), false, 'ic0.stable64_read');
+      stableTouch(c, h, Number(off), Number(size), false);
       writeMem(
         h,
         Number(dst),
-        stableCall('ic0.stable64_read', () => h.stable().read(Number(off), Number(size))),
+        stableCall(() => h.stable().read(Number(off), Number(size))),
         'ic0.stable64_read',
       );
     },

@@ -79,6 +79,6 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
   });
 };
 
-export const init: (args: { IDL: typeof IDL }) => IDL.Type[] = ({ IDL }) => {
+export const init: (args: { IDL: typeof IDL }) => IDL.Type[] = () => {
   return [];
 };

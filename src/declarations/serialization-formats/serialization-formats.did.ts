@@ -6,7 +6,6 @@
 // Additionally, you should also exclude this file from your linter and/or formatter to prevent it from being checked or modified.
 
 import type { ActorMethod } from '@dfinity/agent';
-import type { Principal } from '@dfinity/principal';
 import { IDL } from '@dfinity/candid';
 
 export type Error = { 'notAuthorized' : string } |
@@ -67,6 +66,6 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
   });
 };
 
-export const init: (args: { IDL: typeof IDL }) => IDL.Type[] = ({ IDL }) => {
+export const init: (args: { IDL: typeof IDL }) => IDL.Type[] = () => {
   return [];
 };
