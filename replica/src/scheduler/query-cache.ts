@@ -15,8 +15,16 @@ import { formatDuration } from '../log.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import { RejectCode } from '../ic/reject-codes.ts';
 import type { SchedulerMetrics } from './metrics.ts';
-import { evaluateQuery } from './query.ts';
-import type { Scheduler } from './scheduler.ts';
+import { evaluateQuery, type QueryHost } from './query.ts';
+import type { Clock } from './clock.ts';
+
+/** What the cache needs of the scheduler beyond evaluating a query (the Scheduler passes itself). */
+export interface QueryCacheHost extends QueryHost {
+  readonly clock: Clock;
+  callerName(caller: Uint8Array): string;
+  /** Runs `evaluate` noting in `observation` what it reads and which canisters it evaluates. */
+  observeQuery<T>(observation: QueryObservation, evaluate: () => T): T;
+}
 
 /** What a query's evaluation read, collected through MessageContext.observed. */
 export interface QueryObservation {
@@ -83,7 +91,7 @@ export class QueryCache {
     this.bytes = 0;
   }
 
-  answer(s: Scheduler, canisterId: string, method: string, arg: Uint8Array, caller: Uint8Array): CallResponse {
+  answer(s: QueryCacheHost, canisterId: string, method: string, arg: Uint8Array, caller: Uint8Array): CallResponse {
     const key = `${latin1.decode(caller)}\u0000${canisterId}\u0000${method}\u0000${latin1.decode(arg)}`;
     const now = s.clock.nowNanos();
     const hit = this.entries.get(key);
@@ -148,7 +156,7 @@ export class QueryCache {
     this.bytes -= entry.bytes;
   }
 
-  private valid(s: Scheduler, e: Entry, now: bigint): boolean {
+  private valid(s: QueryCacheHost, e: Entry, now: bigint): boolean {
     const age = now - e.time;
     if (age > BigInt(this.limits.queryCacheMaxExpirySeconds) * 1_000_000_000n) return false;
     if (e.readsCertificate && age > BigInt(this.limits.queryCacheDataCertificateExpirySeconds) * 1_000_000_000n) return false;

@@ -8,11 +8,25 @@ import { Principal } from '@dfinity/principal';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { mayReadLogs, type Canister } from '../execution/canister.ts';
 import { canisterReject, executionFailure, rejectMessageForCanister } from '../ic/user-errors.ts';
-import type { ExecutionResult } from '../execution/execute.ts';
-import type { MessageContext, PendingCall } from '../system-api/context.ts';
+import type { Entry, ExecutionResult } from '../execution/execute.ts';
+import type { ApiKind, MessageContext, PendingCall } from '../system-api/context.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { Limits } from '../limits.ts';
+import type { ReplicaLog } from '../log.ts';
+
+/** What evaluating a query needs of the scheduler (the Scheduler passes itself). */
+export interface QueryHost {
+  readonly canisters: ReadonlyMap<string, Canister>;
+  readonly log: ReplicaLog;
+  readonly limits: Limits;
+  /** The management canister's query methods (fetch_canister_logs). */
+  readonly management?: { query(method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined };
+  readonly dataCertificateProvider?: (canisterId: Uint8Array) => Uint8Array | undefined;
+  checkCallable(canister: Canister | undefined, id: string, method: string, mode: 'update' | 'query'): CallResponse | undefined;
+  newContext(canister: Canister, kind: ApiKind, init?: Partial<MessageContext>): MessageContext;
+  run(canister: Canister, ctx: MessageContext, entry: Entry, persist: boolean | 'sandbox', label: { method: string; callerName?: string }): ExecutionResult;
+}
 
 /** The IC's texts for a loop and for a too deep call graph (query_context.rs). */
 export const QUERY_LOOP_DETECTED = 'Loop detected.  MVP inter-canister queries do not support loops.';
@@ -27,7 +41,7 @@ class QueryGraphError extends Error {
   }
 }
 
-export function evaluateQuery(s: Scheduler, canisterId: string, method: string, arg: Uint8Array, caller: Uint8Array): CallResponse {
+export function evaluateQuery(s: QueryHost, canisterId: string, method: string, arg: Uint8Array, caller: Uint8Array): CallResponse {
   try {
     return queryOn(s, canisterId, method, arg, caller, []);
   } catch (e) {
@@ -61,7 +75,7 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
 }
 
 /** One query of the graph, counted in the canister's query_stats (canister_status). */
-function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, caller: Uint8Array, ancestors: string[]): CallResponse {
+function queryOn(s: QueryHost, id: string, method: string, arg: Uint8Array, caller: Uint8Array, ancestors: string[]): CallResponse {
   const response = answerQuery(s, id, method, arg, caller, ancestors);
   const stats = s.canisters.get(id)?.queryStats;
   if (stats) {
@@ -72,7 +86,7 @@ function queryOn(s: Scheduler, id: string, method: string, arg: Uint8Array, call
   return response;
 }
 
-function answerQuery(s: Scheduler, id: string, method: string, arg: Uint8Array, caller: Uint8Array, ancestors: string[]): CallResponse {
+function answerQuery(s: QueryHost, id: string, method: string, arg: Uint8Array, caller: Uint8Array, ancestors: string[]): CallResponse {
   if (id === MANAGEMENT_CANISTER_TEXT) {
     const answer = ancestors.length === 0 ? s.management?.query(method, arg, caller) : undefined;
     if (answer) return answer;
