@@ -13,7 +13,7 @@ import { Canister, mayReadLogs } from '../execution/canister.ts';
 import { execute, executeSliced, type Entry, type ExecutionResult } from '../execution/execute.ts';
 import type { ApiKind, MessageContext, PendingCall } from '../system-api/context.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
-import { MAX_RESPONSE_COUNT_BYTES, instructionLimit, resolveLimits } from '../limits.ts';
+import { instructionLimit, resolveLimits } from '../limits.ts';
 import { formatCycles } from '../metering/stable-access.ts';
 import {
   chargeForResources,
@@ -56,11 +56,12 @@ import {
   type SubnetOptions,
 } from './config.ts';
 import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
-import { equalBytes, utf8 } from '../ic/bytes.ts';
+import { equalBytes } from '../ic/bytes.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
 import { emptyQueues, type CanisterQueues, type MessageEffects, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
 import { SliceChannel, type SlicedExecution } from './slicing.ts';
+import { bestEffortBytes, guaranteedReservation, heldReservation } from './message-memory.ts';
 import { ExecutionAborted } from '../execution/slicing.ts';
 
 /** What the management canister (management/) must provide to the scheduler. */
@@ -1741,33 +1742,4 @@ export function toText(id: string | Principal | Uint8Array): string {
   if (typeof id === 'string') return id;
   if (id instanceof Uint8Array) return Principal.fromUint8Array(id).toText();
   return id.toText();
-}
-
-/**
- * The guaranteed-response message memory a call holds while in flight (limits.ts
- * guaranteedResponseMessageMemoryBytes): the larger of its request (method name and argument)
- * and MAX_RESPONSE_COUNT_BYTES, the room for the largest response; nothing for a best-effort call.
- */
-function guaranteedReservation(call: Pick<PendingCall, 'argSize' | 'method' | 'timeoutSeconds'>): number {
-  if (call.timeoutSeconds !== undefined) return 0;
-  return Math.max((call.argSize ?? 0) + utf8(call.method).length, MAX_RESPONSE_COUNT_BYTES);
-}
-
-/**
- * The best-effort message memory a queued message holds (limits.ts bestEffortMessageMemoryBytes):
- * its payload as the IC's `count_bytes` counts it, a request its method name and argument, a
- * response its reply data or reject message; 0 for ingress, tasks, guaranteed-response messages
- * and the system's compact rejects (deadline expired, response shed), which the IC keeps outside
- * its message pool.
- */
-function bestEffortBytes(m: InputMessage): number {
-  if (m.kind === 'task' || m.deadline === 0n) return 0;
-  if (m.kind === 'request') return m.origin.kind === 'canister' ? utf8(m.method).length + m.arg.length : 0;
-  if (m.expiredReject || m.shed) return 0;
-  return m.response.kind === 'reply' ? m.response.data.length : utf8(m.response.message).length;
-}
-
-/** What a registered callback holds: best-effort callbacks (with a deadline) hold nothing. */
-function heldReservation(cb: Callback): number {
-  return cb.deadline > 0n ? 0 : guaranteedReservation({ argSize: cb.call.argSize, method: cb.call.method, timeoutSeconds: undefined });
 }
