@@ -62,6 +62,7 @@ import { QueryCache, type QueryObservation } from './query-cache.ts';
 import { emptyQueues, type CanisterQueues, type MessageEffects, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
 import { SliceChannel, type SlicedExecution } from './slicing.ts';
 import { bestEffortBytes, guaranteedReservation, heldReservation } from './message-memory.ts';
+import { SubnetState } from './subnet-state.ts';
 import { ExecutionAborted } from '../execution/slicing.ts';
 
 /** What the management canister (management/) must provide to the scheduler. */
@@ -115,32 +116,10 @@ export class Scheduler {
   /** Called when an ingress message submitted with a `key` (or restored from a snapshot) is answered. */
   onIngressCompleted?: (key: string | undefined, response: CallResponse) => void;
 
-  // ---- the replicated state of the scheduler (plain data; snapshot() / restore())
-  /** Rounds executed so far. */
-  round = 0;
+  /** The state every part of the scheduler shares (queues, call contexts, callbacks, paused executions, totals). */
+  readonly state = new SubnetState();
   /** Clock time of the last round that ran heartbeats and timers. */
   private lastTasksTime = 0n;
-  private nextId = 1;
-  /** Ingress messages accepted but not yet inducted (at most MAX_INGRESS_MESSAGES_PER_BLOCK per round). */
-  private ingressPool: RequestMessage[] = [];
-  /** The part of the pool the round under way took as its block and has not inducted yet. */
-  private block: RequestMessage[] = [];
-  /** Requests to the management canister (the IC's subnet queue). */
-  private subnetQueue: RequestMessage[] = [];
-  private queues = new Map<string, CanisterQueues>();
-  private callbacks = new Map<number, Callback>();
-  readonly callContexts = new Map<number, CallContext>();
-  /** Messages paused between slices, by canister (not plain data: snapshot() puts them back in their queues). */
-  private paused = new Map<string, SlicedExecution>();
-  /** The round in which each canister last went first on a thread (round-robin fairness). */
-  private lastFullRound = new Map<string, number>();
-
-  // ---- not part of the state
-  private queued = 0;
-  /** Guaranteed-response message memory the callbacks hold (derived from them: recounted by restore()). */
-  private guaranteedMessageBytes = 0;
-  /** Bytes of the best-effort messages in the canisters' queues (derived from them: recounted by restore()). */
-  private bestEffortMessageBytes = 0;
   private ingressWaiters = new Map<number, { resolve: (response: CallResponse) => void; submitted: number; key?: string }>();
   private roundLoop?: Promise<void>;
   private inRound = false;
@@ -148,14 +127,6 @@ export class Scheduler {
   /** The time of the round under way (ic0.time of its replicated executions). */
   roundTime?: bigint;
   private pendingAsync = new Set<Promise<void>>();
-  /**
-   * Management requests taken from the subnet queue and not answered yet: those awaiting
-   * asynchronous work (install_code compiling its module) and stop_canister waiting for the
-   * canister to stop. Neither has changed anything yet that it would not redo, so snapshot()
-   * writes them back at the head of the subnet queue: after a restart they run again, in the
-   * order they first ran, instead of leaving their callers waiting on an answer that never comes.
-   */
-  private managementInFlight = new Set<RequestMessage>();
   private roundTimer?: ReturnType<typeof setInterval>;
   private deadlineTimer?: ReturnType<typeof setTimeout>;
   /** Mainnet pacing: replies released when the next round certifies the state. */
@@ -170,6 +141,16 @@ export class Scheduler {
   private closed = false;
   /** Resolved when a canister in `stopping` reaches `stopped` (used by stop_canister). */
   readonly stopWaiters = new Map<string, ((stopped: boolean) => void)[]>();
+
+  /** Rounds executed so far. */
+  get round(): number {
+    return this.state.round;
+  }
+
+  /** Open call contexts, by id. */
+  get callContexts(): Map<number, CallContext> {
+    return this.state.callContexts;
+  }
 
   constructor(options: SchedulerOptions) {
     this.clock = options.clock;
@@ -293,13 +274,13 @@ export class Scheduler {
     const first = await Promise.race([done.then((r) => ({ r })), paused.then(() => undefined)]);
     if (first) return first.r;
     const id = canister.idText;
-    this.queuesOf(id); // the round loop finds paused executions among the canisters with queues
+    this.state.queuesOf(id); // the round loop finds paused executions among the canisters with queues
     const slice = BigInt(channel.sliceLimit);
-    this.paused.set(id, {
+    this.state.paused.set(id, {
       canister: id,
       label: label.method,
       slice: 1,
-      startRound: this.round,
+      startRound: this.state.round,
       counted: slice,
       channel,
       done: done.then((r) => r.instructions),
@@ -308,7 +289,7 @@ export class Scheduler {
     this.log.emit({
       kind: 'message',
       level: 'normal',
-      text: `${canister.name}.${label.method}: slice 1 in round ${this.round} (${formatInstructions(slice)}); continues next round`,
+      text: `${canister.name}.${label.method}: slice 1 in round ${this.state.round} (${formatInstructions(slice)}); continues next round`,
     });
     this.scheduleRounds();
     return done;
@@ -319,7 +300,7 @@ export class Scheduler {
    * snapshot taken from now on must not put its message back in the queue).
    */
   private endSliced(id: string, channel: SliceChannel): void {
-    if (this.paused.get(id)?.channel === channel) this.paused.delete(id);
+    if (this.state.paused.get(id)?.channel === channel) this.state.paused.delete(id);
   }
 
   /** A channel for an execution on `canister` that keeps the message's cycles out of its balance while paused. */
@@ -445,7 +426,7 @@ export class Scheduler {
     // The IC bounds what waits for a canister (canister queues of DEFAULT_QUEUE_CAPACITY; the
     // ingress pool and each block's quota per canister): here ingress waiting for one canister
     // is held to the same capacity and refused past it, with the IC's queue-full code.
-    const waiting = this.ingressWaiting(canisterId);
+    const waiting = this.state.ingressWaiting(canisterId);
     if (waiting >= this.limits.queueCapacity) {
       this.metrics.ingressRefused++;
       this.log.emit({
@@ -472,13 +453,6 @@ export class Scheduler {
     return undefined;
   }
 
-  private ingressWaiting(canisterId: string): number {
-    let n = this.queues.get(canisterId)?.ingress.length ?? 0;
-    for (const m of this.ingressPool) if (m.callee === canisterId) n++;
-    for (const m of this.block) if (m.callee === canisterId) n++;
-    return n;
-  }
-
   /**
    * Enqueues an ingress update call (after inspectIngress) and resolves with its response.
    * `key` (e.g. the request id) is kept with the message in the state and handed to
@@ -486,9 +460,9 @@ export class Scheduler {
    */
   submitIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array, key?: string): Promise<CallResponse> {
     return new Promise((resolve) => {
-      const messageId = this.nextId++;
+      const messageId = this.state.nextId++;
       this.ingressWaiters.set(messageId, { resolve, submitted: performance.now(), key });
-      this.ingressPool.push({
+      this.state.ingressPool.push({
         kind: 'request',
         callee: canisterId,
         method,
@@ -498,7 +472,7 @@ export class Scheduler {
         origin: { kind: 'ingress', messageId, key },
         deadline: 0n,
       });
-      this.queued++;
+      this.state.queued++;
       this.scheduleRounds();
     });
   }
@@ -541,14 +515,14 @@ export class Scheduler {
 
   /** Whether a message waits, or a paused execution continues, anywhere on the subnet. */
   hasWork(): boolean {
-    return this.queued > 0 || this.paused.size > 0 || this.deadlineDue();
+    return this.state.queued > 0 || this.state.paused.size > 0 || this.deadlineDue();
   }
 
   /** Whether a best-effort callback's deadline has passed without its SYS_UNKNOWN yet: the next round delivers it. */
   private deadlineDue(): boolean {
-    if (this.callbacks.size === 0) return false;
+    if (this.state.callbacks.size === 0) return false;
     const now = this.clock.nowNanos();
-    for (const cb of this.callbacks.values()) if (cb.deadline > 0n && !cb.expired && cb.deadline <= now && !this.responseQueued(cb)) return true;
+    for (const cb of this.state.callbacks.values()) if (cb.deadline > 0n && !cb.expired && cb.deadline <= now && !this.responseQueued(cb)) return true;
     return false;
   }
 
@@ -559,7 +533,7 @@ export class Scheduler {
    * deadline-expired reject for such a callback).
    */
   private responseQueued(cb: Callback): boolean {
-    const list = this.queues.get(cb.canister)?.inputs[cb.callee];
+    const list = this.state.queues.get(cb.canister)?.inputs[cb.callee];
     return list !== undefined && list.some((m) => m.kind === 'response' && m.callbackId === cb.id && !m.expiredReject);
   }
 
@@ -624,7 +598,7 @@ export class Scheduler {
   private armDeadlineTimer(): void {
     if (this.deadlineTimer || this.closed || !this.clock.isReal) return;
     let earliest = 0n;
-    for (const cb of this.callbacks.values()) if (cb.deadline > 0n && !cb.expired && (earliest === 0n || cb.deadline < earliest)) earliest = cb.deadline;
+    for (const cb of this.state.callbacks.values()) if (cb.deadline > 0n && !cb.expired && (earliest === 0n || cb.deadline < earliest)) earliest = cb.deadline;
     if (earliest === 0n) return;
     const ms = Math.max(1, Number((earliest - this.clock.nowNanos()) / 1_000_000n) + 1);
     this.deadlineTimer = setTimeout(() => {
@@ -647,7 +621,7 @@ export class Scheduler {
    * continued one slice per round.
    */
   private async executeRound(withTasks: boolean): Promise<void> {
-    this.round++;
+    this.state.round++;
     this.metrics.rounds++;
     // The round's time: every replicated execution in it sees this ic0.time, as on the IC (batch time).
     const now = this.clock.nowNanos();
@@ -661,7 +635,7 @@ export class Scheduler {
     }
     this.expireDeadlines(now);
     // This round's block: the ingress that arrived before it started, at most a block's worth.
-    const block = (this.block = this.ingressPool.splice(0, MAX_INGRESS_MESSAGES_PER_BLOCK));
+    const block = (this.state.block = this.state.ingressPool.splice(0, MAX_INGRESS_MESSAGES_PER_BLOCK));
     const threads = Math.max(1, this.limits.executionThreads);
     let left = BigInt(this.limits.instructionsPerRound);
     let total = 0n;
@@ -676,7 +650,7 @@ export class Scheduler {
         let used = 0n;
         for (let i = t; i < active.length && used < left; i += threads) {
           const id = active[i];
-          if (iteration === 0 && i < threads) this.lastFullRound.set(id, this.round);
+          if (iteration === 0 && i < threads) this.state.lastFullRound.set(id, this.state.round);
           // A canister that starts runs at least one message; it stops when the thread's share of the round is spent.
           used += INSTRUCTION_OVERHEAD_PER_CANISTER + (await this.executeCanister(id, left - used - INSTRUCTION_OVERHEAD_PER_CANISTER, sliced));
         }
@@ -687,10 +661,10 @@ export class Scheduler {
       await this.maybeYield();
     }
     // What the block still held waits for the next round, ahead of later arrivals.
-    if (block.length > 0) this.ingressPool.unshift(...block);
-    this.block = [];
+    if (block.length > 0) this.state.ingressPool.unshift(...block);
+    this.state.block = [];
     await this.abortPausedAboveLimit();
-    if (this.bestEffortMessageBytes > this.limits.bestEffortMessageMemoryBytes) this.shedBestEffortMessages();
+    if (this.state.bestEffortMessageBytes > this.limits.bestEffortMessageMemoryBytes) this.shedBestEffortMessages();
     this.metrics.roundInstructions.observe(Number(total));
     await this.maybeYield();
   }
@@ -710,10 +684,10 @@ export class Scheduler {
    * execution's start round for its next attempt; here the next attempt starts afresh.
    */
   private async abortPausedAboveLimit(): Promise<void> {
-    if (this.paused.size <= MAX_PAUSED_EXECUTIONS) return;
-    const long = [...this.paused.values()].filter((p) => p.message !== undefined);
+    if (this.state.paused.size <= MAX_PAUSED_EXECUTIONS) return;
+    const long = [...this.state.paused.values()].filter((p) => p.message !== undefined);
     if (long.length <= MAX_PAUSED_EXECUTIONS) return;
-    const priority = (id: string) => this.lastFullRound.get(id) ?? 0;
+    const priority = (id: string) => this.state.lastFullRound.get(id) ?? 0;
     long.sort(
       (a, b) =>
         b.slice - a.slice ||
@@ -728,7 +702,7 @@ export class Scheduler {
   private async abortPaused(p: SlicedExecution, pausedCount: number): Promise<void> {
     const message = p.message!;
     const canister = this.canisters.get(p.canister);
-    this.paused.delete(p.canister);
+    this.state.paused.delete(p.canister);
     // While paused the canister shows the balance without the message's effects: keep it.
     const balance = canister?.balance;
     p.channel.abort();
@@ -738,29 +712,24 @@ export class Scheduler {
       if (!(e instanceof ExecutionAborted)) this.log.info(`replica error while aborting ${p.canister}.${p.label}: ${(e as Error).stack ?? e}`);
     }
     if (canister && balance !== undefined) canister.balance = balance;
-    const q = this.queuesOf(p.canister);
-    if (message.kind === 'task') q.tasks.unshift(message);
-    else if (!p.source) q.ingress.unshift(message as RequestMessage);
-    else (q.inputs[p.source] ??= []).unshift(message as RequestMessage | ResponseMessage);
-    q.size++;
-    this.queued++;
-    this.bestEffortMessageBytes += bestEffortBytes(message);
+    this.state.putBack(p.canister, p.source ?? '', message);
+    const q = this.state.queuesOf(p.canister);
     // Undo what taking the message did: the call context it opened, the callback it consumed.
-    if (p.channel.opened !== undefined && this.callContexts.delete(p.channel.opened) && canister) canister.openCallContexts--;
+    if (p.channel.opened !== undefined && this.state.callContexts.delete(p.channel.opened) && canister) canister.openCallContexts--;
     const cb = p.channel.callback;
     if (cb) {
-      this.callbacks.set(cb.id, cb);
-      this.guaranteedMessageBytes += heldReservation(cb);
+      this.state.callbacks.set(cb.id, cb);
+      this.state.guaranteedMessageBytes += heldReservation(cb);
       q.reserved[cb.callee] = (q.reserved[cb.callee] ?? 0) + 1;
       if (canister) canister.outstandingCalls++;
-      const cc = this.callContexts.get(cb.callContextId);
+      const cc = this.state.callContexts.get(cb.callContextId);
       if (cc) cc.outstanding++;
     }
     this.metrics.executionsAborted++;
     this.log.emit({
       kind: 'message',
       level: 'normal',
-      text: `${canister?.name ?? p.canister}.${p.label}: aborted after slice ${p.slice} in round ${this.round} (${pausedCount} executions paused, at most ${MAX_PAUSED_EXECUTIONS}); runs again from the start`,
+      text: `${canister?.name ?? p.canister}.${p.label}: aborted after slice ${p.slice} in round ${this.state.round} (${pausedCount} executions paused, at most ${MAX_PAUSED_EXECUTIONS}); runs again from the start`,
     });
   }
 
@@ -786,17 +755,17 @@ export class Scheduler {
   private shedBestEffortMessages(): void {
     const limit = this.limits.bestEffortMessageMemoryBytes;
     const usage = new Map<string, number>();
-    for (const [id, q] of this.queues) {
+    for (const [id, q] of this.state.queues) {
       let bytes = 0;
       for (const list of Object.values(q.inputs)) for (const m of list) bytes += bestEffortBytes(m);
       if (bytes > 0) usage.set(id, bytes);
     }
-    const total = this.bestEffortMessageBytes;
-    while (this.bestEffortMessageBytes > limit && usage.size > 0) {
+    const total = this.state.bestEffortMessageBytes;
+    while (this.state.bestEffortMessageBytes > limit && usage.size > 0) {
       let canister = '';
       let most = -1;
       for (const [id, bytes] of usage) if (bytes > most || (bytes === most && id > canister)) [canister, most] = [id, bytes];
-      const q = this.queues.get(canister)!;
+      const q = this.state.queues.get(canister)!;
       let largest: { source: string; index: number; size: number; order: number } | undefined;
       for (const [source, list] of Object.entries(q.inputs)) {
         list.forEach((m, index) => {
@@ -812,7 +781,7 @@ export class Scheduler {
       }
       const list = q.inputs[largest.source];
       const message = list[largest.index];
-      this.bestEffortMessageBytes -= largest.size;
+      this.state.bestEffortMessageBytes -= largest.size;
       if (most - largest.size > 0) usage.set(canister, most - largest.size);
       else usage.delete(canister);
       this.metrics.bestEffortMessagesShed++;
@@ -822,7 +791,7 @@ export class Scheduler {
         list.splice(largest.index, 1);
         if (list.length === 0) delete q.inputs[largest.source];
         q.size--;
-        this.queued--;
+        this.state.queued--;
         const caller = message.origin.kind === 'canister' ? this.canisters.get(message.origin.canister) : undefined;
         if (caller) caller.balance += message.cycles;
         this.log.emit({
@@ -851,31 +820,31 @@ export class Scheduler {
   /** Canisters with a message waiting or a paused execution to continue, first the one that went first longest ago. */
   private activeCanisters(sliced: Set<string>): string[] {
     const active: string[] = [];
-    for (const [id, q] of this.queues) {
-      if (this.paused.has(id)) {
+    for (const [id, q] of this.state.queues) {
+      if (this.state.paused.has(id)) {
         if (!sliced.has(id)) active.push(id);
       } else if (q.size > 0) active.push(id);
-      else if (!this.canisters.has(id)) this.queues.delete(id);
+      else if (!this.canisters.has(id)) this.state.queues.delete(id);
     }
     if (active.length > 1) {
-      active.sort((a, b) => (this.lastFullRound.get(a) ?? 0) - (this.lastFullRound.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+      active.sort((a, b) => (this.state.lastFullRound.get(a) ?? 0) - (this.state.lastFullRound.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
     }
     return active;
   }
 
   /** Runs one canister's messages on a thread until `budget` is spent; returns the instructions counted. */
   private async executeCanister(id: string, budget: bigint, sliced: Set<string>): Promise<bigint> {
-    const paused = this.paused.get(id);
+    const paused = this.state.paused.get(id);
     if (paused) {
       sliced.add(id);
       return INSTRUCTION_OVERHEAD_PER_EXECUTION + (await this.continueSlice(paused));
     }
-    const q = this.queues.get(id);
+    const q = this.state.queues.get(id);
     let used = 0n;
     while (q && q.size > 0) {
-      const message = this.popNext(q);
+      const message = this.state.popNext(q);
       used += INSTRUCTION_OVERHEAD_PER_EXECUTION + (await this.executeMessage(id, message));
-      if (this.paused.has(id)) {
+      if (this.state.paused.has(id)) {
         sliced.add(id);
         break;
       }
@@ -884,44 +853,9 @@ export class Scheduler {
     return used;
   }
 
-  private queuesOf(id: string): CanisterQueues {
-    let q = this.queues.get(id);
-    if (!q) {
-      q = emptyQueues();
-      this.queues.set(id, q);
-    }
-    return q;
-  }
-
   /** Puts a message in the receiving canister's input queue from `source` (the sender, or '' for ingress). */
   private enqueue(canister: string, source: string, message: InputMessage): void {
-    const q = this.queuesOf(canister);
-    if (message.kind === 'task') q.tasks.push(message);
-    else if (source === '') q.ingress.push(message as RequestMessage);
-    else (q.inputs[source] ??= []).push(message);
-    q.size++;
-    this.queued++;
-    this.bestEffortMessageBytes += bestEffortBytes(message);
-  }
-
-  /** The canister's next message: its heartbeat or timer first, then its input queues in turn (ingress, then each sender). */
-  private popNext(q: CanisterQueues): InputMessage {
-    q.size--;
-    this.queued--;
-    if (q.tasks.length > 0) return q.tasks.shift()!;
-    const sources = Object.keys(q.inputs);
-    const n = sources.length + 1;
-    for (let k = 0; k < n; k++) {
-      const s = (q.nextSource + k) % n;
-      const list = s === 0 ? q.ingress : q.inputs[sources[s - 1]];
-      if (list.length === 0) continue;
-      q.nextSource = (s + 1) % n;
-      const message = list.shift()!;
-      if (s > 0 && list.length === 0) delete q.inputs[sources[s - 1]];
-      this.bestEffortMessageBytes -= bestEffortBytes(message);
-      return message;
-    }
-    throw new Error('scheduler: a canister queue counted a message it does not hold');
+    this.state.enqueue(canister, source, message);
   }
 
   /**
@@ -952,12 +886,12 @@ export class Scheduler {
       const source =
         message.kind === 'task' ? 'task' : message.kind === 'response' ? message.from : message.origin.kind === 'ingress' ? '' : message.origin.canister;
       const slice = BigInt(this.limits.instructionsPerSlice);
-      this.paused.set(id, { canister: id, label, slice: 1, startRound: this.round, counted: slice, channel, message, source, done });
+      this.state.paused.set(id, { canister: id, label, slice: 1, startRound: this.state.round, counted: slice, channel, message, source, done });
       this.metrics.slicesExecuted++;
       this.log.emit({
         kind: 'message',
         level: 'normal',
-        text: `${canister?.name ?? id}.${label}: slice 1 in round ${this.round} (${formatInstructions(slice)}); continues next round`,
+        text: `${canister?.name ?? id}.${label}: slice 1 in round ${this.state.round} (${formatInstructions(slice)}); continues next round`,
       });
       return slice;
     } catch (e) {
@@ -980,30 +914,30 @@ export class Scheduler {
     let n = 1;
     while (n < block.length && (block[n].callee === MANAGEMENT_CANISTER_TEXT) === management) n++;
     for (const m of block.splice(0, n)) {
-      this.queued--; // enqueue counts it again
+      this.state.queued--; // enqueue counts it again
       if (m.callee === MANAGEMENT_CANISTER_TEXT) {
-        this.subnetQueue.push(m);
-        this.queued++;
+        this.state.subnetQueue.push(m);
+        this.state.queued++;
       } else this.enqueue(m.callee, '', m);
     }
   }
 
   private executeSubnetMessages(): void {
     const later: RequestMessage[] = [];
-    while (this.subnetQueue.length > 0) {
-      const request = this.subnetQueue.shift()!;
-      if (request.notBeforeRound !== undefined && request.notBeforeRound > this.round) {
+    while (this.state.subnetQueue.length > 0) {
+      const request = this.state.subnetQueue.shift()!;
+      if (request.notBeforeRound !== undefined && request.notBeforeRound > this.state.round) {
         later.push(request);
         continue;
       }
       // A message about a canister whose execution is paused waits until it has finished
       // (the IC's scheduler holds subnet messages for such canisters too).
-      const about = this.paused.size > 0 ? this.management?.canisterOf?.(request.method, request.arg) : undefined;
-      if (about !== undefined && this.paused.has(about)) {
+      const about = this.state.paused.size > 0 ? this.management?.canisterOf?.(request.method, request.arg) : undefined;
+      if (about !== undefined && this.state.paused.has(about)) {
         later.push(request);
         continue;
       }
-      this.queued--;
+      this.state.queued--;
       try {
         this.deliverManagement(request);
       } catch (e) {
@@ -1011,7 +945,7 @@ export class Scheduler {
         this.answer(request, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), request.cycles);
       }
     }
-    this.subnetQueue.push(...later);
+    this.state.subnetQueue.push(...later);
   }
 
   /** Resolves when no message is queued or being processed, no reply waits for certification and no management work is pending. */
@@ -1052,7 +986,7 @@ export class Scheduler {
    * arrived in time and waits in the caller's queue keeps it (responseQueued).
    */
   private expireDeadlines(now: bigint): void {
-    for (const cb of this.callbacks.values()) {
+    for (const cb of this.state.callbacks.values()) {
       if (cb.deadline === 0n || cb.expired || cb.deadline > now || this.responseQueued(cb)) continue;
       cb.expired = true;
       this.metrics.bestEffortExpired++;
@@ -1082,7 +1016,7 @@ export class Scheduler {
     } catch {
       return 0; // an invalid callee is answered with DESTINATION_INVALID when the call is routed
     }
-    let toCallee = this.queues.get(canister.idText)?.reserved[callee] ?? 0;
+    let toCallee = this.state.queues.get(canister.idText)?.reserved[callee] ?? 0;
     for (const o of ctx.outgoing) if (equalBytes(o.callee, call.callee)) toCallee++;
     // Every call reserves a slot for its response in the caller's queue from the callee.
     if (toCallee >= this.limits.queueCapacity) {
@@ -1095,18 +1029,18 @@ export class Scheduler {
       return RejectCode.SYS_TRANSIENT;
     }
     const own = canister.outstandingCalls + ctx.outgoing.length;
-    if (own >= this.limits.canisterCallbackQuota && this.callbacks.size + ctx.outgoing.length >= this.limits.subnetCallbackSoftLimit) {
+    if (own >= this.limits.canisterCallbackQuota && this.state.callbacks.size + ctx.outgoing.length >= this.limits.subnetCallbackSoftLimit) {
       this.metrics.callsRefused++;
       this.log.emit({
         kind: 'message',
         level: 'normal',
-        text: `${canister.name}: call to ${callee}.${call.method} not enqueued: out of callbacks (${own} held, the subnet's ${this.callbacks.size} past its soft limit)`,
+        text: `${canister.name}: call to ${callee}.${call.method} not enqueued: out of callbacks (${own} held, the subnet's ${this.state.callbacks.size} past its soft limit)`,
       });
       return RejectCode.SYS_TRANSIENT;
     }
     const needed = guaranteedReservation(call);
     if (needed > 0) {
-      let used = this.guaranteedMessageBytes;
+      let used = this.state.guaranteedMessageBytes;
       for (const o of ctx.outgoing) used += guaranteedReservation(o);
       if (used + needed > this.limits.guaranteedResponseMessageMemoryBytes) {
         this.metrics.callsRefused++;
@@ -1157,11 +1091,11 @@ export class Scheduler {
     if (!this.management) throw new Error('no management canister attached');
     let answered = false;
     const started = performance.now();
-    this.managementInFlight.add(request);
+    this.state.managementInFlight.add(request);
     const done = (response: CallResponse, refund: bigint) => {
       if (answered) return;
       answered = true;
-      this.managementInFlight.delete(request);
+      this.state.managementInFlight.delete(request);
       const outcome = response.kind === 'reply' ? 'replied' : `rejected (${response.errorCode ?? `code ${response.code}`}): ${response.message}`;
       this.log.emit({
         kind: 'message',
@@ -1247,7 +1181,7 @@ export class Scheduler {
   }
 
   private async deliverResponse(message: ResponseMessage, channel: SliceChannel): Promise<bigint> {
-    const callback = this.callbacks.get(message.callbackId);
+    const callback = this.state.callbacks.get(message.callbackId);
     if (!callback || (callback.expired && !message.expiredReject)) {
       // No callback: uninstall_code forgot it, or the best-effort deadline passed and the
       // caller already got SYS_UNKNOWN. Either way the response is dropped (spec).
@@ -1261,10 +1195,10 @@ export class Scheduler {
       }
       return 0n;
     }
-    this.callbacks.delete(message.callbackId);
-    this.guaranteedMessageBytes -= heldReservation(callback);
+    this.state.callbacks.delete(message.callbackId);
+    this.state.guaranteedMessageBytes -= heldReservation(callback);
     channel.callback = callback;
-    const q = this.queues.get(callback.canister);
+    const q = this.state.queues.get(callback.canister);
     if (q && q.reserved[callback.callee]) {
       if (--q.reserved[callback.callee] === 0) delete q.reserved[callback.callee];
     }
@@ -1279,7 +1213,7 @@ export class Scheduler {
       const bytes = message.response.kind === 'reply' ? message.response.data.length : message.response.message.length;
       canister.balance += fees.execution + canister.costs.responseTransmissionRefund(bytes);
     }
-    const cc = this.callContexts.get(callback.callContextId);
+    const cc = this.state.callContexts.get(callback.callContextId);
     if (!cc) return 0n;
     cc.outstanding--;
     if (!canister.instance) {
@@ -1315,7 +1249,7 @@ export class Scheduler {
 
   openCallContext(canister: Canister, origin: CallOrigin, caller: Uint8Array, method: string, cycles: bigint, deadline: bigint): CallContext {
     const cc: CallContext = {
-      id: this.nextId++,
+      id: this.state.nextId++,
       canister: canister.idText,
       origin,
       caller,
@@ -1327,7 +1261,7 @@ export class Scheduler {
       closed: false,
       deadline,
     };
-    this.callContexts.set(cc.id, cc);
+    this.state.callContexts.set(cc.id, cc);
     canister.openCallContexts++;
     return cc;
   }
@@ -1352,7 +1286,7 @@ export class Scheduler {
       ended = await Promise.race([p.done.then((n) => ({ n })), next.then(() => undefined)]);
     } catch (e) {
       // A replica bug must not take the subnet down (executeMessage answers a failed request).
-      if (this.paused.get(p.canister) === p) this.paused.delete(p.canister);
+      if (this.state.paused.get(p.canister) === p) this.state.paused.delete(p.canister);
       this.log.info(`replica error while continuing ${name}.${p.label}: ${(e as Error).stack ?? e}`);
       if (p.message?.kind === 'request')
         this.answer(p.message, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), p.message.cycles);
@@ -1364,16 +1298,16 @@ export class Scheduler {
       this.log.emit({
         kind: 'message',
         level: 'normal',
-        text: `${name}.${p.label}: slice ${p.slice} in round ${this.round} (${formatInstructions(slice)}); continues next round`,
+        text: `${name}.${p.label}: slice ${p.slice} in round ${this.state.round} (${formatInstructions(slice)}); continues next round`,
       });
       return slice;
     }
-    if (this.paused.get(p.canister) === p) this.paused.delete(p.canister);
+    if (this.state.paused.get(p.canister) === p) this.state.paused.delete(p.canister);
     const last = ended.n > p.counted ? ended.n - p.counted : 0n;
     this.log.emit({
       kind: 'message',
       level: 'normal',
-      text: `${name}.${p.label}: slice ${p.slice} in round ${this.round} (${formatInstructions(last)}): done`,
+      text: `${name}.${p.label}: slice ${p.slice} in round ${this.state.round} (${formatInstructions(last)}): done`,
     });
     return last;
   }
@@ -1404,7 +1338,7 @@ export class Scheduler {
   }
 
   private sendCall(canister: Canister, cc: CallContext, call: PendingCall): void {
-    const id = this.nextId++;
+    const id = this.state.nextId++;
     let callee: string;
     try {
       callee = Principal.fromUint8Array(call.callee).toText();
@@ -1421,11 +1355,11 @@ export class Scheduler {
       o += part.length;
     }
     const { arg: _parts, ...kept } = call;
-    this.callbacks.set(id, { id, canister: canister.idText, callContextId: cc.id, call: kept, callee, deadline });
-    this.guaranteedMessageBytes += guaranteedReservation(call);
+    this.state.callbacks.set(id, { id, canister: canister.idText, callContextId: cc.id, call: kept, callee, deadline });
+    this.state.guaranteedMessageBytes += guaranteedReservation(call);
     cc.outstanding++;
     canister.outstandingCalls++;
-    const q = this.queuesOf(canister.idText);
+    const q = this.state.queuesOf(canister.idText);
     q.reserved[callee] = (q.reserved[callee] ?? 0) + 1;
     const request: RequestMessage = {
       kind: 'request',
@@ -1442,9 +1376,9 @@ export class Scheduler {
       // (execution_environment.rs queues it until the next round's randomness): the caller
       // waits at least one round, so a canister awaiting it in a loop lets rounds, time,
       // heartbeats and timers go on.
-      if (request.method === 'raw_rand') request.notBeforeRound = this.round + 1;
-      this.subnetQueue.push(request);
-      this.queued++;
+      if (request.method === 'raw_rand') request.notBeforeRound = this.state.round + 1;
+      this.state.subnetQueue.push(request);
+      this.state.queued++;
     } else if (!this.canisters.has(callee)) {
       this.answer(request, this.routingReject(callee), request.cycles);
     } else this.enqueue(callee, canister.idText, request);
@@ -1482,7 +1416,7 @@ export class Scheduler {
       );
     }
     cc.closed = true;
-    this.callContexts.delete(cc.id);
+    this.state.callContexts.delete(cc.id);
     canister.openCallContexts--;
     this.checkStopped(canister);
   }
@@ -1501,16 +1435,16 @@ export class Scheduler {
    * rejected and its callbacks forgotten, so late responses are ignored (interface spec).
    */
   rejectOpenCallContexts(canister: Canister, message: string): void {
-    for (const cb of [...this.callbacks.values()]) {
+    for (const cb of [...this.state.callbacks.values()]) {
       if (cb.canister !== canister.idText) continue;
-      this.callbacks.delete(cb.id);
-      this.guaranteedMessageBytes -= heldReservation(cb);
+      this.state.callbacks.delete(cb.id);
+      this.state.guaranteedMessageBytes -= heldReservation(cb);
     }
-    const q = this.queues.get(canister.idText);
+    const q = this.state.queues.get(canister.idText);
     if (q) q.reserved = {};
-    this.paused.delete(canister.idText);
+    this.state.paused.delete(canister.idText);
     canister.outstandingCalls = 0;
-    for (const cc of [...this.callContexts.values()]) {
+    for (const cc of [...this.state.callContexts.values()]) {
       if (cc.canister !== canister.idText) continue;
       // The IC answers with the same words whatever removed the code (execution_environment.rs):
       // a user sees IC0406, a calling canister the bare text.
@@ -1518,7 +1452,7 @@ export class Scheduler {
       this.respond(cc, { ...canisterReject(CANISTER_UNINSTALLED) });
       cc.outstanding = 0;
       cc.closed = true;
-      this.callContexts.delete(cc.id);
+      this.state.callContexts.delete(cc.id);
     }
     canister.openCallContexts = 0;
     this.checkStopped(canister);
@@ -1607,21 +1541,21 @@ export class Scheduler {
   snapshot(): SchedulerState {
     const state: SchedulerState = structuredClone({
       format: SCHEDULER_STATE_FORMAT,
-      round: this.round,
-      nextId: this.nextId,
-      ingressPool: [...this.block, ...this.ingressPool],
-      subnetQueue: [...this.managementInFlight, ...this.subnetQueue],
-      queues: Object.fromEntries(this.queues),
-      callContexts: [...this.callContexts.values()],
-      callbacks: [...this.callbacks.values()],
+      round: this.state.round,
+      nextId: this.state.nextId,
+      ingressPool: [...this.state.block, ...this.state.ingressPool],
+      subnetQueue: [...this.state.managementInFlight, ...this.state.subnetQueue],
+      queues: Object.fromEntries(this.state.queues),
+      callContexts: [...this.state.callContexts.values()],
+      callbacks: [...this.state.callbacks.values()],
       paused: [],
-      lastFullRound: Object.fromEntries(this.lastFullRound),
+      lastFullRound: Object.fromEntries(this.state.lastFullRound),
       answered: this.uncertified.flatMap(({ key, response }) => (key === undefined ? [] : [{ key, response }])),
     });
     // A paused message's Wasm stack cannot be saved: the state shows it not yet executed, back
     // at the head of its queue, and the canister its state before it (execute.ts shows the
     // committed state while paused). After a restore it runs again from the start.
-    for (const p of this.paused.values()) {
+    for (const p of this.state.paused.values()) {
       if (!p.message) {
         // An install_code step: its management message is in flight, written back above, and
         // the canister shows the code it was replacing (runInstallStep).
@@ -1654,45 +1588,45 @@ export class Scheduler {
   restore(state: SchedulerState): void {
     if (state.format !== SCHEDULER_STATE_FORMAT) throw new Error(`scheduler state format ${String(state.format)} is not ${SCHEDULER_STATE_FORMAT}`);
     const s = structuredClone(state);
-    this.round = s.round;
-    this.nextId = s.nextId;
-    this.ingressPool = s.ingressPool;
-    this.subnetQueue = s.subnetQueue;
-    this.managementInFlight.clear();
+    this.state.round = s.round;
+    this.state.nextId = s.nextId;
+    this.state.ingressPool = s.ingressPool;
+    this.state.subnetQueue = s.subnetQueue;
+    this.state.managementInFlight.clear();
     this.stopWaiters.clear();
-    this.queues = new Map(Object.entries(s.queues));
-    this.callContexts.clear();
-    for (const cc of s.callContexts) this.callContexts.set(cc.id, cc);
-    this.callbacks = new Map(s.callbacks.map((cb) => [cb.id, cb]));
+    this.state.queues = new Map(Object.entries(s.queues));
+    this.state.callContexts.clear();
+    for (const cc of s.callContexts) this.state.callContexts.set(cc.id, cc);
+    this.state.callbacks = new Map(s.callbacks.map((cb) => [cb.id, cb]));
     // Executions paused in this process are abandoned: the restored state has their messages queued.
-    this.paused = new Map();
-    this.lastFullRound = new Map(Object.entries(s.lastFullRound));
+    this.state.paused = new Map();
+    this.state.lastFullRound = new Map(Object.entries(s.lastFullRound));
     this.ingressWaiters.clear();
-    this.queued = this.ingressPool.length + this.subnetQueue.length;
-    this.bestEffortMessageBytes = 0;
-    for (const q of this.queues.values()) {
-      this.queued += q.size;
-      for (const list of Object.values(q.inputs)) for (const m of list) this.bestEffortMessageBytes += bestEffortBytes(m);
+    this.state.queued = this.state.ingressPool.length + this.state.subnetQueue.length;
+    this.state.bestEffortMessageBytes = 0;
+    for (const q of this.state.queues.values()) {
+      this.state.queued += q.size;
+      for (const list of Object.values(q.inputs)) for (const m of list) this.state.bestEffortMessageBytes += bestEffortBytes(m);
     }
     for (const c of this.canisters.values()) {
       c.openCallContexts = 0;
       c.outstandingCalls = 0;
     }
-    for (const cc of this.callContexts.values()) {
+    for (const cc of this.state.callContexts.values()) {
       const c = this.canisters.get(cc.canister);
       if (c) c.openCallContexts++;
     }
-    this.guaranteedMessageBytes = 0;
-    for (const cb of this.callbacks.values()) {
+    this.state.guaranteedMessageBytes = 0;
+    for (const cb of this.state.callbacks.values()) {
       const c = this.canisters.get(cb.canister);
       if (c) c.outstandingCalls++;
-      this.guaranteedMessageBytes += heldReservation(cb);
+      this.state.guaranteedMessageBytes += heldReservation(cb);
     }
     // A state written before executions were really paused holds the effects of sliced
     // messages that had already run: they take effect now.
     for (const p of s.paused) {
       const c = this.canisters.get(p.canister);
-      const cc = this.callContexts.get(p.callContextId);
+      const cc = this.state.callContexts.get(p.callContextId);
       if (c && cc) this.applyEffects(c, cc, p.effects);
     }
     // Answers that were waiting for a certificate are released with the next one.
@@ -1710,7 +1644,7 @@ export class Scheduler {
       queueLengths.push({
         canister: c.idText,
         name: c.name,
-        length: (this.queues.get(c.idText)?.size ?? 0) + this.ingressPool.filter((m) => m.callee === c.idText).length,
+        length: (this.state.queues.get(c.idText)?.size ?? 0) + this.state.ingressPool.filter((m) => m.callee === c.idText).length,
       });
     }
     return renderMetrics(this.metrics, {
@@ -1718,10 +1652,10 @@ export class Scheduler {
       roundMs: this.pacing === 'mainnet' ? this.roundMs : 0,
       threads: this.limits.executionThreads,
       queueLengths,
-      callbacks: this.callbacks.size,
-      guaranteedMessageBytes: this.guaranteedMessageBytes,
-      bestEffortMessageBytes: this.bestEffortMessageBytes,
-      pausedExecutions: this.paused.size,
+      callbacks: this.state.callbacks.size,
+      guaranteedMessageBytes: this.state.guaranteedMessageBytes,
+      bestEffortMessageBytes: this.state.bestEffortMessageBytes,
+      pausedExecutions: this.state.paused.size,
       cacheBytes: this.queryCache?.bytes ?? 0,
       cacheEntries: this.queryCache?.size ?? 0,
       canisterNames: names,
