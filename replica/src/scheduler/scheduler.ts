@@ -45,9 +45,7 @@ import {
 } from '../ic/user-errors.ts';
 import { canisterIndexOf } from '../management/canister-ids.ts';
 import {
-  DEADLINE_EXPIRED_MESSAGE,
   INITIAL_NOTARY_DELAY_APP_SUBNET_MS,
-  RESPONSE_DROPPED_MESSAGE,
   INSTRUCTION_OVERHEAD_PER_CANISTER,
   INSTRUCTION_OVERHEAD_PER_EXECUTION,
   MAX_INGRESS_MESSAGES_PER_BLOCK,
@@ -63,6 +61,7 @@ import { emptyQueues, type CanisterQueues, type MessageEffects, type SchedulerSt
 import { SliceChannel, type SlicedExecution } from './slicing.ts';
 import { bestEffortBytes, guaranteedReservation, heldReservation } from './message-memory.ts';
 import { SubnetState } from './subnet-state.ts';
+import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
 import { ExecutionAborted } from '../execution/slicing.ts';
 
 /** What the management canister (management/) must provide to the scheduler. */
@@ -515,26 +514,7 @@ export class Scheduler {
 
   /** Whether a message waits, or a paused execution continues, anywhere on the subnet. */
   hasWork(): boolean {
-    return this.state.queued > 0 || this.state.paused.size > 0 || this.deadlineDue();
-  }
-
-  /** Whether a best-effort callback's deadline has passed without its SYS_UNKNOWN yet: the next round delivers it. */
-  private deadlineDue(): boolean {
-    if (this.state.callbacks.size === 0) return false;
-    const now = this.clock.nowNanos();
-    for (const cb of this.state.callbacks.values()) if (cb.deadline > 0n && !cb.expired && cb.deadline <= now && !this.responseQueued(cb)) return true;
-    return false;
-  }
-
-  /**
-   * Whether the callback's response (or the compact reject of a shed one) already waits in the
-   * caller's queue: its deadline then no longer matters, the response is delivered (the IC's
-   * `callbacks_with_enqueued_response`: queues.rs `try_push_deadline_expired_input` adds no
-   * deadline-expired reject for such a callback).
-   */
-  private responseQueued(cb: Callback): boolean {
-    const list = this.state.queues.get(cb.canister)?.inputs[cb.callee];
-    return list !== undefined && list.some((m) => m.kind === 'response' && m.callbackId === cb.id && !m.expiredReject);
+    return this.state.queued > 0 || this.state.paused.size > 0 || deadlineDue(this.state, this.clock);
   }
 
   /** Instant pacing: runs rounds back to back while there is work (`force`: at least one round). */
@@ -597,8 +577,7 @@ export class Scheduler {
   /** Instant pacing with real time: a round when the earliest best-effort deadline passes. */
   private armDeadlineTimer(): void {
     if (this.deadlineTimer || this.closed || !this.clock.isReal) return;
-    let earliest = 0n;
-    for (const cb of this.state.callbacks.values()) if (cb.deadline > 0n && !cb.expired && (earliest === 0n || cb.deadline < earliest)) earliest = cb.deadline;
+    const earliest = earliestDeadline(this.state);
     if (earliest === 0n) return;
     const ms = Math.max(1, Number((earliest - this.clock.nowNanos()) / 1_000_000n) + 1);
     this.deadlineTimer = setTimeout(() => {
@@ -633,7 +612,7 @@ export class Scheduler {
       // canister that keeps the subnet busy (awaiting raw_rand in a loop) sees them go on.
       this.scheduleTasks(now);
     }
-    this.expireDeadlines(now);
+    expireDeadlines(this, now);
     // This round's block: the ingress that arrived before it started, at most a block's worth.
     const block = (this.state.block = this.state.ingressPool.splice(0, MAX_INGRESS_MESSAGES_PER_BLOCK));
     const threads = Math.max(1, this.limits.executionThreads);
@@ -664,7 +643,7 @@ export class Scheduler {
     if (block.length > 0) this.state.ingressPool.unshift(...block);
     this.state.block = [];
     await this.abortPausedAboveLimit();
-    if (this.state.bestEffortMessageBytes > this.limits.bestEffortMessageMemoryBytes) this.shedBestEffortMessages();
+    shedBestEffortMessages(this);
     this.metrics.roundInstructions.observe(Number(total));
     await this.maybeYield();
   }
@@ -733,90 +712,6 @@ export class Scheduler {
     });
   }
 
-  /**
-   * At the end of a round, while the best-effort messages waiting in the canisters' queues hold
-   * more than `bestEffortMessageMemoryBytes`, sheds the largest best-effort message of the
-   * canister whose queues hold the most, as the IC does after every round (rs/messaging
-   * state_machine.rs calls `enforce_best_effort_message_limit`; rs/replicated_state queues.rs
-   * `shed_largest_message`, which takes the largest message of the canister's message pool).
-   * Ties go to the larger canister id and, between messages of one size, the later call (the IC
-   * orders them by its pool's message ids, which grow as messages arrive). What a shed message
-   * becomes (queues.rs `on_inbound_message_dropped`):
-   * - a request waiting for its callee is gone: the callee never sees it, the cycles it carried
-   *   go back to the caller, and the caller's callback gets its SYS_UNKNOWN when the call's
-   *   deadline passes (the caller cannot tell a shed request from a slow callee);
-   * - a response waiting for its caller is replaced by a compact SYS_UNKNOWN reject "Response
-   *   was dropped." in the same place (system_state.rs `pop_input`), holding no message memory;
-   *   the cycles it refunded are credited to the caller at once.
-   * This replica's queues are the input queues: a call is inducted into its callee's queue as
-   * soon as it is made, as the IC inducts calls between canisters of one subnet in the round
-   * they are made, so there are no output queues to shed from.
-   */
-  private shedBestEffortMessages(): void {
-    const limit = this.limits.bestEffortMessageMemoryBytes;
-    const usage = new Map<string, number>();
-    for (const [id, q] of this.state.queues) {
-      let bytes = 0;
-      for (const list of Object.values(q.inputs)) for (const m of list) bytes += bestEffortBytes(m);
-      if (bytes > 0) usage.set(id, bytes);
-    }
-    const total = this.state.bestEffortMessageBytes;
-    while (this.state.bestEffortMessageBytes > limit && usage.size > 0) {
-      let canister = '';
-      let most = -1;
-      for (const [id, bytes] of usage) if (bytes > most || (bytes === most && id > canister)) [canister, most] = [id, bytes];
-      const q = this.state.queues.get(canister)!;
-      let largest: { source: string; index: number; size: number; order: number } | undefined;
-      for (const [source, list] of Object.entries(q.inputs)) {
-        list.forEach((m, index) => {
-          const size = bestEffortBytes(m);
-          if (size === 0) return;
-          const order = m.kind === 'request' ? (m.origin.kind === 'canister' ? m.origin.callbackId : 0) : m.callbackId;
-          if (!largest || size > largest.size || (size === largest.size && order > largest.order)) largest = { source, index, size, order };
-        });
-      }
-      if (!largest) {
-        usage.delete(canister);
-        continue;
-      }
-      const list = q.inputs[largest.source];
-      const message = list[largest.index];
-      this.state.bestEffortMessageBytes -= largest.size;
-      if (most - largest.size > 0) usage.set(canister, most - largest.size);
-      else usage.delete(canister);
-      this.metrics.bestEffortMessagesShed++;
-      this.metrics.bestEffortBytesShed += largest.size;
-      const name = (id: string) => this.canisters.get(id)?.name ?? id;
-      if (message.kind === 'request') {
-        list.splice(largest.index, 1);
-        if (list.length === 0) delete q.inputs[largest.source];
-        q.size--;
-        this.state.queued--;
-        const caller = message.origin.kind === 'canister' ? this.canisters.get(message.origin.canister) : undefined;
-        if (caller) caller.balance += message.cycles;
-        this.log.emit({
-          kind: 'message',
-          level: 'normal',
-          text: `${name(canister)}.${message.method} (${this.callerName(message.caller)}) -> shed: best-effort request of ${largest.size} bytes dropped from the queue (best-effort message memory ${total} bytes, limit ${limit})`,
-        });
-      } else {
-        list[largest.index] = {
-          ...message,
-          response: reject(RejectCode.SYS_UNKNOWN, undefined, RESPONSE_DROPPED_MESSAGE),
-          refund: 0n,
-          shed: true,
-        };
-        const caller = this.canisters.get(message.canister);
-        if (caller) caller.balance += message.refund;
-        this.log.emit({
-          kind: 'message',
-          level: 'normal',
-          text: `response from ${name(message.from)} to ${name(message.canister)} shed: best-effort response of ${largest.size} bytes replaced by a SYS_UNKNOWN reject (best-effort message memory ${total} bytes, limit ${limit})`,
-        });
-      }
-    }
-  }
-
   /** Canisters with a message waiting or a paused execution to continue, first the one that went first longest ago. */
   private activeCanisters(sliced: Set<string>): string[] {
     const active: string[] = [];
@@ -853,8 +748,11 @@ export class Scheduler {
     return used;
   }
 
-  /** Puts a message in the receiving canister's input queue from `source` (the sender, or '' for ingress). */
-  private enqueue(canister: string, source: string, message: InputMessage): void {
+  /**
+   * Puts a message in the receiving canister's input queue from `source` (the sender, or '' for
+   * ingress): every part of the scheduler queues its messages through here.
+   */
+  enqueue(canister: string, source: string, message: InputMessage): void {
     this.state.enqueue(canister, source, message);
   }
 
@@ -976,36 +874,6 @@ export class Scheduler {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.releaseCertified();
     for (const w of this.roundEndWaiters.splice(0)) w();
-  }
-
-  // ---------------------------------------------------------------- best-effort calls
-
-  /**
-   * Best-effort callbacks whose deadline has passed get a SYS_UNKNOWN reject now (interface
-   * spec, "Best-effort responses"); a response that arrives later is dropped. One whose response
-   * arrived in time and waits in the caller's queue keeps it (responseQueued).
-   */
-  private expireDeadlines(now: bigint): void {
-    for (const cb of this.state.callbacks.values()) {
-      if (cb.deadline === 0n || cb.expired || cb.deadline > now || this.responseQueued(cb)) continue;
-      cb.expired = true;
-      this.metrics.bestEffortExpired++;
-      this.log.emit({
-        kind: 'message',
-        level: 'verbose',
-        text: `${this.canisters.get(cb.canister)?.name ?? cb.canister}: best-effort call to ${this.canisters.get(cb.callee)?.name ?? cb.callee}.${cb.call.method} passed its deadline: SYS_UNKNOWN`,
-      });
-      this.enqueue(cb.canister, cb.callee, {
-        kind: 'response',
-        canister: cb.canister,
-        from: cb.callee,
-        callbackId: cb.id,
-        deadline: cb.deadline,
-        refund: 0n,
-        expiredReject: true,
-        response: reject(RejectCode.SYS_UNKNOWN, undefined, DEADLINE_EXPIRED_MESSAGE),
-      });
-    }
   }
 
   /** Why ic0.call_perform cannot enqueue `call` now (0: it can), as the IC decides it. */
