@@ -58,9 +58,10 @@ import { equalBytes } from '../ic/bytes.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
 import { emptyQueues, type CanisterQueues, type MessageEffects, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
-import { SliceChannel, type SlicedExecution } from './slicing.ts';
+import type { SliceChannel, SlicedExecution } from './slicing.ts';
 import { bestEffortBytes, guaranteedReservation, heldReservation } from './message-memory.ts';
 import { SubnetState } from './subnet-state.ts';
+import { abortPausedAboveLimit, continueSlice, endSliced, notePaused, sliceChannel } from './paused.ts';
 import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
 import { ExecutionAborted } from '../execution/slicing.ts';
 
@@ -238,7 +239,7 @@ export class Scheduler {
     if ('refused' in prepared) return prepared.refused;
     const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
     const result = await executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause });
-    this.endSliced(canister.idText, channel);
+    endSliced(this.state, canister.idText, channel);
     // Aborted while paused (abortPausedAboveLimit): rolled back, no effects; the message is queued again.
     if (result.aborted) throw new ExecutionAborted();
     return this.complete(canister, ctx, true, label, result, prepared.payment);
@@ -258,14 +259,14 @@ export class Scheduler {
     priorInstructions: bigint,
     view?: () => { instance?: WasmInstance; stable: StableMemory },
   ): Promise<ExecutionResult> {
-    const channel = this.sliceChannel(canister, this.limits.instructionsPerInstallSlice);
+    const channel = sliceChannel(canister, this.limits.instructionsPerInstallSlice);
     const paused = channel.nextPause();
     const prepared = this.prepare(canister, ctx, label, priorInstructions);
     if ('refused' in prepared) return prepared.refused;
     const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
     const done = executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause, committedView: view }).then(
       (result) => {
-        this.endSliced(canister.idText, channel);
+        endSliced(this.state, canister.idText, channel);
         return this.complete(canister, ctx, true, label, result, prepared.payment);
       },
     );
@@ -274,50 +275,9 @@ export class Scheduler {
     if (first) return first.r;
     const id = canister.idText;
     this.state.queuesOf(id); // the round loop finds paused executions among the canisters with queues
-    const slice = BigInt(channel.sliceLimit);
-    this.state.paused.set(id, {
-      canister: id,
-      label: label.method,
-      slice: 1,
-      startRound: this.state.round,
-      counted: slice,
-      channel,
-      done: done.then((r) => r.instructions),
-    });
-    this.metrics.slicesExecuted++;
-    this.log.emit({
-      kind: 'message',
-      level: 'normal',
-      text: `${canister.name}.${label.method}: slice 1 in round ${this.state.round} (${formatInstructions(slice)}); continues next round`,
-    });
+    notePaused(this, canister.name, { canister: id, label: label.method, channel, done: done.then((r) => r.instructions) });
     this.scheduleRounds();
     return done;
-  }
-
-  /**
-   * The sliced execution has ended: it is no longer paused, before its effects apply (a
-   * snapshot taken from now on must not put its message back in the queue).
-   */
-  private endSliced(id: string, channel: SliceChannel): void {
-    if (this.state.paused.get(id)?.channel === channel) this.state.paused.delete(id);
-  }
-
-  /** A channel for an execution on `canister` that keeps the message's cycles out of its balance while paused. */
-  private sliceChannel(canister: Canister | undefined, sliceLimit: number): SliceChannel {
-    let base = canister?.balance ?? 0n;
-    let delta = 0n;
-    return new SliceChannel(sliceLimit, {
-      paused: () => {
-        if (!canister) return;
-        delta = canister.balance - base;
-        canister.balance -= delta;
-      },
-      resumed: () => {
-        if (!canister) return;
-        base = canister.balance;
-        canister.balance += delta;
-      },
-    });
   }
 
   private executeOptions(canister: Canister, ctx: MessageContext, persist: boolean | 'sandbox', budget: bigint, priorInstructions: bigint) {
@@ -642,74 +602,10 @@ export class Scheduler {
     // What the block still held waits for the next round, ahead of later arrivals.
     if (block.length > 0) this.state.ingressPool.unshift(...block);
     this.state.block = [];
-    await this.abortPausedAboveLimit();
+    await abortPausedAboveLimit(this);
     shedBestEffortMessages(this);
     this.metrics.roundInstructions.observe(Number(total));
     await this.maybeYield();
-  }
-
-  /**
-   * At the end of a round, as the IC's scheduler does (scheduler.rs
-   * `abort_paused_executions_above_limit`, run by `finish_round` after every ordinary round):
-   * when more than MAX_PAUSED_EXECUTIONS messages are paused between slices, the paused
-   * executions are ordered as the IC orders long executions (more rounds executed first, then
-   * scheduling priority, then the earlier start, then the canister id) and those past the cap
-   * are aborted: their changes are rolled back and their messages go back to the head of their
-   * queues, to run again from the start in a later round (where they compete again, so a fifth
-   * long message waits until one of the four before it finishes). Paused install_code steps do
-   * not count, as on the IC, which keeps them apart (paused install code). The IC's priority is
-   * its accumulated priority; this replica's round-robin position stands in for it
-   * (`lastFullRound`: went first longer ago, higher priority). The IC keeps an aborted
-   * execution's start round for its next attempt; here the next attempt starts afresh.
-   */
-  private async abortPausedAboveLimit(): Promise<void> {
-    if (this.state.paused.size <= MAX_PAUSED_EXECUTIONS) return;
-    const long = [...this.state.paused.values()].filter((p) => p.message !== undefined);
-    if (long.length <= MAX_PAUSED_EXECUTIONS) return;
-    const priority = (id: string) => this.state.lastFullRound.get(id) ?? 0;
-    long.sort(
-      (a, b) =>
-        b.slice - a.slice ||
-        priority(a.canister) - priority(b.canister) ||
-        a.startRound - b.startRound ||
-        (a.canister < b.canister ? -1 : a.canister > b.canister ? 1 : 0),
-    );
-    for (const p of long.slice(MAX_PAUSED_EXECUTIONS)) await this.abortPaused(p, long.length);
-  }
-
-  /** Aborts one paused execution: rolled back, its message back at the head of its queue as if never taken. */
-  private async abortPaused(p: SlicedExecution, pausedCount: number): Promise<void> {
-    const message = p.message!;
-    const canister = this.canisters.get(p.canister);
-    this.state.paused.delete(p.canister);
-    // While paused the canister shows the balance without the message's effects: keep it.
-    const balance = canister?.balance;
-    p.channel.abort();
-    try {
-      await p.done;
-    } catch (e) {
-      if (!(e instanceof ExecutionAborted)) this.log.info(`replica error while aborting ${p.canister}.${p.label}: ${(e as Error).stack ?? e}`);
-    }
-    if (canister && balance !== undefined) canister.balance = balance;
-    this.state.putBack(p.canister, p.source ?? '', message);
-    const q = this.state.queuesOf(p.canister);
-    // Undo what taking the message did: the call context it opened, the callback it consumed.
-    if (p.channel.opened !== undefined && this.state.callContexts.delete(p.channel.opened) && canister) canister.openCallContexts--;
-    const cb = p.channel.callback;
-    if (cb) {
-      this.state.callbacks.set(cb.id, cb);
-      this.state.guaranteedMessageBytes += heldReservation(cb);
-      q.reserved[cb.callee] = (q.reserved[cb.callee] ?? 0) + 1;
-      if (canister) canister.outstandingCalls++;
-      const cc = this.state.callContexts.get(cb.callContextId);
-      if (cc) cc.outstanding++;
-    }
-    this.metrics.executionsAborted++;
-    this.log.emit({
-      kind: 'message',
-      level: 'normal',
-      text: `${canister?.name ?? p.canister}.${p.label}: aborted after slice ${p.slice} in round ${this.state.round} (${pausedCount} executions paused, at most ${MAX_PAUSED_EXECUTIONS}); runs again from the start`,
-    });
   }
 
   /** Canisters with a message waiting or a paused execution to continue, first the one that went first longest ago. */
@@ -732,7 +628,7 @@ export class Scheduler {
     const paused = this.state.paused.get(id);
     if (paused) {
       sliced.add(id);
-      return INSTRUCTION_OVERHEAD_PER_EXECUTION + (await this.continueSlice(paused));
+      return INSTRUCTION_OVERHEAD_PER_EXECUTION + (await continueSlice(this, paused));
     }
     const q = this.state.queues.get(id);
     let used = 0n;
@@ -765,7 +661,7 @@ export class Scheduler {
       const canister = this.canisters.get(id);
       // While paused, the canister's balance shows no effect of the message (the store
       // persists the state before it).
-      const channel = this.sliceChannel(canister, this.limits.instructionsPerSlice);
+      const channel = sliceChannel(canister, this.limits.instructionsPerSlice);
       const paused = channel.nextPause();
       const done =
         message.kind === 'request'
@@ -783,15 +679,7 @@ export class Scheduler {
             : `callback from ${this.canisters.get(message.from)?.name ?? message.from}`;
       const source =
         message.kind === 'task' ? 'task' : message.kind === 'response' ? message.from : message.origin.kind === 'ingress' ? '' : message.origin.canister;
-      const slice = BigInt(this.limits.instructionsPerSlice);
-      this.state.paused.set(id, { canister: id, label, slice: 1, startRound: this.state.round, counted: slice, channel, message, source, done });
-      this.metrics.slicesExecuted++;
-      this.log.emit({
-        kind: 'message',
-        level: 'normal',
-        text: `${canister?.name ?? id}.${label}: slice 1 in round ${this.state.round} (${formatInstructions(slice)}); continues next round`,
-      });
-      return slice;
+      return notePaused(this, canister?.name ?? id, { canister: id, label, channel, message, source, done });
     } catch (e) {
       // A replica bug must not take the subnet down: answer the call and keep going.
       this.log.info(`replica error while handling a ${message.kind}: ${(e as Error).stack ?? e}`);
@@ -1140,44 +1028,6 @@ export class Scheduler {
     if (result.instructions > 0n) this.metrics.addInstructions(canister.idText, result.instructions);
     this.afterExecution(canister, cc, ctx, result);
     return result.instructions;
-  }
-
-  /** Runs the next slice of a paused message; returns the instructions this round counts for it. */
-  private async continueSlice(p: SlicedExecution): Promise<bigint> {
-    p.slice++;
-    this.metrics.slicesExecuted++;
-    const name = this.canisters.get(p.canister)?.name ?? p.canister;
-    const next = p.channel.nextPause();
-    p.channel.resume();
-    let ended: { n: bigint } | undefined;
-    try {
-      ended = await Promise.race([p.done.then((n) => ({ n })), next.then(() => undefined)]);
-    } catch (e) {
-      // A replica bug must not take the subnet down (executeMessage answers a failed request).
-      if (this.state.paused.get(p.canister) === p) this.state.paused.delete(p.canister);
-      this.log.info(`replica error while continuing ${name}.${p.label}: ${(e as Error).stack ?? e}`);
-      if (p.message?.kind === 'request')
-        this.answer(p.message, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), p.message.cycles);
-      return 0n;
-    }
-    if (!ended) {
-      const slice = BigInt(p.channel.sliceLimit);
-      p.counted += slice;
-      this.log.emit({
-        kind: 'message',
-        level: 'normal',
-        text: `${name}.${p.label}: slice ${p.slice} in round ${this.state.round} (${formatInstructions(slice)}); continues next round`,
-      });
-      return slice;
-    }
-    if (this.state.paused.get(p.canister) === p) this.state.paused.delete(p.canister);
-    const last = ended.n > p.counted ? ended.n - p.counted : 0n;
-    this.log.emit({
-      kind: 'message',
-      level: 'normal',
-      text: `${name}.${p.label}: slice ${p.slice} in round ${this.state.round} (${formatInstructions(last)}): done`,
-    });
-    return last;
   }
 
   /** Applies a message's effects to its call context: outgoing calls, the response, completion. */
