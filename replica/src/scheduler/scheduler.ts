@@ -61,6 +61,7 @@ import { emptyQueues, type CanisterQueues, type MessageEffects, type SchedulerSt
 import type { SliceChannel, SlicedExecution } from './slicing.ts';
 import { bestEffortBytes, guaranteedReservation, heldReservation } from './message-memory.ts';
 import { SubnetState } from './subnet-state.ts';
+import { restoreState, snapshotState } from './persistence.ts';
 import { abortPausedAboveLimit, continueSlice, endSliced, notePaused, sliceChannel } from './paused.ts';
 import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
 import { ExecutionAborted } from '../execution/slicing.ts';
@@ -1257,44 +1258,7 @@ export class Scheduler {
    * canisters' state; restore() puts it back (README.md).
    */
   snapshot(): SchedulerState {
-    const state: SchedulerState = structuredClone({
-      format: SCHEDULER_STATE_FORMAT,
-      round: this.state.round,
-      nextId: this.state.nextId,
-      ingressPool: [...this.state.block, ...this.state.ingressPool],
-      subnetQueue: [...this.state.managementInFlight, ...this.state.subnetQueue],
-      queues: Object.fromEntries(this.state.queues),
-      callContexts: [...this.state.callContexts.values()],
-      callbacks: [...this.state.callbacks.values()],
-      paused: [],
-      lastFullRound: Object.fromEntries(this.state.lastFullRound),
-      answered: this.uncertified.flatMap(({ key, response }) => (key === undefined ? [] : [{ key, response }])),
-    });
-    // A paused message's Wasm stack cannot be saved: the state shows it not yet executed, back
-    // at the head of its queue, and the canister its state before it (execute.ts shows the
-    // committed state while paused). After a restore it runs again from the start.
-    for (const p of this.state.paused.values()) {
-      if (!p.message) {
-        // An install_code step: its management message is in flight, written back above, and
-        // the canister shows the code it was replacing (runInstallStep).
-        continue;
-      }
-      const q = (state.queues[p.canister] ??= emptyQueues());
-      const m = structuredClone(p.message);
-      if (m.kind === 'task') q.tasks.unshift(m);
-      else if (!p.source) q.ingress.unshift(m as RequestMessage);
-      else (q.inputs[p.source] ??= []).unshift(m as RequestMessage | ResponseMessage);
-      q.size++;
-      if (p.channel.opened !== undefined) state.callContexts = state.callContexts.filter((cc) => cc.id !== p.channel.opened);
-      const cb = p.channel.callback;
-      if (cb) {
-        state.callbacks.push(structuredClone(cb));
-        const cc = state.callContexts.find((c) => c.id === cb.callContextId);
-        if (cc) cc.outstanding++;
-        q.reserved[cb.callee] = (q.reserved[cb.callee] ?? 0) + 1;
-      }
-    }
-    return state;
+    return snapshotState(this.state, this.uncertified);
   }
 
   /**
@@ -1304,42 +1268,9 @@ export class Scheduler {
    * responses go to onIngressCompleted with the key they were submitted with.
    */
   restore(state: SchedulerState): void {
-    if (state.format !== SCHEDULER_STATE_FORMAT) throw new Error(`scheduler state format ${String(state.format)} is not ${SCHEDULER_STATE_FORMAT}`);
-    const s = structuredClone(state);
-    this.state.round = s.round;
-    this.state.nextId = s.nextId;
-    this.state.ingressPool = s.ingressPool;
-    this.state.subnetQueue = s.subnetQueue;
-    this.state.managementInFlight.clear();
+    const s = restoreState(this.state, state, this.canisters);
     this.stopWaiters.clear();
-    this.state.queues = new Map(Object.entries(s.queues));
-    this.state.callContexts.clear();
-    for (const cc of s.callContexts) this.state.callContexts.set(cc.id, cc);
-    this.state.callbacks = new Map(s.callbacks.map((cb) => [cb.id, cb]));
-    // Executions paused in this process are abandoned: the restored state has their messages queued.
-    this.state.paused = new Map();
-    this.state.lastFullRound = new Map(Object.entries(s.lastFullRound));
     this.ingressWaiters.clear();
-    this.state.queued = this.state.ingressPool.length + this.state.subnetQueue.length;
-    this.state.bestEffortMessageBytes = 0;
-    for (const q of this.state.queues.values()) {
-      this.state.queued += q.size;
-      for (const list of Object.values(q.inputs)) for (const m of list) this.state.bestEffortMessageBytes += bestEffortBytes(m);
-    }
-    for (const c of this.canisters.values()) {
-      c.openCallContexts = 0;
-      c.outstandingCalls = 0;
-    }
-    for (const cc of this.state.callContexts.values()) {
-      const c = this.canisters.get(cc.canister);
-      if (c) c.openCallContexts++;
-    }
-    this.state.guaranteedMessageBytes = 0;
-    for (const cb of this.state.callbacks.values()) {
-      const c = this.canisters.get(cb.canister);
-      if (c) c.outstandingCalls++;
-      this.state.guaranteedMessageBytes += heldReservation(cb);
-    }
     // A state written before executions were really paused holds the effects of sliced
     // messages that had already run: they take effect now.
     for (const p of s.paused) {
