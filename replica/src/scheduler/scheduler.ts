@@ -31,7 +31,7 @@ import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from
 import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
 import type { Limits } from '../limits.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
-import type { CallContext, CallOrigin, Callback, InputMessage, RequestMessage, ResponseMessage, TaskMessage } from './call-context.ts';
+import type { CallContext, CallOrigin, InputMessage, RequestMessage, ResponseMessage, TaskMessage } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
 import {
   admission,
@@ -49,7 +49,6 @@ import {
   INSTRUCTION_OVERHEAD_PER_CANISTER,
   INSTRUCTION_OVERHEAD_PER_EXECUTION,
   MAX_INGRESS_MESSAGES_PER_BLOCK,
-  MAX_PAUSED_EXECUTIONS,
   type Pacing,
   type SubnetOptions,
 } from './config.ts';
@@ -57,9 +56,9 @@ import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
 import { equalBytes } from '../ic/bytes.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
-import { emptyQueues, type CanisterQueues, type MessageEffects, type SchedulerState, SCHEDULER_STATE_FORMAT } from './state.ts';
-import type { SliceChannel, SlicedExecution } from './slicing.ts';
-import { bestEffortBytes, guaranteedReservation, heldReservation } from './message-memory.ts';
+import type { MessageEffects, SchedulerState } from './state.ts';
+import type { SliceChannel } from './slicing.ts';
+import { guaranteedReservation, heldReservation } from './message-memory.ts';
 import { SubnetState } from './subnet-state.ts';
 import { restoreState, snapshotState } from './persistence.ts';
 import { abortPausedAboveLimit, continueSlice, endSliced, notePaused, sliceChannel } from './paused.ts';
