@@ -66,6 +66,7 @@ describe('snapshot target', () => {
     const visitorLab = actorAs(pic, lab, alice);
     expect(errorOf(await visitorLab.registerTarget({ snapshot: null }, snapshotTarget.canisterId)).kind).toBe('notAuthorized');
     expect(errorOf(await visitorLab.setInstallModule(new Uint8Array(32), 10n)).kind).toBe('notAuthorized');
+    expect(errorOf(await visitorLab.uploadTargetModule({ snapshot: null }, new Uint8Array(10))).kind).toBe('notAuthorized');
     expect(errorOf(await snapshotTarget.actor.addRecords(1_001n)).kind).toBe('invalidArgument');
   });
 });

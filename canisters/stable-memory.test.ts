@@ -182,6 +182,7 @@ describe('stable memory stores', () => {
     const labStranger = actorAs(pic, lab, alice);
     expect(errorOf(await labStranger.beginModuleUpload({ eop: null }, 10n)).kind).toBe('notAuthorized');
     expect(errorOf(await labStranger.appendModuleChunk({ eop: null }, new Uint8Array(10))).kind).toBe('notAuthorized');
+    expect(errorOf(await labStranger.uploadModule({ eop: null }, new Uint8Array(10))).kind).toBe('notAuthorized');
     expect(errorOf(await labStranger.register({ eop: null }, lab.canisterId)).kind).toBe('notAuthorized');
   });
 

@@ -7,8 +7,9 @@
 /// Where the module comes from: a Motoko canister cannot embed a module built
 /// in the other persistence mode, and the lab must not hold code a stranger
 /// could swap, so a controller uploads each store's Wasm once after deploying
-/// (beginModuleUpload + appendModuleChunk, chunked because ingress messages are
-/// capped at 2 MiB), and registers each store's canister id. Visitors can then
+/// (uploadModule, or beginModuleUpload + appendModuleChunk in chunks for a module
+/// larger than one chunk, since ingress messages are capped at 2 MiB), and
+/// registers each store's canister id. Visitors can then
 /// only ask for "the same code again", never for different code.
 ///
 /// Public methods are rate-limited (a per-store interval and a global hourly
@@ -199,6 +200,20 @@ persistent actor Lab {
   public shared ({ caller }) func appendModuleChunk(which : Which, chunk : Blob) : async InfoResult {
     if (not Principal.isController(caller)) return #err(notController());
     switch (appendChunk(slotOf(which), chunk)) { case (?error) #err(error); case null #ok(info(which)) };
+  };
+
+  /// A whole module of at most one chunk's size in one call: beginModuleUpload and
+  /// appendModuleChunk together (one message where a deploy would send two).
+  public shared ({ caller }) func uploadModule(which : Which, wasm : Blob) : async InfoResult {
+    if (not Principal.isController(caller)) return #err(notController());
+    switch (uploadWhole(slotOf(which), nameOf(which), wasm)) { case (?error) #err(error); case null #ok(info(which)) };
+  };
+
+  func uploadWhole(slot : Slot, name : Text, wasm : Blob) : ?Error {
+    switch (beginUpload(slot, name, wasm.size())) {
+      case (?error) ?error;
+      case null appendChunk(slot, wasm);
+    };
   };
 
   func beginUpload(slot : Slot, name : Text, size : Nat) : ?Error {
@@ -476,6 +491,12 @@ persistent actor Lab {
     switch (beginUpload(targetSlot(target), targetName(target), size)) { case (?error) #err(error); case null #ok(targetInfo(target)) };
   };
 
+  /// A target's whole module of at most one chunk's size in one call (as uploadModule for a store).
+  public shared ({ caller }) func uploadTargetModule(target : Target, wasm : Blob) : async TargetResult {
+    if (not Principal.isController(caller)) return #err(notController());
+    switch (uploadWhole(targetSlot(target), targetName(target), wasm)) { case (?error) #err(error); case null #ok(targetInfo(target)) };
+  };
+
   public shared ({ caller }) func appendTargetModuleChunk(target : Target, chunk : Blob) : async TargetResult {
     if (not Principal.isController(caller)) return #err(notController());
     switch (appendChunk(targetSlot(target), chunk)) { case (?error) #err(error); case null #ok(targetInfo(target)) };
@@ -666,7 +687,7 @@ persistent actor Lab {
     #beginTargetModuleUpload : Any; #breakTarget : Any; #configure : Any; #installBaseModule : Any;
     #installChunked : Any; #opsStatus : Any; #register : Any; #registerTarget : Any; #reset : Any;
     #restoreSnapshot : Any; #setInstallModule : Any; #status : Any; #takeSnapshot : Any; #upgrade : Any;
-    #uploadInstallChunk : Any;
+    #uploadInstallChunk : Any; #uploadModule : Any; #uploadTargetModule : Any;
   } }) : Bool {
     switch msg {
       case (#uploadInstallChunk _) arg.size() <= installChunkBytes + 64;

@@ -176,6 +176,8 @@ export interface _SERVICE {
   'takeSnapshot' : ActorMethod<[], StepResult>,
   'upgrade' : ActorMethod<[Which], UpgradeResult>,
   'uploadInstallChunk' : ActorMethod<[bigint, Uint8Array], ChunkResult>,
+  'uploadModule' : ActorMethod<[Which, Uint8Array], InfoResult>,
+  'uploadTargetModule' : ActorMethod<[Target, Uint8Array], TargetResult>,
 }
 export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
   const Which = IDL.Variant({
@@ -360,6 +362,12 @@ export const idlFactory: IDL.InterfaceFactory = ({ IDL }) => {
     'uploadInstallChunk' : IDL.Func(
         [IDL.Nat, IDL.Vec(IDL.Nat8)],
         [ChunkResult],
+        [],
+      ),
+    'uploadModule' : IDL.Func([Which, IDL.Vec(IDL.Nat8)], [InfoResult], []),
+    'uploadTargetModule' : IDL.Func(
+        [Target, IDL.Vec(IDL.Nat8)],
+        [TargetResult],
         [],
       ),
   });

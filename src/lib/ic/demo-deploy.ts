@@ -313,9 +313,17 @@ async function appendInChunks(
   }
 }
 
-/** Sends a store's module to the lab in chunks; the lab assembles it when the last one arrives. */
+/**
+ * Sends a store's module to the lab: in one call when it fits a chunk (every store module does),
+ * else in chunks, which the lab assembles when the last one arrives.
+ */
 export async function uploadStoreModule(lab: LabService, store: StoreName, wasm: Uint8Array): Promise<void> {
   const which = labWhich[store];
+  if (wasm.byteLength <= moduleChunkBytes) {
+    const info = unwrap(await lab.uploadModule(which, wasm), `lab.uploadModule(${store})`);
+    if (!info.moduleReady) throw new Error(`the lab did not report the ${store} module ready (${info.moduleBytes} bytes received)`);
+    return;
+  }
   unwrap(await lab.beginModuleUpload(which, BigInt(wasm.byteLength)), `lab.beginModuleUpload(${store})`);
   await appendInChunks(store, wasm, async (chunk, offset) =>
     unwrap(await lab.appendModuleChunk(which, chunk), `lab.appendModuleChunk(${store}, offset ${offset})`),
@@ -334,9 +342,14 @@ export type LabTargetName = 'snapshot-target' | 'install-target';
 /** The lab's name for each canister it controls for the snapshots and chunked-install demos. */
 export const labTarget: Record<LabTargetName, Target> = { 'snapshot-target': { snapshot: null }, 'install-target': { install: null } };
 
-/** Sends the module the lab may put on a target, in chunks (as for the stores). */
+/** Sends the module the lab may put on a target: in one call when it fits a chunk, else in chunks (as for the stores). */
 export async function uploadTargetModule(lab: LabService, target: LabTargetName, wasm: Uint8Array): Promise<void> {
   const which = labTarget[target];
+  if (wasm.byteLength <= moduleChunkBytes) {
+    const info = unwrap(await lab.uploadTargetModule(which, wasm), `lab.uploadTargetModule(${target})`);
+    if (!info.moduleReady) throw new Error(`the lab did not report the ${target} module ready (${info.moduleBytes} bytes received)`);
+    return;
+  }
   unwrap(await lab.beginTargetModuleUpload(which, BigInt(wasm.byteLength)), `lab.beginTargetModuleUpload(${target})`);
   await appendInChunks(target, wasm, async (chunk, offset) =>
     unwrap(await lab.appendTargetModuleChunk(which, chunk), `lab.appendTargetModuleChunk(${target}, offset ${offset})`),
