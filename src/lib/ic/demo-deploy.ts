@@ -21,10 +21,11 @@
 // through `readWasm` (default: the build's file, via node:fs reached at call time), hashes come
 // from WebCrypto, and a deploy limited to some canisters (`canisters`) also deploys what their
 // wiring steps need (WIRING) and runs only those steps.
-import { Actor, CanisterStatus, type ActorSubclass, type HttpAgent } from '@dfinity/agent';
+import { Actor, blsVerify, CanisterStatus, type ActorSubclass, type HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { Principal } from '@dfinity/principal';
+import { toHex } from '@scaling-wg/replica/ic';
 import { deployedCanisters, type CanisterSpec } from '../../../canisters/canisters.ts';
 import { idlFactory as labIdl, type _SERVICE as LabService, type Target, type Which } from '../../declarations/lab/lab.did.ts';
 import { padWasm } from '../../demos/shared/wasm-padding.ts';
@@ -181,10 +182,32 @@ export interface DeployResult {
   actions: Record<string, DeployAction>;
 }
 
+/** Outcomes of BLS checks by (key, signature, message), newest last; at most VERIFIED_KEPT. */
+const verified = new Map<string, Promise<boolean>>();
+const VERIFIED_KEPT = 64;
+
+/**
+ * The agent's own BLS check, run once per distinct (key, signature, message): calls answered in
+ * the same batch carry the same certificate signature (the replica signs once per batch), and the
+ * deploy sends its creates and installs side by side, so a check repeated for each reply would
+ * verify one signature many times over, each time at the full cost (about 50 ms on a page's thread).
+ */
+function verifyOnce(key: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+  const id = `${toHex(key)} ${toHex(signature)} ${toHex(message)}`;
+  let outcome = verified.get(id);
+  if (!outcome) {
+    outcome = Promise.resolve().then(() => blsVerify(key, signature, message));
+    verified.set(id, outcome);
+    if (verified.size > VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
+  }
+  return outcome;
+}
+
 /** The management canister (aaaaa-aa), addressed through `effectiveCanisterId`'s subnet. */
 export function management(agent: HttpAgent, effectiveCanisterId: Principal | string): ActorSubclass<ManagementService> {
   return Actor.createActor<ManagementService>(managementIdl, {
     agent,
+    blsVerify: verifyOnce,
     canisterId: Principal.managementCanister(),
     effectiveCanisterId: typeof effectiveCanisterId === 'string' ? Principal.fromText(effectiveCanisterId) : effectiveCanisterId,
   });
