@@ -24,8 +24,9 @@ describe('best-effort deadlines across kill -9', () => {
     let agent = await localAgent(replica.url);
     const a = await deployWasm(agent, subnet.wasm);
     const b = await deployWasm(agent, subnet.wasm);
-    // a calls b.slow(16000) with a 10 s timeout; b keeps working (awaiting itself) for 16 s.
-    const arg = new Uint8Array(IDL.encode([IDL.Principal, IDL.Nat, IDL.Nat], [b, 16_000n, 10n]));
+    // a calls b.slow(30000) with a 20 s timeout; b keeps working (awaiting itself) for 30 s. The
+    // timeout leaves a loaded machine (CI on 2 cores) room to reach the kill well before the deadline.
+    const arg = new Uint8Array(IDL.encode([IDL.Principal, IDL.Nat, IDL.Nat], [b, 30_000n, 20n]));
     const calledAt = Date.now();
     const { requestId } = await agent.call(a, { methodName: 'boundedCall', arg, effectiveCanisterId: a, callSync: false });
     // Wait until a waits on b and b on itself, then for two of the replica's once-a-second commits.
@@ -33,7 +34,7 @@ describe('best-effort deadlines across kill -9', () => {
     for (let i = 0; i < 100 && (await callbacks()) < 2; i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 2500));
     await replica.kill();
-    expect(Date.now() - calledAt, 'killed before the deadline, or the test proves nothing').toBeLessThan(10_000);
+    expect(Date.now() - calledAt, 'killed before the deadline, or the test proves nothing').toBeLessThan(20_000);
 
     replica = await startReplicaProcess({ stateDir: dir });
     agent = await localAgent(replica.url);
@@ -49,7 +50,7 @@ describe('best-effort deadlines across kill -9', () => {
       return IDL.decode([IDL.Nat], answer.reply.arg)[0] as bigint;
     };
     let done = 0n;
-    for (let i = 0; i < 300 && done === 0n; i++) {
+    for (let i = 0; i < 600 && done === 0n; i++) {
       done = await slowDoneCount();
       if (done === 0n) await new Promise((r) => setTimeout(r, 100));
     }
