@@ -11,7 +11,7 @@ import { resolveModuleOptions, type ModuleOptions } from '../execution/module.ts
 import { Principal } from '@dfinity/principal';
 import { Canister, mayReadLogs } from '../execution/canister.ts';
 import { execute, executeSliced, type Entry, type ExecutionResult } from '../execution/execute.ts';
-import type { ApiKind, MessageContext, PendingCall } from '../system-api/context.ts';
+import type { ApiKind, MessageContext } from '../system-api/context.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { instructionLimit, resolveLimits } from '../limits.ts';
 import { formatCycles } from '../metering/stable-access.ts';
@@ -33,17 +33,7 @@ import type { Limits } from '../limits.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import type { CallContext, CallOrigin, InputMessage, RequestMessage, ResponseMessage, TaskMessage } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
-import {
-  admission,
-  canisterReject,
-  executionFailure,
-  hypervisorError,
-  rejectMessageForCanister,
-  routing,
-  trapLogRecord,
-  userErrorResponse,
-} from '../ic/user-errors.ts';
-import { canisterIndexOf } from '../management/canister-ids.ts';
+import { admission, executionFailure, hypervisorError, rejectMessageForCanister, trapLogRecord, userErrorResponse } from '../ic/user-errors.ts';
 import {
   INITIAL_NOTARY_DELAY_APP_SUBNET_MS,
   INSTRUCTION_OVERHEAD_PER_CANISTER,
@@ -53,13 +43,13 @@ import {
   type SubnetOptions,
 } from './config.ts';
 import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
-import { equalBytes } from '../ic/bytes.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
-import type { MessageEffects, SchedulerState } from './state.ts';
+import type { SchedulerState } from './state.ts';
 import type { SliceChannel } from './slicing.ts';
-import { guaranteedReservation, heldReservation } from './message-memory.ts';
+import { heldReservation } from './message-memory.ts';
 import { SubnetState } from './subnet-state.ts';
+import * as calls from './calls.ts';
 import { restoreState, snapshotState } from './persistence.ts';
 import { abortPausedAboveLimit, continueSlice, endSliced, notePaused, sliceChannel } from './paused.ts';
 import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
@@ -177,7 +167,7 @@ export class Scheduler {
 
   newContext(canister: Canister, kind: ApiKind, init: Partial<MessageContext> = {}): MessageContext {
     const ctx = createMessageContext(this, canister, kind, init);
-    if (kind === 'U' || kind === 'Ry' || kind === 'Rt' || kind === 'T') ctx.refuseCall = (call) => this.refuseCall(canister, ctx, call);
+    if (kind === 'U' || kind === 'Ry' || kind === 'Rt' || kind === 'T') ctx.refuseCall = (call) => calls.refuseCall(this, canister, ctx, call);
     else if (this.observation && !ctx.replicated) {
       ctx.observed = this.observation;
       this.observation.canisters.add(canister.idText);
@@ -764,71 +754,10 @@ export class Scheduler {
     for (const w of this.roundEndWaiters.splice(0)) w();
   }
 
-  /** Why ic0.call_perform cannot enqueue `call` now (0: it can), as the IC decides it. */
-  private refuseCall(canister: Canister, ctx: MessageContext, call: PendingCall): number {
-    let callee: string;
-    try {
-      callee = Principal.fromUint8Array(call.callee).toText();
-    } catch {
-      return 0; // an invalid callee is answered with DESTINATION_INVALID when the call is routed
-    }
-    let toCallee = this.state.queues.get(canister.idText)?.reserved[callee] ?? 0;
-    for (const o of ctx.outgoing) if (equalBytes(o.callee, call.callee)) toCallee++;
-    // Every call reserves a slot for its response in the caller's queue from the callee.
-    if (toCallee >= this.limits.queueCapacity) {
-      this.metrics.callsRefused++;
-      this.log.emit({
-        kind: 'message',
-        level: 'normal',
-        text: `${canister.name}: call to ${this.canisters.get(callee)?.name ?? callee}.${call.method} not enqueued: the queue to it is full (${toCallee} calls waiting, capacity ${this.limits.queueCapacity})`,
-      });
-      return RejectCode.SYS_TRANSIENT;
-    }
-    const own = canister.outstandingCalls + ctx.outgoing.length;
-    if (own >= this.limits.canisterCallbackQuota && this.state.callbacks.size + ctx.outgoing.length >= this.limits.subnetCallbackSoftLimit) {
-      this.metrics.callsRefused++;
-      this.log.emit({
-        kind: 'message',
-        level: 'normal',
-        text: `${canister.name}: call to ${callee}.${call.method} not enqueued: out of callbacks (${own} held, the subnet's ${this.state.callbacks.size} past its soft limit)`,
-      });
-      return RejectCode.SYS_TRANSIENT;
-    }
-    const needed = guaranteedReservation(call);
-    if (needed > 0) {
-      let used = this.state.guaranteedMessageBytes;
-      for (const o of ctx.outgoing) used += guaranteedReservation(o);
-      if (used + needed > this.limits.guaranteedResponseMessageMemoryBytes) {
-        this.metrics.callsRefused++;
-        this.log.emit({
-          kind: 'message',
-          level: 'normal',
-          text: `${canister.name}: call to ${this.canisters.get(callee)?.name ?? callee}.${call.method} not enqueued: out of guaranteed-response message memory (${used} bytes held, ${needed} needed, capacity ${this.limits.guaranteedResponseMessageMemoryBytes})`,
-        });
-        return RejectCode.SYS_TRANSIENT;
-      }
-    }
-    return 0;
-  }
-
   // ---------------------------------------------------------------- requests and responses
 
-  /** Sends a response to whoever made the request (ingress or a canister's callback). */
-  answer(request: RequestMessage, response: CallResponse, refund: bigint): void {
-    if (request.origin.kind === 'ingress') this.resolveIngress(request.origin.messageId, request.origin.key, response);
-    else
-      this.enqueue(request.origin.canister, request.callee, {
-        kind: 'response',
-        canister: request.origin.canister,
-        from: request.callee,
-        callbackId: request.origin.callbackId,
-        response,
-        refund,
-        deadline: request.deadline,
-      });
-  }
-
-  private resolveIngress(messageId: number, key: string | undefined, response: CallResponse): void {
+  /** Hands an ingress message's response to whoever waits for it (under mainnet pacing, once its round is certified). */
+  resolveIngress(messageId: number, key: string | undefined, response: CallResponse): void {
     const release = () => {
       const waiter = this.ingressWaiters.get(messageId);
       if (waiter) {
@@ -870,22 +799,6 @@ export class Scheduler {
     }
   }
 
-  /**
-   * Between canisters the routing layer answers a call to a missing canister, without an IC
-   * error code: an id in this subnet's range names a canister that does not exist, any other id
-   * has no route.
-   */
-  private routingReject(callee: string): CallResponse {
-    let inRange = false;
-    try {
-      const id = Principal.fromText(callee);
-      inRange = this.management?.hostsCanisterId ? this.management.hostsCanisterId(id) : canisterIndexOf(id) !== undefined;
-    } catch {
-      // not a principal at all: no route
-    }
-    return { kind: 'reject', code: RejectCode.DESTINATION_INVALID, message: inRange ? routing.canisterNotFound(callee) : routing.noRoute(callee) };
-  }
-
   private async deliverRequest(request: RequestMessage, channel: SliceChannel): Promise<bigint> {
     if (request.deadline > 0n && request.deadline <= (this.roundTime ?? this.clock.nowNanos())) {
       // Expired best-effort requests are dropped from the queues; the caller already has its SYS_UNKNOWN.
@@ -899,7 +812,7 @@ export class Scheduler {
     }
     const canister = this.canisters.get(request.callee);
     if (!canister && request.origin.kind === 'canister') {
-      this.answer(request, this.routingReject(request.callee), request.cycles);
+      this.answer(request, calls.routingReject(this, request.callee), request.cycles);
       return 0n;
     }
     const problem = this.checkCallable(canister, request.callee, request.method, 'update');
@@ -973,7 +886,7 @@ export class Scheduler {
     if (!cc) return 0n;
     cc.outstanding--;
     if (!canister.instance) {
-      this.closeIfDone(canister, cc);
+      calls.closeIfDone(this, canister, cc);
       return 0n;
     }
     const isReply = message.response.kind === 'reply';
@@ -1003,25 +916,6 @@ export class Scheduler {
     return this.finish(canister, cc, ctx, result);
   }
 
-  openCallContext(canister: Canister, origin: CallOrigin, caller: Uint8Array, method: string, cycles: bigint, deadline: bigint): CallContext {
-    const cc: CallContext = {
-      id: this.state.nextId++,
-      canister: canister.idText,
-      origin,
-      caller,
-      method,
-      responded: false,
-      cyclesAvailable: cycles,
-      outstanding: 0,
-      instructions: 0n,
-      closed: false,
-      deadline,
-    };
-    this.state.callContexts.set(cc.id, cc);
-    canister.openCallContexts++;
-    return cc;
-  }
-
   /** After an execution (its last slice, for a sliced one): its effects; returns its instructions. */
   private finish(canister: Canister, cc: CallContext, ctx: MessageContext, result: ExecutionResult): bigint {
     this.metrics.messagesExecuted++;
@@ -1030,122 +924,29 @@ export class Scheduler {
     return result.instructions;
   }
 
+  // ---------------------------------------------------------------- call contexts (calls.ts)
+
+  /** Sends a response to whoever made the request (ingress or a canister's callback). */
+  answer(request: RequestMessage, response: CallResponse, refund: bigint): void {
+    calls.answer(this, request, response, refund);
+  }
+
+  openCallContext(canister: Canister, origin: CallOrigin, caller: Uint8Array, method: string, cycles: bigint, deadline: bigint): CallContext {
+    return calls.openCallContext(this, canister, origin, caller, method, cycles, deadline);
+  }
+
   /** Applies a message's effects to its call context: outgoing calls, the response, completion. */
   afterExecution(canister: Canister, cc: CallContext, ctx: MessageContext, result: ExecutionResult): void {
-    this.applyEffects(canister, cc, {
-      outgoing: ctx.outgoing,
-      outcome: ctx.outcome,
-      cyclesAvailable: ctx.cyclesAvailable,
-      trap: result.trap,
-      instructions: result.instructions,
-    });
-  }
-
-  private applyEffects(canister: Canister, cc: CallContext, effects: MessageEffects): void {
-    cc.instructions += effects.instructions;
-    if (!effects.trap) {
-      cc.cyclesAvailable = effects.cyclesAvailable;
-      for (const call of effects.outgoing) this.sendCall(canister, cc, call);
-      if (effects.outcome) {
-        this.respond(cc, effects.outcome.kind === 'reply' ? effects.outcome : canisterReject(effects.outcome.message));
-      }
-    } else if (!cc.responded && cc.outstanding === 0) {
-      this.respond(cc, executionFailure(canister.idText, effects.trap, mayReadLogs(canister, cc.caller)));
-    }
-    this.closeIfDone(canister, cc);
-  }
-
-  private sendCall(canister: Canister, cc: CallContext, call: PendingCall): void {
-    const id = this.state.nextId++;
-    let callee: string;
-    try {
-      callee = Principal.fromUint8Array(call.callee).toText();
-    } catch {
-      callee = `<invalid principal ${call.callee.length} bytes>`;
-    }
-    const timeout = call.timeoutSeconds;
-    // Best-effort: the deadline is the time of the call plus the timeout, capped (spec: ic0.call_with_best_effort_response).
-    const deadline = timeout !== undefined ? this.clock.nowNanos() + BigInt(Math.min(timeout, this.limits.maxCallTimeoutSeconds)) * 1_000_000_000n : 0n;
-    const arg = new Uint8Array(call.argSize);
-    let o = 0;
-    for (const part of call.arg) {
-      arg.set(part, o);
-      o += part.length;
-    }
-    const { arg: _parts, ...kept } = call;
-    this.state.callbacks.set(id, { id, canister: canister.idText, callContextId: cc.id, call: kept, callee, deadline });
-    this.state.guaranteedMessageBytes += guaranteedReservation(call);
-    cc.outstanding++;
-    canister.outstandingCalls++;
-    const q = this.state.queuesOf(canister.idText);
-    q.reserved[callee] = (q.reserved[callee] ?? 0) + 1;
-    const request: RequestMessage = {
-      kind: 'request',
-      callee,
-      method: call.method,
-      arg,
-      cycles: call.cycles,
-      caller: canister.id,
-      origin: { kind: 'canister', canister: canister.idText, callbackId: id },
-      deadline,
-    };
-    if (callee === MANAGEMENT_CANISTER_TEXT) {
-      // raw_rand draws on the random tape of the round after the call, as on the IC
-      // (execution_environment.rs queues it until the next round's randomness): the caller
-      // waits at least one round, so a canister awaiting it in a loop lets rounds, time,
-      // heartbeats and timers go on.
-      if (request.method === 'raw_rand') request.notBeforeRound = this.state.round + 1;
-      this.state.subnetQueue.push(request);
-      this.state.queued++;
-    } else if (!this.canisters.has(callee)) {
-      this.answer(request, this.routingReject(callee), request.cycles);
-    } else this.enqueue(callee, canister.idText, request);
+    calls.afterExecution(this, canister, cc, ctx, result);
   }
 
   respond(cc: CallContext, response: CallResponse): void {
-    if (cc.responded) return;
-    cc.responded = true;
-    const refund = cc.cyclesAvailable;
-    cc.cyclesAvailable = 0n;
-    if (cc.origin.kind === 'ingress') this.resolveIngress(cc.origin.messageId, cc.origin.key, response);
-    else if (cc.origin.kind === 'canister') {
-      this.enqueue(cc.origin.canister, cc.canister, {
-        kind: 'response',
-        canister: cc.origin.canister,
-        from: cc.canister,
-        callbackId: cc.origin.callbackId,
-        response,
-        refund,
-        deadline: cc.deadline,
-      });
-    }
-  }
-
-  private closeIfDone(canister: Canister, cc: CallContext): void {
-    if (cc.closed || cc.outstanding > 0) return;
-    if (!cc.responded && cc.origin.kind !== 'system') {
-      // A user learns that the canister did not reply (IC0506); a calling canister gets a bare
-      // "No response" (execution/common.rs).
-      this.respond(
-        cc,
-        cc.origin.kind === 'ingress'
-          ? reject(RejectCode.CANISTER_ERROR, ErrorCode.CanisterDidNotReply, `Canister ${canister.idText} did not reply to the call`)
-          : reject(RejectCode.CANISTER_ERROR, undefined, routing.noResponse),
-      );
-    }
-    cc.closed = true;
-    this.state.callContexts.delete(cc.id);
-    canister.openCallContexts--;
-    this.checkStopped(canister);
+    calls.respond(this, cc, response);
   }
 
   /** A stopping canister becomes stopped once it has no open call contexts (spec: stop_canister). */
   checkStopped(canister: Canister): void {
-    if (canister.status !== 'stopping' || canister.openCallContexts > 0) return;
-    canister.status = 'stopped';
-    const waiters = this.stopWaiters.get(canister.idText) ?? [];
-    this.stopWaiters.delete(canister.idText);
-    for (const w of waiters) w(true);
+    calls.checkStopped(this, canister);
   }
 
   /**
@@ -1153,27 +954,7 @@ export class Scheduler {
    * rejected and its callbacks forgotten, so late responses are ignored (interface spec).
    */
   rejectOpenCallContexts(canister: Canister, message: string): void {
-    for (const cb of [...this.state.callbacks.values()]) {
-      if (cb.canister !== canister.idText) continue;
-      this.state.callbacks.delete(cb.id);
-      this.state.guaranteedMessageBytes -= heldReservation(cb);
-    }
-    const q = this.state.queues.get(canister.idText);
-    if (q) q.reserved = {};
-    this.state.paused.delete(canister.idText);
-    canister.outstandingCalls = 0;
-    for (const cc of [...this.state.callContexts.values()]) {
-      if (cc.canister !== canister.idText) continue;
-      // The IC answers with the same words whatever removed the code (execution_environment.rs):
-      // a user sees IC0406, a calling canister the bare text.
-      this.log.info(`${canister.name}: call context for ${cc.method} rejected: ${message}`);
-      this.respond(cc, { ...canisterReject(CANISTER_UNINSTALLED) });
-      cc.outstanding = 0;
-      cc.closed = true;
-      this.state.callContexts.delete(cc.id);
-    }
-    canister.openCallContexts = 0;
-    this.checkStopped(canister);
+    calls.rejectOpenCallContexts(this, canister, message);
   }
 
   // ---------------------------------------------------------------- heartbeats and timers
@@ -1275,7 +1056,7 @@ export class Scheduler {
     for (const p of s.paused) {
       const c = this.canisters.get(p.canister);
       const cc = this.state.callContexts.get(p.callContextId);
-      if (c && cc) this.applyEffects(c, cc, p.effects);
+      if (c && cc) calls.applyEffects(this, c, cc, p.effects);
     }
     // Answers that were waiting for a certificate are released with the next one.
     for (const { key, response } of s.answered ?? []) this.resolveIngress(-1, key, response);
@@ -1317,8 +1098,7 @@ const TASKS_INTERVAL_NS = BigInt(INITIAL_NOTARY_DELAY_APP_SUBNET_MS) * 1_000_000
 /** Entry points whose successful replicated execution bumps the canister version. */
 const VERSION_BUMPING_KINDS: ReadonlySet<ApiKind> = new Set<ApiKind>(['U', 'RQ', 'Ry', 'Rt', 'C', 'T']);
 
-/** The IC's reject for call contexts a code change or deletion leaves open. */
-export const CANISTER_UNINSTALLED = 'Canister has been uninstalled.';
+export { CANISTER_UNINSTALLED } from './calls.ts';
 
 export function toText(id: string | Principal | Uint8Array): string {
   if (typeof id === 'string') return id;
