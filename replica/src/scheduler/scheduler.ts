@@ -15,15 +15,7 @@ import type { ApiKind, MessageContext } from '../system-api/context.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { instructionLimit, resolveLimits } from '../limits.ts';
 import { formatCycles } from '../metering/stable-access.ts';
-import {
-  chargeForResources,
-  freezingThresholdCycles,
-  isFrozen,
-  OutOfCyclesError,
-  prepayExecution,
-  withdrawCycles,
-  type CyclesState,
-} from '../cycles/account.ts';
+import { chargeForResources, freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, type CyclesState } from '../cycles/account.ts';
 import { StableMemory } from '../execution/stable-memory.ts';
 import type { WasmInstance } from '../execution/instance.ts';
 import { Clock } from './clock.ts';
@@ -31,9 +23,9 @@ import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from
 import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
 import type { Limits } from '../limits.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
-import type { CallContext, CallOrigin, InputMessage, RequestMessage, ResponseMessage, TaskMessage } from './call-context.ts';
+import type { CallContext, CallOrigin, InputMessage, RequestMessage } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
-import { admission, executionFailure, hypervisorError, rejectMessageForCanister, trapLogRecord, userErrorResponse } from '../ic/user-errors.ts';
+import { admission, executionFailure, hypervisorError, trapLogRecord, userErrorResponse } from '../ic/user-errors.ts';
 import {
   INITIAL_NOTARY_DELAY_APP_SUBNET_MS,
   INSTRUCTION_OVERHEAD_PER_CANISTER,
@@ -47,9 +39,9 @@ import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
 import type { SchedulerState } from './state.ts';
 import type { SliceChannel } from './slicing.ts';
-import { heldReservation } from './message-memory.ts';
 import { SubnetState } from './subnet-state.ts';
 import * as calls from './calls.ts';
+import * as messages from './messages.ts';
 import { restoreState, snapshotState } from './persistence.ts';
 import { abortPausedAboveLimit, continueSlice, endSliced, notePaused, sliceChannel } from './paused.ts';
 import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
@@ -655,10 +647,10 @@ export class Scheduler {
       const paused = channel.nextPause();
       const done =
         message.kind === 'request'
-          ? this.deliverRequest(message, channel)
+          ? messages.deliverRequest(this, message, channel)
           : message.kind === 'response'
-            ? this.deliverResponse(message, channel)
-            : this.runSystemTask(message, channel);
+            ? messages.deliverResponse(this, message, channel)
+            : messages.runSystemTask(this, message, channel);
       const first = await Promise.race([done.then((n) => ({ n })), paused.then(() => undefined)]);
       if (first) return first.n;
       const label =
@@ -799,131 +791,6 @@ export class Scheduler {
     }
   }
 
-  private async deliverRequest(request: RequestMessage, channel: SliceChannel): Promise<bigint> {
-    if (request.deadline > 0n && request.deadline <= (this.roundTime ?? this.clock.nowNanos())) {
-      // Expired best-effort requests are dropped from the queues; the caller already has its SYS_UNKNOWN.
-      this.metrics.bestEffortRequestsExpired++;
-      this.log.emit({
-        kind: 'message',
-        level: 'verbose',
-        text: `${this.canisters.get(request.callee)?.name ?? request.callee}.${request.method} (${this.callerName(request.caller)}) -> dropped: its best-effort deadline passed in the queue`,
-      });
-      return 0n;
-    }
-    const canister = this.canisters.get(request.callee);
-    if (!canister && request.origin.kind === 'canister') {
-      this.answer(request, calls.routingReject(this, request.callee), request.cycles);
-      return 0n;
-    }
-    const problem = this.checkCallable(canister, request.callee, request.method, 'update');
-    if (problem) {
-      this.answer(request, problem, request.cycles);
-      return 0n;
-    }
-    const c = canister!;
-    if (request.origin.kind === 'ingress') {
-      // Ingress induction is paid by the receiving canister (cycles/fees.ts ingressInduction).
-      try {
-        withdrawCycles(this.cyclesState(c), c.costs.ingressInduction(request.arg.length + request.method.length), c.idText);
-      } catch (e) {
-        if (!(e instanceof OutOfCyclesError)) throw e;
-        this.answer(request, reject(RejectCode.SYS_TRANSIENT, ErrorCode.CanisterOutOfCycles, e.message), 0n);
-        return 0n;
-      }
-    }
-    const isQuery = c.module!.methods.queries.has(request.method);
-    const cc = this.openCallContext(c, request.origin, request.caller, request.method, request.cycles, request.deadline);
-    const ctx = this.newContext(c, isQuery ? 'RQ' : 'U', {
-      caller: request.caller,
-      arg: request.arg,
-      methodName: request.method,
-      cyclesAvailable: request.cycles,
-      deadline: request.deadline,
-    });
-    const exportName = isQuery ? `canister_query ${request.method}` : `canister_update ${request.method}`;
-    channel.opened = cc.id;
-    // A query executed in replicated mode discards its state changes (interface spec); it is not sliced.
-    const result = isQuery
-      ? this.run(c, ctx, { export: exportName }, false, { method: request.method })
-      : await this.runSliced(c, ctx, { export: exportName }, { method: request.method }, channel);
-    return this.finish(c, cc, ctx, result);
-  }
-
-  private async deliverResponse(message: ResponseMessage, channel: SliceChannel): Promise<bigint> {
-    const callback = this.state.callbacks.get(message.callbackId);
-    if (!callback || (callback.expired && !message.expiredReject)) {
-      // No callback: uninstall_code forgot it, or the best-effort deadline passed and the
-      // caller already got SYS_UNKNOWN. Either way the response is dropped (spec).
-      if (message.deadline > 0n) {
-        this.metrics.bestEffortLateResponsesDropped++;
-        this.log.emit({
-          kind: 'message',
-          level: 'verbose',
-          text: `response from ${this.canisters.get(message.from)?.name ?? message.from} to ${this.canisters.get(message.canister)?.name ?? message.canister} dropped: it came after the call's deadline`,
-        });
-      }
-      return 0n;
-    }
-    this.state.callbacks.delete(message.callbackId);
-    this.state.guaranteedMessageBytes -= heldReservation(callback);
-    channel.callback = callback;
-    const q = this.state.queues.get(callback.canister);
-    if (q && q.reserved[callback.callee]) {
-      if (--q.reserved[callback.callee] === 0) delete q.reserved[callback.callee];
-    }
-    const canister = this.canisters.get(callback.canister);
-    if (!canister) return 0n;
-    canister.outstandingCalls--;
-    canister.balance += message.refund;
-    const fees = callback.call.prepaidFees;
-    if (fees) {
-      // The callback prepays its own execution below, so the call's execution prepayment comes
-      // back in full, and the unused part of the response transmission prepayment with it.
-      const bytes = message.response.kind === 'reply' ? message.response.data.length : message.response.message.length;
-      canister.balance += fees.execution + canister.costs.responseTransmissionRefund(bytes);
-    }
-    const cc = this.state.callContexts.get(callback.callContextId);
-    if (!cc) return 0n;
-    cc.outstanding--;
-    if (!canister.instance) {
-      calls.closeIfDone(this, canister, cc);
-      return 0n;
-    }
-    const isReply = message.response.kind === 'reply';
-    const ctx = this.newContext(canister, isReply ? 'Ry' : 'Rt', {
-      caller: cc.caller,
-      arg: message.response.kind === 'reply' ? message.response.data : new Uint8Array(),
-      methodName: cc.method,
-      rejectCode: message.response.kind === 'reject' ? message.response.code : 0,
-      rejectMessage: message.response.kind === 'reject' ? rejectMessageForCanister(message.response) : '',
-      cyclesRefunded: message.refund,
-      cyclesAvailable: cc.cyclesAvailable,
-      callContextResponded: cc.responded,
-      callContextInstructions: cc.instructions, // performance_counter(1) spans the call context
-      // In a callback, ic0.msg_deadline is the deadline of the call it answers (interface spec).
-      deadline: callback.deadline,
-    });
-    const closure = isReply ? callback.call.reply : callback.call.reject;
-    const label = `${cc.method} ${isReply ? 'reply' : 'reject'} callback from ${this.canisters.get(callback.callee)?.name ?? callback.callee}.${callback.call.method}`;
-    const result = await this.runSliced(canister, ctx, { closure }, { method: label }, channel);
-    if (result.trap && callback.call.cleanup) {
-      // The cleanup closure runs when a callback traps (spec: call_on_cleanup); its own
-      // state changes persist, but it may not send or answer anything.
-      // ic0.msg_reject_code in a cleanup is the code its callback saw (0 after a reply).
-      const cleanupCtx = this.newContext(canister, 'C', { caller: cc.caller, methodName: cc.method, rejectCode: ctx.rejectCode });
-      this.run(canister, cleanupCtx, { closure: callback.call.cleanup }, true, { method: `${cc.method} cleanup` });
-    }
-    return this.finish(canister, cc, ctx, result);
-  }
-
-  /** After an execution (its last slice, for a sliced one): its effects; returns its instructions. */
-  private finish(canister: Canister, cc: CallContext, ctx: MessageContext, result: ExecutionResult): bigint {
-    this.metrics.messagesExecuted++;
-    if (result.instructions > 0n) this.metrics.addInstructions(canister.idText, result.instructions);
-    this.afterExecution(canister, cc, ctx, result);
-    return result.instructions;
-  }
-
   // ---------------------------------------------------------------- call contexts (calls.ts)
 
   /** Sends a response to whoever made the request (ingress or a canister's callback). */
@@ -1018,16 +885,6 @@ export class Scheduler {
       if (c.globalTimer !== 0n || c.instance.hasExport('canister_heartbeat') || c.lowWasmMemoryHook === 'ready') return true;
     }
     return false;
-  }
-
-  private async runSystemTask(task: TaskMessage, channel: SliceChannel): Promise<bigint> {
-    const canister = this.canisters.get(task.canister);
-    if (!canister || canister.status !== 'running' || !canister.instance) return 0n;
-    const cc = this.openCallContext(canister, { kind: 'system', task: task.task }, new Uint8Array(), task.task, 0n, 0n);
-    channel.opened = cc.id;
-    const ctx = this.newContext(canister, 'T', { methodName: task.task });
-    const result = await this.runSliced(canister, ctx, { export: task.task }, { method: task.task, callerName: 'system' }, channel);
-    return this.finish(canister, cc, ctx, result);
   }
 
   // ---------------------------------------------------------------- state and metrics
