@@ -15,8 +15,8 @@ import type { ApiKind, MessageContext } from '../system-api/context.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { instructionLimit, resolveLimits } from '../limits.ts';
 import { formatCycles } from '../metering/stable-access.ts';
-import { chargeForResources, freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, type CyclesState } from '../cycles/account.ts';
-import { StableMemory } from '../execution/stable-memory.ts';
+import { freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, type CyclesState } from '../cycles/account.ts';
+import type { StableMemory } from '../execution/stable-memory.ts';
 import type { WasmInstance } from '../execution/instance.ts';
 import { Clock } from './clock.ts';
 import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
@@ -42,6 +42,7 @@ import type { SliceChannel } from './slicing.ts';
 import { SubnetState } from './subnet-state.ts';
 import * as calls from './calls.ts';
 import * as messages from './messages.ts';
+import * as tasks from './tasks.ts';
 import { restoreState, snapshotState } from './persistence.ts';
 import { abortPausedAboveLimit, continueSlice, endSliced, notePaused, sliceChannel } from './paused.ts';
 import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
@@ -547,12 +548,12 @@ export class Scheduler {
     // The round's time: every replicated execution in it sees this ic0.time, as on the IC (batch time).
     const now = this.clock.nowNanos();
     this.roundTime = now;
-    if (withTasks) this.scheduleTasks(now);
-    else if (this.clock.isReal && now - this.lastTasksTime >= TASKS_INTERVAL_NS) {
-      // Real time under instant pacing: rounds that messages start also run the heartbeats and
-      // due timers once a mainnet round's worth of time has passed since the last ones, so a
-      // canister that keeps the subnet busy (awaiting raw_rand in a loop) sees them go on.
-      this.scheduleTasks(now);
+    // Real time under instant pacing: rounds that messages start also run the heartbeats and
+    // due timers once a mainnet round's worth of time has passed since the last ones, so a
+    // canister that keeps the subnet busy (awaiting raw_rand in a loop) sees them go on.
+    if (withTasks || (this.clock.isReal && now - this.lastTasksTime >= TASKS_INTERVAL_NS)) {
+      this.lastTasksTime = now;
+      tasks.scheduleTasks(this, now);
     }
     expireDeadlines(this, now);
     // This round's block: the ingress that arrived before it started, at most a block's worth.
@@ -832,59 +833,14 @@ export class Scheduler {
     await this.settle();
   }
 
-  /** Queues this round's heartbeats and due global timers (once per canister per round). */
-  private scheduleTasks(now: bigint): void {
-    this.lastTasksTime = now;
-    this.chargeStorage(now);
-    for (const c of this.canisters.values()) {
-      if (c.status !== 'running' || !c.instance) continue;
-      if (c.lowWasmMemoryHook === 'ready' && c.instance.hasExport('canister_on_low_wasm_memory')) {
-        c.lowWasmMemoryHook = 'executed';
-        this.enqueue(c.idText, '', { kind: 'task', canister: c.idText, task: 'canister_on_low_wasm_memory' });
-      }
-      if (c.instance.hasExport('canister_heartbeat')) this.enqueue(c.idText, '', { kind: 'task', canister: c.idText, task: 'canister_heartbeat' });
-      if (c.globalTimer !== 0n && now >= c.globalTimer && c.instance.hasExport('canister_global_timer')) {
-        c.globalTimer = 0n; // the timer fires once; the canister sets it again (spec: global timer)
-        this.enqueue(c.idText, '', { kind: 'task', canister: c.idText, task: 'canister_global_timer' });
-      }
-    }
-  }
-
-  /**
-   * Charges memory and compute allocation for the time since the last charge (the IC does it
-   * every 10 s; here at each round). A canister that cannot pay loses its code, as on the IC.
-   */
-  private chargeStorage(now: bigint): void {
-    for (const c of this.canisters.values()) {
-      const last = c.resourcesChargedUntil ?? c.createdAt; // state saved before this field existed
-      const seconds = (now - last) / 1_000_000_000n;
-      if (seconds <= 0n) continue;
-      c.resourcesChargedUntil = last + seconds * 1_000_000_000n;
-      const { exhausted } = chargeForResources(this.cyclesState(c), seconds);
-      if (exhausted && c.instance) {
-        this.log.info(`${c.name} ran out of cycles paying for its memory; its code was uninstalled (top it up and reinstall)`);
-        this.uninstallCode(c, `Canister ${c.idText} ran out of cycles and was uninstalled`);
-      }
-    }
-  }
-
   /** Removes a canister's code and state (uninstall_code, and running out of cycles). */
   uninstallCode(canister: Canister, reason: string): void {
-    this.rejectOpenCallContexts(canister, reason);
-    canister.instance = undefined;
-    canister.stable = new StableMemory();
-    canister.certifiedData = new Uint8Array();
-    canister.globalTimer = 0n;
-    canister.version += 1n;
+    tasks.uninstallCode(this, canister, reason);
   }
 
   /** Whether any canister has periodic work (a heartbeat or an armed timer), for automatic rounds. */
   hasPeriodicWork(): boolean {
-    for (const c of this.canisters.values()) {
-      if (c.status !== 'running' || !c.instance) continue;
-      if (c.globalTimer !== 0n || c.instance.hasExport('canister_heartbeat') || c.lowWasmMemoryHook === 'ready') return true;
-    }
-    return false;
+    return tasks.hasPeriodicWork(this.canisters);
   }
 
   // ---------------------------------------------------------------- state and metrics
