@@ -9,7 +9,7 @@
 // `SubnetOptions.pacing`.
 import { resolveModuleOptions, type ModuleOptions } from '../execution/module.ts';
 import { Principal } from '@dfinity/principal';
-import { Canister, mayReadLogs } from '../execution/canister.ts';
+import { Canister } from '../execution/canister.ts';
 import { execute, executeSliced, type Entry, type ExecutionResult } from '../execution/execute.ts';
 import type { ApiKind, MessageContext } from '../system-api/context.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
@@ -34,7 +34,6 @@ import {
   type Pacing,
   type SubnetOptions,
 } from './config.ts';
-import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
 import { SchedulerMetrics, renderMetrics } from './metrics.ts';
 import { QueryCache, type QueryObservation } from './query-cache.ts';
 import type { SchedulerState } from './state.ts';
@@ -43,6 +42,7 @@ import { SubnetState } from './subnet-state.ts';
 import * as calls from './calls.ts';
 import * as messages from './messages.ts';
 import * as tasks from './tasks.ts';
+import { Ingress } from './ingress.ts';
 import { restoreState, snapshotState } from './persistence.ts';
 import { abortPausedAboveLimit, continueSlice, endSliced, notePaused, sliceChannel } from './paused.ts';
 import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
@@ -103,7 +103,8 @@ export class Scheduler {
   readonly state = new SubnetState();
   /** Clock time of the last round that ran heartbeats and timers. */
   private lastTasksTime = 0n;
-  private ingressWaiters = new Map<number, { resolve: (response: CallResponse) => void; submitted: number; key?: string }>();
+  /** Ingress waiters and the answers held for a certificate. */
+  private readonly ingress = new Ingress(this, () => this.closed);
   private roundLoop?: Promise<void>;
   private inRound = false;
   private roundFinished: Array<() => void> = [];
@@ -112,13 +113,6 @@ export class Scheduler {
   private pendingAsync = new Set<Promise<void>>();
   private roundTimer?: ReturnType<typeof setInterval>;
   private deadlineTimer?: ReturnType<typeof setTimeout>;
-  /** Mainnet pacing: replies released when the next round certifies the state. */
-  /**
-   * Ingress answers waiting for the certification of the round that produced them (mainnet
-   * pacing). Their call contexts are gone from the state, so snapshot() keeps them (`answered`):
-   * a commit taken between the round and its certificate must not lose the answer.
-   */
-  private uncertified: Array<{ key: string | undefined; response: CallResponse; release: () => void }> = [];
   private roundEndWaiters: Array<() => void> = [];
   private lastYield = 0;
   private closed = false;
@@ -353,46 +347,7 @@ export class Scheduler {
    * if accepted.
    */
   inspectIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined {
-    if (arg.length > this.limits.maxIngressBytes) {
-      return reject(
-        RejectCode.CANISTER_REJECT,
-        ErrorCode.CanisterRejectedMessage,
-        `The ingress message of ${arg.length} bytes for ${canisterId}.${method} exceeds the limit of ${this.limits.maxIngressBytes} bytes`,
-      );
-    }
-    if (canisterId === MANAGEMENT_CANISTER_TEXT) return this.management?.acceptsIngress(method, sender, arg);
-    const canister = this.canisters.get(canisterId);
-    const problem = this.checkCallable(canister, canisterId, method, 'update');
-    if (problem) return problem;
-    const c = canister!;
-    // The IC bounds what waits for a canister (canister queues of DEFAULT_QUEUE_CAPACITY; the
-    // ingress pool and each block's quota per canister): here ingress waiting for one canister
-    // is held to the same capacity and refused past it, with the IC's queue-full code.
-    const waiting = this.state.ingressWaiting(canisterId);
-    if (waiting >= this.limits.queueCapacity) {
-      this.metrics.ingressRefused++;
-      this.log.emit({
-        kind: 'message',
-        level: 'normal',
-        text: `${c.name}.${method} (${this.callerName(sender)}) -> refused: ${waiting} ingress messages already wait for this canister`,
-      });
-      return reject(
-        RejectCode.SYS_TRANSIENT,
-        ErrorCode.CanisterQueueFull,
-        `Canister ${canisterId} cannot accept the message: its ingress queue is full (capacity ${this.limits.queueCapacity}). Try again later.`,
-      );
-    }
-    if (!c.instance!.hasExport('canister_inspect_message')) return undefined;
-    const ctx = this.newContext(c, 'F', { caller: sender, arg, methodName: method });
-    const result = this.run(c, ctx, { export: 'canister_inspect_message' }, false, { method: `canister_inspect_message(${method})` });
-    if (result.trap) {
-      return executionFailure(canisterId, result.trap, mayReadLogs(c, sender));
-    }
-    if (!ctx.messageAccepted) {
-      this.log.emit({ kind: 'message', level: 'normal', text: `${c.name}.${method} (${this.callerName(sender)}) -> refused by canister_inspect_message` });
-      return userErrorResponse(admission.messageRejected(canisterId));
-    }
-    return undefined;
+    return this.ingress.inspect(canisterId, method, arg, sender);
   }
 
   /**
@@ -401,22 +356,7 @@ export class Scheduler {
    * onIngressCompleted, so a response after a restore can still be recorded.
    */
   submitIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array, key?: string): Promise<CallResponse> {
-    return new Promise((resolve) => {
-      const messageId = this.state.nextId++;
-      this.ingressWaiters.set(messageId, { resolve, submitted: performance.now(), key });
-      this.state.ingressPool.push({
-        kind: 'request',
-        callee: canisterId,
-        method,
-        arg,
-        cycles: 0n,
-        caller: sender,
-        origin: { kind: 'ingress', messageId, key },
-        deadline: 0n,
-      });
-      this.state.queued++;
-      this.scheduleRounds();
-    });
+    return this.ingress.submit(canisterId, method, arg, sender, key);
   }
 
   /** A non-replicated query call, evaluated against the current state (composite queries included). */
@@ -481,7 +421,7 @@ export class Scheduler {
   /** Mainnet pacing: one round every roundMs; the previous round's replies go out as it is certified. */
   private pacedRound(): void {
     if (this.closed || this.inRound) return;
-    this.releaseCertified();
+    this.ingress.releaseCertified();
     const done = () => {
       const waiters = this.roundEndWaiters;
       this.roundEndWaiters = [];
@@ -509,12 +449,6 @@ export class Scheduler {
     if (performance.now() - this.lastYield <= INSTANT_YIELD_MS) return;
     await yieldToEventLoop();
     this.lastYield = performance.now();
-  }
-
-  private releaseCertified(): void {
-    const ready = this.uncertified;
-    this.uncertified = [];
-    for (const { release } of ready) release();
   }
 
   /** Instant pacing with real time: a round when the earliest best-effort deadline passes. */
@@ -563,7 +497,7 @@ export class Scheduler {
     let total = 0n;
     const sliced = new Set<string>();
     for (let iteration = 0; left > 0n; iteration++) {
-      this.induct(block);
+      this.ingress.induct(block);
       this.executeSubnetMessages();
       const active = this.activeCanisters(sliced);
       if (active.length === 0) break;
@@ -671,26 +605,6 @@ export class Scheduler {
     }
   }
 
-  /**
-   * Ingress enters the state in the order it arrived: each iteration takes the next run of
-   * messages to canisters, or the next run of messages to the management canister, from the
-   * round's block, so a stop_canister sent after an update finds that update's call context
-   * open, as it would have in the block's order.
-   */
-  private induct(block: RequestMessage[]): void {
-    if (block.length === 0) return;
-    const management = block[0].callee === MANAGEMENT_CANISTER_TEXT;
-    let n = 1;
-    while (n < block.length && (block[n].callee === MANAGEMENT_CANISTER_TEXT) === management) n++;
-    for (const m of block.splice(0, n)) {
-      this.state.queued--; // enqueue counts it again
-      if (m.callee === MANAGEMENT_CANISTER_TEXT) {
-        this.state.subnetQueue.push(m);
-        this.state.queued++;
-      } else this.enqueue(m.callee, '', m);
-    }
-  }
-
   private executeSubnetMessages(): void {
     const later: RequestMessage[] = [];
     while (this.state.subnetQueue.length > 0) {
@@ -729,7 +643,7 @@ export class Scheduler {
         continue;
       }
       if (this.closed) return;
-      if (this.hasWork() || this.uncertified.length > 0) {
+      if (this.hasWork() || this.ingress.uncertified.length > 0) {
         if (this.pacing === 'instant') this.scheduleRounds();
         else await new Promise<void>((resolve) => this.roundEndWaiters.push(resolve));
         continue;
@@ -743,7 +657,7 @@ export class Scheduler {
     this.closed = true;
     if (this.roundTimer) clearInterval(this.roundTimer);
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.releaseCertified();
+    this.ingress.releaseCertified();
     for (const w of this.roundEndWaiters.splice(0)) w();
   }
 
@@ -751,18 +665,7 @@ export class Scheduler {
 
   /** Hands an ingress message's response to whoever waits for it (under mainnet pacing, once its round is certified). */
   resolveIngress(messageId: number, key: string | undefined, response: CallResponse): void {
-    const release = () => {
-      const waiter = this.ingressWaiters.get(messageId);
-      if (waiter) {
-        this.ingressWaiters.delete(messageId);
-        this.metrics.updateLatency.observe((performance.now() - waiter.submitted) / 1000);
-        waiter.resolve(response);
-      }
-      this.onIngressCompleted?.(key, response);
-    };
-    // Mainnet pacing: the reply is readable once the state of this round is certified.
-    if (this.pacing === 'mainnet' && !this.closed) this.uncertified.push({ key, response, release });
-    else release();
+    this.ingress.resolve(messageId, key, response);
   }
 
   private deliverManagement(request: RequestMessage): void {
@@ -851,7 +754,7 @@ export class Scheduler {
    * canisters' state; restore() puts it back (README.md).
    */
   snapshot(): SchedulerState {
-    return snapshotState(this.state, this.uncertified);
+    return snapshotState(this.state, this.ingress.uncertified);
   }
 
   /**
@@ -863,7 +766,7 @@ export class Scheduler {
   restore(state: SchedulerState): void {
     const s = restoreState(this.state, state, this.canisters);
     this.stopWaiters.clear();
-    this.ingressWaiters.clear();
+    this.ingress.forgetWaiters();
     // A state written before executions were really paused holds the effects of sliced
     // messages that had already run: they take effect now.
     for (const p of s.paused) {
