@@ -10,22 +10,21 @@
 import { resolveModuleOptions, type ModuleOptions } from '../execution/module.ts';
 import { Principal } from '@dfinity/principal';
 import { Canister } from '../execution/canister.ts';
-import { execute, executeSliced, type Entry, type ExecutionResult } from '../execution/execute.ts';
+import type { Entry, ExecutionResult } from '../execution/execute.ts';
 import type { ApiKind, MessageContext } from '../system-api/context.ts';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { instructionLimit, resolveLimits } from '../limits.ts';
-import { formatCycles } from '../metering/stable-access.ts';
-import { freezingThresholdCycles, isFrozen, OutOfCyclesError, prepayExecution, type CyclesState } from '../cycles/account.ts';
+import { freezingThresholdCycles, isFrozen, OutOfCyclesError, type CyclesState } from '../cycles/account.ts';
 import type { StableMemory } from '../execution/stable-memory.ts';
 import type { WasmInstance } from '../execution/instance.ts';
 import { Clock } from './clock.ts';
-import { chargedKinds, createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
-import { ReplicaLog, formatDuration, formatInstructions } from '../log.ts';
+import { createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
+import { ReplicaLog, formatDuration } from '../log.ts';
 import type { Limits } from '../limits.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import type { CallContext, CallOrigin, InputMessage, RequestMessage } from './call-context.ts';
 import { evaluateQuery } from './query.ts';
-import { admission, executionFailure, hypervisorError, trapLogRecord, userErrorResponse } from '../ic/user-errors.ts';
+import { admission, executionFailure, hypervisorError, userErrorResponse } from '../ic/user-errors.ts';
 import {
   INITIAL_NOTARY_DELAY_APP_SUBNET_MS,
   INSTRUCTION_OVERHEAD_PER_CANISTER,
@@ -43,10 +42,10 @@ import * as calls from './calls.ts';
 import * as messages from './messages.ts';
 import * as tasks from './tasks.ts';
 import { Ingress } from './ingress.ts';
+import * as runs from './run.ts';
 import { restoreState, snapshotState } from './persistence.ts';
-import { abortPausedAboveLimit, continueSlice, endSliced, notePaused, sliceChannel } from './paused.ts';
+import { abortPausedAboveLimit, continueSlice, notePaused, sliceChannel } from './paused.ts';
 import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
-import { ExecutionAborted } from '../execution/slicing.ts';
 
 /** What the management canister (management/) must provide to the scheduler. */
 export interface ManagementHandler {
@@ -184,8 +183,10 @@ export class Scheduler {
     return cyclesStateOf(canister);
   }
 
-  /** Executes an entry point and logs one line for it. */
-  /** `persist`: true keeps the changes, false discards them, 'sandbox' keeps them until the composite query ends (execute.ts). */
+  /**
+   * Executes an entry point and logs one line for it (run.ts). `persist`: true keeps the
+   * changes, false discards them, 'sandbox' keeps them until the composite query ends (execute.ts).
+   */
   run(
     canister: Canister,
     ctx: MessageContext,
@@ -194,17 +195,14 @@ export class Scheduler {
     label: { method: string; callerName?: string },
     priorInstructions = 0n,
   ): ExecutionResult {
-    const prepared = this.prepare(canister, ctx, label, priorInstructions);
-    if ('refused' in prepared) return prepared.refused;
-    const result = execute(canister, ctx, entry, this.executeOptions(canister, ctx, persist, prepared.budget, priorInstructions));
-    return this.complete(canister, ctx, persist, label, result, prepared.payment);
+    return runs.run(this, canister, ctx, entry, persist, label, priorInstructions);
   }
 
   /**
    * As `run`, for a replicated message that deterministic time slicing may pause: `channel`
    * hears of each slice used up and says when the next may run (a later round).
    */
-  async runSliced(
+  runSliced(
     canister: Canister,
     ctx: MessageContext,
     entry: Entry,
@@ -212,23 +210,14 @@ export class Scheduler {
     channel: SliceChannel,
     priorInstructions = 0n,
   ): Promise<ExecutionResult> {
-    const prepared = this.prepare(canister, ctx, label, priorInstructions);
-    if ('refused' in prepared) return prepared.refused;
-    const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
-    const result = await executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause });
-    endSliced(this.state, canister.idText, channel);
-    // Aborted while paused (abortPausedAboveLimit): rolled back, no effects; the message is queued again.
-    if (result.aborted) throw new ExecutionAborted();
-    return this.complete(canister, ctx, true, label, result, prepared.payment);
+    return runs.runSliced(this, canister, ctx, entry, label, channel, priorInstructions);
   }
 
   /**
    * One step of install_code (start, init, pre_upgrade, post_upgrade), time-sliced with the
-   * install slice as the IC slices long installs and upgrades: it may pause, and the following
-   * rounds continue it while other canisters run; the canister shows `view` meanwhile and
-   * management messages about it wait. Resolves when the step has ended.
+   * install slice; resolves when the step has ended (run.ts).
    */
-  async runInstallStep(
+  runInstallStep(
     canister: Canister,
     ctx: MessageContext,
     entry: Entry,
@@ -236,99 +225,7 @@ export class Scheduler {
     priorInstructions: bigint,
     view?: () => { instance?: WasmInstance; stable: StableMemory },
   ): Promise<ExecutionResult> {
-    const channel = sliceChannel(canister, this.limits.instructionsPerInstallSlice);
-    const paused = channel.nextPause();
-    const prepared = this.prepare(canister, ctx, label, priorInstructions);
-    if ('refused' in prepared) return prepared.refused;
-    const options = this.executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
-    const done = executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause, committedView: view }).then(
-      (result) => {
-        endSliced(this.state, canister.idText, channel);
-        return this.complete(canister, ctx, true, label, result, prepared.payment);
-      },
-    );
-
-    const first = await Promise.race([done.then((r) => ({ r })), paused.then(() => undefined)]);
-    if (first) return first.r;
-    const id = canister.idText;
-    this.state.queuesOf(id); // the round loop finds paused executions among the canisters with queues
-    notePaused(this, canister.name, { canister: id, label: label.method, channel, done: done.then((r) => r.instructions) });
-    this.scheduleRounds();
-    return done;
-  }
-
-  private executeOptions(canister: Canister, ctx: MessageContext, persist: boolean | 'sandbox', budget: bigint, priorInstructions: bigint) {
-    // wasm_memory_limit binds replicated executions; queries may use more (interface spec, canister settings).
-    const wasmMemoryLimit = ctx.replicated ? canister.settings.wasmMemoryLimit : undefined;
-    return { persist: persist !== false, sandbox: persist === 'sandbox', budget, wasmMemoryLimit, priorInstructions };
-  }
-
-  private prepare(
-    canister: Canister,
-    ctx: MessageContext,
-    label: { method: string; callerName?: string },
-    priorInstructions: bigint,
-  ): { budget: bigint; payment?: ReturnType<typeof prepayExecution> } | { refused: ExecutionResult } {
-    const full = this.budgetFor(ctx.kind);
-    const budget = full > priorInstructions ? full - priorInstructions : 0n;
-    // Update-type executions prepay their whole instruction budget and get the unused part
-    // back; queries and inspect_message are free (cycles/account.ts prepayExecution).
-    let payment: ReturnType<typeof prepayExecution> | undefined;
-    if (chargedKinds.has(ctx.kind)) {
-      try {
-        payment = prepayExecution(this.cyclesState(canister), canister.idText, budget, {
-          wasm64: canister.module?.info.memory64,
-          revealTopUp: canister.isController(ctx.caller),
-        });
-      } catch (e) {
-        if (!(e instanceof OutOfCyclesError)) throw e;
-        this.log.emit({
-          kind: 'trap',
-          level: 'normal',
-          text: `${canister.name}.${label.method} (${label.callerName ?? this.callerName(ctx.caller)}) -> not run: ${e.message}`,
-        });
-        return {
-          refused: { trap: { ...hypervisorError.other(ErrorCode.CanisterOutOfCycles, e.message), plain: true }, instructions: 0n, durationMs: 0, cycles: 0n },
-        };
-      }
-    }
-    return { budget, payment };
-  }
-
-  private complete(
-    canister: Canister,
-    ctx: MessageContext,
-    persist: boolean | 'sandbox',
-    label: { method: string; callerName?: string },
-    result: ExecutionResult,
-    payment: ReturnType<typeof prepayExecution> | undefined,
-  ): ExecutionResult {
-    if (payment) result.cycles = payment.settle(result.instructions).charged;
-    // Every successful replicated execution changes the canister's version, replicated queries
-    // included (system_api.rs `should_bump_canister_version`); install_code counts once for
-    // its init/upgrade steps (management/install.ts).
-    if (!result.trap && ctx.replicated && VERSION_BUMPING_KINDS.has(ctx.kind)) canister.version += 1n;
-    if (ctx.replicated && persist !== false) canister.checkLowWasmMemory();
-    if (persist === true && !result.trap) this.queryCache?.noteChange(canister);
-    const logRecord = result.trap && ctx.replicated ? trapLogRecord(result.trap) : undefined;
-    if (logRecord) canister.appendLog(logRecord, ctx.time);
-    if (!ctx.replicated && ctx.kind !== 'F') canister.queryStats.instructions += result.instructions;
-    const caller = label.callerName ?? this.callerName(ctx.caller);
-    let outcome: string;
-    if (result.trap) {
-      outcome = `trapped${result.trap.functionName ? ` in \`${result.trap.functionName}\`` : ''}: ${result.trap.text}`;
-    } else if (ctx.outcome?.kind === 'reply') outcome = `replied (${ctx.outcome.data.length} bytes)`;
-    else if (ctx.outcome?.kind === 'reject') outcome = `rejected: ${ctx.outcome.message}`;
-    else if (ctx.outgoing.length > 0) outcome = `waiting on ${ctx.outgoing.length} call${ctx.outgoing.length > 1 ? 's' : ''}`;
-    else outcome = 'done';
-    const instr = (result.instructions > 0n ? `, ${formatInstructions(result.instructions)}` : '') + (result.cycles ? `, ${formatCycles(result.cycles)}` : '');
-    const userFacing = ctx.kind === 'U' || ctx.kind === 'NRQ' || ctx.kind === 'CQ' || ctx.kind === 'I';
-    this.log.emit({
-      kind: result.trap ? 'trap' : 'message',
-      level: result.trap || (userFacing && ctx.caller.length !== 10) ? 'normal' : 'verbose',
-      text: `${canister.name}.${label.method} (${caller}) -> ${outcome} ${formatDuration(result.durationMs)}${instr}`,
-    });
-    return result;
+    return runs.runInstallStep(this, canister, ctx, entry, label, priorInstructions, view);
   }
 
   callerName(caller: Uint8Array): string {
@@ -810,9 +707,6 @@ export class Scheduler {
 
 /** Under instant pacing and real time, how often message-driven rounds run heartbeats and timers: a mainnet round. */
 const TASKS_INTERVAL_NS = BigInt(INITIAL_NOTARY_DELAY_APP_SUBNET_MS) * 1_000_000n;
-
-/** Entry points whose successful replicated execution bumps the canister version. */
-const VERSION_BUMPING_KINDS: ReadonlySet<ApiKind> = new Set<ApiKind>(['U', 'RQ', 'Ry', 'Rt', 'C', 'T']);
 
 export { CANISTER_UNINSTALLED } from './calls.ts';
 
