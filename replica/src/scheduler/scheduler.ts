@@ -28,7 +28,6 @@ import { admission, executionFailure, hypervisorError, userErrorResponse } from 
 import {
   INITIAL_NOTARY_DELAY_APP_SUBNET_MS,
   INSTRUCTION_OVERHEAD_PER_CANISTER,
-  INSTRUCTION_OVERHEAD_PER_EXECUTION,
   MAX_INGRESS_MESSAGES_PER_BLOCK,
   type Pacing,
   type SubnetOptions,
@@ -39,12 +38,12 @@ import type { SchedulerState } from './state.ts';
 import type { SliceChannel } from './slicing.ts';
 import { SubnetState } from './subnet-state.ts';
 import * as calls from './calls.ts';
-import * as messages from './messages.ts';
 import * as tasks from './tasks.ts';
 import { Ingress } from './ingress.ts';
 import * as runs from './run.ts';
+import * as turns from './turns.ts';
 import { restoreState, snapshotState } from './persistence.ts';
-import { abortPausedAboveLimit, continueSlice, notePaused, sliceChannel } from './paused.ts';
+import { abortPausedAboveLimit } from './paused.ts';
 import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
 
 /** What the management canister (management/) must provide to the scheduler. */
@@ -396,7 +395,7 @@ export class Scheduler {
     for (let iteration = 0; left > 0n; iteration++) {
       this.ingress.induct(block);
       this.executeSubnetMessages();
-      const active = this.activeCanisters(sliced);
+      const active = turns.activeCanisters(this, sliced);
       if (active.length === 0) break;
       let busiest = 0n;
       for (let t = 0; t < threads; t++) {
@@ -405,7 +404,7 @@ export class Scheduler {
           const id = active[i];
           if (iteration === 0 && i < threads) this.state.lastFullRound.set(id, this.state.round);
           // A canister that starts runs at least one message; it stops when the thread's share of the round is spent.
-          used += INSTRUCTION_OVERHEAD_PER_CANISTER + (await this.executeCanister(id, left - used - INSTRUCTION_OVERHEAD_PER_CANISTER, sliced));
+          used += INSTRUCTION_OVERHEAD_PER_CANISTER + (await turns.executeCanister(this, id, left - used - INSTRUCTION_OVERHEAD_PER_CANISTER, sliced));
         }
         if (used > busiest) busiest = used;
       }
@@ -422,84 +421,12 @@ export class Scheduler {
     await this.maybeYield();
   }
 
-  /** Canisters with a message waiting or a paused execution to continue, first the one that went first longest ago. */
-  private activeCanisters(sliced: Set<string>): string[] {
-    const active: string[] = [];
-    for (const [id, q] of this.state.queues) {
-      if (this.state.paused.has(id)) {
-        if (!sliced.has(id)) active.push(id);
-      } else if (q.size > 0) active.push(id);
-      else if (!this.canisters.has(id)) this.state.queues.delete(id);
-    }
-    if (active.length > 1) {
-      active.sort((a, b) => (this.state.lastFullRound.get(a) ?? 0) - (this.state.lastFullRound.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
-    }
-    return active;
-  }
-
-  /** Runs one canister's messages on a thread until `budget` is spent; returns the instructions counted. */
-  private async executeCanister(id: string, budget: bigint, sliced: Set<string>): Promise<bigint> {
-    const paused = this.state.paused.get(id);
-    if (paused) {
-      sliced.add(id);
-      return INSTRUCTION_OVERHEAD_PER_EXECUTION + (await continueSlice(this, paused));
-    }
-    const q = this.state.queues.get(id);
-    let used = 0n;
-    while (q && q.size > 0) {
-      const message = this.state.popNext(q);
-      used += INSTRUCTION_OVERHEAD_PER_EXECUTION + (await this.executeMessage(id, message));
-      if (this.state.paused.has(id)) {
-        sliced.add(id);
-        break;
-      }
-      if (used >= budget) break;
-    }
-    return used;
-  }
-
   /**
    * Puts a message in the receiving canister's input queue from `source` (the sender, or '' for
    * ingress): every part of the scheduler queues its messages through here.
    */
   enqueue(canister: string, source: string, message: InputMessage): void {
     this.state.enqueue(canister, source, message);
-  }
-
-  /**
-   * Executes one message. One that uses up a slice is paused (deterministic time slicing): this
-   * returns the slice's instructions and the following rounds continue it (continueSlice).
-   */
-  private async executeMessage(id: string, message: InputMessage): Promise<bigint> {
-    try {
-      const canister = this.canisters.get(id);
-      // While paused, the canister's balance shows no effect of the message (the store
-      // persists the state before it).
-      const channel = sliceChannel(canister, this.limits.instructionsPerSlice);
-      const paused = channel.nextPause();
-      const done =
-        message.kind === 'request'
-          ? messages.deliverRequest(this, message, channel)
-          : message.kind === 'response'
-            ? messages.deliverResponse(this, message, channel)
-            : messages.runSystemTask(this, message, channel);
-      const first = await Promise.race([done.then((n) => ({ n })), paused.then(() => undefined)]);
-      if (first) return first.n;
-      const label =
-        message.kind === 'request'
-          ? message.method
-          : message.kind === 'task'
-            ? message.task
-            : `callback from ${this.canisters.get(message.from)?.name ?? message.from}`;
-      const source =
-        message.kind === 'task' ? 'task' : message.kind === 'response' ? message.from : message.origin.kind === 'ingress' ? '' : message.origin.canister;
-      return notePaused(this, canister?.name ?? id, { canister: id, label, channel, message, source, done });
-    } catch (e) {
-      // A replica bug must not take the subnet down: answer the call and keep going.
-      this.log.info(`replica error while handling a ${message.kind}: ${(e as Error).stack ?? e}`);
-      if (message.kind === 'request') this.answer(message, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), message.cycles);
-      return 0n;
-    }
   }
 
   private executeSubnetMessages(): void {
