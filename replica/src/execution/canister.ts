@@ -111,6 +111,12 @@ export class Canister implements CanisterView {
   totalChanges = 0n;
   snapshots = new Map<string, CanisterSnapshotData>();
   nextSnapshotIndex = 0n;
+  /**
+   * A replicated message whose execution may yield to the event loop before it commits
+   * (execute.ts executeSliced): `working` is the instance it runs on, `committed` the state other
+   * executions see meanwhile.
+   */
+  openExecution?: { working: WasmInstance; committed(): { instance?: WasmInstance; stable: StableMemory } };
   /** The message being executed on this canister, read by the ic0 imports. */
   context?: MessageContext;
   /** Open call contexts (the canister may only become stopped when this reaches 0). */

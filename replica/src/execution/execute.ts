@@ -60,6 +60,10 @@ export interface ExecuteOptions {
 const BACKTRACE_FRAMES = 200;
 
 export function execute(canister: Canister, ctx: MessageContext, entry: Entry, options: ExecuteOptions): ExecutionResult {
+  if (isOpen(canister)) {
+    if (options.persist && !options.sandbox) throw new Error(`execute: canister ${canister.idText} already runs a replicated message`);
+    return onCommittedState(canister, () => execute(canister, ctx, entry, options));
+  }
   const run = begin(canister, ctx, options, options.budget);
   try {
     if ('export' in entry) run.instance.callExport(entry.export);
@@ -69,6 +73,33 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
     run.caught(e);
   }
   return end(run);
+}
+
+/** Whether a replicated message of the canister has its working memories live on it (executeSliced). */
+function isOpen(canister: Canister): boolean {
+  return canister.openExecution !== undefined && canister.instance === canister.openExecution.working;
+}
+
+/**
+ * Runs `fn`, which executes something that never persists (a query, a composite query with its
+ * callbacks, inspect_message), on the canister's committed state. A replicated message of the
+ * canister holds its live memories while it waits for the event loop (between its Wasm's end and
+ * its commit, or around a slice's pause); run on them, the other execution would see the
+ * message's uncommitted writes, and its rollback would undo them. On the IC such executions
+ * read the last committed state.
+ */
+export function onCommittedState<T>(canister: Canister, fn: () => T): T {
+  if (!isOpen(canister)) return fn();
+  const view = canister.openExecution!.committed();
+  const working = { instance: canister.instance, stable: canister.stable };
+  canister.instance = view.instance;
+  canister.stable = view.stable;
+  try {
+    return fn();
+  } finally {
+    canister.instance = working.instance;
+    canister.stable = working.stable;
+  }
 }
 
 /** How a message that may be time-sliced is paused and resumed (execution/slicing.ts). */
@@ -111,17 +142,26 @@ export async function executeSliced(
   ctx.sliceReserve = () => options.budget - run.granted;
   const working = { instance: run.instance, stable: canister.stable };
   let committed: { instance?: WasmInstance; stable: StableMemory } | undefined;
+  // What the canister shows to queries while the message may be paused: its committed state
+  // (made when first needed: an instantiation of the committed heap and a copy of stable memory).
+  const committedView = () =>
+    (committed ??= slicing.committedView?.() ?? {
+      instance: canister.instantiateWith(working.instance.module, working.instance.committedState()),
+      stable: working.stable.committedCopy(),
+    });
+  // From here until the message ends, the working memories are live on the canister while the
+  // event loop runs: the Wasm's result reaches this function only in a later microtask, and a
+  // resumed slice runs only after its pause's promise settles. Executions that arrive meanwhile
+  // (queries, inspect_message) see the committed view instead (execute).
+  canister.openExecution = { working: run.instance, committed: committedView };
   const hook = suspendingFunction(async () => {
     // Called with the counter negative. Out of the message's budget: stop, as unsliced.
     while ((counter.value as bigint) < 0n) {
       if (run.granted >= options.budget) throw new OutOfInstructions();
       // Paused: the canister shows its committed state to queries and the store meanwhile.
-      committed ??= slicing.committedView?.() ?? {
-        instance: canister.instantiateWith(working.instance.module, working.instance.committedState()),
-        stable: working.stable.committedCopy(),
-      };
-      canister.instance = committed.instance;
-      canister.stable = committed.stable;
+      const view = committedView();
+      canister.instance = view.instance;
+      canister.stable = view.stable;
       canister.context = run.previous;
       Error.stackTraceLimit = run.stackTraceLimit;
       try {
@@ -149,6 +189,7 @@ export async function executeSliced(
   } finally {
     table.set(0, null);
     ctx.sliceReserve = undefined;
+    canister.openExecution = undefined;
     canister.instance = working.instance;
     canister.stable = working.stable;
   }

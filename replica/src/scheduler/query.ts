@@ -8,7 +8,7 @@ import { Principal } from '@dfinity/principal';
 import { ErrorCode, RejectCode } from '../ic/reject-codes.ts';
 import { mayReadLogs, type Canister } from '../execution/canister.ts';
 import { canisterReject, executionFailure, rejectMessageForCanister } from '../ic/user-errors.ts';
-import type { Entry, ExecutionResult } from '../execution/execute.ts';
+import { onCommittedState, type Entry, type ExecutionResult } from '../execution/execute.ts';
 import type { ApiKind, MessageContext, PendingCall } from '../system-api/context.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import { MANAGEMENT_CANISTER_TEXT } from '../ic/principal.ts';
@@ -109,6 +109,20 @@ function answerQuery(s: QueryHost, id: string, method: string, arg: Uint8Array, 
     return outcomeOf(c, ctx, result) ?? didNotReply(id);
   }
 
+  // On the committed state while a replicated message of the canister waits (execute.ts).
+  return onCommittedState(c, () => compositeQuery(s, c, method, arg, caller, ancestors, dataCertificate));
+}
+
+function compositeQuery(
+  s: QueryHost,
+  c: Canister,
+  method: string,
+  arg: Uint8Array,
+  caller: Uint8Array,
+  ancestors: string[],
+  dataCertificate: Uint8Array | undefined,
+): CallResponse {
+  const id = c.idText;
   // The canister's state evolves across the method and its callbacks, then is discarded: the
   // executions run sandboxed (live memory only), and the end restores the committed state.
   const instance = c.instance!;
