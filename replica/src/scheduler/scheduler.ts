@@ -19,7 +19,7 @@ import type { StableMemory } from '../execution/stable-memory.ts';
 import type { WasmInstance } from '../execution/instance.ts';
 import { Clock } from './clock.ts';
 import { createMessageContext, cyclesStateOf, executionKind } from './message-context.ts';
-import { ReplicaLog, formatDuration } from '../log.ts';
+import { ReplicaLog } from '../log.ts';
 import type { Limits } from '../limits.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import type { CallContext, CallOrigin, InputMessage, RequestMessage } from './call-context.ts';
@@ -42,23 +42,13 @@ import * as tasks from './tasks.ts';
 import { Ingress } from './ingress.ts';
 import * as runs from './run.ts';
 import * as turns from './turns.ts';
+import * as subnetMessages from './subnet-messages.ts';
+import type { ManagementHandler } from './subnet-messages.ts';
+
+export type { ManagementHandler } from './subnet-messages.ts';
 import { restoreState, snapshotState } from './persistence.ts';
 import { abortPausedAboveLimit } from './paused.ts';
 import { deadlineDue, earliestDeadline, expireDeadlines, shedBestEffortMessages } from './best-effort.ts';
-
-/** What the management canister (management/) must provide to the scheduler. */
-export interface ManagementHandler {
-  /** Handles a call; calls `done` once, possibly later (stop_canister waits for the canister to stop). */
-  handle(request: RequestMessage, done: (response: CallResponse, refund: bigint) => void): void | Promise<void>;
-  /** Methods users may call by ingress (the others only canisters may call). */
-  acceptsIngress(method: string, sender: Uint8Array, arg: Uint8Array): CallResponse | undefined;
-  /** The management canister's query methods (fetch_canister_logs); undefined: not a query method. */
-  query(method: string, arg: Uint8Array, sender: Uint8Array): CallResponse | undefined;
-  /** Whether some subnet of this replica hosts the canister id (it is in a canister range). */
-  hostsCanisterId?(id: Principal): boolean;
-  /** The canister a call is about (its `canister_id`), as text; undefined when it names none. */
-  canisterOf?(method: string, arg: Uint8Array): string | undefined;
-}
 
 export interface SchedulerOptions extends SubnetOptions {
   clock: Clock;
@@ -394,7 +384,7 @@ export class Scheduler {
     const sliced = new Set<string>();
     for (let iteration = 0; left > 0n; iteration++) {
       this.ingress.induct(block);
-      this.executeSubnetMessages();
+      subnetMessages.executeSubnetMessages(this, this.pendingAsync);
       const active = turns.activeCanisters(this, sliced);
       if (active.length === 0) break;
       let busiest = 0n;
@@ -427,32 +417,6 @@ export class Scheduler {
    */
   enqueue(canister: string, source: string, message: InputMessage): void {
     this.state.enqueue(canister, source, message);
-  }
-
-  private executeSubnetMessages(): void {
-    const later: RequestMessage[] = [];
-    while (this.state.subnetQueue.length > 0) {
-      const request = this.state.subnetQueue.shift()!;
-      if (request.notBeforeRound !== undefined && request.notBeforeRound > this.state.round) {
-        later.push(request);
-        continue;
-      }
-      // A message about a canister whose execution is paused waits until it has finished
-      // (the IC's scheduler holds subnet messages for such canisters too).
-      const about = this.state.paused.size > 0 ? this.management?.canisterOf?.(request.method, request.arg) : undefined;
-      if (about !== undefined && this.state.paused.has(about)) {
-        later.push(request);
-        continue;
-      }
-      this.state.queued--;
-      try {
-        this.deliverManagement(request);
-      } catch (e) {
-        this.log.info(`replica error while handling a management call: ${(e as Error).stack ?? e}`);
-        this.answer(request, reject(RejectCode.SYS_FATAL, undefined, `replica error: ${(e as Error).message}`), request.cycles);
-      }
-    }
-    this.state.subnetQueue.push(...later);
   }
 
   /** Resolves when no message is queued or being processed, no reply waits for certification and no management work is pending. */
@@ -490,33 +454,6 @@ export class Scheduler {
   /** Hands an ingress message's response to whoever waits for it (under mainnet pacing, once its round is certified). */
   resolveIngress(messageId: number, key: string | undefined, response: CallResponse): void {
     this.ingress.resolve(messageId, key, response);
-  }
-
-  private deliverManagement(request: RequestMessage): void {
-    if (!this.management) throw new Error('no management canister attached');
-    let answered = false;
-    const started = performance.now();
-    this.state.managementInFlight.add(request);
-    const done = (response: CallResponse, refund: bigint) => {
-      if (answered) return;
-      answered = true;
-      this.state.managementInFlight.delete(request);
-      const outcome = response.kind === 'reply' ? 'replied' : `rejected (${response.errorCode ?? `code ${response.code}`}): ${response.message}`;
-      this.log.emit({
-        kind: 'message',
-        level: request.origin.kind === 'ingress' ? 'normal' : 'verbose',
-        text: `management.${request.method} (${this.callerName(request.caller)}) -> ${outcome} ${formatDuration(performance.now() - started)}`,
-      });
-      this.answer(request, response, refund);
-      this.scheduleRounds();
-    };
-    const pending = this.management.handle(request, done);
-    if (pending) {
-      const tracked: Promise<void> = pending
-        .catch((e) => done(reject(RejectCode.CANISTER_ERROR, undefined, `management canister: ${(e as Error).message}`), request.cycles))
-        .finally(() => this.pendingAsync.delete(tracked));
-      this.pendingAsync.add(tracked);
-    }
   }
 
   // ---------------------------------------------------------------- call contexts (calls.ts)
