@@ -6,7 +6,9 @@
 // calls whose deadlines expire, and messages longer than a slice continued over later rounds
 // (deterministic time slicing). The queues, call contexts, callbacks and deadlines are plain
 // data (snapshot()/restore(), see README.md). How rounds are paced in wall-clock time is
-// `SubnetOptions.pacing`.
+// `SubnetOptions.pacing`. This file holds the Scheduler: the state (SubnetState), the public API,
+// pacing and the round loop; the other files of the folder do the rest, each reached through
+// the host interface it declares (README.md, "The files").
 import { resolveModuleOptions, type ModuleOptions } from '../execution/module.ts';
 import { Principal } from '@dfinity/principal';
 import { Canister } from '../execution/canister.ts';
@@ -98,6 +100,7 @@ export class Scheduler {
   private roundFinished: Array<() => void> = [];
   /** The time of the round under way (ic0.time of its replicated executions). */
   roundTime?: bigint;
+  /** The management canister's asynchronous work under way (subnet-messages.ts); settle() waits for it. */
   private pendingAsync = new Set<Promise<void>>();
   private roundTimer?: ReturnType<typeof setInterval>;
   private deadlineTimer?: ReturnType<typeof setTimeout>;
@@ -224,7 +227,7 @@ export class Scheduler {
     return this.canisters.get(text)?.name ?? text;
   }
 
-  // ---------------------------------------------------------------- ingress and queries
+  // ---------------------------------------------------------------- ingress (ingress.ts) and queries
 
   /**
    * The checks made before an ingress update call is accepted (interface spec, "Ingress
@@ -243,6 +246,11 @@ export class Scheduler {
    */
   submitIngress(canisterId: string, method: string, arg: Uint8Array, sender: Uint8Array, key?: string): Promise<CallResponse> {
     return this.ingress.submit(canisterId, method, arg, sender, key);
+  }
+
+  /** Hands an ingress message's response to whoever waits for it (under mainnet pacing, once its round is certified). */
+  resolveIngress(messageId: number, key: string | undefined, response: CallResponse): void {
+    this.ingress.resolve(messageId, key, response);
   }
 
   /** A non-replicated query call, evaluated against the current state (composite queries included). */
@@ -449,13 +457,6 @@ export class Scheduler {
     for (const w of this.roundEndWaiters.splice(0)) w();
   }
 
-  // ---------------------------------------------------------------- requests and responses
-
-  /** Hands an ingress message's response to whoever waits for it (under mainnet pacing, once its round is certified). */
-  resolveIngress(messageId: number, key: string | undefined, response: CallResponse): void {
-    this.ingress.resolve(messageId, key, response);
-  }
-
   // ---------------------------------------------------------------- call contexts (calls.ts)
 
   /** Sends a response to whoever made the request (ingress or a canister's callback). */
@@ -489,7 +490,7 @@ export class Scheduler {
     calls.rejectOpenCallContexts(this, canister, message);
   }
 
-  // ---------------------------------------------------------------- heartbeats and timers
+  // ---------------------------------------------------------------- heartbeats and timers (tasks.ts)
 
   /** Runs one round now, with heartbeats and due global timers, then every message until the queues are empty. */
   async tick(): Promise<void> {
