@@ -385,10 +385,11 @@ export async function uploadTargetModule(lab: LabService, target: LabTargetName,
  * the only module the lab installs from visitors' chunks. Call as a lab controller.
  */
 export async function registerLabTargets(lab: LabService, targets: Record<LabTargetName, { canisterId: Principal; wasm: Uint8Array }>): Promise<void> {
-  for (const [name, { canisterId, wasm }] of Object.entries(targets) as [LabTargetName, { canisterId: Principal; wasm: Uint8Array }][]) {
+  // Both targets side by side (each has its own slot in the lab); the install module's hash after both.
+  await sideBySide(Object.entries(targets) as [LabTargetName, { canisterId: Principal; wasm: Uint8Array }][], async ([name, { canisterId, wasm }]) => {
     unwrap(await lab.registerTarget(labTarget[name], canisterId), `lab.registerTarget(${name})`);
     await uploadTargetModule(lab, name, wasm);
-  }
+  });
   const padded = padWasm(targets['install-target'].wasm);
   const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', padded as BufferSource));
   unwrap(await lab.setInstallModule(hash, BigInt(padded.byteLength)), 'lab.setInstallModule');
@@ -434,9 +435,8 @@ async function wireLab(
   const labId = Principal.fromText(ids.lab);
   const lab = Actor.createActor<LabService>(labIdl, { agent, canisterId: labId });
   const status = await lab.status();
-  // One store after the other: these are calls to the lab, which awaits the management canister
-  // inside register (see deployDemoCanisters on why calls to one canister are not sent side by side).
-  for (const [name, which] of Object.entries(labWhich) as [StoreName, Which][]) {
+  // The stores side by side: each has its own slot in the lab (its registration and module).
+  await sideBySide(Object.entries(labWhich) as [StoreName, Which][], async ([name, which]) => {
     const storeId = Principal.fromText(ids[name]);
     const built = options.built.find((b) => b.name === name)!;
     await ensureLabControls(agent, storeId, labId, self, created[name]);
@@ -454,7 +454,17 @@ async function wireLab(
       await uploadStoreModule(lab, name, wasm);
       log(`  lab holds the ${name} module (${Math.round(wasm.length / 1024)} KiB)`);
     }
-  }
+  });
+}
+
+/**
+ * Runs `fn` on every item at once and waits for all of them; then throws the first failure, if
+ * any (so none is left running or unobserved when the deploy fails).
+ */
+async function sideBySide<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  const outcomes = await Promise.allSettled(items.map(fn));
+  const failed = outcomes.find((o) => o.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Makes the lab a controller of the snapshot and install targets and registers them with their modules, where needed. */
@@ -587,10 +597,9 @@ export async function deployDemoCanisters(options: DeployOptions): Promise<Deplo
   const width = Math.max(...specs.map((c) => c.name.length));
   // The canisters are independent until the wiring: they are created and installed side by side
   // (the replica runs their installs in the same rounds, and the client's work on one call's
-  // certificate overlaps the replica's on the next). The wiring then runs one call after another,
-  // as before: its calls go to one canister (the lab), several of which await the management
-  // canister, and sending them side by side made the page replica's lab trap ('recall_continuation:
-  // Continuation table not allocated'), a fault in the engine still to be found.
+  // certificate overlaps the replica's on the next). The wiring steps then run side by side too:
+  // each touches its own canisters, or its own slots of the lab (stores, targets), so their calls
+  // may interleave in any order.
   // The canisters the lab is to control are created with it among their controllers (once the lab
   // exists), which spares the wiring a settings change for each.
   const labControlled = new Set(WIRING.filter((step) => step.canisters.includes('lab')).flatMap((step) => step.canisters));
@@ -628,9 +637,10 @@ export async function deployDemoCanisters(options: DeployOptions): Promise<Deplo
     ids[spec.name] = outcome.value.id.toText();
     actions[spec.name] = outcome.value.action;
   });
-  for (const step of WIRING) {
-    if (step.canisters.every((name) => ids[name])) await step.run({ ...options, log }, ids, actions, self, created);
-  }
+  await sideBySide(
+    WIRING.filter((step) => step.canisters.every((name) => ids[name])),
+    (step) => step.run({ ...options, log }, ids, actions, self, created),
+  );
   return { ids, actions };
 }
 
