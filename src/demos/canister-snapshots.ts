@@ -204,7 +204,11 @@ async function load(frame: DemoFrame): Promise<void> {
     h(
       'p',
       { class: 'wg-card__sub' },
-      `Everyone on this page shares the one canister and its one snapshot. The lab allows each step once every ${status!.settings.storeIntervalSeconds} s, and each caller ${status!.stepsPerCallerPerHour} steps an hour.`,
+      `${
+        frame.network.name === 'page'
+          ? 'The canister and its snapshot live in this browser tab and are yours alone, until you reset the page replica.'
+          : 'Everyone on this page shares the one canister and its one snapshot.'
+      } The lab allows each step once every ${status!.settings.storeIntervalSeconds} s, and each caller ${status!.stepsPerCallerPerHour} steps an hour.`,
     ),
     cards,
     verdict,

@@ -203,7 +203,13 @@ async function load(frame: DemoFrame): Promise<void> {
     ),
     pacingNote(metrics, frame.network),
     h('div', { class: 'wg-controls' }, h('label', { for: 'wg-ou-text' }, 'Note'), input, optimisticButton, waitingButton, repeatButton),
-    h('p', { class: 'wg-card__sub' }, 'Everyone on this page adds to the same list (1 to 80 characters, 600 notes an hour from everyone together).'),
+    h(
+      'p',
+      { class: 'wg-card__sub' },
+      frame.network.name === 'page'
+        ? 'This list lives in this browser tab and is yours alone (1 to 80 characters, 600 notes an hour), until you reset the page replica.'
+        : 'Everyone on this page adds to the same list (1 to 80 characters, 600 notes an hour from everyone together).',
+    ),
     list,
     chart,
   );
