@@ -28,7 +28,18 @@ import type { CallOutcome } from '../http/engine-port.ts';
 import type { CompletedCall } from '../http/ingress.ts';
 
 /** Canister properties rebuilt on load rather than stored: identity, the live instance, memories, transient execution state. */
-export const REBUILT_FIELDS = new Set(['principal', 'id', 'idText', 'instance', 'stable', 'context', 'openCallContexts', 'outstandingCalls', 'snapshots']);
+export const REBUILT_FIELDS = new Set([
+  'principal',
+  'id',
+  'idText',
+  'instance',
+  'stable',
+  'context',
+  'openExecution',
+  'openCallContexts',
+  'outstandingCalls',
+  'snapshots',
+]);
 /** Canister properties this record stores. */
 export const ENCODED_FIELDS = new Set([
   'name',
