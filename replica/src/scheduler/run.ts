@@ -34,8 +34,10 @@ export interface RunHost extends PausedHost {
 /** Entry points whose successful replicated execution bumps the canister version. */
 const VERSION_BUMPING_KINDS: ReadonlySet<ApiKind> = new Set<ApiKind>(['U', 'RQ', 'Ry', 'Rt', 'C', 'T']);
 
-/** Executes an entry point and logs one line for it. */
-/** `persist`: true keeps the changes, false discards them, 'sandbox' keeps them until the composite query ends (execute.ts). */
+/**
+ * Executes an entry point and logs one line for it. `persist`: true keeps the changes, false
+ * discards them, 'sandbox' keeps them until the composite query ends (execute.ts).
+ */
 export function run(
   s: RunHost,
   canister: Canister,

@@ -318,18 +318,35 @@ export function unwrap<T, E extends object>(result: { ok: T } | { err: E }, what
   throw new Error(`${what} was refused: ${describeError(result.err)}`);
 }
 
+/** What the lab answers to a module call: whether the module is complete, and its bytes so far. */
+type ModuleReceipt = { moduleReady: boolean; moduleBytes: bigint };
+type LabResult<T> = { ok: T } | { err: object };
+
 /**
- * Sends a module to the lab in chunks through `append` (after the matching begin call); the lab
- * assembles it when the last one arrives, and must say so.
+ * Sends one module to the lab: in one call when it fits a chunk, else a begin call and chunks,
+ * which the lab assembles when the last one arrives; either way the lab must say it is complete.
+ * `kind` names the lab's method family in errors (lab.upload<kind>, lab.begin<kind>Upload,
+ * lab.append<kind>Chunk).
  */
-async function appendInChunks(
+async function sendModuleToLab(
+  kind: 'Module' | 'TargetModule',
   name: string,
   wasm: Uint8Array,
-  append: (chunk: Uint8Array, offset: number) => Promise<{ moduleReady: boolean; moduleBytes: bigint }>,
+  lab: {
+    whole(wasm: Uint8Array): Promise<LabResult<ModuleReceipt>>;
+    begin(size: bigint): Promise<LabResult<unknown>>;
+    append(chunk: Uint8Array): Promise<LabResult<ModuleReceipt>>;
+  },
 ): Promise<void> {
+  if (wasm.byteLength <= moduleChunkBytes) {
+    const info = unwrap(await lab.whole(wasm), `lab.upload${kind}(${name})`);
+    if (!info.moduleReady) throw new Error(`the lab did not report the ${name} module ready (${info.moduleBytes} bytes received)`);
+    return;
+  }
+  unwrap(await lab.begin(BigInt(wasm.byteLength)), `lab.begin${kind}Upload(${name})`);
   for (let offset = 0; offset < wasm.byteLength; offset += moduleChunkBytes) {
     const chunk = wasm.subarray(offset, Math.min(wasm.byteLength, offset + moduleChunkBytes));
-    const info = await append(chunk, offset);
+    const info = unwrap(await lab.append(chunk), `lab.append${kind}Chunk(${name}, offset ${offset})`);
     if (offset + chunk.byteLength === wasm.byteLength && !info.moduleReady) {
       throw new Error(`the lab did not report the ${name} module ready after its last chunk (${info.moduleBytes} bytes received)`);
     }
@@ -342,15 +359,11 @@ async function appendInChunks(
  */
 export async function uploadStoreModule(lab: LabService, store: StoreName, wasm: Uint8Array): Promise<void> {
   const which = labWhich[store];
-  if (wasm.byteLength <= moduleChunkBytes) {
-    const info = unwrap(await lab.uploadModule(which, wasm), `lab.uploadModule(${store})`);
-    if (!info.moduleReady) throw new Error(`the lab did not report the ${store} module ready (${info.moduleBytes} bytes received)`);
-    return;
-  }
-  unwrap(await lab.beginModuleUpload(which, BigInt(wasm.byteLength)), `lab.beginModuleUpload(${store})`);
-  await appendInChunks(store, wasm, async (chunk, offset) =>
-    unwrap(await lab.appendModuleChunk(which, chunk), `lab.appendModuleChunk(${store}, offset ${offset})`),
-  );
+  await sendModuleToLab('Module', store, wasm, {
+    whole: (bytes) => lab.uploadModule(which, bytes),
+    begin: (size) => lab.beginModuleUpload(which, size),
+    append: (chunk) => lab.appendModuleChunk(which, chunk),
+  });
 }
 
 /** Registers the three stores with the lab and uploads the module each one runs. Call as a lab controller. */
@@ -368,15 +381,11 @@ export const labTarget: Record<LabTargetName, Target> = { 'snapshot-target': { s
 /** Sends the module the lab may put on a target: in one call when it fits a chunk, else in chunks (as for the stores). */
 export async function uploadTargetModule(lab: LabService, target: LabTargetName, wasm: Uint8Array): Promise<void> {
   const which = labTarget[target];
-  if (wasm.byteLength <= moduleChunkBytes) {
-    const info = unwrap(await lab.uploadTargetModule(which, wasm), `lab.uploadTargetModule(${target})`);
-    if (!info.moduleReady) throw new Error(`the lab did not report the ${target} module ready (${info.moduleBytes} bytes received)`);
-    return;
-  }
-  unwrap(await lab.beginTargetModuleUpload(which, BigInt(wasm.byteLength)), `lab.beginTargetModuleUpload(${target})`);
-  await appendInChunks(target, wasm, async (chunk, offset) =>
-    unwrap(await lab.appendTargetModuleChunk(which, chunk), `lab.appendTargetModuleChunk(${target}, offset ${offset})`),
-  );
+  await sendModuleToLab('TargetModule', target, wasm, {
+    whole: (bytes) => lab.uploadTargetModule(which, bytes),
+    begin: (size) => lab.beginTargetModuleUpload(which, size),
+    append: (chunk) => lab.appendTargetModuleChunk(which, chunk),
+  });
 }
 
 /**
