@@ -49,7 +49,30 @@ class ByteWriter {
   }
   head(major: number, value: number | bigint): void {
     const m = major << 5;
-    if (typeof value === 'number' && value < 24) return this.byte(m | value);
+    // Smallest form for bigints too (RFC 8949 preferred serialization, as the agent writes).
+    if (typeof value === 'bigint' && value < 0x100000000n) value = Number(value);
+    if (typeof value === 'number' && value < 0x100000000) {
+      // Lengths and small integers (nearly every head) without a BigInt: a commit or a
+      // certificate encodes thousands of them.
+      if (value < 24) return this.byte(m | value);
+      this.reserve(5);
+      const b = this.buffer;
+      let at = this.length;
+      if (value < 0x100) {
+        b[at++] = m | 24;
+      } else if (value < 0x10000) {
+        b[at++] = m | 25;
+        b[at++] = value >>> 8;
+      } else {
+        b[at++] = m | 26;
+        b[at++] = value >>> 24;
+        b[at++] = (value >>> 16) & 0xff;
+        b[at++] = (value >>> 8) & 0xff;
+      }
+      b[at++] = value & 0xff;
+      this.length = at;
+      return;
+    }
     const n = BigInt(value);
     if (n < 0x100n) {
       this.byte(m | 24);
@@ -74,12 +97,38 @@ class ByteWriter {
   }
 }
 
+/** Strings shorter than this (map keys, method names, statuses) are tried as ASCII first. */
+const ASCII_FAST_PATH = 64;
+
+/**
+ * Writes a short string as a CBOR text string when it is all ASCII (its UTF-8 bytes are its
+ * char codes), without a TextEncoder call per key; false, with nothing written, otherwise.
+ */
+function writeAscii(w: ByteWriter, text: string): boolean {
+  const start = w.length;
+  w.head(3, text.length);
+  w.reserve(text.length);
+  const b = w.buffer;
+  let at = w.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) {
+      w.length = start;
+      return false;
+    }
+    b[at++] = c;
+  }
+  w.length = at;
+  return true;
+}
+
 function encodeInto(w: ByteWriter, value: CborValue | undefined, depth: number): void {
   if (depth > MAX_DEPTH) throw new RangeError('CBOR value nested too deeply to encode');
   if (value instanceof Uint8Array) {
     w.head(2, value.length);
     w.bytes(value);
   } else if (typeof value === 'string') {
+    if (value.length < ASCII_FAST_PATH && writeAscii(w, value)) return;
     const bytes = utf8(value);
     w.head(3, bytes.length);
     w.bytes(bytes);
@@ -87,6 +136,7 @@ function encodeInto(w: ByteWriter, value: CborValue | undefined, depth: number):
     if (typeof value === 'number' && !Number.isSafeInteger(value)) {
       throw new RangeError(`CBOR here carries integers only, got ${value}`);
     }
+    if (typeof value === 'number' && value >= 0 && value < 0x100000000) return w.head(0, value);
     const n = BigInt(value);
     if (n >= 0n) {
       if (n < 0x10000000000000000n) w.head(0, typeof value === 'number' ? value : n);
