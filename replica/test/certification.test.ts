@@ -14,6 +14,7 @@ import { CborDecodeError, decodeCbor, encodeCbor } from '../src/certification/cb
 import { hashOfMap, requestIdOf } from '../src/certification/representation-independent-hash.ts';
 import { EMPTY_SUBTREE, lookupPath, reconstruct, setPath, stateLeaf, witness, digestOf } from '../src/certification/hash-tree.ts';
 import { subnetKeys, signResponse, signStateRoot, verifyStateRoot } from '../src/certification/keys.ts';
+import { hashToG1 } from '../src/certification/hash-to-g1.ts';
 import { domainSeparator } from '../src/certification/representation-independent-hash.ts';
 import { EMPTY_STATE, withCanister, withRequestStatus, withSubnet, withTime } from '../src/certification/state-tree.ts';
 import { certificateFor, signState } from '../src/certification/certificate.ts';
@@ -33,6 +34,38 @@ describe('CBOR', () => {
     expect(decoded.b).toBe('text');
     expect(BigInt(decoded.c as bigint)).toBe(1_700_000_000_000_000_000n);
     expect(decoded.d).toEqual([1, [2, 3]]);
+  });
+
+  it('encodes integers and text at every head width byte for byte as the agent does', () => {
+    // Each width of the head (inline, 1, 2, 4 and 8 bytes) at its edges, as number and bigint;
+    // text that is ASCII, not ASCII, and on either side of the short-string path.
+    const integers = [0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -24, -25, -256, -257, -(2 ** 32), -(2 ** 32) - 1];
+    const texts = [
+      '',
+      'a',
+      'request_status',
+      'x'.repeat(23),
+      'x'.repeat(24),
+      'y'.repeat(63),
+      'y'.repeat(64),
+      'z'.repeat(300),
+      'é',
+      'processing ✓',
+      `${'a'.repeat(62)}é`,
+      '\u007f',
+    ];
+    for (const value of [...integers, ...integers.map(BigInt), 2n ** 64n - 1n, ...texts, { [texts[9]]: texts[10], a: [texts[7], 65536] }]) {
+      const ours = encodeCbor(value);
+      // The agent's encoder writes bigints as tagged bignums; its own integer form is a number.
+      const theirs = new Uint8Array(agent.Cbor.encode(typeof value === 'bigint' && value < 2n ** 53n && value > -(2n ** 53n) ? Number(value) : value));
+      expect(
+        toHex(ours),
+        JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+      ).toBe(toHex(theirs));
+      expect(decodeCbor(ours)).toEqual(
+        typeof value === 'bigint' && value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value,
+      );
+    }
   });
 
   it('decodes what the agent encodes into plain Uint8Arrays', () => {
@@ -226,6 +259,25 @@ describe('keys and principals', () => {
 });
 
 describe('state root signatures', () => {
+  it("hash to G1 as @noble/curves' hash_to_curve does, on many messages", () => {
+    const short = bls12_381.shortSignatures;
+    // Random messages of many lengths, the empty one, and the state-root shape (separator · 32 bytes).
+    const messages = [
+      new Uint8Array(0),
+      ...Array.from({ length: 300 }, (_, i) => crypto.getRandomValues(new Uint8Array(i % 97))),
+      ...Array.from({ length: 100 }, () => concatBytes(domainSeparator('ic-state-root'), crypto.getRandomValues(new Uint8Array(32)))),
+    ];
+    for (const message of messages) {
+      const ours = hashToG1(message);
+      const reference = short.hash(message);
+      expect(ours.equals(reference), toHex(message)).toBe(true);
+      expect(toHex(ours.toBytes(true))).toBe(toHex(reference.toBytes(true)));
+    }
+    // Another DST goes through too (noble's hasher with the same DST override).
+    const other = 'QUUX-V01-CS02-with-BLS12381G1_XMD:SHA-256_SSWU_RO_';
+    expect(hashToG1(utf8('abc'), other).equals(bls12_381.G1.hashToCurve(utf8('abc'), { DST: other }))).toBe(true);
+  });
+
   it("are byte for byte what @noble/curves' own sign and encoding give, and verify in @dfinity/agent", async () => {
     const short = bls12_381.shortSignatures;
     const separator = domainSeparator('ic-state-root');

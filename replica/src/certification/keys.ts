@@ -6,6 +6,7 @@ import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, fromHex } from '../ic/bytes.ts';
+import { hashToG1, type G1Point } from './hash-to-g1.ts';
 import { domainSeparator } from './representation-independent-hash.ts';
 import { selfAuthenticatingPrincipal } from '../ic/principal.ts';
 
@@ -70,6 +71,8 @@ function normalizeBlsSecret(secret: Uint8Array): Uint8Array {
  * BLS signature (48 bytes, G1) over `\x0Dic-state-root` · root hash: the same bytes as
  * `shortSignatures.sign(shortSignatures.hash(m), sk).toBytes()` (a test compares them), in about
  * half the time, every certificate paying for one:
+ *   - H is hash_to_curve by hash-to-g1.ts: noble's steps, without its subgroup check of a
+ *     point that is in G1 by construction;
  *   - the multiplication [sk]H uses the endomorphism of G1 (below) to walk two 128-bit scalars
  *     instead of one 255-bit scalar, in variable time. Variable time leaks the secret key to
  *     whoever can time many signatures precisely; this key is a local replica's development root
@@ -78,11 +81,10 @@ function normalizeBlsSecret(secret: Uint8Array): Uint8Array {
  *     so the signature is encoded without the subgroup check that Point.toBytes repeats.
  */
 export function signStateRoot(keys: SubnetKeys, rootHash: Uint8Array): Uint8Array {
-  const message = shortSignatures.hash(concatBytes(STATE_ROOT_SEPARATOR, rootHash));
+  const message = hashToG1(concatBytes(STATE_ROOT_SEPARATOR, rootHash));
   return encodeG1(multiplyG1(message, scalarOf(keys.rootSecretKey)));
 }
 
-type G1Point = ReturnType<typeof shortSignatures.hash>;
 const G1 = bls12_381.G1.Point;
 const Fp = bls12_381.fields.Fp;
 /** |x| of BLS12-381 (x = -0xd201000000010000), the curve's parameter. */
