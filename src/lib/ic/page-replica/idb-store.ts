@@ -55,6 +55,10 @@ export class IdbStore implements ReplicaStore {
       tx.oncomplete = () => resolve();
       tx.onerror = () => reject(tx.error ?? new Error('IndexedDB write failed'));
       tx.onabort = () => reject(tx.error ?? new Error('IndexedDB write aborted (storage full?)'));
+      // Committed now rather than when this task ends: the database writes the batch while the
+      // thread goes on with the task (the certificate's signature follows the commit in the same
+      // task), instead of only starting once the signature is done.
+      tx.commit();
     });
   }
 
