@@ -113,10 +113,11 @@ export async function meteringSection(): Promise<void> {
   const pic = await Replica.create(options);
   const unmeteredPic = await Replica.create({ ...options, metering: 'off' });
   try {
-    type Spin = { spin(n: bigint | number): Promise<unknown> };
+    type Spin = { spin(n: bigint | number): Promise<unknown>; spinUpdate?(n: bigint): Promise<unknown> };
     const motokoIdl: Parameters<Replica['setupCanister']>[0]['idlFactory'] = ({ IDL }) =>
       IDL.Service({
         spin: IDL.Func([IDL.Nat64], [IDL.Nat64], ['query']),
+        spinUpdate: IDL.Func([IDL.Nat64], [IDL.Nat64], []),
         mapInsert: IDL.Func([IDL.Nat64], [IDL.Nat64], []),
         mapGet: IDL.Func([IDL.Nat64], [IDL.Nat64], ['query']),
         regionAppend: IDL.Func([IDL.Nat64], [IDL.Nat64], []),
@@ -125,13 +126,20 @@ export async function meteringSection(): Promise<void> {
 
     // Each variant runs the loop n times and 0 times; the difference is the loop alone, without the
     // per-message work (argument decoding, heap snapshots) that metering does not touch.
-    const compare = async (label: string, metered: Spin, unmetered: Spin, n: bigint | number, zero: bigint | number) => {
+    const compare = async (
+      label: string,
+      metered: Spin,
+      unmetered: Spin,
+      n: bigint | number,
+      zero: bigint | number,
+      method: (actor: Spin, n: bigint | number) => Promise<unknown> = (actor, k) => actor.spin(k),
+    ) => {
       const t = await interleaved(
         {
-          metered: () => metered.spin(n),
-          unmetered: () => unmetered.spin(n),
-          meteredEmpty: () => metered.spin(zero),
-          unmeteredEmpty: () => unmetered.spin(zero),
+          metered: () => method(metered, n),
+          unmetered: () => method(unmetered, n),
+          meteredEmpty: () => method(metered, zero),
+          unmeteredEmpty: () => method(unmetered, zero),
         },
         5,
       );
@@ -148,6 +156,10 @@ export async function meteringSection(): Promise<void> {
       const metered = await install<Spin>(pic, motokoIdl, wasm);
       const unmetered = await install<Spin>(unmeteredPic, motokoIdl, wasm);
       await compare(`${name}: xorshift loop x ${fmt(iterations)}`, metered, unmetered, iterations, 0n);
+      // Queries run on the module without the slicing hook once a canister's queries have
+      // computed enough (metering/unsliced.ts); an update may be time-sliced, so it runs on the
+      // hooked module and pays the hook's cost (metering/README.md).
+      await compare(`${name}: the same loop in an update (hooked)`, metered, unmetered, iterations, 0n, (actor, k) => actor.spinUpdate!(BigInt(k)));
     }
     // Large enough that the loop dominates; about 3B instructions, under the 5B query limit.
     const azleMetered = await install<Spin>(pic, azleIdl, azle);

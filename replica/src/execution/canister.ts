@@ -10,6 +10,15 @@ import type { CanisterView, MessageContext } from '../system-api/context.ts';
 import { systemApiImports } from '../system-api/ic0.ts';
 import { applicationSubnetCosts, type CyclesCosts } from '../cycles/fees.ts';
 
+/**
+ * Query instructions a canister runs on its hooked module before it asks for the unsliced
+ * variant (metering/unsliced.ts). Making the variant walks the module and compiles it again
+ * (tens of milliseconds for a Motoko module), and its instance holds a second copy of the heap:
+ * worth it for a canister whose queries compute, not for one answering a few small ones (the
+ * site's demos in a reader's tab). About 50 ms of query work here.
+ */
+export const UNSLICED_AFTER_INSTRUCTIONS = 20_000_000n;
+
 export type CanisterStatus = 'running' | 'stopping' | 'stopped';
 
 export type Visibility = { controllers: null } | { public: null } | { allowed_viewers: Principal[] };
@@ -135,6 +144,9 @@ export class Canister implements CanisterView {
   // cost schedule follows from the subnet (it is set again on restore), it is not state.
   #costs: CyclesCosts = applicationSubnetCosts;
   #subnetId?: Uint8Array;
+  // Transient like #costs: the unsliced variant's instance is made again from `instance` when needed.
+  #unsliced?: { source: WasmInstance; compiled: WebAssembly.Module; instance: WasmInstance };
+  #hookedQueryInstructions = 0n;
 
   constructor(principal: Principal, controllers: Principal[], cycles: bigint, now: bigint) {
     this.principal = principal;
@@ -193,6 +205,36 @@ export class Canister implements CanisterView {
     };
     instance = new WasmInstance(module, { ic0: systemApiImports(host, module.imports) });
     return instance;
+  }
+
+  /**
+   * The instance an execution that is never time-sliced (a query, inspect_message) runs on: an
+   * instance of the module's unsliced variant (metering/unsliced.ts) holding the canister's
+   * current state, synchronised page by page from its instance, or undefined while there is no
+   * variant (not yet compiled, or none for this module; the execution then runs on the
+   * instance as usual). Only between replicated messages: `openExecution` must be undefined.
+   */
+  unslicedInstance(): WasmInstance | undefined {
+    const source = this.instance;
+    if (!source?.module.dirtyTracking || this.openExecution || this.#hookedQueryInstructions < UNSLICED_AFTER_INSTRUCTIONS) return undefined;
+    const compiled = source.module.unsliced();
+    if (!compiled) return undefined;
+    let view = this.#unsliced;
+    if (view?.source !== source || view.compiled !== compiled) {
+      view = { source, compiled, instance: this.instantiate({ ...source.module, compiled }) };
+      this.#unsliced = view;
+    }
+    if (!view.instance.syncFrom(source)) {
+      // The canister's memory is smaller than the variant's (restored from a snapshot): start over.
+      view.instance = this.instantiate({ ...source.module, compiled });
+      view.instance.syncFrom(source);
+    }
+    return view.instance;
+  }
+
+  /** Counts instructions that executions which could have run on the unsliced variant ran on the hooked module. */
+  noteHookedQuery(instructions: bigint): void {
+    this.#hookedQueryInstructions += instructions;
   }
 
   /** A fresh instance of `module` holding `state` (heap and globals), e.g. the committed state while a message is paused. */

@@ -64,6 +64,24 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
     if (options.persist && !options.sandbox) throw new Error(`execute: canister ${canister.idText} already runs a replicated message`);
     return onCommittedState(canister, () => execute(canister, ctx, entry, options));
   }
+  // A query or inspect_message is never sliced: it runs on the module without the slicing hook
+  // when that variant is ready (metering/unsliced.ts; same counts and outcome, faster loops).
+  const unsliced = options.persist ? undefined : canister.unslicedInstance();
+  if (unsliced) {
+    const instance = canister.instance;
+    canister.instance = unsliced;
+    try {
+      return executeOn(canister, ctx, entry, options);
+    } finally {
+      canister.instance = instance;
+    }
+  }
+  const result = executeOn(canister, ctx, entry, options);
+  if (!options.persist) canister.noteHookedQuery(result.instructions);
+  return result;
+}
+
+function executeOn(canister: Canister, ctx: MessageContext, entry: Entry, options: ExecuteOptions): ExecutionResult {
   const run = begin(canister, ctx, options, options.budget);
   try {
     if ('export' in entry) run.instance.callExport(entry.export);

@@ -9,6 +9,9 @@ import { hypervisorError } from '../ic/user-errors.ts';
 import { CanisterTrap, type Closure } from '../system-api/context.ts';
 import { OUT_OF_INSTRUCTIONS_EXPORT } from '../metering/instrument.ts';
 
+/** How far past a grown memory the shadow's buffer reaches at most (it doubles up to this). */
+const SHADOW_HEADROOM = 64 * 1024 * 1024;
+
 /** Main memory and mutable globals at one point in time. */
 export interface HeapSnapshot {
   memory: Uint8Array;
@@ -31,6 +34,8 @@ export class WasmInstance {
    * and no allocation, which matters for Motoko's 5 MiB and Azle's 11 MiB heaps.
    */
   private shadow?: Uint8Array;
+  /** What `shadow` is a view of: room for the memory to grow into (growShadow). */
+  private shadowBuffer?: Uint8Array;
   private shadowGlobals: (number | bigint)[] = [];
   private shadowValid = false;
   /** One byte per 64 KiB page of main memory, set when the page is written (dirty-pages.ts). */
@@ -93,6 +98,45 @@ export class WasmInstance {
     return pages;
   }
 
+  /**
+   * Makes this instance, a second instance of the same canister code (the unsliced variant that
+   * queries run on, canister.ts), hold `source`'s state between messages: main memory, as the
+   * message found it and live, and the mutable globals. Copies the pages `source` wrote since
+   * this instance's previous sync, or all of memory when that is not known. Returns false when
+   * it cannot: this memory is larger than the source's (a memory cannot shrink).
+   */
+  syncFrom(source: WasmInstance): boolean {
+    const size = source.memory.buffer.byteLength;
+    if (this.memory.buffer.byteLength > size) return false;
+    if (this.memory.buffer.byteLength < size) {
+      const delta = (size - this.memory.buffer.byteLength) / WASM_PAGE;
+      this.memory.grow((this.module.info.memory64 ? BigInt(delta) : delta) as number);
+    }
+    const from = new Uint8Array(source.memory.buffer);
+    const live = new Uint8Array(this.memory.buffer);
+    const pages = source.writtenSince(this);
+    if (this.shadowValid && this.shadow && this.shadow.length < size) this.growShadow(size);
+    const shadow = this.shadowValid && this.shadow?.length === size ? this.shadow : undefined;
+    if (pages === undefined) {
+      live.set(from);
+      this.copiedBytes += size;
+      // The next message copies the whole memory to the shadow.
+      this.shadowValid = false;
+    } else {
+      for (const p of pages) {
+        const start = p * DIRTY_PAGE_BYTES;
+        const chunk = from.subarray(start, Math.min(start + DIRTY_PAGE_BYTES, size));
+        live.set(chunk, start);
+        shadow?.set(chunk, start);
+        this.copiedBytes += chunk.length * (shadow ? 2 : 1);
+      }
+      if (!shadow) this.shadowValid = false;
+    }
+    this.globals.forEach((g, i) => (g.value = source.globals[i].value));
+    if (this.shadowValid) this.shadowGlobals = this.globals.map((g) => g.value);
+    return true;
+  }
+
   /** Records a write the host made into main memory (System API copies). */
   markDirty(offset: number, length: number): void {
     if (!this.dirty || length <= 0) return;
@@ -101,11 +145,34 @@ export class WasmInstance {
     this.dirty.fill(1, first, last + 1);
   }
 
-  /** Page-wise copying is possible: tracking is on, the size did not change, nothing overflowed the map. */
-  private pageWise(): boolean {
+  /**
+   * Page-wise copying is possible: tracking is on, the size did not change (or, with `grown`, it
+   * only grew: a commit copies the marked pages into a longer shadow), nothing overflowed the map.
+   */
+  private pageWise(grown = false): boolean {
+    const size = this.memory.buffer.byteLength;
     return (
-      this.dirty !== undefined && this.shadow !== undefined && this.shadow.length === this.memory.buffer.byteLength && this.dirty[DIRTY_OVERFLOW_SLOT] === 0
+      this.dirty !== undefined &&
+      this.shadow !== undefined &&
+      (this.shadow.length === size || (grown && this.shadow.length < size)) &&
+      this.dirty[DIRTY_OVERFLOW_SLOT] === 0
     );
+  }
+
+  /**
+   * Lengthens the shadow to `size` bytes, the new part zero as grown memory is. The shadow is a
+   * view of a larger buffer that doubles when it must, so a heap that grows a page per message
+   * (Motoko's does) costs no copy of the whole heap per message.
+   */
+  private growShadow(size: number): void {
+    const old = this.shadow!;
+    if (!this.shadowBuffer || this.shadowBuffer.length < size) {
+      const buffer = new Uint8Array(Math.max(size, Math.min(2 * old.length, old.length + SHADOW_HEADROOM)));
+      buffer.set(old);
+      this.shadowBuffer = buffer;
+    }
+    this.shadow = this.shadowBuffer.subarray(0, size);
+    this.shadow.fill(0, old.length);
   }
 
   /** Copies the marked pages from `from` to `to` and clears the marks. */
@@ -201,7 +268,8 @@ export class WasmInstance {
 
   /** The message's changes stay: the shadow catches up with the live memory. */
   commitMessage(): void {
-    if (this.pageWise()) {
+    if (this.pageWise(true)) {
+      if (this.shadow!.length < this.memory.buffer.byteLength) this.growShadow(this.memory.buffer.byteLength);
       this.copyDirtyPages(new Uint8Array(this.memory.buffer), this.shadow!);
       this.shadowGlobals = this.globals.map((g) => g.value);
       this.verify('commit');
@@ -232,7 +300,10 @@ export class WasmInstance {
   private copyToShadow(): void {
     this.clearDirty();
     const live = new Uint8Array(this.memory.buffer);
-    if (!this.shadow || this.shadow.length !== live.length) this.shadow = new Uint8Array(live.length);
+    if (!this.shadow || this.shadow.length !== live.length) {
+      this.shadowBuffer = new Uint8Array(live.length);
+      this.shadow = this.shadowBuffer;
+    }
     this.shadow.set(live);
     this.copiedBytes += live.length;
     this.shadowGlobals = this.globals.map((g) => g.value);

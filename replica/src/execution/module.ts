@@ -10,6 +10,7 @@ import { WasmDecodeError } from '../wasm/binary.ts';
 import { encodeModule, parseModule, type WasmModule } from '../wasm/module.ts';
 import { canisterMetadata, exportedMethods, exposeInternals, moduleInfo, type ModuleInfo } from './wasm-module.ts';
 import { meterModule } from '../metering/instrument.ts';
+import { unslicedVariant } from '../metering/unsliced.ts';
 import { trackDirtyPages } from './dirty-pages.ts';
 import { hypervisorError, type HypervisorError } from '../ic/user-errors.ts';
 import { supportedSystemApi } from '../system-api/ic0.ts';
@@ -64,6 +65,12 @@ export interface LoadedModule {
   dirtyTracking: boolean;
   /** Compare the whole memory after every page-wise commit or rollback (`dirtyPages: 'verify'`). */
   verifyDirtyTracking: boolean;
+  /**
+   * The module compiled without the slicing hook (metering/unsliced.ts), for executions that are
+   * never time-sliced, once it is ready; the first call starts making it (in a later task) and
+   * returns undefined, as does a module that has no such variant.
+   */
+  unsliced(): WebAssembly.Module | undefined;
 }
 
 export class InvalidModuleError extends Error {
@@ -92,6 +99,10 @@ interface CacheEntry {
   counterExport?: string;
   info: ModuleInfo;
   dirtyTracking: boolean;
+  /** The prepared bytes, kept until the unsliced variant is made from them (block metering only). */
+  prepared?: Uint8Array;
+  /** The unsliced variant: compiled, being made (a promise), or none (null). */
+  unsliced?: WebAssembly.Module | Promise<void> | null;
 }
 
 /** Compiled modules by module hash and every option that changes the compiled module. */
@@ -194,7 +205,41 @@ async function compile(bytes: Uint8Array, options: Required<ModuleOptions>, key:
       });
   }
   if (!stored) void preparedStore?.put(key, prepared).catch(() => {});
-  return { compiled, counterExport: prepared.counterExport, info: prepared.info, dirtyTracking: prepared.dirtyTracking };
+  return {
+    compiled,
+    counterExport: prepared.counterExport,
+    info: prepared.info,
+    dirtyTracking: prepared.dirtyTracking,
+    prepared: options.metering === 'block' ? prepared.bytes : undefined,
+  };
+}
+
+/** The entry's unsliced variant if it is ready; otherwise starts making it (once), after the caller's task. */
+function unslicedOf(entry: CacheEntry): WebAssembly.Module | undefined {
+  if (entry.unsliced instanceof WebAssembly.Module) return entry.unsliced;
+  if (entry.unsliced !== undefined) return undefined;
+  const prepared = entry.prepared;
+  entry.prepared = undefined;
+  if (!prepared) {
+    entry.unsliced = null;
+    return undefined;
+  }
+  // Patching walks every instruction and compiling validates the module again (50-100 ms for a
+  // Motoko module): not inside the execution that asked, which runs on the hooked module. A
+  // microtask, not a timer: a caller that only awaits (the programmatic API) never lets a timer
+  // run. Compiled synchronously for the same reason (fine off a browser's main thread: the page
+  // replica runs in a worker); V8 compiles function bodies lazily either way.
+  entry.unsliced = Promise.resolve().then(() => {
+    let compiled: WebAssembly.Module | null = null;
+    try {
+      const variant = unslicedVariant(prepared);
+      if ('bytes' in variant) compiled = new WebAssembly.Module(variant.bytes as BufferSource);
+    } catch {
+      // No variant: executions keep running on the hooked module.
+    }
+    entry.unsliced = compiled;
+  });
+  return undefined;
 }
 
 /**
@@ -229,6 +274,7 @@ export async function loadModule(input: Uint8Array, moduleOptions: ModuleOptions
     if (compiledCache.size > 64) compiledCache.clear();
     compiledCache.set(key, entry);
   }
+  const cached = entry;
   const methods = exportedMethods(entry.info);
   for (const name of methods.updates) {
     if (methods.queries.has(name) || methods.compositeQueries.has(name)) {
@@ -246,5 +292,6 @@ export async function loadModule(input: Uint8Array, moduleOptions: ModuleOptions
     counterExport: entry.counterExport,
     dirtyTracking: entry.dirtyTracking,
     verifyDirtyTracking: entry.dirtyTracking && options.dirtyPages === 'verify',
+    unsliced: () => unslicedOf(cached),
   };
 }

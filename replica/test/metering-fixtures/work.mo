@@ -25,6 +25,19 @@ persistent actor {
     x
   };
 
+  // The same loop in an update: a message that deterministic time slicing may pause.
+  public func spinUpdate(n : Nat64) : async Nat64 {
+    var x : Nat64 = 88172645463325252;
+    var i : Nat64 = 0;
+    while (i < n) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      i += 1;
+    };
+    x
+  };
+
   // The same loop, returning what it cost as the canister itself sees it (performance counter 0).
   public query func spinCounted(n : Nat64) : async (Nat64, Nat64) {
     var x : Nat64 = 88172645463325252;
