@@ -8,7 +8,9 @@ import type { CompletedCall } from '../src/http/ingress.ts';
 import { callToCbor } from '../src/store/canister-codec.ts';
 import { encodeCbor } from '../src/certification/cbor.ts';
 import type { ReplicaStore } from '../src/store/store.ts';
-import { createReplica, motokoFixture } from './fixtures/build.ts';
+import { createReplica, motokoFixture, watFixture } from './fixtures/build.ts';
+import { canSuspendWasm } from '../src/execution/slicing.ts';
+import type { Replica } from '../src/index.ts';
 
 class MemoryStore implements ReplicaStore {
   readonly data = new Map<string, Uint8Array>();
@@ -210,6 +212,53 @@ describe('replica state in a key-value store', () => {
     expect((await new KvState(legacy).restore(replica.scheduler, replica.management)).completedCalls).toEqual([call(5), call(6)]);
     await replica.tearDown();
   });
+
+  it('saves a canister whose message is paused between slices as the message found it, and the message runs once after a restore', async () => {
+    // A commit may be taken while a replicated message is open: the flush timer and the
+    // certificates' commits run between rounds, and a message longer than a slice is paused
+    // across rounds. (Between its Wasm's end and its commit, or a pause's end and its Wasm
+    // resuming, only microtasks run: no commit is taken there.) `work` changes the heap, a
+    // global, stable memory, the log and the certified data before it spins for many slices.
+    expect(canSuspendWasm, 'this test needs JSPI (time slicing)').toBe(true);
+    const limits = { instructionsPerSlice: 100_000 };
+    const replica = await createReplica({ log: 'quiet', limits });
+    const canisterId = await replica.createCanister();
+    await replica.installCode({ canisterId, wasm: await watFixture('slow-writer') });
+    const id = canisterId.toText();
+    const count = async (pic: Replica) => Array.from(new Uint32Array((await pic.queryCall({ canisterId, method: 'count' })).slice().buffer));
+    const first = replica.updateCall({ canisterId, method: 'work' });
+    expect(new Uint32Array((await first).slice().buffer)[0]).toBe(1);
+    const canister = replica.scheduler.canisters.get(id)!;
+    const before = { count: await count(replica), log: canister.logRecords.length, certified: canister.certifiedData.slice(), balance: canister.balance };
+    expect(before.count).toEqual([1, 1, 1]);
+
+    // The second `work`, caught while paused (a macrotask between two of its slices).
+    const state = new KvState(new MemoryStore());
+    const second = replica.updateCall({ canisterId, method: 'work' });
+    for (let i = 0; i < 10_000 && replica.scheduler.state.paused.size === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(replica.scheduler.state.paused.has(id), 'the message is paused').toBe(true);
+    const written = state.commit(replica.scheduler, replica.management);
+    const saved = new MemoryStore();
+    await written;
+    for (const [key, value] of (state.store as MemoryStore).data) saved.data.set(key, value.slice());
+    expect(new Uint32Array((await second).slice().buffer)[0]).toBe(2);
+    await replica.tearDown();
+
+    const restoredReplica = await createReplica({ log: 'quiet', limits });
+    const restored = await new KvState(saved).restore(restoredReplica.scheduler, restoredReplica.management);
+    const back = restoredReplica.scheduler.canisters.get(id)!;
+    // What the paused message had changed is not there: heap, global, stable memory, log, certified data, cycles.
+    expect(await count(restoredReplica)).toEqual(before.count);
+    expect(back.logRecords).toHaveLength(before.log);
+    expect(back.certifiedData).toEqual(before.certified);
+    expect(back.balance).toBe(before.balance);
+    // The message itself comes back at the head of the queue and runs once, from the start.
+    restoredReplica.scheduler.restore(restored.schedulerState!);
+    await restoredReplica.scheduler.settle();
+    expect(await count(restoredReplica)).toEqual([2, 2, 2]);
+    expect(back.logRecords.map((r) => new TextDecoder().decode(r.content))).toEqual(['working', 'working']);
+    await restoredReplica.tearDown();
+  }, 120_000);
 
   it('refuses state of another format, and bytes that do not decode', async () => {
     const store = new MemoryStore();

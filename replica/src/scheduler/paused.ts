@@ -2,7 +2,7 @@
 // used up a slice is recorded as paused in SubnetState, continued one slice per round, and at
 // the end of a round those past MAX_PAUSED_EXECUTIONS are aborted and their messages put back
 // at the head of their queues. SliceChannel (slicing.ts) is the link to the suspended Wasm.
-import type { Canister } from '../execution/canister.ts';
+import type { Canister, CanisterLogRecord } from '../execution/canister.ts';
 import { ExecutionAborted } from '../execution/slicing.ts';
 import type { CallResponse } from '../ic/call-outcome.ts';
 import { RejectCode } from '../ic/reject-codes.ts';
@@ -24,20 +24,36 @@ export interface PausedHost {
   answer(request: RequestMessage, response: CallResponse, refund: bigint): void;
 }
 
-/** A channel for an execution on `canister` that keeps the message's cycles out of its balance while paused. */
+/**
+ * A channel for an execution on `canister` that keeps the message's cycles out of its balance,
+ * and the lines it printed out of its log, while paused: what queries and the store (which may
+ * commit between rounds) see then is the canister as the message found it, and a message that
+ * runs again after a restore prints its lines once. The IC applies a message's log records with
+ * its other changes, at its end. (Older records its lines pushed out of a full log stay out.)
+ */
 export function sliceChannel(canister: Canister | undefined, sliceLimit: number): SliceChannel {
   let base = canister?.balance ?? 0n;
   let delta = 0n;
+  const logBase = canister?.nextLogIndex ?? 0n;
+  let heldLog: CanisterLogRecord[] = [];
+  let heldNextLogIndex = logBase;
   return new SliceChannel(sliceLimit, {
     paused: () => {
       if (!canister) return;
       delta = canister.balance - base;
       canister.balance -= delta;
+      const first = canister.logRecords.findIndex((r) => r.idx >= logBase);
+      heldLog = first < 0 ? [] : canister.logRecords.splice(first);
+      heldNextLogIndex = canister.nextLogIndex;
+      canister.nextLogIndex = logBase;
     },
     resumed: () => {
       if (!canister) return;
       base = canister.balance;
       canister.balance += delta;
+      canister.logRecords.push(...heldLog);
+      canister.nextLogIndex = heldNextLogIndex;
+      heldLog = [];
     },
   });
 }

@@ -53,8 +53,8 @@ export class SliceChannel {
 
   /**
    * Ends the paused execution without another slice: its Wasm unwinds with ExecutionAborted and
-   * its changes are rolled back (the balance hooks are not called: the canister keeps the
-   * balance it shows while paused).
+   * its changes are rolled back (the hooks are not called: the canister keeps the balance and
+   * the log it shows while paused, without the message's cycles and lines).
    */
   abort(): void {
     const abort = this.abortNext;
