@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Actor, HttpAgent } from '@dfinity/agent';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
 import { buildCanisters, type BuiltCanister } from '../../../scripts/build-canisters.ts';
-import { deployDemoCanisters, siteNetworkEnv } from './demo-deploy.ts';
+import { deployDemoCanisters, deploySet, siteNetworkEnv } from './demo-deploy.ts';
 import { startReplicaProcess, type ReplicaProcess } from '../../../scripts/lib/replica-process.ts';
 import { deployedCanisters } from '../../../canisters/canisters.ts';
 import { idlFactory as storeIdl, type _SERVICE as StoreService } from '../../declarations/stable-memory-eop/stable-memory-eop.did.ts';
@@ -100,5 +100,21 @@ describe('deployDemoCanisters', () => {
       PUBLIC_WG_IDENTITY_PROVIDER: 'http://127.0.0.1:4944/',
     });
     expect(siteNetworkEnv({ network: 'ic', ids: { lab: 'x' } })).toEqual({ PUBLIC_WG_NETWORK: 'ic', PUBLIC_WG_CANISTER_IDS: '{"lab":"x"}' });
+  });
+});
+
+describe('deploySet', () => {
+  const sorted = (names: string[]) => [...deploySet(names)].sort();
+  it('adds the canisters of the wiring steps a canister needs, not those of steps it only takes part in', () => {
+    // A target or a store needs the lab; the lab needs neither.
+    expect(sorted(['lab', 'install-target'])).toEqual(['install-target', 'lab']);
+    expect(sorted(['snapshot-target'])).toEqual(['lab', 'snapshot-target']);
+    expect(sorted(['lab'])).toEqual(['lab']);
+    expect(sorted(['stable-memory-region'])).toEqual(['lab', 'stable-memory-classic', 'stable-memory-eop', 'stable-memory-region']);
+    // A pair needs each other.
+    expect(sorted(['queue-consumer'])).toEqual(['queue-consumer', 'queue-producer']);
+  });
+  it('is every deployed canister without a list', () => {
+    expect([...deploySet(undefined)].sort()).toEqual(deployedCanisters.map((c) => c.name).sort());
   });
 });

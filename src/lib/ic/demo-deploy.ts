@@ -9,7 +9,7 @@
 // specified_id, local replicas only) and install; unknown → create and install. Then the wiring
 // the demos need, each step idempotent: the lab controls the three stores and holds their modules
 // (canisters/lab/main.mo says why), the composite-query front has created its partitions and the scaling front its workers.
-// The actor-level steps of that wiring (registerStores, uploadStoreModule, registerLabTargets,
+// The actor-level steps of that wiring (registerStores, uploadStoreModule, registerLabTarget(s),
 // setupComposite, setupScaling, pairQueues, pairBoundedWait) are exported: the canister integration tests
 // (canisters/*.test.ts) wire their demos through them, so tests and deploys share one path.
 //
@@ -19,8 +19,8 @@
 // (page-replica/). It imports nothing from scripts/ (site code never does;
 // tests/unit/import-direction.test.ts checks). Portable too, so no static Node import here: modules are read
 // through `readWasm` (default: the build's file, via node:fs reached at call time), hashes come
-// from WebCrypto, and a deploy limited to some canisters (`canisters`) also deploys what their
-// wiring steps need (WIRING) and runs only those steps.
+// from WebCrypto, and a deploy limited to some canisters (`canisters`) also deploys the canisters
+// of the wiring steps they need (WIRING) and runs only the steps whose canisters it deployed.
 import { Actor, blsVerify, CanisterStatus, type ActorSubclass, type HttpAgent } from '@dfinity/agent';
 import { IDL } from '@dfinity/candid';
 import { Ed25519KeyIdentity } from '@dfinity/identity';
@@ -389,19 +389,24 @@ export async function uploadTargetModule(lab: LabService, target: LabTargetName,
 }
 
 /**
- * Registers the two demo canisters with the lab (which must already control them), uploads the
- * module each may be reinstalled with, and registers the padded install-target module's hash:
- * the only module the lab installs from visitors' chunks. Call as a lab controller.
+ * Registers one demo canister with the lab (which must already control it) and uploads the module
+ * it may be reinstalled with; for the install target, also the padded module's hash: the only
+ * module the lab installs from visitors' chunks. Call as a lab controller.
  */
-export async function registerLabTargets(lab: LabService, targets: Record<LabTargetName, { canisterId: Principal; wasm: Uint8Array }>): Promise<void> {
-  // Both targets side by side (each has its own slot in the lab); the install module's hash after both.
-  await sideBySide(Object.entries(targets) as [LabTargetName, { canisterId: Principal; wasm: Uint8Array }][], async ([name, { canisterId, wasm }]) => {
-    unwrap(await lab.registerTarget(labTarget[name], canisterId), `lab.registerTarget(${name})`);
-    await uploadTargetModule(lab, name, wasm);
-  });
-  const padded = padWasm(targets['install-target'].wasm);
+export async function registerLabTarget(lab: LabService, name: LabTargetName, target: { canisterId: Principal; wasm: Uint8Array }): Promise<void> {
+  unwrap(await lab.registerTarget(labTarget[name], target.canisterId), `lab.registerTarget(${name})`);
+  await uploadTargetModule(lab, name, target.wasm);
+  if (name !== 'install-target') return;
+  const padded = padWasm(target.wasm);
   const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', padded as BufferSource));
   unwrap(await lab.setInstallModule(hash, BigInt(padded.byteLength)), 'lab.setInstallModule');
+}
+
+/** Both targets (registerLabTarget), side by side: each has its own slot in the lab. */
+export async function registerLabTargets(lab: LabService, targets: Record<LabTargetName, { canisterId: Principal; wasm: Uint8Array }>): Promise<void> {
+  await sideBySide(Object.entries(targets) as [LabTargetName, { canisterId: Principal; wasm: Uint8Array }][], ([name, target]) =>
+    registerLabTarget(lab, name, target),
+  );
 }
 
 export interface CompositeSetup {
@@ -476,35 +481,34 @@ async function sideBySide<T>(items: readonly T[], fn: (item: T) => Promise<void>
   if (failed) throw failed.reason;
 }
 
-/** Makes the lab a controller of the snapshot and install targets and registers them with their modules, where needed. */
-async function wireLabTargets(
-  options: DeployOptions,
-  ids: Record<string, string>,
-  actions: Record<string, DeployAction>,
-  self: Principal,
-  created: Record<string, string[]>,
-): Promise<void> {
-  const { agent, log = console.log } = options;
-  const labId = Principal.fromText(ids.lab);
-  const lab = Actor.createActor<LabService>(labIdl, { agent, canisterId: labId });
-  const status = await lab.opsStatus();
-  const targets = {} as Record<LabTargetName, { canisterId: Principal; wasm: Uint8Array }>;
-  let stale = actions.lab === 'created' || actions.lab === 'recreated' || !status.install.moduleHash.length;
-  for (const name of Object.keys(labTarget) as LabTargetName[]) {
+/** Makes the lab a controller of one target (snapshot or install) and registers it with its module, where needed. */
+function wireLabTarget(name: LabTargetName): WiringStep {
+  return async (options, ids, actions, self, created) => {
+    const { agent, log = console.log } = options;
+    const labId = Principal.fromText(ids.lab);
+    const lab = Actor.createActor<LabService>(labIdl, { agent, canisterId: labId });
     const canisterId = Principal.fromText(ids[name]);
     const built = options.built.find((b) => b.name === name)!;
     if (built.gzipped) throw new Error(`${name} grew past 1 MiB and is gzipped; the lab needs it as plain Wasm`);
-    await ensureLabControls(agent, canisterId, labId, self, created[name]);
+    const [status] = await Promise.all([lab.opsStatus(), ensureLabControls(agent, canisterId, labId, self, created[name])]);
     const info = name === 'snapshot-target' ? status.snapshotTarget : status.installTarget;
-    if (info.canisterId[0]?.toText() !== canisterId.toText() || !info.moduleReady || Number(info.moduleBytes) !== built.bytes || actions[name] !== 'unchanged')
-      stale = true;
-    targets[name] = { canisterId, wasm: await (options.readWasm ?? readBuiltFile)(built) };
-  }
-  if (!stale) return;
-  await registerLabTargets(lab, targets);
-  log(
-    `  lab controls snapshot-target and install-target; install module registered (${Math.round(padWasm(targets['install-target'].wasm).byteLength / 1024)} KiB padded)`,
-  );
+    const stale =
+      actions.lab === 'created' ||
+      actions.lab === 'recreated' ||
+      (name === 'install-target' && !status.install.moduleHash.length) ||
+      info.canisterId[0]?.toText() !== canisterId.toText() ||
+      !info.moduleReady ||
+      Number(info.moduleBytes) !== built.bytes ||
+      actions[name] !== 'unchanged';
+    if (!stale) return;
+    const wasm = await (options.readWasm ?? readBuiltFile)(built);
+    await registerLabTarget(lab, name, { canisterId, wasm });
+    log(
+      name === 'install-target'
+        ? `  lab controls install-target; install module registered (${Math.round(padWasm(wasm).byteLength / 1024)} KiB padded)`
+        : `  lab controls ${name}; its module registered (${Math.round(wasm.length / 1024)} KiB)`,
+    );
+  };
 }
 
 /** Points the queue producer and consumer at each other (each refuses strangers otherwise). Call as a controller of both. */
@@ -566,25 +570,28 @@ type WiringStep = (
 
 /**
  * The wiring after the canisters are installed, each step with every canister it needs. A step
- * runs when all of them were deployed; a deploy limited to some canisters adds the rest of any
- * step one of them takes part in. A new demo's wiring goes here.
+ * runs when all of them were deployed. A deploy limited to some canisters adds the rest of a step
+ * when one of them needs it (`neededBy`, default: every canister of the step): a store or a target
+ * needs the lab, but the lab works without any of them (their slots stay empty), so a demo of the
+ * snapshot target installs the lab and that target, not the stable-memory stores beside them. A
+ * new demo's wiring goes here.
  */
-const WIRING: Array<{ canisters: string[]; run: WiringStep }> = [
-  { canisters: ['lab', ...Object.keys(labWhich)], run: wireLab },
-  { canisters: ['lab', ...Object.keys(labTarget)], run: wireLabTargets },
+const WIRING: Array<{ canisters: string[]; neededBy?: string[]; run: WiringStep }> = [
+  { canisters: ['lab', ...Object.keys(labWhich)], neededBy: Object.keys(labWhich), run: wireLab },
+  ...(Object.keys(labTarget) as LabTargetName[]).map((name) => ({ canisters: ['lab', name], neededBy: [name], run: wireLabTarget(name) })),
   { canisters: ['queue-producer', 'queue-consumer'], run: (options, ids) => wireQueues(options, ids) },
   { canisters: ['bounded-caller', 'slow-callee'], run: (options, ids) => wireBoundedWait(options, ids) },
   { canisters: ['composite-front'], run: (options, ids) => setUpCompositeFront(options, ids['composite-front']) },
   { canisters: ['scaling-front'], run: (options, ids) => setUpScalingFront(options, ids['scaling-front']) },
 ];
 
-/** `names` and every canister a wiring step they take part in needs (all deployed canisters when undefined). */
+/** `names` and every canister of the wiring steps they need (all deployed canisters when undefined). */
 export function deploySet(names: readonly string[] | undefined): Set<string> {
   const set = new Set(names ?? deployedCanisters.map((c) => c.name));
   for (let grown = true; grown;) {
     grown = false;
     for (const step of WIRING) {
-      if (!step.canisters.some((c) => set.has(c))) continue;
+      if (!(step.neededBy ?? step.canisters).some((c) => set.has(c))) continue;
       for (const c of step.canisters) {
         if (set.has(c)) continue;
         set.add(c);
