@@ -287,6 +287,8 @@ describe('state root signatures', () => {
     const secrets = [secretOf(1n), secretOf(order - 1n), secretOf(order / 2n), ...Array.from({ length: 12 }, () => crypto.getRandomValues(new Uint8Array(32)))];
     for (const secret of secrets) {
       const k = subnetKeys(secret);
+      // The root key is the one @noble/curves derives from the secret.
+      expect(toHex(k.rootKeyDer.slice(-96))).toBe(toHex(short.getPublicKey(k.rootSecretKey).toBytes(true)));
       const root = crypto.getRandomValues(new Uint8Array(32));
       const signature = signStateRoot(k, root);
       const reference = short.sign(short.hash(concatBytes(separator, root)), k.rootSecretKey).toBytes(true);
