@@ -58,6 +58,18 @@ const PHASE_TEXT: Partial<Record<PageReplicaPhase['phase'], string>> = {
   'waiting-for-lock': 'The replica in this page is open in another tab of this site; this demo starts as soon as that tab is closed…',
 };
 
+/**
+ * The agent checks each query's signature with the node keys of the canister's subnet, which it
+ * reads per canister (a read_state whose certificate it checks: one BLS check on this thread, 50 ms
+ * and more) and keeps; but every query that starts before that read came back reads them again,
+ * and a demo's first queries start side by side (the stable-memory demo's seven read them seven
+ * times). Read once per canister here, all at once, before the demo starts; a failure is left to
+ * the demo's own first call, which reads them again and reports it.
+ */
+async function readSubnetKeys(agent: HttpAgent, canisterIds: string[]): Promise<void> {
+  await Promise.all(canisterIds.map((id) => agent.fetchSubnetKeys(id).catch(() => undefined)));
+}
+
 export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFrame {
   const available = availableBackends(definition.demo, definition.canisters);
   let backend: Backend | undefined = chooseBackend(available);
@@ -229,6 +241,11 @@ export function mountDemo(slot: HTMLElement, definition: DemoDefinition): DemoFr
         network = { ...network, canisterIds: ids };
         listFixed();
       }
+      if (mine !== loads) return;
+      await readSubnetKeys(
+        await frame.agent(),
+        definition.canisters.flatMap((name) => network.canisterIds[name] ?? []),
+      );
       if (mine !== loads) return;
       await definition.load(frame);
       if (mine !== loads) return;
