@@ -305,3 +305,27 @@ describe('management canister', () => {
     expect(pic.getCyclesBalance(canisterId)).toBe(1500n);
   });
 });
+
+describe('management arguments', () => {
+  it('are decoded once per bytes object and method (routing, the ingress filter and the call share it)', async () => {
+    const { IDL } = await import('@dfinity/candid');
+    const { decodeManagementArg, managementMethods } = await import('../src/management/ic-idl.ts');
+    const types = [...managementMethods.install_code[0]];
+    const value = {
+      mode: { install: null },
+      canister_id: alice,
+      wasm_module: new Uint8Array(300_000).fill(7),
+      arg: new Uint8Array([1]),
+      sender_canister_version: [],
+    };
+    const bytes = new Uint8Array(IDL.encode(types, [value]));
+    const first = decodeManagementArg('install_code', bytes);
+    expect((first[0] as { canister_id: Principal }).canister_id.toText()).toBe(alice.toText());
+    expect(decodeManagementArg('install_code', bytes)).toBe(first);
+    // Equal bytes in another object, or the same bytes read as another method's argument: decoded again.
+    expect(decodeManagementArg('install_code', bytes.slice())).not.toBe(first);
+    const status = decodeManagementArg('canister_status', bytes);
+    expect(status).not.toBe(first);
+    expect(Object.keys(status[0] as object)).toEqual(['canister_id']);
+  });
+});

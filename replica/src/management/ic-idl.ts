@@ -249,17 +249,35 @@ export const managementIdlFactory = () => {
   return IDL.Service(fields);
 };
 
+/** The last arguments decodeManagementArg decoded, by the bytes' identity and the method. */
+const decodedArgs = new WeakMap<Uint8Array, { method: string; values: unknown[] }>();
+
+/**
+ * IDL.decode of a management method's argument. One ingress call's argument is decoded three
+ * times over (the HTTP interface's routing, the ingress filter, then the call itself), always the
+ * same bytes object, and @dfinity/candid's decoder copies the rest of the input for each signed
+ * LEB128 of the type table, so an install_code with a module of a few hundred KB cost about 10 ms
+ * (Node) to 30 ms (a page's worker) per decode: the values of the last decode of these bytes are
+ * handed back instead. Callers only read them. Throws as IDL.decode does (nothing kept then).
+ */
+export function decodeManagementArg(method: ManagementMethod, arg: Uint8Array): unknown[] {
+  const known = decodedArgs.get(arg);
+  if (known?.method === method) return known.values;
+  const values = IDL.decode([...managementMethods[method][0]], arg);
+  decodedArgs.set(arg, { method, values });
+  return values;
+}
+
 /**
  * The canister a management call is about (https-interface.md#http-effective-canister-id):
  * `target_canister` for install_chunked_code, else a `canister_id` field. Undefined when the
  * argument does not decode or names none; the management canister then rejects the call itself.
  */
 export function canisterNamedInManagementArg(method: string, arg: Uint8Array): { id: Uint8Array; field: string } | undefined {
-  const types = (managementMethods as Record<string, readonly [IDL.Type[], IDL.Type[]]>)[method];
-  if (!types) return undefined;
+  if (!Object.hasOwn(managementMethods, method)) return undefined;
   let decoded: unknown[];
   try {
-    decoded = IDL.decode([...types[0]], arg);
+    decoded = decodeManagementArg(method as ManagementMethod, arg);
   } catch {
     return undefined;
   }

@@ -20,7 +20,7 @@ import {
 import type { CallResponse } from '../ic/call-outcome.ts';
 import type { RequestMessage } from '../scheduler/call-context.ts';
 import type { ManagementHandler, Scheduler } from '../scheduler/scheduler.ts';
-import { canisterNamedInManagementArg, managementMethods, unsupportedManagementMethods, type ManagementMethod } from './ic-idl.ts';
+import { canisterNamedInManagementArg, decodeManagementArg, managementMethods, unsupportedManagementMethods, type ManagementMethod } from './ic-idl.ts';
 import { installCode, modeName, type InstallMode } from './install.ts';
 import { canisterIdFromIndex, canisterIndexOf, FIRST_CANISTER_INDEX, CANISTER_RANGE_END } from './canister-ids.ts';
 import { captureSnapshot, restoreSnapshot, snapshotSize } from './snapshots.ts';
@@ -183,7 +183,7 @@ export class ManagementCanister implements ManagementHandler {
     if (method.startsWith('provisional_')) return undefined;
     let decoded: Record<string, unknown> | undefined;
     try {
-      decoded = IDL.decode([...managementMethods[method as ManagementMethod][0]], arg)[0] as Record<string, unknown> | undefined;
+      decoded = decodeManagementArg(method as ManagementMethod, arg)[0] as Record<string, unknown> | undefined;
     } catch {
       decoded = undefined;
     }
@@ -245,10 +245,10 @@ export class ManagementCanister implements ManagementHandler {
       if (!(method in managementMethods)) {
         throw Reject.of({ errorCode: ErrorCode.CanisterMethodNotFound, description: `Management canister has no method '${method}'` });
       }
-      const [argTypes, resultTypes] = managementMethods[method as ManagementMethod];
+      const resultTypes = managementMethods[method as ManagementMethod][1];
       let args: unknown[];
       try {
-        args = IDL.decode([...argTypes], request.arg);
+        args = decodeManagementArg(method as ManagementMethod, request.arg);
       } catch (e) {
         throw Reject.of(candidDecodeError((e as Error).message));
       }
