@@ -225,6 +225,34 @@ describe('certificates', () => {
     );
   });
 
+  it('persist before an in-thread signer, after handing the hash to a concurrent one, and wait for both', async () => {
+    for (const concurrentSigner of [false, true]) {
+      const order: string[] = [];
+      let finishWrite: () => void = () => {};
+      const signer = async (hash: Uint8Array) => {
+        order.push('sign');
+        return signStateRoot(keys, hash);
+      };
+      const certifier = new Certifier(keys, state, nowNs, signer, { concurrentSigner });
+      certifier.beforeRound = () => void order.push('tree');
+      certifier.persist = () => {
+        order.push('persist');
+        return new Promise<void>((resolve) => (finishWrite = resolve));
+      };
+      let released = false;
+      const version = certifier.update((t) => withRequestStatus(t, new Uint8Array(32).fill(7), { status: 'replied', reply: Uint8Array.of(1) }));
+      const signed = certifier.certified(version).then((s) => ((released = true), s));
+      for (let i = 0; i < 100 && order.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(order).toEqual(concurrentSigner ? ['tree', 'sign', 'persist'] : ['persist', 'tree', 'sign']);
+      // Signed, not yet persisted: nothing is released.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(released).toBe(false);
+      finishWrite();
+      const { rootHash, signature } = await signed;
+      expect(verifyStateRoot(keys.rootKeyDer, rootHash, signature)).toBe(true);
+    }
+  });
+
   it('batch concurrent requests into one signature', async () => {
     const certifier = new Certifier(keys, state, nowNs);
     let rounds = 0;

@@ -234,7 +234,7 @@ test('a module the site cannot load is named in the error', async ({ page }) => 
 test('the page replica loads on pages with a demo only: none on a page without one, and on a demo page before the demo is reached', async ({ page }) => {
   const engine: string[] = [];
   page.on('request', (request) => {
-    if (/\/_astro\/worker-[^/]*\.js$|\/_demos\//.test(request.url())) engine.push(request.url());
+    if (/\/_astro\/(signer-)?worker-[^/]*\.js$|\/_demos\//.test(request.url())) engine.push(request.url());
   });
   await page.goto('/');
   expect(await page.locator('[data-demo-slot]').count(), 'the home page has no demo').toBe(0);
@@ -244,7 +244,8 @@ test('the page replica loads on pages with a demo only: none on a page without o
   expect(engine, 'nothing of the engine fetched on a page without a demo').toEqual([]);
   // A demo page: the engine starts while the reader is still at the top of the page.
   await page.goto('/patterns/stable-structures/');
-  await expect.poll(() => page.workers().length, { timeout: 10_000 }).toBe(1);
+  // (The replica's worker, which then starts its certificate signer, a second worker.)
+  await expect.poll(() => page.workers().filter((w) => /\/_astro\/worker-[^/]*\.js$/.test(w.url())).length, { timeout: 10_000 }).toBe(1);
   const root = page.locator('[data-demo="stable-memory"]');
   await root.scrollIntoViewIfNeeded();
   await expect(root).toHaveAttribute('data-demo-status', 'ready', { timeout: 90_000 });

@@ -28,16 +28,28 @@ export class Certifier {
   #signer: StateRootSigner;
   /**
    * Called at the start of each round, synchronously, so the owner can fold fresh state
-   * (canisters) into the tree. A returned promise (e.g. the state reaching the disk) is awaited,
-   * alongside the signature, before the signed state is handed to anyone.
+   * (canisters) into the tree. A returned promise is awaited, alongside the signature, before the
+   * signed state is handed to anyone.
    */
   beforeRound: (() => void | Promise<void>) | undefined;
+  /**
+   * Makes the state the round certifies durable (e.g. writes it to the disk or IndexedDB); the
+   * promise it returns is awaited alongside the signature, before the signed state is handed to
+   * anyone. Called in the same synchronous step as beforeRound and the root hash, so both
+   * describe the same moment: before beforeRound with an in-thread signer (whose signing then
+   * runs while the write is under way), right after the hash is handed to the signer when
+   * `concurrentSigner` says it signs on another thread (the state is then captured meanwhile).
+   */
+  persist: (() => void | Promise<void>) | undefined;
+  /** The signer works on another thread: it is handed the root hash before `persist` runs. */
+  readonly concurrentSigner: boolean;
 
-  constructor(keys: SubnetKeys, tree: StateTree, clock: () => bigint, signer?: StateRootSigner) {
+  constructor(keys: SubnetKeys, tree: StateTree, clock: () => bigint, signer?: StateRootSigner, options: { concurrentSigner?: boolean } = {}) {
     this.keys = keys;
     this.#tree = tree;
     this.#clock = clock;
     this.#signer = signer ?? ((hash) => signStateRoot(keys, hash));
+    this.concurrentSigner = signer !== undefined && options.concurrentSigner === true;
   }
 
   get tree(): StateTree {
@@ -104,9 +116,10 @@ export class Certifier {
     const waiters = this.#waiters;
     this.#waiters = [];
     try {
-      // Everything up to the awaits is synchronous: the tree and what beforeRound made durable
+      // Everything up to the awaits is synchronous: the tree and what persist made durable
       // describe the same moment, whatever executes while we wait.
-      const durable = this.beforeRound?.();
+      const persistedFirst = this.concurrentSigner ? undefined : this.persist?.();
+      const refreshed = this.beforeRound?.();
       const last = this.#latest?.timeNs ?? 0n;
       const now = this.#clock();
       const time = now > last ? now : last + 1n; // certified time never goes backwards
@@ -114,7 +127,17 @@ export class Certifier {
       const tree = this.#tree;
       const version = this.#version;
       const hash = rootHash(tree);
-      const [signature] = await Promise.all([this.#signer(hash), durable]);
+      const signing = Promise.resolve(this.#signer(hash));
+      let durable = persistedFirst;
+      if (this.concurrentSigner) {
+        try {
+          durable = this.persist?.();
+        } catch (error) {
+          signing.catch(() => {}); // this round fails with the persist error
+          throw error;
+        }
+      }
+      const [signature] = await Promise.all([signing, durable, refreshed]);
       const signed: SignedState = { tree, rootHash: hash, signature, timeNs: time, version };
       if (!this.#latest || this.#latest.version <= version) this.#latest = signed;
       for (const w of waiters) w.resolve(signed);

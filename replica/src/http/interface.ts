@@ -79,6 +79,11 @@ export interface HttpInterfaceOptions {
   beforeCertify?: () => void | Promise<void>;
   /** Signs state roots (default: in-process BLS). The CLI passes a worker-thread signer. */
   signStateRoot?: StateRootSigner;
+  /**
+   * `signStateRoot` signs on another thread: each round hands it the root hash first and runs
+   * beforeCertify while it signs (Certifier.concurrentSigner). Default false: beforeCertify first.
+   */
+  concurrentSigner?: boolean;
 }
 
 const CBOR = 'application/cbor';
@@ -115,8 +120,9 @@ export class HttpInterface {
       canisterRanges: this.engine.canisterRanges(),
       nodes: [{ nodeId: this.keys.nodeId, publicKeyDer: this.keys.nodePublicKeyDer }],
     });
-    this.certifier = new Certifier(this.keys, tree, () => this.engine.time(), options.signStateRoot);
+    this.certifier = new Certifier(this.keys, tree, () => this.engine.time(), options.signStateRoot, { concurrentSigner: options.concurrentSigner });
     this.certifier.beforeRound = () => this.#refreshState();
+    this.certifier.persist = () => this.#beforeCertify?.();
     this.engine.setDataCertificateProvider?.((id) => this.#dataCertificate(id));
   }
 
@@ -427,8 +433,7 @@ export class HttpInterface {
   // ---- certified state -----------------------------------------------------------------------
 
   /** Before each signature: fold the engine's canister state in and drop expired statuses. */
-  #refreshState(): void | Promise<void> {
-    const durable = this.#beforeCertify?.();
+  #refreshState(): void {
     const seen = new Set<string>();
     for (const id of this.engine.listCanisters()) {
       const key = toHex(id);
@@ -449,7 +454,6 @@ export class HttpInterface {
     for (const id of this.registry.prune(this.engine.time())) {
       this.certifier.update((t) => withRequestStatus(t, id, undefined));
     }
-    return durable;
   }
 
   /**

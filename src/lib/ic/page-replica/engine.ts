@@ -2,7 +2,7 @@
 // and the saved state over any ReplicaStore (IndexedDB in the worker, a Map in the tests). Portable:
 // no DOM, no Node API, so vitest runs exactly what the worker runs.
 import { Replica, type ReplicaOptions } from '@scaling-wg/replica';
-import { subnetKeys, type SubnetKeys } from '@scaling-wg/replica/certification';
+import { subnetKeys, type StateRootSigner, type SubnetKeys } from '@scaling-wg/replica/certification';
 import { schedulerEngine, HttpInterface } from '@scaling-wg/replica/http';
 import { KvState, type ReplicaStore } from '@scaling-wg/replica/store';
 
@@ -39,14 +39,27 @@ async function loadKeys(store: ReplicaStore): Promise<SubnetKeys> {
  * Starts the replica on the state in `store` (throws StateFormatError when it is unreadable).
  * `replicaOptions` are for tests (limits, time); the page uses the defaults.
  */
-export async function startPageEngine(store: ReplicaStore, replicaOptions: Omit<ReplicaOptions, 'subnetId'> = {}): Promise<PageEngine> {
+export async function startPageEngine(
+  store: ReplicaStore,
+  replicaOptions: Omit<ReplicaOptions, 'subnetId'> = {},
+  options: {
+    /**
+     * Signs state roots on another thread (the worker passes signer-worker.ts's): each
+     * certificate's signature is then computed while its state is captured and written.
+     * Default: in this thread, after the state's write has started.
+     */
+    concurrentSigner?: (keys: SubnetKeys) => { sign: StateRootSigner; close(): void };
+  } = {},
+): Promise<PageEngine> {
   const keys = await loadKeys(store);
+  const signer = options.concurrentSigner?.(keys);
   const replica = await Replica.create({ log: 'quiet', ...replicaOptions, subnetId: keys.subnetId });
   const state = new KvState(store);
   let restored;
   try {
     restored = await state.restore(replica.scheduler, replica.management);
   } catch (error) {
+    signer?.close();
     await replica.tearDown();
     throw error;
   }
@@ -79,6 +92,8 @@ export async function startPageEngine(store: ReplicaStore, replicaOptions: Omit<
     // Before a certificate reveals an outcome (or a call as processing), the state that produced
     // it, with the scheduler's state and the calls in flight, is in the store.
     beforeCertify: commit,
+    signStateRoot: signer?.sign,
+    concurrentSigner: signer !== undefined,
     onCall: (entry) => {
       if (entry.kind === 'call') dirty = true;
     },
@@ -109,6 +124,7 @@ export async function startPageEngine(store: ReplicaStore, replicaOptions: Omit<
     commit,
     async stop() {
       clearInterval(flushTimer);
+      signer?.close();
       await replica.tearDown();
     },
   };

@@ -38,6 +38,10 @@ export type FromWorker =
   /** ms: how long the worker took to answer (engine and HTTP interface, no transport). */
   | { type: 'http'; id: number; status: number; contentType?: string; body?: Uint8Array | string; ms: number };
 
+/** Between the replica's worker and its signer (signer-worker.ts): the subnet's keys once, then one root hash per certificate. */
+export type ToSigner = { type: 'keys'; rootSecretKey: Uint8Array; nodeSecretKey: Uint8Array } | { type: 'sign'; id: number; rootHash: Uint8Array };
+export type FromSigner = { id: number; signature: Uint8Array } | { id: number; error: string };
+
 /** The Web Lock held by the tab whose worker owns the saved state (one owner across tabs). */
 export const OWNER_LOCK = 'wg-page-replica-owner';
 /** The IndexedDB database and object store holding the page replica's state. */

@@ -6,11 +6,12 @@
 // One owner across tabs: the worker holds the Web Lock OWNER_LOCK for as long as it runs. A second
 // tab's worker waits for the lock (and says so) instead of opening the same state beside it.
 import { decodePreparedModule, usePreparedModuleStore, type PreparedModule, type PreparedModuleStore } from '@scaling-wg/replica';
+import { signStateRoot, type StateRootSigner, type SubnetKeys } from '@scaling-wg/replica/certification';
 import { toHex } from '@scaling-wg/replica/ic';
 import { StateFormatError } from '@scaling-wg/replica/store';
 import { startPageEngine, type PageEngine } from './engine.ts';
 import { openIdbStore, type IdbStore } from './idb-store.ts';
-import { OWNER_LOCK, type FromWorker, type PreparedFiles, type ToWorker } from './protocol.ts';
+import { OWNER_LOCK, type FromSigner, type FromWorker, type PreparedFiles, type ToSigner, type ToWorker } from './protocol.ts';
 
 // The engine yields to the event loop between steps of a call, with setImmediate where there is
 // one. A worker has none, and its nested setTimeout(0) is clamped to 4 ms, several times per
@@ -27,6 +28,60 @@ if (typeof immediate.setImmediate !== 'function') {
 }
 
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
+
+/**
+ * State roots are signed in a second worker (signer-worker.ts), beside the state's capture and
+ * write in this one. Where it cannot start, or once it fails, this worker signs itself (same
+ * bytes, one thread).
+ */
+function signerWorker(keys: SubnetKeys): { sign: StateRootSigner; close(): void } {
+  const pending = new Map<number, { rootHash: Uint8Array; resolve: (signature: Uint8Array) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  let signer: Worker | undefined;
+  const inThread = (rootHash: Uint8Array) => signStateRoot(keys, rootHash);
+  const giveUp = (why: string) => {
+    if (signer && why !== 'the replica stopped') console.warn(`page replica: signing certificates in the replica's worker (${why})`);
+    signer?.terminate();
+    signer = undefined;
+    for (const { rootHash, resolve, reject } of pending.values()) {
+      try {
+        resolve(inThread(rootHash));
+      } catch (error) {
+        reject(error as Error);
+      }
+    }
+    pending.clear();
+  };
+  try {
+    signer = new Worker(new URL('./signer-worker.ts', import.meta.url), { type: 'module', name: 'page replica signer' });
+    signer.addEventListener('message', (event: MessageEvent<FromSigner>) => {
+      const answer = event.data;
+      const entry = pending.get(answer.id);
+      pending.delete(answer.id);
+      if ('error' in answer) entry?.reject(new Error(`the certificate signer failed: ${answer.error}`));
+      else entry?.resolve(answer.signature);
+    });
+    signer.addEventListener('error', (event) => giveUp(event.message || 'its script did not load'));
+    const init: ToSigner = { type: 'keys', rootSecretKey: keys.rootSecretKey, nodeSecretKey: keys.nodeSecretKey };
+    signer.postMessage(init);
+  } catch (error) {
+    giveUp((error as Error).message);
+  }
+  return {
+    sign: (rootHash) => {
+      if (!signer) return inThread(rootHash);
+      const worker = signer;
+      return new Promise<Uint8Array>((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { rootHash, resolve, reject });
+        const request: ToSigner = { type: 'sign', id, rootHash };
+        worker.postMessage(request);
+      });
+    },
+    // The replica stopped (a reset): certificates still being signed are signed here.
+    close: () => giveUp('the replica stopped'),
+  };
+}
 
 let store: IdbStore | undefined;
 let running: Promise<PageEngine> | undefined;
@@ -103,7 +158,7 @@ async function boot(): Promise<PageEngine> {
       usePreparedModuleStore(prepared);
     }
   }
-  const engine = await startPageEngine(store);
+  const engine = await startPageEngine(store, {}, { concurrentSigner: typeof Worker === 'function' ? signerWorker : undefined });
   post({ type: 'ready', restoredCanisters: engine.restoredCanisters, rootKey: toHex(engine.keys.rootKeyDer) });
   return engine;
 }
