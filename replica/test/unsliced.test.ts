@@ -19,6 +19,8 @@ const idlFactory: IdlFactory = ({ IDL: I }) =>
     mapInsert: I.Func([I.Nat64], [I.Nat64], []),
     mapGet: I.Func([I.Nat64], [I.Nat64], ['query']),
     size: I.Func([], [I.Nat], ['query']),
+    spinLogged: I.Func([I.Nat64], [I.Nat64], []),
+    spinLoggedCalls: I.Func([], [I.Nat64], ['query']),
   });
 
 interface Work {
@@ -27,6 +29,8 @@ interface Work {
   mapInsert(n: bigint): Promise<bigint>;
   mapGet(n: bigint): Promise<bigint>;
   size(): Promise<bigint>;
+  spinLogged(n: bigint): Promise<bigint>;
+  spinLoggedCalls(): Promise<bigint>;
 }
 
 const wasm: Record<'eop' | 'classic', Uint8Array> = { eop: new Uint8Array(), classic: new Uint8Array() };
@@ -156,6 +160,56 @@ describe.each(['eop', 'classic'] as const)('queries on the unsliced variant (%s)
       expect(await failure()).toBe(hooked);
     } finally {
       await limited.tearDown();
+    }
+  }, 120_000);
+
+  it('runs updates on the variant and keeps the canister instance equal to it', async () => {
+    const variant = canister.unslicedInstance()!;
+    const same = () => {
+      const a = new Uint8Array(canister.instance!.memory.buffer);
+      const b = new Uint8Array(variant.memory.buffer);
+      expect(a.length).toBe(b.length);
+      expect(Buffer.compare(a, b)).toBe(0);
+      expect(canister.instance!.globals.map((g) => g.value)).toEqual(variant.globals.map((g) => g.value));
+    };
+    const spins = await actor.spinLoggedCalls();
+    const copied = canister.instance!.copiedBytes;
+    for (const n of [10n, 30_000n, 20_100n]) {
+      await actor.mapInsert(n > 20_000n ? n : 20_000n + n);
+      same();
+    }
+    // The canister's instance received the variant's pages: the updates ran there.
+    expect(canister.instance!.copiedBytes).toBeGreaterThan(copied);
+    expect(await actor.spinLogged(1000n)).toBe(await actor.spin(1000n));
+    expect(await actor.spinLoggedCalls()).toBe(spins + 1n);
+    same();
+  }, 120_000);
+
+  it('runs an update longer than a slice again on the hooked module, once', async () => {
+    // Slices of 10M instructions: spinLogged(2M) (about 40M) needs several.
+    const sliced = await Replica.create({ log: 'quiet', queryCache: false, limits: { instructionsPerSlice: 10_000_000 } });
+    try {
+      const { actor: spinner, canisterId } = await sliced.setupCanister<Work>({ idlFactory, wasm: wasm[mode] });
+      const c = sliced.scheduler.canister(canisterId)!;
+      const expected = await spinner.spin(2_000_000n);
+      for (let k = 0; k < 200 && !c.unslicedInstance(); k++) {
+        await spinner.spinLogged(100_000n);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(c.unslicedInstance()).toBeDefined();
+      const before = await spinner.spinLoggedCalls();
+      const slices = sliced.scheduler.metrics.slicesExecuted;
+      const logs = (await sliced.fetchCanisterLogs({ canisterId })).length;
+      expect(await spinner.spinLogged(2_000_000n)).toBe(expected);
+      // Once: one more call counted, one more line in the canister log.
+      expect(await spinner.spinLoggedCalls()).toBe(before + 1n);
+      const lines = (await sliced.fetchCanisterLogs({ canisterId })).map((r) => new TextDecoder().decode(r.content));
+      expect(lines.length).toBe(logs + 1);
+      expect(lines.at(-1)).toBe('spinLogged 2_000_000');
+      // It ran sliced, on the hooked module: at least four slices.
+      expect(sliced.scheduler.metrics.slicesExecuted - slices).toBeGreaterThanOrEqual(4);
+    } finally {
+      await sliced.tearDown();
     }
   }, 120_000);
 

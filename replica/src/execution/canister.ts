@@ -11,11 +11,11 @@ import { systemApiImports } from '../system-api/ic0.ts';
 import { applicationSubnetCosts, type CyclesCosts } from '../cycles/fees.ts';
 
 /**
- * Query instructions a canister runs on its hooked module before it asks for the unsliced
+ * Instructions a canister runs on its hooked module before it asks for the unsliced
  * variant (metering/unsliced.ts). Making the variant walks the module and compiles it again
  * (tens of milliseconds for a Motoko module), and its instance holds a second copy of the heap:
- * worth it for a canister whose queries compute, not for one answering a few small ones (the
- * site's demos in a reader's tab). About 50 ms of query work here.
+ * worth it for a canister that computes, not for one answering a few small calls (the site's
+ * demos in a reader's tab). About 50 ms of work here.
  */
 export const UNSLICED_AFTER_INSTRUCTIONS = 20_000_000n;
 
@@ -146,7 +146,13 @@ export class Canister implements CanisterView {
   #subnetId?: Uint8Array;
   // Transient like #costs: the unsliced variant's instance is made again from `instance` when needed.
   #unsliced?: { source: WasmInstance; compiled: WebAssembly.Module; instance: WasmInstance };
-  #hookedQueryInstructions = 0n;
+  #hookedInstructions = 0n;
+  #longRunning = new Set<string>();
+
+  /** Entry points (exports, 'callback') whose last run needed more than one slice (execute.ts executeSliced); transient. */
+  get longRunning(): Set<string> {
+    return this.#longRunning;
+  }
 
   constructor(principal: Principal, controllers: Principal[], cycles: bigint, now: bigint) {
     this.principal = principal;
@@ -208,15 +214,16 @@ export class Canister implements CanisterView {
   }
 
   /**
-   * The instance an execution that is never time-sliced (a query, inspect_message) runs on: an
-   * instance of the module's unsliced variant (metering/unsliced.ts) holding the canister's
-   * current state, synchronised page by page from its instance, or undefined while there is no
-   * variant (not yet compiled, or none for this module; the execution then runs on the
-   * instance as usual). Only between replicated messages: `openExecution` must be undefined.
+   * An instance of the module's unsliced variant (metering/unsliced.ts) holding the canister's
+   * current state, synchronised page by page from its instance, for an execution that is never
+   * time-sliced (a query, inspect_message) or that tries to end within one slice (execute.ts
+   * executeSliced); undefined while there is no variant (not yet compiled, or none for this
+   * module; the execution then runs on the instance as usual). Only between replicated
+   * messages: `openExecution` must be undefined.
    */
   unslicedInstance(): WasmInstance | undefined {
     const source = this.instance;
-    if (!source?.module.dirtyTracking || this.openExecution || this.#hookedQueryInstructions < UNSLICED_AFTER_INSTRUCTIONS) return undefined;
+    if (!source?.module.dirtyTracking || this.openExecution || this.#hookedInstructions < UNSLICED_AFTER_INSTRUCTIONS) return undefined;
     const compiled = source.module.unsliced();
     if (!compiled) return undefined;
     let view = this.#unsliced;
@@ -233,8 +240,8 @@ export class Canister implements CanisterView {
   }
 
   /** Counts instructions that executions which could have run on the unsliced variant ran on the hooked module. */
-  noteHookedQuery(instructions: bigint): void {
-    this.#hookedQueryInstructions += instructions;
+  noteHooked(instructions: bigint): void {
+    this.#hookedInstructions += instructions;
   }
 
   /** A fresh instance of `module` holding `state` (heap and globals), e.g. the committed state while a message is paused. */

@@ -9,6 +9,7 @@ import type { Canister } from './canister.ts';
 import type { WasmInstance } from './instance.ts';
 import type { StableMemory } from './stable-memory.ts';
 import { callPromising, canSuspendWasm, ExecutionAborted, suspendingFunction } from './slicing.ts';
+import { StableMemoryAccessMeter } from '../metering/stable-access.ts';
 
 export type Entry = { export: string } | { closure: Closure } | { start: true };
 
@@ -77,7 +78,7 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
     }
   }
   const result = executeOn(canister, ctx, entry, options);
-  if (!options.persist) canister.noteHookedQuery(result.instructions);
+  if (!options.persist) canister.noteHooked(result.instructions);
   return result;
 }
 
@@ -135,6 +136,12 @@ export interface Slicing {
    * memory as the message found them. install_code shows the code being replaced instead.
    */
   committedView?: () => { instance?: WasmInstance; stable: StableMemory };
+  /**
+   * Try the message on the module without the slicing hook first (attemptUnsliced): for
+   * messages that start from the canister's instance as it is (updates, callbacks, timers), not
+   * for install steps, whose instance the install replaces.
+   */
+  tryUnsliced?: boolean;
 }
 
 /**
@@ -154,6 +161,13 @@ export async function executeSliced(
   const table = canister.instance?.outOfInstructions;
   const counter = canister.instance?.counter;
   if (!canSuspendWasm || !table || !counter || slicing.slice >= options.budget) return execute(canister, ctx, entry, options);
+  // An entry point whose last run needed more than one slice skips the attempt (its time would be lost again).
+  const key = 'export' in entry ? entry.export : 'closure' in entry ? 'callback' : undefined;
+  if (slicing.tryUnsliced && !(key && canister.longRunning.has(key))) {
+    const done = attemptUnsliced(canister, ctx, entry, options, slicing.slice);
+    if (done) return done;
+    if (key) canister.longRunning.add(key);
+  }
   const run = begin(canister, ctx, options, slicing.slice);
   // The budget not yet granted: a System API call may take the counter that far below zero; the
   // next counter check in the Wasm then calls the hook, which pauses or grants the next slice.
@@ -213,7 +227,61 @@ export async function executeSliced(
   }
   const result = end(run);
   if (aborted) result.aborted = true;
+  if (slicing.tryUnsliced) {
+    canister.noteHooked(result.instructions);
+    if (key && result.instructions <= slicing.slice) canister.longRunning.delete(key);
+  }
   return result;
+}
+
+/**
+ * Runs a message that may be time-sliced on the module without the slicing hook
+ * (metering/unsliced.ts), faster, with one slice's instructions. Most messages end within one
+ * slice: then this is the message's execution, its changes are copied to the canister's
+ * instance and its debug prints printed. A message that uses up the slice is rolled back like a
+ * trap, with its context and prints, and undefined says to run it again from the start on the
+ * hooked module, where it can pause: the same instructions in the same round, so the outcome
+ * and counts are those of running it there in the first place, at the cost of the discarded
+ * slice's time (once: the canister then remembers the entry point as long-running until a run
+ * of it fits in one slice again). Undefined also when there is no variant.
+ */
+function attemptUnsliced(canister: Canister, ctx: MessageContext, entry: Entry, options: ExecuteOptions, slice: bigint): ExecutionResult | undefined {
+  if (!options.persist || options.sandbox) return undefined;
+  const unsliced = canister.unslicedInstance();
+  const instance = canister.instance;
+  if (!unsliced || !instance) return undefined;
+  const saved = saveContext(ctx);
+  const print = ctx.debugPrint;
+  const printed: string[] = [];
+  ctx.debugPrint = (line) => printed.push(line);
+  canister.instance = unsliced;
+  let result: ExecutionResult;
+  try {
+    result = executeOn(canister, ctx, entry, { ...options, budget: slice });
+  } finally {
+    canister.instance = instance;
+    ctx.debugPrint = print;
+  }
+  if (result.trap?.errorCode === ErrorCode.CanisterInstructionLimitExceeded) {
+    restoreContext(ctx, saved);
+    return undefined;
+  }
+  for (const line of printed) print(line);
+  // The canister's instance catches up: the pages the message wrote, its globals.
+  if (!result.trap) instance.syncFrom(unsliced);
+  return result;
+}
+
+/** What a message's execution changes in its context, to put back after a discarded attempt. */
+function saveContext(ctx: MessageContext): MessageContext {
+  const saved = { ...ctx, replyBuffer: [...ctx.replyBuffer], outgoing: [...ctx.outgoing] };
+  if (ctx.stableAccess instanceof StableMemoryAccessMeter) saved.stableAccess = ctx.stableAccess.clone();
+  return saved;
+}
+
+function restoreContext(ctx: MessageContext, saved: MessageContext): void {
+  for (const key of Object.keys(ctx)) if (!(key in saved)) delete (ctx as unknown as Record<string, unknown>)[key];
+  Object.assign(ctx, saved);
 }
 
 /** Thrown by the out-of-instructions hook when the message's budget is spent; the counter stays negative (classifyTrap). */

@@ -99,8 +99,8 @@ export class WasmInstance {
   }
 
   /**
-   * Makes this instance, a second instance of the same canister code (the unsliced variant that
-   * queries run on, canister.ts), hold `source`'s state between messages: main memory, as the
+   * Makes this instance, a second instance of the same canister code (the unsliced variant,
+   * canister.ts, or back from it), hold `source`'s state between messages: main memory, as the
    * message found it and live, and the mutable globals. Copies the pages `source` wrote since
    * this instance's previous sync, or all of memory when that is not known. Returns false when
    * it cannot: this memory is larger than the source's (a memory cannot shrink).
@@ -117,11 +117,14 @@ export class WasmInstance {
     const pages = source.writtenSince(this);
     if (this.shadowValid && this.shadow && this.shadow.length < size) this.growShadow(size);
     const shadow = this.shadowValid && this.shadow?.length === size ? this.shadow : undefined;
+    // The copied pages count as written here, for this instance's own readers (a store saving
+    // the canister after an update ran on the other instance).
     if (pages === undefined) {
       live.set(from);
       this.copiedBytes += size;
       // The next message copies the whole memory to the shadow.
       this.shadowValid = false;
+      this.allWrittenAt = this.writeClock;
     } else {
       for (const p of pages) {
         const start = p * DIRTY_PAGE_BYTES;
@@ -129,11 +132,16 @@ export class WasmInstance {
         live.set(chunk, start);
         shadow?.set(chunk, start);
         this.copiedBytes += chunk.length * (shadow ? 2 : 1);
+        this.writtenAt.set(p, this.writeClock);
       }
       if (!shadow) this.shadowValid = false;
     }
     this.globals.forEach((g, i) => (g.value = source.globals[i].value));
     if (this.shadowValid) this.shadowGlobals = this.globals.map((g) => g.value);
+    // `source` holds these pages already: when it syncs from this instance, it is up to date
+    // as of now (without this, two instances syncing from each other would copy every page
+    // back and forth, and after one whole copy, whole copies for ever).
+    this.readers.set(source, ++this.writeClock);
     return true;
   }
 

@@ -32,6 +32,14 @@ export class StableMemoryAccessMeter {
     this.writtenLimitPages = Math.floor(limits.written / OS_PAGE_BYTES);
   }
 
+  /** A meter with the same limits and the same pages counted so far. */
+  clone(): StableMemoryAccessMeter {
+    const copy = new StableMemoryAccessMeter(this.limits);
+    for (const p of this.accessed) copy.accessed.add(p);
+    for (const p of this.dirty) copy.dirty.add(p);
+    return copy;
+  }
+
   get accessedPages(): number {
     return this.accessed.size;
   }

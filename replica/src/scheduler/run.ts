@@ -69,7 +69,7 @@ export async function runSliced(
   const prepared = prepare(s, canister, ctx, label, priorInstructions);
   if ('refused' in prepared) return prepared.refused;
   const options = executeOptions(canister, ctx, true, prepared.budget, priorInstructions);
-  const result = await executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause });
+  const result = await executeSliced(canister, ctx, entry, options, { slice: BigInt(channel.sliceLimit), pause: channel.pause, tryUnsliced: true });
   endSliced(s.state, canister.idText, channel);
   // Aborted while paused (abortPausedAboveLimit): rolled back, no effects; the message is queued again.
   if (result.aborted) throw new ExecutionAborted();

@@ -38,6 +38,22 @@ persistent actor {
     x
   };
 
+  // As spinUpdate, but it first prints one line to the canister log and counts its calls.
+  var spins : Nat64 = 0;
+  public func spinLogged(n : Nat64) : async Nat64 {
+    Prim.debugPrint("spinLogged " # debug_show n);
+    spins += 1;
+    var x : Nat64 = 88172645463325252;
+    var i : Nat64 = 0;
+    while (i < n) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      i += 1;
+    };
+    x
+  };
+
   // The same loop, returning what it cost as the canister itself sees it (performance counter 0).
   public query func spinCounted(n : Nat64) : async (Nat64, Nat64) {
     var x : Nat64 = 88172645463325252;
@@ -101,6 +117,8 @@ persistent actor {
   };
 
   public query func size() : async Nat { Map.size(map) };
+
+  public query func spinLoggedCalls() : async Nat64 { spins };
 
   // What one performance_counter call costs as seen from the canister: the IC charges 200.
   public query func counterDelta() : async Nat64 {
