@@ -286,6 +286,9 @@ describe('keys and principals', () => {
   });
 });
 
+/** x² of BLS12-381: where the signer's GLV split of the secret carries over. */
+const X_SQUARED = 0xd201000000010000n ** 2n;
+
 describe('state root signatures', () => {
   it("hash to G1 as @noble/curves' hash_to_curve does, on many messages", () => {
     const short = bls12_381.shortSignatures;
@@ -312,7 +315,16 @@ describe('state root signatures', () => {
     // Random keys and roots, and the edge scalars (1, r - 1: the GLV split's extremes).
     const order = bls12_381.fields.Fr.ORDER;
     const secretOf = (n: bigint) => fromHex(n.toString(16).padStart(64, '0'));
-    const secrets = [secretOf(1n), secretOf(order - 1n), secretOf(order / 2n), ...Array.from({ length: 12 }, () => crypto.getRandomValues(new Uint8Array(32)))];
+    const secrets = [
+      secretOf(1n),
+      secretOf(2n),
+      secretOf(order - 1n),
+      secretOf(order / 2n),
+      secretOf(X_SQUARED - 1n),
+      secretOf(X_SQUARED),
+      secretOf(X_SQUARED + 1n),
+      ...Array.from({ length: 40 }, () => crypto.getRandomValues(new Uint8Array(32))),
+    ];
     for (const secret of secrets) {
       const k = subnetKeys(secret);
       // The root key is the one @noble/curves derives from the secret.

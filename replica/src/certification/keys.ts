@@ -2,11 +2,11 @@
 // (min-sig: signatures in G1, 96-byte public keys in G2) that signs certificates, and one ed25519
 // node key that signs query responses. Both come from seeds so a state directory can keep them.
 
-import { mulAddUnsafe } from '@noble/curves/abstract/curve.js';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, fromHex } from '../ic/bytes.ts';
-import { hashToG1, type G1Point } from './hash-to-g1.ts';
+import { multiplyG1, type Affine } from './g1-multiply.ts';
+import { hashToG1 } from './hash-to-g1.ts';
 import { domainSeparator } from './representation-independent-hash.ts';
 import { selfAuthenticatingPrincipal } from '../ic/principal.ts';
 
@@ -87,8 +87,9 @@ function normalizeBlsSecret(secret: Uint8Array): Uint8Array {
  * half the time, every certificate paying for one:
  *   - H is hash_to_curve by hash-to-g1.ts: noble's steps, without its subgroup check of a
  *     point that is in G1 by construction;
- *   - the multiplication [sk]H uses the endomorphism of G1 (below) to walk two 128-bit scalars
- *     instead of one 255-bit scalar, in variable time. Variable time leaks the secret key to
+ *   - the multiplication [sk]H (g1-multiply.ts: Jacobian coordinates, affine tables) uses the
+ *     endomorphism of G1 (below) to walk two 128-bit scalars instead of one 255-bit scalar, in
+ *     variable time. Variable time leaks the secret key to
  *     whoever can time many signatures precisely; this key is a local replica's development root
  *     key (the IC's own is a threshold key no single machine holds), a choice made for speed;
  *   - H and [sk]H are in G1 by construction (hash_to_curve clears the cofactor, then a multiple),
@@ -96,7 +97,8 @@ function normalizeBlsSecret(secret: Uint8Array): Uint8Array {
  */
 export function signStateRoot(keys: SubnetKeys, rootHash: Uint8Array): Uint8Array {
   const message = hashToG1(concatBytes(STATE_ROOT_SEPARATOR, rootHash));
-  return encodeG1(multiplyG1(message, scalarOf(keys.rootSecretKey)));
+  if (message.is0()) return encodeG1(undefined);
+  return encodeG1(multiplyG1(message, scalarOf(keys.rootSecretKey), endomorphismBeta()));
 }
 
 const G1 = bls12_381.G1.Point;
@@ -127,14 +129,6 @@ function endomorphismBeta(): bigint {
   throw new Error('no cube root of unity in Fp matches the G1 endomorphism');
 }
 
-/** [k]P for P in G1: k = q·x² + m, so [k]P = [m]P + [q][x²]P = [m]P + [q](-φ(P)), two 128-bit scalars in one walk. */
-function multiplyG1(point: G1Point, k: bigint): G1Point {
-  const q = k / X_SQUARED;
-  const m = k % X_SQUARED;
-  const negPhi = new G1(Fp.mul(point.X, endomorphismBeta()), Fp.neg(point.Y), point.Z);
-  return mulAddUnsafe(G1, [point, negPhi], [m, q]);
-}
-
 function scalarOf(secret: Uint8Array): bigint {
   let n = 0n;
   for (const b of secret) n = (n << 8n) | BigInt(b);
@@ -142,13 +136,13 @@ function scalarOf(secret: Uint8Array): bigint {
 }
 
 /** The compressed encoding of a G1 point (the zcash format the IC uses): x, big-endian, with flag bits (compressed, infinity, y's sign). */
-function encodeG1(point: G1Point): Uint8Array {
+function encodeG1(point: Affine | undefined): Uint8Array {
   const out = new Uint8Array(48);
-  if (point.is0()) {
+  if (!point) {
     out[0] = 0xc0;
     return out;
   }
-  const { x, y } = point.toAffine();
+  const { x, y } = point;
   let v = x;
   for (let i = 47; i >= 0; i--) {
     out[i] = Number(v & 0xffn);
