@@ -149,4 +149,29 @@ describe('the page replica engine and its saved state', () => {
     const agent2 = await agentOn(second);
     expect(await Actor.createActor<{ get(): Promise<bigint> }>(counterIdl, { agent: agent2, canisterId: a }).get()).toBe(8n);
   });
+
+  it('reads the saved state back in one request, beside the two secrets, however many canisters it holds', async () => {
+    const store = new MemoryStore();
+    const first = await start(store);
+    const agent = await agentOn(first);
+    const wasm = await counterWasm();
+    const ids = [await deployCounter(agent, 1n, wasm), await deployCounter(agent, 2n, wasm)];
+    await first.commit();
+    await first.stop();
+    const reload = store.copy();
+    const reads: string[] = [];
+    const counted: ReplicaStore = {
+      get: (key) => (reads.push(`get ${key}`), reload.get(key)),
+      keys: (prefix) => (reads.push(`keys ${prefix}`), reload.keys(prefix)),
+      entries: (prefix) => (reads.push(`entries ${prefix}`), reload.entries(prefix)),
+      writeBatch: (entries) => reload.writeBatch(entries),
+      close: () => reload.close(),
+    };
+    const second = await start(counted);
+    expect(second.restoredCanisters).toBe(2);
+    expect(reads.sort()).toEqual(['entries ', 'get subnet/node-secret', 'get subnet/root-secret']);
+    const agent2 = await agentOn(second);
+    const counts = await Promise.all(ids.map((id) => Actor.createActor<{ get(): Promise<bigint> }>(counterIdl, { agent: agent2, canisterId: id }).get()));
+    expect(counts).toEqual([1n, 2n]);
+  });
 });

@@ -22,8 +22,58 @@ export interface PageEngine {
   stop(): Promise<void>;
 }
 
-async function loadKeys(store: ReplicaStore): Promise<SubnetKeys> {
-  const [root, node] = await Promise.all([store.get('subnet/root-secret'), store.get('subnet/node-secret')]);
+/**
+ * The saved state, read in one request that starts before the subnet keys are derived (tens of
+ * ms of this thread, which the read overlaps), for the restore to read from instead of a request
+ * per record, canister memory and module. Reads after release(), or once anything was written,
+ * go to the store itself.
+ */
+class PreloadedStore implements ReplicaStore {
+  readonly #inner: ReplicaStore;
+  #loaded: Promise<Map<string, Uint8Array> | undefined> | undefined;
+  constructor(inner: ReplicaStore) {
+    this.#inner = inner;
+    // A failed read costs only the time: the store answers each read itself then.
+    this.#loaded = inner.entries('').then(
+      (entries) => new Map(entries),
+      () => undefined,
+    );
+  }
+  release(): void {
+    this.#loaded = undefined;
+  }
+  async #snapshot(): Promise<Map<string, Uint8Array> | undefined> {
+    return this.#loaded && (await this.#loaded);
+  }
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const loaded = await this.#snapshot();
+    return loaded ? loaded.get(key) : this.#inner.get(key);
+  }
+  async keys(prefix: string): Promise<string[]> {
+    const loaded = await this.#snapshot();
+    return loaded ? [...loaded.keys()].filter((k) => k.startsWith(prefix)).sort() : this.#inner.keys(prefix);
+  }
+  async entries(prefix: string): Promise<Array<[string, Uint8Array]>> {
+    const loaded = await this.#snapshot();
+    if (!loaded) return this.#inner.entries(prefix);
+    return [...loaded].filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+  writeBatch(entries: Map<string, Uint8Array | undefined>): Promise<void> {
+    this.release();
+    return this.#inner.writeBatch(entries);
+  }
+  close(): Promise<void> {
+    this.release();
+    return this.#inner.close();
+  }
+}
+
+function readSecrets(store: ReplicaStore): Promise<[Uint8Array | undefined, Uint8Array | undefined]> {
+  return Promise.all([store.get('subnet/root-secret'), store.get('subnet/node-secret')]);
+}
+
+async function loadKeys(store: ReplicaStore, secrets: ReturnType<typeof readSecrets>): Promise<SubnetKeys> {
+  const [root, node] = await secrets;
   if (root && node) return subnetKeys(root, node);
   const keys = subnetKeys();
   await store.writeBatch(
@@ -51,10 +101,13 @@ export async function startPageEngine(
     concurrentSigner?: (keys: SubnetKeys) => { sign: StateRootSigner; close(): void };
   } = {},
 ): Promise<PageEngine> {
-  const keys = await loadKeys(store);
+  // The two secrets first (the database answers requests in order), then the rest of the state.
+  const secrets = readSecrets(store);
+  const preloaded = new PreloadedStore(store);
+  const keys = await loadKeys(store, secrets);
   const signer = options.concurrentSigner?.(keys);
   const replica = await Replica.create({ log: 'quiet', ...replicaOptions, subnetId: keys.subnetId });
-  const state = new KvState(store);
+  const state = new KvState(preloaded);
   let restored;
   try {
     restored = await state.restore(replica.scheduler, replica.management);
@@ -62,6 +115,8 @@ export async function startPageEngine(
     signer?.close();
     await replica.tearDown();
     throw error;
+  } finally {
+    preloaded.release();
   }
   // Only calls and rounds (timers, heartbeats, inter-canister messages, time-sliced executions)
   // change state; queries never persist. A commit is skipped only when none of them happened since
