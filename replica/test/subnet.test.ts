@@ -241,7 +241,7 @@ describe('best-effort calls', () => {
     lines.length = 0;
     const long = b.actor.burn(100_000n);
     const call = a.actor.boundedCall(b.canisterId, 0n, 1n);
-    for (let i = 0; i < 500 && !pic.scheduler.snapshot().callbacks.some((c) => c.deadline > 0n); i++) await new Promise((r) => setTimeout(r, 1));
+    for (let i = 0; i < 100_000 && !pic.scheduler.snapshot().callbacks.some((c) => c.deadline > 0n); i++) await new Promise((r) => setImmediate(r));
     await pic.advanceTime(2000);
     const [outcome] = await call;
     await long;
@@ -265,7 +265,7 @@ describe('best-effort calls', () => {
     lines.length = 0;
     const long = b.actor.burn(100_000n);
     const calls = [0, 1, 2].map(() => a.actor.boundedCall(b.canisterId, 0n, 60n));
-    for (let i = 0; i < 500 && pic.scheduler.snapshot().callbacks.filter((c) => c.deadline > 0n).length < 3; i++) await new Promise((r) => setTimeout(r, 1));
+    for (let i = 0; i < 100_000 && pic.scheduler.snapshot().callbacks.filter((c) => c.deadline > 0n).length < 3; i++) await new Promise((r) => setImmediate(r));
     await until('a request shed', () => metric(pic, 'replica_best_effort_messages_shed_total') === 1);
     expect(metric(pic, 'replica_best_effort_message_bytes_shed_total')).toBe(12);
     expect(
@@ -299,7 +299,7 @@ describe('best-effort calls', () => {
     lines.length = 0;
     const bBusy = b.actor.burn(50_000n);
     const call = a.actor.boundedCall(b.canisterId, 0n, 60n);
-    for (let i = 0; i < 500 && !pic.scheduler.snapshot().callbacks.some((c) => c.deadline > 0n); i++) await new Promise((r) => setTimeout(r, 1));
+    for (let i = 0; i < 100_000 && !pic.scheduler.snapshot().callbacks.some((c) => c.deadline > 0n); i++) await new Promise((r) => setImmediate(r));
     const aBusy = a.actor.burn(150_000n);
     const [outcome, , callerSaw] = await call;
     await Promise.all([bBusy, aBusy]);
@@ -321,7 +321,7 @@ describe('best-effort calls', () => {
     const b = await setup(pic, 'b');
     const bBusy = b.actor.burn(50_000n);
     const call = a.actor.boundedCall(b.canisterId, 0n, 60n);
-    for (let i = 0; i < 500 && !pic.scheduler.snapshot().callbacks.some((c) => c.deadline > 0n); i++) await new Promise((r) => setTimeout(r, 1));
+    for (let i = 0; i < 100_000 && !pic.scheduler.snapshot().callbacks.some((c) => c.deadline > 0n); i++) await new Promise((r) => setImmediate(r));
     const aBusy = a.actor.burn(1_000_000n);
     const id = a.canisterId.toText();
     const answered = () => (pic.scheduler.snapshot().queues[id]?.inputs[b.canisterId.toText()] ?? []).some((m) => m.kind === 'response');
@@ -373,7 +373,7 @@ describe('deterministic time slicing', () => {
     const before = pic.rounds();
     const long = a.actor.burn(1_000_000n).then(() => order.push('a.burn'));
     // Once its first slice has run, the burn is paused in the middle of its Wasm.
-    for (let i = 0; i < 10_000 && !lines.some((l) => /^a\.burn: slice 1 in round \d+ /.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
+    for (let i = 0; i < 100_000 && !lines.some((l) => /^a\.burn: slice 1 in round \d+ /.test(l)); i++) await new Promise((r) => setImmediate(r));
     // A query to the same canister is answered from its committed state meanwhile.
     expect(await a.actor.get()).toBe(0n);
     order.push('a.get');
@@ -424,13 +424,19 @@ describe('deterministic time slicing', () => {
     const a = await setup(pic, 'a');
     lines.length = 0;
     const order: string[] = [];
-    const installing = setup(pic, 'b').then((b) => {
-      order.push('b installed');
-      return b;
-    });
-    for (let i = 0; i < 10_000 && !lines.some((l) => /^b\.\S+: slice 1 in round \d+ /.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
-    const inc = a.actor.inc().then(() => order.push('a.inc'));
-    const b = await installing;
+    // a.inc is submitted as soon as the install's first slice is logged, from a microtask: the
+    // rounds of an instant replica can run the install's seven slices within a millisecond,
+    // before a timer would notice.
+    let inc: Promise<unknown> | undefined;
+    const log = lines.push.bind(lines);
+    lines.push = (...added: string[]) => {
+      if (!inc && added.some((l) => /^b\.\S+: slice 1 in round \d+ /.test(l))) {
+        inc = Promise.resolve().then(() => a.actor.inc().then(() => order.push('a.inc')));
+      }
+      return log(...added);
+    };
+    const b = await setup(pic, 'b');
+    order.push('b installed');
     await inc;
     expect(order).toEqual(['a.inc', 'b installed']);
     const slices = lines.filter((l) => /^b\.\S+: slice \d+ in round/.test(l));
@@ -447,7 +453,7 @@ describe('deterministic time slicing', () => {
     const a = await setup(pic, 'a');
     const id = a.canisterId.toText();
     const long = a.actor.burn(1_000_000n);
-    for (let i = 0; i < 10_000 && !lines.some((l) => /^a\.burn: slice 1 in round \d+ /.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
+    for (let i = 0; i < 100_000 && !lines.some((l) => /^a\.burn: slice 1 in round \d+ /.test(l)); i++) await new Promise((r) => setImmediate(r));
     const state = pic.scheduler.snapshot();
     expect(state.queues[id].ingress.map((m) => m.method)).toEqual(['burn']);
     expect(state.callContexts.filter((cc) => cc.canister === id)).toEqual([]);
@@ -523,7 +529,7 @@ describe('deterministic time slicing', () => {
     canister.globalTimer = BigInt(new Date('2027-01-01').getTime()) * 1_000_000n;
     lines.length = 0;
     const reinstall = pic.reinstallCode({ canisterId: a.canisterId, wasm: subnet.wasm });
-    for (let i = 0; i < 10_000 && !lines.some((l) => /^a\.\S+: slice 1 in round/.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
+    for (let i = 0; i < 100_000 && !lines.some((l) => /^a\.\S+: slice 1 in round/.test(l)); i++) await new Promise((r) => setImmediate(r));
     expect(lines.some((l) => /^a\.\S+: slice 1 in round/.test(l))).toBe(true);
     expect(canister.certifiedData).toEqual(new Uint8Array([1, 2, 3]));
     expect(canister.globalTimer).not.toBe(0n);
@@ -561,7 +567,7 @@ describe('deterministic time slicing', () => {
     await a.actor.inc();
     lines.length = 0;
     const upgrade = pic.upgradeCanister({ canisterId: a.canisterId, wasm: subnet.wasm, upgradeModeOptions: { wasm_memory_persistence: 'keep' } });
-    for (let i = 0; i < 10_000 && !lines.some((l) => /^a\.\(start\): slice 1 in round/.test(l)); i++) await new Promise((r) => setTimeout(r, 1));
+    for (let i = 0; i < 100_000 && !lines.some((l) => /^a\.\(start\): slice 1 in round/.test(l)); i++) await new Promise((r) => setImmediate(r));
     // pre_upgrade has run on the old instance; a query still finds the runtime as it was.
     expect(await a.actor.get()).toBe(1n);
     await upgrade;

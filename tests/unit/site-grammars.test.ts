@@ -22,11 +22,15 @@ beforeAll(async () => {
 
 /** Each token's text with its innermost scope, e.g. ['actor', 'storage.type.motoko']. */
 function tokens(code: string, lang: 'motoko' | 'candid'): [string, string][] {
-  return highlighter
-    .codeToTokensBase(code, { lang, theme: 'github-dark', includeExplanation: true })
-    .flat()
-    .flatMap((t) => (t.explanation ?? []).map((e) => [e.content, e.scopes.at(-1)!.scopeName] as [string, string]))
-    .filter(([text]) => text.trim() !== '');
+  return (
+    highlighter
+      // No time limit per line: shiki's default (500 ms) stops a line early on a loaded machine,
+      // and the explanation of a line stopped early is missing (a TypeError inside shiki).
+      .codeToTokensBase(code, { lang, theme: 'github-dark', includeExplanation: true, tokenizeTimeLimit: 0 })
+      .flat()
+      .flatMap((t) => (t.explanation ?? []).map((e) => [e.content, e.scopes.at(-1)!.scopeName] as [string, string]))
+      .filter(([text]) => text.trim() !== '')
+  );
 }
 function scopeOf(all: [string, string][], text: string): string | undefined {
   return all.find(([t]) => t.trim() === text)?.[1];

@@ -238,8 +238,9 @@ export async function executeSliced(
  * Runs a message that may be time-sliced on the module without the slicing hook
  * (metering/unsliced.ts), faster, with one slice's instructions. Most messages end within one
  * slice: then this is the message's execution, its changes are copied to the canister's
- * instance and its debug prints printed. A message that uses up the slice is rolled back like a
- * trap, with its context and prints, and undefined says to run it again from the start on the
+ * instance and its effects (debug prints, notes of refused calls: `MessageContext.effects`)
+ * happen. A message that uses up the slice is rolled back like a trap, with its context and
+ * effects, and undefined says to run it again from the start on the
  * hooked module, where it can pause: the same instructions in the same round, so the outcome
  * and counts are those of running it there in the first place, at the cost of the discarded
  * slice's time (once: the canister then remembers the entry point as long-running until a run
@@ -251,22 +252,22 @@ function attemptUnsliced(canister: Canister, ctx: MessageContext, entry: Entry, 
   const instance = canister.instance;
   if (!unsliced || !instance) return undefined;
   const saved = saveContext(ctx);
-  const print = ctx.debugPrint;
-  const printed: string[] = [];
-  ctx.debugPrint = (line) => printed.push(line);
+  const effects: Array<() => void> = [];
+  ctx.effects = effects;
   canister.instance = unsliced;
   let result: ExecutionResult;
   try {
     result = executeOn(canister, ctx, entry, { ...options, budget: slice });
   } finally {
     canister.instance = instance;
-    ctx.debugPrint = print;
+    ctx.effects = undefined;
   }
   if (result.trap?.errorCode === ErrorCode.CanisterInstructionLimitExceeded) {
     restoreContext(ctx, saved);
     return undefined;
   }
-  for (const line of printed) print(line);
+  // Its debug prints and notes, in the order they were made.
+  for (const run of effects) run();
   // The canister's instance catches up: the pages the message wrote, its globals.
   if (!result.trap) instance.syncFrom(unsliced);
   return result;

@@ -17,7 +17,7 @@ import { canisterReject, executionFailure, routing } from '../ic/user-errors.ts'
 import type { Limits } from '../limits.ts';
 import type { ReplicaLog } from '../log.ts';
 import { canisterIndexOf } from '../management/canister-ids.ts';
-import type { MessageContext, PendingCall } from '../system-api/context.ts';
+import { effect, type MessageContext, type PendingCall } from '../system-api/context.ts';
 import type { CallContext, CallOrigin, InputMessage, RequestMessage } from './call-context.ts';
 import type { Clock } from './clock.ts';
 import { guaranteedReservation, heldReservation } from './message-memory.ts';
@@ -47,6 +47,14 @@ export const CANISTER_UNINSTALLED = 'Canister has been uninstalled.';
 
 const reject = (code: RejectCode, errorCode: ErrorCode | undefined, message: string): CallResponse => ({ kind: 'reject', code, errorCode, message });
 
+/** Counts and logs a refused call_perform, as an effect of the execution (discarded with it). */
+function refused(s: CallsHost, ctx: MessageContext, line: Parameters<CallsHost['log']['emit']>[0]): void {
+  effect(ctx, () => {
+    s.metrics.callsRefused++;
+    s.log.emit(line);
+  });
+}
+
 /** Why ic0.call_perform cannot enqueue `call` now (0: it can), as the IC decides it. */
 export function refuseCall(s: CallsHost, canister: Canister, ctx: MessageContext, call: PendingCall): number {
   let callee: string;
@@ -59,8 +67,7 @@ export function refuseCall(s: CallsHost, canister: Canister, ctx: MessageContext
   for (const o of ctx.outgoing) if (equalBytes(o.callee, call.callee)) toCallee++;
   // Every call reserves a slot for its response in the caller's queue from the callee.
   if (toCallee >= s.limits.queueCapacity) {
-    s.metrics.callsRefused++;
-    s.log.emit({
+    refused(s, ctx, {
       kind: 'message',
       level: 'normal',
       text: `${canister.name}: call to ${s.canisters.get(callee)?.name ?? callee}.${call.method} not enqueued: the queue to it is full (${toCallee} calls waiting, capacity ${s.limits.queueCapacity})`,
@@ -69,8 +76,7 @@ export function refuseCall(s: CallsHost, canister: Canister, ctx: MessageContext
   }
   const own = canister.outstandingCalls + ctx.outgoing.length;
   if (own >= s.limits.canisterCallbackQuota && s.state.callbacks.size + ctx.outgoing.length >= s.limits.subnetCallbackSoftLimit) {
-    s.metrics.callsRefused++;
-    s.log.emit({
+    refused(s, ctx, {
       kind: 'message',
       level: 'normal',
       text: `${canister.name}: call to ${callee}.${call.method} not enqueued: out of callbacks (${own} held, the subnet's ${s.state.callbacks.size} past its soft limit)`,
@@ -82,8 +88,7 @@ export function refuseCall(s: CallsHost, canister: Canister, ctx: MessageContext
     let used = s.state.guaranteedMessageBytes;
     for (const o of ctx.outgoing) used += guaranteedReservation(o);
     if (used + needed > s.limits.guaranteedResponseMessageMemoryBytes) {
-      s.metrics.callsRefused++;
-      s.log.emit({
+      refused(s, ctx, {
         kind: 'message',
         level: 'normal',
         text: `${canister.name}: call to ${s.canisters.get(callee)?.name ?? callee}.${call.method} not enqueued: out of guaranteed-response message memory (${used} bytes held, ${needed} needed, capacity ${s.limits.guaranteedResponseMessageMemoryBytes})`,

@@ -1,7 +1,7 @@
 // The MessageContext a System API call sees, built per execution (interface spec, "System
 // API": what each entry point may read and change), and the cycles account the fee helpers of
 // cycles/ work on.
-import { CanisterTrap, type ApiKind, type MessageContext } from '../system-api/context.ts';
+import { CanisterTrap, effect, type ApiKind, type MessageContext } from '../system-api/context.ts';
 import type { Canister } from '../execution/canister.ts';
 import { maxReplyBytes, stableMemoryAccessLimits, type ExecutionKind, type Limits } from '../limits.ts';
 import { StableMemoryAccessMeter } from '../metering/stable-access.ts';
@@ -22,7 +22,7 @@ export function createMessageContext(s: ContextSource, canister: Canister, kind:
   const log = s.log;
   const replicated = kind !== 'NRQ' && kind !== 'CQ' && kind !== 'CRy' && kind !== 'CRt' && kind !== 'F';
   const now = (replicated ? s.roundTime : undefined) ?? s.clock.nowNanos();
-  return {
+  const ctx: MessageContext = {
     kind,
     canister,
     caller: new Uint8Array(),
@@ -40,11 +40,12 @@ export function createMessageContext(s: ContextSource, canister: Canister, kind:
     outgoing: [],
     previousGlobalTimer: canister.globalTimer,
     messageAccepted: false,
-    debugPrint: (line) => {
-      log.debugPrint(canister.name, line);
-      // Only replicated executions reach the canister log, as on the IC.
-      if (replicated) canister.appendLog(line, now);
-    },
+    debugPrint: (line) =>
+      effect(ctx, () => {
+        log.debugPrint(canister.name, line);
+        // Only replicated executions reach the canister log, as on the IC.
+        if (replicated) canister.appendLog(line, now);
+      }),
     instructionCounter: () => 0n,
     callContextInstructions: 0n,
     replicated,
@@ -79,6 +80,7 @@ export function createMessageContext(s: ContextSource, canister: Canister, kind:
     stableAccess: new StableMemoryAccessMeter(stableMemoryAccessLimits(s.limits, executionKind(kind))),
     ...init,
   };
+  return ctx;
 }
 
 /** The canister's cycles account as cycles/account.ts sees it; `balance` writes through. */

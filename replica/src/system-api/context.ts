@@ -80,6 +80,13 @@ export interface MessageContext {
   dataCertificate?: Uint8Array;
   messageAccepted: boolean;
   debugPrint(line: string): void;
+  /**
+   * When set, what the execution does that others can observe outside the canister's state
+   * (debug print output, notes of refused calls) is queued here instead of happening, in order,
+   * for an execution that may be discarded (execution/execute.ts attemptUnsliced). `effect`
+   * runs it now or queues it.
+   */
+  effects?: Array<() => void>;
   /** Instructions used so far in this message (performance_counter type 0). */
   instructionCounter(): bigint;
   /**
@@ -119,6 +126,12 @@ export interface MessageContext {
 }
 
 /** A trap: the message's effects are discarded. `called` marks ic0.trap (IC0503) vs a Wasm or API trap (IC0502). */
+/** Runs `fn` now, or queues it when the context collects its execution's effects (`MessageContext.effects`). */
+export function effect(ctx: MessageContext, fn: () => void): void {
+  if (ctx.effects) ctx.effects.push(fn);
+  else fn();
+}
+
 export class CanisterTrap extends Error {
   readonly called: boolean;
   /** Set when the IC reports the trap under its own code (IC0504 contract violation, IC0524 …). */
