@@ -40,10 +40,10 @@ let warmed = false;
  * page costs about ten times a later one (its curve arithmetic is compiled and its tables built on
  * first use: 0.5 s against 50 ms, measured in Node and Chromium here). It runs once, while the
  * worker starts, instead of on the first demo call's critical path; the agent's own checks of
- * the page replica's certificates are unchanged. Not before the worker says it has started (or
- * waits for another tab): Chromium starts a worker, and grants its Web Lock, through this thread,
- * so a check in the way delayed the worker by as long as the check took (0.15-0.8 s, measured with
- * timestamps from both threads).
+ * the page replica's certificates are unchanged. Chromium starts the worker (and grants its Web
+ * Lock) through this thread, so the check holds the worker's start up by its own length; starting
+ * it only once the worker had its lock and database was tried, and was slower on warm visits
+ * (three demos, five reloads each, two rounds: medians 7-37% worse, on a loaded machine).
  */
 function warmCertificateChecks(): void {
   if (warmed) return;
@@ -117,6 +117,7 @@ class PageReplicaClient {
     });
     worker.addEventListener('messageerror', () => this.#crash('a message from the worker could not be read'));
     this.#send({ type: 'start', prepared: this.#prepared });
+    warmCertificateChecks();
   }
 
   #crash(message: string): void {
@@ -135,11 +136,7 @@ class PageReplicaClient {
 
   #receive(message: FromWorker): void {
     switch (message.type) {
-      case 'started':
-        warmCertificateChecks();
-        break;
       case 'waiting-for-lock':
-        warmCertificateChecks();
         this.#set({ phase: 'waiting-for-lock' });
         break;
       case 'ready':

@@ -26,11 +26,6 @@ export interface PreparedFiles {
 export type WorkerFailureKind = 'state-incompatible' | 'storage' | 'internal';
 
 export type FromWorker =
-  /**
-   * The worker holds the lock and has opened the saved state (sent once): what its start needed
-   * of the page's main thread is done, and the page's own start-up work may run.
-   */
-  | { type: 'started' }
   /** Another tab of this site runs the page replica; this one waits for it to close. */
   | { type: 'waiting-for-lock' }
   | { type: 'ready'; restoredCanisters: number; rootKey: string }

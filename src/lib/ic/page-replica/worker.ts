@@ -149,8 +149,6 @@ let prepared: ReturnType<typeof preparedStore> | undefined;
 async function boot(): Promise<PageEngine> {
   if (!store) {
     store = await openIdbStore();
-    // What needed this tab's main thread (the worker's start, the lock, the database) is done.
-    post({ type: 'started' });
     // Modules are prepared (metering, dirty pages) by the site build, or once per engine version
     // in this browser, not on every visit.
     if (preparedFiles) {
