@@ -116,8 +116,8 @@ describe.each(['eop', 'classic'] as const)('queries on the unsliced variant (%s)
     // Below the threshold queries run on the hooked module.
     const hooked = [await actor.spinCounted(0n), await actor.spinCounted(1000n), await actor.mapGet(300n), await actor.size()];
     expect(canister.unslicedInstance()).toBeUndefined();
-    // Enough query work to ask for the variant (a spin of n costs about 20n instructions).
-    await actor.spin(BigInt(UNSLICED_AFTER_INSTRUCTIONS) / 10n);
+    // Enough query work to ask for the variant (a spin of n costs 53n instructions).
+    await actor.spin(BigInt(UNSLICED_AFTER_INSTRUCTIONS) / 40n);
     const variant = await variantReady();
     const copied = variant.copiedBytes;
     const unsliced = [await actor.spinCounted(0n), await actor.spinCounted(1000n), await actor.mapGet(300n), await actor.size()];
@@ -155,7 +155,8 @@ describe.each(['eop', 'classic'] as const)('queries on the unsliced variant (%s)
         );
       const hooked = await failure();
       expect(hooked).toMatch(/IC0522.*exceeded the limit of 50000000 instructions/);
-      for (let k = 0; k < 200 && !c.unslicedInstance(); k++) await new Promise((r) => setTimeout(r, 25));
+      // Each failure runs the limit's 50M instructions on the hooked module.
+      for (let k = 0; k < 100 && !c.unslicedInstance(); k++) expect(await failure()).toBe(hooked);
       expect(c.unslicedInstance()).toBeDefined();
       expect(await failure()).toBe(hooked);
     } finally {
@@ -192,10 +193,8 @@ describe.each(['eop', 'classic'] as const)('queries on the unsliced variant (%s)
       const { actor: spinner, canisterId } = await sliced.setupCanister<Work>({ idlFactory, wasm: wasm[mode] });
       const c = sliced.scheduler.canister(canisterId)!;
       const expected = await spinner.spin(2_000_000n);
-      for (let k = 0; k < 200 && !c.unslicedInstance(); k++) {
-        await spinner.spinLogged(100_000n);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      // A query of 25M iterations (1.3B instructions, under the 5B query limit) asks for the variant.
+      for (let k = 0; k < 20 && !c.unslicedInstance(); k++) await spinner.spin(BigInt(UNSLICED_AFTER_INSTRUCTIONS) / 40n);
       expect(c.unslicedInstance()).toBeDefined();
       const before = await spinner.spinLoggedCalls();
       const slices = sliced.scheduler.metrics.slicesExecuted;
