@@ -4,7 +4,8 @@
 // four, and still 2 on eight, because only four canisters execute at once. The same run on a
 // subnet with eight threads finishes in one round: the plateau is the threads' cap.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Replica } from '@scaling-wg/replica';
+import { createHash } from 'node:crypto';
+import { embeddedModules, Replica } from '@scaling-wg/replica';
 import type { _SERVICE as FrontService } from '../src/declarations/scaling-front/scaling-front.did.ts';
 import { setupScaling, unwrap } from '../src/lib/ic/demo-deploy.ts';
 import { actorAs, alice, bob, deploy, errorOf, type Deployed } from './test-support.ts';
@@ -50,6 +51,16 @@ describe('horizontal scaling', () => {
     expect(report.rounds).toBe(1n);
     expect(report.perRound).toEqual([expect.objectContaining({ completed: 32n })]);
   }, 300_000);
+
+  it('installs in its workers the module it carries, which the site build prepares for the page replica', async () => {
+    // src/integrations/demo-wasm.ts emits a prepared file for each module embeddedModules finds.
+    const inner = embeddedModules(front.wasm);
+    expect(inner).toHaveLength(1);
+    const hash = createHash('sha256').update(inner[0]).digest('hex');
+    const workers = await front.actor.listWorkers();
+    expect(workers).toHaveLength(8);
+    for (const w of workers) expect(Buffer.from(replicas[0].scheduler.canister(w.canisterId.toText())!.module!.hash).toString('hex')).toBe(hash);
+  });
 
   it('bounds the canister count, takes one run at a time and keeps strangers off the workers', async () => {
     expect(errorOf(await front.actor.run(0n)).kind).toBe('invalidArgument');

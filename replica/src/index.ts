@@ -39,6 +39,7 @@ export {
   type PreparedModuleStore,
 } from './execution/module.ts';
 export { encodePreparedModule, decodePreparedModule } from './execution/prepared-file.ts';
+export { embeddedModules } from './wasm/module.ts';
 export type { SchedulerState } from './scheduler/state.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export { canisterRange } from './management/canister-ids.ts';

@@ -20,7 +20,7 @@ import { join, relative, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
 import { canisters } from '../../canisters/canisters.ts';
-import { encodePreparedModule, moduleCacheKey, prepareModule, resolveModuleOptions } from '@scaling-wg/replica';
+import { embeddedModules, encodePreparedModule, moduleCacheKey, prepareModule, resolveModuleOptions } from '@scaling-wg/replica';
 
 /**
  * The page replica's engine version: a hash of every file of the replica's sources (and its
@@ -111,6 +111,7 @@ export function demoWasm(options: { root: string }): Plugin {
         const sha256 = createHash('sha256').update(raw).digest('hex');
         let url: string;
         let prepared: { url: string; sha256: string; key: string } | undefined;
+        const embedded: Array<{ url: string; sha256: string; key: string }> = [];
         if (command === 'build') {
           const gz = entry.gzipped ? file : gzipSync(file, { level: 9 });
           const hash = createHash('sha256').update(gz).digest('hex').slice(0, 12);
@@ -124,10 +125,19 @@ export function demoWasm(options: { root: string }): Plugin {
           const preparedName = `_demos/${spec.name}.${preparedHash.slice(0, 12)}.prepared.gz`;
           this.emitFile({ type: 'asset', fileName: preparedName, source: preparedGz });
           prepared = { url: `/${preparedName}`, sha256: createHash('sha256').update(preparedBytes).digest('hex'), key: moduleKey };
+          // The modules it installs in the canisters it creates (Motoko actor classes): prepared
+          // too, or the reader's tab would instrument them itself while the demo starts.
+          for (const [k, inner] of embeddedModules(raw).entries()) {
+            const made = preparedFile(engine, inner);
+            const innerGz = gzipSync(made.file, { level: 9 });
+            const innerName = `_demos/${spec.name}.embedded-${k}.${createHash('sha256').update(innerGz).digest('hex').slice(0, 12)}.prepared.gz`;
+            this.emitFile({ type: 'asset', fileName: innerName, source: innerGz });
+            embedded.push({ url: `/${innerName}`, sha256: createHash('sha256').update(made.file).digest('hex'), key: made.moduleKey });
+          }
         } else {
           url = `/@fs${path}`;
         }
-        entries.push(JSON.stringify({ name: spec.name, demo: spec.demo, url, sha256, bytes: raw.length, prepared }));
+        entries.push(JSON.stringify({ name: spec.name, demo: spec.demo, url, sha256, bytes: raw.length, prepared, embedded }));
       }
       return `export const engine = ${JSON.stringify(engine)};\nexport default [${entries.join(',\n')}];\n`;
     },

@@ -681,3 +681,16 @@ export function functionTypeIndices(m: WasmModule): number[] {
   for (const imp of m.imports) if (imp.desc.kind === 0) out.push(imp.desc.typeIndex);
   return out.concat(m.functions);
 }
+
+const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+/**
+ * The Wasm modules a module carries in its data segments, each a whole segment that begins with
+ * the Wasm header: how Motoko embeds an imported actor class's module, which the canister then
+ * installs in the canisters it creates.
+ */
+export function embeddedModules(bytes: Uint8Array): Uint8Array[] {
+  return parseModule(bytes)
+    .data.map((segment) => segment.bytes)
+    .filter((b) => b.length > WASM_HEADER.length && WASM_HEADER.every((x, i) => b[i] === x));
+}

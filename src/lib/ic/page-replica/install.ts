@@ -13,7 +13,12 @@ import type { PreparedFiles } from './protocol.ts';
 
 /** The modules the site build prepared for its engine (pageReplica.start), by module cache key. */
 export const preparedFiles: PreparedFiles | undefined = engine
-  ? { engine, files: Object.fromEntries(modules.flatMap((m) => (m.prepared ? [[m.prepared.key, { url: m.prepared.url, sha256: m.prepared.sha256 }]] : []))) }
+  ? {
+      engine,
+      files: Object.fromEntries(
+        modules.flatMap((m) => [...(m.prepared ? [m.prepared] : []), ...m.embedded]).map((p) => [p.key, { url: p.url, sha256: p.sha256 }]),
+      ),
+    }
   : undefined;
 
 /** What this browser deployed on its page replica; `rootKey` ties it to one replica state. */
@@ -125,7 +130,7 @@ async function install(demo: DemoId, calls: readonly string[], progress: (line: 
     bytes.catch(() => {});
     cache.set(entry.name, bytes);
   }
-  pageReplica.prefetch(wanted.flatMap((m) => (m.prepared ? [m.prepared.key] : [])));
+  pageReplica.prefetch(wanted.flatMap((m) => [...(m.prepared ? [m.prepared.key] : []), ...m.embedded.map((e) => e.key)]));
   const built: DeployableCanister[] = wanted.map((m) => ({ name: m.name, sha256: m.sha256, bytes: m.bytes }));
   let step = 0;
   const result = await deployDemoCanisters({

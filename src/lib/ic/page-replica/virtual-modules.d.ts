@@ -16,6 +16,8 @@ declare module 'virtual:wg-demo-wasm' {
      * sha256 (hex) of the file after decompression. Absent in dev.
      */
     prepared?: { url: string; sha256: string; key: string };
+    /** The same for each module it carries to install in canisters it creates (Motoko actor classes); empty in dev. */
+    embedded: Array<{ url: string; sha256: string; key: string }>;
   }>;
   /** The engine version the prepared files were made for (a hash of replica/); undefined in dev. */
   export const engine: string | undefined;
