@@ -119,21 +119,19 @@ export function demoWasm(options: { root: string }): Plugin {
           this.emitFile({ type: 'asset', fileName, source: gz });
           url = `/${fileName}`;
           engine ??= engineVersion(root);
-          const { file: preparedBytes, moduleKey } = preparedFile(engine, raw);
-          const preparedGz = gzipSync(preparedBytes, { level: 9 });
-          const preparedHash = createHash('sha256').update(preparedGz).digest('hex');
-          const preparedName = `_demos/${spec.name}.${preparedHash.slice(0, 12)}.prepared.gz`;
-          this.emitFile({ type: 'asset', fileName: preparedName, source: preparedGz });
-          prepared = { url: `/${preparedName}`, sha256: createHash('sha256').update(preparedBytes).digest('hex'), key: moduleKey };
+          const version = engine;
+          // The prepared form of a module, emitted as `_demos/<base>.<hash>.prepared.gz`.
+          const emitPrepared = (base: string, module: Uint8Array) => {
+            const { file: bytes, moduleKey } = preparedFile(version, module);
+            const gzipped = gzipSync(bytes, { level: 9 });
+            const name = `_demos/${base}.${createHash('sha256').update(gzipped).digest('hex').slice(0, 12)}.prepared.gz`;
+            this.emitFile({ type: 'asset', fileName: name, source: gzipped });
+            return { url: `/${name}`, sha256: createHash('sha256').update(bytes).digest('hex'), key: moduleKey };
+          };
+          prepared = emitPrepared(spec.name, raw);
           // The modules it installs in the canisters it creates (Motoko actor classes): prepared
           // too, or the reader's tab would instrument them itself while the demo starts.
-          for (const [k, inner] of embeddedModules(raw).entries()) {
-            const made = preparedFile(engine, inner);
-            const innerGz = gzipSync(made.file, { level: 9 });
-            const innerName = `_demos/${spec.name}.embedded-${k}.${createHash('sha256').update(innerGz).digest('hex').slice(0, 12)}.prepared.gz`;
-            this.emitFile({ type: 'asset', fileName: innerName, source: innerGz });
-            embedded.push({ url: `/${innerName}`, sha256: createHash('sha256').update(made.file).digest('hex'), key: made.moduleKey });
-          }
+          for (const [k, inner] of embeddedModules(raw).entries()) embedded.push(emitPrepared(`${spec.name}.embedded-${k}`, inner));
         } else {
           url = `/@fs${path}`;
         }

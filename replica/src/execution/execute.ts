@@ -68,15 +68,7 @@ export function execute(canister: Canister, ctx: MessageContext, entry: Entry, o
   // A query or inspect_message is never sliced: it runs on the module without the slicing hook
   // when that variant is ready (metering/unsliced.ts; same counts and outcome, faster loops).
   const unsliced = options.persist ? undefined : canister.unslicedInstance();
-  if (unsliced) {
-    const instance = canister.instance;
-    canister.instance = unsliced;
-    try {
-      return executeOn(canister, ctx, entry, options);
-    } finally {
-      canister.instance = instance;
-    }
-  }
+  if (unsliced) return onInstance(canister, unsliced, () => executeOn(canister, ctx, entry, options));
   const result = executeOn(canister, ctx, entry, options);
   if (!options.persist) canister.noteHooked(result.instructions);
   return result;
@@ -118,6 +110,17 @@ export function onCommittedState<T>(canister: Canister, fn: () => T): T {
   } finally {
     canister.instance = working.instance;
     canister.stable = working.stable;
+  }
+}
+
+/** Runs `fn` with `instance` standing in for the canister's own (the unsliced variant's), then puts the canister's back. */
+function onInstance<T>(canister: Canister, instance: WasmInstance, fn: () => T): T {
+  const own = canister.instance;
+  canister.instance = instance;
+  try {
+    return fn();
+  } finally {
+    canister.instance = own;
   }
 }
 
@@ -254,12 +257,10 @@ function attemptUnsliced(canister: Canister, ctx: MessageContext, entry: Entry, 
   const saved = saveContext(ctx);
   const effects: Array<() => void> = [];
   ctx.effects = effects;
-  canister.instance = unsliced;
   let result: ExecutionResult;
   try {
-    result = executeOn(canister, ctx, entry, { ...options, budget: slice });
+    result = onInstance(canister, unsliced, () => executeOn(canister, ctx, entry, { ...options, budget: slice }));
   } finally {
-    canister.instance = instance;
     ctx.effects = undefined;
   }
   if (result.trap?.errorCode === ErrorCode.CanisterInstructionLimitExceeded) {

@@ -108,10 +108,7 @@ export class WasmInstance {
   syncFrom(source: WasmInstance): boolean {
     const size = source.memory.buffer.byteLength;
     if (this.memory.buffer.byteLength > size) return false;
-    if (this.memory.buffer.byteLength < size) {
-      const delta = (size - this.memory.buffer.byteLength) / WASM_PAGE;
-      this.memory.grow((this.module.info.memory64 ? BigInt(delta) : delta) as number);
-    }
+    this.growTo(size);
     const from = new Uint8Array(source.memory.buffer);
     const live = new Uint8Array(this.memory.buffer);
     const pages = source.writtenSince(this);
@@ -297,9 +294,7 @@ export class WasmInstance {
     }
     this.clearDirty();
     if (this.memory.buffer.byteLength > shadow.length) this.instantiate();
-    const live = new Uint8Array(this.memory.buffer);
-    if (live.length < shadow.length)
-      this.memory.grow((this.module.info.memory64 ? BigInt((shadow.length - live.length) / WASM_PAGE) : (shadow.length - live.length) / WASM_PAGE) as number);
+    this.growTo(shadow.length);
     new Uint8Array(this.memory.buffer).set(shadow);
     this.copiedBytes += shadow.length;
     this.globals.forEach((g, i) => (g.value = this.shadowGlobals[i]));
@@ -338,15 +333,19 @@ export class WasmInstance {
     this.globals.forEach((g, i) => (g.value = s.globals[i]));
   }
 
+  /** Grows main memory (never shrinks it) to hold at least `bytes` bytes. */
+  private growTo(bytes: number): void {
+    const current = this.memory.buffer.byteLength;
+    if (bytes <= current) return;
+    const delta = Math.ceil((bytes - current) / WASM_PAGE);
+    this.memory.grow((this.module.info.memory64 ? BigInt(delta) : delta) as number);
+  }
+
   /** Replaces main memory with `bytes` (used for rollback and for EOP upgrades that keep memory). */
   loadMemory(bytes: Uint8Array): void {
     this.shadowValid = false;
     this.allWrittenAt = this.writeClock;
-    const current = this.memory.buffer.byteLength;
-    if (bytes.length > current) {
-      const delta = Math.ceil((bytes.length - current) / WASM_PAGE);
-      this.memory.grow((this.module.info.memory64 ? BigInt(delta) : delta) as number);
-    }
+    this.growTo(bytes.length);
     const view = new Uint8Array(this.memory.buffer);
     view.set(bytes);
     if (view.length > bytes.length) view.fill(0, bytes.length);

@@ -16,7 +16,7 @@
 // keep most of the hook's cost: V8 weighs a function by its size in bytes when it decides
 // what to inline.
 import { ByteReader } from '../wasm/binary.ts';
-import { skipImmediate } from '../wasm/code.ts';
+import { readOpcode, skipImmediate } from '../wasm/code.ts';
 import { encodeModule, ExternalKind, importCounts, parseModule } from '../wasm/module.ts';
 import { opInfo, opcodeKey } from '../wasm/opcodes.ts';
 import { OUT_OF_INSTRUCTIONS_EXPORT } from './instrument.ts';
@@ -70,7 +70,7 @@ export function unslicedVariant(prepared: Uint8Array): UnslicedVariant {
     const cuts: Array<[number, number]> = [];
     while (!r.done) {
       const at = r.pos;
-      const op = r.u8();
+      const op = readOpcode(r);
       if (op === CALL) {
         if (r.u32() !== hook) continue;
         let end = r.pos;
@@ -88,10 +88,9 @@ export function unslicedVariant(prepared: Uint8Array): UnslicedVariant {
         continue;
       }
       if (op === TABLE_SET) return { none: 'the module writes a table (table.set)' };
-      const key = op === 0xfc || op === 0xfd || op === 0xfe ? opcodeKey(op, r.u32()) : op;
-      if (TABLE_WRITES.has(key)) return { none: 'the module writes a table' };
-      const info = opInfo(key);
-      if (!info) return { none: `unknown opcode 0x${key.toString(16)} at byte ${m.code[k].offset + at}` };
+      if (TABLE_WRITES.has(op)) return { none: 'the module writes a table' };
+      const info = opInfo(op);
+      if (!info) return { none: `unknown opcode 0x${op.toString(16)} at byte ${m.code[k].offset + at}` };
       skipImmediate(r, info.imm);
     }
     if (cuts.length === 0) continue;
