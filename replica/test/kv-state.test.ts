@@ -15,11 +15,20 @@ import type { Replica } from '../src/index.ts';
 class MemoryStore implements ReplicaStore {
   readonly data = new Map<string, Uint8Array>();
   batches: number[] = [];
+  /** Deletions asked for, per batch (each is a request of its own in IndexedDB). */
+  deletions: number[] = [];
+  /** The next batch fails without writing anything, as a transaction IndexedDB aborts. */
+  failNext = false;
   async get(key: string) {
     return this.data.get(key);
   }
   async writeBatch(entries: Map<string, Uint8Array | undefined>) {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('the write failed');
+    }
     this.batches.push(entries.size);
+    this.deletions.push([...entries.values()].filter((v) => v === undefined).length);
     for (const [k, v] of entries)
       if (v === undefined) this.data.delete(k);
       else this.data.set(k, v.slice());
@@ -211,6 +220,40 @@ describe('replica state in a key-value store', () => {
     expect([...legacy.data.keys()].filter((k) => k.startsWith('call/')).sort()).toEqual([key(5), key(6)]);
     expect((await new KvState(legacy).restore(replica.scheduler, replica.management)).completedCalls).toEqual([call(5), call(6)]);
     await replica.tearDown();
+  });
+
+  it("asks the store to delete only pages it can hold: none for a new canister's zeros, every zero page after a failed write", async () => {
+    const replica = await createReplica({ log: 'quiet' });
+    const store = new MemoryStore();
+    const state = new KvState(store);
+    const canisterId = await replica.createCanister();
+    await replica.installCode({ canisterId, wasm: await watFixture('probe') });
+    // Two pages of stable memory; the first 4 KiB are a copy of the heap's first (its data segments).
+    await replica.updateCall({ canisterId, method: 'write_64k' });
+    const id = canisterId.toText();
+    const canister = replica.scheduler.canisters.get(id)!;
+    expect(await state.commit(replica.scheduler, replica.management)).toBe(true);
+    // A new canister: its zero pages (all but one of stable memory's 32) were never stored, so none is deleted.
+    expect(store.deletions.at(-1)).toBe(0);
+    expect(store.data.has(`canister/${id}/stable/0`)).toBe(true);
+    expect(store.data.has(`canister/${id}/stable/1`)).toBe(false);
+    // The page is zeroed and the next write fails: the store still holds the page, the state's view holds nothing.
+    canister.stable.write(0, new Uint8Array(4096));
+    store.failNext = true;
+    await expect(state.commit(replica.scheduler, replica.management)).rejects.toThrow('the write failed');
+    expect(store.data.has(`canister/${id}/stable/0`)).toBe(true);
+    // The next commit writes everything and deletes every zero page, the stale one with them.
+    expect(await state.commit(replica.scheduler, replica.management)).toBe(true);
+    expect(store.data.has(`canister/${id}/stable/0`)).toBe(false);
+    const restoredReplica = await createReplica({ log: 'quiet' });
+    await new KvState(store).restore(restoredReplica.scheduler, restoredReplica.management);
+    expect(restoredReplica.scheduler.canisters.get(id)!.stable.read(0, 65536 * 2)).toEqual(canister.stable.read(0, 65536 * 2));
+    // Once a write succeeded the view is exact again: a change costs no deletion of zero pages.
+    await replica.updateCall({ canisterId, method: 'write_stable' });
+    expect(await state.commit(replica.scheduler, replica.management)).toBe(true);
+    expect(store.deletions.at(-1)).toBe(0);
+    await replica.tearDown();
+    await restoredReplica.tearDown();
   });
 
   it('saves a canister whose message is paused between slices as the message found it, and the message runs once after a restore', async () => {

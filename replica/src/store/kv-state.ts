@@ -134,14 +134,16 @@ function zeroPage(bytes: Uint8Array, offset: number, end: number, w?: Int32Array
 /**
  * Adds the pages of `current` that differ from `previous` to the batch; returns a copy of
  * `current`. `candidates`: the only pages that may differ (WasmInstance.writtenSince), when known
- * and the size held; otherwise every page is compared.
+ * and the size held; otherwise every page is compared. `unknown`: the store may hold pages of this
+ * memory that `previous` does not show (after a failed write), so every zero page is deleted.
  */
 function pagesOf(
   prefix: string,
   current: Uint8Array,
   previous: Uint8Array | undefined,
   batch: Map<string, Uint8Array | undefined>,
-  candidates?: number[],
+  candidates: number[] | undefined,
+  unknown: boolean,
 ): Uint8Array {
   // The copy reuses the previous one when the size held: only changed pages are copied.
   const copy = previous && previous.length === current.length ? previous : current.slice();
@@ -156,9 +158,14 @@ function pagesOf(
     const end = Math.min(offset + CHUNK, current.length);
     if (previous && samePage(current, previous, offset, end, wc, wp)) continue;
     // A page of zeros is not stored (readPages leaves zeros where no page is): Motoko reserves
-    // megabytes of heap it has not written, and every visit reads back what is stored.
-    if (zeroPage(current, offset, end, wc)) batch.set(`${prefix}/${index}`, undefined);
-    else batch.set(`${prefix}/${index}`, current.slice(offset, end));
+    // megabytes of heap it has not written, and every visit reads back what is stored. It is
+    // deleted only where the store can hold a page: one `previous` shows (non-zero there, as it
+    // differs), or any after a failed write. A new canister's or a grown memory's zero pages cost
+    // nothing; deleting them cost IndexedDB a request each (10,266 of them when the
+    // horizontal-scaling demo installs its eight workers, a quarter of a second of the worker).
+    if (zeroPage(current, offset, end, wc)) {
+      if (unknown || (previous && end <= previous.length)) batch.set(`${prefix}/${index}`, undefined);
+    } else batch.set(`${prefix}/${index}`, current.slice(offset, end));
     if (copy !== current) copy.set(current.subarray(offset, end), offset);
   }
   // Pages past the end of a memory that shrank (a reinstall) are dropped.
@@ -205,6 +212,12 @@ export class KvState {
    * deletes those keys and writes every memory anew in chunks, in the same batch.
    */
   #legacyMemories = new Map<string, number>();
+  /**
+   * A write failed since the last one that succeeded: the store may hold memory pages the view
+   * (#written) does not show, so the next commit deletes every zero page instead of only those the
+   * view shows stored.
+   */
+  #unknownPages = false;
   /** The write of the last commit taken: the next one waits for it, so batches land in order. */
   #lastWrite: Promise<void> = Promise.resolve();
   /** Writes not yet settled: with none, a commit's write starts at once. */
@@ -322,6 +335,7 @@ export class KvState {
     const next = new Map<string, Written>();
     // Formats 1 and 2: their pages go, and every memory is written whole (chunks set below replace these deletions).
     const legacy = this.#legacyMemories;
+    const unknown = this.#unknownPages;
     for (const [prefix, size] of legacy) for (let n = 0; n * LEGACY_PAGE < size; n++) batch.set(`${prefix}/${n}`, undefined);
     for (const [id, canister] of scheduler.canisters) {
       seen.add(id);
@@ -343,8 +357,9 @@ export class KvState {
       if (!prev || !equalBytes(prev.meta, meta)) batch.set(`canister/${id}/meta`, meta);
       // Only the pages written since this store's last commit can differ (all of them after a restore, a reinstall, or without dirty tracking).
       const written = canister.instance?.writtenSince(this);
-      const heapCopy = pagesOf(`canister/${id}/heap`, heap, legacy.size ? undefined : prev?.heap, batch, chunksOf(written));
-      const stableCopy = pagesOf(`canister/${id}/stable`, stable, legacy.size ? undefined : prev?.stable, batch);
+      // Formats 1 and 2: the legacy pages' deletions above cover every key the store holds.
+      const heapCopy = pagesOf(`canister/${id}/heap`, heap, legacy.size ? undefined : prev?.heap, batch, chunksOf(written), unknown);
+      const stableCopy = pagesOf(`canister/${id}/stable`, stable, legacy.size ? undefined : prev?.stable, batch, undefined, unknown);
       const snapshots = snapshotSetKey(canister);
       if (!prev || prev.snapshots !== snapshots) {
         batch.set(
@@ -392,6 +407,7 @@ export class KvState {
     // The view of what is stored follows now, so the next commit diffs against this one.
     this.#format = KV_STATE_FORMAT;
     this.#legacyMemories = new Map();
+    this.#unknownPages = false;
     this.#written = next;
     this.#management = managementBytes;
     const maybeStoredCalls = [...this.#storedCalls, ...this.#maybeStoredCalls];
@@ -410,6 +426,8 @@ export class KvState {
         // This commit's view (and that of any commit taken since) assumed this write: forget it,
         // so the next commit writes everything. Commits queued behind this one fail with it.
         this.#written.clear();
+        // Whatever pages of it reached the store, none is in the view now.
+        this.#unknownPages = true;
         this.#modules.clear();
         this.#management = new Uint8Array();
         // Any call this commit or an earlier view touched may or may not be stored: the next commit puts every remembered call and deletes the rest.
