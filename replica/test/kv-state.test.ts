@@ -256,6 +256,56 @@ describe('replica state in a key-value store', () => {
     await restoredReplica.tearDown();
   });
 
+  it('reads and compares only the stable memory pages written since its last commit', async () => {
+    const replica = await createReplica({ log: 'quiet' });
+    const store = new MemoryStore();
+    const state = new KvState(store);
+    const canisterId = await replica.createCanister();
+    await replica.installCode({ canisterId, wasm: await watFixture('probe') });
+    const id = canisterId.toText();
+    const stable = () => replica.scheduler.canisters.get(id)!.stable;
+    const stored = () => {
+      const out = new Uint8Array(stable().byteLength);
+      for (const [key, value] of store.data) if (key.startsWith(`canister/${id}/stable/`)) out.set(value, Number(key.split('/').at(-1)) * 4096);
+      return out;
+    };
+    const live = () => stable().read(0, stable().byteLength);
+    // Two pages (128 KiB); the first holds a copy of the heap's first page.
+    await replica.updateCall({ canisterId, method: 'write_64k' });
+    await state.commit(replica.scheduler, replica.management);
+    expect(stored()).toEqual(live());
+    const reads: number[] = [];
+    const memory = stable();
+    const read = memory.read.bind(memory);
+    memory.read = (offset, length) => {
+      reads.push(length);
+      return read(offset, length);
+    };
+    // The heap's first page changes (the canister's id at 400), then is copied over stable memory's first page.
+    await replica.updateCall({ canisterId, method: 'set_self' });
+    await replica.updateCall({ canisterId, method: 'write_64k' });
+    const keys: string[] = [];
+    const writeBatch = store.writeBatch.bind(store);
+    store.writeBatch = async (entries) => {
+      keys.push(...[...entries.keys()].filter((k) => k.includes('/stable/')));
+      return writeBatch(entries);
+    };
+    reads.length = 0;
+    await state.commit(replica.scheduler, replica.management);
+    expect(reads, 'only the written page is read').toEqual([65536]);
+    expect(keys).toEqual([`canister/${id}/stable/0`]);
+    expect(stored()).toEqual(live());
+    // A message that grows and writes stable memory, then traps: rolled back, nothing to store.
+    await expect(replica.updateCall({ canisterId, method: 'bump_then_trap' })).rejects.toThrow();
+    reads.length = 0;
+    keys.length = 0;
+    await state.commit(replica.scheduler, replica.management);
+    expect(reads.every((length) => length <= 65536)).toBe(true);
+    expect(keys).toEqual([]);
+    expect(stored()).toEqual(live());
+    await replica.tearDown();
+  });
+
   it('saves a canister whose message is paused between slices as the message found it, and the message runs once after a restore', async () => {
     // A commit may be taken while a replicated message is open: the flush timer and the
     // certificates' commits run between rounds, and a message longer than a slice is paused

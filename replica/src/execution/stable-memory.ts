@@ -15,6 +15,14 @@ export class StableMemory {
    */
   private journals: { pages: Map<number, Uint8Array | undefined>; size: number }[] = [];
   readonly maxPages: number;
+  /**
+   * For stores that save what changed (writtenSince): each page written or rolled back, by the
+   * value of `writeClock` then. A store then reads and compares those pages only, not the whole
+   * memory (Azle keeps ~72 MiB) at every commit.
+   */
+  private writtenAt = new Map<number, number>();
+  private writeClock = 0;
+  private readers = new WeakMap<object, number>();
 
   constructor(maxBytes = 500 * 2 ** 30) {
     this.maxPages = Math.floor(maxBytes / WASM_PAGE);
@@ -26,6 +34,20 @@ export class StableMemory {
 
   get byteLength(): number {
     return this.sizePages * WASM_PAGE;
+  }
+
+  /**
+   * The pages (64 KiB) that may differ from what this memory held at `reader`'s previous call:
+   * written, or restored by a rollback. Undefined on a reader's first call (any page may differ).
+   * Growth is not listed: the size says it. A copy (clone, committedCopy) starts with no readers.
+   */
+  writtenSince(reader: object): number[] | undefined {
+    const from = this.readers.get(reader);
+    this.readers.set(reader, ++this.writeClock);
+    if (from === undefined) return undefined;
+    const pages: number[] = [];
+    for (const [page, at] of this.writtenAt) if (at >= from) pages.push(page);
+    return pages;
   }
 
   /** Returns the previous size in pages, or -1 when the limit would be exceeded (spec: stable64_grow). */
@@ -62,6 +84,7 @@ export class StableMemory {
       const within = pos % WASM_PAGE;
       const n = Math.min(WASM_PAGE - within, bytes.length - done);
       let data = this.pages.get(page);
+      this.writtenAt.set(page, this.writeClock);
       const journal = this.journals[this.journals.length - 1];
       if (journal && !journal.pages.has(page)) journal.pages.set(page, data ? data.slice() : undefined);
       if (!data) {
@@ -97,6 +120,7 @@ export class StableMemory {
     for (const [page, original] of journal.pages) {
       if (original) this.pages.set(page, original);
       else this.pages.delete(page);
+      this.writtenAt.set(page, this.writeClock);
     }
     this.sizePages = journal.size;
   }

@@ -44,7 +44,9 @@ export interface CompletedCall {
 export class IngressRegistry {
   #calls = new Map<string, KnownCall>();
   // Holds the calls themselves (not a second hex key per call): thousands are alive under load.
-  #pruneQueue: Array<{ call: KnownCall; pruneAt: bigint }> = [];
+  // Each entry's `record` is what completedCalls() hands out, made once: a store that reads every
+  // remembered call at each commit then allocates nothing per call (and can key its notes by it).
+  #pruneQueue: Array<{ call: KnownCall; pruneAt: bigint; record: CompletedCall }> = [];
   #completedSinceTake: CompletedCall[] = [];
   #prunedSinceTake: Uint8Array[] = [];
   /** Changes are only collected once someone takes them (the disk store), else they would pile up. */
@@ -76,25 +78,24 @@ export class IngressRegistry {
     call.finished = true;
     const retained = nowNs + REQUEST_STATUS_RETENTION_NS;
     const pruneAt = retained > call.ingressExpiry ? retained : call.ingressExpiry;
-    this.#pruneQueue.push({ call, pruneAt });
-    if (this.#tracking) {
-      call.outcome = outcome;
-      this.#completedSinceTake.push({
-        requestId: call.requestId,
-        sender: call.sender,
-        canisterId: call.canisterId,
-        effectiveCanisterId: call.effectiveCanisterId,
-        ingressExpiry: call.ingressExpiry,
-        pruneAt,
-        outcome,
-      });
-    }
+    if (this.#tracking) call.outcome = outcome;
+    const record: CompletedCall = {
+      requestId: call.requestId,
+      sender: call.sender,
+      canisterId: call.canisterId,
+      effectiveCanisterId: call.effectiveCanisterId,
+      ingressExpiry: call.ingressExpiry,
+      pruneAt,
+      outcome: call.outcome,
+    };
+    this.#pruneQueue.push({ call, pruneAt, record });
+    if (this.#tracking) this.#completedSinceTake.push(record);
   }
 
   /** Adds a call restored from disk (with its outcome when the log kept it). */
   restore(call: CompletedCall, done: KnownCall['done']): void {
     this.add({ ...call, done, finished: true });
-    this.#pruneQueue.push({ call: this.get(call.requestId)!, pruneAt: call.pruneAt });
+    this.#pruneQueue.push({ call: this.get(call.requestId)!, pruneAt: call.pruneAt, record: call });
     this.#pruneQueue.sort((a, b) => (a.pruneAt < b.pruneAt ? -1 : a.pruneAt > b.pruneAt ? 1 : 0));
   }
 
@@ -114,18 +115,10 @@ export class IngressRegistry {
     return out;
   }
 
-  /** Every completed call still remembered (for a checkpoint). */
+  /** Every completed call still remembered (for a checkpoint); the same objects on every call, to read only. */
   completedCalls(): CompletedCall[] {
     this.#tracking = true;
-    return this.#pruneQueue.map(({ call: c, pruneAt }) => ({
-      requestId: c.requestId,
-      sender: c.sender,
-      canisterId: c.canisterId,
-      effectiveCanisterId: c.effectiveCanisterId,
-      ingressExpiry: c.ingressExpiry,
-      pruneAt,
-      outcome: c.outcome,
-    }));
+    return this.#pruneQueue.map((entry) => entry.record);
   }
 
   /** Calls completed and pruned since the last take (for an incremental commit). */

@@ -44,6 +44,7 @@ import {
 import { decodeCbor, encodeCbor, type CborMap, type CborValue } from '../certification/cbor.ts';
 import { equalBytes, toHex } from '../ic/bytes.ts';
 import { Canister } from '../execution/canister.ts';
+import { WASM_PAGE, type StableMemory } from '../execution/stable-memory.ts';
 import { DIRTY_PAGE_BYTES } from '../execution/dirty-pages.ts';
 import { loadModule } from '../execution/module.ts';
 import type { CompletedCall, InflightCall } from '../http/ingress.ts';
@@ -82,6 +83,8 @@ interface Written {
   snapshots: string;
   heap: Uint8Array;
   stable: Uint8Array;
+  /** The stable memory `stable` is a copy of (its pages written since are all that can differ). */
+  stableSource?: StableMemory;
 }
 
 /** What restore() hands back (inflightCalls to HttpInterface.restoreInflightCalls, schedulerState to scheduler.restore()). */
@@ -175,6 +178,32 @@ function pagesOf(
   return copy;
 }
 
+/**
+ * pagesOf for stable memory when only `pages` (64 KiB, StableMemory.writtenSince) can differ from
+ * `previous`, the copy of it the last commit stored (same size): reads and compares those pages
+ * only, and brings `previous` up to date.
+ */
+function stablePagesOf(prefix: string, stable: StableMemory, previous: Uint8Array, pages: number[], batch: Map<string, Uint8Array | undefined>): Uint8Array {
+  for (const page of pages) {
+    const start = page * WASM_PAGE;
+    if (start >= previous.length) continue;
+    const current = stable.read(start, Math.min(WASM_PAGE, previous.length - start));
+    const before = previous.subarray(start, start + current.length);
+    const wc = words(current);
+    const wb = words(before);
+    for (let offset = 0; offset < current.length; offset += CHUNK) {
+      const end = Math.min(offset + CHUNK, current.length);
+      if (samePage(current, before, offset, end, wc, wb)) continue;
+      // It differs from the stored copy, so a zero chunk replaces a stored one: delete it.
+      const key = `${prefix}/${(start + offset) / CHUNK}`;
+      if (zeroPage(current, offset, end, wc)) batch.set(key, undefined);
+      else batch.set(key, current.slice(offset, end));
+      before.set(current.subarray(offset, end), offset);
+    }
+  }
+  return previous;
+}
+
 async function readPages(store: ReplicaStore, prefix: string, size: number, unit: number): Promise<Uint8Array> {
   const out = new Uint8Array(size);
   for (const [key, bytes] of await store.entries(`${prefix}/`)) {
@@ -201,6 +230,11 @@ export class KvState {
   /** Completed calls (by request id, hex) this view holds as stored, and keys a failed write may have left. */
   #storedCalls = new Set<string>();
   #maybeStoredCalls = new Set<string>();
+  /**
+   * Request ids (hex) of the calls the ingress source hands out: IngressRegistry hands out the
+   * same objects at every commit, so each id is spelled out once, not once per commit per call.
+   */
+  #callIds = new WeakMap<CompletedCall, string>();
   /** The store holds the older single `calls` value. */
   #callsValue = false;
   #scheduler: Uint8Array = new Uint8Array();
@@ -305,10 +339,12 @@ export class KvState {
             canister.instance = instance;
           }
           canister.stable = stableFrom(stableBytes);
+          // What is stored is this memory now: the first commit compares only what is written after.
+          canister.stable.writtenSince(this);
           canister.snapshots = await decodeSnapshots(snapshotBytes ? (decodeCbor(snapshotBytes) as CborValue[]) : [], scheduler.moduleOptions, (hash) =>
             this.store.get(`module/${toHex(hash)}`),
           );
-          return { id, canister, written: { meta: metaBytes, snapshots: snapshotSetKey(canister), heap, stable: stableBytes } };
+          return { id, canister, written: { meta: metaBytes, snapshots: snapshotSetKey(canister), heap, stable: stableBytes, stableSource: canister.stable } };
         }),
       );
       for (const { id, canister, written } of restoredCanisters) {
@@ -346,20 +382,32 @@ export class KvState {
         this.#modules.add(toHex(module.hash));
       }
       const heap = canister.instance ? new Uint8Array(canister.instance.memory.buffer) : new Uint8Array();
-      const stable = canister.stable.byteLength > 0 ? canister.stable.read(0, canister.stable.byteLength) : new Uint8Array();
+      const stableMemory = canister.stable;
+      const stableWritten = stableMemory.writtenSince(this);
       const meta = encodeCbor({
         fields: encodeCanisterRecord(canister),
         moduleHash: module ? module.hash : null,
         globals: toCbor(canister.instance?.globals.map((g) => g.value) ?? []) ?? [],
         heapSize: heap.length,
-        stableSize: stable.length,
+        stableSize: stableMemory.byteLength,
       });
       if (!prev || !equalBytes(prev.meta, meta)) batch.set(`canister/${id}/meta`, meta);
       // Only the pages written since this store's last commit can differ (all of them after a restore, a reinstall, or without dirty tracking).
       const written = canister.instance?.writtenSince(this);
       // Formats 1 and 2: the legacy pages' deletions above cover every key the store holds.
       const heapCopy = pagesOf(`canister/${id}/heap`, heap, legacy.size ? undefined : prev?.heap, batch, chunksOf(written), unknown);
-      const stableCopy = pagesOf(`canister/${id}/stable`, stable, legacy.size ? undefined : prev?.stable, batch, undefined, unknown);
+      // Stable memory: only the pages written since, when the last commit stored this same memory at this size.
+      const stableCopy =
+        prev && !legacy.size && stableWritten && prev.stableSource === stableMemory && prev.stable.length === stableMemory.byteLength
+          ? stablePagesOf(`canister/${id}/stable`, stableMemory, prev.stable, stableWritten, batch)
+          : pagesOf(
+              `canister/${id}/stable`,
+              stableMemory.byteLength > 0 ? stableMemory.read(0, stableMemory.byteLength) : new Uint8Array(),
+              legacy.size ? undefined : prev?.stable,
+              batch,
+              undefined,
+              unknown,
+            );
       const snapshots = snapshotSetKey(canister);
       if (!prev || prev.snapshots !== snapshots) {
         batch.set(
@@ -373,7 +421,7 @@ export class KvState {
           ),
         );
       }
-      next.set(id, { meta, snapshots, heap: heapCopy, stable: stableCopy });
+      next.set(id, { meta, snapshots, heap: heapCopy, stable: stableCopy, stableSource: stableMemory });
     }
     // A deleted canister: every key it had, known from what was last written of it.
     for (const [id, written] of this.#written) {
@@ -389,7 +437,8 @@ export class KvState {
     // once pruned, so a commit costs the same with ten calls remembered or ten thousand.
     const storedCalls = new Set<string>();
     for (const call of ingress?.completedCalls() ?? []) {
-      const id = toHex(call.requestId);
+      let id = this.#callIds.get(call);
+      if (id === undefined) this.#callIds.set(call, (id = toHex(call.requestId)));
       storedCalls.add(id);
       if (!this.#storedCalls.has(id)) batch.set(`call/${id}`, encodeCbor(callToCbor(call)));
     }
