@@ -1,9 +1,10 @@
 // The replica's state over a key-value store (store/kv-state.ts), as the site's page backend keeps
 // it in IndexedDB: a restored replica answers as the saved one did, only changed pages are
-// rewritten, and state of another format or damaged bytes is refused with StateFormatError.
+// rewritten, small commits are one journal entry each (folded into the keys later, read back in
+// order before that), and state of another format or damaged bytes is refused with StateFormatError.
 import { describe, expect, it } from 'vitest';
 import { IDL } from '@dfinity/candid';
-import { KV_STATE_FORMAT, KvState, StateFormatError, type IngressSource } from '../src/store/kv-state.ts';
+import { JOURNAL_MAX_ENTRIES, KV_STATE_FORMAT, KvState, StateFormatError, storedEntries, type IngressSource } from '../src/store/kv-state.ts';
 import type { CompletedCall } from '../src/http/ingress.ts';
 import { callToCbor } from '../src/store/canister-codec.ts';
 import { encodeCbor } from '../src/certification/cbor.ts';
@@ -40,6 +41,15 @@ class MemoryStore implements ReplicaStore {
     return (await this.keys(prefix)).map((k) => [k, this.data.get(k)!]);
   }
   async close() {}
+  /** What a reload finds: the store as it is now. */
+  copy(): MemoryStore {
+    const copy = new MemoryStore();
+    for (const [key, value] of this.data) copy.data.set(key, value.slice());
+    return copy;
+  }
+  journalKeys(): string[] {
+    return [...this.data.keys()].filter((key) => key.startsWith('journal/'));
+  }
 }
 
 const idl = ({ IDL: I }: { IDL: typeof IDL }) => I.Service({ inc: I.Func([], [I.Nat], []), get: I.Func([], [I.Nat], ['query']) });
@@ -49,7 +59,7 @@ describe('replica state in a key-value store', () => {
     const counter = await motokoFixture('counter', 'eop');
     const store = new MemoryStore();
     const first = await createReplica({ log: 'quiet' });
-    const state = new KvState(store);
+    const state = new KvState(store, { journal: false });
     expect(await state.isEmpty()).toBe(true);
     const { actor, canisterId } = await first.setupCanister<{ inc(): Promise<bigint> }>({
       idlFactory: idl,
@@ -100,7 +110,7 @@ describe('replica state in a key-value store', () => {
     const live = () => new Uint8Array(instance().memory.buffer);
     // Two stores on one replica, committing on different schedules: each sees every change since its own last commit.
     const stores = [new MemoryStore(), new MemoryStore()];
-    const states = stores.map((store) => new KvState(store));
+    const states = stores.map((store) => new KvState(store, { journal: false }));
     for (let i = 0; i < 6; i++) {
       await actor.inc();
       await states[0].commit(replica.scheduler, replica.management);
@@ -131,7 +141,7 @@ describe('replica state in a key-value store', () => {
     });
     const id = canisterId.toText();
     const store = new MemoryStore();
-    const state = new KvState(store);
+    const state = new KvState(store, { journal: false });
     await actor.inc();
     await state.commit(replica.scheduler, replica.management);
     const sizes: number[] = [];
@@ -193,7 +203,7 @@ describe('replica state in a key-value store', () => {
       written.push([...entries.keys()].filter((k) => k.startsWith('call')).sort());
       return writeBatch(entries);
     };
-    const state = new KvState(store);
+    const state = new KvState(store, { journal: false });
     await state.commit(replica.scheduler, replica.management, ingress);
     const key = (n: number) => `call/${Array.from(new Uint8Array(32).fill(n), (b) => b.toString(16).padStart(2, '0')).join('')}`;
     expect(written.at(-1)).toEqual([key(1), key(2)]);
@@ -225,7 +235,7 @@ describe('replica state in a key-value store', () => {
   it("asks the store to delete only pages it can hold: none for a new canister's zeros, every zero page after a failed write", async () => {
     const replica = await createReplica({ log: 'quiet' });
     const store = new MemoryStore();
-    const state = new KvState(store);
+    const state = new KvState(store, { journal: false });
     const canisterId = await replica.createCanister();
     await replica.installCode({ canisterId, wasm: await watFixture('probe') });
     // Two pages of stable memory; the first 4 KiB are a copy of the heap's first (its data segments).
@@ -259,7 +269,7 @@ describe('replica state in a key-value store', () => {
   it('reads and compares only the stable memory pages written since its last commit', async () => {
     const replica = await createReplica({ log: 'quiet' });
     const store = new MemoryStore();
-    const state = new KvState(store);
+    const state = new KvState(store, { journal: false });
     const canisterId = await replica.createCanister();
     await replica.installCode({ canisterId, wasm: await watFixture('probe') });
     const id = canisterId.toText();
@@ -355,6 +365,109 @@ describe('replica state in a key-value store', () => {
     expect(before.balance - back.balance).toBeGreaterThan(1_000_000n);
     await restoredReplica.tearDown();
   }, 120_000);
+
+  it('writes a small commit as one journal entry, reads the journal back in order, and folds it into the keys', async () => {
+    const counter = await motokoFixture('counter', 'eop');
+    const replica = await createReplica({ log: 'quiet' });
+    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
+      idlFactory: idl,
+      wasm: counter.wasm,
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+    });
+    const id = canisterId.toText();
+    const store = new MemoryStore();
+    const state = new KvState(store);
+    // The install (and the format key) go to the keys themselves.
+    await state.commit(replica.scheduler, replica.management);
+    expect(store.journalKeys()).toEqual([]);
+    const heap = () => new Uint8Array(replica.scheduler.canisters.get(id)!.instance!.memory.buffer).slice();
+    const restoredFrom = async (saved: MemoryStore) => {
+      const other = await createReplica({ log: 'quiet' });
+      await new KvState(saved).restore(other.scheduler, other.management);
+      const value = await other.createActor<{ get(): Promise<bigint> }>(idl, canisterId).get();
+      const memory = new Uint8Array(other.scheduler.canisters.get(id)!.instance!.memory.buffer).slice();
+      await other.tearDown();
+      return { value, memory };
+    };
+    for (let i = 1; i <= 3; i++) {
+      await actor.inc();
+      await state.commit(replica.scheduler, replica.management);
+      expect(store.batches.at(-1), 'one put').toBe(1);
+    }
+    expect(store.journalKeys()).toHaveLength(3);
+    // A reload now reads the keys, then the three entries over them.
+    const pending = await restoredFrom(store.copy());
+    expect(pending.value).toBe(3n);
+    expect(pending.memory).toEqual(heap());
+    const chunks = await storedEntries(store, `canister/${id}/heap/`);
+    expect(chunks.length).toBeGreaterThan(0);
+    // Folded: the keys hold it all, the journal is gone; a second compact has nothing to do.
+    expect(await state.compact()).toBe(true);
+    expect(store.journalKeys()).toEqual([]);
+    expect(await storedEntries(store, `canister/${id}/heap/`)).toEqual(chunks);
+    expect(await state.compact()).toBe(false);
+    expect(await restoredFrom(store.copy())).toEqual(pending);
+    // The journal never holds more than JOURNAL_MAX_ENTRIES entries: the next commit folds them.
+    let most = 0;
+    for (let i = 0; i < JOURNAL_MAX_ENTRIES + 3; i++) {
+      await actor.inc();
+      await state.commit(replica.scheduler, replica.management);
+      most = Math.max(most, store.journalKeys().length);
+    }
+    expect(most).toBe(JOURNAL_MAX_ENTRIES);
+    expect(store.journalKeys().length).toBeLessThan(JOURNAL_MAX_ENTRIES);
+    expect(await restoredFrom(store.copy())).toEqual({ value: BigInt(3 + JOURNAL_MAX_ENTRIES + 3), memory: heap() });
+    await replica.tearDown();
+  });
+
+  it('keeps the journal whole through failed writes: a failed fold leaves its entries, the next write folds them', async () => {
+    const counter = await motokoFixture('counter', 'eop');
+    const replica = await createReplica({ log: 'quiet' });
+    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
+      idlFactory: idl,
+      wasm: counter.wasm,
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+    });
+    const store = new MemoryStore();
+    const state = new KvState(store);
+    await state.commit(replica.scheduler, replica.management);
+    const value = async (saved: MemoryStore) => {
+      const other = await createReplica({ log: 'quiet' });
+      await new KvState(saved).restore(other.scheduler, other.management);
+      const got = await other.createActor<{ get(): Promise<bigint> }>(idl, canisterId).get();
+      await other.tearDown();
+      return got;
+    };
+    await actor.inc();
+    await state.commit(replica.scheduler, replica.management);
+    await actor.inc();
+    await state.commit(replica.scheduler, replica.management);
+    expect(store.journalKeys()).toHaveLength(2);
+    // The fold fails: the two entries stay, and a reload still reads both.
+    store.failNext = true;
+    await expect(state.compact()).rejects.toThrow('the write failed');
+    expect(store.journalKeys()).toHaveLength(2);
+    expect(await value(store.copy())).toBe(2n);
+    // A journal entry fails: nothing of it is stored; the next commit folds everything.
+    await actor.inc();
+    store.failNext = true;
+    await expect(state.commit(replica.scheduler, replica.management)).rejects.toThrow('the write failed');
+    expect(await value(store.copy())).toBe(2n);
+    await actor.inc();
+    expect(await state.commit(replica.scheduler, replica.management)).toBe(true);
+    expect(store.journalKeys()).toEqual([]);
+    expect(await value(store.copy())).toBe(4n);
+    // A damaged entry is refused, not misread.
+    await actor.inc();
+    await state.commit(replica.scheduler, replica.management);
+    const [key] = store.journalKeys();
+    const damaged = store.copy();
+    damaged.data.set(key, damaged.data.get(key)!.subarray(0, 20));
+    const other = await createReplica({ log: 'quiet' });
+    await expect(new KvState(damaged).restore(other.scheduler, other.management)).rejects.toThrow(StateFormatError);
+    await other.tearDown();
+    await replica.tearDown();
+  });
 
   it('refuses state of another format, and bytes that do not decode', async () => {
     const store = new MemoryStore();

@@ -123,6 +123,7 @@ export async function startPageEngine(
   // the last one (no call accepted or finished, no round) and nothing periodic is due, as
   // npm run replica does.
   let dirty = true;
+  let committedSinceFlush = false;
   let committedRound = -1;
   let committedCalls = -1;
   const commit = (): Promise<void> => {
@@ -130,6 +131,7 @@ export async function startPageEngine(
     // Nothing new: durable once the commits already taken (e.g. by the flush timer) are.
     if (!dirty && replica.scheduler.round === committedRound && calls === committedCalls && !replica.scheduler.hasPeriodicWork()) return state.written();
     dirty = false;
+    committedSinceFlush = true;
     committedRound = replica.scheduler.round;
     committedCalls = calls;
     // Captured now (synchronously), written in the background; a failed write makes the next commit write all.
@@ -169,7 +171,15 @@ export async function startPageEngine(
   committedCalls = api.registry.size;
   // Rounds that no certificate follows (a timer, a heartbeat, a downstream call finishing after
   // its ingress call was answered) are saved within a second, like npm run replica's flush timer.
-  const flushTimer = setInterval(() => void commit().catch(() => {}), FLUSH_INTERVAL_MS);
+  // A second with no commit at all folds the store's journal into its keys (KvState.compact),
+  // off the path of any call.
+  const flushTimer = setInterval(() => {
+    const idle = !committedSinceFlush;
+    committedSinceFlush = false;
+    void commit()
+      .then(() => (idle && !committedSinceFlush ? state.compact() : undefined))
+      .catch(() => {});
+  }, FLUSH_INTERVAL_MS);
   return {
     replica,
     api,
