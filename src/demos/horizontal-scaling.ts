@@ -107,6 +107,8 @@ async function load(frame: DemoFrame): Promise<void> {
         formatY: (y) => y.toLocaleString('en-US', { maximumFractionDigits: 1 }),
         seriesHeader: 'Series',
         xFloor: 8,
+        // The axis ends at the front's last worker, not at the round 10 above it.
+        xMax: Number(limits.maxWorkers),
         yFloor: 20,
         emptyText: 'No run yet.',
         series: [{ label: 'Measured', className: 'wg-series-2', points: done.map(({ report }) => ({ x: Number(report.canisters), y: jobsPerRound(report) })) }],

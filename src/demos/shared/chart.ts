@@ -32,6 +32,8 @@ export interface LineChartOptions {
   /** Smallest axis maxima, so an empty or tiny chart still has readable axes. */
   xFloor?: number;
   yFloor?: number;
+  /** Where the x axis ends when every point fits (a demo's whole range, e.g. its eight canisters), instead of a round number above. */
+  xMax?: number;
 }
 
 interface Wording {
@@ -52,6 +54,12 @@ export function niceMax(value: number): number {
   const magnitude = 10 ** Math.floor(Math.log10(value));
   for (const step of [1, 2, 4, 5, 10]) if (step * magnitude >= value) return step * magnitude;
   return 10 * magnitude;
+}
+
+/** An axis' end: `exact` when every value fits under it, else a round number above the largest value (and `floor`). */
+export function axisMax(values: number[], floor: number, exact?: number): number {
+  if (exact !== undefined && exact > 0 && values.every((v) => v <= exact)) return exact;
+  return niceMax(Math.max(floor, ...values));
 }
 
 /** 4 or 5 intervals, whichever gives round ticks (5,000 → 1,000 steps rather than 1,250). */
@@ -83,7 +91,11 @@ export function lineChart(options: LineChartOptions): HTMLElement {
   const { formatY } = wording;
   const all = options.series.flatMap((series) => series.points);
   // Floors keep the axes readable before anything was measured (and ticks whole numbers).
-  const xMax = niceMax(Math.max(options.xFloor ?? 1_000, ...all.map((p) => p.x)));
+  const xMax = axisMax(
+    all.map((p) => p.x),
+    options.xFloor ?? 1_000,
+    options.xMax,
+  );
   const yMax = niceMax(Math.max(options.yFloor ?? 1_000_000, ...all.map((p) => p.y)));
   const x = (v: number) => M.left + (v / xMax) * (W - M.left - M.right);
   const y = (v: number) => H - M.bottom - (v / yMax) * (H - M.top - M.bottom);
