@@ -386,19 +386,26 @@ describe('replica state in a key-value store', () => {
       await new KvState(saved).restore(other.scheduler, other.management);
       const value = await other.createActor<{ get(): Promise<bigint> }>(idl, canisterId).get();
       const memory = new Uint8Array(other.scheduler.canisters.get(id)!.instance!.memory.buffer).slice();
+      const canisters = [...other.scheduler.canisters.keys()].sort();
       await other.tearDown();
-      return { value, memory };
+      return { value, memory, canisters };
     };
     for (let i = 1; i <= 3; i++) {
       await actor.inc();
       await state.commit(replica.scheduler, replica.management);
       expect(store.batches.at(-1), 'one put').toBe(1);
     }
-    expect(store.journalKeys()).toHaveLength(3);
-    // A reload now reads the keys, then the three entries over them.
+    // A small canister's creation and install fit in one entry too: its keys exist only in the journal.
+    const probe = await replica.createCanister();
+    await replica.installCode({ canisterId: probe, wasm: await watFixture('probe') });
+    await state.commit(replica.scheduler, replica.management);
+    expect(store.batches.at(-1), 'one put').toBe(1);
+    expect(store.journalKeys()).toHaveLength(4);
+    // A reload now reads the keys, then the four entries over them.
     const pending = await restoredFrom(store.copy());
     expect(pending.value).toBe(3n);
     expect(pending.memory).toEqual(heap());
+    expect(pending.canisters).toEqual([id, probe.toText()].sort());
     const chunks = await storedEntries(store, `canister/${id}/heap/`);
     expect(chunks.length).toBeGreaterThan(0);
     // Folded: the keys hold it all, the journal is gone; a second compact has nothing to do.
@@ -416,7 +423,7 @@ describe('replica state in a key-value store', () => {
     }
     expect(most).toBe(JOURNAL_MAX_ENTRIES);
     expect(store.journalKeys().length).toBeLessThan(JOURNAL_MAX_ENTRIES);
-    expect(await restoredFrom(store.copy())).toEqual({ value: BigInt(3 + JOURNAL_MAX_ENTRIES + 3), memory: heap() });
+    expect(await restoredFrom(store.copy())).toEqual({ value: BigInt(3 + JOURNAL_MAX_ENTRIES + 3), memory: heap(), canisters: pending.canisters });
     await replica.tearDown();
   });
 

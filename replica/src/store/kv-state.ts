@@ -306,7 +306,13 @@ class JournaledView implements Pick<ReplicaStore, 'get' | 'keys' | 'entries'> {
     return this.#overlay.has(key) ? this.#overlay.get(key) : this.#store.get(key);
   }
   async keys(prefix: string): Promise<string[]> {
-    return (await this.entries(prefix)).map(([key]) => key);
+    const merged = new Set((await this.#store.keys(prefix)).filter((key) => !key.startsWith(JOURNAL_PREFIX)));
+    for (const [key, value] of this.#overlay) {
+      if (!key.startsWith(prefix)) continue;
+      if (value === undefined) merged.delete(key);
+      else merged.add(key);
+    }
+    return [...merged].sort();
   }
   async entries(prefix: string): Promise<Array<[string, Uint8Array]>> {
     const merged = new Map((await this.#store.entries(prefix)).filter(([key]) => !key.startsWith(JOURNAL_PREFIX)));
