@@ -4,6 +4,7 @@
 // order before that), and state of another format or damaged bytes is refused with StateFormatError.
 import { describe, expect, it } from 'vitest';
 import { IDL } from '@dfinity/candid';
+import type { Principal } from '@dfinity/principal';
 import { JOURNAL_MAX_ENTRIES, KV_STATE_FORMAT, KvState, StateFormatError, storedEntries, type IngressSource } from '../src/store/kv-state.ts';
 import type { CompletedCall } from '../src/http/ingress.ts';
 import { callToCbor } from '../src/store/canister-codec.ts';
@@ -264,6 +265,34 @@ describe('replica state in a key-value store', () => {
     expect(store.deletions.at(-1)).toBe(0);
     await replica.tearDown();
     await restoredReplica.tearDown();
+  });
+
+  it('deletes a canister deleted after a failed write, whose keys the store still holds', async () => {
+    const replica = await createReplica({ log: 'quiet' });
+    const store = new MemoryStore();
+    const state = new KvState(store);
+    const kept = await replica.createCanister();
+    const deleted = await replica.createCanister();
+    for (const canisterId of [kept, deleted]) {
+      await replica.installCode({ canisterId, wasm: await watFixture('probe') });
+      await replica.updateCall({ canisterId, method: 'write_64k' });
+    }
+    await state.commit(replica.scheduler, replica.management);
+    const keysOf = (id: Principal) => [...store.data.keys()].filter((key) => key.startsWith(`canister/${id.toText()}/`));
+    expect(keysOf(deleted).length).toBeGreaterThan(0);
+    // A write fails (the view of what is stored goes with it); then the canister is deleted.
+    await replica.updateCall({ canisterId: kept, method: 'bump' });
+    store.failNext = true;
+    await expect(state.commit(replica.scheduler, replica.management)).rejects.toThrow('the write failed');
+    await replica.stopCanister({ canisterId: deleted });
+    await replica.deleteCanister({ canisterId: deleted });
+    expect(await state.commit(replica.scheduler, replica.management)).toBe(true);
+    expect(keysOf(deleted)).toEqual([]);
+    const other = await createReplica({ log: 'quiet' });
+    await new KvState(store).restore(other.scheduler, other.management);
+    expect([...other.scheduler.canisters.keys()]).toEqual([kept.toText()]);
+    await other.tearDown();
+    await replica.tearDown();
   });
 
   it('reads and compares only the stable memory pages written since its last commit', async () => {

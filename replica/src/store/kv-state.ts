@@ -399,6 +399,13 @@ export class KvState {
    * view shows stored.
    */
   #unknownPages = false;
+  /**
+   * Canisters whose keys the store may hold though the view (#written) does not show them (it is
+   * dropped when a write fails), with the largest memory sizes (bytes) they may have been stored
+   * at: a canister deleted since is deleted from the store, and chunks past a memory's present end
+   * are, by the next commit.
+   */
+  #maybeStored = new Map<string, { heap: number; stable: number }>();
   /** The write of the last commit taken: the next one waits for it, so batches land in order. */
   #lastWrite: Promise<void> = Promise.resolve();
   /** Writes not yet settled: with none, a commit's write starts at once. */
@@ -586,13 +593,24 @@ export class KvState {
       }
       next.set(id, { meta, snapshots, heap: heapCopy, stable: stableCopy, stableSource: stableMemory });
     }
-    // A deleted canister: every key it had, known from what was last written of it.
-    for (const [id, written] of this.#written) {
-      if (seen.has(id)) continue;
+    // A deleted canister: every key it had, known from what was last written of it (or, after a
+    // failed write, from the sizes it may have been stored at).
+    const deleteChunks = (prefix: string, from: number, to: number) => {
+      for (let n = Math.ceil(from / CHUNK); n * CHUNK < to; n++) batch.set(`${prefix}/${n}`, undefined);
+    };
+    const maybeStored = this.#maybeStored;
+    for (const [id, sizes] of [...[...this.#written].map(([id, w]) => [id, { heap: w.heap.length, stable: w.stable.length }] as const), ...maybeStored]) {
+      const present = next.get(id);
+      if (present) {
+        // Stored at a larger size before a failed write: the chunks past the present end go.
+        deleteChunks(`canister/${id}/heap`, present.heap.length, sizes.heap);
+        deleteChunks(`canister/${id}/stable`, present.stable.length, sizes.stable);
+        continue;
+      }
       batch.set(`canister/${id}/meta`, undefined);
       batch.set(`canister/${id}/snapshots`, undefined);
-      for (let n = 0; n * CHUNK < written.heap.length; n++) batch.set(`canister/${id}/heap/${n}`, undefined);
-      for (let n = 0; n * CHUNK < written.stable.length; n++) batch.set(`canister/${id}/stable/${n}`, undefined);
+      deleteChunks(`canister/${id}/heap`, 0, sizes.heap);
+      deleteChunks(`canister/${id}/stable`, 0, sizes.stable);
     }
     const managementBytes = encodeCbor(toCbor(management.allocatorState) ?? null);
     if (!equalBytes(managementBytes, this.#management)) batch.set('management', managementBytes);
@@ -620,6 +638,8 @@ export class KvState {
     this.#format = KV_STATE_FORMAT;
     this.#legacyMemories = new Map();
     this.#unknownPages = false;
+    const before = this.#written;
+    this.#maybeStored = new Map();
     this.#written = next;
     this.#management = managementBytes;
     const maybeStoredCalls = [...this.#storedCalls, ...this.#maybeStoredCalls];
@@ -634,6 +654,11 @@ export class KvState {
       this.#written.clear();
       // Whatever pages of it reached the store, none is in the view now.
       this.#unknownPages = true;
+      // The canisters the store may hold: those of the view it was assumed to hold, of this batch, and any still unresolved.
+      for (const [id, sizes] of [...maybeStored, ...[...before, ...next].map(([id, w]) => [id, { heap: w.heap.length, stable: w.stable.length }] as const)]) {
+        const known = this.#maybeStored.get(id);
+        this.#maybeStored.set(id, { heap: Math.max(sizes.heap, known?.heap ?? 0), stable: Math.max(sizes.stable, known?.stable ?? 0) });
+      }
       this.#modules.clear();
       this.#management = new Uint8Array();
       // Any call this commit or an earlier view touched may or may not be stored: the next commit puts every remembered call and deletes the rest.
