@@ -295,6 +295,34 @@ describe('replica state in a key-value store', () => {
     await replica.tearDown();
   });
 
+  it('deletes the chunks past the end of a memory stored larger before a failed write', async () => {
+    const counter = await motokoFixture('counter', 'eop');
+    const replica = await createReplica({ log: 'quiet' });
+    const store = new MemoryStore();
+    const state = new KvState(store);
+    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
+      idlFactory: idl,
+      wasm: counter.wasm,
+      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+    });
+    await state.commit(replica.scheduler, replica.management);
+    const id = canisterId.toText();
+    const heap = () => new Uint8Array(replica.scheduler.canisters.get(id)!.instance!.memory.buffer);
+    const large = heap().length;
+    await actor.inc();
+    store.failNext = true;
+    await expect(state.commit(replica.scheduler, replica.management)).rejects.toThrow('the write failed');
+    // Reinstalled with a module of one 64 KiB page: the Motoko heap's chunks past it must go.
+    await replica.reinstallCode({ canisterId, wasm: await watFixture('probe') });
+    expect(heap().length).toBeLessThan(large);
+    expect(await state.commit(replica.scheduler, replica.management)).toBe(true);
+    const other = await createReplica({ log: 'quiet' });
+    await new KvState(store).restore(other.scheduler, other.management);
+    expect(new Uint8Array(other.scheduler.canisters.get(id)!.instance!.memory.buffer)).toEqual(heap());
+    await other.tearDown();
+    await replica.tearDown();
+  });
+
   it('reads and compares only the stable memory pages written since its last commit', async () => {
     const replica = await createReplica({ log: 'quiet' });
     const store = new MemoryStore();
