@@ -55,6 +55,25 @@ class MemoryStore implements ReplicaStore {
 
 const idl = ({ IDL: I }: { IDL: typeof IDL }) => I.Service({ inc: I.Func([], [I.Nat], []), get: I.Func([], [I.Nat], ['query']) });
 
+/** A fresh replica running the counter (Motoko, enhanced orthogonal persistence), started at 0. */
+async function counterReplica() {
+  const counter = await motokoFixture('counter', 'eop');
+  const replica = await createReplica({ log: 'quiet' });
+  const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
+    idlFactory: idl,
+    wasm: counter.wasm,
+    arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
+  });
+  return { replica, actor, canisterId };
+}
+
+/** A fresh replica with `store`'s state restored into it, as a reload finds it. */
+async function reloaded(store: ReplicaStore): Promise<Replica> {
+  const other = await createReplica({ log: 'quiet' });
+  await new KvState(store).restore(other.scheduler, other.management);
+  return other;
+}
+
 describe('replica state in a key-value store', () => {
   it('restores canisters, memory and ids into a fresh replica, writing only what changed', async () => {
     const counter = await motokoFixture('counter', 'eop');
@@ -94,13 +113,7 @@ describe('replica state in a key-value store', () => {
   });
 
   it('compares only the pages written since its own last commit, and always stores the live heap', async () => {
-    const counter = await motokoFixture('counter', 'eop');
-    const replica = await createReplica({ log: 'quiet' });
-    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
-      idlFactory: idl,
-      wasm: counter.wasm,
-      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
-    });
+    const { replica, actor, canisterId } = await counterReplica();
     const id = canisterId.toText();
     const instance = () => replica.scheduler.canisters.get(id)!.instance!;
     const stored = (store: MemoryStore) => {
@@ -133,13 +146,7 @@ describe('replica state in a key-value store', () => {
   });
 
   it('writes an update as a few 4 KiB chunks, and reads format 2 (64 KiB pages) and rewrites it as chunks', async () => {
-    const counter = await motokoFixture('counter', 'eop');
-    const replica = await createReplica({ log: 'quiet' });
-    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
-      idlFactory: idl,
-      wasm: counter.wasm,
-      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
-    });
+    const { replica, actor, canisterId } = await counterReplica();
     const id = canisterId.toText();
     const store = new MemoryStore();
     const state = new KvState(store, { journal: false });
@@ -288,23 +295,16 @@ describe('replica state in a key-value store', () => {
     await replica.deleteCanister({ canisterId: deleted });
     expect(await state.commit(replica.scheduler, replica.management)).toBe(true);
     expect(keysOf(deleted)).toEqual([]);
-    const other = await createReplica({ log: 'quiet' });
-    await new KvState(store).restore(other.scheduler, other.management);
+    const other = await reloaded(store);
     expect([...other.scheduler.canisters.keys()]).toEqual([kept.toText()]);
     await other.tearDown();
     await replica.tearDown();
   });
 
   it('deletes the chunks past the end of a memory stored larger before a failed write', async () => {
-    const counter = await motokoFixture('counter', 'eop');
-    const replica = await createReplica({ log: 'quiet' });
+    const { replica, actor, canisterId } = await counterReplica();
     const store = new MemoryStore();
     const state = new KvState(store);
-    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
-      idlFactory: idl,
-      wasm: counter.wasm,
-      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
-    });
     await state.commit(replica.scheduler, replica.management);
     const id = canisterId.toText();
     const heap = () => new Uint8Array(replica.scheduler.canisters.get(id)!.instance!.memory.buffer);
@@ -316,8 +316,7 @@ describe('replica state in a key-value store', () => {
     await replica.reinstallCode({ canisterId, wasm: await watFixture('probe') });
     expect(heap().length).toBeLessThan(large);
     expect(await state.commit(replica.scheduler, replica.management)).toBe(true);
-    const other = await createReplica({ log: 'quiet' });
-    await new KvState(store).restore(other.scheduler, other.management);
+    const other = await reloaded(store);
     expect(new Uint8Array(other.scheduler.canisters.get(id)!.instance!.memory.buffer)).toEqual(heap());
     await other.tearDown();
     await replica.tearDown();
@@ -424,13 +423,7 @@ describe('replica state in a key-value store', () => {
   }, 120_000);
 
   it('writes a small commit as one journal entry, reads the journal back in order, and folds it into the keys', async () => {
-    const counter = await motokoFixture('counter', 'eop');
-    const replica = await createReplica({ log: 'quiet' });
-    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
-      idlFactory: idl,
-      wasm: counter.wasm,
-      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
-    });
+    const { replica, actor, canisterId } = await counterReplica();
     const id = canisterId.toText();
     const store = new MemoryStore();
     const state = new KvState(store);
@@ -439,8 +432,7 @@ describe('replica state in a key-value store', () => {
     expect(store.journalKeys()).toEqual([]);
     const heap = () => new Uint8Array(replica.scheduler.canisters.get(id)!.instance!.memory.buffer).slice();
     const restoredFrom = async (saved: MemoryStore) => {
-      const other = await createReplica({ log: 'quiet' });
-      await new KvState(saved).restore(other.scheduler, other.management);
+      const other = await reloaded(saved);
       const value = await other.createActor<{ get(): Promise<bigint> }>(idl, canisterId).get();
       const memory = new Uint8Array(other.scheduler.canisters.get(id)!.instance!.memory.buffer).slice();
       const canisters = [...other.scheduler.canisters.keys()].sort();
@@ -485,19 +477,12 @@ describe('replica state in a key-value store', () => {
   });
 
   it('keeps the journal whole through failed writes: a failed fold leaves its entries, the next write folds them', async () => {
-    const counter = await motokoFixture('counter', 'eop');
-    const replica = await createReplica({ log: 'quiet' });
-    const { actor, canisterId } = await replica.setupCanister<{ inc(): Promise<bigint> }>({
-      idlFactory: idl,
-      wasm: counter.wasm,
-      arg: new Uint8Array(IDL.encode([IDL.Nat], [0n])),
-    });
+    const { replica, actor, canisterId } = await counterReplica();
     const store = new MemoryStore();
     const state = new KvState(store);
     await state.commit(replica.scheduler, replica.management);
     const value = async (saved: MemoryStore) => {
-      const other = await createReplica({ log: 'quiet' });
-      await new KvState(saved).restore(other.scheduler, other.management);
+      const other = await reloaded(saved);
       const got = await other.createActor<{ get(): Promise<bigint> }>(idl, canisterId).get();
       await other.tearDown();
       return got;

@@ -104,6 +104,14 @@ interface Written {
   stableSource?: StableMemory;
 }
 
+/** A canister's memory sizes (bytes) as stored: its chunk keys lie below them. */
+interface StoredSizes {
+  heap: number;
+  stable: number;
+}
+
+const storedSizes = (written: Written): StoredSizes => ({ heap: written.heap.length, stable: written.stable.length });
+
 /** What restore() hands back (inflightCalls to HttpInterface.restoreInflightCalls, schedulerState to scheduler.restore()). */
 export interface KvRestoreResult {
   canisters: number;
@@ -164,6 +172,8 @@ function pagesOf(
   batch: Map<string, Uint8Array | undefined>,
   candidates: number[] | undefined,
   unknown: boolean,
+  /** The key index of `current`'s first chunk (a window of a memory, as stablePagesOf passes). */
+  firstIndex = 0,
 ): Uint8Array {
   // The copy reuses the previous one when the size held: only changed pages are copied.
   const copy = previous && previous.length === current.length ? previous : current.slice();
@@ -183,14 +193,15 @@ function pagesOf(
     // differs), or any after a failed write. A new canister's or a grown memory's zero pages cost
     // nothing; deleting them cost IndexedDB a request each (10,266 of them when the
     // horizontal-scaling demo installs its eight workers, a quarter of a second of the worker).
+    const key = `${prefix}/${firstIndex + index}`;
     if (zeroPage(current, offset, end, wc)) {
-      if (unknown || (previous && end <= previous.length)) batch.set(`${prefix}/${index}`, undefined);
-    } else batch.set(`${prefix}/${index}`, current.slice(offset, end));
+      if (unknown || (previous && end <= previous.length)) batch.set(key, undefined);
+    } else batch.set(key, current.slice(offset, end));
     if (copy !== current) copy.set(current.subarray(offset, end), offset);
   }
   // Pages past the end of a memory that shrank (a reinstall) are dropped.
   for (let offset = Math.ceil(current.length / CHUNK) * CHUNK, index = offset / CHUNK; previous && offset < previous.length; offset += CHUNK, index++) {
-    batch.set(`${prefix}/${index}`, undefined);
+    batch.set(`${prefix}/${firstIndex + index}`, undefined);
   }
   return copy;
 }
@@ -198,25 +209,14 @@ function pagesOf(
 /**
  * pagesOf for stable memory when only `pages` (64 KiB, StableMemory.writtenSince) can differ from
  * `previous`, the copy of it the last commit stored (same size): reads and compares those pages
- * only, and brings `previous` up to date.
+ * only, each as a window of `previous`, which pagesOf brings up to date.
  */
 function stablePagesOf(prefix: string, stable: StableMemory, previous: Uint8Array, pages: number[], batch: Map<string, Uint8Array | undefined>): Uint8Array {
   for (const page of pages) {
     const start = page * WASM_PAGE;
     if (start >= previous.length) continue;
     const current = stable.read(start, Math.min(WASM_PAGE, previous.length - start));
-    const before = previous.subarray(start, start + current.length);
-    const wc = words(current);
-    const wb = words(before);
-    for (let offset = 0; offset < current.length; offset += CHUNK) {
-      const end = Math.min(offset + CHUNK, current.length);
-      if (samePage(current, before, offset, end, wc, wb)) continue;
-      // It differs from the stored copy, so a zero chunk replaces a stored one: delete it.
-      const key = `${prefix}/${(start + offset) / CHUNK}`;
-      if (zeroPage(current, offset, end, wc)) batch.set(key, undefined);
-      else batch.set(key, current.slice(offset, end));
-      before.set(current.subarray(offset, end), offset);
-    }
+    pagesOf(prefix, current, previous.subarray(start, start + current.length), batch, undefined, false, start / CHUNK);
   }
   return previous;
 }
@@ -405,7 +405,7 @@ export class KvState {
    * at: a canister deleted since is deleted from the store, and chunks past a memory's present end
    * are, by the next commit.
    */
-  #maybeStored = new Map<string, { heap: number; stable: number }>();
+  #maybeStored = new Map<string, StoredSizes>();
   /** The write of the last commit taken: the next one waits for it, so batches land in order. */
   #lastWrite: Promise<void> = Promise.resolve();
   /** Writes not yet settled: with none, a commit's write starts at once. */
@@ -598,19 +598,23 @@ export class KvState {
     const deleteChunks = (prefix: string, from: number, to: number) => {
       for (let n = Math.ceil(from / CHUNK); n * CHUNK < to; n++) batch.set(`${prefix}/${n}`, undefined);
     };
-    const maybeStored = this.#maybeStored;
-    for (const [id, sizes] of [...[...this.#written].map(([id, w]) => [id, { heap: w.heap.length, stable: w.stable.length }] as const), ...maybeStored]) {
-      const present = next.get(id);
-      if (present) {
-        // Stored at a larger size before a failed write: the chunks past the present end go.
-        deleteChunks(`canister/${id}/heap`, present.heap.length, sizes.heap);
-        deleteChunks(`canister/${id}/stable`, present.stable.length, sizes.stable);
-        continue;
-      }
+    const deleteCanister = (id: string, sizes: StoredSizes) => {
       batch.set(`canister/${id}/meta`, undefined);
       batch.set(`canister/${id}/snapshots`, undefined);
       deleteChunks(`canister/${id}/heap`, 0, sizes.heap);
       deleteChunks(`canister/${id}/stable`, 0, sizes.stable);
+    };
+    for (const [id, written] of this.#written) if (!next.has(id)) deleteCanister(id, storedSizes(written));
+    const maybeStored = this.#maybeStored;
+    for (const [id, sizes] of maybeStored) {
+      const present = next.get(id);
+      if (!present) deleteCanister(id, sizes);
+      else {
+        // Stored at a larger size before a failed write: the chunks past the present end go (pagesOf
+        // does this when the view knows the stored size).
+        deleteChunks(`canister/${id}/heap`, present.heap.length, sizes.heap);
+        deleteChunks(`canister/${id}/stable`, present.stable.length, sizes.stable);
+      }
     }
     const managementBytes = encodeCbor(toCbor(management.allocatorState) ?? null);
     if (!equalBytes(managementBytes, this.#management)) batch.set('management', managementBytes);
@@ -655,10 +659,12 @@ export class KvState {
       // Whatever pages of it reached the store, none is in the view now.
       this.#unknownPages = true;
       // The canisters the store may hold: those of the view it was assumed to hold, of this batch, and any still unresolved.
-      for (const [id, sizes] of [...maybeStored, ...[...before, ...next].map(([id, w]) => [id, { heap: w.heap.length, stable: w.stable.length }] as const)]) {
+      const keep = (id: string, sizes: StoredSizes) => {
         const known = this.#maybeStored.get(id);
         this.#maybeStored.set(id, { heap: Math.max(sizes.heap, known?.heap ?? 0), stable: Math.max(sizes.stable, known?.stable ?? 0) });
-      }
+      };
+      for (const [id, sizes] of maybeStored) keep(id, sizes);
+      for (const view of [before, next]) for (const [id, written] of view) keep(id, storedSizes(written));
       this.#modules.clear();
       this.#management = new Uint8Array();
       // Any call this commit or an earlier view touched may or may not be stored: the next commit puts every remembered call and deletes the rest.
